@@ -1,0 +1,15 @@
+//! The domain of Mutualis: what a French public buyer means by an organisation, a CPV code,
+//! an amount, a procedure threshold. Everything here is pure: no I/O, no file format, no SQL,
+//! no HTTP. Other crates turn files, rows and requests into these types and back.
+
+pub mod amount;
+pub mod cpv;
+pub mod ids;
+pub mod organisation;
+pub mod rules;
+pub mod text;
+
+pub use amount::Amount;
+pub use cpv::{CpvCode, CpvDepth, CpvEntry, CpvError, CpvNomenclature, CpvRow, NomenclatureError};
+pub use ids::{IdError, Siren, Siret};
+pub use organisation::{Organisation, OrganisationKind, Territory};

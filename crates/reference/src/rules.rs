@@ -1,0 +1,1 @@
+//! Rules in force (filled in next).
