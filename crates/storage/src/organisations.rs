@@ -1,0 +1,293 @@
+//! Organisations, their establishments and territories.
+
+use chrono::Utc;
+use mutualis_domain::{Organisation, OrganisationKind, Siren, Siret, Territory};
+
+use crate::{Database, Result, StorageError, on_pool};
+
+/// An organisation as stored, with its database id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrganisationRecord {
+    pub id: i64,
+    pub organisation: Organisation,
+}
+
+/// A territory as stored: its lead body and its members (largest population first).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TerritoryRecord {
+    pub id: i64,
+    pub slug: String,
+    pub lead: OrganisationRecord,
+    pub members: Vec<OrganisationRecord>,
+}
+
+impl TerritoryRecord {
+    pub fn members_population(&self) -> u64 {
+        self.members
+            .iter()
+            .filter_map(|m| m.organisation.population)
+            .map(u64::from)
+            .sum()
+    }
+}
+
+/// What writing a territory changed. Writing the same territory twice changes nothing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SeedReport {
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub links_added: usize,
+}
+
+type OrgRow = (i64, String, String, String, Option<String>, Option<i64>);
+
+const SELECT_ORG: &str = "SELECT id, siren, name, kind, insee_code, population FROM organisations";
+
+impl Database {
+    /// Writes a territory: creates missing organisations, updates those whose name, kind,
+    /// INSEE code or population changed, adds missing establishments and memberships. All or
+    /// nothing, in one transaction.
+    pub async fn upsert_territory(&self, territory: &Territory) -> Result<SeedReport> {
+        let now = Utc::now();
+        let mut report = SeedReport::default();
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let mut ids = Vec::with_capacity(territory.members.len() + 1);
+            for org in territory.organisations() {
+                let population = org.population.map(i64::from);
+                let existing: Option<OrgRow> = sqlx::query_as(&format!("{SELECT_ORG} WHERE siren = $1"))
+                    .bind(org.siren.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let id = match existing {
+                    None => {
+                        report.created += 1;
+                        sqlx::query_scalar(
+                            "INSERT INTO organisations \
+                             (siren, name, kind, insee_code, population, created_at, updated_at) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
+                        )
+                        .bind(org.siren.as_str())
+                        .bind(&org.name)
+                        .bind(org.kind.code())
+                        .bind(org.insee_code.as_deref())
+                        .bind(population)
+                        .bind(now)
+                        .fetch_one(&mut *tx)
+                        .await?
+                    }
+                    Some((id, _, name, kind, insee, pop))
+                        if name == org.name
+                            && kind == org.kind.code()
+                            && insee == org.insee_code
+                            && pop == population =>
+                    {
+                        report.unchanged += 1;
+                        id
+                    }
+                    Some((id, ..)) => {
+                        report.updated += 1;
+                        sqlx::query(
+                            "UPDATE organisations SET name = $2, kind = $3, insee_code = $4, \
+                             population = $5, updated_at = $6 WHERE id = $1",
+                        )
+                        .bind(id)
+                        .bind(&org.name)
+                        .bind(org.kind.code())
+                        .bind(org.insee_code.as_deref())
+                        .bind(population)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                        id
+                    }
+                };
+                for (i, siret) in org.establishments.iter().enumerate() {
+                    let added = sqlx::query(
+                        "INSERT INTO establishments (organisation_id, siret, is_head_office) \
+                         VALUES ($1, $2, $3) ON CONFLICT (siret) DO NOTHING",
+                    )
+                    .bind(id)
+                    .bind(siret.as_str())
+                    .bind(i == 0)
+                    .execute(&mut *tx)
+                    .await?;
+                    if added.rows_affected() == 0 {
+                        let owner: i64 = sqlx::query_scalar(
+                            "SELECT organisation_id FROM establishments WHERE siret = $1",
+                        )
+                        .bind(siret.as_str())
+                        .fetch_one(&mut *tx)
+                        .await?;
+                        if owner != id {
+                            return Err(StorageError::Conflict(format!(
+                                "le SIRET {siret} est déjà rattaché à une autre organisation que {}",
+                                org.siren
+                            )));
+                        }
+                    }
+                    report.links_added += added.rows_affected() as usize;
+                }
+                ids.push(id);
+            }
+            let lead_id = ids[0];
+            let territory_id: i64 = match sqlx::query_scalar("SELECT id FROM territories WHERE slug = $1")
+                .bind(&territory.slug)
+                .fetch_optional(&mut *tx)
+                .await?
+            {
+                Some(id) => id,
+                None => {
+                    report.links_added += 1;
+                    sqlx::query_scalar(
+                        "INSERT INTO territories (slug, organisation_id) VALUES ($1, $2) RETURNING id",
+                    )
+                    .bind(&territory.slug)
+                    .bind(lead_id)
+                    .fetch_one(&mut *tx)
+                    .await?
+                }
+            };
+            for member_id in &ids[1..] {
+                let added = sqlx::query(
+                    "INSERT INTO territory_members (territory_id, organisation_id) VALUES ($1, $2) \
+                     ON CONFLICT (territory_id, organisation_id) DO NOTHING",
+                )
+                .bind(territory_id)
+                .bind(member_id)
+                .execute(&mut *tx)
+                .await?;
+                report.links_added += added.rows_affected() as usize;
+            }
+            tx.commit().await?;
+        });
+        Ok(report)
+    }
+
+    /// Every organisation, by name.
+    pub async fn list_organisations(&self) -> Result<Vec<OrganisationRecord>> {
+        let rows: Vec<OrgRow> = on_pool!(self, pool => {
+            sqlx::query_as(&format!("{SELECT_ORG} ORDER BY name, siren"))
+                .fetch_all(pool)
+                .await?
+        });
+        self.records(rows).await
+    }
+
+    pub async fn organisation_by_siren(&self, siren: &Siren) -> Result<Option<OrganisationRecord>> {
+        let row: Option<OrgRow> = on_pool!(self, pool => {
+            sqlx::query_as(&format!("{SELECT_ORG} WHERE siren = $1"))
+                .bind(siren.as_str())
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(self.records(row.into_iter().collect()).await?.pop())
+    }
+
+    /// The territory `slug` with its lead body and members, largest population first.
+    pub async fn territory(&self, slug: &str) -> Result<Option<TerritoryRecord>> {
+        let head: Option<(i64, i64)> = on_pool!(self, pool => {
+            sqlx::query_as("SELECT id, organisation_id FROM territories WHERE slug = $1")
+                .bind(slug)
+                .fetch_optional(pool)
+                .await?
+        });
+        let Some((territory_id, lead_id)) = head else {
+            return Ok(None);
+        };
+        let lead_rows: Vec<OrgRow> = on_pool!(self, pool => {
+            sqlx::query_as(&format!("{SELECT_ORG} WHERE id = $1"))
+                .bind(lead_id)
+                .fetch_all(pool)
+                .await?
+        });
+        let member_rows: Vec<OrgRow> = on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT o.id, o.siren, o.name, o.kind, o.insee_code, o.population \
+                 FROM organisations o JOIN territory_members m ON m.organisation_id = o.id \
+                 WHERE m.territory_id = $1 ORDER BY o.population DESC, o.name",
+            )
+            .bind(territory_id)
+            .fetch_all(pool)
+            .await?
+        });
+        let Some(lead) = self.records(lead_rows).await?.pop() else {
+            return Ok(None);
+        };
+        Ok(Some(TerritoryRecord {
+            id: territory_id,
+            slug: slug.to_owned(),
+            lead,
+            members: self.records(member_rows).await?,
+        }))
+    }
+
+    /// The slugs of the territories stored.
+    pub async fn territory_slugs(&self) -> Result<Vec<String>> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_scalar("SELECT slug FROM territories ORDER BY slug")
+                .fetch_all(pool)
+                .await?
+        }))
+    }
+
+    /// Turns rows into records, with each organisation's establishments (head office first).
+    async fn records(&self, rows: Vec<OrgRow>) -> Result<Vec<OrganisationRecord>> {
+        let sirets: Vec<(i64, String)> = if rows.is_empty() {
+            Vec::new()
+        } else {
+            on_pool!(self, pool => {
+                sqlx::query_as(
+                    "SELECT organisation_id, siret FROM establishments \
+                     ORDER BY organisation_id, is_head_office DESC, siret",
+                )
+                .fetch_all(pool)
+                .await?
+            })
+        };
+        rows.into_iter()
+            .map(|(id, siren, name, kind, insee_code, population)| {
+                let establishments = sirets
+                    .iter()
+                    .filter(|(org, _)| *org == id)
+                    .map(|(_, s)| Siret::parse(s).map_err(|e| corrupt("establishments", "siret", s, e)))
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(OrganisationRecord {
+                    id,
+                    organisation: Organisation {
+                        siren: Siren::parse(&siren)
+                            .map_err(|e| corrupt("organisations", "siren", &siren, e))?,
+                        kind: OrganisationKind::from_code(&kind).ok_or_else(|| {
+                            corrupt("organisations", "kind", &kind, "type inconnu")
+                        })?,
+                        name,
+                        insee_code,
+                        population: population
+                            .map(|p| {
+                                u32::try_from(p).map_err(|e| {
+                                    corrupt("organisations", "population", &p.to_string(), e)
+                                })
+                            })
+                            .transpose()?,
+                        establishments,
+                    },
+                })
+            })
+            .collect()
+    }
+}
+
+fn corrupt(
+    table: &'static str,
+    column: &'static str,
+    value: &str,
+    reason: impl ToString,
+) -> StorageError {
+    StorageError::Corrupt {
+        table,
+        column,
+        value: value.to_owned(),
+        reason: reason.to_string(),
+    }
+}

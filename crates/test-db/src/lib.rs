@@ -1,0 +1,168 @@
+//! Throwaway databases for tests, one per test and per backend.
+//!
+//! `each_backend` runs a test body against a fresh, migrated SQLite database, and then against
+//! a fresh PostgreSQL database when `MUTUALIS_TEST_POSTGRES_URL` names a server (for example
+//! `postgres://postgres@127.0.0.1:5432/postgres`). Each PostgreSQL test gets a database of its
+//! own, created from the server URL and dropped afterwards, even when the body panics. When
+//! the variable is unset, the skip is written straight to the terminal (not to the captured
+//! test output), once per test binary.
+
+use std::future::Future;
+use std::io::Write;
+use std::panic::AssertUnwindSafe;
+use std::path::PathBuf;
+use std::sync::Once;
+
+use futures::FutureExt;
+use mutualis_storage::{Database, DatabaseUrl};
+use sqlx::{Connection, PgConnection};
+
+/// The environment variable naming the PostgreSQL server the tests may use.
+pub const POSTGRES_ENV: &str = "MUTUALIS_TEST_POSTGRES_URL";
+
+/// Runs `body` on a fresh SQLite database, then on a fresh PostgreSQL one when configured.
+pub async fn each_backend<F, Fut>(body: F)
+where
+    F: Fn(Database) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let sqlite = TestDb::sqlite().await;
+    let outcome = AssertUnwindSafe(body(sqlite.db.clone())).catch_unwind().await;
+    sqlite.drop_db().await;
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+    match TestDb::postgres().await {
+        Some(pg) => {
+            let outcome = AssertUnwindSafe(body(pg.db.clone())).catch_unwind().await;
+            pg.drop_db().await;
+            if let Err(panic) = outcome {
+                std::panic::resume_unwind(panic);
+            }
+        }
+        None => say_postgres_skipped(),
+    }
+}
+
+fn say_postgres_skipped() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // Straight to stderr: libtest captures print macros, not the raw handle.
+        let _ = writeln!(
+            std::io::stderr(),
+            "note: PostgreSQL tests SKIPPED ({POSTGRES_ENV} is not set); \
+             set it to e.g. postgres://postgres@127.0.0.1:5432/postgres to run them"
+        );
+    });
+}
+
+/// A database that exists for one test.
+pub struct TestDb {
+    pub db: Database,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    SqliteFile(PathBuf),
+    PostgresDatabase { server_url: String, name: String },
+}
+
+fn unique_name() -> String {
+    format!("mutualis_test_{}", uuid::Uuid::new_v4().simple())
+}
+
+impl TestDb {
+    /// A migrated SQLite database in a temporary file (a file, not memory, so that WAL and
+    /// several connections behave as in production).
+    pub async fn sqlite() -> Self {
+        let path = std::env::temp_dir().join(format!("{}.db", unique_name()));
+        let url: DatabaseUrl = format!("sqlite://{}", path.display())
+            .parse()
+            .expect("a temporary path makes a valid SQLite URL");
+        let db = Database::open(&url).await.expect("open a test SQLite database");
+        TestDb {
+            db,
+            cleanup: Cleanup::SqliteFile(path),
+        }
+    }
+
+    /// A migrated PostgreSQL database of its own, or `None` when no server is configured.
+    pub async fn postgres() -> Option<Self> {
+        let server_url = std::env::var(POSTGRES_ENV).ok().filter(|s| !s.is_empty())?;
+        let name = unique_name();
+        let mut admin = PgConnection::connect(&server_url)
+            .await
+            .unwrap_or_else(|e| panic!("{POSTGRES_ENV}: cannot connect to the server: {e}"));
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .expect("create a test database");
+        admin.close().await.ok();
+        let url: DatabaseUrl = with_database(&server_url, &name)
+            .parse()
+            .expect("a valid PostgreSQL URL");
+        let db = Database::open(&url).await.expect("open the test database");
+        Some(TestDb {
+            db,
+            cleanup: Cleanup::PostgresDatabase { server_url, name },
+        })
+    }
+
+    /// Closes the pool and removes the database.
+    pub async fn drop_db(self) {
+        self.db.close().await;
+        match self.cleanup {
+            Cleanup::SqliteFile(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let mut p = path.clone().into_os_string();
+                    p.push(suffix);
+                    let _ = std::fs::remove_file(p);
+                }
+            }
+            Cleanup::PostgresDatabase { server_url, name } => {
+                if let Ok(mut admin) = PgConnection::connect(&server_url).await {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&mut admin)
+                        .await;
+                    admin.close().await.ok();
+                }
+            }
+        }
+    }
+}
+
+/// The server URL with its database name replaced.
+fn with_database(server_url: &str, name: &str) -> String {
+    let (base, query) = match server_url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (server_url, None),
+    };
+    // postgres://user@host:port/db: keep everything up to the last '/' after the authority.
+    let authority_end = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[authority_end..].find('/') {
+        Some(slash) => &base[..authority_end + slash],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_database;
+
+    #[test]
+    fn replaces_the_database_name() {
+        assert_eq!(
+            with_database("postgres://postgres@127.0.0.1:5432/postgres", "t1"),
+            "postgres://postgres@127.0.0.1:5432/t1"
+        );
+        assert_eq!(
+            with_database("postgres://u:p@h/db?sslmode=disable", "t2"),
+            "postgres://u:p@h/t2?sslmode=disable"
+        );
+        assert_eq!(with_database("postgres://h:5432", "t3"), "postgres://h:5432/t3");
+    }
+}
