@@ -152,9 +152,18 @@ mod tests {
 
     #[test]
     fn refuses_what_is_not_an_amount() {
-        assert!(matches!(Amount::parse_euros(""), Err(AmountError::Syntax(_))));
-        assert!(matches!(Amount::parse_euros("1e6"), Err(AmountError::Syntax(_))));
-        assert!(matches!(Amount::parse_euros("12.345"), Err(AmountError::TooPrecise(_))));
+        assert!(matches!(
+            Amount::parse_euros(""),
+            Err(AmountError::Syntax(_))
+        ));
+        assert!(matches!(
+            Amount::parse_euros("1e6"),
+            Err(AmountError::Syntax(_))
+        ));
+        assert!(matches!(
+            Amount::parse_euros("12.345"),
+            Err(AmountError::TooPrecise(_))
+        ));
         assert!(matches!(
             Amount::parse_euros("99999999999999999999"),
             Err(AmountError::Overflow(_))
@@ -163,7 +172,10 @@ mod tests {
 
     #[test]
     fn displays_in_french() {
-        assert_eq!(Amount::from_euros(40_000).to_string(), "40\u{202f}000,00 € HT");
+        assert_eq!(
+            Amount::from_euros(40_000).to_string(),
+            "40\u{202f}000,00 € HT"
+        );
         assert_eq!(Amount::from_cents(-5).to_string(), "-0,05 € HT");
         assert_eq!(group_thousands(449_509), "449\u{202f}509");
         assert_eq!(group_thousands(999), "999");

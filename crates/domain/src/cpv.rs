@@ -394,7 +394,14 @@ mod tests {
     #[test]
     fn syntax_and_unknown_codes_are_refused() {
         let n = sample();
-        for bad in ["9091000", "909100000", "9091000A", "90910000-", "90910000-12", ""] {
+        for bad in [
+            "9091000",
+            "909100000",
+            "9091000A",
+            "90910000-",
+            "90910000-12",
+            "",
+        ] {
             assert!(matches!(n.parse(bad), Err(CpvError::Syntax(_))), "{bad}");
         }
         assert_eq!(
@@ -423,7 +430,11 @@ mod tests {
     fn ancestors_go_from_division_to_parent() {
         let n = sample();
         let code = n.parse("90911100").unwrap();
-        let ancestors: Vec<String> = n.ancestors(code).iter().map(|e| e.code.to_string()).collect();
+        let ancestors: Vec<String> = n
+            .ancestors(code)
+            .iter()
+            .map(|e| e.code.to_string())
+            .collect();
         assert_eq!(
             ancestors,
             ["90000000-7", "90900000-6", "90910000-9", "90911000-6"]
@@ -443,9 +454,17 @@ mod tests {
     #[test]
     fn search_is_accent_insensitive_and_shallow_first() {
         let n = sample();
-        let found: Vec<String> = n.search("electricite").iter().map(|e| e.code.code8()).collect();
+        let found: Vec<String> = n
+            .search("electricite")
+            .iter()
+            .map(|e| e.code.code8())
+            .collect();
         assert_eq!(found, ["09000000", "09300000", "09310000"]);
-        let found: Vec<String> = n.search("NETTOYAGE bâtiments").iter().map(|e| e.code.code8()).collect();
+        let found: Vec<String> = n
+            .search("NETTOYAGE bâtiments")
+            .iter()
+            .map(|e| e.code.code8())
+            .collect();
         assert_eq!(found, ["90911000"]);
         assert_eq!(n.search("9091").len(), 3);
         assert!(n.search("   ").is_empty());
@@ -454,8 +473,9 @@ mod tests {
 
     #[test]
     fn duplicates_are_refused() {
-        let err = CpvNomenclature::new([row("90910000", 9, "a", "a"), row("90910000", 9, "b", "b")])
-            .unwrap_err();
+        let err =
+            CpvNomenclature::new([row("90910000", 9, "a", "a"), row("90910000", 9, "b", "b")])
+                .unwrap_err();
         assert!(matches!(err, NomenclatureError::Duplicate { .. }));
     }
 }

@@ -211,7 +211,10 @@ mod tests {
         let siret = Siret::parse("20004071500019").unwrap();
         assert_eq!(siret.siren().as_str(), "200040715");
         assert_eq!(siret.nic(), "00019");
-        assert_eq!(Siret::parse("21380185500015").unwrap().siren().as_str(), "213801855");
+        assert_eq!(
+            Siret::parse("21380185500015").unwrap().siren().as_str(),
+            "213801855"
+        );
         assert!(matches!(
             Siret::parse("20004071500018").unwrap_err(),
             IdError::Checksum { .. }

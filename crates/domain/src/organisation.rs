@@ -138,7 +138,11 @@ mod tests {
         let t = Territory {
             slug: "t".into(),
             lead: org("200040715", Some(10)),
-            members: vec![org("213801855", Some(156_389)), org("213801517", Some(36_708)), org("213804214", None)],
+            members: vec![
+                org("213801855", Some(156_389)),
+                org("213801517", Some(36_708)),
+                org("213804214", None),
+            ],
         };
         assert_eq!(t.members_population(), 193_097);
         assert_eq!(t.organisations().count(), 4);

@@ -35,6 +35,9 @@ mod tests {
         assert_eq!(fold("Électricité"), "electricite");
         assert_eq!(fold("Œuvres d'art"), "oeuvres d art");
         assert_eq!(fold("ÇA, GÉRÉ"), "ca  gere");
-        assert_eq!(folded_words("  Pièces   détachées "), ["pieces", "detachees"]);
+        assert_eq!(
+            folded_words("  Pièces   détachées "),
+            ["pieces", "detachees"]
+        );
     }
 }

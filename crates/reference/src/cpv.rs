@@ -110,7 +110,11 @@ mod tests {
         for e in n.entries() {
             for depth in [CpvDepth::Division, CpvDepth::Group] {
                 if depth < e.code.depth() {
-                    assert!(n.ancestor_at(e.code, depth).is_some(), "{} at {depth:?}", e.code);
+                    assert!(
+                        n.ancestor_at(e.code, depth).is_some(),
+                        "{} at {depth:?}",
+                        e.code
+                    );
                 }
             }
             let structural = e.code.significant_digits() - 2;
@@ -119,16 +123,20 @@ mod tests {
         assert_eq!(gaps, 45);
         let gap = n.parse("30192121").unwrap();
         let parents: Vec<String> = n.ancestors(gap).iter().map(|a| a.code.code8()).collect();
-        assert_eq!(parents, ["30000000", "30100000", "30190000", "30192000", "30192100"]);
+        assert_eq!(
+            parents,
+            ["30000000", "30100000", "30190000", "30192000", "30192100"]
+        );
     }
 
     #[test]
     fn french_search_folds_accents() {
         let hits = nomenclature().search("electricite");
         assert!(hits.iter().any(|e| e.label_fr == "Électricité"), "{hits:?}");
-        assert!(hits.iter().all(|e| {
-            mutualis_domain::text::fold(&e.label_fr).contains("electricite")
-        }));
+        assert!(
+            hits.iter()
+                .all(|e| { mutualis_domain::text::fold(&e.label_fr).contains("electricite") })
+        );
     }
 
     #[test]
@@ -137,6 +145,9 @@ mod tests {
                     03000000-1;03000000;1;03;2;Produits;Products\n\
                     03100000-2;03100000;X;03;3;Produits agricoles;Agricultural\n";
         let err = parse_nomenclature(text).unwrap_err();
-        assert_eq!(err.to_string(), "fichier CPV, ligne 3 : chiffre de contrôle « X » invalide");
+        assert_eq!(
+            err.to_string(),
+            "fichier CPV, ligne 3 : chiffre de contrôle « X » invalide"
+        );
     }
 }

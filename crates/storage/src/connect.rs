@@ -36,7 +36,10 @@ impl FromStr for DatabaseUrl {
         if s == "sqlite::memory:" || s == "sqlite://:memory:" {
             return Ok(DatabaseUrl::Sqlite(SqliteTarget::Memory));
         }
-        if let Some(rest) = s.strip_prefix("sqlite://").or_else(|| s.strip_prefix("sqlite:")) {
+        if let Some(rest) = s
+            .strip_prefix("sqlite://")
+            .or_else(|| s.strip_prefix("sqlite:"))
+        {
             let path = rest.split('?').next().unwrap_or_default();
             if path.is_empty() {
                 return Err(StorageError::BadUrl(s.to_owned()));
@@ -116,7 +119,11 @@ async fn connect_sqlite(target: &SqliteTarget) -> Result<Database> {
     let mut pool = SqlitePoolOptions::new();
     if *target == SqliteTarget::Memory {
         // Each in-memory connection would be a database of its own: keep exactly one.
-        pool = pool.max_connections(1).min_connections(1).idle_timeout(None).max_lifetime(None);
+        pool = pool
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None);
     }
     let path_label = match target {
         SqliteTarget::Memory => ":memory:".to_owned(),
@@ -173,7 +180,9 @@ mod tests {
             DatabaseUrl::Sqlite(SqliteTarget::File("mutualis.db".into()))
         );
         assert_eq!(
-            "sqlite:///var/lib/mutualis/m.db?mode=rwc".parse::<DatabaseUrl>().unwrap(),
+            "sqlite:///var/lib/mutualis/m.db?mode=rwc"
+                .parse::<DatabaseUrl>()
+                .unwrap(),
             DatabaseUrl::Sqlite(SqliteTarget::File("/var/lib/mutualis/m.db".into()))
         );
         assert_eq!(
@@ -181,14 +190,18 @@ mod tests {
             DatabaseUrl::Sqlite(SqliteTarget::Memory)
         );
         assert!(matches!(
-            "postgres://postgres@127.0.0.1:5432/mutualis".parse::<DatabaseUrl>().unwrap(),
+            "postgres://postgres@127.0.0.1:5432/mutualis"
+                .parse::<DatabaseUrl>()
+                .unwrap(),
             DatabaseUrl::Postgres(_)
         ));
     }
 
     #[test]
     fn refuses_other_schemes_with_the_value_and_what_is_expected() {
-        let err = "mysql://root@localhost/db".parse::<DatabaseUrl>().unwrap_err();
+        let err = "mysql://root@localhost/db"
+            .parse::<DatabaseUrl>()
+            .unwrap_err();
         assert_eq!(
             err.to_string(),
             "URL de base de données « mysql://root@localhost/db » non reconnue : attendu sqlite://CHEMIN ou postgres://UTILISATEUR@HÔTE:PORT/BASE"
@@ -199,8 +212,13 @@ mod tests {
 
     #[test]
     fn never_shows_the_password() {
-        let url: DatabaseUrl = "postgres://app:s3cret@db.example:5432/mutualis".parse().unwrap();
-        assert_eq!(url.to_string(), "postgres://app:***@db.example:5432/mutualis");
+        let url: DatabaseUrl = "postgres://app:s3cret@db.example:5432/mutualis"
+            .parse()
+            .unwrap();
+        assert_eq!(
+            url.to_string(),
+            "postgres://app:***@db.example:5432/mutualis"
+        );
         assert!(url.expose().contains("s3cret"));
         assert!(!format!("{url:?}").contains("s3cret"));
     }

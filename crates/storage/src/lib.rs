@@ -143,26 +143,25 @@ impl Database {
 
     /// The application's tables and their columns, sorted, as the database reports them.
     pub async fn schema(&self) -> Result<Vec<(String, Vec<String>)>> {
-        let rows: Vec<(String, String)> = match self {
-            Database::Sqlite(pool) => {
-                sqlx::query_as(
-                    "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p \
+        let rows: Vec<(String, String)> =
+            match self {
+                Database::Sqlite(pool) => {
+                    sqlx::query_as(
+                        "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p \
                      WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' \
                      AND m.name NOT LIKE '_sqlx%' ORDER BY m.name, p.name",
-                )
-                .fetch_all(pool)
-                .await?
-            }
-            Database::Postgres(pool) => {
-                sqlx::query_as(
+                    )
+                    .fetch_all(pool)
+                    .await?
+                }
+                Database::Postgres(pool) => sqlx::query_as(
                     "SELECT table_name::text, column_name::text FROM information_schema.columns \
                      WHERE table_schema = current_schema() AND table_name NOT LIKE '\\_sqlx%' \
                      ORDER BY table_name, column_name",
                 )
                 .fetch_all(pool)
-                .await?
-            }
-        };
+                .await?,
+            };
         let mut tables: Vec<(String, Vec<String>)> = Vec::new();
         for (table, column) in rows {
             match tables.last_mut() {

@@ -251,7 +251,9 @@ impl Database {
                 let establishments = sirets
                     .iter()
                     .filter(|(org, _)| *org == id)
-                    .map(|(_, s)| Siret::parse(s).map_err(|e| corrupt("establishments", "siret", s, e)))
+                    .map(|(_, s)| {
+                        Siret::parse(s).map_err(|e| corrupt("establishments", "siret", s, e))
+                    })
                     .collect::<Result<Vec<_>>>()?;
                 Ok(OrganisationRecord {
                     id,

@@ -1,5 +1,7 @@
 //! Storage behaviour, the same on SQLite and PostgreSQL (see `mutualis_test_db`).
 
+#![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
+
 use mutualis_domain::{OrganisationKind, Siren};
 use mutualis_reference::territory::{GRENOBLE_SLUG, grenoble_alpes_metropole};
 use mutualis_storage::organisations::SeedReport;
@@ -114,7 +116,10 @@ async fn a_changed_population_is_an_update_not_a_new_organisation() {
         territory.members[0].population = Some(160_000);
         territory.members[1].name = "Saint-Martin-d'Hères (ville)".into();
         let report = db.upsert_territory(&territory).await.unwrap();
-        assert_eq!((report.created, report.updated, report.unchanged), (0, 2, 48));
+        assert_eq!(
+            (report.created, report.updated, report.unchanged),
+            (0, 2, 48)
+        );
         let grenoble = db
             .organisation_by_siren(&Siren::parse("213801855").unwrap())
             .await
@@ -170,9 +175,18 @@ async fn sqlite_runs_in_wal_mode_with_a_busy_timeout() {
     let Database::Sqlite(pool) = &test.db else {
         unreachable!()
     };
-    let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(pool).await.unwrap();
-    let timeout: i64 = sqlx::query_scalar("PRAGMA busy_timeout").fetch_one(pool).await.unwrap();
-    let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(pool).await.unwrap();
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let timeout: i64 = sqlx::query_scalar("PRAGMA busy_timeout")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+        .fetch_one(pool)
+        .await
+        .unwrap();
     test.drop_db().await;
     assert_eq!(mode, "wal");
     assert_eq!(timeout, 5000);
@@ -188,10 +202,14 @@ async fn a_missing_folder_and_an_unreachable_server_are_named() {
         "impossible d'ouvrir la base SQLite « /nonexistent-folder/mutualis.db » : le dossier « /nonexistent-folder » n'existe pas"
     );
     // Port 1 on loopback: nothing listens there, the refusal is immediate.
-    let url: DatabaseUrl = "postgres://postgres:pw@127.0.0.1:1/mutualis".parse().unwrap();
+    let url: DatabaseUrl = "postgres://postgres:pw@127.0.0.1:1/mutualis"
+        .parse()
+        .unwrap();
     let err = Database::connect(&url).await.err().unwrap().to_string();
     assert!(
-        err.starts_with("impossible de joindre PostgreSQL à « postgres://postgres:***@127.0.0.1:1/mutualis » : "),
+        err.starts_with(
+            "impossible de joindre PostgreSQL à « postgres://postgres:***@127.0.0.1:1/mutualis » : "
+        ),
         "{err}"
     );
 }

@@ -27,7 +27,9 @@ where
     Fut: Future<Output = ()>,
 {
     let sqlite = TestDb::sqlite().await;
-    let outcome = AssertUnwindSafe(body(sqlite.db.clone())).catch_unwind().await;
+    let outcome = AssertUnwindSafe(body(sqlite.db.clone()))
+        .catch_unwind()
+        .await;
     sqlite.drop_db().await;
     if let Err(panic) = outcome {
         std::panic::resume_unwind(panic);
@@ -79,7 +81,9 @@ impl TestDb {
         let url: DatabaseUrl = format!("sqlite://{}", path.display())
             .parse()
             .expect("a temporary path makes a valid SQLite URL");
-        let db = Database::open(&url).await.expect("open a test SQLite database");
+        let db = Database::open(&url)
+            .await
+            .expect("open a test SQLite database");
         TestDb {
             db,
             cleanup: Cleanup::SqliteFile(path),
@@ -163,6 +167,9 @@ mod tests {
             with_database("postgres://u:p@h/db?sslmode=disable", "t2"),
             "postgres://u:p@h/t2?sslmode=disable"
         );
-        assert_eq!(with_database("postgres://h:5432", "t3"), "postgres://h:5432/t3");
+        assert_eq!(
+            with_database("postgres://h:5432", "t3"),
+            "postgres://h:5432/t3"
+        );
     }
 }

@@ -1,5 +1,7 @@
 //! The application in-process (`router` + `oneshot`), on each storage backend.
 
+#![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use mutualis_reference::territory::{GRENOBLE_SLUG, grenoble_alpes_metropole};
@@ -45,7 +47,9 @@ async fn get(db: &Database, uri: &str) -> Reply {
 }
 
 async fn seeded(db: &Database) {
-    db.upsert_territory(&grenoble_alpes_metropole()).await.unwrap();
+    db.upsert_territory(&grenoble_alpes_metropole())
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -108,7 +112,10 @@ async fn organisations_api_lists_the_territory_as_json() {
 async fn health_check_and_static_assets() {
     each_backend(|db| async move {
         let health = get(&db, "/healthz").await;
-        assert_eq!((health.status, health.body.as_str()), (StatusCode::OK, "ok\n"));
+        assert_eq!(
+            (health.status, health.body.as_str()),
+            (StatusCode::OK, "ok\n")
+        );
         let css = get(&db, "/static/style.css").await;
         assert_eq!(css.status, StatusCode::OK);
         assert!(css.content_type.starts_with("text/css"));

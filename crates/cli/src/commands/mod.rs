@@ -1,0 +1,39 @@
+//! One module per command. Each returns `anyhow::Result` with a French message naming the
+//! value at fault and what was expected.
+
+mod cpv;
+mod db;
+mod serve;
+mod territory;
+
+use crate::config::{Cli, Command, CpvCommand, DbCommand, TerritoryCommand};
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => serve::run(&cli.global, &args).await,
+        Command::Db(DbCommand::Migrate) => db::migrate(&cli.global).await,
+        Command::Territory(TerritoryCommand::Show { format }) => {
+            territory::show(&cli.global, format)
+        }
+        Command::Cpv(CpvCommand::Show { code, format }) => cpv::show(&code, format),
+        Command::Cpv(CpvCommand::Search {
+            text,
+            limit,
+            format,
+        }) => cpv::search(&text.join(" "), limit, format),
+    }
+}
+
+/// Writes a command's output to stdout. A closed pipe (`mutualis cpv search x | head`) ends
+/// the output quietly, as it does for other command-line tools.
+pub fn emit(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}

@@ -1,0 +1,321 @@
+//! The `mutualis` binary as a user runs it.
+
+#![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+
+fn mutualis(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mutualis"))
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env_remove("MUTUALIS_BIND")
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+/// Asserts the command failed with exactly one line on stderr, and returns it.
+fn one_line_failure(o: &Output) -> String {
+    assert!(!o.status.success(), "should have failed: {}", stdout(o));
+    let err = stderr(o);
+    assert_eq!(err.lines().count(), 1, "one line expected, got: {err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("backtrace"),
+        "{err}"
+    );
+    err.trim_end().to_owned()
+}
+
+fn temp_db() -> (PathBuf, String) {
+    let path = std::env::temp_dir().join(format!("mutualis-cli-{}.db", uuid::Uuid::new_v4()));
+    let url = format!("sqlite://{}", path.display());
+    (path, url)
+}
+
+#[test]
+fn cpv_show_prints_both_labels() {
+    let out = mutualis(&["cpv", "show", "90910000-9"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("Services de nettoyage"), "{text}");
+    assert!(text.contains("Cleaning services"), "{text}");
+    assert!(text.contains("niveau : classe"), "{text}");
+    assert!(
+        text.contains("90900000-6  Services de nettoyage et d'hygiène"),
+        "{text}"
+    );
+    // Without the check digit, the same code.
+    assert_eq!(stdout(&mutualis(&["cpv", "show", "90910000"])), text);
+}
+
+#[test]
+fn cpv_show_json_is_valid() {
+    let out = mutualis(&["cpv", "show", "09310000", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["code"], "09310000-5");
+    assert_eq!(json["label_fr"], "Électricité");
+    assert_eq!(json["depth"], "class");
+    assert_eq!(json["ancestors"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn cpv_show_refuses_a_wrong_check_digit_naming_the_right_one() {
+    let err = one_line_failure(&mutualis(&["cpv", "show", "90910000-1"]));
+    assert_eq!(
+        err,
+        "erreur : code CPV « 90910000-1 » : chiffre de contrôle 1 incorrect, la nomenclature CPV 2008 donne 90910000-9"
+    );
+}
+
+#[test]
+fn cpv_show_refuses_malformed_and_unknown_codes() {
+    let err = one_line_failure(&mutualis(&["cpv", "show", "9091-0000"]));
+    assert!(
+        err.contains("« 9091-0000 »") && err.contains("attendu 8 chiffres"),
+        "{err}"
+    );
+    let err = one_line_failure(&mutualis(&["cpv", "show", "99999999"]));
+    assert_eq!(
+        err,
+        "erreur : code CPV « 99999999 » inconnu de la nomenclature CPV 2008"
+    );
+}
+
+#[test]
+fn cpv_search_ignores_accents() {
+    let out = mutualis(&["cpv", "search", "electricite"]);
+    assert!(out.status.success());
+    let text = stdout(&out);
+    assert!(
+        text.lines().any(|l| l == "09310000-5  Électricité"),
+        "{text}"
+    );
+    let json: serde_json::Value = serde_json::from_slice(
+        &mutualis(&["cpv", "search", "NETTOYAGE", "vitres", "--format", "json"]).stdout,
+    )
+    .unwrap();
+    let codes: Vec<&str> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&"90911300-9"), "{codes:?}");
+}
+
+#[test]
+fn territory_show_json_has_50_organisations() {
+    let out = mutualis(&["territory", "show", "--format", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let orgs = json["organisations"].as_array().unwrap();
+    assert_eq!(orgs.len(), 50);
+    assert_eq!(orgs[0]["role"], "lead");
+    assert_eq!(orgs[0]["siren"], "200040715");
+    assert_eq!(orgs[0]["establishments"][0], "20004071500019");
+    let population: u64 = orgs[1..]
+        .iter()
+        .map(|o| o["population"].as_u64().unwrap())
+        .sum();
+    assert_eq!(population, 449_509);
+    assert_eq!(json["members_population"], 449_509);
+    assert_eq!(json["member_count"], 49);
+}
+
+#[test]
+fn territory_show_table_lists_the_communes() {
+    let text = stdout(&mutualis(&["territory", "show"]));
+    assert!(text.starts_with("Grenoble-Alpes-Métropole — SIREN 200040715, SIRET 20004071500019"));
+    assert!(text.contains("49 communes membres, population municipale 449\u{202f}509 habitants"));
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("Échirolles") && l.contains("213801517"))
+    );
+}
+
+#[test]
+fn a_bad_database_url_is_one_clear_line() {
+    let out = mutualis(&[
+        "db",
+        "migrate",
+        "--database-url",
+        "mysql://root@localhost/x",
+    ]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("mysql://root@localhost/x") && err.contains("attendu sqlite://"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"));
+}
+
+#[test]
+fn an_unwritable_database_path_is_one_clear_line() {
+    let err = one_line_failure(&mutualis(&[
+        "db",
+        "migrate",
+        "--database-url",
+        "sqlite:///proc/mutualis/m.db",
+    ]));
+    assert!(
+        err.contains("/proc/mutualis/m.db") && err.contains("n'existe pas"),
+        "{err}"
+    );
+    // A folder that exists but cannot hold a file.
+    let err = one_line_failure(&mutualis(&[
+        "db",
+        "migrate",
+        "--database-url",
+        "sqlite:///proc/m.db",
+    ]));
+    assert!(
+        err.starts_with("erreur : impossible d'ouvrir la base SQLite « /proc/m.db »"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_unreachable_postgres_is_one_clear_line() {
+    let err = one_line_failure(&mutualis(&[
+        "db",
+        "migrate",
+        "--database-url",
+        "postgres://postgres:secret@127.0.0.1:1/mutualis",
+    ]));
+    assert!(err.starts_with("erreur : impossible de joindre PostgreSQL à « postgres://postgres:***@127.0.0.1:1/mutualis »"), "{err}");
+    assert!(!err.contains("secret"));
+}
+
+#[test]
+fn db_migrate_creates_the_database_then_has_nothing_to_do() {
+    let (path, url) = temp_db();
+    let first = mutualis(&["db", "migrate", "--database-url", &url]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(
+        stdout(&first).contains(": 1 migration(s) appliquée(s), 1 au total."),
+        "{}",
+        stdout(&first)
+    );
+    assert!(path.exists());
+    let second = mutualis(&["db", "migrate", "--database-url", &url]);
+    assert!(stdout(&second).contains(": 0 migration(s) appliquée(s), 1 au total."));
+    remove_sqlite(&path);
+}
+
+fn remove_sqlite(path: &std::path::Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+}
+
+/// A running `mutualis serve`, stopped when dropped.
+struct Server {
+    child: Child,
+    addr: String,
+    first_lines: Vec<String>,
+}
+
+impl Server {
+    fn start(url: &str) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mutualis"))
+            .args([
+                "serve",
+                "--demo",
+                "--bind",
+                "127.0.0.1:0",
+                "--database-url",
+                url,
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut first_lines = Vec::new();
+        let addr = loop {
+            let line = lines.next().expect("server printed its address").unwrap();
+            if let Some(rest) = line.split("http://").nth(1) {
+                break rest.split('/').next().unwrap().to_owned();
+            }
+            first_lines.push(line);
+        };
+        Server {
+            child,
+            addr,
+            first_lines,
+        }
+    }
+
+    fn get(&self, path: &str) -> (u16, String) {
+        let mut stream = TcpStream::connect(&self.addr).unwrap();
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            self.addr
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        let status = response[9..12].parse().unwrap();
+        (status, response)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn serve_demo_serves_the_territory_and_seeding_twice_changes_nothing() {
+    let (path, url) = temp_db();
+    {
+        let server = Server::start(&url);
+        assert!(
+            server
+                .first_lines
+                .iter()
+                .any(|l| l.contains("50 créée(s), 0 mise(s) à jour, 0 inchangée(s)")),
+            "{:?}",
+            server.first_lines
+        );
+        let (status, home) = server.get("/");
+        assert_eq!(status, 200);
+        assert!(home.contains("<dd>49</dd>") && home.contains("449\u{202f}509 habitants"));
+        assert_eq!(server.get("/healthz").0, 200);
+        let (status, api) = server.get("/api/v1/organisations");
+        assert_eq!(status, 200);
+        assert!(api.contains("\"count\":50"));
+    }
+    let server = Server::start(&url);
+    assert!(
+        server
+            .first_lines
+            .iter()
+            .any(|l| l.contains("0 créée(s), 0 mise(s) à jour, 50 inchangée(s)")),
+        "{:?}",
+        server.first_lines
+    );
+    drop(server);
+    remove_sqlite(&path);
+}
+
+#[test]
+fn a_bad_bind_address_is_refused_by_name() {
+    let out = mutualis(&["serve", "--bind", "localhost:notaport"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("localhost:notaport"));
+}
