@@ -2,7 +2,10 @@
 
 use std::net::SocketAddr;
 
+use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use mutualis_domain::Amount;
+use mutualis_domain::rules::{BuyerKind, Nature};
 use mutualis_storage::DatabaseUrl;
 
 /// Mutualis — plateforme d'achats mutualisés d'un territoire (métropole et communes membres).
@@ -50,6 +53,9 @@ pub enum Command {
     /// Consulte la nomenclature CPV 2008.
     #[command(subcommand)]
     Cpv(CpvCommand),
+    /// Règles de la commande publique en vigueur (seuils datés et leurs sources).
+    #[command(subcommand)]
+    Rules(RulesCommand),
 }
 
 #[derive(Debug, Args)]
@@ -97,6 +103,78 @@ pub enum CpvCommand {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// La procédure qu'appelle un achat : nature, montant estimé HT, acheteur, date de lancement.
+    Procedure {
+        /// Nature de l'achat.
+        #[arg(long, value_enum)]
+        nature: NatureArg,
+        /// Montant estimé en euros HT, par exemple 60000 ou 59999,99.
+        #[arg(long, value_parser = parse_amount)]
+        amount: Amount,
+        /// Type d'acheteur.
+        #[arg(long, value_enum, default_value_t = BuyerArg::Collectivite)]
+        buyer: BuyerArg,
+        /// Date de lancement de la consultation (AAAA-MM-JJ) ; aujourd'hui par défaut.
+        #[arg(long, value_parser = parse_date)]
+        date: Option<NaiveDate>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Les règles en vigueur à une date, avec leur source.
+    List {
+        /// Date (AAAA-MM-JJ) ; aujourd'hui par défaut.
+        #[arg(long, value_parser = parse_date)]
+        date: Option<NaiveDate>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum NatureArg {
+    /// Travaux.
+    Travaux,
+    /// Fournitures et services.
+    FournituresServices,
+}
+
+impl From<NatureArg> for Nature {
+    fn from(n: NatureArg) -> Nature {
+        match n {
+            NatureArg::Travaux => Nature::Works,
+            NatureArg::FournituresServices => Nature::SuppliesAndServices,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BuyerArg {
+    /// Collectivité territoriale ou établissement local.
+    Collectivite,
+    /// État et ses établissements publics.
+    Etat,
+}
+
+impl From<BuyerArg> for BuyerKind {
+    fn from(b: BuyerArg) -> BuyerKind {
+        match b {
+            BuyerArg::Collectivite => BuyerKind::LocalAuthority,
+            BuyerArg::Etat => BuyerKind::State,
+        }
+    }
+}
+
+fn parse_amount(s: &str) -> Result<Amount, String> {
+    Amount::parse_euros(s).map_err(|e| e.to_string())
+}
+
+fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| format!("date « {s} » invalide : attendu AAAA-MM-JJ, par exemple 2026-04-01"))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -319,3 +319,58 @@ fn a_bad_bind_address_is_refused_by_name() {
     assert!(!out.status.success());
     assert!(stderr(&out).contains("localhost:notaport"));
 }
+
+#[test]
+fn rules_procedure_applies_the_threshold_in_force_at_launch() {
+    let decide = |amount: &str, date: &str| {
+        let out = mutualis(&[
+            "rules",
+            "procedure",
+            "--nature",
+            "fournitures-services",
+            "--amount",
+            amount,
+            "--date",
+            date,
+            "--format",
+            "json",
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        json["procedure"].as_str().unwrap().to_owned()
+    };
+    // 50,000 € is below the 60,000 € threshold from 2026-04-01, above the 40,000 € one before.
+    assert_eq!(decide("50000", "2026-03-31"), "adapted");
+    assert_eq!(decide("50000", "2026-04-01"), "no_publicity");
+    assert_eq!(decide("216000", "2026-04-01"), "formal");
+    assert_eq!(decide("215999,99", "2026-04-01"), "adapted");
+}
+
+#[test]
+fn rules_procedure_refuses_a_date_the_table_does_not_cover() {
+    let err = one_line_failure(&mutualis(&[
+        "rules",
+        "procedure",
+        "--nature",
+        "travaux",
+        "--amount",
+        "100",
+        "--date",
+        "2028-01-01",
+    ]));
+    assert!(err.contains("01/01/2028"), "{err}");
+    let out = mutualis(&[
+        "rules",
+        "procedure",
+        "--nature",
+        "travaux",
+        "--amount",
+        "1e5",
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("montant « 1e5 » invalide"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -3,10 +3,11 @@
 
 mod cpv;
 mod db;
+mod rules;
 mod serve;
 mod territory;
 
-use crate::config::{Cli, Command, CpvCommand, DbCommand, TerritoryCommand};
+use crate::config::{Cli, Command, CpvCommand, DbCommand, RulesCommand, TerritoryCommand};
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
@@ -21,6 +22,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             limit,
             format,
         }) => cpv::search(&text.join(" "), limit, format),
+        Command::Rules(RulesCommand::Procedure {
+            nature,
+            amount,
+            buyer,
+            date,
+            format,
+        }) => rules::procedure(nature.into(), amount, buyer.into(), date, format),
+        Command::Rules(RulesCommand::List { date, format }) => rules::list(date, format),
     }
 }
 
