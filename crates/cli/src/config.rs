@@ -4,8 +4,8 @@ use std::net::SocketAddr;
 
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use mutualis_domain::Amount;
 use mutualis_domain::rules::{BuyerKind, Nature};
+use mutualis_domain::{AccountError, Amount, Email, Role, Siren};
 use mutualis_storage::DatabaseUrl;
 
 /// Mutualis — plateforme d'achats mutualisés d'un territoire (métropole et communes membres).
@@ -53,6 +53,9 @@ pub enum Command {
     /// Consulte la nomenclature CPV 2008.
     #[command(subcommand)]
     Cpv(CpvCommand),
+    /// Gère les comptes utilisateurs.
+    #[command(subcommand)]
+    User(UserCommand),
     /// Règles de la commande publique en vigueur (seuils datés et leurs sources).
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -66,6 +69,10 @@ pub struct ServeArgs {
     /// Adresse d'écoute.
     #[arg(long, env = "MUTUALIS_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
+    /// Envoie les cookies sans l'attribut Secure : seulement pour un accès en HTTP simple
+    /// depuis une autre machine que celle du serveur, jamais en production.
+    #[arg(long, env = "MUTUALIS_INSECURE_COOKIES")]
+    pub insecure_cookies: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -103,6 +110,34 @@ pub enum CpvCommand {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Crée un compte. Le mot de passe est demandé au terminal, ou lu sur l'entrée standard.
+    Add {
+        /// SIREN de l'organisation du compte (une entreprise pour un fournisseur).
+        #[arg(long, value_parser = parse_siren)]
+        org: Siren,
+        /// coordinator, member_buyer, approver, evaluator, supplier ou mediator.
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// Adresse électronique, qui sert d'identifiant.
+        #[arg(long, value_parser = parse_email)]
+        email: Email,
+    },
+}
+
+fn parse_siren(s: &str) -> Result<Siren, String> {
+    Siren::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::from_code(s).ok_or_else(|| AccountError::Role(s.to_owned()).to_string())
+}
+
+fn parse_email(s: &str) -> Result<Email, String> {
+    Email::parse(s).map_err(|e| e.to_string())
 }
 
 #[derive(Debug, Subcommand)]

@@ -202,14 +202,22 @@ fn db_migrate_creates_the_database_then_has_nothing_to_do() {
     let (path, url) = temp_db();
     let first = mutualis(&["db", "migrate", "--database-url", &url]);
     assert!(first.status.success(), "{}", stderr(&first));
+    let known = std::fs::read_dir(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../storage/migrations/sqlite"
+    ))
+    .unwrap()
+    .count();
     assert!(
-        stdout(&first).contains(": 1 migration(s) appliquée(s), 1 au total."),
+        stdout(&first).contains(&format!(
+            ": {known} migration(s) appliquée(s), {known} au total."
+        )),
         "{}",
         stdout(&first)
     );
     assert!(path.exists());
     let second = mutualis(&["db", "migrate", "--database-url", &url]);
-    assert!(stdout(&second).contains(": 0 migration(s) appliquée(s), 1 au total."));
+    assert!(stdout(&second).contains(&format!(": 0 migration(s) appliquée(s), {known} au total.")));
     remove_sqlite(&path);
 }
 
@@ -297,8 +305,24 @@ fn serve_demo_serves_the_territory_and_seeding_twice_changes_nothing() {
         assert!(home.contains("<dd>49</dd>") && home.contains("449\u{202f}509 habitants"));
         assert_eq!(server.get("/healthz").0, 200);
         let (status, api) = server.get("/api/v1/organisations");
-        assert_eq!(status, 200);
-        assert!(api.contains("\"count\":50"));
+        assert_eq!(status, 401, "the API needs a token: {api}");
+        // One account per role, with a password, printed once.
+        for role in [
+            "coordinator",
+            "member_buyer",
+            "approver",
+            "evaluator",
+            "supplier",
+            "mediator",
+        ] {
+            let line = server
+                .first_lines
+                .iter()
+                .find(|l| l.trim_start().starts_with(&format!("{role} ")));
+            let fields: Vec<&str> = line.expect(role).split_whitespace().collect();
+            assert_eq!(fields.len(), 3, "{fields:?}");
+            assert!(fields[1].ends_with("@demo.mutualis.test") && fields[2].len() >= 12);
+        }
     }
     let server = Server::start(&url);
     assert!(
@@ -373,4 +397,80 @@ fn rules_procedure_refuses_a_date_the_table_does_not_cover() {
         "{}",
         stderr(&out)
     );
+}
+
+#[test]
+fn user_add_creates_an_account_with_a_password_from_stdin() {
+    let (path, url) = temp_db();
+    let add = |email: &str, org: &str, role: &str, password: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mutualis"))
+            .args([
+                "user",
+                "add",
+                "--org",
+                org,
+                "--role",
+                role,
+                "--email",
+                email,
+                "--database-url",
+                &url,
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{password}\n").as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    // The organisation must exist: load the territory first.
+    let err = one_line_failure(&add(
+        "a@grenoble.test",
+        "213801855",
+        "member_buyer",
+        "une phrase de passe",
+    ));
+    assert!(err.contains("SIREN 213801855 inconnue"), "{err}");
+    drop(Server::start(&url));
+    let out = add(
+        "Achats@Grenoble.test",
+        "213801855",
+        "member_buyer",
+        "une phrase de passe",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "Compte créé : achats@grenoble.test (Acheteur membre, Grenoble).\n"
+    );
+    let err = one_line_failure(&add(
+        "achats@grenoble.test",
+        "213801855",
+        "approver",
+        "une phrase de passe",
+    ));
+    assert!(err.contains("un compte existe déjà"), "{err}");
+    let err = one_line_failure(&add("b@grenoble.test", "213801855", "approver", "court"));
+    assert!(err.contains("au moins 12 caractères"), "{err}");
+    let out = add(
+        "c@grenoble.test",
+        "213801855",
+        "admin",
+        "une phrase de passe",
+    );
+    assert!(!out.status.success() && stderr(&out).contains("rôle « admin » inconnu"));
+    let out = add(
+        "c@grenoble.test",
+        "213801856",
+        "approver",
+        "une phrase de passe",
+    );
+    assert!(!out.status.success() && stderr(&out).contains("SIREN « 213801856 » invalide"));
+    remove_sqlite(&path);
 }

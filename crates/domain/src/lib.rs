@@ -2,6 +2,7 @@
 //! an amount, a procedure threshold. Everything here is pure: no I/O, no file format, no SQL,
 //! no HTTP. Other crates turn files, rows and requests into these types and back.
 
+pub mod account;
 pub mod amount;
 pub mod cpv;
 pub mod ids;
@@ -9,6 +10,7 @@ pub mod organisation;
 pub mod rules;
 pub mod text;
 
+pub use account::{AccountError, Email, PasswordPolicy, Role};
 pub use amount::Amount;
 pub use cpv::{CpvCode, CpvDepth, CpvEntry, CpvError, CpvNomenclature, CpvRow, NomenclatureError};
 pub use ids::{IdError, Siren, Siret};

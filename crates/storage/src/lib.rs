@@ -5,12 +5,16 @@
 //! Every query is written once, with `$1`-style parameters that both backends accept, and
 //! run on either pool by the `on_pool!` macro. sqlx's `Any` driver is not used.
 
+pub mod accounts;
 mod connect;
+pub mod credentials;
 pub mod organisations;
+mod scope;
 
 use std::fmt;
 
 pub use connect::DatabaseUrl;
+pub use scope::{Principal, Scope, TerritoryWide};
 use sqlx::{PgPool, SqlitePool};
 
 /// The schema history, one migrator per backend with the same versions and names.

@@ -3,6 +3,7 @@
 use chrono::Utc;
 use mutualis_domain::{Organisation, OrganisationKind, Siren, Siret, Territory};
 
+use crate::scope::{Scope, TerritoryWide};
 use crate::{Database, Result, StorageError, on_pool};
 
 /// An organisation as stored, with its database id.
@@ -40,11 +41,110 @@ pub struct SeedReport {
     pub links_added: usize,
 }
 
+/// Writes one organisation and its establishments inside the transaction `$tx`, counting in
+/// `$report`; evaluates to its id. A macro, not a function, so that it runs on either
+/// backend's transaction.
+macro_rules! upsert_organisation {
+    ($tx:ident, $org:expr, $now:expr, $report:ident) => {{
+        let org: &Organisation = $org;
+        let now = $now;
+        let population = org.population.map(i64::from);
+        let existing: Option<OrgRow> = sqlx::query_as(&format!("{SELECT_ORG} WHERE siren = $1"))
+            .bind(org.siren.as_str())
+            .fetch_optional(&mut *$tx)
+            .await?;
+        let id = match existing {
+            None => {
+                $report.created += 1;
+                sqlx::query_scalar(
+                    "INSERT INTO organisations \
+                             (siren, name, kind, insee_code, population, created_at, updated_at) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
+                )
+                .bind(org.siren.as_str())
+                .bind(&org.name)
+                .bind(org.kind.code())
+                .bind(org.insee_code.as_deref())
+                .bind(population)
+                .bind(now)
+                .fetch_one(&mut *$tx)
+                .await?
+            }
+            Some((id, _, name, kind, insee, pop))
+                if name == org.name
+                    && kind == org.kind.code()
+                    && insee == org.insee_code
+                    && pop == population =>
+            {
+                $report.unchanged += 1;
+                id
+            }
+            Some((id, ..)) => {
+                $report.updated += 1;
+                sqlx::query(
+                    "UPDATE organisations SET name = $2, kind = $3, insee_code = $4, \
+                             population = $5, updated_at = $6 WHERE id = $1",
+                )
+                .bind(id)
+                .bind(&org.name)
+                .bind(org.kind.code())
+                .bind(org.insee_code.as_deref())
+                .bind(population)
+                .bind(now)
+                .execute(&mut *$tx)
+                .await?;
+                id
+            }
+        };
+        for (i, siret) in org.establishments.iter().enumerate() {
+            let added = sqlx::query(
+                "INSERT INTO establishments (organisation_id, siret, is_head_office) \
+                         VALUES ($1, $2, $3) ON CONFLICT (siret) DO NOTHING",
+            )
+            .bind(id)
+            .bind(siret.as_str())
+            .bind(i == 0)
+            .execute(&mut *$tx)
+            .await?;
+            if added.rows_affected() == 0 {
+                let owner: i64 = sqlx::query_scalar(
+                    "SELECT organisation_id FROM establishments WHERE siret = $1",
+                )
+                .bind(siret.as_str())
+                .fetch_one(&mut *$tx)
+                .await?;
+                if owner != id {
+                    return Err(StorageError::Conflict(format!(
+                        "le SIRET {siret} est déjà rattaché à une autre organisation que {}",
+                        org.siren
+                    )));
+                }
+            }
+            $report.links_added += added.rows_affected() as usize;
+        }
+        id
+    }};
+}
+
 type OrgRow = (i64, String, String, String, Option<String>, Option<i64>);
 
 const SELECT_ORG: &str = "SELECT id, siren, name, kind, insee_code, population FROM organisations";
 
 impl Database {
+    /// Writes one organisation (a supplier, say) as `upsert_territory` writes each of its
+    /// members; returns its id.
+    pub async fn upsert_organisation(&self, org: &Organisation) -> Result<(i64, SeedReport)> {
+        let now = Utc::now();
+        let mut report = SeedReport::default();
+        let id = on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let id = upsert_organisation!(tx, org, now, report);
+            tx.commit().await?;
+            id
+        });
+        Ok((id, report))
+    }
+
     /// Writes a territory: creates missing organisations, updates those whose name, kind,
     /// INSEE code or population changed, adds missing establishments and memberships. All or
     /// nothing, in one transaction.
@@ -55,80 +155,7 @@ impl Database {
             let mut tx = pool.begin().await?;
             let mut ids = Vec::with_capacity(territory.members.len() + 1);
             for org in territory.organisations() {
-                let population = org.population.map(i64::from);
-                let existing: Option<OrgRow> = sqlx::query_as(&format!("{SELECT_ORG} WHERE siren = $1"))
-                    .bind(org.siren.as_str())
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                let id = match existing {
-                    None => {
-                        report.created += 1;
-                        sqlx::query_scalar(
-                            "INSERT INTO organisations \
-                             (siren, name, kind, insee_code, population, created_at, updated_at) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
-                        )
-                        .bind(org.siren.as_str())
-                        .bind(&org.name)
-                        .bind(org.kind.code())
-                        .bind(org.insee_code.as_deref())
-                        .bind(population)
-                        .bind(now)
-                        .fetch_one(&mut *tx)
-                        .await?
-                    }
-                    Some((id, _, name, kind, insee, pop))
-                        if name == org.name
-                            && kind == org.kind.code()
-                            && insee == org.insee_code
-                            && pop == population =>
-                    {
-                        report.unchanged += 1;
-                        id
-                    }
-                    Some((id, ..)) => {
-                        report.updated += 1;
-                        sqlx::query(
-                            "UPDATE organisations SET name = $2, kind = $3, insee_code = $4, \
-                             population = $5, updated_at = $6 WHERE id = $1",
-                        )
-                        .bind(id)
-                        .bind(&org.name)
-                        .bind(org.kind.code())
-                        .bind(org.insee_code.as_deref())
-                        .bind(population)
-                        .bind(now)
-                        .execute(&mut *tx)
-                        .await?;
-                        id
-                    }
-                };
-                for (i, siret) in org.establishments.iter().enumerate() {
-                    let added = sqlx::query(
-                        "INSERT INTO establishments (organisation_id, siret, is_head_office) \
-                         VALUES ($1, $2, $3) ON CONFLICT (siret) DO NOTHING",
-                    )
-                    .bind(id)
-                    .bind(siret.as_str())
-                    .bind(i == 0)
-                    .execute(&mut *tx)
-                    .await?;
-                    if added.rows_affected() == 0 {
-                        let owner: i64 = sqlx::query_scalar(
-                            "SELECT organisation_id FROM establishments WHERE siret = $1",
-                        )
-                        .bind(siret.as_str())
-                        .fetch_one(&mut *tx)
-                        .await?;
-                        if owner != id {
-                            return Err(StorageError::Conflict(format!(
-                                "le SIRET {siret} est déjà rattaché à une autre organisation que {}",
-                                org.siren
-                            )));
-                        }
-                    }
-                    report.links_added += added.rows_affected() as usize;
-                }
+                let id = upsert_organisation!(tx, org, now, report);
                 ids.push(id);
             }
             let lead_id = ids[0];
@@ -165,8 +192,32 @@ impl Database {
         Ok(report)
     }
 
-    /// Every organisation, by name.
-    pub async fn list_organisations(&self) -> Result<Vec<OrganisationRecord>> {
+    /// The organisations a scope sees: its own.
+    pub async fn organisations_in_scope(&self, scope: &Scope) -> Result<Vec<OrganisationRecord>> {
+        Ok(self
+            .organisation_in_scope(scope, scope.organisation_id())
+            .await?
+            .into_iter()
+            .collect())
+    }
+
+    /// One organisation, if the scope sees it; `None` for any other (as if it did not exist).
+    pub async fn organisation_in_scope(
+        &self,
+        scope: &Scope,
+        id: i64,
+    ) -> Result<Option<OrganisationRecord>> {
+        if id != scope.organisation_id() {
+            return Ok(None);
+        }
+        self.organisation_by_id(id).await
+    }
+
+    /// Every organisation, by name: the coordinator's territory-wide view.
+    pub async fn organisations_territory_wide(
+        &self,
+        _wide: TerritoryWide,
+    ) -> Result<Vec<OrganisationRecord>> {
         let rows: Vec<OrgRow> = on_pool!(self, pool => {
             sqlx::query_as(&format!("{SELECT_ORG} ORDER BY name, siren"))
                 .fetch_all(pool)
@@ -175,6 +226,27 @@ impl Database {
         self.records(rows).await
     }
 
+    /// One organisation in the coordinator's territory-wide view.
+    pub async fn organisation_territory_wide(
+        &self,
+        _wide: TerritoryWide,
+        id: i64,
+    ) -> Result<Option<OrganisationRecord>> {
+        self.organisation_by_id(id).await
+    }
+
+    async fn organisation_by_id(&self, id: i64) -> Result<Option<OrganisationRecord>> {
+        let row: Option<OrgRow> = on_pool!(self, pool => {
+            sqlx::query_as(&format!("{SELECT_ORG} WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(self.records(row.into_iter().collect()).await?.pop())
+    }
+
+    /// An organisation by its SIREN: the public identity of a legal unit, for administration
+    /// (creating accounts from the command line, seeding).
     pub async fn organisation_by_siren(&self, siren: &Siren) -> Result<Option<OrganisationRecord>> {
         let row: Option<OrgRow> = on_pool!(self, pool => {
             sqlx::query_as(&format!("{SELECT_ORG} WHERE siren = $1"))
@@ -234,17 +306,21 @@ impl Database {
 
     /// Turns rows into records, with each organisation's establishments (head office first).
     async fn records(&self, rows: Vec<OrgRow>) -> Result<Vec<OrganisationRecord>> {
-        let sirets: Vec<(i64, String)> = if rows.is_empty() {
-            Vec::new()
-        } else {
-            on_pool!(self, pool => {
-                sqlx::query_as(
-                    "SELECT organisation_id, siret FROM establishments \
-                     ORDER BY organisation_id, is_head_office DESC, siret",
-                )
-                .fetch_all(pool)
-                .await?
-            })
+        const SELECT_SIRETS: &str = "SELECT organisation_id, siret FROM establishments";
+        const ORDER_SIRETS: &str = "ORDER BY organisation_id, is_head_office DESC, siret";
+        let sirets: Vec<(i64, String)> = match rows.as_slice() {
+            [] => Vec::new(),
+            [(id, ..)] => on_pool!(self, pool => {
+                sqlx::query_as(&format!("{SELECT_SIRETS} WHERE organisation_id = $1 {ORDER_SIRETS}"))
+                    .bind(id)
+                    .fetch_all(pool)
+                    .await?
+            }),
+            _ => on_pool!(self, pool => {
+                sqlx::query_as(&format!("{SELECT_SIRETS} {ORDER_SIRETS}"))
+                    .fetch_all(pool)
+                    .await?
+            }),
         };
         rows.into_iter()
             .map(|(id, siren, name, kind, insee_code, population)| {

@@ -1,91 +1,269 @@
-//! One error type for handlers: it logs the internal detail and shows the user a page (or a
-//! JSON body under `/api`) with the real status code, never the detail.
+//! Errors, declared once. Every failure a handler can meet is an [`ErrorCode`] with its HTTP
+//! status, its stable code and its French message. Pages render it as an error page with the
+//! real status; the API answers `{code, message}`. Internal detail is logged, never shown.
 
 use askama::Template;
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Serialize;
+use utoipa::ToSchema;
 
-#[derive(Debug, thiserror::Error)]
-pub enum WebError {
-    #[error("not found")]
+use crate::layout::Layout;
+
+/// Every error code the application answers with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The request is malformed (a form that does not parse, say).
+    BadRequest,
+    /// The JSON body does not parse or lacks a field; the message names it.
+    InvalidJson,
+    /// No valid session or API token.
+    Unauthenticated,
+    /// Signed in, but this role may not do this; or a missing or forged CSRF token.
+    Forbidden,
+    /// No such page or object — including another tenant's objects.
     NotFound,
-    #[error(transparent)]
-    Storage(#[from] mutualis_storage::StorageError),
-    #[error(transparent)]
-    Template(#[from] askama::Error),
+    /// The request body is larger than allowed.
+    PayloadTooLarge,
+    /// Too many failed sign-ins: wait and retry.
+    TooManyRequests,
+    /// Something failed on the server; it was logged.
+    Internal,
 }
 
-impl WebError {
-    fn status(&self) -> StatusCode {
+impl ErrorCode {
+    pub const ALL: [ErrorCode; 8] = [
+        ErrorCode::BadRequest,
+        ErrorCode::InvalidJson,
+        ErrorCode::Unauthenticated,
+        ErrorCode::Forbidden,
+        ErrorCode::NotFound,
+        ErrorCode::PayloadTooLarge,
+        ErrorCode::TooManyRequests,
+        ErrorCode::Internal,
+    ];
+
+    pub fn status(self) -> StatusCode {
         match self {
-            WebError::NotFound => StatusCode::NOT_FOUND,
-            WebError::Storage(_) | WebError::Template(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::BadRequest | ErrorCode::InvalidJson => StatusCode::BAD_REQUEST,
+            ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
+            ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+            ErrorCode::NotFound => StatusCode::NOT_FOUND,
+            ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
-    /// The stable machine-readable code of the API's error bodies.
-    fn code(&self) -> &'static str {
+    pub fn code(self) -> &'static str {
         match self {
-            WebError::NotFound => "not_found",
-            WebError::Storage(_) | WebError::Template(_) => "internal",
+            ErrorCode::BadRequest => "bad_request",
+            ErrorCode::InvalidJson => "invalid_json",
+            ErrorCode::Unauthenticated => "unauthenticated",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::TooManyRequests => "too_many_requests",
+            ErrorCode::Internal => "internal",
         }
     }
 
-    fn public_message(&self) -> &'static str {
+    /// The page title of the error page.
+    pub fn title(self) -> &'static str {
         match self {
-            WebError::NotFound => "La page demandée n'existe pas.",
-            WebError::Storage(_) | WebError::Template(_) => {
+            ErrorCode::BadRequest | ErrorCode::InvalidJson => "Requête invalide",
+            ErrorCode::Unauthenticated => "Connexion requise",
+            ErrorCode::Forbidden => "Accès refusé",
+            ErrorCode::NotFound => "Page introuvable",
+            ErrorCode::PayloadTooLarge => "Envoi trop volumineux",
+            ErrorCode::TooManyRequests => "Trop de tentatives",
+            ErrorCode::Internal => "Erreur interne",
+        }
+    }
+
+    pub fn message(self) -> &'static str {
+        match self {
+            ErrorCode::BadRequest => "La requête n'a pas pu être comprise.",
+            ErrorCode::InvalidJson => "Le corps JSON de la requête est invalide.",
+            ErrorCode::Unauthenticated => {
+                "Une connexion est requise : jeton d'API absent, invalide ou révoqué."
+            }
+            ErrorCode::Forbidden => {
+                "Vous n'avez pas accès à cette page, ou le formulaire a expiré : rechargez la page et recommencez."
+            }
+            ErrorCode::NotFound => "La page ou l'objet demandé n'existe pas.",
+            ErrorCode::PayloadTooLarge => "L'envoi dépasse la taille autorisée (64 Kio).",
+            ErrorCode::TooManyRequests => {
+                "Trop de tentatives de connexion échouées. Réessayez dans 15 minutes."
+            }
+            ErrorCode::Internal => {
                 "Une erreur interne est survenue. Elle a été journalisée ; réessayez plus tard."
             }
         }
     }
+}
 
-    fn log(&self) {
-        if self.status().is_server_error() {
-            tracing::error!(error = %self, "request failed");
+/// A failed request. Pages turn it into an error page; the API wraps it in [`ApiError`].
+#[derive(Debug)]
+pub struct WebError {
+    pub code: ErrorCode,
+    /// A more precise public message than the code's own.
+    pub detail: Option<String>,
+    /// What is logged for an internal error; never shown.
+    internal: Option<String>,
+    /// The page layout (navigation for the signed-in user), when known.
+    layout: Option<Box<Layout>>,
+}
+
+impl WebError {
+    pub fn new(code: ErrorCode) -> WebError {
+        WebError {
+            code,
+            detail: None,
+            internal: None,
+            layout: None,
         }
     }
 
-    /// The same error as a JSON body, for the API.
-    pub fn into_json(self) -> Response {
-        self.log();
-        #[derive(Serialize)]
-        struct Body {
-            code: &'static str,
-            message: &'static str,
+    pub fn with_detail(code: ErrorCode, detail: impl Into<String>) -> WebError {
+        WebError {
+            detail: Some(detail.into()),
+            ..WebError::new(code)
         }
-        let body = Body {
-            code: self.code(),
-            message: self.public_message(),
-        };
-        (self.status(), Json(body)).into_response()
+    }
+
+    pub fn internal(cause: impl std::fmt::Display) -> WebError {
+        WebError {
+            internal: Some(cause.to_string()),
+            ..WebError::new(ErrorCode::Internal)
+        }
+    }
+
+    pub fn not_found() -> WebError {
+        WebError::new(ErrorCode::NotFound)
+    }
+
+    pub fn forbidden() -> WebError {
+        WebError::new(ErrorCode::Forbidden)
+    }
+
+    /// Shows the error page inside the signed-in user's layout.
+    pub fn in_layout(mut self, layout: Layout) -> WebError {
+        self.layout = Some(Box::new(layout));
+        self
+    }
+
+    fn message(&self) -> String {
+        self.detail
+            .clone()
+            .unwrap_or_else(|| self.code.message().to_owned())
+    }
+
+    fn log(&self) {
+        if let Some(cause) = &self.internal {
+            tracing::error!(error = %cause, "request failed");
+        }
+    }
+}
+
+impl From<mutualis_storage::StorageError> for WebError {
+    fn from(e: mutualis_storage::StorageError) -> WebError {
+        WebError::internal(e)
+    }
+}
+
+impl From<askama::Error> for WebError {
+    fn from(e: askama::Error) -> WebError {
+        WebError::internal(e)
     }
 }
 
 #[derive(Template)]
 #[template(path = "error.html")]
-struct ErrorPage<'a> {
-    title: &'a str,
-    message: &'a str,
+struct ErrorPage {
+    layout: Layout,
+    title: &'static str,
+    message: String,
 }
 
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         self.log();
-        let status = self.status();
-        let title = match status {
-            StatusCode::NOT_FOUND => "Page introuvable",
-            _ => "Erreur interne",
-        };
+        let status = self.code.status();
+        let message = self.message();
         let page = ErrorPage {
-            title,
-            message: self.public_message(),
+            layout: self.layout.map(|l| *l).unwrap_or_default(),
+            title: self.code.title(),
+            message: message.clone(),
         };
         match page.render() {
             Ok(html) => (status, Html(html)).into_response(),
-            Err(_) => (status, self.public_message()).into_response(),
+            Err(_) => (status, message).into_response(),
+        }
+    }
+}
+
+/// The JSON body of every API error.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiErrorBody {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+/// A [`WebError`] answered as JSON, for the API.
+#[derive(Debug)]
+pub struct ApiError(pub WebError);
+
+impl From<WebError> for ApiError {
+    fn from(e: WebError) -> ApiError {
+        ApiError(e)
+    }
+}
+
+impl From<mutualis_storage::StorageError> for ApiError {
+    fn from(e: mutualis_storage::StorageError) -> ApiError {
+        ApiError(e.into())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let error = self.0;
+        error.log();
+        let body = ApiErrorBody {
+            code: error.code,
+            message: error.message(),
+        };
+        let mut response = (error.code.status(), Json(body)).into_response();
+        if error.code == ErrorCode::Unauthenticated {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"mutualis\""),
+            );
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    #[test]
+    fn codes_are_declared_once_and_distinct() {
+        let codes: HashSet<_> = ErrorCode::ALL.iter().map(|c| c.code()).collect();
+        assert_eq!(codes.len(), ErrorCode::ALL.len());
+        for code in ErrorCode::ALL {
+            // The serde name is the declared code.
+            assert_eq!(
+                serde_json::to_value(code).ok(),
+                Some(serde_json::Value::String(code.code().into()))
+            );
+            assert!(code.status().is_client_error() || code.status().is_server_error());
         }
     }
 }

@@ -4,35 +4,102 @@
 
 mod api;
 mod error;
+mod layout;
 mod pages;
+mod session;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, header};
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{get, post};
+use chrono::Duration;
 use mutualis_storage::Database;
+use mutualis_storage::accounts::SessionPolicy;
 use tokio::net::TcpListener;
 
-pub use error::WebError;
+pub use api::ApiDoc;
+pub use error::{ErrorCode, WebError};
+pub use pages::account::TOKEN_PREFIX;
+
+/// The largest request body accepted: forms and JSON are small.
+pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
 
 /// What every request handler can reach.
 pub struct AppState {
     pub db: Database,
     /// The territory the home page presents.
     pub territory_slug: String,
+    /// Started with `--demo`: the sign-in page says so.
+    pub demo: bool,
+    pub config: WebConfig,
+}
+
+/// Security settings of the web layer.
+#[derive(Debug, Clone, Copy)]
+pub struct WebConfig {
+    /// Send cookies with `Secure` (on by default; browsers accept it on http://localhost).
+    pub cookie_secure: bool,
+    pub session: SessionPolicy,
+    pub throttle: Throttle,
+}
+
+/// Sign-in throttling: after this many failures in the window, further attempts are refused
+/// until the window ends, whether the password is right or not.
+#[derive(Debug, Clone, Copy)]
+pub struct Throttle {
+    pub window: Duration,
+    pub per_account: i64,
+    pub per_address: i64,
+}
+
+impl Default for WebConfig {
+    fn default() -> WebConfig {
+        WebConfig {
+            cookie_secure: true,
+            session: SessionPolicy {
+                absolute: Duration::hours(12),
+                idle: Duration::hours(2),
+            },
+            throttle: Throttle {
+                window: Duration::minutes(15),
+                per_account: 5,
+                per_address: 50,
+            },
+        }
+    }
 }
 
 /// Builds the application's router. Tests call it in-process; `serve` binds it to a socket.
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/", get(pages::home))
+        .route("/", get(pages::home::home))
+        .route(
+            "/connexion",
+            get(pages::auth::login_form).post(pages::auth::login),
+        )
+        .route("/deconnexion", post(pages::auth::logout))
+        .route("/compte", get(pages::account::account))
+        .route(
+            "/compte/mot-de-passe",
+            post(pages::account::change_password),
+        )
+        .route("/compte/jetons", post(pages::account::new_token))
+        .route(
+            "/compte/jetons/{id}/revoquer",
+            post(pages::account::revoke_token),
+        )
+        .route("/organisations", get(pages::organisations::list))
+        .route("/organisations/{id}", get(pages::organisations::detail))
+        .route("/utilisateurs", get(pages::organisations::users))
         .route("/healthz", get(healthz))
         .route("/static/style.css", get(stylesheet))
         .nest("/api/v1", api::router())
         .fallback(pages::not_found)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .with_state(Arc::new(state))
 }
 

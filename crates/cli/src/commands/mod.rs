@@ -3,11 +3,15 @@
 
 mod cpv;
 mod db;
+mod demo;
 mod rules;
 mod serve;
 mod territory;
+mod user;
 
-use crate::config::{Cli, Command, CpvCommand, DbCommand, RulesCommand, TerritoryCommand};
+use crate::config::{
+    Cli, Command, CpvCommand, DbCommand, RulesCommand, TerritoryCommand, UserCommand,
+};
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
@@ -30,6 +34,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             format,
         }) => rules::procedure(nature.into(), amount, buyer.into(), date, format),
         Command::Rules(RulesCommand::List { date, format }) => rules::list(date, format),
+        Command::User(UserCommand::Add { org, role, email }) => {
+            user::add(&cli.global, &org, role, &email).await
+        }
     }
 }
 

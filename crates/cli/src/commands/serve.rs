@@ -1,9 +1,9 @@
 use anyhow::Context;
 use mutualis_storage::Database;
-use mutualis_web::AppState;
+use mutualis_web::{AppState, WebConfig};
 use tokio::net::TcpListener;
 
-use crate::commands::territory;
+use crate::commands::{demo, territory};
 use crate::config::{Global, ServeArgs};
 
 /// Opens (and migrates) the database, seeds the demo when asked, and serves.
@@ -11,16 +11,7 @@ pub async fn run(global: &Global, args: &ServeArgs) -> anyhow::Result<()> {
     let db = Database::open(&global.database_url).await?;
     tracing::info!(database = %global.database_url, backend = %db.backend(), "database ready");
     if args.demo {
-        let territory = territory::shipped(global)?;
-        let report = db.upsert_territory(&territory).await?;
-        println!(
-            "Démonstration : territoire {} ({} organisations) — {} créée(s), {} mise(s) à jour, {} inchangée(s).",
-            territory.lead.name,
-            territory.members.len() + 1,
-            report.created,
-            report.updated,
-            report.unchanged
-        );
+        demo::seed(&db, &territory::shipped(global)?).await?;
     }
     let listener = TcpListener::bind(args.bind)
         .await
@@ -32,6 +23,11 @@ pub async fn run(global: &Global, args: &ServeArgs) -> anyhow::Result<()> {
         AppState {
             db: db.clone(),
             territory_slug: global.territory.clone(),
+            demo: args.demo,
+            config: WebConfig {
+                cookie_secure: !args.insecure_cookies,
+                ..WebConfig::default()
+            },
         },
     )
     .await

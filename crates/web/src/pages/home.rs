@@ -1,5 +1,3 @@
-//! Server-rendered pages.
-
 use std::sync::Arc;
 
 use askama::Template;
@@ -7,6 +5,8 @@ use axum::extract::State;
 use axum::response::{Html, IntoResponse, Response};
 use mutualis_domain::amount::group_thousands;
 
+use crate::layout::Layout;
+use crate::session::MaybeSignedIn;
 use crate::{AppState, WebError};
 
 struct MemberRow {
@@ -19,6 +19,7 @@ struct MemberRow {
 #[derive(Template)]
 #[template(path = "home.html")]
 struct HomePage {
+    layout: Layout,
     lead_name: String,
     lead_siren: String,
     member_count: usize,
@@ -28,14 +29,21 @@ struct HomePage {
 
 #[derive(Template)]
 #[template(path = "empty.html")]
-struct EmptyPage;
+struct EmptyPage {
+    layout: Layout,
+}
 
-/// The home page presents the territory: the lead body and its member communes.
-pub async fn home(State(state): State<Arc<AppState>>) -> Result<Response, WebError> {
+/// The home page presents the territory, to anyone: the lead body and its member communes.
+pub async fn home(
+    State(state): State<Arc<AppState>>,
+    user: MaybeSignedIn,
+) -> Result<Response, WebError> {
+    let layout = user.layout();
     let Some(territory) = state.db.territory(&state.territory_slug).await? else {
-        return Ok(Html(EmptyPage.render()?).into_response());
+        return Ok(Html(EmptyPage { layout }.render()?).into_response());
     };
     let page = HomePage {
+        layout,
         lead_name: territory.lead.organisation.name.clone(),
         lead_siren: territory.lead.organisation.siren.to_string(),
         member_count: territory.members.len(),
@@ -56,8 +64,4 @@ pub async fn home(State(state): State<Arc<AppState>>) -> Result<Response, WebErr
             .collect(),
     };
     Ok(Html(page.render()?).into_response())
-}
-
-pub async fn not_found() -> WebError {
-    WebError::NotFound
 }

@@ -1,0 +1,276 @@
+//! The account page: password change and personal API tokens.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use chrono::Utc;
+use mutualis_domain::PasswordPolicy;
+use mutualis_storage::credentials::{hash_password, hash_secret, new_secret, verify_password};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::error::WebError;
+use crate::layout::Layout;
+use crate::pages::datetime_label;
+use crate::session::{HtmlForm, SignedIn};
+
+/// The prefix of personal API tokens, so that a leaked one is recognisable.
+pub const TOKEN_PREFIX: &str = "mtl_";
+const TOKEN_NAME_MAX: usize = 100;
+
+struct FieldError {
+    field: &'static str,
+    message: String,
+}
+
+struct PasswordField {
+    id: &'static str,
+    label: &'static str,
+    autocomplete: &'static str,
+    hint: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Default)]
+struct PasswordForm {
+    fields: Vec<PasswordField>,
+    errors: Vec<FieldError>,
+}
+
+impl PasswordForm {
+    fn new(errors: Vec<FieldError>) -> PasswordForm {
+        let error_of = |id: &str| {
+            errors
+                .iter()
+                .find(|e| e.field == id)
+                .map(|e| e.message.clone())
+        };
+        let fields = vec![
+            PasswordField {
+                id: "current_password",
+                label: "Mot de passe actuel",
+                autocomplete: "current-password",
+                hint: None,
+                error: error_of("current_password"),
+            },
+            PasswordField {
+                id: "new_password",
+                label: "Nouveau mot de passe",
+                autocomplete: "new-password",
+                hint: Some(format!(
+                    "Au moins {} caractères ; une phrase de passe convient.",
+                    PasswordPolicy::MIN_CHARS
+                )),
+                error: error_of("new_password"),
+            },
+            PasswordField {
+                id: "confirmation",
+                label: "Confirmation du nouveau mot de passe",
+                autocomplete: "new-password",
+                hint: None,
+                error: error_of("confirmation"),
+            },
+        ];
+        PasswordForm { fields, errors }
+    }
+}
+
+struct TokenRow {
+    id: i64,
+    name: String,
+    created: String,
+    last_used: String,
+    revoked: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    layout: Layout,
+    email: String,
+    role: &'static str,
+    organisation: String,
+    password: PasswordForm,
+    password_changed: bool,
+    /// (name, secret) of a token just created: shown this once.
+    new_token: Option<(String, String)>,
+    token_error: Option<String>,
+    tokens: Vec<TokenRow>,
+}
+
+impl AccountPage {
+    async fn load(state: &AppState, user: &SignedIn) -> Result<AccountPage, WebError> {
+        let tokens = state
+            .db
+            .api_tokens(user.principal.scope())
+            .await?
+            .into_iter()
+            .map(|t| TokenRow {
+                id: t.id,
+                name: t.name,
+                created: datetime_label(t.created_at),
+                last_used: t.last_used_at.map_or("jamais".into(), datetime_label),
+                revoked: t.revoked_at.map(datetime_label),
+            })
+            .collect();
+        Ok(AccountPage {
+            layout: user.layout(),
+            email: user.principal.email.to_string(),
+            role: user.principal.role().label_fr(),
+            organisation: user.principal.organisation_name.clone(),
+            password: PasswordForm::new(Vec::new()),
+            password_changed: false,
+            new_token: None,
+            token_error: None,
+            tokens,
+        })
+    }
+
+    fn respond(self, status: StatusCode) -> Result<Response, WebError> {
+        Ok((status, Html(self.render()?)).into_response())
+    }
+}
+
+pub async fn account(
+    State(state): State<Arc<AppState>>,
+    user: SignedIn,
+) -> Result<Response, WebError> {
+    AccountPage::load(&state, &user)
+        .await?
+        .respond(StatusCode::OK)
+}
+
+#[derive(Deserialize)]
+pub struct PasswordChange {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+    #[serde(default)]
+    confirmation: String,
+}
+
+pub async fn change_password(
+    State(state): State<Arc<AppState>>,
+    user: SignedIn,
+    HtmlForm(form): HtmlForm<PasswordChange>,
+) -> Result<Response, WebError> {
+    user.check_csrf(&form.csrf)?;
+    let scope = user.principal.scope();
+    let mut errors = Vec::new();
+    let current = state.db.own_password_hash(scope).await?.unwrap_or_default();
+    if !verify_password(&form.current_password, &current) {
+        errors.push(FieldError {
+            field: "current_password",
+            message: "Le mot de passe actuel est incorrect.".into(),
+        });
+    }
+    if let Err(e) = PasswordPolicy::check(&form.new_password) {
+        errors.push(FieldError {
+            field: "new_password",
+            message: format!("Nouveau mot de passe : {e}."),
+        });
+    } else if form.new_password != form.confirmation {
+        errors.push(FieldError {
+            field: "confirmation",
+            message: "La confirmation ne correspond pas au nouveau mot de passe.".into(),
+        });
+    }
+    let mut page = AccountPage::load(&state, &user).await?;
+    if !errors.is_empty() {
+        page.password = PasswordForm::new(errors);
+        return page.respond(StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let hash = hash_password(&form.new_password)?;
+    state
+        .db
+        .change_own_password(scope, &hash, &user.token_hash, Utc::now())
+        .await?;
+    page.password_changed = true;
+    page.respond(StatusCode::OK)
+}
+
+#[derive(Deserialize)]
+pub struct NewToken {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+}
+
+/// Checks a token's name; the error is shown next to the field.
+pub fn check_token_name(name: &str) -> Result<String, String> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err("Donnez un nom au jeton, pour le reconnaître plus tard.".into());
+    }
+    if name.chars().count() > TOKEN_NAME_MAX {
+        return Err(format!(
+            "Le nom ne doit pas dépasser {TOKEN_NAME_MAX} caractères."
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+/// Creates a token and returns its secret, to be shown once.
+pub async fn create_token(
+    state: &AppState,
+    scope: &mutualis_storage::Scope,
+    name: &str,
+) -> Result<(i64, String), WebError> {
+    let secret = new_secret(TOKEN_PREFIX);
+    let id = state
+        .db
+        .create_api_token(scope, name, &hash_secret(&secret), Utc::now())
+        .await?;
+    Ok((id, secret))
+}
+
+pub async fn new_token(
+    State(state): State<Arc<AppState>>,
+    user: SignedIn,
+    HtmlForm(form): HtmlForm<NewToken>,
+) -> Result<Response, WebError> {
+    user.check_csrf(&form.csrf)?;
+    match check_token_name(&form.name) {
+        Err(message) => {
+            let mut page = AccountPage::load(&state, &user).await?;
+            page.token_error = Some(message);
+            page.respond(StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        Ok(name) => {
+            let (_, secret) = create_token(&state, user.principal.scope(), &name).await?;
+            let mut page = AccountPage::load(&state, &user).await?;
+            page.new_token = Some((name, secret));
+            page.respond(StatusCode::OK)
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+pub async fn revoke_token(
+    State(state): State<Arc<AppState>>,
+    user: SignedIn,
+    Path(id): Path<i64>,
+    HtmlForm(form): HtmlForm<CsrfOnly>,
+) -> Result<Response, WebError> {
+    user.check_csrf(&form.csrf)?;
+    if !state
+        .db
+        .revoke_api_token(user.principal.scope(), id, Utc::now())
+        .await?
+    {
+        return Err(user.error(WebError::not_found()));
+    }
+    Ok(Redirect::to("/compte").into_response())
+}

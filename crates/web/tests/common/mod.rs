@@ -1,0 +1,264 @@
+//! An application in-process with a seeded territory and a few accounts, and a minimal
+//! browser: requests with a cookie, responses with their status, headers and body.
+
+#![allow(dead_code)] // each test file uses part of it
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use chrono::Utc;
+use mutualis_domain::{Email, Role, Siren};
+use mutualis_reference::territory::{GRENOBLE_SLUG, grenoble_alpes_metropole};
+use mutualis_storage::Database;
+use mutualis_storage::credentials::hash_password;
+use mutualis_web::{AppState, WebConfig, router};
+use tower::ServiceExt;
+
+pub const PASSWORD: &str = "mot de passe de test assez long";
+pub const COORDINATOR: &str = "coordination@lametro.test";
+pub const GRENOBLE_BUYER: &str = "achats@grenoble.test";
+pub const ECHIROLLES_BUYER: &str = "achats@echirolles.test";
+pub const GRENOBLE_APPROVER: &str = "budget@grenoble.test";
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> String {
+        self.headers
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default()
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+
+    /// The value of a cookie set by this response.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|c| {
+                let (pair, _) = c.split_once(';').unwrap_or((c, ""));
+                let (n, v) = pair.split_once('=')?;
+                (n == name && !v.is_empty()).then(|| v.to_owned())
+            })
+    }
+
+    pub fn set_cookie_line(&self, name: &str) -> String {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with(&format!("{name}=")))
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// The value of the hidden `csrf` field of the page's first form that has one.
+    pub fn csrf_field(&self) -> String {
+        let marker = "name=\"csrf\" value=\"";
+        let start = self.body.find(marker).expect("a csrf field") + marker.len();
+        self.body[start..].split('"').next().unwrap().to_owned()
+    }
+}
+
+pub struct App {
+    pub db: Database,
+    pub router: Router,
+}
+
+pub async fn get_on(db: &Database, uri: &str) -> Reply {
+    App::bare(db.clone()).get(uri, None).await
+}
+
+impl App {
+    /// The application over `db` without seeding anything.
+    pub fn bare(db: Database) -> App {
+        App::with_config(db, WebConfig::default())
+    }
+
+    pub fn with_config(db: Database, config: WebConfig) -> App {
+        let router = router(AppState {
+            db: db.clone(),
+            territory_slug: GRENOBLE_SLUG.into(),
+            demo: false,
+            config,
+        });
+        App { db, router }
+    }
+
+    /// The territory, and accounts: the coordinator (métropole), a buyer of Grenoble, a buyer
+    /// of Échirolles, an approver of Grenoble.
+    pub async fn new(db: Database) -> App {
+        db.upsert_territory(&grenoble_alpes_metropole())
+            .await
+            .unwrap();
+        let hash = hash_password(PASSWORD).unwrap();
+        for (email, role, siren) in [
+            (COORDINATOR, Role::Coordinator, "200040715"),
+            (GRENOBLE_BUYER, Role::MemberBuyer, "213801855"),
+            (ECHIROLLES_BUYER, Role::MemberBuyer, "213801517"),
+            (GRENOBLE_APPROVER, Role::Approver, "213801855"),
+        ] {
+            let org = db
+                .organisation_by_siren(&Siren::parse(siren).unwrap())
+                .await
+                .unwrap()
+                .unwrap();
+            db.create_user(
+                org.id,
+                &Email::parse(email).unwrap(),
+                role,
+                &hash,
+                Utc::now(),
+            )
+            .await
+            .unwrap();
+        }
+        App::bare(db)
+    }
+
+    pub async fn org_id(&self, siren: &str) -> i64 {
+        self.db
+            .organisation_by_siren(&Siren::parse(siren).unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+            .id
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> Reply {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 22)
+            .await
+            .unwrap();
+        Reply {
+            status,
+            headers,
+            body: String::from_utf8(bytes.to_vec()).unwrap(),
+        }
+    }
+
+    /// GET with an optional `Cookie` header.
+    pub async fn get(&self, uri: &str, cookies: Option<&str>) -> Reply {
+        let mut request = Request::get(uri);
+        if let Some(c) = cookies {
+            request = request.header(header::COOKIE, c);
+        }
+        self.send(request.body(Body::empty()).unwrap()).await
+    }
+
+    /// POST a URL-encoded form.
+    pub async fn post_form(
+        &self,
+        uri: &str,
+        cookies: Option<&str>,
+        fields: &[(&str, &str)],
+    ) -> Reply {
+        let body: String = url_encode(fields);
+        let mut request =
+            Request::post(uri).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(c) = cookies {
+            request = request.header(header::COOKIE, c);
+        }
+        self.send(request.body(Body::from(body)).unwrap()).await
+    }
+
+    /// An API request with a bearer token and an optional JSON body.
+    pub async fn api(
+        &self,
+        method: &str,
+        uri: &str,
+        token: Option<&str>,
+        json: Option<&str>,
+    ) -> Reply {
+        let mut request = Request::builder().method(method).uri(uri);
+        if let Some(t) = token {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let body = match json {
+            Some(j) => {
+                request = request.header(header::CONTENT_TYPE, "application/json");
+                Body::from(j.to_owned())
+            }
+            None => Body::empty(),
+        };
+        self.send(request.body(body).unwrap()).await
+    }
+
+    /// Signs in through the login form; returns the `Cookie` header of the session.
+    pub async fn sign_in(&self, email: &str) -> String {
+        let reply = self.try_sign_in(email, PASSWORD, "/").await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+        let session = reply.cookie("mutualis_session").expect("a session cookie");
+        format!("mutualis_session={session}")
+    }
+
+    /// Loads the login form (for its CSRF cookie and field) and posts it.
+    pub async fn try_sign_in(&self, email: &str, password: &str, suite: &str) -> Reply {
+        let form = self.get("/connexion", None).await;
+        let csrf_cookie = form.cookie("mutualis_csrf").expect("a CSRF cookie");
+        let csrf = form.csrf_field();
+        assert_eq!(csrf, csrf_cookie);
+        self.post_form(
+            "/connexion",
+            Some(&format!("mutualis_csrf={csrf_cookie}")),
+            &[
+                ("csrf", &csrf),
+                ("email", email),
+                ("password", password),
+                ("suite", suite),
+            ],
+        )
+        .await
+    }
+
+    /// The CSRF token of the signed-in session, read from a page's sign-out form.
+    pub async fn session_csrf(&self, cookies: &str) -> String {
+        self.get("/compte", Some(cookies)).await.csrf_field()
+    }
+
+    /// Creates an API token from the account page; returns its secret.
+    pub async fn create_token(&self, cookies: &str, name: &str) -> String {
+        let csrf = self.session_csrf(cookies).await;
+        let page = self
+            .post_form(
+                "/compte/jetons",
+                Some(cookies),
+                &[("csrf", &csrf), ("name", name)],
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        let marker = "<code id=\"nouveau-jeton\">";
+        let start = page.body.find(marker).expect("the new token") + marker.len();
+        page.body[start..].split('<').next().unwrap().to_owned()
+    }
+}
+
+fn url_encode(fields: &[(&str, &str)]) -> String {
+    fields
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
