@@ -1,0 +1,89 @@
+// Keyboard only: sign in and reach /organisations with Tab, typing and Enter, with a visible
+// focus indicator on the way.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { launchBrowser, newPage, startServer } from './helpers.mjs';
+
+const MAX_TABS = 40;
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+/** What has the focus (read only: no interaction). */
+function focused(page) {
+  return page.evaluate(() => {
+    const el = document.activeElement;
+    if (!el || el === document.body) return { tag: 'body' };
+    const style = getComputedStyle(el);
+    return {
+      tag: el.tagName.toLowerCase(),
+      id: el.id || null,
+      href: el.getAttribute('href'),
+      text: (el.textContent || '').replace(/\s+/g, ' ').trim(),
+      inMainNav: !!el.closest('nav[aria-label="Navigation principale"]'),
+      outlineStyle: style.outlineStyle,
+      outlineWidth: style.outlineWidth,
+      focusVisible: el.matches(':focus-visible'),
+    };
+  });
+}
+
+/** Presses Tab until `accept(focused)` holds; returns that focus state. */
+async function tabTo(page, description, accept) {
+  const seen = [];
+  for (let i = 0; i < MAX_TABS; i++) {
+    await page.keyboard.press('Tab');
+    const f = await focused(page);
+    if (accept(f)) return f;
+    seen.push(f.id ? `#${f.id}` : `${f.tag}${f.text ? ` "${f.text.slice(0, 30)}"` : ''}`);
+  }
+  assert.fail(`${description} not reached in ${MAX_TABS} Tab presses; focus went through: ${seen.join(' → ')}`);
+}
+
+describe('keyboard only', () => {
+  test('the member buyer signs in and opens "Organisations" with the keyboard alone', async () => {
+    const { email, password } = server.account('member_buyer');
+    const page = await newPage(browser, server.baseUrl);
+    const res = await page.goto('/connexion');
+    assert.equal(res.status(), 200);
+
+    const emailField = await tabTo(page, 'the field #email', (f) => f.id === 'email');
+    assert.equal(emailField.focusVisible, true, '#email matches :focus-visible');
+    assert.notEqual(emailField.outlineStyle, 'none', 'the focused #email shows an outline');
+    await page.keyboard.type(email);
+    await tabTo(page, 'the field #password', (f) => f.id === 'password');
+    await page.keyboard.type(password);
+    await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+    assert.notEqual(new URL(page.url()).pathname, '/connexion', `signed in with Enter (now on ${page.url()})`);
+
+    const link = await tabTo(
+      page,
+      'the main navigation link "Organisations"',
+      (f) => f.tag === 'a' && f.inMainNav && f.text === 'Organisations',
+    );
+    assert.equal(link.focusVisible, true, 'the link matches :focus-visible after Tab');
+    assert.notEqual(
+      link.outlineStyle,
+      'none',
+      `visible focus indicator on the nav link (outline-style ${link.outlineStyle}, width ${link.outlineWidth})`,
+    );
+    assert.notEqual(link.outlineWidth, '0px', 'the focus outline has a width');
+
+    const [response] = await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+    assert.equal(new URL(page.url()).pathname, '/organisations');
+    assert.equal(response?.status(), 200);
+    await page.context().close();
+  });
+});
