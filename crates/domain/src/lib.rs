@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod amount;
+pub mod contract;
 pub mod cpv;
 pub mod ids;
 pub mod organisation;
@@ -12,6 +13,7 @@ pub mod text;
 
 pub use account::{AccountError, Email, PasswordPolicy, Role};
 pub use amount::Amount;
+pub use contract::{Contract, ContractKind, ContractSource};
 pub use cpv::{CpvCode, CpvDepth, CpvEntry, CpvError, CpvNomenclature, CpvRow, NomenclatureError};
 pub use ids::{IdError, Siren, Siret};
 pub use organisation::{Organisation, OrganisationKind, Territory};
