@@ -4,7 +4,7 @@
 //! 1.x label is kept beside the mapped one.
 
 use chrono::{Months, NaiveDate};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::amount::Amount;
 use crate::cpv::CpvCode;
@@ -77,7 +77,7 @@ impl ContractSource {
 /// A label in the DECP 2.0 vocabulary, with the label the source used when it differed
 /// (a 1.x procedure "Procédure négociée sans publicité" becomes "Marché passé sans publicité
 /// ni mise en concurrence préalable", and the original is kept).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Label {
     /// The DECP 2.0 value, when the source's label maps to one.
     pub value: Option<String>,
@@ -100,7 +100,7 @@ impl Label {
 }
 
 /// An economic operator named in a contract: titulaire, concessionnaire or subcontractor.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Operator {
     /// The identifier as published (a SIRET for French firms).
     pub id: String,
@@ -125,7 +125,7 @@ impl Operator {
 
 /// A change published after the contract: new amount, new duration, new titulaires.
 /// Applied in the order of their publication.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Modification {
     pub id: String,
     pub object: Option<String>,
@@ -137,7 +137,7 @@ pub struct Modification {
 }
 
 /// A subcontracting act ("acte spécial de sous-traitance").
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Subcontracting {
     pub id: String,
     pub subcontractor: Operator,
@@ -151,7 +151,7 @@ pub struct Subcontracting {
 
 /// The place of execution: a code and what kind of code it is ("Code postal", "Code
 /// commune", "Code département"…).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Place {
     pub code: String,
     pub code_type: String,
@@ -160,7 +160,7 @@ pub struct Place {
 /// The fields DECP 2.0 requires that 1.x did not publish. Present for contracts imported from
 /// 2.0 or entered in Mutualis; absent for 1.x imports, which are never republished with
 /// invented values.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct Decp2Fields {
     pub techniques: Vec<String>,
     pub execution_modes: Vec<String>,

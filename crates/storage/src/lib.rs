@@ -7,6 +7,7 @@
 
 pub mod accounts;
 mod connect;
+pub mod contracts;
 pub mod credentials;
 pub mod organisations;
 mod scope;

@@ -1,0 +1,580 @@
+//! Contracts: the DECP import (idempotent, one transaction per batch) and the scoped reads of
+//! the contract pages and exports.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use mutualis_domain::contract::{
+    Decp2Fields, Label, Modification, Operator, Place, Subcontracting,
+};
+use mutualis_domain::{Contract, ContractKind, ContractSource, CpvNomenclature, Siret};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::scope::{Scope, TerritoryWide};
+use crate::{Database, Result, StorageError, on_pool};
+
+/// What importing one contract did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportAction {
+    Created,
+    Updated,
+    /// The same record, or an older publication of a contract already stored.
+    Unchanged,
+}
+
+/// Organisation ids and SIRETs already written during one import, so that each is looked up
+/// once. It grows with the number of distinct organisations, not with the file.
+#[derive(Debug, Default)]
+pub struct ImportCache {
+    organisations: HashMap<String, i64>,
+    sirets: HashSet<String>,
+}
+
+/// The parts of a contract stored as one JSON document.
+#[derive(Serialize, Deserialize)]
+struct Details {
+    buyer_name: Option<String>,
+    operators: Vec<Operator>,
+    modifications: Vec<Modification>,
+    subcontracting: Vec<Subcontracting>,
+    decp2: Option<Decp2Fields>,
+}
+
+/// Which version of a contract is the newer: later publication, then more modifications,
+/// then the content hash as a deterministic tie-break, so that importing the same records in
+/// any order, any number of times, ends with the same row.
+fn version_key(
+    published_on: Option<NaiveDate>,
+    modifications: i64,
+    hash: &str,
+) -> (Option<NaiveDate>, i64, String) {
+    (published_on, modifications, hash.to_owned())
+}
+
+fn content_hash(c: &Contract) -> Result<String> {
+    let bytes = serde_json::to_vec(c).map_err(|e| StorageError::Conflict(e.to_string()))?;
+    Ok(hex::encode(Sha256::digest(&bytes)))
+}
+
+fn to_i64(v: Option<u32>) -> Option<i64> {
+    v.map(i64::from)
+}
+
+/// Writes `$org` (SIREN text, name, kind code) if new and evaluates to its id; fills in a
+/// name learnt from the data when the organisation only had its SIREN as name.
+macro_rules! organisation_id {
+    ($tx:ident, $cache:ident, $siren:expr, $name:expr, $kind:expr, $now:expr) => {{
+        let siren: String = $siren;
+        let name: Option<&str> = $name;
+        match $cache.organisations.get(&siren) {
+            Some(id) => *id,
+            None => {
+                let existing: Option<(i64, String)> =
+                    sqlx::query_as("SELECT id, name FROM organisations WHERE siren = $1")
+                        .bind(&siren)
+                        .fetch_optional(&mut *$tx)
+                        .await?;
+                let id = match existing {
+                    Some((id, stored)) => {
+                        if let Some(name) = name.filter(|n| stored == siren && !n.trim().is_empty())
+                        {
+                            sqlx::query(
+                                "UPDATE organisations SET name = $1, updated_at = $2 WHERE id = $3",
+                            )
+                            .bind(name.trim())
+                            .bind($now)
+                            .bind(id)
+                            .execute(&mut *$tx)
+                            .await?;
+                        }
+                        id
+                    }
+                    None => {
+                        let name = name
+                            .map(str::trim)
+                            .filter(|n| !n.is_empty())
+                            .unwrap_or(&siren);
+                        sqlx::query_scalar(
+                            "INSERT INTO organisations (siren, name, kind, created_at, updated_at) \
+                             VALUES ($1, $2, $3, $4, $4) RETURNING id",
+                        )
+                        .bind(&siren)
+                        .bind(name)
+                        .bind($kind)
+                        .bind($now)
+                        .fetch_one(&mut *$tx)
+                        .await?
+                    }
+                };
+                $cache.organisations.insert(siren, id);
+                id
+            }
+        }
+    }};
+}
+
+macro_rules! establishment {
+    ($tx:ident, $cache:ident, $org:expr, $siret:expr) => {{
+        let siret: &Siret = $siret;
+        if $cache.sirets.insert(siret.to_string()) {
+            sqlx::query(
+                "INSERT INTO establishments (organisation_id, siret) VALUES ($1, $2) \
+                 ON CONFLICT (siret) DO NOTHING",
+            )
+            .bind($org)
+            .bind(siret.as_str())
+            .execute(&mut *$tx)
+            .await?;
+        }
+    }};
+}
+
+impl Database {
+    /// Imports a batch of contracts in one transaction: new ones are created, newer
+    /// publications of stored ones (same buyer SIRET and id) update them, the rest is left
+    /// unchanged. Buyers and suppliers with a SIRET become organisations keyed by SIREN.
+    pub async fn import_contracts(
+        &self,
+        batch: &[Contract],
+        cache: &mut ImportCache,
+    ) -> Result<Vec<ImportAction>> {
+        let now: DateTime<Utc> = Utc::now();
+        let mut actions = Vec::with_capacity(batch.len());
+        let result: Result<()> = async {
+            on_pool!(self, pool => {
+                let mut tx = pool.begin().await?;
+                for c in batch {
+                    let hash = content_hash(c)?;
+                    let buyer_org = organisation_id!(tx, cache, c.buyer.siren().to_string(), c.buyer_name.as_deref(), "other", now);
+                    establishment!(tx, cache, buyer_org, &c.buyer);
+                    let modification_count = c.modifications.len() as i64;
+                    let existing: Option<(i64, String, Option<NaiveDate>, i64)> = sqlx::query_as(
+                        "SELECT id, content_hash, published_on, modification_count FROM contracts \
+                         WHERE buyer_siret = $1 AND decp_id = $2",
+                    )
+                    .bind(c.buyer.as_str())
+                    .bind(&c.id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    let action = match &existing {
+                        None => ImportAction::Created,
+                        Some((_, stored_hash, published, mods)) => {
+                            if *stored_hash == hash
+                                || version_key(c.published_on, modification_count, &hash)
+                                    < version_key(*published, *mods, stored_hash)
+                            {
+                                ImportAction::Unchanged
+                            } else {
+                                ImportAction::Updated
+                            }
+                        }
+                    };
+                    actions.push(action);
+                    if action == ImportAction::Unchanged {
+                        continue;
+                    }
+                    let details = serde_json::to_string(&Details {
+                        buyer_name: c.buyer_name.clone(),
+                        operators: c.operators.clone(),
+                        modifications: c.modifications.clone(),
+                        subcontracting: c.subcontracting.clone(),
+                        decp2: c.decp2.clone(),
+                    })
+                    .map_err(|e| StorageError::Conflict(e.to_string()))?;
+                    let sql = if existing.is_some() {
+                        "UPDATE contracts SET organisation_id = $1, kind = $4, source = $5, object = $6, \
+                         cpv = $7, nature = $8, nature_original = $9, procedure = $10, \
+                         procedure_original = $11, price_form = $12, price_form_original = $13, \
+                         place_code = $14, place_type = $15, duration_months = $16, notified_on = $17, \
+                         starts_on = $18, published_on = $19, amount_cents = $20, \
+                         current_amount_cents = $21, current_duration_months = $22, ends_on = $23, \
+                         modification_count = $24, details = $25, content_hash = $26, updated_at = $27 \
+                         WHERE buyer_siret = $2 AND decp_id = $3 RETURNING id"
+                    } else {
+                        "INSERT INTO contracts (organisation_id, buyer_siret, decp_id, kind, source, object, \
+                         cpv, nature, nature_original, procedure, procedure_original, price_form, \
+                         price_form_original, place_code, place_type, duration_months, notified_on, \
+                         starts_on, published_on, amount_cents, current_amount_cents, \
+                         current_duration_months, ends_on, modification_count, details, content_hash, \
+                         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
+                         $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, \
+                         $27) RETURNING id"
+                    };
+                    let contract_id: i64 = sqlx::query_scalar(sql)
+                        .bind(buyer_org)
+                        .bind(c.buyer.as_str())
+                        .bind(&c.id)
+                        .bind(c.kind.code())
+                        .bind(c.source.code())
+                        .bind(&c.object)
+                        .bind(c.cpv.map(|code| code.code8()))
+                        .bind(c.nature.value.as_deref())
+                        .bind(c.nature.original.as_deref())
+                        .bind(c.procedure.value.as_deref())
+                        .bind(c.procedure.original.as_deref())
+                        .bind(c.price_form.value.as_deref())
+                        .bind(c.price_form.original.as_deref())
+                        .bind(c.place.as_ref().map(|p| p.code.as_str()))
+                        .bind(c.place.as_ref().map(|p| p.code_type.as_str()))
+                        .bind(to_i64(c.duration_months))
+                        .bind(c.notified_on)
+                        .bind(c.starts_on)
+                        .bind(c.published_on)
+                        .bind(c.amount.map(|a| a.cents()))
+                        .bind(c.current_amount().map(|a| a.cents()))
+                        .bind(to_i64(c.current_duration_months()))
+                        .bind(c.end_date())
+                        .bind(modification_count)
+                        .bind(&details)
+                        .bind(&hash)
+                        .bind(now)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    if existing.is_some() {
+                        sqlx::query("DELETE FROM contract_suppliers WHERE contract_id = $1")
+                            .bind(contract_id)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    for operator in c.current_operators() {
+                        let Some(siret) = operator.siret() else { continue };
+                        let supplier = organisation_id!(tx, cache, siret.siren().to_string(), operator.name.as_deref(), "company", now);
+                        establishment!(tx, cache, supplier, &siret);
+                        sqlx::query(
+                            "INSERT INTO contract_suppliers (contract_id, organisation_id, supplier_organisation_id) \
+                             VALUES ($1, $2, $3) ON CONFLICT (contract_id, supplier_organisation_id) DO NOTHING",
+                        )
+                        .bind(contract_id)
+                        .bind(buyer_org)
+                        .bind(supplier)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                }
+                tx.commit().await?;
+            });
+            Ok(())
+        }
+        .await;
+        if result.is_err() {
+            // Ids written in a rolled-back transaction must not be reused.
+            *cache = ImportCache::default();
+        }
+        result.map(|()| actions)
+    }
+}
+
+/// A contract as stored, with its database id and buyer organisation.
+#[derive(Debug, Clone)]
+pub struct ContractRecord {
+    pub id: i64,
+    pub organisation_id: i64,
+    pub organisation_name: String,
+    pub contract: Contract,
+}
+
+/// How to filter and order a list of contracts.
+#[derive(Debug, Clone, Default)]
+pub struct ContractFilter {
+    /// Only this buyer organisation (territory-wide views).
+    pub organisation_id: Option<i64>,
+    /// CPV prefix (a division "90", a group "909"…).
+    pub cpv_prefix: Option<String>,
+    pub procedure: Option<String>,
+    pub ends_from: Option<NaiveDate>,
+    pub ends_until: Option<NaiveDate>,
+    pub min_amount_cents: Option<i64>,
+    pub max_amount_cents: Option<i64>,
+    pub sort: ContractSort,
+    /// 0-based page.
+    pub page: u32,
+    pub per_page: u32,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ContractSort {
+    #[default]
+    EndDate,
+    AmountDesc,
+    Buyer,
+    Object,
+}
+
+impl ContractSort {
+    fn sql(self) -> &'static str {
+        match self {
+            ContractSort::EndDate => "c.ends_on IS NULL, c.ends_on, c.id",
+            ContractSort::AmountDesc => {
+                "c.current_amount_cents IS NULL, c.current_amount_cents DESC, c.id"
+            }
+            ContractSort::Buyer => "o.name, c.ends_on, c.id",
+            ContractSort::Object => "c.object, c.id",
+        }
+    }
+}
+
+/// One page of contracts and how many match in all.
+#[derive(Debug, Clone)]
+pub struct ContractPage {
+    pub total: i64,
+    pub records: Vec<ContractRecord>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ContractRow {
+    id: i64,
+    organisation_id: i64,
+    organisation_name: String,
+    buyer_siret: String,
+    decp_id: String,
+    kind: String,
+    source: String,
+    object: String,
+    cpv: Option<String>,
+    nature: Option<String>,
+    nature_original: Option<String>,
+    procedure: Option<String>,
+    procedure_original: Option<String>,
+    price_form: Option<String>,
+    price_form_original: Option<String>,
+    place_code: Option<String>,
+    place_type: Option<String>,
+    duration_months: Option<i64>,
+    notified_on: Option<NaiveDate>,
+    starts_on: Option<NaiveDate>,
+    published_on: Option<NaiveDate>,
+    amount_cents: Option<i64>,
+    details: String,
+}
+
+const CONTRACT_COLUMNS: &str = "c.id, c.organisation_id, o.name AS organisation_name, c.buyer_siret, c.decp_id, c.kind, \
+    c.source, c.object, c.cpv, c.nature, c.nature_original, c.procedure, c.procedure_original, \
+    c.price_form, c.price_form_original, c.place_code, c.place_type, c.duration_months, \
+    c.notified_on, c.starts_on, c.published_on, c.amount_cents, c.details";
+
+/// Which organisations a listing covers.
+enum Visibility {
+    Own(i64),
+    Territory,
+}
+
+impl Database {
+    /// The scope's own contracts.
+    pub async fn contracts_in_scope(
+        &self,
+        scope: &Scope,
+        filter: &ContractFilter,
+        cpv: &CpvNomenclature,
+    ) -> Result<ContractPage> {
+        self.list_contracts(Visibility::Own(scope.organisation_id()), filter, cpv)
+            .await
+    }
+
+    /// Every member's contracts: the coordinator's territory-wide view.
+    pub async fn contracts_territory_wide(
+        &self,
+        _wide: TerritoryWide,
+        filter: &ContractFilter,
+        cpv: &CpvNomenclature,
+    ) -> Result<ContractPage> {
+        self.list_contracts(Visibility::Territory, filter, cpv)
+            .await
+    }
+
+    /// One contract, if the scope sees it.
+    pub async fn contract_in_scope(
+        &self,
+        scope: &Scope,
+        id: i64,
+        cpv: &CpvNomenclature,
+    ) -> Result<Option<ContractRecord>> {
+        self.contract_by_id(id, Some(scope.organisation_id()), cpv)
+            .await
+    }
+
+    pub async fn contract_territory_wide(
+        &self,
+        _wide: TerritoryWide,
+        id: i64,
+        cpv: &CpvNomenclature,
+    ) -> Result<Option<ContractRecord>> {
+        self.contract_by_id(id, None, cpv).await
+    }
+
+    async fn contract_by_id(
+        &self,
+        id: i64,
+        organisation: Option<i64>,
+        cpv: &CpvNomenclature,
+    ) -> Result<Option<ContractRecord>> {
+        let rows: Vec<ContractRow> = on_pool!(self, pool => {
+            let mut q = sqlx::QueryBuilder::new(format!(
+                "SELECT {CONTRACT_COLUMNS} FROM contracts c JOIN organisations o ON o.id = c.organisation_id WHERE c.id = "
+            ));
+            q.push_bind(id);
+            if let Some(org) = organisation {
+                q.push(" AND c.organisation_id = ").push_bind(org);
+            }
+            q.build_query_as().fetch_all(pool).await?
+        });
+        rows.into_iter().next().map(|r| record(r, cpv)).transpose()
+    }
+
+    async fn list_contracts(
+        &self,
+        visibility: Visibility,
+        filter: &ContractFilter,
+        cpv: &CpvNomenclature,
+    ) -> Result<ContractPage> {
+        let per_page = filter.per_page.clamp(1, 500);
+        let (total, rows): (i64, Vec<ContractRow>) = on_pool!(self, pool => {
+            let mut count = sqlx::QueryBuilder::new(
+                "SELECT COUNT(*) FROM contracts c JOIN organisations o ON o.id = c.organisation_id WHERE 1 = 1",
+            );
+            push_filters(&mut count, &visibility, filter);
+            let total: i64 = count.build_query_scalar().fetch_one(pool).await?;
+            let mut q = sqlx::QueryBuilder::new(format!(
+                "SELECT {CONTRACT_COLUMNS} FROM contracts c JOIN organisations o ON o.id = c.organisation_id WHERE 1 = 1"
+            ));
+            push_filters(&mut q, &visibility, filter);
+            q.push(" ORDER BY ").push(filter.sort.sql());
+            q.push(" LIMIT ").push_bind(i64::from(per_page));
+            q.push(" OFFSET ").push_bind(i64::from(filter.page) * i64::from(per_page));
+            (total, q.build_query_as().fetch_all(pool).await?)
+        });
+        Ok(ContractPage {
+            total,
+            records: rows
+                .into_iter()
+                .map(|r| record(r, cpv))
+                .collect::<Result<_>>()?,
+        })
+    }
+
+    /// Contracts of one buyer SIRET (or all) notified since a date, for the open-data exports
+    /// the coordinator publishes. Reads across members: it takes the territory-wide escape.
+    pub async fn contracts_for_export(
+        &self,
+        _wide: TerritoryWide,
+        buyer: Option<&Siret>,
+        since: Option<NaiveDate>,
+        cpv: &CpvNomenclature,
+    ) -> Result<Vec<ContractRecord>> {
+        let rows: Vec<ContractRow> = on_pool!(self, pool => {
+            let mut q = sqlx::QueryBuilder::new(format!(
+                "SELECT {CONTRACT_COLUMNS} FROM contracts c JOIN organisations o ON o.id = c.organisation_id WHERE 1 = 1"
+            ));
+            if let Some(siret) = buyer {
+                q.push(" AND c.buyer_siret = ").push_bind(siret.as_str().to_owned());
+            }
+            if let Some(date) = since {
+                q.push(" AND c.notified_on >= ").push_bind(date);
+            }
+            q.push(" ORDER BY c.buyer_siret, c.decp_id");
+            q.build_query_as().fetch_all(pool).await?
+        });
+        rows.into_iter().map(|r| record(r, cpv)).collect()
+    }
+
+    /// How many contracts are stored.
+    pub async fn contract_count(&self) -> Result<i64> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM contracts").fetch_one(pool).await?
+        }))
+    }
+}
+
+fn push_filters<DB: sqlx::Database>(
+    q: &mut sqlx::QueryBuilder<'_, DB>,
+    visibility: &Visibility,
+    filter: &ContractFilter,
+) where
+    i64: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    String: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    NaiveDate: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    match visibility {
+        Visibility::Own(org) => {
+            q.push(" AND c.organisation_id = ").push_bind(*org);
+        }
+        Visibility::Territory => {
+            if let Some(org) = filter.organisation_id {
+                q.push(" AND c.organisation_id = ").push_bind(org);
+            }
+        }
+    }
+    if let Some(prefix) = &filter.cpv_prefix {
+        q.push(" AND c.cpv LIKE ").push_bind(format!("{prefix}%"));
+    }
+    if let Some(procedure) = &filter.procedure {
+        q.push(" AND c.procedure = ").push_bind(procedure.clone());
+    }
+    if let Some(d) = filter.ends_from {
+        q.push(" AND c.ends_on >= ").push_bind(d);
+    }
+    if let Some(d) = filter.ends_until {
+        q.push(" AND c.ends_on <= ").push_bind(d);
+    }
+    if let Some(a) = filter.min_amount_cents {
+        q.push(" AND c.current_amount_cents >= ").push_bind(a);
+    }
+    if let Some(a) = filter.max_amount_cents {
+        q.push(" AND c.current_amount_cents <= ").push_bind(a);
+    }
+}
+
+fn label(value: Option<String>, original: Option<String>) -> Label {
+    Label { value, original }
+}
+
+fn corrupt(column: &'static str, value: &str, reason: impl ToString) -> StorageError {
+    StorageError::Corrupt {
+        table: "contracts",
+        column,
+        value: value.to_owned(),
+        reason: reason.to_string(),
+    }
+}
+
+fn record(r: ContractRow, cpv: &CpvNomenclature) -> Result<ContractRecord> {
+    let details: Details =
+        serde_json::from_str(&r.details).map_err(|e| corrupt("details", "…", e))?;
+    let contract = Contract {
+        id: r.decp_id,
+        buyer: Siret::parse(&r.buyer_siret)
+            .map_err(|e| corrupt("buyer_siret", &r.buyer_siret, e))?,
+        buyer_name: details.buyer_name,
+        kind: ContractKind::from_code(&r.kind)
+            .ok_or_else(|| corrupt("kind", &r.kind, "inconnu"))?,
+        source: ContractSource::from_code(&r.source)
+            .ok_or_else(|| corrupt("source", &r.source, "inconnue"))?,
+        nature: label(r.nature, r.nature_original),
+        object: r.object,
+        cpv: r
+            .cpv
+            .map(|c| cpv.parse(&c).map_err(|e| corrupt("cpv", &c, e)))
+            .transpose()?,
+        procedure: label(r.procedure, r.procedure_original),
+        place: match (r.place_code, r.place_type) {
+            (Some(code), Some(code_type)) => Some(Place { code, code_type }),
+            _ => None,
+        },
+        duration_months: r.duration_months.and_then(|d| u32::try_from(d).ok()),
+        notified_on: r.notified_on,
+        starts_on: r.starts_on,
+        published_on: r.published_on,
+        amount: r.amount_cents.map(mutualis_domain::Amount::from_cents),
+        price_form: label(r.price_form, r.price_form_original),
+        operators: details.operators,
+        modifications: details.modifications,
+        subcontracting: details.subcontracting,
+        decp2: details.decp2,
+    };
+    Ok(ContractRecord {
+        id: r.id,
+        organisation_id: r.organisation_id,
+        organisation_name: r.organisation_name,
+        contract,
+    })
+}

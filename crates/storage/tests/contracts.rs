@@ -1,0 +1,357 @@
+//! The contract import: idempotent, newer publications update, batches are all or nothing,
+//! reads are scoped — on both backends.
+
+#![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
+
+use chrono::{NaiveDate, Utc};
+use mutualis_domain::contract::{Label, Modification, Operator};
+use mutualis_domain::{Amount, Contract, ContractKind, ContractSource, Email, Role, Siren, Siret};
+use mutualis_reference::cpv::nomenclature;
+use mutualis_reference::territory::grenoble_alpes_metropole;
+use mutualis_storage::accounts::SessionPolicy;
+use mutualis_storage::contracts::{ContractFilter, ContractSort, ImportAction, ImportCache};
+use mutualis_storage::credentials::{hash_secret, new_secret};
+use mutualis_storage::{Database, Principal};
+use mutualis_test_db::each_backend;
+
+fn date(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+/// A 1.x-like contract of `buyer` (SIRET), cleaning services, 24 months from `notified`.
+fn contract(buyer: &str, id: &str, notified: &str, euros: i64) -> Contract {
+    Contract {
+        id: id.into(),
+        buyer: Siret::parse(buyer).unwrap(),
+        buyer_name: Some("ACHETEUR".into()),
+        kind: ContractKind::Marche,
+        source: ContractSource::Decp1,
+        nature: Label::v2("Marché"),
+        object: format!("Nettoyage {id}"),
+        cpv: Some(nomenclature().parse("90910000").unwrap()),
+        procedure: Label {
+            value: Some("Procédure avec négociation".into()),
+            original: Some("Procédure concurrentielle avec négociation".into()),
+        },
+        place: None,
+        duration_months: Some(24),
+        notified_on: Some(date(notified)),
+        starts_on: None,
+        published_on: Some(date(notified)),
+        amount: Some(Amount::from_euros(euros)),
+        price_form: Label {
+            value: None,
+            original: Some("Ferme".into()),
+        },
+        operators: vec![Operator {
+            id: "91234567500017".into(),
+            id_type: "SIRET".into(),
+            name: Some("NETTOYAGE DES ALPES".into()),
+        }],
+        modifications: vec![],
+        subcontracting: vec![],
+        decp2: None,
+    }
+}
+
+const METRO: &str = "20004071500019";
+const GRENOBLE: &str = "21380185500015";
+
+async fn count(db: &Database, sql: &str) -> i64 {
+    match db {
+        Database::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
+        Database::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn importing_twice_changes_nothing_and_a_round_trip_keeps_every_field() {
+    each_backend(|db| async move {
+        let mut with_modification = contract(METRO, "2019-002", "2019-03-01", 50_000);
+        with_modification.modifications.push(Modification {
+            id: "1".into(),
+            object: Some("Avenant 1".into()),
+            signed_on: Some(date("2020-01-10")),
+            published_on: Some(date("2020-01-15")),
+            new_amount: Some(Amount::from_cents(6_000_050)),
+            new_duration_months: Some(36),
+            new_operators: vec![],
+        });
+        let batch = vec![
+            contract(METRO, "2019-001", "2019-01-15", 120_000),
+            with_modification.clone(),
+            contract(GRENOBLE, "G-1", "2019-06-01", 80_000),
+        ];
+        let mut cache = ImportCache::default();
+        let first = db.import_contracts(&batch, &mut cache).await.unwrap();
+        assert_eq!(first, [ImportAction::Created; 3]);
+        let second = db
+            .import_contracts(&batch, &mut ImportCache::default())
+            .await
+            .unwrap();
+        assert_eq!(second, [ImportAction::Unchanged; 3]);
+        assert_eq!(db.contract_count().await.unwrap(), 3);
+        // Buyers and the supplier became organisations, the supplier once.
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM organisations").await, 3);
+        assert_eq!(
+            count(&db, "SELECT COUNT(*) FROM contract_suppliers").await,
+            3
+        );
+        let supplier: String = match &db {
+            Database::Sqlite(p) => {
+                sqlx::query_scalar("SELECT name FROM organisations WHERE siren = '912345675'")
+                    .fetch_one(p)
+                    .await
+                    .unwrap()
+            }
+            Database::Postgres(p) => {
+                sqlx::query_scalar("SELECT name FROM organisations WHERE siren = '912345675'")
+                    .fetch_one(p)
+                    .await
+                    .unwrap()
+            }
+        };
+        assert_eq!(supplier, "NETTOYAGE DES ALPES");
+
+        let wide = coordinator(&db).await;
+        let stored = db
+            .contracts_for_export(
+                wide.scope().territory_wide().unwrap(),
+                Some(&Siret::parse(METRO).unwrap()),
+                None,
+                nomenclature(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(stored.len(), 2);
+        let back = stored
+            .into_iter()
+            .find(|r| r.contract.id == "2019-002")
+            .unwrap();
+        assert_eq!(
+            back.contract, with_modification,
+            "every field survives storage"
+        );
+        assert_eq!(
+            back.contract.current_amount(),
+            Some(Amount::from_cents(6_000_050))
+        );
+        assert_eq!(back.contract.end_date(), Some(date("2022-03-01")));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_newer_publication_updates_an_older_one_does_not() {
+    each_backend(|db| async move {
+        let original = contract(METRO, "2019-001", "2019-01-15", 120_000);
+        let mut newer = original.clone();
+        newer.published_on = Some(date("2019-02-01"));
+        newer.object = "Nettoyage des locaux (corrigé)".into();
+        let mut cache = ImportCache::default();
+        db.import_contracts(std::slice::from_ref(&original), &mut cache)
+            .await
+            .unwrap();
+        assert_eq!(
+            db.import_contracts(&[newer.clone()], &mut cache)
+                .await
+                .unwrap(),
+            [ImportAction::Updated]
+        );
+        // The older one again, in the same file or a later one: no going back.
+        assert_eq!(
+            db.import_contracts(std::slice::from_ref(&original), &mut cache)
+                .await
+                .unwrap(),
+            [ImportAction::Unchanged]
+        );
+        // Both in one batch, in either order, end the same way.
+        assert_eq!(
+            db.import_contracts(&[newer.clone(), original.clone()], &mut cache)
+                .await
+                .unwrap(),
+            [ImportAction::Unchanged, ImportAction::Unchanged]
+        );
+        let wide = coordinator(&db).await;
+        let stored = db
+            .contracts_for_export(
+                wide.scope().territory_wide().unwrap(),
+                None,
+                None,
+                nomenclature(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(stored.len(), 1);
+        assert_eq!(stored[0].contract.object, "Nettoyage des locaux (corrigé)");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_failed_batch_leaves_no_half_written_contract() {
+    each_backend(|db| async move {
+        let batch = vec![
+            contract(METRO, "2019-001", "2019-01-15", 120_000),
+            contract(GRENOBLE, "G-1", "2019-06-01", 80_000),
+        ];
+        // Break the last write of each contract (its supplier link) to fail mid-batch, after
+        // the organisations and the first contract row were written.
+        count(&db, "SELECT COUNT(*) FROM contract_suppliers").await;
+        match &db {
+            Database::Sqlite(p) => sqlx::query("DROP TABLE contract_suppliers")
+                .execute(p)
+                .await
+                .map(|_| ()),
+            Database::Postgres(p) => sqlx::query("DROP TABLE contract_suppliers")
+                .execute(p)
+                .await
+                .map(|_| ()),
+        }
+        .unwrap();
+        let mut cache = ImportCache::default();
+        assert!(db.import_contracts(&batch, &mut cache).await.is_err());
+        assert_eq!(db.contract_count().await.unwrap(), 0);
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM organisations").await, 0);
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM establishments").await, 0);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn members_see_their_contracts_and_the_coordinator_all() {
+    each_backend(|db| async move {
+        db.upsert_territory(&grenoble_alpes_metropole())
+            .await
+            .unwrap();
+        let batch = vec![
+            contract(METRO, "M-1", "2019-01-15", 120_000),
+            contract(GRENOBLE, "G-1", "2019-06-01", 80_000),
+            contract(GRENOBLE, "G-2", "2018-06-01", 300_000),
+        ];
+        db.import_contracts(&batch, &mut ImportCache::default())
+            .await
+            .unwrap();
+        // The buyers were already the territory's organisations: linked, not duplicated.
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM organisations").await, 51);
+        let grenoble = sign_in(&db, "213801855", Role::MemberBuyer, "achats@grenoble.test").await;
+        let filter = ContractFilter {
+            per_page: 50,
+            ..ContractFilter::default()
+        };
+        let own = db
+            .contracts_in_scope(grenoble.scope(), &filter, nomenclature())
+            .await
+            .unwrap();
+        assert_eq!(own.total, 2);
+        let ids: Vec<&str> = own.records.iter().map(|r| r.contract.id.as_str()).collect();
+        assert_eq!(ids, ["G-2", "G-1"], "by end date");
+        let metro_contract = {
+            let wide = coordinator(&db).await;
+            let all = db
+                .contracts_territory_wide(
+                    wide.scope().territory_wide().unwrap(),
+                    &filter,
+                    nomenclature(),
+                )
+                .await
+                .unwrap();
+            assert_eq!(all.total, 3);
+            all.records
+                .iter()
+                .find(|r| r.contract.id == "M-1")
+                .unwrap()
+                .id
+        };
+        assert!(
+            db.contract_in_scope(grenoble.scope(), metro_contract, nomenclature())
+                .await
+                .unwrap()
+                .is_none()
+        );
+        // Filters and sorting.
+        let big = ContractFilter {
+            min_amount_cents: Some(Amount::from_euros(100_000).cents()),
+            sort: ContractSort::AmountDesc,
+            per_page: 50,
+            ..ContractFilter::default()
+        };
+        let own_big = db
+            .contracts_in_scope(grenoble.scope(), &big, nomenclature())
+            .await
+            .unwrap();
+        assert_eq!(own_big.total, 1);
+        assert_eq!(own_big.records[0].contract.id, "G-2");
+        let paged = ContractFilter {
+            per_page: 1,
+            page: 1,
+            ..ContractFilter::default()
+        };
+        let second = db
+            .contracts_in_scope(grenoble.scope(), &paged, nomenclature())
+            .await
+            .unwrap();
+        assert_eq!(
+            (second.total, second.records[0].contract.id.as_str()),
+            (2, "G-1")
+        );
+        let other_family = ContractFilter {
+            cpv_prefix: Some("45".into()),
+            per_page: 50,
+            ..ContractFilter::default()
+        };
+        assert_eq!(
+            db.contracts_in_scope(grenoble.scope(), &other_family, nomenclature())
+                .await
+                .unwrap()
+                .total,
+            0
+        );
+    })
+    .await;
+}
+
+async fn sign_in(db: &Database, siren: &str, role: Role, email: &str) -> Principal {
+    let org = db
+        .organisation_by_siren(&Siren::parse(siren).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let email = Email::parse(email).unwrap();
+    db.create_user(org.id, &email, role, "x", Utc::now())
+        .await
+        .unwrap();
+    let credentials = db.credentials(&email).await.unwrap().unwrap();
+    let token = hash_secret(&new_secret(""));
+    let policy = SessionPolicy {
+        absolute: chrono::Duration::hours(1),
+        idle: chrono::Duration::hours(1),
+    };
+    db.create_session(&credentials, &token, "c", Utc::now(), policy)
+        .await
+        .unwrap();
+    db.session(&token, Utc::now(), policy)
+        .await
+        .unwrap()
+        .unwrap()
+        .principal
+}
+
+async fn coordinator(db: &Database) -> Principal {
+    if db
+        .organisation_by_siren(&Siren::parse("200040715").unwrap())
+        .await
+        .unwrap()
+        .is_none()
+    {
+        db.upsert_territory(&grenoble_alpes_metropole())
+            .await
+            .unwrap();
+    }
+    let email = format!("coord{}@lametro.test", uuid_like());
+    sign_in(db, "200040715", Role::Coordinator, &email).await
+}
+
+fn uuid_like() -> String {
+    hash_secret(&new_secret(""))[..8].to_owned()
+}
