@@ -1,11 +1,12 @@
 //! The command line and the environment, read in one place.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use mutualis_domain::rules::{BuyerKind, Nature};
-use mutualis_domain::{AccountError, Amount, Email, Role, Siren};
+use mutualis_domain::{AccountError, Amount, Email, Role, Siren, Siret};
 use mutualis_storage::DatabaseUrl;
 
 /// Mutualis — plateforme d'achats mutualisés d'un territoire (métropole et communes membres).
@@ -53,6 +54,12 @@ pub enum Command {
     /// Consulte la nomenclature CPV 2008.
     #[command(subcommand)]
     Cpv(CpvCommand),
+    /// Importe des données (DECP).
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Publie les contrats en données ouvertes (DECP 2.0, OCDS 1.1).
+    #[command(subcommand)]
+    Export(ExportCommand),
     /// Gère les comptes utilisateurs.
     #[command(subcommand)]
     User(UserCommand),
@@ -110,6 +117,71 @@ pub enum CpvCommand {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Importe des fichiers DECP (1.x JSON, 2.0 JSON ou 2.0 XML, reconnus à leur contenu).
+    /// Réimporter un fichier ne change rien ; une publication plus récente d'un contrat le
+    /// met à jour. Les enregistrements refusés sont comptés et décrits, le reste est importé.
+    Decp {
+        /// Fichiers à importer.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        /// Écrit chaque enregistrement refusé, avec ses raisons, dans ce fichier (JSON lines).
+        #[arg(long)]
+        rejects: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// Les contrats au format DECP 2.0 (seuil de publication atteint, données complètes).
+    /// Les contrats incomplets (importés du format 1.x) ne sont jamais publiés avec des
+    /// valeurs inventées : la commande dit ce qui leur manque.
+    Decp {
+        #[arg(long, value_enum, default_value_t = DecpFormatArg::Json)]
+        format: DecpFormatArg,
+        /// Seulement les contrats de cet acheteur (SIRET).
+        #[arg(long, value_parser = parse_siret)]
+        buyer: Option<Siret>,
+        /// Seulement les contrats notifiés depuis cette date (AAAA-MM-JJ).
+        #[arg(long, value_parser = parse_date)]
+        since: Option<NaiveDate>,
+        /// Fichier de sortie (sinon la sortie standard).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Les contrats en paquet de publications OCDS 1.1.
+    Ocds {
+        /// Préfixe OCID.
+        #[arg(long, default_value = "ocds-78apv2")]
+        ocid_prefix: String,
+        /// Seulement les contrats de cet acheteur (SIRET).
+        #[arg(long, value_parser = parse_siret)]
+        buyer: Option<Siret>,
+        /// Adresse publique du paquet (exigée par OCDS).
+        #[arg(
+            long,
+            default_value = "https://mutualis.invalid/ocds/release-package.json"
+        )]
+        uri: String,
+        /// Fichier de sortie (sinon la sortie standard).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DecpFormatArg {
+    Json,
+    Xml,
+}
+
+fn parse_siret(s: &str) -> Result<Siret, String> {
+    Siret::parse(s).map_err(|e| e.to_string())
 }
 
 #[derive(Debug, Subcommand)]

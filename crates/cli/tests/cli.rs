@@ -474,3 +474,105 @@ fn user_add_creates_an_account_with_a_password_from_stdin() {
     assert!(!out.status.success() && stderr(&out).contains("SIREN « 213801856 » invalide"));
     remove_sqlite(&path);
 }
+
+const ISERE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../data/decp/isere_extract_2019.json"
+);
+
+#[test]
+fn importing_the_isere_contracts_twice_changes_nothing() {
+    let (path, url) = temp_db();
+    let rejects =
+        std::env::temp_dir().join(format!("mutualis-rejects-{}.jsonl", uuid::Uuid::new_v4()));
+    let import = || {
+        let out = mutualis(&[
+            "import",
+            "decp",
+            ISERE,
+            "--format",
+            "json",
+            "--database-url",
+            &url,
+            "--rejects",
+            rejects.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        json[0].clone()
+    };
+    let first = import();
+    assert_eq!(first["read"], 220);
+    assert_eq!(first["format"], "DECP 1.x (JSON)");
+    let stored = first["created"].as_u64().unwrap();
+    // 220 records, some of them several publications of the same contract.
+    assert_eq!(
+        stored
+            + first["updated"].as_u64().unwrap()
+            + first["unchanged"].as_u64().unwrap()
+            + first["rejected"].as_u64().unwrap(),
+        220
+    );
+    let second = import();
+    assert_eq!(second["created"], 0);
+    assert_eq!(second["updated"], 0);
+    assert_eq!(
+        second["unchanged"].as_u64().unwrap() + second["rejected"].as_u64().unwrap(),
+        220
+    );
+    let lines = std::fs::read_to_string(&rejects).unwrap().lines().count() as u64;
+    assert_eq!(
+        lines,
+        second["rejected"].as_u64().unwrap(),
+        "one line per rejected record"
+    );
+    let _ = std::fs::remove_file(&rejects);
+
+    // Contracts imported from 1.x are not republished with invented values: the export says
+    // what each lacks.
+    let export = mutualis(&["export", "decp", "--database-url", &url]);
+    assert!(export.status.success(), "{}", stderr(&export));
+    let json: serde_json::Value = serde_json::from_slice(&export.stdout).unwrap();
+    assert_eq!(json["marches"]["marche"].as_array().map_or(0, Vec::len), 0);
+    let report = stderr(&export);
+    assert!(report.contains("0 marché(s)"), "{report}");
+    assert!(
+        report
+            .lines()
+            .any(|l| l.contains("manque") && l.contains("techniques")),
+        "{report}"
+    );
+    let ocds = mutualis(&["export", "ocds", "--database-url", &url]);
+    let package: serde_json::Value = serde_json::from_slice(&ocds.stdout).unwrap();
+    assert_eq!(package["releases"].as_array().unwrap().len() as u64, stored);
+    assert!(
+        package["releases"][0]["ocid"]
+            .as_str()
+            .unwrap()
+            .starts_with("ocds-78apv2-")
+    );
+    remove_sqlite(&path);
+}
+
+#[test]
+fn a_file_that_is_not_decp_is_one_clear_line() {
+    let (path, url) = temp_db();
+    let bogus = std::env::temp_dir().join(format!("mutualis-bogus-{}.json", uuid::Uuid::new_v4()));
+    std::fs::write(&bogus, "{\"hello\": [1, 2, 3]}").unwrap();
+    let out = mutualis(&[
+        "import",
+        "decp",
+        bogus.to_str().unwrap(),
+        "--database-url",
+        &url,
+    ]);
+    assert!(!out.status.success());
+    let text = stdout(&out);
+    assert!(
+        text.contains("fichier inutilisable") && text.contains("pas un fichier DECP"),
+        "{text}"
+    );
+    assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
+    let _ = std::fs::remove_file(&bogus);
+    remove_sqlite(&path);
+}

@@ -1,1 +1,475 @@
-//! (in progress)
+//! Streaming DECP readers: DECP 1.x JSON (`{"marches":[…]}`), DECP 2.0 JSON
+//! (`{"marches":{"marche":[…],"contrat-concession":[…]}}`) and XML (`<marches><marche>…`, 2.0
+//! and the legacy 1.x XML of the same shape).
+//!
+//! [`read_decp`] looks at the first bytes to choose the syntax (`{` JSON, `<` XML), then reads
+//! the records one at a time and hands each to the caller as soon as it is read, as a domain
+//! [`Contract`] or as a [`Rejection`] naming its position, field, value and reason. Memory
+//! holds one record at a time, whatever the file size: for JSON a serde visitor walks the
+//! array and parses each element alone into a `serde_json::Value`; for XML quick-xml's
+//! streaming reader builds one `<marche>` or `<contrat-concession>` element at a time, turned
+//! into the same `Value` shape as the JSON of its version. Either way the `Value` is then
+//! converted by hand, field by field, into domain types.
+//!
+//! # Conversion
+//!
+//! - The buyer (`acheteur.id`, `autoriteConcedante.id` for a concession) must be a valid SIRET
+//!   ([`Siret::parse`](mutualis_domain::Siret::parse): 14 digits, Luhn key). Operators
+//!   (titulaires, concessionnaires, subcontractors) are kept as published: their identifier
+//!   may be a TVA number or a foreign one, and a bad SIRET there does not reject the contract
+//!   ([`Operator::siret`](mutualis_domain::contract::Operator::siret) then answers `None`).
+//! - The CPV code, with or without its check digit, must exist in the nomenclature, and a
+//!   given check digit must be the nomenclature's.
+//! - Dates are `AAAA-MM-JJ`, optionally followed by a time zone (`2018-12-21+01:00`, `Z`) or
+//!   a time (`2019-03-01T10:00:00+01:00`): the date part is kept, as published. Month and day
+//!   may have one digit (`2019-1-1`). A year outside 1900–2100 (`0218-10-29`, a typo for
+//!   2018 or 2019?) is rejected rather than guessed.
+//! - Amounts are JSON numbers or numeric strings ("127000", "127000.5", "1 234,56"), turned
+//!   into integer cents from their decimal text: at most two decimals, no float arithmetic.
+//! - DECP 1.x labels are mapped to their 2.0 value, the original kept beside it
+//!   ([`Label`](mutualis_domain::contract::Label)): legacy procedures, the natures
+//!   "Accord-cadre" and "Marché subséquent" (nature "Marché"), and the 1.x price forms
+//!   "Ferme", "Révisable", "Ferme et actualisable", which have no 2.0 `formePrix` value
+//!   (value `None`, original kept). A value outside the format's lists is rejected.
+//! - DECP 2.0 records fill [`Decp2Fields`](mutualis_domain::contract::Decp2Fields); values
+//!   are checked against the 2.0 schema's lists and minimums (an amount of at least 1 €,
+//!   `offresRecues` ≥ 1, a duration ≥ 1 month, `tauxAvance` between 0 and 1). Missing fields
+//!   are left empty: only the contract's identity (`id`, buyer, `objet`) is required.
+//!   The fields the domain has no place for are not read (`origineUE`, `origineFrance`,
+//!   `modificationsActesSousTraitance`, `donneesExecution`, and for 1.x the concession's
+//!   `montantSubventionPublique`, since 1.x contracts carry no `Decp2Fields`).
+//! - Tolerated, since their meaning is clear: a JSON `NaN`/`Infinity` (written by pandas)
+//!   read as `null`; 2.0 lists and wrappers written the 1.x way or nested in extra arrays
+//!   (`"titulaires": [[{…}]]`, a titulaire without its `{"titulaire": …}` wrapper);
+//!   booleans written `"oui"`/`"non"`/`"true"`/`"1"`, as the XML schema allows; blank
+//!   strings and `null` read as absent.
+//!
+//! Each record is judged alone: the first problem found rejects it, in the order of the
+//! fields above (identity, labels, CPV, place, duration, dates, amount, operators, 2.0
+//! fields, subcontracting, modifications).
+
+mod convert;
+mod json;
+mod vocab;
+mod xml;
+
+use std::fmt;
+use std::io::{self, BufRead};
+use std::ops::ControlFlow;
+
+use mutualis_domain::{Contract, ContractKind, CpvNomenclature};
+
+/// The format of a DECP file, as found from its content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DecpFormat {
+    /// `{"marches":[…]}`, each record with `_type` "Marché" or "Contrat de concession".
+    V1Json,
+    /// `{"marches":{"marche":[…],"contrat-concession":[…]}}`.
+    V2Json,
+    /// `<marches><marche>…</marche><contrat-concession>…</marches>` with 1.x content (the
+    /// legacy XML schema `marches.xsd` 1.5: buyers' names, `denominationSociale`…).
+    V1Xml,
+    /// The same XML shape with 2.0 content (`schema_decp_v2.0.2.xsd`).
+    V2Xml,
+}
+
+impl DecpFormat {
+    /// What the summaries show: "DECP 1.x (JSON)", "DECP 2.0 (XML)"…
+    pub fn label(self) -> &'static str {
+        match self {
+            DecpFormat::V1Json => "DECP 1.x (JSON)",
+            DecpFormat::V2Json => "DECP 2.0 (JSON)",
+            DecpFormat::V1Xml => "DECP 1.x (XML)",
+            DecpFormat::V2Xml => "DECP 2.0 (XML)",
+        }
+    }
+
+    /// A stable code: "v1-json", "v2-json", "v1-xml", "v2-xml".
+    pub fn code(self) -> &'static str {
+        match self {
+            DecpFormat::V1Json => "v1-json",
+            DecpFormat::V2Json => "v2-json",
+            DecpFormat::V1Xml => "v1-xml",
+            DecpFormat::V2Xml => "v2-xml",
+        }
+    }
+}
+
+impl fmt::Display for DecpFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// What a read found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadStats {
+    pub format: DecpFormat,
+    /// Records read: `contracts + rejected`.
+    pub read: usize,
+    pub contracts: usize,
+    pub rejected: usize,
+    /// The callback of [`read_decp_until`] asked to stop before the end of the file.
+    pub stopped: bool,
+}
+
+/// A record that could not be turned into a contract.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rejection {
+    /// 0-based position of the record in the file, counting every record in document order
+    /// (marchés and concessions together).
+    pub index: usize,
+    /// Marché or concession, when it could be told.
+    pub kind: Option<ContractKind>,
+    /// The record's `id`, when it has a readable one.
+    pub id: Option<String>,
+    /// The field at fault, as DECP names it: "acheteur.id", "codeCPV", "dateNotification",
+    /// "titulaires[1].typeIdentifiant", "modifications[0].montant"… Empty when the record
+    /// itself is not an object.
+    pub field: String,
+    /// The offending value as text, "" when it is missing.
+    pub value: String,
+    pub reason: RejectReason,
+    /// One French sentence naming the value and what was expected.
+    pub detail: String,
+    /// The whole record as read (for XML: converted to the JSON shape of its version), for a
+    /// rejects file.
+    pub record: serde_json::Value,
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "enregistrement {}", self.index)?;
+        match (&self.kind, &self.id) {
+            (Some(kind), Some(id)) => write!(f, " ({} « {id} »)", kind.label_fr())?,
+            (None, Some(id)) => write!(f, " (« {id} »)")?,
+            (Some(kind), None) => write!(f, " ({})", kind.label_fr())?,
+            (None, None) => {}
+        }
+        if !self.field.is_empty() {
+            write!(f, ", champ « {} »", self.field)?;
+        }
+        write!(f, " : {}", self.detail)
+    }
+}
+
+/// Why a record was rejected: a small closed set, each with a stable code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RejectReason {
+    /// The record, or one of its parts, is not of the expected JSON type (an object where a
+    /// text is expected, a text where a list is expected…).
+    InvalidStructure,
+    /// A field needed to identify the contract is absent: `id`, the buyer's `id`, `objet`, or
+    /// a part of an operator, a place or a subcontracting act.
+    MissingField,
+    /// The buyer's SIRET is not 14 digits with a valid Luhn key.
+    InvalidSiret,
+    /// The CPV code is malformed, unknown to CPV 2008, or has a wrong check digit.
+    InvalidCpv,
+    /// A date is not `AAAA-MM-JJ` (with an optional time or zone), does not exist, or has an
+    /// implausible year.
+    InvalidDate,
+    /// An amount is not a number of euros with at most two decimals, is negative, is below the
+    /// format's minimum, or is too large.
+    InvalidAmount,
+    /// A duration is not a whole number of months (`"NC"`), or is below the format's minimum.
+    InvalidDuration,
+    /// Another number is not one or is out of range (`offresRecues` 0, `tauxAvance` 1.5…).
+    InvalidNumber,
+    /// A yes/no field holds something else.
+    InvalidBoolean,
+    /// A titulaire, concessionnaire or subcontractor is not an object with an `id`.
+    InvalidOperator,
+    /// A value is outside the format's list for its field (nature, procedure, `ccag`…).
+    UnknownLabel,
+}
+
+impl RejectReason {
+    pub const ALL: [RejectReason; 11] = [
+        RejectReason::InvalidStructure,
+        RejectReason::MissingField,
+        RejectReason::InvalidSiret,
+        RejectReason::InvalidCpv,
+        RejectReason::InvalidDate,
+        RejectReason::InvalidAmount,
+        RejectReason::InvalidDuration,
+        RejectReason::InvalidNumber,
+        RejectReason::InvalidBoolean,
+        RejectReason::InvalidOperator,
+        RejectReason::UnknownLabel,
+    ];
+
+    /// Stable snake_case code, for summaries, rejects files and scripts.
+    pub fn code(self) -> &'static str {
+        match self {
+            RejectReason::InvalidStructure => "invalid_structure",
+            RejectReason::MissingField => "missing_field",
+            RejectReason::InvalidSiret => "invalid_siret",
+            RejectReason::InvalidCpv => "invalid_cpv",
+            RejectReason::InvalidDate => "invalid_date",
+            RejectReason::InvalidAmount => "invalid_amount",
+            RejectReason::InvalidDuration => "invalid_duration",
+            RejectReason::InvalidNumber => "invalid_number",
+            RejectReason::InvalidBoolean => "invalid_boolean",
+            RejectReason::InvalidOperator => "invalid_operator",
+            RejectReason::UnknownLabel => "unknown_label",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<RejectReason> {
+        RejectReason::ALL.into_iter().find(|r| r.code() == code)
+    }
+
+    /// The reason in French, for people.
+    pub fn message(self) -> &'static str {
+        match self {
+            RejectReason::InvalidStructure => {
+                "structure inattendue (objet, liste ou texte mal placé)"
+            }
+            RejectReason::MissingField => "champ obligatoire absent",
+            RejectReason::InvalidSiret => "SIRET de l'acheteur invalide (14 chiffres, clé de Luhn)",
+            RejectReason::InvalidCpv => {
+                "code CPV invalide (inconnu de la nomenclature CPV 2008 ou chiffre de contrôle faux)"
+            }
+            RejectReason::InvalidDate => "date invalide (attendu AAAA-MM-JJ)",
+            RejectReason::InvalidAmount => "montant invalide",
+            RejectReason::InvalidDuration => "durée en mois invalide",
+            RejectReason::InvalidNumber => "nombre invalide ou hors limites",
+            RejectReason::InvalidBoolean => "valeur oui/non invalide",
+            RejectReason::InvalidOperator => {
+                "opérateur économique invalide (attendu un objet avec « id » et « typeIdentifiant »)"
+            }
+            RejectReason::UnknownLabel => "valeur hors de la liste du format DECP",
+        }
+    }
+}
+
+impl fmt::Display for RejectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+/// The file itself cannot be read as DECP. Records read before a syntax or I/O error have
+/// already been handed to the callback.
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    #[error("lecture du fichier impossible : {0}")]
+    Io(#[from] io::Error),
+    #[error("le fichier est vide : attendu un document DECP en JSON ou en XML")]
+    Empty,
+    #[error(
+        "le fichier n'est ni du JSON ni du XML : il commence par « {start} », attendu « {{ » (JSON) ou « < » (XML)"
+    )]
+    NotJsonOrXml { start: String },
+    #[error("ce n'est pas un fichier DECP : {reason}")]
+    NotDecp { reason: String },
+    #[error("fichier mal formé, ligne {line}, colonne {column} : {message}")]
+    Syntax {
+        line: u64,
+        column: u64,
+        message: String,
+    },
+}
+
+/// Reads a DECP file and hands every record, in file order, to `on_record`. Returns the counts
+/// once the whole file is read; a [`FileError`] when the file is not DECP JSON/XML or breaks
+/// off (the records before the break have been handed over).
+pub fn read_decp<R: BufRead>(
+    reader: R,
+    cpv: &CpvNomenclature,
+    mut on_record: impl FnMut(Result<Contract, Rejection>),
+) -> Result<ReadStats, FileError> {
+    read_decp_until(reader, cpv, |record| {
+        on_record(record);
+        ControlFlow::Continue(())
+    })
+}
+
+/// Like [`read_decp`], but `on_record` may stop the reading by returning
+/// `ControlFlow::Break(())` (a writer that failed, a limit reached): the rest of the file is
+/// not read, and the stats count what was read, with `stopped` set.
+pub fn read_decp_until<R: BufRead>(
+    mut reader: R,
+    cpv: &CpvNomenclature,
+    mut on_record: impl FnMut(Result<Contract, Rejection>) -> ControlFlow<()>,
+) -> Result<ReadStats, FileError> {
+    let start = sniff(&mut reader)?;
+    let mut sink = Sink {
+        cpv,
+        on_record: &mut on_record,
+        read: 0,
+        contracts: 0,
+        rejected: 0,
+        stopped: false,
+    };
+    let format = match start {
+        Start::Json { lines_skipped } => json::read(reader, &mut sink, lines_skipped)?,
+        Start::Xml { lines_skipped } => xml::read(reader, &mut sink, lines_skipped)?,
+    };
+    Ok(ReadStats {
+        format,
+        read: sink.read,
+        contracts: sink.contracts,
+        rejected: sink.rejected,
+        stopped: sink.stopped,
+    })
+}
+
+/// The syntax found at the start of the file, and how many line ends were skipped to find it
+/// (so that error positions count from the file's first line).
+enum Start {
+    Json { lines_skipped: u64 },
+    Xml { lines_skipped: u64 },
+}
+
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Skips a UTF-8 byte order mark and leading whitespace, and looks at the first byte.
+fn sniff<R: BufRead>(reader: &mut R) -> Result<Start, FileError> {
+    let mut lines_skipped = 0;
+    let mut first = true;
+    loop {
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() {
+            return Err(FileError::Empty);
+        }
+        if first {
+            first = false;
+            if buf.starts_with(UTF8_BOM) {
+                reader.consume(UTF8_BOM.len());
+                continue;
+            }
+        }
+        match buf.iter().position(|b| !b.is_ascii_whitespace()) {
+            Some(i) => {
+                lines_skipped += count_newlines(&buf[..i]);
+                let start = match buf[i] {
+                    b'{' => Start::Json { lines_skipped },
+                    b'<' => Start::Xml { lines_skipped },
+                    b'[' => {
+                        return Err(FileError::NotDecp {
+                            reason: "le document JSON est une liste, attendu un objet « marches »"
+                                .into(),
+                        });
+                    }
+                    _ => {
+                        return Err(FileError::NotJsonOrXml {
+                            start: preview(&buf[i..]),
+                        });
+                    }
+                };
+                reader.consume(i);
+                return Ok(start);
+            }
+            None => {
+                lines_skipped += count_newlines(buf);
+                let n = buf.len();
+                reader.consume(n);
+            }
+        }
+    }
+}
+
+fn count_newlines(bytes: &[u8]) -> u64 {
+    bytes.iter().filter(|b| **b == b'\n').count() as u64
+}
+
+/// The first characters of a file, printable.
+fn preview(bytes: &[u8]) -> String {
+    let head = &bytes[..bytes.len().min(24)];
+    String::from_utf8_lossy(head)
+        .chars()
+        .take(16)
+        .map(|c| if c.is_control() { '·' } else { c })
+        .collect()
+}
+
+/// Where the records go: converted, counted, handed to the caller.
+struct Sink<'a> {
+    cpv: &'a CpvNomenclature,
+    on_record: &'a mut dyn FnMut(Result<Contract, Rejection>) -> ControlFlow<()>,
+    read: usize,
+    contracts: usize,
+    rejected: usize,
+    stopped: bool,
+}
+
+impl Sink<'_> {
+    /// Converts one raw record and hands it over. `Break` when the caller asked to stop.
+    fn record(
+        &mut self,
+        record: serde_json::Value,
+        version: convert::Version,
+        kind: Option<ContractKind>,
+    ) -> ControlFlow<()> {
+        let index = self.read;
+        self.read += 1;
+        let result = match convert::convert(&record, version, kind, self.cpv) {
+            Ok(contract) => {
+                self.contracts += 1;
+                Ok(contract)
+            }
+            Err(p) => {
+                self.rejected += 1;
+                Err(Rejection {
+                    index,
+                    kind: p.kind,
+                    id: p.id,
+                    field: p.field,
+                    value: p.value,
+                    reason: p.reason,
+                    detail: p.detail,
+                    record,
+                })
+            }
+        };
+        let flow = (self.on_record)(result);
+        if flow.is_break() {
+            self.stopped = true;
+        }
+        flow
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reason_codes_are_stable_and_distinct() {
+        for (i, r) in RejectReason::ALL.iter().enumerate() {
+            assert_eq!(RejectReason::from_code(r.code()), Some(*r));
+            assert!(!RejectReason::ALL[..i].iter().any(|o| o.code() == r.code()));
+            assert!(!r.message().is_empty());
+        }
+    }
+
+    #[test]
+    fn file_errors_are_one_line() {
+        let errors = [
+            FileError::Io(io::Error::other("disque")),
+            FileError::Empty,
+            FileError::NotJsonOrXml {
+                start: "PK··".into(),
+            },
+            FileError::NotDecp {
+                reason: "pas de « marches »".into(),
+            },
+            FileError::Syntax {
+                line: 3,
+                column: 7,
+                message: "fin du fichier".into(),
+            },
+        ];
+        for e in errors {
+            assert!(!e.to_string().contains('\n'), "{e}");
+        }
+    }
+
+    #[test]
+    fn previews_are_printable() {
+        assert_eq!(preview(b"PK\x03\x04rest of a zip file"), "PK··rest of a zi");
+        assert_eq!(preview(b"\xff\xfeabc"), "��abc");
+    }
+}

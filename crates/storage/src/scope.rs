@@ -28,6 +28,15 @@ pub struct TerritoryWide {
     _private: (),
 }
 
+impl TerritoryWide {
+    /// The command line runs as the platform's operator, who holds the database URL: its
+    /// publications (DECP and OCDS exports) read across members. The one other use of the
+    /// escape besides the coordinator's views.
+    pub fn for_operator_command_line() -> TerritoryWide {
+        TerritoryWide { _private: () }
+    }
+}
+
 impl Scope {
     pub(crate) fn new(organisation_id: i64, user_id: i64, role: Role) -> Scope {
         Scope {

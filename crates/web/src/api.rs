@@ -3,12 +3,14 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use chrono::Utc;
+use mutualis_reference::cpv::nomenclature;
+use mutualis_storage::contracts::ContractRecord;
 use mutualis_storage::organisations::OrganisationRecord;
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -17,6 +19,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
 use crate::AppState;
 use crate::error::{ApiError, ApiErrorBody, ErrorCode, WebError};
 use crate::pages::account::{check_token_name, create_token};
+use crate::pages::contracts::FilterQuery;
 use crate::pages::organisations::visible_organisation;
 use crate::session::{ApiJson, ApiUser};
 
@@ -26,6 +29,8 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/me", get(me))
         .route("/organisations", get(organisations))
         .route("/organisations/{id}", get(organisation))
+        .route("/contracts", get(contracts))
+        .route("/contracts/{id}", get(contract))
         .route("/tokens", post(new_token))
         .route("/tokens/{id}", delete(revoke_token))
         .fallback(|| async { ApiError(WebError::not_found()) })
@@ -38,10 +43,10 @@ pub fn router() -> Router<Arc<AppState>> {
         description = "API JSON de Mutualis, plateforme d'achats mutualisés. Authentification par jeton personnel (créé depuis la page « Mon compte ») : `Authorization: Bearer mtl_…`. Chaque jeton a les droits de son utilisateur : un membre ne voit que son organisation.",
         version = "1"
     ),
-    paths(me, organisations, organisation, new_token, revoke_token),
-    components(schemas(ApiErrorBody, ErrorCode, Me, OrganisationJson, OrganisationList, NewTokenRequest, CreatedToken)),
+    paths(me, organisations, organisation, contracts, contract, new_token, revoke_token),
+    components(schemas(ApiErrorBody, ErrorCode, Me, OrganisationJson, OrganisationList, ContractJson, ContractList, NewTokenRequest, CreatedToken)),
     modifiers(&BearerToken),
-    tags((name = "compte", description = "Le titulaire du jeton"), (name = "organisations", description = "Organisations visibles"))
+    tags((name = "compte", description = "Le titulaire du jeton"), (name = "organisations", description = "Organisations visibles"), (name = "contrats", description = "Contrats visibles (DECP importées ou saisies)"))
 )]
 pub struct ApiDoc;
 
@@ -228,4 +233,152 @@ async fn revoke_token(
     } else {
         Err(ApiError(WebError::not_found()))
     }
+}
+
+/// A contract, with its modifications applied.
+#[derive(Serialize, ToSchema)]
+struct ContractJson {
+    id: i64,
+    /// The buyer's own identifier (DECP id).
+    decp_id: String,
+    buyer_siret: String,
+    buyer_organisation_id: i64,
+    buyer_name: String,
+    /// marche or concession.
+    kind: &'static str,
+    object: String,
+    /// CPV code with its check digit.
+    cpv: Option<String>,
+    /// DECP 2.0 procedure, or the published label when it has no 2.0 equivalent.
+    procedure: Option<String>,
+    notified_on: Option<chrono::NaiveDate>,
+    duration_months: Option<u32>,
+    /// Start (or notification) plus the current duration.
+    ends_on: Option<chrono::NaiveDate>,
+    amount_cents: Option<i64>,
+    /// After the modifications, in publication order.
+    current_amount_cents: Option<i64>,
+    modification_count: usize,
+    /// Current titulaires' identifiers (SIRET for French firms).
+    titulaires: Vec<String>,
+    /// decp1, decp2 or mutualis.
+    source: &'static str,
+}
+
+impl From<&ContractRecord> for ContractJson {
+    fn from(r: &ContractRecord) -> ContractJson {
+        let c = &r.contract;
+        ContractJson {
+            id: r.id,
+            decp_id: c.id.clone(),
+            buyer_siret: c.buyer.to_string(),
+            buyer_organisation_id: r.organisation_id,
+            buyer_name: r.organisation_name.clone(),
+            kind: c.kind.code(),
+            object: c.object.clone(),
+            cpv: c.cpv.map(|code| code.to_string()),
+            procedure: c.procedure.display().map(str::to_owned),
+            notified_on: c.notified_on,
+            duration_months: c.current_duration_months(),
+            ends_on: c.end_date(),
+            amount_cents: c.amount.map(|a| a.cents()),
+            current_amount_cents: c.current_amount().map(|a| a.cents()),
+            modification_count: c.modifications.len(),
+            titulaires: c.current_operators().iter().map(|o| o.id.clone()).collect(),
+            source: c.source.code(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+struct ContractList {
+    total: i64,
+    page: u32,
+    per_page: u32,
+    contracts: Vec<ContractJson>,
+}
+
+#[utoipa::path(get, path = "/api/v1/contracts", tag = "contrats", security(("token" = [])),
+    params(
+        ("membre" = Option<i64>, Query, description = "Organisation acheteuse (coordinateur seulement)"),
+        ("cpv" = Option<String>, Query, description = "Début du code CPV, 2 à 8 chiffres"),
+        ("procedure" = Option<String>, Query, description = "Procédure DECP 2.0"),
+        ("fin_apres" = Option<String>, Query, description = "Fin à partir de (AAAA-MM-JJ)"),
+        ("fin_avant" = Option<String>, Query, description = "Fin jusqu'au (AAAA-MM-JJ)"),
+        ("montant_min" = Option<String>, Query, description = "Montant actuel minimal, euros HT"),
+        ("montant_max" = Option<String>, Query, description = "Montant actuel maximal, euros HT"),
+        ("tri" = Option<String>, Query, description = "fin (défaut), montant, acheteur ou objet"),
+        ("page" = Option<u32>, Query, description = "Page, à partir de 1 (25 contrats par page)"),
+    ),
+    responses(
+        (status = 200, description = "Les contrats que le jeton voit : ceux de son organisation ; tout le territoire pour un coordinateur", body = ContractList),
+        (status = 400, description = "Filtre invalide ; le message nomme le champ", body = ApiErrorBody),
+        (status = 401, description = "Jeton absent, invalide ou révoqué", body = ApiErrorBody),
+    ))]
+async fn contracts(
+    State(state): State<Arc<AppState>>,
+    ApiUser(user): ApiUser,
+    Query(query): Query<FilterQuery>,
+) -> Result<Json<ContractList>, ApiError> {
+    let (filter, errors) = query.to_filter();
+    if let Some(e) = errors.first() {
+        return Err(ApiError(WebError::with_detail(
+            ErrorCode::BadRequest,
+            format!("{} : {}", e.field, e.message),
+        )));
+    }
+    let scope = user.scope();
+    let page = match scope.territory_wide() {
+        Some(wide) => {
+            state
+                .db
+                .contracts_territory_wide(wide, &filter, nomenclature())
+                .await?
+        }
+        None => {
+            state
+                .db
+                .contracts_in_scope(scope, &filter, nomenclature())
+                .await?
+        }
+    };
+    Ok(Json(ContractList {
+        total: page.total,
+        page: filter.page + 1,
+        per_page: filter.per_page,
+        contracts: page.records.iter().map(Into::into).collect(),
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/contracts/{id}", tag = "contrats", security(("token" = [])),
+    params(("id" = i64, Path, description = "Identifiant du contrat dans Mutualis")),
+    responses(
+        (status = 200, description = "Le contrat", body = ContractJson),
+        (status = 401, description = "Jeton absent, invalide ou révoqué", body = ApiErrorBody),
+        (status = 404, description = "Inconnu, ou hors de la portée du jeton", body = ApiErrorBody),
+    ))]
+async fn contract(
+    State(state): State<Arc<AppState>>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<String>,
+) -> Result<Json<ContractJson>, ApiError> {
+    let id: i64 = id.parse().map_err(|_| WebError::not_found())?;
+    let scope = user.scope();
+    let record = match scope.territory_wide() {
+        Some(wide) => {
+            state
+                .db
+                .contract_territory_wide(wide, id, nomenclature())
+                .await?
+        }
+        None => {
+            state
+                .db
+                .contract_in_scope(scope, id, nomenclature())
+                .await?
+        }
+    };
+    record
+        .map(|r| Json((&r).into()))
+        .ok_or_else(|| ApiError(WebError::not_found()))
 }

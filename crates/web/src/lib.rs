@@ -95,6 +95,15 @@ pub fn router(state: AppState) -> Router {
         .route("/organisations", get(pages::organisations::list))
         .route("/organisations/{id}", get(pages::organisations::detail))
         .route("/utilisateurs", get(pages::organisations::users))
+        .route("/contrats", get(pages::contracts::list))
+        .route(
+            "/contrats/import",
+            get(pages::import::form)
+                .post(pages::import::upload)
+                .layer(DefaultBodyLimit::max(pages::import::UPLOAD_LIMIT_BYTES)),
+        )
+        .route("/contrats/{id}", get(pages::contracts::detail))
+        .route("/calendrier", get(pages::contracts::calendar))
         .route("/healthz", get(healthz))
         .route("/static/style.css", get(stylesheet))
         .nest("/api/v1", api::router())

@@ -1,4 +1,5 @@
-//! `serve --demo`: the territory, one supplier company and one account per role, written
+//! `serve --demo`: the territory, the real 2019 contracts of the Isère area, one supplier
+//! company and one account per role, written
 //! through the same storage calls as a user's actions. Idempotent: what exists is left alone,
 //! and a password is printed only when its account is created.
 
@@ -52,6 +53,9 @@ fn demo_company() -> anyhow::Result<Organisation> {
     })
 }
 
+/// The real DECP 2019 records of the Isère area shipped in `data/decp/`.
+const ISERE_DECP: &[u8] = include_bytes!("../../../../data/decp/isere_extract_2019.json");
+
 /// Seeds the demo and prints what it did.
 pub async fn seed(db: &Database, territory: &Territory) -> anyhow::Result<()> {
     let report = db.upsert_territory(territory).await?;
@@ -64,6 +68,12 @@ pub async fn seed(db: &Database, territory: &Territory) -> anyhow::Result<()> {
         report.unchanged
     );
     db.upsert_organisation(&demo_company()?).await?;
+    let contracts =
+        mutualis_import::import_decp(db, std::io::Cursor::new(ISERE_DECP), |_| {}).await?;
+    print!(
+        "{}",
+        super::import::summary_text("Démonstration : contrats de l'Isère, DECP 2019", &contracts)
+    );
 
     let mut created = Vec::new();
     for (role, email, siren) in ACCOUNTS {

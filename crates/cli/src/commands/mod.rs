@@ -4,13 +4,16 @@
 mod cpv;
 mod db;
 mod demo;
+mod export;
+mod import;
 mod rules;
 mod serve;
 mod territory;
 mod user;
 
 use crate::config::{
-    Cli, Command, CpvCommand, DbCommand, RulesCommand, TerritoryCommand, UserCommand,
+    Cli, Command, CpvCommand, DbCommand, ExportCommand, ImportCommand, RulesCommand,
+    TerritoryCommand, UserCommand,
 };
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -34,6 +37,32 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             format,
         }) => rules::procedure(nature.into(), amount, buyer.into(), date, format),
         Command::Rules(RulesCommand::List { date, format }) => rules::list(date, format),
+        Command::Import(ImportCommand::Decp {
+            files,
+            format,
+            rejects,
+        }) => import::decp(&cli.global, &files, format, rejects.as_deref()).await,
+        Command::Export(ExportCommand::Decp {
+            format,
+            buyer,
+            since,
+            out,
+        }) => export::decp(&cli.global, format, buyer.as_ref(), since, out.as_deref()).await,
+        Command::Export(ExportCommand::Ocds {
+            ocid_prefix,
+            buyer,
+            uri,
+            out,
+        }) => {
+            export::ocds(
+                &cli.global,
+                &ocid_prefix,
+                buyer.as_ref(),
+                &uri,
+                out.as_deref(),
+            )
+            .await
+        }
         Command::User(UserCommand::Add { org, role, email }) => {
             user::add(&cli.global, &org, role, &email).await
         }

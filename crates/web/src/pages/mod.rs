@@ -2,7 +2,9 @@
 
 pub mod account;
 pub mod auth;
+pub mod contracts;
 pub mod home;
+pub mod import;
 pub mod organisations;
 
 use chrono::{DateTime, Utc};

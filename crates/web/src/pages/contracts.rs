@@ -1,0 +1,604 @@
+//! The contracts pages: the list with its filters, a contract's detail with its
+//! modifications, the expiry calendar, and (for the coordinator) the DECP upload.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{Html, IntoResponse, Response};
+use chrono::{Datelike, NaiveDate, Utc};
+use mutualis_domain::Amount;
+use mutualis_reference::cpv::nomenclature;
+use mutualis_storage::contracts::{ContractFilter, ContractPage, ContractRecord, ContractSort};
+use mutualis_storage::organisations::OrganisationRecord;
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::error::WebError;
+use crate::layout::Layout;
+use crate::session::SignedIn;
+
+pub const PER_PAGE: u32 = 25;
+
+/// The filters as typed in the form (all text, so that a bad value can be shown back).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct FilterQuery {
+    #[serde(default)]
+    pub membre: String,
+    #[serde(default)]
+    pub cpv: String,
+    #[serde(default)]
+    pub procedure: String,
+    #[serde(default)]
+    pub fin_apres: String,
+    #[serde(default)]
+    pub fin_avant: String,
+    #[serde(default)]
+    pub montant_min: String,
+    #[serde(default)]
+    pub montant_max: String,
+    #[serde(default)]
+    pub tri: String,
+    #[serde(default)]
+    pub page: String,
+}
+
+pub struct FieldError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+/// The procedures of DECP 2.0, for the filter's choices.
+pub const PROCEDURES: [&str; 10] = [
+    "Procédure adaptée",
+    "Appel d'offres ouvert",
+    "Appel d'offres restreint",
+    "Procédure avec négociation",
+    "Marché passé sans publicité ni mise en concurrence préalable",
+    "Dialogue compétitif",
+    "Procédure négociée ouverte",
+    "Procédure non négociée ouverte",
+    "Procédure négociée restreinte",
+    "Procédure non négociée restreinte",
+];
+
+fn parse_date(field: &'static str, value: &str, errors: &mut Vec<FieldError>) -> Option<NaiveDate> {
+    let value = value.trim();
+    if value.is_empty() {
+        return None;
+    }
+    match NaiveDate::parse_from_str(value, "%Y-%m-%d") {
+        Ok(d) => Some(d),
+        Err(_) => {
+            errors.push(FieldError {
+                field,
+                message: format!(
+                    "« {value} » n'est pas une date : attendu AAAA-MM-JJ, par exemple 2026-12-31."
+                ),
+            });
+            None
+        }
+    }
+}
+
+fn parse_amount(field: &'static str, value: &str, errors: &mut Vec<FieldError>) -> Option<i64> {
+    let value = value.trim();
+    if value.is_empty() {
+        return None;
+    }
+    match Amount::parse_euros(value) {
+        Ok(a) if a >= Amount::ZERO => Some(a.cents()),
+        Ok(_) | Err(_) => {
+            errors.push(FieldError {
+                field,
+                message: format!(
+                    "« {value} » n'est pas un montant en euros HT, par exemple 40000 ou 1234,56."
+                ),
+            });
+            None
+        }
+    }
+}
+
+impl FilterQuery {
+    /// The storage filter, and the errors to show next to the fields they concern.
+    pub fn to_filter(&self) -> (ContractFilter, Vec<FieldError>) {
+        let mut errors = Vec::new();
+        let cpv = self.cpv.trim();
+        let cpv_prefix = if cpv.is_empty() {
+            None
+        } else if cpv.len() >= 2 && cpv.len() <= 8 && cpv.chars().all(|c| c.is_ascii_digit()) {
+            Some(cpv.to_owned())
+        } else {
+            errors.push(FieldError {
+                field: "cpv",
+                message: format!("« {cpv} » n'est pas un début de code CPV : attendu 2 à 8 chiffres, par exemple 90 ou 9091."),
+            });
+            None
+        };
+        let procedure = Some(self.procedure.trim())
+            .filter(|p| !p.is_empty())
+            .and_then(|p| PROCEDURES.iter().find(|&&known| known == p))
+            .map(|p| (*p).to_owned());
+        let filter = ContractFilter {
+            organisation_id: self.membre.trim().parse().ok(),
+            cpv_prefix,
+            procedure,
+            ends_from: parse_date("fin_apres", &self.fin_apres, &mut errors),
+            ends_until: parse_date("fin_avant", &self.fin_avant, &mut errors),
+            min_amount_cents: parse_amount("montant_min", &self.montant_min, &mut errors),
+            max_amount_cents: parse_amount("montant_max", &self.montant_max, &mut errors),
+            sort: match self.tri.as_str() {
+                "montant" => ContractSort::AmountDesc,
+                "acheteur" => ContractSort::Buyer,
+                "objet" => ContractSort::Object,
+                _ => ContractSort::EndDate,
+            },
+            page: self.page.trim().parse::<u32>().unwrap_or(1).max(1) - 1,
+            per_page: PER_PAGE,
+        };
+        (filter, errors)
+    }
+
+    /// The query string of these filters with another page.
+    pub fn with_page(&self, page: u32) -> String {
+        let pairs = [
+            ("membre", self.membre.as_str()),
+            ("cpv", &self.cpv),
+            ("procedure", &self.procedure),
+            ("fin_apres", &self.fin_apres),
+            ("fin_avant", &self.fin_avant),
+            ("montant_min", &self.montant_min),
+            ("montant_max", &self.montant_max),
+            ("tri", &self.tri),
+        ];
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in pairs {
+            if !v.trim().is_empty() {
+                query.append_pair(k, v);
+            }
+        }
+        query.append_pair("page", &page.to_string());
+        query.finish()
+    }
+
+    pub fn error(&self, errors: &[FieldError], field: &str) -> Option<String> {
+        errors
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.clone())
+    }
+}
+
+/// A contract as a row of the list.
+pub struct ContractRow {
+    pub id: i64,
+    pub buyer: String,
+    pub object: String,
+    pub cpv: String,
+    pub procedure: String,
+    pub amount: String,
+    pub ends_on: String,
+}
+
+pub fn date_fr(d: Option<NaiveDate>) -> String {
+    d.map(|d| d.format("%d/%m/%Y").to_string())
+        .unwrap_or_else(|| "—".into())
+}
+
+pub fn amount_fr(a: Option<Amount>) -> String {
+    a.map(|a| a.to_string()).unwrap_or_else(|| "—".into())
+}
+
+impl ContractRow {
+    fn from_record(r: &ContractRecord) -> ContractRow {
+        let c = &r.contract;
+        ContractRow {
+            id: r.id,
+            buyer: r.organisation_name.clone(),
+            object: c.object.clone(),
+            cpv: c
+                .cpv
+                .and_then(|code| {
+                    nomenclature()
+                        .entry(code)
+                        .map(|e| format!("{} {}", e.code, e.label_fr))
+                })
+                .unwrap_or_else(|| "—".into()),
+            procedure: c.procedure.display().unwrap_or("—").to_owned(),
+            amount: amount_fr(c.current_amount()),
+            ends_on: date_fr(c.end_date()),
+        }
+    }
+}
+
+/// The contracts the user sees: its own; the territory's for the coordinator.
+async fn visible_contracts(
+    state: &AppState,
+    user: &SignedIn,
+    filter: &ContractFilter,
+) -> Result<ContractPage, WebError> {
+    let scope = user.principal.scope();
+    Ok(match scope.territory_wide() {
+        Some(wide) => {
+            state
+                .db
+                .contracts_territory_wide(wide, filter, nomenclature())
+                .await?
+        }
+        None => {
+            state
+                .db
+                .contracts_in_scope(scope, filter, nomenclature())
+                .await?
+        }
+    })
+}
+
+/// The members a coordinator can pick in the filters.
+async fn member_choices(state: &AppState, user: &SignedIn) -> Result<Vec<(i64, String)>, WebError> {
+    let Some(wide) = user.principal.scope().territory_wide() else {
+        return Ok(Vec::new());
+    };
+    let Some(territory) = state.db.territory(&state.territory_slug).await? else {
+        return Ok(Vec::new());
+    };
+    let mut members: Vec<&OrganisationRecord> = std::iter::once(&territory.lead)
+        .chain(territory.members.iter())
+        .collect();
+    members.sort_by(|a, b| a.organisation.name.cmp(&b.organisation.name));
+    let _ = wide;
+    Ok(members
+        .into_iter()
+        .map(|m| (m.id, m.organisation.name.clone()))
+        .collect())
+}
+
+/// A text field of the filter form.
+struct FilterField {
+    id: &'static str,
+    label: &'static str,
+    kind: &'static str,
+    value: String,
+    error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "contracts.html")]
+struct ContractsPage {
+    layout: Layout,
+    query: FilterQuery,
+    errors: Vec<FieldError>,
+    fields: Vec<FilterField>,
+    members: Vec<(i64, String)>,
+    procedures: &'static [&'static str],
+    rows: Vec<ContractRow>,
+    total: i64,
+    page: u32,
+    pages: u32,
+    previous: Option<String>,
+    next: Option<String>,
+}
+
+impl ContractsPage {
+    fn selected_member(&self, id: &i64) -> bool {
+        self.query.membre.trim() == id.to_string()
+    }
+}
+
+pub async fn list(
+    State(state): State<Arc<AppState>>,
+    user: SignedIn,
+    Query(query): Query<FilterQuery>,
+) -> Result<Response, WebError> {
+    let (filter, errors) = query.to_filter();
+    let page = visible_contracts(&state, &user, &filter).await?;
+    let pages = u32::try_from((page.total + i64::from(PER_PAGE) - 1) / i64::from(PER_PAGE))
+        .unwrap_or(u32::MAX)
+        .max(1);
+    let current = filter.page + 1;
+    let field =
+        |id: &'static str, label: &'static str, kind: &'static str, value: &str| FilterField {
+            id,
+            label,
+            kind,
+            value: value.to_owned(),
+            error: query.error(&errors, id),
+        };
+    let fields = vec![
+        field(
+            "cpv",
+            "Famille CPV (début du code, par exemple 90 ou 9091)",
+            "text",
+            &query.cpv,
+        ),
+        field(
+            "fin_apres",
+            "Fin après le (AAAA-MM-JJ)",
+            "text",
+            &query.fin_apres,
+        ),
+        field(
+            "fin_avant",
+            "Fin avant le (AAAA-MM-JJ)",
+            "text",
+            &query.fin_avant,
+        ),
+        field(
+            "montant_min",
+            "Montant minimal (€ HT)",
+            "text",
+            &query.montant_min,
+        ),
+        field(
+            "montant_max",
+            "Montant maximal (€ HT)",
+            "text",
+            &query.montant_max,
+        ),
+    ];
+    let html = ContractsPage {
+        layout: user.layout(),
+        fields,
+        members: member_choices(&state, &user).await?,
+        procedures: &PROCEDURES,
+        rows: page.records.iter().map(ContractRow::from_record).collect(),
+        total: page.total,
+        page: current,
+        pages,
+        previous: (current > 1).then(|| query.with_page(current - 1)),
+        next: (current < pages).then(|| query.with_page(current + 1)),
+        query,
+        errors,
+    }
+    .render()?;
+    Ok(Html(html).into_response())
+}
+
+struct ModificationRow {
+    id: String,
+    object: String,
+    signed_on: String,
+    published_on: String,
+    new_amount: String,
+    new_duration: String,
+}
+
+#[derive(Template)]
+#[template(path = "contract.html")]
+struct ContractDetailPage {
+    layout: Layout,
+    title: String,
+    decp_id: String,
+    buyer: String,
+    buyer_siret: String,
+    kind: &'static str,
+    nature: String,
+    cpv: String,
+    procedure: String,
+    procedure_original: Option<String>,
+    price_form: String,
+    notified_on: String,
+    published_on: String,
+    duration: String,
+    current_duration: String,
+    ends_on: String,
+    amount: String,
+    current_amount: String,
+    operators: Vec<String>,
+    modifications: Vec<ModificationRow>,
+    source: &'static str,
+}
+
+pub async fn detail(
+    State(state): State<Arc<AppState>>,
+    user: SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let Ok(id) = id.parse::<i64>() else {
+        return Err(user.error(WebError::not_found()));
+    };
+    let scope = user.principal.scope();
+    let record = match scope.territory_wide() {
+        Some(wide) => {
+            state
+                .db
+                .contract_territory_wide(wide, id, nomenclature())
+                .await?
+        }
+        None => {
+            state
+                .db
+                .contract_in_scope(scope, id, nomenclature())
+                .await?
+        }
+    };
+    let Some(record) = record else {
+        return Err(user.error(WebError::not_found()));
+    };
+    let c = &record.contract;
+    let months = |m: Option<u32>| m.map(|m| format!("{m} mois")).unwrap_or_else(|| "—".into());
+    let page = ContractDetailPage {
+        layout: user.layout(),
+        title: c.object.clone(),
+        decp_id: c.id.clone(),
+        buyer: record.organisation_name.clone(),
+        buyer_siret: c.buyer.to_string(),
+        kind: c.kind.label_fr(),
+        nature: c.nature.display().unwrap_or("—").to_owned(),
+        cpv: c
+            .cpv
+            .and_then(|code| {
+                nomenclature()
+                    .entry(code)
+                    .map(|e| format!("{} {}", e.code, e.label_fr))
+            })
+            .unwrap_or_else(|| "—".into()),
+        procedure: c.procedure.display().unwrap_or("—").to_owned(),
+        procedure_original: c
+            .procedure
+            .original
+            .clone()
+            .filter(|_| c.procedure.value.is_some()),
+        price_form: c.price_form.display().unwrap_or("—").to_owned(),
+        notified_on: date_fr(c.notified_on),
+        published_on: date_fr(c.published_on),
+        duration: months(c.duration_months),
+        current_duration: months(c.current_duration_months()),
+        ends_on: date_fr(c.end_date()),
+        amount: amount_fr(c.amount),
+        current_amount: amount_fr(c.current_amount()),
+        operators: c
+            .current_operators()
+            .iter()
+            .map(|o| match &o.name {
+                Some(name) => format!("{name} ({} {})", o.id_type, o.id),
+                None => format!("{} {}", o.id_type, o.id),
+            })
+            .collect(),
+        modifications: c
+            .ordered_modifications()
+            .into_iter()
+            .map(|m| ModificationRow {
+                id: m.id.clone(),
+                object: m.object.clone().unwrap_or_default(),
+                signed_on: date_fr(m.signed_on),
+                published_on: date_fr(m.published_on),
+                new_amount: amount_fr(m.new_amount),
+                new_duration: months(m.new_duration_months),
+            })
+            .collect(),
+        source: match c.source {
+            mutualis_domain::ContractSource::Decp1 => "DECP 1.x (importé)",
+            mutualis_domain::ContractSource::Decp2 => "DECP 2.0 (importé)",
+            mutualis_domain::ContractSource::Mutualis => "saisi dans Mutualis",
+        },
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+/// One contract on the calendar.
+struct CalendarItem {
+    id: i64,
+    object: String,
+    ends_on: String,
+    /// Horizontal position of the marker, 0–1000.
+    x: i64,
+    y: i64,
+    ended: bool,
+}
+
+struct Tick {
+    x: i64,
+    label: i32,
+}
+
+#[derive(Template)]
+#[template(path = "calendar.html")]
+struct CalendarPage {
+    layout: Layout,
+    members: Vec<(i64, String)>,
+    member: String,
+    member_name: String,
+    items: Vec<CalendarItem>,
+    undated: usize,
+    ticks: Vec<Tick>,
+    today_x: Option<i64>,
+    height: i64,
+}
+
+impl CalendarPage {
+    fn selected_member(&self, id: &i64) -> bool {
+        self.member == id.to_string()
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CalendarQuery {
+    #[serde(default)]
+    membre: String,
+}
+
+/// Left margin of the chart, where the objects are written.
+const CHART_LEFT: i64 = 360;
+const CHART_WIDTH: i64 = 600;
+const ROW: i64 = 22;
+
+pub async fn calendar(
+    State(state): State<Arc<AppState>>,
+    user: SignedIn,
+    Query(query): Query<CalendarQuery>,
+) -> Result<Response, WebError> {
+    let members = member_choices(&state, &user).await?;
+    let own = user.principal.organisation_id();
+    let member: i64 = query.membre.trim().parse().unwrap_or(own);
+    let filter = ContractFilter {
+        organisation_id: Some(member),
+        per_page: 500,
+        ..ContractFilter::default()
+    };
+    let page = visible_contracts(&state, &user, &filter).await?;
+    let member_name = members
+        .iter()
+        .find(|(id, _)| *id == member)
+        .map(|(_, n)| n.clone())
+        .unwrap_or_else(|| user.principal.organisation_name.clone());
+    let dated: Vec<(&ContractRecord, NaiveDate)> = page
+        .records
+        .iter()
+        .filter_map(|r| r.contract.end_date().map(|d| (r, d)))
+        .collect();
+    let undated = page.records.len() - dated.len();
+    let today = Utc::now().date_naive();
+    let (first_year, last_year) = match (
+        dated.iter().map(|(_, d)| d.year()).min(),
+        dated.iter().map(|(_, d)| d.year()).max(),
+    ) {
+        (Some(a), Some(b)) => (a.min(today.year()), b.max(today.year())),
+        _ => (today.year(), today.year()),
+    };
+    let start = NaiveDate::from_ymd_opt(first_year, 1, 1).unwrap_or(today);
+    let end = NaiveDate::from_ymd_opt(last_year + 1, 1, 1).unwrap_or(today);
+    let span = (end - start).num_days().max(1);
+    let x_of = |d: NaiveDate| CHART_LEFT + (d - start).num_days() * CHART_WIDTH / span;
+    let items: Vec<CalendarItem> = dated
+        .iter()
+        .enumerate()
+        .map(|(i, (r, d))| CalendarItem {
+            id: r.id,
+            object: truncate(&r.contract.object, 48),
+            ends_on: d.format("%d/%m/%Y").to_string(),
+            x: x_of(*d),
+            y: 40 + i as i64 * ROW,
+            ended: *d < today,
+        })
+        .collect();
+    let ticks = (first_year..=last_year + 1)
+        .filter_map(|y| {
+            NaiveDate::from_ymd_opt(y, 1, 1).map(|d| Tick {
+                x: x_of(d),
+                label: y,
+            })
+        })
+        .collect();
+    let page = CalendarPage {
+        layout: user.layout(),
+        members,
+        member: member.to_string(),
+        member_name,
+        height: 60 + items.len() as i64 * ROW,
+        today_x: Some(x_of(today)),
+        items,
+        undated,
+        ticks,
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_owned()
+    } else {
+        format!("{}…", s.chars().take(max - 1).collect::<String>())
+    }
+}

@@ -1,0 +1,251 @@
+//! Contract pages, calendar, API and the DECP upload, on both backends.
+
+#![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use common::{App, COORDINATOR, ECHIROLLES_BUYER, GRENOBLE_BUYER};
+use mutualis_test_db::each_backend;
+
+/// The real Isère extract shipped with the project: 220 DECP 1.x records.
+const ISERE: &[u8] = include_bytes!("../../../data/decp/isere_extract_2019.json");
+
+async fn with_isere_contracts(app: &App) -> mutualis_import::ImportSummary {
+    mutualis_import::import_decp(&app.db, std::io::Cursor::new(ISERE), |_| {})
+        .await
+        .unwrap()
+}
+
+fn rows(html: &str) -> usize {
+    html.split("<tbody>").nth(1).map_or(0, |b| {
+        b.split("</tbody>").next().unwrap().matches("<tr>").count()
+    })
+}
+
+#[tokio::test]
+async fn members_see_their_contracts_and_the_coordinator_the_territorys() {
+    each_backend(|db| async move {
+        let app = App::new(db).await;
+        let summary = with_isere_contracts(&app).await;
+        assert_eq!(summary.read, 220);
+        let coordinator = app.sign_in(COORDINATOR).await;
+        let all = app.get("/contrats", Some(&coordinator)).await;
+        assert_eq!(all.status, StatusCode::OK);
+        let total = (summary.created) as usize;
+        assert!(
+            all.body.contains(&format!("{total} contrat(s)")),
+            "coordinator sees all {total}"
+        );
+        assert_eq!(rows(&all.body), 25, "25 per page");
+        // Échirolles published 24 contracts in the extract; the city of Grenoble none.
+        let echirolles = app.sign_in(ECHIROLLES_BUYER).await;
+        let own = app.get("/contrats", Some(&echirolles)).await;
+        assert!(own.body.contains("24 contrat(s)"), "{}", own.body);
+        assert!(!own.body.contains("Grenoble-Alpes-Métropole</td>"));
+        let grenoble = app.sign_in(GRENOBLE_BUYER).await;
+        assert!(
+            app.get("/contrats", Some(&grenoble))
+                .await
+                .body
+                .contains("0 contrat(s)")
+        );
+        // A contract of the métropole, opened by Grenoble's buyer: not found.
+        let metro = app.org_id("200040715").await;
+        let metro_list = app
+            .get(&format!("/contrats?membre={metro}"), Some(&coordinator))
+            .await;
+        let link = metro_list
+            .body
+            .split("<tbody>")
+            .nth(1)
+            .unwrap()
+            .split("href=\"/contrats/")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_owned();
+        assert_eq!(
+            app.get(&format!("/contrats/{link}"), Some(&coordinator))
+                .await
+                .status,
+            StatusCode::OK
+        );
+        let denied = app.get(&format!("/contrats/{link}"), Some(&grenoble)).await;
+        assert_eq!(denied.status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            app.get(&format!("/contrats/{link}"), Some(&echirolles))
+                .await
+                .status,
+            StatusCode::NOT_FOUND
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn bad_filters_are_shown_next_to_their_field() {
+    each_backend(|db| async move {
+        let app = App::new(db).await;
+        with_isere_contracts(&app).await;
+        let cookie = app.sign_in(COORDINATOR).await;
+        let page = app
+            .get(
+                "/contrats?fin_avant=31%2F12%2F2026&montant_min=beaucoup&cpv=9",
+                Some(&cookie),
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(
+            page.body
+                .contains("id=\"fin_avant-erreur\">« 31/12/2026 » n&#39;est pas une date")
+                || page
+                    .body
+                    .contains("id=\"fin_avant-erreur\">« 31/12/2026 » n&#x27;est pas une date"),
+            "{}",
+            page.body
+        );
+        assert!(page.body.contains("id=\"montant_min-erreur\""));
+        assert!(page.body.contains("id=\"cpv-erreur\""));
+        assert!(
+            page.body
+                .contains("aria-invalid=\"true\" aria-describedby=\"fin_avant-erreur\"")
+        );
+        // A valid filter narrows the list: cleaning services (CPV 9091…).
+        let cleaning = app
+            .get("/contrats?cpv=9091&tri=montant", Some(&cookie))
+            .await;
+        let n = rows(&cleaning.body);
+        assert!(n > 0 && n < 25, "{n}");
+        assert!(cleaning.body.contains("9091"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_contract_page_shows_its_modifications_and_the_calendar_its_end_dates() {
+    each_backend(|db| async move {
+        let app = App::new(db).await;
+        with_isere_contracts(&app).await;
+        let cookie = app.sign_in(COORDINATOR).await;
+        let metro = app.org_id("200040715").await;
+        let calendar = app
+            .get(&format!("/calendrier?membre={metro}"), Some(&cookie))
+            .await;
+        assert_eq!(calendar.status, StatusCode::OK);
+        assert!(calendar.body.contains("<svg") && calendar.body.contains("role=\"img\""));
+        assert!(calendar.body.contains("<desc id=\"calendrier-desc\">"));
+        // The text alternative lists the same contracts as the chart.
+        assert_eq!(
+            calendar.body.matches("<circle").count(),
+            rows(&calendar.body)
+        );
+        let member = app.sign_in(GRENOBLE_BUYER).await;
+        let own = app
+            .get(&format!("/calendrier?membre={metro}"), Some(&member))
+            .await;
+        assert!(
+            own.body.contains("<strong>Grenoble</strong>"),
+            "a member sees its own calendar whatever it asks"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_api_lists_contracts_within_the_tokens_scope() {
+    each_backend(|db| async move {
+        let app = App::new(db).await;
+        let summary = with_isere_contracts(&app).await;
+        let coordinator = app.sign_in(COORDINATOR).await;
+        let token = app.create_token(&coordinator, "api").await;
+        let all = app
+            .api("GET", "/api/v1/contracts", Some(&token), None)
+            .await;
+        assert_eq!(all.json()["total"], summary.created as i64);
+        let echirolles = app.sign_in(ECHIROLLES_BUYER).await;
+        let member_token = app.create_token(&echirolles, "api").await;
+        let own = app
+            .api("GET", "/api/v1/contracts", Some(&member_token), None)
+            .await
+            .json();
+        assert_eq!(own["total"], 24);
+        let buyers: std::collections::HashSet<&str> = own["contracts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| &c["buyer_siret"].as_str().unwrap()[..9])
+            .collect();
+        assert_eq!(buyers.into_iter().collect::<Vec<_>>(), ["213801517"]);
+        let bad = app
+            .api(
+                "GET",
+                "/api/v1/contracts?fin_apres=demain",
+                Some(&member_token),
+                None,
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+        assert!(
+            bad.json()["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("fin_apres")
+        );
+    })
+    .await;
+}
+
+fn multipart(csrf: &str, file: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "mutualis-test-boundary";
+    let mut body = Vec::new();
+    body.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n")
+            .as_bytes(),
+    );
+    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"fichier\"; filename=\"isere.json\"\r\nContent-Type: application/json\r\n\r\n").as_bytes());
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[tokio::test]
+async fn the_coordinator_uploads_a_decp_file_and_sees_the_summary() {
+    each_backend(|db| async move {
+        let app = App::new(db).await;
+        let cookie = app.sign_in(COORDINATOR).await;
+        let form = app.get("/contrats/import", Some(&cookie)).await;
+        assert_eq!(form.status, StatusCode::OK);
+        let csrf = form.csrf_field();
+        let upload = |csrf: String, file: &'static [u8]| {
+            let (content_type, body) = multipart(&csrf, file);
+            Request::post("/contrats/import")
+                .header(header::COOKIE, &cookie)
+                .header(header::CONTENT_TYPE, content_type)
+                .body(Body::from(body))
+                .unwrap()
+        };
+        let first = app.send(upload(csrf.clone(), ISERE)).await;
+        assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+        assert!(first.body.contains("<dt>Lus</dt><dd>220</dd>"));
+        let second = app.send(upload(csrf.clone(), ISERE)).await;
+        assert!(
+            second.body.contains("<dt>Créés</dt><dd>0</dd>"),
+            "idempotent"
+        );
+        let garbage = app.send(upload(csrf.clone(), b"pas du JSON")).await;
+        assert_eq!(garbage.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(garbage.body.contains("id=\"fichier-erreur\""));
+        let forged = app.send(upload("forged".into(), ISERE)).await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN);
+        let member = app.sign_in(GRENOBLE_BUYER).await;
+        assert_eq!(
+            app.get("/contrats/import", Some(&member)).await.status,
+            StatusCode::FORBIDDEN
+        );
+    })
+    .await;
+}
