@@ -130,10 +130,73 @@ macro_rules! establishment {
     }};
 }
 
+/// The version of a contract that a batch compares with: stored, or written earlier in the
+/// same batch.
+struct Known {
+    id: Option<i64>,
+    hash: String,
+    published_on: Option<NaiveDate>,
+    modifications: i64,
+}
+
+/// A contract of the batch to write, with what the writer needs about it.
+struct Pending<'a> {
+    contract: &'a Contract,
+    hash: String,
+    buyer_org: i64,
+    details: String,
+}
+
+/// Rows per multi-row INSERT: 28 parameters a row stays under SQLite's 32,766.
+const INSERT_CHUNK: usize = 500;
+
+/// Binds a contract's columns, in `CONTRACT_COLUMNS_WRITTEN` order, ending with `updated_at`.
+macro_rules! bind_contract {
+    ($q:expr, $p:expr, $now:expr) => {{
+        let c: &Contract = $p.contract;
+        $q.push_bind($p.buyer_org)
+            .push_bind(c.buyer.as_str().to_owned())
+            .push_bind(c.id.clone())
+            .push_bind(c.kind.code())
+            .push_bind(c.source.code())
+            .push_bind(c.object.clone())
+            .push_bind(c.cpv.map(|code| code.code8()))
+            .push_bind(c.nature.value.clone())
+            .push_bind(c.nature.original.clone())
+            .push_bind(c.procedure.value.clone())
+            .push_bind(c.procedure.original.clone())
+            .push_bind(c.price_form.value.clone())
+            .push_bind(c.price_form.original.clone())
+            .push_bind(c.place.as_ref().map(|p| p.code.clone()))
+            .push_bind(c.place.as_ref().map(|p| p.code_type.clone()))
+            .push_bind(to_i64(c.duration_months))
+            .push_bind(c.notified_on)
+            .push_bind(c.starts_on)
+            .push_bind(c.published_on)
+            .push_bind(c.amount.map(|a| a.cents()))
+            .push_bind(c.current_amount().map(|a| a.cents()))
+            .push_bind(to_i64(c.current_duration_months()))
+            .push_bind(c.end_date())
+            .push_bind(c.modifications.len() as i64)
+            .push_bind($p.details.clone())
+            .push_bind($p.hash.clone())
+            .push_bind($now);
+    }};
+}
+
+/// The columns an import writes, in the order `bind_contract!` binds them.
+const CONTRACT_COLUMNS_WRITTEN: &str = "organisation_id, buyer_siret, decp_id, kind, source, \
+    object, cpv, nature, nature_original, procedure, procedure_original, price_form, \
+    price_form_original, place_code, place_type, duration_months, notified_on, starts_on, \
+    published_on, amount_cents, current_amount_cents, current_duration_months, ends_on, \
+    modification_count, details, content_hash, updated_at";
+
 impl Database {
     /// Imports a batch of contracts in one transaction: new ones are created, newer
     /// publications of stored ones (same buyer SIRET and id) update them, the rest is left
     /// unchanged. Buyers and suppliers with a SIRET become organisations keyed by SIREN.
+    /// The batch costs a few statements, not a few per contract: one query for the stored
+    /// versions, multi-row inserts for new contracts and supplier links.
     pub async fn import_contracts(
         &self,
         batch: &[Contract],
@@ -144,36 +207,55 @@ impl Database {
         let result: Result<()> = async {
             on_pool!(self, pool => {
                 let mut tx = pool.begin().await?;
+                // The stored versions of the batch's contracts, in one query.
+                let mut known: HashMap<(String, String), Known> = HashMap::new();
+                if !batch.is_empty() {
+                    let sirets: HashSet<&str> = batch.iter().map(|c| c.buyer.as_str()).collect();
+                    let ids: HashSet<&str> = batch.iter().map(|c| c.id.as_str()).collect();
+                    let mut q = sqlx::QueryBuilder::new(
+                        "SELECT id, buyer_siret, decp_id, content_hash, published_on, modification_count \
+                         FROM contracts WHERE buyer_siret IN (",
+                    );
+                    let mut list = q.separated(", ");
+                    for siret in &sirets {
+                        list.push_bind(siret.to_string());
+                    }
+                    q.push(") AND decp_id IN (");
+                    let mut list = q.separated(", ");
+                    for id in &ids {
+                        list.push_bind(id.to_string());
+                    }
+                    q.push(")");
+                    let rows: Vec<(i64, String, String, String, Option<NaiveDate>, i64)> =
+                        q.build_query_as().fetch_all(&mut *tx).await?;
+                    for (id, siret, decp_id, hash, published_on, modifications) in rows {
+                        known.insert((siret, decp_id), Known { id: Some(id), hash, published_on, modifications });
+                    }
+                }
+                // Decide, record by record in file order, which version wins.
+                let mut winners: HashMap<(String, String), Pending> = HashMap::new();
                 for c in batch {
                     let hash = content_hash(c)?;
-                    let buyer_org = organisation_id!(tx, cache, c.buyer.siren().to_string(), c.buyer_name.as_deref(), "other", now);
-                    establishment!(tx, cache, buyer_org, &c.buyer);
-                    let modification_count = c.modifications.len() as i64;
-                    let existing: Option<(i64, String, Option<NaiveDate>, i64)> = sqlx::query_as(
-                        "SELECT id, content_hash, published_on, modification_count FROM contracts \
-                         WHERE buyer_siret = $1 AND decp_id = $2",
-                    )
-                    .bind(c.buyer.as_str())
-                    .bind(&c.id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                    let action = match &existing {
+                    let modifications = c.modifications.len() as i64;
+                    let key = (c.buyer.as_str().to_owned(), c.id.clone());
+                    let action = match known.get(&key) {
                         None => ImportAction::Created,
-                        Some((_, stored_hash, published, mods)) => {
-                            if *stored_hash == hash
-                                || version_key(c.published_on, modification_count, &hash)
-                                    < version_key(*published, *mods, stored_hash)
-                            {
-                                ImportAction::Unchanged
-                            } else {
-                                ImportAction::Updated
-                            }
+                        Some(k) if k.hash == hash
+                            || version_key(c.published_on, modifications, &hash)
+                                < version_key(k.published_on, k.modifications, &k.hash) =>
+                        {
+                            ImportAction::Unchanged
                         }
+                        Some(_) => ImportAction::Updated,
                     };
                     actions.push(action);
                     if action == ImportAction::Unchanged {
                         continue;
                     }
+                    let buyer_org = organisation_id!(tx, cache, c.buyer.siren().to_string(), c.buyer_name.as_deref(), "other", now);
+                    establishment!(tx, cache, buyer_org, &c.buyer);
+                    let stored_id = known.get(&key).and_then(|k| k.id);
+                    known.insert(key.clone(), Known { id: stored_id, hash: hash.clone(), published_on: c.published_on, modifications });
                     let details = serde_json::to_string(&Details {
                         buyer_name: c.buyer_name.clone(),
                         operators: c.operators.clone(),
@@ -182,75 +264,73 @@ impl Database {
                         decp2: c.decp2.clone(),
                     })
                     .map_err(|e| StorageError::Conflict(e.to_string()))?;
-                    let sql = if existing.is_some() {
-                        "UPDATE contracts SET organisation_id = $1, kind = $4, source = $5, object = $6, \
-                         cpv = $7, nature = $8, nature_original = $9, procedure = $10, \
-                         procedure_original = $11, price_form = $12, price_form_original = $13, \
-                         place_code = $14, place_type = $15, duration_months = $16, notified_on = $17, \
-                         starts_on = $18, published_on = $19, amount_cents = $20, \
-                         current_amount_cents = $21, current_duration_months = $22, ends_on = $23, \
-                         modification_count = $24, details = $25, content_hash = $26, updated_at = $27 \
-                         WHERE buyer_siret = $2 AND decp_id = $3 RETURNING id"
-                    } else {
-                        "INSERT INTO contracts (organisation_id, buyer_siret, decp_id, kind, source, object, \
-                         cpv, nature, nature_original, procedure, procedure_original, price_form, \
-                         price_form_original, place_code, place_type, duration_months, notified_on, \
-                         starts_on, published_on, amount_cents, current_amount_cents, \
-                         current_duration_months, ends_on, modification_count, details, content_hash, \
-                         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
-                         $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, \
-                         $27) RETURNING id"
-                    };
-                    let contract_id: i64 = sqlx::query_scalar(sql)
-                        .bind(buyer_org)
-                        .bind(c.buyer.as_str())
-                        .bind(&c.id)
-                        .bind(c.kind.code())
-                        .bind(c.source.code())
-                        .bind(&c.object)
-                        .bind(c.cpv.map(|code| code.code8()))
-                        .bind(c.nature.value.as_deref())
-                        .bind(c.nature.original.as_deref())
-                        .bind(c.procedure.value.as_deref())
-                        .bind(c.procedure.original.as_deref())
-                        .bind(c.price_form.value.as_deref())
-                        .bind(c.price_form.original.as_deref())
-                        .bind(c.place.as_ref().map(|p| p.code.as_str()))
-                        .bind(c.place.as_ref().map(|p| p.code_type.as_str()))
-                        .bind(to_i64(c.duration_months))
-                        .bind(c.notified_on)
-                        .bind(c.starts_on)
-                        .bind(c.published_on)
-                        .bind(c.amount.map(|a| a.cents()))
-                        .bind(c.current_amount().map(|a| a.cents()))
-                        .bind(to_i64(c.current_duration_months()))
-                        .bind(c.end_date())
-                        .bind(modification_count)
-                        .bind(&details)
-                        .bind(&hash)
-                        .bind(now)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                    if existing.is_some() {
-                        sqlx::query("DELETE FROM contract_suppliers WHERE contract_id = $1")
-                            .bind(contract_id)
-                            .execute(&mut *tx)
-                            .await?;
+                    winners.insert(key, Pending { contract: c, hash, buyer_org, details });
+                }
+                // Write the winners: updates one by one (rare), inserts many rows at a time.
+                let mut written: Vec<(i64, &Pending)> = Vec::with_capacity(winners.len());
+                let mut inserts: Vec<&Pending> = Vec::new();
+                for (key, p) in &winners {
+                    match known.get(key).and_then(|k| k.id) {
+                        Some(id) => {
+                            let mut q = sqlx::QueryBuilder::new(format!(
+                                "UPDATE contracts SET ({CONTRACT_COLUMNS_WRITTEN}) = ("
+                            ));
+                            {
+                                let mut row = q.separated(", ");
+                                bind_contract!(row, p, now);
+                            }
+                            q.push(") WHERE id = ").push_bind(id);
+                            q.build().execute(&mut *tx).await?;
+                            sqlx::query("DELETE FROM contract_suppliers WHERE contract_id = $1")
+                                .bind(id)
+                                .execute(&mut *tx)
+                                .await?;
+                            written.push((id, p));
+                        }
+                        None => inserts.push(p),
                     }
-                    for operator in c.current_operators() {
+                }
+                for chunk in inserts.chunks(INSERT_CHUNK) {
+                    let mut q = sqlx::QueryBuilder::new(format!(
+                        "INSERT INTO contracts ({CONTRACT_COLUMNS_WRITTEN}, created_at) "
+                    ));
+                    q.push_values(chunk.iter(), |mut row, p| {
+                        bind_contract!(row, p, now);
+                        row.push_bind(now);
+                    });
+                    q.push(" RETURNING id, buyer_siret, decp_id");
+                    let ids: Vec<(i64, String, String)> = q.build_query_as().fetch_all(&mut *tx).await?;
+                    let by_key: HashMap<(String, String), i64> =
+                        ids.into_iter().map(|(id, siret, decp_id)| ((siret, decp_id), id)).collect();
+                    for p in chunk {
+                        let key = (p.contract.buyer.as_str().to_owned(), p.contract.id.clone());
+                        if let Some(id) = by_key.get(&key) {
+                            written.push((*id, p));
+                        }
+                    }
+                }
+                // Supplier links, many rows at a time.
+                let mut links: Vec<(i64, i64, i64)> = Vec::new();
+                for (contract_id, p) in &written {
+                    let mut seen = HashSet::new();
+                    for operator in p.contract.current_operators() {
                         let Some(siret) = operator.siret() else { continue };
                         let supplier = organisation_id!(tx, cache, siret.siren().to_string(), operator.name.as_deref(), "company", now);
                         establishment!(tx, cache, supplier, &siret);
-                        sqlx::query(
-                            "INSERT INTO contract_suppliers (contract_id, organisation_id, supplier_organisation_id) \
-                             VALUES ($1, $2, $3) ON CONFLICT (contract_id, supplier_organisation_id) DO NOTHING",
-                        )
-                        .bind(contract_id)
-                        .bind(buyer_org)
-                        .bind(supplier)
-                        .execute(&mut *tx)
-                        .await?;
+                        if seen.insert(supplier) {
+                            links.push((*contract_id, p.buyer_org, supplier));
+                        }
                     }
+                }
+                for chunk in links.chunks(INSERT_CHUNK) {
+                    let mut q = sqlx::QueryBuilder::new(
+                        "INSERT INTO contract_suppliers (contract_id, organisation_id, supplier_organisation_id) ",
+                    );
+                    q.push_values(chunk.iter(), |mut row, (c, o, s)| {
+                        row.push_bind(*c).push_bind(*o).push_bind(*s);
+                    });
+                    q.push(" ON CONFLICT (contract_id, supplier_organisation_id) DO NOTHING");
+                    q.build().execute(&mut *tx).await?;
                 }
                 tx.commit().await?;
             });
