@@ -61,75 +61,6 @@ fn to_i64(v: Option<u32>) -> Option<i64> {
     v.map(i64::from)
 }
 
-/// Writes `$org` (SIREN text, name, kind code) if new and evaluates to its id; fills in a
-/// name learnt from the data when the organisation only had its SIREN as name.
-macro_rules! organisation_id {
-    ($tx:ident, $cache:ident, $siren:expr, $name:expr, $kind:expr, $now:expr) => {{
-        let siren: String = $siren;
-        let name: Option<&str> = $name;
-        match $cache.organisations.get(&siren) {
-            Some(id) => *id,
-            None => {
-                let existing: Option<(i64, String)> =
-                    sqlx::query_as("SELECT id, name FROM organisations WHERE siren = $1")
-                        .bind(&siren)
-                        .fetch_optional(&mut *$tx)
-                        .await?;
-                let id = match existing {
-                    Some((id, stored)) => {
-                        if let Some(name) = name.filter(|n| stored == siren && !n.trim().is_empty())
-                        {
-                            sqlx::query(
-                                "UPDATE organisations SET name = $1, updated_at = $2 WHERE id = $3",
-                            )
-                            .bind(name.trim())
-                            .bind($now)
-                            .bind(id)
-                            .execute(&mut *$tx)
-                            .await?;
-                        }
-                        id
-                    }
-                    None => {
-                        let name = name
-                            .map(str::trim)
-                            .filter(|n| !n.is_empty())
-                            .unwrap_or(&siren);
-                        sqlx::query_scalar(
-                            "INSERT INTO organisations (siren, name, kind, created_at, updated_at) \
-                             VALUES ($1, $2, $3, $4, $4) RETURNING id",
-                        )
-                        .bind(&siren)
-                        .bind(name)
-                        .bind($kind)
-                        .bind($now)
-                        .fetch_one(&mut *$tx)
-                        .await?
-                    }
-                };
-                $cache.organisations.insert(siren, id);
-                id
-            }
-        }
-    }};
-}
-
-macro_rules! establishment {
-    ($tx:ident, $cache:ident, $org:expr, $siret:expr) => {{
-        let siret: &Siret = $siret;
-        if $cache.sirets.insert(siret.to_string()) {
-            sqlx::query(
-                "INSERT INTO establishments (organisation_id, siret) VALUES ($1, $2) \
-                 ON CONFLICT (siret) DO NOTHING",
-            )
-            .bind($org)
-            .bind(siret.as_str())
-            .execute(&mut *$tx)
-            .await?;
-        }
-    }};
-}
-
 /// The version of a contract that a batch compares with: stored, or written earlier in the
 /// same batch.
 struct Known {
@@ -207,23 +138,115 @@ impl Database {
         let result: Result<()> = async {
             on_pool!(self, pool => {
                 let mut tx = pool.begin().await?;
+                // The organisations and establishments of the batch, in a few statements.
+                let mut wanted: HashMap<String, (Option<&str>, &str)> = HashMap::new();
+                let mut sirets: Vec<(String, Siret)> = Vec::new();
+                for c in batch {
+                    let siren = c.buyer.siren().to_string();
+                    if !cache.sirets.contains(c.buyer.as_str()) {
+                        sirets.push((siren.clone(), c.buyer.clone()));
+                    }
+                    if !cache.organisations.contains_key(&siren) {
+                        let entry = wanted.entry(siren).or_insert((None, "other"));
+                        entry.0 = entry.0.or(c.buyer_name.as_deref());
+                    }
+                    for operator in c.current_operators() {
+                        let Some(siret) = operator.siret() else { continue };
+                        let siren = siret.siren().to_string();
+                        if !cache.sirets.contains(siret.as_str()) {
+                            sirets.push((siren.clone(), siret));
+                        }
+                        if !cache.organisations.contains_key(&siren) {
+                            let entry = wanted.entry(siren).or_insert((None, "company"));
+                            entry.0 = entry.0.or(operator.name.as_deref());
+                        }
+                    }
+                }
+                if !wanted.is_empty() {
+                    let mut q = sqlx::QueryBuilder::new("SELECT id, siren, name FROM organisations WHERE siren IN (");
+                    let mut list = q.separated(", ");
+                    for siren in wanted.keys() {
+                        list.push_bind(siren.clone());
+                    }
+                    q.push(")");
+                    let found: Vec<(i64, String, String)> = q.build_query_as().fetch_all(&mut *tx).await?;
+                    for (id, siren, stored_name) in found {
+                        // A name learnt from the data replaces a bare SIREN.
+                        if let Some(name) = wanted
+                            .remove(&siren)
+                            .and_then(|(name, _)| name)
+                            .map(str::trim)
+                            .filter(|n| stored_name == siren && !n.is_empty())
+                        {
+                            sqlx::query("UPDATE organisations SET name = $1, updated_at = $2 WHERE id = $3")
+                                .bind(name)
+                                .bind(now)
+                                .bind(id)
+                                .execute(&mut *tx)
+                                .await?;
+                        }
+                        cache.organisations.insert(siren, id);
+                    }
+                    let missing: Vec<(String, (Option<&str>, &str))> = wanted.into_iter().collect();
+                    for chunk in missing.chunks(INSERT_CHUNK) {
+                        let mut q = sqlx::QueryBuilder::new(
+                            "INSERT INTO organisations (siren, name, kind, created_at, updated_at) ",
+                        );
+                        q.push_values(chunk.iter(), |mut row, (siren, (name, kind))| {
+                            let name = name.map(str::trim).filter(|n| !n.is_empty()).unwrap_or(siren);
+                            row.push_bind(siren.clone())
+                                .push_bind(name.to_owned())
+                                .push_bind(*kind)
+                                .push_bind(now)
+                                .push_bind(now);
+                        });
+                        q.push(" RETURNING id, siren");
+                        let ids: Vec<(i64, String)> = q.build_query_as().fetch_all(&mut *tx).await?;
+                        for (id, siren) in ids {
+                            cache.organisations.insert(siren, id);
+                        }
+                    }
+                }
+                let mut new_sirets: Vec<(i64, String)> = Vec::new();
+                for (siren, siret) in sirets {
+                    if cache.sirets.insert(siret.to_string()) {
+                        let org = *cache.organisations.get(&siren).ok_or_else(|| {
+                            StorageError::Conflict(format!("organisation {siren} absente"))
+                        })?;
+                        new_sirets.push((org, siret.to_string()));
+                    }
+                }
+                for chunk in new_sirets.chunks(INSERT_CHUNK) {
+                    let mut q = sqlx::QueryBuilder::new("INSERT INTO establishments (organisation_id, siret) ");
+                    q.push_values(chunk.iter(), |mut row, (org, siret)| {
+                        row.push_bind(*org).push_bind(siret.clone());
+                    });
+                    q.push(" ON CONFLICT (siret) DO NOTHING");
+                    q.build().execute(&mut *tx).await?;
+                }
+                let org_of = |siren: String| -> Result<i64> {
+                    cache.organisations.get(&siren).copied().ok_or_else(|| {
+                        StorageError::Conflict(format!("organisation {siren} absente"))
+                    })
+                };
                 // The stored versions of the batch's contracts, in one query.
                 let mut known: HashMap<(String, String), Known> = HashMap::new();
                 if !batch.is_empty() {
-                    let sirets: HashSet<&str> = batch.iter().map(|c| c.buyer.as_str()).collect();
-                    let ids: HashSet<&str> = batch.iter().map(|c| c.id.as_str()).collect();
+                    // A row-value IN over the unique (buyer_siret, decp_id) index: both
+                    // backends look each key up in the index.
+                    let keys: HashSet<(&str, &str)> =
+                        batch.iter().map(|c| (c.buyer.as_str(), c.id.as_str())).collect();
                     let mut q = sqlx::QueryBuilder::new(
                         "SELECT id, buyer_siret, decp_id, content_hash, published_on, modification_count \
-                         FROM contracts WHERE buyer_siret IN (",
+                         FROM contracts WHERE (buyer_siret, decp_id) IN (VALUES ",
                     );
                     let mut list = q.separated(", ");
-                    for siret in &sirets {
-                        list.push_bind(siret.to_string());
-                    }
-                    q.push(") AND decp_id IN (");
-                    let mut list = q.separated(", ");
-                    for id in &ids {
-                        list.push_bind(id.to_string());
+                    for (siret, id) in &keys {
+                        list.push("(");
+                        list.push_bind_unseparated(siret.to_string());
+                        list.push_unseparated(", ");
+                        list.push_bind_unseparated(id.to_string());
+                        list.push_unseparated(")");
                     }
                     q.push(")");
                     let rows: Vec<(i64, String, String, String, Option<NaiveDate>, i64)> =
@@ -252,8 +275,7 @@ impl Database {
                     if action == ImportAction::Unchanged {
                         continue;
                     }
-                    let buyer_org = organisation_id!(tx, cache, c.buyer.siren().to_string(), c.buyer_name.as_deref(), "other", now);
-                    establishment!(tx, cache, buyer_org, &c.buyer);
+                    let buyer_org = org_of(c.buyer.siren().to_string())?;
                     let stored_id = known.get(&key).and_then(|k| k.id);
                     known.insert(key.clone(), Known { id: stored_id, hash: hash.clone(), published_on: c.published_on, modifications });
                     let details = serde_json::to_string(&Details {
@@ -315,8 +337,7 @@ impl Database {
                     let mut seen = HashSet::new();
                     for operator in p.contract.current_operators() {
                         let Some(siret) = operator.siret() else { continue };
-                        let supplier = organisation_id!(tx, cache, siret.siren().to_string(), operator.name.as_deref(), "company", now);
-                        establishment!(tx, cache, supplier, &siret);
+                        let supplier = org_of(siret.siren().to_string())?;
                         if seen.insert(supplier) {
                             links.push((*contract_id, p.buyer_org, supplier));
                         }
