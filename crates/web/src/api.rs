@@ -9,7 +9,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use chrono::Utc;
-use mutualis_reference::cpv::nomenclature;
 use mutualis_storage::contracts::ContractRecord;
 use mutualis_storage::organisations::OrganisationRecord;
 use serde::{Deserialize, Serialize};
@@ -19,7 +18,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
 use crate::AppState;
 use crate::error::{ApiError, ApiErrorBody, ErrorCode, WebError};
 use crate::pages::account::{check_token_name, create_token};
-use crate::pages::contracts::FilterQuery;
+use crate::pages::contracts::{FilterQuery, visible_contract, visible_contracts};
 use crate::pages::organisations::visible_organisation;
 use crate::session::{ApiJson, ApiUser};
 
@@ -327,21 +326,7 @@ async fn contracts(
             format!("{} : {}", e.field, e.message),
         )));
     }
-    let scope = user.scope();
-    let page = match scope.territory_wide() {
-        Some(wide) => {
-            state
-                .db
-                .contracts_territory_wide(wide, &filter, nomenclature())
-                .await?
-        }
-        None => {
-            state
-                .db
-                .contracts_in_scope(scope, &filter, nomenclature())
-                .await?
-        }
-    };
+    let page = visible_contracts(&state, &user, &filter).await?;
     Ok(Json(ContractList {
         total: page.total,
         page: filter.page + 1,
@@ -363,21 +348,7 @@ async fn contract(
     Path(id): Path<String>,
 ) -> Result<Json<ContractJson>, ApiError> {
     let id: i64 = id.parse().map_err(|_| WebError::not_found())?;
-    let scope = user.scope();
-    let record = match scope.territory_wide() {
-        Some(wide) => {
-            state
-                .db
-                .contract_territory_wide(wide, id, nomenclature())
-                .await?
-        }
-        None => {
-            state
-                .db
-                .contract_in_scope(scope, id, nomenclature())
-                .await?
-        }
-    };
+    let record = visible_contract(&state, &user, id).await?;
     record
         .map(|r| Json((&r).into()))
         .ok_or_else(|| ApiError(WebError::not_found()))

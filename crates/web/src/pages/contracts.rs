@@ -9,6 +9,7 @@ use axum::response::{Html, IntoResponse, Response};
 use chrono::{Datelike, NaiveDate, Utc};
 use mutualis_domain::Amount;
 use mutualis_reference::cpv::nomenclature;
+use mutualis_storage::Principal;
 use mutualis_storage::contracts::{ContractFilter, ContractPage, ContractRecord, ContractSort};
 use mutualis_storage::organisations::OrganisationRecord;
 use serde::Deserialize;
@@ -213,12 +214,12 @@ impl ContractRow {
 }
 
 /// The contracts the user sees: its own; the territory's for the coordinator.
-async fn visible_contracts(
+pub async fn visible_contracts(
     state: &AppState,
-    user: &SignedIn,
+    user: &Principal,
     filter: &ContractFilter,
 ) -> Result<ContractPage, WebError> {
-    let scope = user.principal.scope();
+    let scope = user.scope();
     Ok(match scope.territory_wide() {
         Some(wide) => {
             state
@@ -230,6 +231,29 @@ async fn visible_contracts(
             state
                 .db
                 .contracts_in_scope(scope, filter, nomenclature())
+                .await?
+        }
+    })
+}
+
+/// One contract, if the user sees it; any other id is "not found", not "forbidden".
+pub async fn visible_contract(
+    state: &AppState,
+    user: &Principal,
+    id: i64,
+) -> Result<Option<ContractRecord>, WebError> {
+    let scope = user.scope();
+    Ok(match scope.territory_wide() {
+        Some(wide) => {
+            state
+                .db
+                .contract_territory_wide(wide, id, nomenclature())
+                .await?
+        }
+        None => {
+            state
+                .db
+                .contract_in_scope(scope, id, nomenclature())
                 .await?
         }
     })
@@ -292,7 +316,7 @@ pub async fn list(
     Query(query): Query<FilterQuery>,
 ) -> Result<Response, WebError> {
     let (filter, errors) = query.to_filter();
-    let page = visible_contracts(&state, &user, &filter).await?;
+    let page = visible_contracts(&state, &user.principal, &filter).await?;
     let pages = u32::try_from((page.total + i64::from(PER_PAGE) - 1) / i64::from(PER_PAGE))
         .unwrap_or(u32::MAX)
         .max(1);
@@ -398,21 +422,7 @@ pub async fn detail(
     let Ok(id) = id.parse::<i64>() else {
         return Err(user.error(WebError::not_found()));
     };
-    let scope = user.principal.scope();
-    let record = match scope.territory_wide() {
-        Some(wide) => {
-            state
-                .db
-                .contract_territory_wide(wide, id, nomenclature())
-                .await?
-        }
-        None => {
-            state
-                .db
-                .contract_in_scope(scope, id, nomenclature())
-                .await?
-        }
-    };
+    let record = visible_contract(&state, &user.principal, id).await?;
     let Some(record) = record else {
         return Err(user.error(WebError::not_found()));
     };
@@ -537,7 +547,7 @@ pub async fn calendar(
         per_page: 500,
         ..ContractFilter::default()
     };
-    let page = visible_contracts(&state, &user, &filter).await?;
+    let page = visible_contracts(&state, &user.principal, &filter).await?;
     let member_name = members
         .iter()
         .find(|(id, _)| *id == member)
