@@ -3,48 +3,14 @@
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 
 use chrono::{Duration, Utc};
-use mutualis_domain::{Email, Role, Siren};
+use mutualis_domain::{Email, Role};
 use mutualis_reference::territory::grenoble_alpes_metropole;
+use mutualis_storage::StorageError;
 use mutualis_storage::accounts::SessionPolicy;
-use mutualis_storage::credentials::{hash_password, hash_secret, new_secret, verify_password};
-use mutualis_storage::{Database, Principal, StorageError};
-use mutualis_test_db::each_backend;
+use mutualis_storage::credentials::{hash_password, hash_secret, new_secret};
+use mutualis_test_db::{SESSION_POLICY, each_backend, sign_in};
 
-const POLICY: SessionPolicy = SessionPolicy {
-    absolute: Duration::hours(12),
-    idle: Duration::hours(2),
-};
-
-/// Seeds the territory and signs in a new user of `siren` with `role`; returns the principal
-/// and the session's token hash.
-async fn sign_in(db: &Database, siren: &str, role: Role, email: &str) -> (Principal, String) {
-    let org = db
-        .organisation_by_siren(&Siren::parse(siren).unwrap())
-        .await
-        .unwrap()
-        .unwrap();
-    let email = Email::parse(email).unwrap();
-    let hash = hash_password("un mot de passe assez long").unwrap();
-    db.create_user(org.id, &email, role, &hash, Utc::now())
-        .await
-        .unwrap();
-    let credentials = db.credentials(&email).await.unwrap().unwrap();
-    assert!(verify_password(
-        "un mot de passe assez long",
-        &credentials.password_hash
-    ));
-    let token_hash = hash_secret(&new_secret("s_"));
-    db.create_session(&credentials, &token_hash, "csrf", Utc::now(), POLICY)
-        .await
-        .unwrap();
-    let session = db
-        .session(&token_hash, Utc::now(), POLICY)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(session.csrf_token, "csrf");
-    (session.principal, token_hash)
-}
+const POLICY: SessionPolicy = SESSION_POLICY;
 
 const GRENOBLE: &str = "213801855";
 const ECHIROLLES: &str = "213801517";

@@ -3,16 +3,15 @@
 
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use mutualis_domain::contract::{Label, Modification, Operator};
-use mutualis_domain::{Amount, Contract, ContractKind, ContractSource, Email, Role, Siren, Siret};
+use mutualis_domain::{Amount, Contract, ContractKind, ContractSource, Role, Siren, Siret};
 use mutualis_reference::cpv::nomenclature;
 use mutualis_reference::territory::grenoble_alpes_metropole;
-use mutualis_storage::accounts::SessionPolicy;
 use mutualis_storage::contracts::{ContractFilter, ContractSort, ImportAction, ImportCache};
 use mutualis_storage::credentials::{hash_secret, new_secret};
 use mutualis_storage::{Database, Principal};
-use mutualis_test_db::each_backend;
+use mutualis_test_db::{each_backend, sign_in};
 
 fn date(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
@@ -234,7 +233,9 @@ async fn members_see_their_contracts_and_the_coordinator_all() {
             .unwrap();
         // The buyers were already the territory's organisations: linked, not duplicated.
         assert_eq!(count(&db, "SELECT COUNT(*) FROM organisations").await, 51);
-        let grenoble = sign_in(&db, "213801855", Role::MemberBuyer, "achats@grenoble.test").await;
+        let grenoble = sign_in(&db, "213801855", Role::MemberBuyer, "achats@grenoble.test")
+            .await
+            .0;
         let filter = ContractFilter {
             per_page: 50,
             ..ContractFilter::default()
@@ -311,32 +312,6 @@ async fn members_see_their_contracts_and_the_coordinator_all() {
     .await;
 }
 
-async fn sign_in(db: &Database, siren: &str, role: Role, email: &str) -> Principal {
-    let org = db
-        .organisation_by_siren(&Siren::parse(siren).unwrap())
-        .await
-        .unwrap()
-        .unwrap();
-    let email = Email::parse(email).unwrap();
-    db.create_user(org.id, &email, role, "x", Utc::now())
-        .await
-        .unwrap();
-    let credentials = db.credentials(&email).await.unwrap().unwrap();
-    let token = hash_secret(&new_secret(""));
-    let policy = SessionPolicy {
-        absolute: chrono::Duration::hours(1),
-        idle: chrono::Duration::hours(1),
-    };
-    db.create_session(&credentials, &token, "c", Utc::now(), policy)
-        .await
-        .unwrap();
-    db.session(&token, Utc::now(), policy)
-        .await
-        .unwrap()
-        .unwrap()
-        .principal
-}
-
 async fn coordinator(db: &Database) -> Principal {
     if db
         .organisation_by_siren(&Siren::parse("200040715").unwrap())
@@ -349,7 +324,7 @@ async fn coordinator(db: &Database) -> Principal {
             .unwrap();
     }
     let email = format!("coord{}@lametro.test", uuid_like());
-    sign_in(db, "200040715", Role::Coordinator, &email).await
+    sign_in(db, "200040715", Role::Coordinator, &email).await.0
 }
 
 fn uuid_like() -> String {

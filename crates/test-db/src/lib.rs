@@ -13,8 +13,12 @@ use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::sync::Once;
 
+use chrono::{Duration, Utc};
 use futures::FutureExt;
-use mutualis_storage::{Database, DatabaseUrl};
+use mutualis_domain::{Email, Role, Siren};
+use mutualis_storage::accounts::SessionPolicy;
+use mutualis_storage::credentials::{hash_password, hash_secret, new_secret, verify_password};
+use mutualis_storage::{Database, DatabaseUrl, Principal};
 use sqlx::{Connection, PgConnection};
 
 /// The environment variable naming the PostgreSQL server the tests may use.
@@ -56,6 +60,55 @@ fn say_postgres_skipped() {
              set it to e.g. postgres://postgres@127.0.0.1:5432/postgres to run them"
         );
     });
+}
+
+/// The session lifetimes of [`sign_in`]'s sessions.
+pub const SESSION_POLICY: SessionPolicy = SessionPolicy {
+    absolute: Duration::hours(12),
+    idle: Duration::hours(2),
+};
+
+/// The password of [`sign_in`]'s accounts.
+pub const PASSWORD: &str = "un mot de passe assez long";
+
+/// Creates an account of the organisation `siren` (already stored) with `role`, and opens a
+/// session for it through the storage calls the sign-in page makes. Returns the principal
+/// and the session's token hash.
+pub async fn sign_in(db: &Database, siren: &str, role: Role, email: &str) -> (Principal, String) {
+    let siren = Siren::parse(siren).expect("a valid SIREN");
+    let org = db
+        .organisation_by_siren(&siren)
+        .await
+        .expect("read the organisation")
+        .expect("the organisation is stored");
+    let email = Email::parse(email).expect("a valid e-mail");
+    let hash = hash_password(PASSWORD).expect("hash the password");
+    db.create_user(org.id, &email, role, &hash, Utc::now())
+        .await
+        .expect("create the account");
+    let credentials = db
+        .credentials(&email)
+        .await
+        .expect("read the credentials")
+        .expect("the account exists");
+    assert!(verify_password(PASSWORD, &credentials.password_hash));
+    let token_hash = hash_secret(&new_secret("s_"));
+    db.create_session(
+        &credentials,
+        &token_hash,
+        "csrf",
+        Utc::now(),
+        SESSION_POLICY,
+    )
+    .await
+    .expect("open the session");
+    let session = db
+        .session(&token_hash, Utc::now(), SESSION_POLICY)
+        .await
+        .expect("read the session")
+        .expect("the session is live");
+    assert_eq!(session.csrf_token, "csrf");
+    (session.principal, token_hash)
 }
 
 /// A database that exists for one test.

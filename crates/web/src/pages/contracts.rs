@@ -261,9 +261,9 @@ pub async fn visible_contract(
 
 /// The members a coordinator can pick in the filters.
 async fn member_choices(state: &AppState, user: &SignedIn) -> Result<Vec<(i64, String)>, WebError> {
-    let Some(wide) = user.principal.scope().territory_wide() else {
+    if user.principal.scope().territory_wide().is_none() {
         return Ok(Vec::new());
-    };
+    }
     let Some(territory) = state.db.territory(&state.territory_slug).await? else {
         return Ok(Vec::new());
     };
@@ -271,7 +271,6 @@ async fn member_choices(state: &AppState, user: &SignedIn) -> Result<Vec<(i64, S
         .chain(territory.members.iter())
         .collect();
     members.sort_by(|a, b| a.organisation.name.cmp(&b.organisation.name));
-    let _ = wide;
     Ok(members
         .into_iter()
         .map(|m| (m.id, m.organisation.name.clone()))
