@@ -107,6 +107,7 @@ pub struct Operator {
     /// "SIRET", "TVA", "TAHITI", "RIDET", "FRWF", "IREP" or "HORS-UE".
     pub id_type: String,
     /// Published by DECP 1.x only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
 
@@ -123,16 +124,25 @@ impl Operator {
     }
 }
 
+// Stored as JSON in the contracts' details: absent values are left out (and read back as
+// absent), which keeps each stored contract small.
+
 /// A change published after the contract: new amount, new duration, new titulaires.
 /// Applied in the order of their publication.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Modification {
     pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub object: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signed_on: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub published_on: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub new_amount: Option<Amount>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub new_duration_months: Option<u32>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub new_operators: Vec<Operator>,
 }
 
@@ -141,11 +151,16 @@ pub struct Modification {
 pub struct Subcontracting {
     pub id: String,
     pub subcontractor: Operator,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<Amount>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_months: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signed_on: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub published_on: Option<NaiveDate>,
     /// "Ferme", "Actualisable" or "Révisable".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price_variation: Option<String>,
 }
 
@@ -162,21 +177,35 @@ pub struct Place {
 /// invented values.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct Decp2Fields {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub techniques: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub execution_modes: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub framework_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub innovative: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ccag: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offers_received: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub advance_paid: Option<bool>,
     /// Per mille of the amount (DECP gives a rate: 0.1 = 10 % = 100 ‰), kept exact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub advance_rate_permille: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operator_grouping: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub price_types: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subcontracting_declared: Option<bool>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub social_considerations: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub environmental_considerations: Vec<String>,
     /// Concessions: public subsidy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_subsidy: Option<Amount>,
 }
 

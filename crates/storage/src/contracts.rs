@@ -31,14 +31,48 @@ pub struct ImportCache {
     sirets: HashSet<String>,
 }
 
-/// The parts of a contract stored as one JSON document.
-#[derive(Serialize, Deserialize)]
+/// The parts of a contract stored as one JSON document (absent values left out).
+#[derive(Deserialize)]
 struct Details {
+    #[serde(default)]
     buyer_name: Option<String>,
+    #[serde(default)]
     operators: Vec<Operator>,
+    #[serde(default)]
     modifications: Vec<Modification>,
+    #[serde(default)]
     subcontracting: Vec<Subcontracting>,
+    #[serde(default)]
     decp2: Option<Decp2Fields>,
+}
+
+/// `Details` as written, borrowed from the contract.
+#[derive(Serialize)]
+struct DetailsRef<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    buyer_name: &'a Option<String>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    operators: &'a [Operator],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    modifications: &'a [Modification],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    subcontracting: &'a [Subcontracting],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    decp2: &'a Option<Decp2Fields>,
+}
+
+/// Feeds what serde writes straight into the hash, without an intermediate buffer.
+struct HashWriter(Sha256);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.update(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Which version of a contract is the newer: later publication, then more modifications,
@@ -53,8 +87,9 @@ fn version_key(
 }
 
 fn content_hash(c: &Contract) -> Result<String> {
-    let bytes = serde_json::to_vec(c).map_err(|e| StorageError::Conflict(e.to_string()))?;
-    Ok(hex::encode(Sha256::digest(&bytes)))
+    let mut hasher = HashWriter(Sha256::new());
+    serde_json::to_writer(&mut hasher, c).map_err(|e| StorageError::Conflict(e.to_string()))?;
+    Ok(hex::encode(hasher.0.finalize()))
 }
 
 fn to_i64(v: Option<u32>) -> Option<i64> {
@@ -278,12 +313,12 @@ impl Database {
                     let buyer_org = org_of(c.buyer.siren().to_string())?;
                     let stored_id = known.get(&key).and_then(|k| k.id);
                     known.insert(key.clone(), Known { id: stored_id, hash: hash.clone(), published_on: c.published_on, modifications });
-                    let details = serde_json::to_string(&Details {
-                        buyer_name: c.buyer_name.clone(),
-                        operators: c.operators.clone(),
-                        modifications: c.modifications.clone(),
-                        subcontracting: c.subcontracting.clone(),
-                        decp2: c.decp2.clone(),
+                    let details = serde_json::to_string(&DetailsRef {
+                        buyer_name: &c.buyer_name,
+                        operators: &c.operators,
+                        modifications: &c.modifications,
+                        subcontracting: &c.subcontracting,
+                        decp2: &c.decp2,
                     })
                     .map_err(|e| StorageError::Conflict(e.to_string()))?;
                     winners.insert(key, Pending { contract: c, hash, buyer_org, details });
