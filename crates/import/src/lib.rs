@@ -3,6 +3,8 @@
 //! batch. Memory holds at most a few batches, whatever the file size. Rejected records are
 //! handed to the caller as they come, with their position, field, value and reason.
 
+pub mod facts;
+
 use std::collections::BTreeMap;
 use std::io::BufRead;
 

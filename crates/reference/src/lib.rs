@@ -3,5 +3,6 @@
 //! (CSV, TOML); it hands out domain types.
 
 pub mod cpv;
+pub mod pooling;
 pub mod rules;
 pub mod territory;

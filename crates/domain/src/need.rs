@@ -1,0 +1,82 @@
+//! A need declared by a member during an inventory campaign ("recensement"): what it will buy,
+//! for how much a year, from when. Needs feed the opportunity engine next to the contracts
+//! already published.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::amount::Amount;
+use crate::cpv::CpvCode;
+use crate::ids::Siren;
+
+/// Reserved contracts a need may call for (L2113-12 to L2113-15).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reservation {
+    /// Entreprises adaptées and ESAT (L2113-12).
+    DisabilityEmployers,
+    /// Structures d'insertion par l'activité économique (L2113-13).
+    Insertion,
+    /// Social and solidarity economy, for social services of at most 3 years (L2113-15).
+    SocialEconomy,
+}
+
+impl Reservation {
+    pub const ALL: [Reservation; 3] = [
+        Reservation::DisabilityEmployers,
+        Reservation::Insertion,
+        Reservation::SocialEconomy,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Reservation::DisabilityEmployers => "disability_employers",
+            Reservation::Insertion => "insertion",
+            Reservation::SocialEconomy => "social_economy",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Reservation> {
+        Reservation::ALL.into_iter().find(|r| r.code() == code)
+    }
+
+    pub fn label_fr(self) -> &'static str {
+        match self {
+            Reservation::DisabilityEmployers => {
+                "Réservé aux entreprises adaptées et ESAT (L2113-12)"
+            }
+            Reservation::Insertion => "Réservé aux structures d'insertion (L2113-13)",
+            Reservation::SocialEconomy => "Réservé à l'économie sociale et solidaire (L2113-15)",
+        }
+    }
+}
+
+/// A need as declared by a member.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Need {
+    /// The declaring member.
+    pub buyer: Siren,
+    pub cpv: CpvCode,
+    pub description: String,
+    /// Estimated amount per year, excluding VAT.
+    pub annual_amount: Amount,
+    /// Quantity per year and its unit ("m²", "postes", "MWh"…), when the member knows them.
+    pub quantity: Option<Quantity>,
+    /// When the member wants the new contract to start.
+    pub desired_start: NaiveDate,
+    /// The member's current contract for this need (its DECP id) and when it ends.
+    pub current_contract: Option<String>,
+    pub current_contract_ends_on: Option<NaiveDate>,
+    /// Social requirements in words (insertion clause, etc.).
+    pub social_requirements: Option<String>,
+    /// Environmental requirements in words.
+    pub environmental_requirements: Option<String>,
+    pub reservation: Option<Reservation>,
+}
+
+/// A quantity with its unit. Thousandths, so that "12,5 t" stays exact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Quantity {
+    pub thousandths: i64,
+    pub unit: String,
+}

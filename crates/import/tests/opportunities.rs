@@ -1,0 +1,196 @@
+#![allow(clippy::unwrap_used)]
+//! The opportunity engine over the real Isère DECP extract (2019), read straight from the file.
+
+use std::collections::HashMap;
+use std::io::BufReader;
+
+use chrono::NaiveDate;
+use mutualis_domain::opportunity::{Input, Opportunity, Params, Report, find_opportunities};
+use mutualis_domain::{CpvDepth, Need, Siren};
+use mutualis_import::facts::DecpFacts;
+use mutualis_reference::cpv::nomenclature;
+use mutualis_reference::pooling::pooling;
+use mutualis_reference::rules::rule_book;
+
+const ISERE: &[u8] = include_bytes!("../../../data/decp/isere_extract_2019.json");
+
+fn isere() -> DecpFacts {
+    let mut facts = DecpFacts::default();
+    facts.add_file(BufReader::new(ISERE)).unwrap();
+    facts
+}
+
+fn run(facts: &DecpFacts, needs: &[Need], params: Params) -> Report {
+    let buyers = HashMap::new();
+    let input = Input {
+        contracts: &facts.contracts,
+        needs,
+        buyers: &buyers,
+    };
+    find_opportunities(input, params, pooling(), rule_book(), nomenclature()).unwrap()
+}
+
+fn as_of_2019() -> Params {
+    Params::new(NaiveDate::from_ymd_opt(2019, 1, 1).unwrap())
+}
+
+fn find<'a>(report: &'a Report, prefix: &str) -> &'a Opportunity {
+    report
+        .opportunities
+        .iter()
+        .find(|o| o.cpv.prefix == prefix)
+        .unwrap_or_else(|| panic!("no opportunity {prefix}"))
+}
+
+fn sirens(o: &Opportunity) -> Vec<&str> {
+    let mut s: Vec<&str> = o.buyers.iter().map(|b| b.siren.as_str()).collect();
+    s.sort_unstable();
+    s
+}
+
+#[test]
+fn cleaning_services_are_shared_by_the_metropole_and_advivo() {
+    let facts = isere();
+    assert_eq!(facts.read, 220);
+    let report = run(&facts, &[], as_of_2019());
+    let cleaning = find(&report, "9091");
+    assert_eq!(cleaning.cpv.code.to_string(), "90910000-9");
+    assert_eq!(cleaning.cpv.label, "Services de nettoyage");
+    assert_eq!(sirens(cleaning), ["200040715", "350276580"]);
+    // The métropole's four framework agreements (12 months) and ADVIVO's four lots.
+    let gam = cleaning
+        .buyers
+        .iter()
+        .find(|b| b.siren.as_str() == "200040715")
+        .unwrap();
+    assert_eq!(gam.contracts.len(), 4);
+    assert_eq!(gam.annual_amount_cents, 406_000_000);
+    assert_eq!(cleaning.family.id, "cleaning");
+    // Pooled, the purchase is far above the EU threshold: a formal procedure.
+    assert_eq!(
+        cleaning.procedure.pooled.procedure,
+        mutualis_domain::rules::Procedure::Formal
+    );
+    // Savings are 10-20 % of the annual amount.
+    assert_eq!(
+        cleaning.savings.low_cents,
+        cleaning.annual_amount_cents / 10
+    );
+    assert!(cleaning.reasons.iter().any(|r| r.contains("ADVIVO")));
+    // The métropole's contracts end in December 2019, ADVIVO's in February 2020: a common
+    // start between them, with some bridging.
+    assert!(cleaning.proposed_start >= NaiveDate::from_ymd_opt(2019, 12, 1).unwrap());
+    assert!(cleaning.proposed_start <= NaiveDate::from_ymd_opt(2020, 3, 1).unwrap());
+    assert_eq!(cleaning.bridging.len(), 8);
+}
+
+#[test]
+fn engineering_services_are_shared_by_three_buyers_the_departement_counted_once() {
+    let facts = isere();
+    let report = run(&facts, &[], as_of_2019());
+    let engineering = find(&report, "7124");
+    assert_eq!(sirens(engineering), ["200056224", "213805534", "223800012"]);
+    // Villefontaine (24 270 € over 2 months, one year's need) would alone use an adapted
+    // procedure; the pooled purchase is above the EU threshold.
+    let villefontaine = engineering
+        .procedure
+        .alone
+        .iter()
+        .find(|a| a.siren.as_str() == "213805534")
+        .unwrap();
+    assert!(villefontaine.choice.procedure < engineering.procedure.pooled.procedure);
+    assert!(engineering.procedure.threshold_crossed);
+    // The Département appears in the file under two names; it is one buyer.
+    let names: Vec<&str> = engineering.buyers.iter().map(|b| b.name.as_str()).collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+}
+
+#[test]
+fn depth_window_and_minimum_change_the_answer() {
+    let facts = isere();
+    let class = run(&facts, &[], as_of_2019());
+    let division = run(
+        &facts,
+        &[],
+        Params {
+            depth: CpvDepth::Division,
+            ..as_of_2019()
+        },
+    );
+    // The cleaning class folds into division 90, with at least the same buyers.
+    assert!(class.opportunities.iter().all(|o| o.cpv.prefix.len() == 4));
+    let sewage_cleaning = find(&division, "90");
+    assert!(sewage_cleaning.buyers.len() >= 2);
+    assert!(sewage_cleaning.annual_amount_cents >= find(&class, "9091").annual_amount_cents);
+    // A 6-month window drops ADVIVO (its contracts end in February 2020): no cleaning.
+    let short = run(
+        &facts,
+        &[],
+        Params {
+            window_months: 6,
+            ..as_of_2019()
+        },
+    );
+    assert!(short.opportunities.iter().all(|o| o.cpv.prefix != "9091"));
+    let three = run(
+        &facts,
+        &[],
+        Params {
+            min_buyers: 3,
+            ..as_of_2019()
+        },
+    );
+    assert!(three.opportunities.iter().all(|o| o.buyers.len() >= 3));
+    assert!(three.opportunities.iter().any(|o| o.cpv.prefix == "7124"));
+}
+
+#[test]
+fn a_declared_need_joins_an_opportunity() {
+    let facts = isere();
+    let grenoble = Siren::parse("213801855").unwrap();
+    let need = Need {
+        buyer: grenoble.clone(),
+        cpv: nomenclature().parse("90911200").unwrap(),
+        description: "Nettoyage des écoles".to_owned(),
+        annual_amount: mutualis_domain::Amount::from_euros(150_000),
+        quantity: None,
+        desired_start: NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(),
+        current_contract: None,
+        current_contract_ends_on: None,
+        social_requirements: None,
+        environmental_requirements: None,
+        reservation: None,
+    };
+    let report = run(&facts, std::slice::from_ref(&need), as_of_2019());
+    let cleaning = find(&report, "9091");
+    assert_eq!(sirens(cleaning), ["200040715", "213801855", "350276580"]);
+    let before = run(&facts, &[], as_of_2019());
+    assert_eq!(
+        find(&report, "9091").annual_amount_cents - find(&before, "9091").annual_amount_cents,
+        15_000_000
+    );
+}
+
+#[test]
+fn contracts_held_by_a_central_purchasing_body_are_set_aside_and_counted() {
+    let mut facts = isere();
+    let ugap = Siren::parse("776056467").unwrap();
+    // Make the métropole's cleaning contracts UGAP's.
+    for c in facts.contracts.iter_mut() {
+        if c.buyer.as_str() == "200040715"
+            && c.cpv
+                .is_some_and(|code| code.prefix(CpvDepth::Class) == "9091")
+        {
+            c.suppliers = vec![ugap.clone()];
+        }
+    }
+    let report = run(&facts, &[], as_of_2019());
+    assert!(report.opportunities.iter().all(|o| o.cpv.prefix != "9091"));
+    let excluded = report
+        .excluded
+        .iter()
+        .find(|e| e.reason == "central_purchasing")
+        .unwrap();
+    assert_eq!(excluded.contracts, 4);
+    assert_eq!(excluded.body.as_deref(), Some("UGAP"));
+}
