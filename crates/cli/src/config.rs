@@ -31,9 +31,13 @@ pub struct Global {
     )]
     pub database_url: DatabaseUrl,
 
-    /// Territoire présenté (dossier de data/territories).
+    /// Territoire présenté (dossier de data/territories), ou le SIREN de l'un de ses membres.
     #[arg(long, global = true, env = "MUTUALIS_TERRITORY", default_value = mutualis_reference::territory::GRENOBLE_SLUG)]
     pub territory: String,
+
+    /// Whether `--territory` (or its variable) was given rather than defaulted.
+    #[arg(skip)]
+    pub territory_given: bool,
 }
 
 fn parse_database_url(s: &str) -> Result<DatabaseUrl, String> {
@@ -66,6 +70,57 @@ pub enum Command {
     /// Règles de la commande publique en vigueur (seuils datés et leurs sources).
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Opportunités de mutualisation : ce qui gagnerait à être acheté ensemble, quand, selon
+    /// quelle procédure et pour quelle économie, avec les raisons. Sur la base, ou directement
+    /// sur des fichiers DECP (--decp).
+    Opportunities(OpportunitiesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct OpportunitiesArgs {
+    /// Date d'observation (AAAA-MM-JJ) ; aujourd'hui par défaut.
+    #[arg(long, value_parser = parse_date)]
+    pub as_of: Option<NaiveDate>,
+    /// Niveau de regroupement dans la nomenclature CPV.
+    #[arg(long, value_enum, default_value_t = DepthArg::Class)]
+    pub depth: DepthArg,
+    /// Fenêtre commune, en mois après la date d'observation.
+    #[arg(long, default_value_t = mutualis_domain::opportunity::Params::DEFAULT_WINDOW_MONTHS)]
+    pub window_months: u32,
+    /// Nombre minimal d'acheteurs distincts (par SIREN).
+    #[arg(long, default_value_t = mutualis_domain::opportunity::Params::DEFAULT_MIN_BUYERS)]
+    pub min_buyers: usize,
+    /// Tous les acheteurs, pas seulement ceux du territoire.
+    #[arg(long)]
+    pub all: bool,
+    /// Lit ces fichiers DECP au lieu de la base (tous leurs acheteurs, sauf --territory).
+    #[arg(long, num_args = 1..)]
+    pub decp: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DepthArg {
+    /// 2 chiffres (par exemple 90).
+    Division,
+    /// 3 chiffres (909).
+    Group,
+    /// 4 chiffres (9091).
+    Class,
+    /// 5 chiffres (90911).
+    Category,
+}
+
+impl From<DepthArg> for mutualis_domain::CpvDepth {
+    fn from(d: DepthArg) -> Self {
+        match d {
+            DepthArg::Division => mutualis_domain::CpvDepth::Division,
+            DepthArg::Group => mutualis_domain::CpvDepth::Group,
+            DepthArg::Class => mutualis_domain::CpvDepth::Class,
+            DepthArg::Category => mutualis_domain::CpvDepth::Category,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -6,10 +6,21 @@ mod config;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+/// mimalloc instead of the system allocator: reading DECP allocates and frees many small
+/// values per record, on several threads (see BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches};
 
 fn main() -> ExitCode {
-    let cli = config::Cli::parse();
+    let matches = config::Cli::command().get_matches();
+    let mut cli = match config::Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    cli.global.territory_given = given(&matches, "territory");
     init_tracing(&cli.command);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
@@ -19,6 +30,22 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&e),
     }
+}
+
+/// Whether an argument was given on the command line or in the environment, in the
+/// subcommand's matches (where global arguments land) or the top-level ones.
+fn given(matches: &clap::ArgMatches, id: &str) -> bool {
+    let mut current = Some(matches);
+    while let Some(m) = current {
+        if matches!(
+            m.value_source(id),
+            Some(ValueSource::CommandLine | ValueSource::EnvVariable)
+        ) {
+            return true;
+        }
+        current = m.subcommand().map(|(_, sub)| sub);
+    }
+    false
 }
 
 fn fail(error: &anyhow::Error) -> ExitCode {

@@ -577,3 +577,139 @@ fn a_file_that_is_not_decp_is_one_clear_line() {
     let _ = std::fs::remove_file(&bogus);
     remove_sqlite(&path);
 }
+
+/// The CPV prefixes and buyers' SIRENs of each opportunity of a JSON report.
+fn opportunity_keys(report: &serde_json::Value) -> Vec<(String, Vec<String>)> {
+    report["opportunities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            let mut sirens: Vec<String> = o["buyers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|b| b["siren"].as_str().unwrap().to_owned())
+                .collect();
+            sirens.sort();
+            (o["cpv"]["prefix"].as_str().unwrap().to_owned(), sirens)
+        })
+        .collect()
+}
+
+#[test]
+fn opportunities_over_decp_files_and_over_the_database_agree() {
+    let over_file = mutualis(&[
+        "opportunities",
+        "--decp",
+        ISERE,
+        "--as-of",
+        "2019-01-01",
+        "--format",
+        "json",
+    ]);
+    assert!(over_file.status.success(), "{}", stderr(&over_file));
+    let from_file: serde_json::Value = serde_json::from_slice(&over_file.stdout).unwrap();
+    let keys = opportunity_keys(&from_file);
+    assert!(keys.contains(&(
+        "9091".to_owned(),
+        vec!["200040715".to_owned(), "350276580".to_owned()]
+    )));
+    let cleaning = &from_file["opportunities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["cpv"]["prefix"] == "9091")
+        .unwrap();
+    // The documented fields are there.
+    for field in [
+        "annual_amount_cents",
+        "proposed_start",
+        "bridging",
+        "procedure",
+        "savings",
+        "score",
+        "reasons",
+    ] {
+        assert!(!cleaning[field].is_null(), "{field}");
+    }
+    assert_eq!(cleaning["cpv"]["code"], "90910000-9");
+    assert_eq!(cleaning["procedure"]["pooled"]["procedure"], "formal");
+    assert!(cleaning["savings"]["low_cents"].as_i64().unwrap() > 0);
+
+    // The same file imported: the same opportunities over every buyer of the database.
+    let (path, url) = temp_db();
+    let out = mutualis(&["import", "decp", ISERE, "--database-url", &url]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let over_db = mutualis(&[
+        "opportunities",
+        "--all",
+        "--as-of",
+        "2019-01-01",
+        "--format",
+        "json",
+        "--database-url",
+        &url,
+    ]);
+    assert!(over_db.status.success(), "{}", stderr(&over_db));
+    let from_db: serde_json::Value = serde_json::from_slice(&over_db.stdout).unwrap();
+    assert_eq!(opportunity_keys(&from_db), keys);
+
+    // The text report explains in French.
+    let text = mutualis(&[
+        "opportunities",
+        "--all",
+        "--as-of",
+        "2019-01-01",
+        "--database-url",
+        &url,
+    ]);
+    let text = stdout(&text);
+    assert!(text.contains("90910000-9 Services de nettoyage"), "{text}");
+    assert!(text.contains("Économie estimée"), "{text}");
+
+    // --all and --territory exclude each other, in one line.
+    let err = one_line_failure(&mutualis(&[
+        "opportunities",
+        "--all",
+        "--territory",
+        "200040715",
+        "--database-url",
+        &url,
+    ]));
+    assert!(err.contains("--all et --territory"), "{err}");
+    remove_sqlite(&path);
+}
+
+#[test]
+fn opportunities_of_a_territory_only_count_its_members() {
+    // Over the file, --territory keeps the métropole's members only: ADVIVO is not one, so
+    // cleaning is no longer shared.
+    let out = mutualis(&[
+        "opportunities",
+        "--decp",
+        ISERE,
+        "--as-of",
+        "2019-01-01",
+        "--territory",
+        "200040715",
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(report["counts"]["contracts"].as_u64().unwrap() < 217);
+    assert!(
+        opportunity_keys(&report)
+            .iter()
+            .all(|(prefix, _)| prefix != "9091")
+    );
+    let err = one_line_failure(&mutualis(&[
+        "opportunities",
+        "--decp",
+        ISERE,
+        "--territory",
+        "552100554",
+    ]));
+    assert!(err.contains("SIREN 552100554"), "{err}");
+}

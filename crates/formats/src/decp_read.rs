@@ -395,6 +395,22 @@ struct Sink<'a> {
     stopped: bool,
 }
 
+/// A record converted (or refused) and not yet counted: what a parsing thread hands back.
+type Converted = Result<Contract, Box<(convert::Problem, serde_json::Value)>>;
+
+/// Converts one raw record. Pure, so that it can run on another thread than the sink.
+fn convert_record(
+    record: serde_json::Value,
+    version: convert::Version,
+    kind: Option<ContractKind>,
+    cpv: &CpvNomenclature,
+) -> Converted {
+    match convert::convert(&record, version, kind, cpv) {
+        Ok(contract) => Ok(contract),
+        Err(problem) => Err(Box::new((problem, record))),
+    }
+}
+
 impl Sink<'_> {
     /// Converts one raw record and hands it over. `Break` when the caller asked to stop.
     fn record(
@@ -403,14 +419,21 @@ impl Sink<'_> {
         version: convert::Version,
         kind: Option<ContractKind>,
     ) -> ControlFlow<()> {
+        let converted = convert_record(record, version, kind, self.cpv);
+        self.deliver(converted)
+    }
+
+    /// Counts a converted record, in file order, and hands it to the caller.
+    fn deliver(&mut self, converted: Converted) -> ControlFlow<()> {
         let index = self.read;
         self.read += 1;
-        let result = match convert::convert(&record, version, kind, self.cpv) {
+        let result = match converted {
             Ok(contract) => {
                 self.contracts += 1;
                 Ok(contract)
             }
-            Err(p) => {
+            Err(rejected) => {
+                let (p, record) = *rejected;
                 self.rejected += 1;
                 Err(Rejection {
                     index,

@@ -5,4 +5,5 @@
 
 pub mod decp_read;
 pub mod decp_write;
+pub mod needs_workbook;
 pub mod ocds;

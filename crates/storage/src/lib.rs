@@ -6,9 +6,11 @@
 //! run on either pool by the `on_pool!` macro. sqlx's `Any` driver is not used.
 
 pub mod accounts;
+pub mod campaigns;
 mod connect;
 pub mod contracts;
 pub mod credentials;
+pub mod opportunities;
 pub mod organisations;
 mod scope;
 

@@ -6,6 +6,7 @@ mod db;
 mod demo;
 mod export;
 mod import;
+mod opportunities;
 mod rules;
 mod serve;
 mod territory;
@@ -63,6 +64,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             )
             .await
         }
+        Command::Opportunities(args) => opportunities::run(&cli.global, &args).await,
         Command::User(UserCommand::Add { org, role, email }) => {
             user::add(&cli.global, &org, role, &email).await
         }

@@ -1,37 +1,68 @@
-//! DECP JSON, streamed: a serde visitor walks `{"marches": …}` and parses each element of the
-//! record arrays alone into a `serde_json::Value`, handed to the converter and dropped before
-//! the next one is read. `marches` being a list means DECP 1.x; an object with `marche` and/or
-//! `contrat-concession` lists means DECP 2.0.
+//! DECP JSON, streamed: a scanner walks the document's outer structure byte by byte, finds the
+//! records of `{"marches": …}` and copies each one out whole; batches of records are then
+//! parsed (`serde_json::from_slice`) and converted on worker threads, and handed back to the
+//! sink in file order. Memory holds a few batches, whatever the file size. `marches` being a
+//! list means DECP 1.x; an object with `marche` and/or `contrat-concession` lists means
+//! DECP 2.0.
+//!
+//! The scanner checks the syntax of what it walks (the outer objects and lists, and the values
+//! it skips); each record's own syntax is checked by serde_json. Errors name the line and
+//! column in the file either way.
 
-use std::fmt;
 use std::io::{self, BufRead, Read};
+use std::ops::ControlFlow;
+use std::sync::mpsc;
 
-use mutualis_domain::ContractKind;
-use serde::Deserialize;
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use mutualis_domain::{ContractKind, CpvNomenclature};
 use serde_json::Value;
 use serde_json::error::Category;
 
 use super::convert::Version;
-use super::{DecpFormat, FileError, Sink};
+use super::{Converted, DecpFormat, FileError, Sink, convert_record};
 
-/// Why the visitor stopped before the end of the document, when it is not a syntax error.
-enum Abort {
-    /// The caller asked to stop.
-    Stopped,
-    NotDecp(String),
+const MARCHES_TYPE: &str = "« marches » n'est ni une liste (DECP 1.x) ni un objet avec « marche » ou « contrat-concession » (DECP 2.0)";
+
+/// Records per batch handed to a worker.
+const BATCH_RECORDS: usize = 256;
+
+/// One record as found in the file, not yet parsed.
+struct RawRecord {
+    bytes: Vec<u8>,
+    version: Version,
+    kind: Option<ContractKind>,
+    /// Where it starts in the file (1-based).
+    line: u64,
+    column: u64,
 }
 
-struct State<'s, 'a> {
-    sink: &'s mut Sink<'a>,
-    format: Option<DecpFormat>,
-    abort: Option<Abort>,
+/// What a worker makes of a record.
+// Nearly every outcome is a converted record: boxing it would cost an allocation per record.
+#[allow(clippy::large_enum_variant)]
+enum Outcome {
+    Converted(Converted),
+    Syntax {
+        line: u64,
+        column: u64,
+        message: String,
+    },
 }
 
-impl State<'_, '_> {
-    fn not_decp<E: de::Error>(&mut self, reason: &str) -> E {
-        self.abort = Some(Abort::NotDecp(reason.to_owned()));
-        E::custom(reason)
+fn parse(record: RawRecord, cpv: &CpvNomenclature) -> Outcome {
+    match serde_json::from_slice::<Value>(&record.bytes) {
+        Ok(value) => Outcome::Converted(convert_record(value, record.version, record.kind, cpv)),
+        Err(e) => {
+            let line = record.line + e.line() as u64 - 1;
+            let column = if e.line() <= 1 {
+                record.column + e.column() as u64 - 1
+            } else {
+                e.column() as u64
+            };
+            Outcome::Syntax {
+                line,
+                column,
+                message: json_message(&e),
+            }
+        }
     }
 }
 
@@ -41,37 +72,682 @@ pub(super) fn read<R: BufRead>(
     sink: &mut Sink<'_>,
     lines_skipped: u64,
 ) -> Result<DecpFormat, FileError> {
-    let mut state = State {
-        sink,
-        format: None,
-        abort: None,
-    };
-    // `BufReader` lets serde_json take bytes from a buffer instead of calling `read` for each.
-    let mut de = serde_json::Deserializer::from_reader(io::BufReader::with_capacity(
-        64 * 1024,
-        Lenient::new(reader),
-    ));
-    let result = Document(&mut state)
-        .deserialize(&mut de)
-        .and_then(|()| de.end());
-    match (state.abort, result) {
-        (Some(Abort::Stopped), _) => Ok(state.format.unwrap_or(DecpFormat::V2Json)),
-        (Some(Abort::NotDecp(reason)), _) => Err(FileError::NotDecp { reason }),
-        (None, Err(e)) => Err(file_error(e, lines_skipped)),
-        (None, Ok(())) => state.format.ok_or_else(|| FileError::NotDecp {
-            reason: "le document JSON n'a pas de champ « marches »".into(),
-        }),
+    let cpv = sink.cpv;
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 4);
+    std::thread::scope(|scope| {
+        let mut lanes = Vec::with_capacity(workers);
+        for _ in 0..workers {
+            let (batch_tx, batch_rx) = mpsc::sync_channel::<Vec<RawRecord>>(2);
+            // Unbounded: a worker never blocks on handing back, so that stopping early (the
+            // scanner drops its senders) always lets the workers finish.
+            let (result_tx, result_rx) = mpsc::channel::<Vec<Outcome>>();
+            scope.spawn(move || {
+                while let Ok(batch) = batch_rx.recv() {
+                    let outcomes = batch.into_iter().map(|r| parse(r, cpv)).collect();
+                    if result_tx.send(outcomes).is_err() {
+                        return;
+                    }
+                }
+            });
+            lanes.push((batch_tx, result_rx));
+        }
+        let mut pipeline = Pipeline {
+            lanes,
+            sent: 0,
+            received: 0,
+            halted: false,
+            batch: Vec::with_capacity(BATCH_RECORDS),
+            sink,
+        };
+        let mut scanner = Scanner {
+            source: io::BufReader::with_capacity(256 * 1024, Lenient::new(reader)),
+            line: 1 + lines_skipped,
+            line_start: 0,
+            offset: 0,
+            format: None,
+        };
+        let scanned = scanner.document(&mut pipeline);
+        let result = match scanned {
+            // The caller stopped, or a record before the scanner's position was malformed:
+            // nothing after it is handed over.
+            Err(stop) if pipeline.halted => Err(stop),
+            // The scanner's own error: the records before it are handed over first, and an
+            // error among them comes first.
+            Err(stop) => pipeline.finish().and(Err(stop)),
+            Ok(()) => pipeline.finish(),
+        };
+        // Closing the lanes lets the workers end, so that the scope can join them.
+        pipeline.lanes.clear();
+        match result {
+            Err(Stop::Caller) => Ok(scanner.format.unwrap_or(DecpFormat::V2Json)),
+            Err(stop) => Err(stop.into_file_error()),
+            Ok(()) => scanner.format.ok_or_else(|| FileError::NotDecp {
+                reason: "le document JSON n'a pas de champ « marches »".into(),
+            }),
+        }
+    })
+}
+
+/// Why scanning ended before the end of the document.
+enum Stop {
+    /// The caller asked to stop.
+    Caller,
+    NotDecp(String),
+    Syntax {
+        line: u64,
+        column: u64,
+        message: String,
+    },
+    Io(io::Error),
+}
+
+impl Stop {
+    fn into_file_error(self) -> FileError {
+        match self {
+            Stop::Caller => FileError::NotDecp {
+                reason: "lecture arrêtée".into(),
+            },
+            Stop::NotDecp(reason) => FileError::NotDecp { reason },
+            Stop::Syntax {
+                line,
+                column,
+                message,
+            } => FileError::Syntax {
+                line,
+                column,
+                message,
+            },
+            Stop::Io(e) => FileError::Io(e),
+        }
     }
 }
 
-fn file_error(e: serde_json::Error, lines_skipped: u64) -> FileError {
-    if e.classify() == Category::Io {
-        return FileError::Io(io::Error::from(e));
+impl From<io::Error> for Stop {
+    fn from(e: io::Error) -> Stop {
+        Stop::Io(e)
     }
-    FileError::Syntax {
-        line: e.line() as u64 + lines_skipped,
-        column: e.column() as u64,
-        message: json_message(&e),
+}
+
+/// A worker's way in (batches of records) and out (their outcomes).
+type Lane = (mpsc::SyncSender<Vec<RawRecord>>, mpsc::Receiver<Vec<Outcome>>);
+
+/// Batches records to the workers, round robin, and hands their outcomes to the sink in the
+/// order the batches were sent, which is file order.
+struct Pipeline<'s, 'a> {
+    lanes: Vec<Lane>,
+    sent: usize,
+    received: usize,
+    /// The caller stopped, or a record was malformed: nothing more is handed over.
+    halted: bool,
+    batch: Vec<RawRecord>,
+    sink: &'s mut Sink<'a>,
+}
+
+impl Pipeline<'_, '_> {
+    fn push(&mut self, record: RawRecord) -> Result<(), Stop> {
+        self.batch.push(record);
+        if self.batch.len() >= BATCH_RECORDS {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), Stop> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        // Keep at most two batches in flight per worker.
+        while self.sent - self.received >= 2 * self.lanes.len() {
+            self.receive_one()?;
+        }
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH_RECORDS));
+        let lane = self.sent % self.lanes.len();
+        if self.lanes[lane].0.send(batch).is_err() {
+            return Err(Stop::Io(io::Error::other("un fil de lecture s'est arrêté")));
+        }
+        self.sent += 1;
+        Ok(())
+    }
+
+    fn receive_one(&mut self) -> Result<(), Stop> {
+        let result = self.receive_batch();
+        if result.is_err() {
+            self.halted = true;
+        }
+        result
+    }
+
+    fn receive_batch(&mut self) -> Result<(), Stop> {
+        let lane = self.received % self.lanes.len();
+        let outcomes = self.lanes[lane]
+            .1
+            .recv()
+            .map_err(|_| Stop::Io(io::Error::other("un fil de lecture s'est arrêté")))?;
+        self.received += 1;
+        for outcome in outcomes {
+            match outcome {
+                Outcome::Converted(converted) => {
+                    if self.sink.deliver(converted) == ControlFlow::Break(()) {
+                        return Err(Stop::Caller);
+                    }
+                }
+                Outcome::Syntax {
+                    line,
+                    column,
+                    message,
+                } => {
+                    return Err(Stop::Syntax {
+                        line,
+                        column,
+                        message,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends the last batch and hands over everything still in flight.
+    fn finish(&mut self) -> Result<(), Stop> {
+        self.flush()?;
+        while self.received < self.sent {
+            self.receive_one()?;
+        }
+        Ok(())
+    }
+}
+
+/// What a value found by the scanner is, given where it stands.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// Walked and checked, not kept.
+    Skipped,
+    /// The value of the top-level `marches`.
+    Marches,
+    /// A 2.0 list value (`marche`, `contrat-concession`): a list of records, one record, or
+    /// null.
+    List(ContractKind),
+    /// A record: copied out whole.
+    Record(Version, Option<ContractKind>),
+}
+
+/// The outer structure, walked byte by byte.
+struct Scanner<R> {
+    source: io::BufReader<Lenient<R>>,
+    /// Line of the next byte (1-based), and the offset where that line starts.
+    line: u64,
+    line_start: u64,
+    /// Offset of the next byte.
+    offset: u64,
+    format: Option<DecpFormat>,
+}
+
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\n' | b'\r' | b'\t')
+}
+
+impl<R: BufRead> Scanner<R> {
+    fn column(&self) -> u64 {
+        self.offset - self.line_start + 1
+    }
+
+    fn syntax(&self, message: &str) -> Stop {
+        Stop::Syntax {
+            line: self.line,
+            column: self.column(),
+            message: message.to_owned(),
+        }
+    }
+
+    fn eof(&self) -> Stop {
+        self.syntax("le document JSON s'arrête avant sa fin : le fichier est tronqué")
+    }
+
+    fn peek(&mut self) -> Result<Option<u8>, Stop> {
+        Ok(self.source.fill_buf()?.first().copied())
+    }
+
+    fn bump(&mut self, b: u8) {
+        self.source.consume(1);
+        self.offset += 1;
+        if b == b'\n' {
+            self.line += 1;
+            self.line_start = self.offset;
+        }
+    }
+
+    /// The next byte that is not white space, not consumed.
+    fn peek_token(&mut self) -> Result<Option<u8>, Stop> {
+        loop {
+            match self.peek()? {
+                Some(b) if is_space(b) => self.bump(b),
+                other => return Ok(other),
+            }
+        }
+    }
+
+    fn expect_token(&mut self) -> Result<u8, Stop> {
+        self.peek_token()?.ok_or_else(|| self.eof())
+    }
+
+    fn document(&mut self, pipeline: &mut Pipeline<'_, '_>) -> Result<(), Stop> {
+        match self.expect_token()? {
+            b'{' => self.object(pipeline, true, None)?,
+            _ => return Err(self.syntax("valeur JSON attendue")),
+        }
+        match self.peek_token()? {
+            None => Ok(()),
+            Some(_) => Err(self.syntax("caractères en trop après la fin du document JSON")),
+        }
+    }
+
+    /// An object, the `{` not yet consumed. `top`: the document itself, whose `marches` is
+    /// read; `marches`: the 2.0 object of lists.
+    fn object(
+        &mut self,
+        pipeline: &mut Pipeline<'_, '_>,
+        top: bool,
+        marches: Option<()>,
+    ) -> Result<(), Stop> {
+        self.bump(b'{');
+        let mut lists = false;
+        let mut other_keys = false;
+        let mut first = true;
+        loop {
+            let b = self.expect_token()?;
+            if b == b'}' {
+                if !first {
+                    return Err(
+                        self.syntax("virgule en trop avant la fin d'une liste ou d'un objet")
+                    );
+                }
+                self.bump(b);
+                break;
+            }
+            if b != b'"' {
+                return Err(self.syntax("clé d'objet attendue entre guillemets"));
+            }
+            let key = self.string(true)?;
+            if self.expect_token()? != b':' {
+                return Err(self.syntax("« : » attendu"));
+            }
+            self.bump(b':');
+            let role = if top && key == b"marches" {
+                Role::Marches
+            } else if marches.is_some() {
+                match key.as_slice() {
+                    b"marche" => {
+                        lists = true;
+                        Role::List(ContractKind::Marche)
+                    }
+                    b"contrat-concession" => {
+                        lists = true;
+                        Role::List(ContractKind::Concession)
+                    }
+                    _ => {
+                        other_keys = true;
+                        Role::Skipped
+                    }
+                }
+            } else {
+                Role::Skipped
+            };
+            self.value(pipeline, role)?;
+            match self.expect_token()? {
+                b',' => {
+                    self.bump(b',');
+                    first = false;
+                }
+                b'}' => {
+                    self.bump(b'}');
+                    break;
+                }
+                _ => return Err(self.syntax("« , » ou « } » attendu")),
+            }
+        }
+        if marches.is_some() && other_keys && !lists {
+            return Err(Stop::NotDecp(MARCHES_TYPE.into()));
+        }
+        Ok(())
+    }
+
+    /// A list, the `[` not yet consumed; `element` is the role of its elements.
+    fn list(&mut self, pipeline: &mut Pipeline<'_, '_>, element: Role) -> Result<(), Stop> {
+        self.bump(b'[');
+        let mut first = true;
+        loop {
+            if self.expect_token()? == b']' {
+                if !first {
+                    return Err(
+                        self.syntax("virgule en trop avant la fin d'une liste ou d'un objet")
+                    );
+                }
+                self.bump(b']');
+                return Ok(());
+            }
+            self.value(pipeline, element)?;
+            match self.expect_token()? {
+                b',' => {
+                    self.bump(b',');
+                    first = false;
+                }
+                b']' => {
+                    self.bump(b']');
+                    return Ok(());
+                }
+                _ => return Err(self.syntax("« , » ou « ] » attendu")),
+            }
+        }
+    }
+
+    fn value(&mut self, pipeline: &mut Pipeline<'_, '_>, role: Role) -> Result<(), Stop> {
+        let b = self.expect_token()?;
+        match role {
+            Role::Record(version, kind) => {
+                let record = self.capture(version, kind)?;
+                pipeline.push(record)
+            }
+            Role::Marches => match b {
+                b'[' => {
+                    self.format = Some(DecpFormat::V1Json);
+                    self.list(pipeline, Role::Record(Version::V1, None))
+                }
+                b'{' => {
+                    self.format = Some(DecpFormat::V2Json);
+                    self.object(pipeline, false, Some(()))
+                }
+                _ => Err(Stop::NotDecp(MARCHES_TYPE.into())),
+            },
+            Role::List(kind) => match b {
+                b'[' => self.list(pipeline, Role::Record(Version::V2, Some(kind))),
+                // A single record written without its list.
+                b'{' => {
+                    let record = self.capture(Version::V2, Some(kind))?;
+                    pipeline.push(record)
+                }
+                b'n' => self.scalar(),
+                _ => Err(Stop::NotDecp(MARCHES_TYPE.into())),
+            },
+            Role::Skipped => match b {
+                b'{' => self.object(pipeline, false, None),
+                b'[' => self.list(pipeline, Role::Skipped),
+                b'"' => self.string(false).map(drop),
+                _ => self.scalar(),
+            },
+        }
+    }
+
+    /// A string, the opening quote not yet consumed; its raw bytes when `keep`.
+    fn string(&mut self, keep: bool) -> Result<Vec<u8>, Stop> {
+        self.bump(b'"');
+        let mut out = Vec::new();
+        loop {
+            let b = self.peek()?.ok_or_else(|| self.eof())?;
+            self.bump(b);
+            match b {
+                b'"' => return Ok(out),
+                b'\\' => {
+                    let escaped = self.peek()?.ok_or_else(|| self.eof())?;
+                    self.bump(escaped);
+                    if keep {
+                        out.push(b);
+                        out.push(escaped);
+                    }
+                }
+                0x00..=0x1f => {
+                    return Err(self.syntax(
+                        "caractère de contrôle dans une chaîne (un retour à la ligne doit s'écrire \\n)",
+                    ));
+                }
+                _ if keep => out.push(b),
+                _ => {}
+            }
+        }
+    }
+
+    /// A number, `true`, `false` or `null` that is skipped.
+    fn scalar(&mut self) -> Result<(), Stop> {
+        let (line, column) = (self.line, self.column());
+        let mut token = Vec::new();
+        while let Some(b) = self.peek()? {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'+' | b'.') {
+                token.push(b);
+                self.bump(b);
+            } else {
+                break;
+            }
+        }
+        let valid = match token.first() {
+            Some(b't' | b'f' | b'n') => {
+                if matches!(token.as_slice(), b"true" | b"false" | b"null") {
+                    true
+                } else {
+                    return Err(Stop::Syntax {
+                        line,
+                        column,
+                        message: "mot-clé invalide : attendu true, false ou null".into(),
+                    });
+                }
+            }
+            Some(_) => std::str::from_utf8(&token)
+                .ok()
+                .and_then(|t| t.parse::<f64>().ok())
+                .is_some(),
+            None => false,
+        };
+        if valid {
+            Ok(())
+        } else {
+            Err(Stop::Syntax {
+                line,
+                column,
+                message: "valeur JSON attendue".into(),
+            })
+        }
+    }
+
+    /// Copies one value out whole (an object or list, a string or a scalar), the first byte
+    /// not yet consumed: spans of ordinary bytes at a time, straight from the read buffer.
+    fn capture(&mut self, version: Version, kind: Option<ContractKind>) -> Result<RawRecord, Stop> {
+        let (line, column) = (self.line, self.column());
+        let mut bytes = Vec::with_capacity(1024);
+        let mut depth: u32 = 0;
+        let mut in_string = false;
+        let mut escape = false;
+        let mut scalar = false;
+        let mut started = false;
+        loop {
+            let buf = self.source.fill_buf()?;
+            if buf.is_empty() {
+                if scalar && depth == 0 && !in_string {
+                    break;
+                }
+                return Err(self.eof());
+            }
+            let mut i = 0;
+            let mut done = false;
+            while i < buf.len() {
+                let b = buf[i];
+                if in_string {
+                    if escape {
+                        escape = false;
+                    } else if b == b'\\' {
+                        escape = true;
+                    } else if b == b'"' {
+                        in_string = false;
+                        if depth == 0 {
+                            i += 1;
+                            done = true;
+                            break;
+                        }
+                    } else {
+                        // Ordinary bytes inside a string: skip to the next quote or backslash.
+                        let rest = &buf[i + 1..];
+                        let skip = rest
+                            .iter()
+                            .position(|&c| c == b'"' || c == b'\\')
+                            .unwrap_or(rest.len());
+                        i += skip;
+                    }
+                } else if scalar {
+                    if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'+' | b'.') {
+                        // part of the scalar
+                    } else {
+                        done = true;
+                        break;
+                    }
+                } else {
+                    match b {
+                        b'"' => in_string = true,
+                        b'{' | b'[' => depth += 1,
+                        b'}' | b']' => {
+                            depth = depth.saturating_sub(1);
+                            if depth == 0 {
+                                i += 1;
+                                done = true;
+                                break;
+                            }
+                        }
+                        _ if !started => scalar = true,
+                        _ => {}
+                    }
+                }
+                started = true;
+                i += 1;
+            }
+            bytes.extend_from_slice(&buf[..i]);
+            let len = bytes.len();
+            self.source.consume(i);
+            self.advance_over(&bytes, len - i);
+            if done {
+                break;
+            }
+        }
+        Ok(RawRecord {
+            bytes,
+            version,
+            kind,
+            line,
+            column,
+        })
+    }
+
+    /// Moves the position over `bytes[from..]`, just consumed.
+    fn advance_over(&mut self, bytes: &[u8], from: usize) {
+        let span = &bytes[from..];
+        let base = self.offset;
+        self.offset += span.len() as u64;
+        let newlines = span.iter().filter(|&&b| b == b'\n').count() as u64;
+        if newlines > 0 {
+            self.line += newlines;
+            if let Some(last) = span.iter().rposition(|&b| b == b'\n') {
+                self.line_start = base + last as u64 + 1;
+            }
+        }
+    }
+}
+
+/// The records the scanner finds in `input` ("line:column text"), or its error.
+#[cfg(test)]
+fn records_of(input: &str) -> Result<Vec<String>, String> {
+    let cpv = CpvNomenclature::new(std::iter::empty()).unwrap_or_else(|e| panic!("{e}"));
+    let mut on_record =
+        |_: Result<mutualis_domain::Contract, super::Rejection>| ControlFlow::Continue(());
+    let mut sink = Sink {
+        cpv: &cpv,
+        on_record: &mut on_record,
+        read: 0,
+        contracts: 0,
+        rejected: 0,
+        stopped: false,
+    };
+    // No worker: the test holds fewer records than a batch, so none is sent.
+    let mut pipeline = Pipeline {
+        lanes: Vec::new(),
+        sent: 0,
+        received: 0,
+        halted: false,
+        batch: Vec::new(),
+        sink: &mut sink,
+    };
+    let mut scanner = Scanner {
+        source: io::BufReader::with_capacity(7, Lenient::new(input.as_bytes())),
+        line: 1,
+        line_start: 0,
+        offset: 0,
+        format: None,
+    };
+    let result = scanner.document(&mut pipeline);
+    let found = pipeline
+        .batch
+        .drain(..)
+        .map(|r| {
+            format!(
+                "{}:{} {}",
+                r.line,
+                r.column,
+                String::from_utf8_lossy(&r.bytes)
+            )
+        })
+        .collect();
+    match result {
+        Ok(()) => Ok(found),
+        Err(Stop::Syntax {
+            line,
+            column,
+            message,
+        }) => Err(format!("{line}:{column} {message}")),
+        Err(Stop::NotDecp(reason)) => Err(reason),
+        Err(_) => Err("other".into()),
+    }
+}
+
+#[cfg(test)]
+mod scanner_tests {
+    use super::*;
+
+    #[test]
+    fn records_are_found_with_their_position_whatever_the_buffer_size() {
+        let input = "{\"x\": [1, {\"a\": \"}\"}], \"marches\": [\n  {\"id\": \"a\\\"}\", \"n\": [1, 2]},\n  {\"id\": \"b\"}\n]}";
+        let records = records_of(input).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            records,
+            [
+                "2:3 {\"id\": \"a\\\"}\", \"n\": [1, 2]}".to_owned(),
+                "3:3 {\"id\": \"b\"}".to_owned()
+            ]
+        );
+    }
+
+    #[test]
+    fn two_point_zero_lists_and_a_single_record() {
+        let input = r#"{"marches": {"marche": [{"id": 1}], "contrat-concession": {"id": 2}}}"#;
+        let records = records_of(input).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(records.len(), 2);
+        assert!(records[1].ends_with("{\"id\": 2}"), "{records:?}");
+    }
+
+    #[test]
+    fn syntax_errors_outside_records_are_placed() {
+        assert_eq!(
+            records_of("{\"marches\": [{\"id\": 1}\n {\"id\": 2}]}").unwrap_err(),
+            "2:2 « , » ou « ] » attendu"
+        );
+        assert_eq!(
+            records_of("{\"marches\": [], \"x\": tru}").unwrap_err(),
+            "1:22 mot-clé invalide : attendu true, false ou null"
+        );
+        assert_eq!(
+            records_of("{\"marches\": []} x").unwrap_err(),
+            "1:17 caractères en trop après la fin du document JSON"
+        );
+        assert_eq!(
+            records_of("{\"marches\": [{\"id\": 1}").unwrap_err(),
+            "1:23 le document JSON s'arrête avant sa fin : le fichier est tronqué"
+        );
+        assert_eq!(records_of("{\"marches\": 3}").unwrap_err(), MARCHES_TYPE);
     }
 }
 
@@ -103,216 +779,6 @@ fn json_message(e: &serde_json::Error) -> String {
         other => return format!("JSON invalide ({other})"),
     };
     french.to_owned()
-}
-
-/// The top-level object: only `marches` is read, every other field skipped.
-struct Document<'x, 's, 'a>(&'x mut State<'s, 'a>);
-
-impl<'de> DeserializeSeed<'de> for Document<'_, '_, '_> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Document<'_, '_, '_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("un objet JSON avec un champ « marches »")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key::<String>()? {
-            if key == "marches" {
-                map.next_value_seed(Marches(&mut *self.0))?;
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-        Ok(())
-    }
-}
-
-/// The value of `marches`: a list (1.x) or an object of lists (2.0).
-struct Marches<'x, 's, 'a>(&'x mut State<'s, 'a>);
-
-impl<'de> DeserializeSeed<'de> for Marches<'_, '_, '_> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-const MARCHES_TYPE: &str = "« marches » n'est ni une liste (DECP 1.x) ni un objet avec « marche » ou « contrat-concession » (DECP 2.0)";
-
-impl<'de> Visitor<'de> for Marches<'_, '_, '_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str(MARCHES_TYPE)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
-        self.0.format = Some(DecpFormat::V1Json);
-        stream(self.0, seq, Version::V1, None)
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        self.0.format = Some(DecpFormat::V2Json);
-        let mut other_keys = false;
-        let mut lists = false;
-        while let Some(key) = map.next_key::<String>()? {
-            let kind = match key.as_str() {
-                "marche" => ContractKind::Marche,
-                "contrat-concession" => ContractKind::Concession,
-                _ => {
-                    other_keys = true;
-                    map.next_value::<IgnoredAny>()?;
-                    continue;
-                }
-            };
-            lists = true;
-            map.next_value_seed(Records {
-                state: &mut *self.0,
-                kind,
-            })?;
-        }
-        if other_keys && !lists {
-            return Err(self.0.not_decp(MARCHES_TYPE));
-        }
-        Ok(())
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        Err(self.0.not_decp(MARCHES_TYPE))
-    }
-
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
-        Err(self.0.not_decp(MARCHES_TYPE))
-    }
-
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
-        Err(self.0.not_decp(MARCHES_TYPE))
-    }
-
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
-        Err(self.0.not_decp(MARCHES_TYPE))
-    }
-
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
-        Err(self.0.not_decp(MARCHES_TYPE))
-    }
-
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
-        Err(self.0.not_decp(MARCHES_TYPE))
-    }
-}
-
-/// A 2.0 list of records of one kind (`marche` or `contrat-concession`).
-struct Records<'x, 's, 'a> {
-    state: &'x mut State<'s, 'a>,
-    kind: ContractKind,
-}
-
-impl<'de> DeserializeSeed<'de> for Records<'_, '_, '_> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Records<'_, '_, '_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("une liste d'enregistrements")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
-        stream(self.state, seq, Version::V2, Some(self.kind))
-    }
-
-    /// A single record written without its list.
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
-        let value = Value::deserialize(de::value::MapAccessDeserializer::new(map))?;
-        hand_over(self.state, value, Version::V2, Some(self.kind))
-    }
-
-    /// `"contrat-concession": null`: no record.
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
-        Err(self.state.not_decp(MARCHES_TYPE))
-    }
-
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
-        Err(self.state.not_decp(MARCHES_TYPE))
-    }
-
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
-        Err(self.state.not_decp(MARCHES_TYPE))
-    }
-
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
-        Err(self.state.not_decp(MARCHES_TYPE))
-    }
-
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
-        Err(self.state.not_decp(MARCHES_TYPE))
-    }
-}
-
-/// Reads the elements of a list one at a time.
-fn stream<'de, A: SeqAccess<'de>>(
-    state: &mut State<'_, '_>,
-    mut seq: A,
-    version: Version,
-    kind: Option<ContractKind>,
-) -> Result<(), A::Error> {
-    while seq
-        .next_element_seed(Record {
-            state: &mut *state,
-            version,
-            kind,
-        })?
-        .is_some()
-    {}
-    Ok(())
-}
-
-/// One element of a list of records.
-struct Record<'x, 's, 'a> {
-    state: &'x mut State<'s, 'a>,
-    version: Version,
-    kind: Option<ContractKind>,
-}
-
-impl<'de> DeserializeSeed<'de> for Record<'_, '_, '_> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        let value = Value::deserialize(deserializer)?;
-        hand_over(self.state, value, self.version, self.kind)
-    }
-}
-
-fn hand_over<E: de::Error>(
-    state: &mut State<'_, '_>,
-    value: Value,
-    version: Version,
-    kind: Option<ContractKind>,
-) -> Result<(), E> {
-    if state.sink.record(value, version, kind).is_break() {
-        state.abort = Some(Abort::Stopped);
-        return Err(E::custom("lecture arrêtée"));
-    }
-    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------

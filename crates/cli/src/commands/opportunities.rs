@@ -1,0 +1,204 @@
+//! `mutualis opportunities`: the opportunity engine over the database, or over DECP files
+//! directly (`--decp`), printed as text or as the JSON documented in the README.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::fs::File;
+use std::io::BufReader;
+
+use anyhow::{Context, bail};
+use chrono::Utc;
+use mutualis_domain::opportunity::{
+    BuyerInfo, Input, Params, Report, find_opportunities, french_date,
+};
+use mutualis_domain::rules::BuyerKind;
+use mutualis_domain::{Amount, Need, OrganisationKind, Siren, Territory};
+use mutualis_import::facts::DecpFacts;
+use mutualis_reference::cpv::nomenclature;
+use mutualis_reference::pooling::pooling;
+use mutualis_reference::rules::rule_book;
+use mutualis_reference::territory::{GRENOBLE_SLUG, grenoble_alpes_metropole};
+use mutualis_storage::{Database, TerritoryWide};
+
+use crate::commands::emit;
+use crate::config::{Format, Global, OpportunitiesArgs};
+
+/// The territory `--territory` names: a shipped slug, or the SIREN of its lead or a member.
+fn territory(global: &Global) -> anyhow::Result<Territory> {
+    let shipped = grenoble_alpes_metropole();
+    if global.territory == GRENOBLE_SLUG {
+        return Ok(shipped);
+    }
+    if let Ok(siren) = Siren::parse(&global.territory) {
+        if shipped.contains(&siren) {
+            return Ok(shipped);
+        }
+        bail!("SIREN {siren} : ni la tête ni un membre d'un territoire livré ({GRENOBLE_SLUG})");
+    }
+    bail!(
+        "territoire « {} » inconnu : attendu {GRENOBLE_SLUG} ou le SIREN d'un de ses membres",
+        global.territory
+    )
+}
+
+/// The territory's organisations as the engine's buyers: their names and kinds.
+fn territory_buyers(territory: &Territory) -> HashMap<Siren, BuyerInfo> {
+    territory
+        .organisations()
+        .map(|o| {
+            let kind = if o.kind == OrganisationKind::State {
+                BuyerKind::State
+            } else {
+                BuyerKind::LocalAuthority
+            };
+            (
+                o.siren.clone(),
+                BuyerInfo {
+                    name: o.name.clone(),
+                    kind,
+                },
+            )
+        })
+        .collect()
+}
+
+pub async fn run(global: &Global, args: &OpportunitiesArgs) -> anyhow::Result<()> {
+    if args.all && global.territory_given {
+        bail!("--all et --territory s'excluent : choisissez tous les acheteurs ou un territoire");
+    }
+    let params = Params {
+        as_of: args.as_of.unwrap_or_else(|| Utc::now().date_naive()),
+        depth: args.depth.into(),
+        window_months: args.window_months,
+        min_buyers: args.min_buyers,
+    };
+    let config = pooling();
+    let report = if args.decp.is_empty() {
+        let db = Database::open(&global.database_url).await?;
+        let territory = if args.all {
+            None
+        } else {
+            Some(territory(global)?)
+        };
+        let members: Option<Vec<Siren>> = territory
+            .as_ref()
+            .map(|t| t.organisations().map(|o| o.siren.clone()).collect());
+        let bodies: Vec<Siren> = config
+            .central_purchasing
+            .iter()
+            .map(|b| b.siren.clone())
+            .collect();
+        let facts = db
+            .published_contract_facts(members.as_deref(), &bodies, nomenclature())
+            .await?;
+        let wide = TerritoryWide::for_operator_command_line();
+        let needs: Vec<Need> = db
+            .all_campaign_needs(wide, nomenclature())
+            .await?
+            .into_iter()
+            .filter(|n| members.as_ref().is_none_or(|m| m.contains(&n.buyer)))
+            .collect();
+        db.close().await;
+        let mut buyers = facts.buyers;
+        if let Some(t) = &territory {
+            buyers.extend(territory_buyers(t));
+        }
+        let input = Input {
+            contracts: &facts.contracts,
+            needs: &needs,
+            buyers: &buyers,
+        };
+        find_opportunities(input, params, config, rule_book(), nomenclature())?
+    } else {
+        let mut facts = DecpFacts::default();
+        for path in &args.decp {
+            let file = File::open(path)
+                .with_context(|| format!("impossible d'ouvrir {}", path.display()))?;
+            facts
+                .add_file(BufReader::with_capacity(1 << 20, file))
+                .with_context(|| format!("fichier {}", path.display()))?;
+        }
+        let (buyers, contracts) = if global.territory_given {
+            let t = territory(global)?;
+            let contracts = std::mem::take(&mut facts.contracts)
+                .into_iter()
+                .filter(|c| t.contains(&c.buyer))
+                .collect();
+            (territory_buyers(&t), contracts)
+        } else {
+            (HashMap::new(), std::mem::take(&mut facts.contracts))
+        };
+        let input = Input {
+            contracts: &contracts,
+            needs: &[],
+            buyers: &buyers,
+        };
+        find_opportunities(input, params, config, rule_book(), nomenclature())?
+    };
+    match args.format {
+        Format::Json => emit(&(serde_json::to_string_pretty(&report)? + "\n")),
+        Format::Table => emit(&table(&report)),
+    }
+}
+
+fn table(report: &Report) -> String {
+    let mut out = String::new();
+    let c = &report.counts;
+    let _ = writeln!(
+        out,
+        "Opportunités au {} : regroupement par {} CPV, échéances jusqu'au {} ({} mois), {} acheteurs au moins.",
+        french_date(report.as_of),
+        report.depth.label_fr(),
+        french_date(report.window_end),
+        report.window_months,
+        report.min_buyers
+    );
+    let _ = writeln!(
+        out,
+        "Contrats : {} lus, {} dans la fenêtre ; hors fenêtre {}, sans date de fin {}, sans code CPV {}, remplacés par un besoin déclaré {}. Besoins déclarés : {} dont {} dans la fenêtre.",
+        c.contracts,
+        c.contracts_in_window,
+        c.outside_window,
+        c.without_end_date,
+        c.without_cpv,
+        c.renewed_by_need,
+        c.needs,
+        c.needs_in_window
+    );
+    for e in &report.excluded {
+        let _ = writeln!(out, "Exclus : {}", e.explanation);
+    }
+    let _ = writeln!(
+        out,
+        "{} opportunité(s), la meilleure d'abord.",
+        report.opportunities.len()
+    );
+    for (rank, o) in report.opportunities.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "\n{}. {} {} — score {}/100",
+            rank + 1,
+            o.cpv.code,
+            o.cpv.label,
+            o.score
+        );
+        let _ = writeln!(
+            out,
+            "   {} acheteurs ; {} par an ; début proposé le {} ; ensemble : {}",
+            o.buyers.len(),
+            Amount::from_cents(o.annual_amount_cents),
+            french_date(o.proposed_start),
+            o.procedure.pooled.label
+        );
+        let _ = writeln!(
+            out,
+            "   Économie estimée : {} à {} par an",
+            Amount::from_cents(o.savings.low_cents),
+            Amount::from_cents(o.savings.high_cents)
+        );
+        for reason in &o.reasons {
+            let _ = writeln!(out, "   - {reason}");
+        }
+    }
+    out
+}
