@@ -41,12 +41,19 @@ async function freePort() {
   return port;
 }
 
-/** Demo credentials printed by `serve --demo`, keyed by role. Exported for tests of the parser. */
+/**
+ * Demo credentials printed by `serve --demo`, keyed by role (the first account printed for a
+ * role) and by e-mail (every account). Exported for tests of the parser.
+ */
 export function parseCredentials(text) {
   const accounts = {};
   for (const line of text.split('\n')) {
     const m = CREDENTIAL_LINE.exec(line);
-    if (m) accounts[m[1]] = { email: m[2], password: m[3] };
+    if (m) {
+      const account = { email: m[2], password: m[3] };
+      accounts[m[1]] ??= account;
+      accounts[m[2]] = account;
+    }
   }
   return accounts;
 }

@@ -96,6 +96,9 @@ pub struct OpportunitiesArgs {
     /// Lit ces fichiers DECP au lieu de la base (tous leurs acheteurs, sauf --territory).
     #[arg(long, num_args = 1..)]
     pub decp: Vec<PathBuf>,
+    /// Seulement les N meilleures opportunités (toutes par défaut).
+    #[arg(long)]
+    pub top: Option<usize>,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 }

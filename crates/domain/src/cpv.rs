@@ -110,7 +110,7 @@ impl CpvCode {
     pub fn significant_digits(&self) -> usize {
         let mut digits = self.digits;
         let mut n = 8;
-        while n > 2 && digits % 10 == 0 {
+        while n > 2 && digits.is_multiple_of(10) {
             digits /= 10;
             n -= 1;
         }

@@ -67,7 +67,7 @@ impl Siret {
         let digits = digits_of("SIRET", input, 14)?;
         if digits.starts_with(LA_POSTE_SIREN) && digits != LA_POSTE_HEAD_OFFICE {
             let sum: u32 = digits.bytes().map(|b| u32::from(b - b'0')).sum();
-            if sum % 5 != 0 {
+            if !sum.is_multiple_of(5) {
                 return Err(IdError::LaPosteChecksum {
                     value: input.trim().to_owned(),
                 });
@@ -132,7 +132,7 @@ fn luhn_valid(digits: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 macro_rules! string_newtype_impls {

@@ -29,7 +29,9 @@ use crate::contract::Contract;
 use crate::cpv::{CpvCode, CpvDepth, CpvNomenclature};
 use crate::ids::Siren;
 use crate::need::Need;
-use crate::rules::{BuyerKind, Nature, Procedure, ProcedureDecision, RuleBook, RuleLookupError};
+use crate::rules::{
+    BuyerKind, Nature, Procedure, ProcedureDecision, ProcedureThresholds, RuleBook, RuleLookupError,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Configuration (data, see data/pooling/pooling.toml)
@@ -149,21 +151,31 @@ pub struct ContractFacts {
 
 impl ContractFacts {
     pub fn from_contract(contract: &Contract) -> ContractFacts {
+        ContractFacts::from_owned(contract.clone())
+    }
+
+    /// Like [`ContractFacts::from_contract`], taking the contract's strings instead of copying
+    /// them.
+    pub fn from_owned(contract: Contract) -> ContractFacts {
+        let ends_on = contract.end_date();
+        let amount = contract.current_amount();
+        let duration_months = contract.current_duration_months();
+        let suppliers = contract
+            .current_operators()
+            .iter()
+            .filter_map(|o| o.siren())
+            .collect();
         ContractFacts {
-            id: contract.id.clone(),
-            record_id: None,
             buyer: contract.buyer.siren(),
-            buyer_name: contract.buyer_name.clone(),
-            object: contract.object.clone(),
+            id: contract.id,
+            record_id: None,
+            buyer_name: contract.buyer_name,
+            object: contract.object,
             cpv: contract.cpv,
-            ends_on: contract.end_date(),
-            amount: contract.current_amount(),
-            duration_months: contract.current_duration_months(),
-            suppliers: contract
-                .current_operators()
-                .iter()
-                .filter_map(|o| o.siren())
-                .collect(),
+            ends_on,
+            amount,
+            duration_months,
+            suppliers,
             groupement: false,
         }
     }
@@ -359,8 +371,33 @@ pub struct Bridging {
     pub months: i32,
     /// "extend", "shorten" or "none".
     pub action: &'static str,
-    /// In French.
-    pub explanation: String,
+}
+
+impl Bridging {
+    /// The line in French. Written on demand: an opportunity over a national file has
+    /// hundreds of thousands of lines, and most are never shown.
+    pub fn explanation(&self) -> String {
+        let (name, months, date) = (&self.name, self.months, french_date(self.date));
+        let reference = &self.reference;
+        match (self.item, self.action) {
+            ("need", "extend") => format!(
+                "{name} : besoin « {reference} » décalé de {months} mois après la date souhaitée du {date}."
+            ),
+            ("need", "shorten") => format!(
+                "{name} : besoin « {reference} » avancé de {} mois avant la date souhaitée du {date}.",
+                -months
+            ),
+            ("need", _) => format!("{name} : besoin « {reference} » couvert à la date souhaitée."),
+            (_, "extend") => format!(
+                "{name} : prolonger le contrat {reference} de {months} mois (il prend fin le {date})."
+            ),
+            (_, "shorten") => format!(
+                "{name} : arrêter le contrat {reference} {} mois avant son terme du {date} (non-reconduction ou résiliation).",
+                -months
+            ),
+            _ => format!("{name} : le contrat {reference} prend fin le {date}, sans ajustement."),
+        }
+    }
 }
 
 /// What pooling changes legally.
@@ -378,8 +415,23 @@ pub struct ProcedureEffect {
 pub struct AloneProcedure {
     pub siren: Siren,
     pub name: String,
-    #[serde(flatten)]
-    pub choice: ProcedureChoice,
+    /// The member's own amount over the proposed duration.
+    pub estimated_cents: i64,
+    pub procedure: Procedure,
+    pub label: &'static str,
+    /// The thresholds that place it there, with their rule id and legal source.
+    pub rules: Vec<AppliedRule>,
+}
+
+impl AloneProcedure {
+    /// The line in French, written on demand (one per member).
+    pub fn explanation(&self, duration_months: u32) -> String {
+        format!(
+            "Seul, sur {duration_months} mois, {} : {}.",
+            Amount::from_cents(self.estimated_cents),
+            self.label
+        )
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -645,10 +697,11 @@ fn build(
 
     // Members, in order of their annual amount.
     let mut shares: BTreeMap<&Siren, BuyerShare> = BTreeMap::new();
+    let published = published_names(items);
     for item in items {
         let siren = item.buyer();
         let share = shares.entry(siren).or_insert_with(|| {
-            let (name, kind) = buyer_identity(siren, items, input);
+            let (name, kind) = buyer_identity(siren, &published, input);
             BuyerShare {
                 siren: siren.clone(),
                 name,
@@ -712,21 +765,33 @@ fn build(
     let pooled_decision =
         rules.procedure_for(nature, Amount::from_cents(total), buyer_kind, launch_on)?;
     let pooled = choice(&pooled_decision);
+    // Each member alone: the same thresholds for every member of a kind, looked up once.
+    let mut thresholds: Vec<(BuyerKind, ProcedureThresholds)> = Vec::with_capacity(2);
     let mut alone = Vec::with_capacity(buyers.len());
     for b in &buyers {
-        let decision = rules.procedure_for(
-            nature,
-            Amount::from_cents(over_duration(b.annual_amount_cents)),
-            b.kind,
-            launch_on,
-        )?;
+        let at = match thresholds.iter().position(|(kind, _)| *kind == b.kind) {
+            Some(at) => at,
+            None => {
+                thresholds.push((
+                    b.kind,
+                    rules.procedure_thresholds(nature, b.kind, launch_on)?,
+                ));
+                thresholds.len() - 1
+            }
+        };
+        let t = &thresholds[at].1;
+        let estimated = over_duration(b.annual_amount_cents);
+        let procedure = t.procedure_for(Amount::from_cents(estimated));
         alone.push(AloneProcedure {
             siren: b.siren.clone(),
             name: b.name.clone(),
-            choice: choice(&decision),
+            estimated_cents: estimated,
+            procedure,
+            label: procedure.label(),
+            rules: applied_rules(t, procedure),
         });
     }
-    let threshold_crossed = alone.iter().any(|a| a.choice.procedure < pooled.procedure);
+    let threshold_crossed = alone.iter().any(|a| a.procedure < pooled.procedure);
 
     let bridging = bridging_lines(items, &buyers, proposed_start);
 
@@ -833,29 +898,42 @@ fn build(
     })
 }
 
-/// The buyer's name and kind: what the caller knows, else the most frequent published name,
-/// else the SIREN.
-fn buyer_identity(siren: &Siren, items: &[Item<'_>], input: Input<'_>) -> (String, BuyerKind) {
-    if let Some(info) = input.buyers.get(siren) {
-        return (info.name.clone(), info.kind);
-    }
-    let mut names: BTreeMap<&str, usize> = BTreeMap::new();
+/// The published names of each buyer among `items`, with how often each appears.
+fn published_names<'a>(items: &[Item<'a>]) -> HashMap<&'a Siren, BTreeMap<&'a str, usize>> {
+    let mut names: HashMap<&Siren, BTreeMap<&str, usize>> = HashMap::new();
     for item in items {
         if let Item::Contract(c, _) = item
-            && &c.buyer == siren
             && let Some(name) = c
                 .buyer_name
                 .as_deref()
                 .map(str::trim)
                 .filter(|n| !n.is_empty())
         {
-            *names.entry(name).or_default() += 1;
+            *names.entry(&c.buyer).or_default().entry(name).or_default() += 1;
         }
     }
-    let name = names
-        .into_iter()
-        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)))
-        .map_or_else(|| format!("SIREN {siren}"), |(n, _)| n.to_owned());
+    names
+}
+
+/// The buyer's name and kind: what the caller knows, else its most frequent published name,
+/// else the SIREN.
+fn buyer_identity(
+    siren: &Siren,
+    published: &HashMap<&Siren, BTreeMap<&str, usize>>,
+    input: Input<'_>,
+) -> (String, BuyerKind) {
+    if let Some(info) = input.buyers.get(siren) {
+        return (info.name.clone(), info.kind);
+    }
+    let name = published
+        .get(siren)
+        .and_then(|names| {
+            names
+                .iter()
+                .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+                .map(|(n, _)| (*n).to_owned())
+        })
+        .unwrap_or_else(|| format!("SIREN {siren}"));
     (name, BuyerKind::LocalAuthority)
 }
 
@@ -865,6 +943,21 @@ fn pooled_buyer_kind(buyers: &[BuyerShare]) -> BuyerKind {
         BuyerKind::State
     } else {
         BuyerKind::LocalAuthority
+    }
+}
+
+/// The thresholds that place an amount in `procedure`: the one it reaches, then the one it
+/// stays below (as [`ProcedureDecision`] gives them).
+fn applied_rules(t: &ProcedureThresholds, procedure: Procedure) -> Vec<AppliedRule> {
+    let rule = |a: &crate::rules::AppliedThreshold| AppliedRule {
+        rule_id: a.rule_id.clone(),
+        value_cents: a.value.cents(),
+        source: a.source.clone(),
+    };
+    match procedure {
+        Procedure::NoPublicity => vec![rule(&t.no_publicity)],
+        Procedure::Adapted => vec![rule(&t.no_publicity), rule(&t.eu)],
+        Procedure::Formal => vec![rule(&t.eu)],
     }
 }
 
@@ -910,11 +1003,11 @@ fn common_start(renewals: &[NaiveDate], earliest: NaiveDate) -> NaiveDate {
 }
 
 fn bridging_lines(items: &[Item<'_>], buyers: &[BuyerShare], start: NaiveDate) -> Vec<Bridging> {
+    let names: HashMap<&Siren, &str> = buyers.iter().map(|b| (&b.siren, b.name.as_str())).collect();
     let name_of = |siren: &Siren| {
-        buyers
-            .iter()
-            .find(|b| &b.siren == siren)
-            .map_or_else(|| siren.to_string(), |b| b.name.clone())
+        names
+            .get(siren)
+            .map_or_else(|| siren.to_string(), |n| (*n).to_owned())
     };
     let mut lines: Vec<Bridging> = items
         .iter()
@@ -926,60 +1019,18 @@ fn bridging_lines(items: &[Item<'_>], buyers: &[BuyerShare], start: NaiveDate) -
                 std::cmp::Ordering::Less => "shorten",
                 std::cmp::Ordering::Equal => "none",
             };
-            let name = name_of(item.buyer());
-            let (kind, reference, date, explanation) = match item {
-                Item::Contract(c, _) => {
-                    let end = c.ends_on.unwrap_or(renewal);
-                    let explanation = match action {
-                        "extend" => format!(
-                            "{name} : prolonger le contrat {} de {months} mois (il prend fin le {}).",
-                            c.id,
-                            french_date(end)
-                        ),
-                        "shorten" => format!(
-                            "{name} : arrêter le contrat {} {} mois avant son terme du {} (non-reconduction ou résiliation).",
-                            c.id,
-                            -months,
-                            french_date(end)
-                        ),
-                        _ => format!(
-                            "{name} : le contrat {} prend fin le {}, sans ajustement.",
-                            c.id,
-                            french_date(end)
-                        ),
-                    };
-                    ("contract", c.id.clone(), end, explanation)
-                }
-                Item::Need(n) => {
-                    let explanation = match action {
-                        "extend" => format!(
-                            "{name} : besoin « {} » décalé de {months} mois après la date souhaitée du {}.",
-                            n.description,
-                            french_date(n.desired_start)
-                        ),
-                        "shorten" => format!(
-                            "{name} : besoin « {} » avancé de {} mois avant la date souhaitée du {}.",
-                            n.description,
-                            -months,
-                            french_date(n.desired_start)
-                        ),
-                        _ => format!(
-                            "{name} : besoin « {} » couvert à la date souhaitée.",
-                            n.description
-                        ),
-                    };
-                    ("need", n.description.clone(), n.desired_start, explanation)
-                }
+            let (kind, reference, date) = match item {
+                Item::Contract(c, _) => ("contract", c.id.clone(), c.ends_on.unwrap_or(renewal)),
+                Item::Need(n) => ("need", n.description.clone(), n.desired_start),
             };
             Bridging {
                 siren: item.buyer().clone(),
-                name,
+                name: name_of(item.buyer()),
                 item: kind,
                 reference,
                 date,
                 months,
                 action,
-                explanation,
             }
         })
         .collect();
@@ -1003,8 +1054,8 @@ fn bridging_summary(lines: &[Bridging]) -> String {
 fn procedure_reason(pooled: &ProcedureChoice, alone: &[AloneProcedure], duration: u32) -> String {
     let lighter: Vec<String> = alone
         .iter()
-        .filter(|a| a.choice.procedure < pooled.procedure)
-        .map(|a| format!("{} ({})", a.name, a.choice.label))
+        .filter(|a| a.procedure < pooled.procedure)
+        .map(|a| format!("{} ({})", a.name, a.label))
         .collect();
     let threshold = pooled
         .rules

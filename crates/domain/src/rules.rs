@@ -450,6 +450,29 @@ impl AppliedThreshold {
     }
 }
 
+/// The no-publicity and EU thresholds of one nature, buyer and date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProcedureThresholds {
+    pub no_publicity: AppliedThreshold,
+    pub eu: AppliedThreshold,
+}
+
+impl ProcedureThresholds {
+    /// Strictly below the no-publicity threshold, none (R2122-8 "inférieure à"); from it up to
+    /// strictly below the EU threshold, adapted (R2123-1); at or above the EU threshold, formal
+    /// (R2124-1). A negative amount is the caller's error ([`RuleBook::procedure_for`] refuses
+    /// it); here it counts as below every threshold.
+    pub fn procedure_for(&self, estimated: Amount) -> Procedure {
+        if estimated >= self.eu.value {
+            Procedure::Formal
+        } else if estimated < self.no_publicity.value {
+            Procedure::NoPublicity
+        } else {
+            Procedure::Adapted
+        }
+    }
+}
+
 /// The procedure an estimated amount calls for, and why.
 ///
 /// `lower` is the threshold the amount reaches (none for `NoPublicity`); `upper` is the
@@ -646,6 +669,30 @@ impl RuleBook {
         AppliedThreshold::from_rule(self.require(kind, nature, buyer, date)?)
     }
 
+    /// The two thresholds that decide the procedure, in force for a consultation launched on
+    /// `launched_on`: to classify many amounts at once (the members of a pooled purchase).
+    pub fn procedure_thresholds(
+        &self,
+        nature: Nature,
+        buyer: BuyerKind,
+        launched_on: NaiveDate,
+    ) -> Result<ProcedureThresholds, RuleLookupError> {
+        Ok(ProcedureThresholds {
+            no_publicity: self.threshold(
+                RuleKind::NoPublicityThreshold,
+                Some(nature),
+                Some(buyer),
+                launched_on,
+            )?,
+            eu: self.threshold(
+                RuleKind::EuThreshold,
+                Some(nature),
+                Some(buyer),
+                launched_on,
+            )?,
+        })
+    }
+
     /// The procedure an estimated amount calls for, for a consultation launched on
     /// `launched_on`: strictly below the no-publicity threshold, none (R2122-8 "inférieure
     /// à"); from it up to strictly below the EU threshold, an adapted procedure (R2123-1); at
@@ -663,24 +710,13 @@ impl RuleBook {
         if estimated < Amount::ZERO {
             return Err(RuleLookupError::NegativeAmount { amount: estimated });
         }
-        let no_publicity = self.threshold(
-            RuleKind::NoPublicityThreshold,
-            Some(nature),
-            Some(buyer),
-            launched_on,
-        )?;
-        let eu = self.threshold(
-            RuleKind::EuThreshold,
-            Some(nature),
-            Some(buyer),
-            launched_on,
-        )?;
-        let (procedure, lower, upper) = if estimated >= eu.value {
-            (Procedure::Formal, Some(eu), None)
-        } else if estimated < no_publicity.value {
-            (Procedure::NoPublicity, None, Some(no_publicity))
-        } else {
-            (Procedure::Adapted, Some(no_publicity), Some(eu))
+        let thresholds = self.procedure_thresholds(nature, buyer, launched_on)?;
+        let procedure = thresholds.procedure_for(estimated);
+        let ProcedureThresholds { no_publicity, eu } = thresholds;
+        let (lower, upper) = match procedure {
+            Procedure::Formal => (Some(eu), None),
+            Procedure::NoPublicity => (None, Some(no_publicity)),
+            Procedure::Adapted => (Some(no_publicity), Some(eu)),
         };
         Ok(ProcedureDecision {
             procedure,

@@ -289,15 +289,30 @@ pub fn read_decp<R: BufRead>(
 /// Like [`read_decp`], but `on_record` may stop the reading by returning
 /// `ControlFlow::Break(())` (a writer that failed, a limit reached): the rest of the file is
 /// not read, and the stats count what was read, with `stopped` set.
+// A rejection is large (it keeps its record) but rare: the items stay unboxed.
+#[allow(clippy::result_large_err)]
 pub fn read_decp_until<R: BufRead>(
+    reader: R,
+    cpv: &CpvNomenclature,
+    on_record: impl FnMut(Result<Contract, Rejection>) -> ControlFlow<()>,
+) -> Result<ReadStats, FileError> {
+    read_decp_map(reader, cpv, |record| record, on_record)
+}
+
+/// Like [`read_decp_until`], with a `map` applied to each record on the reading threads, so
+/// that the caller's own per-record work (reducing a contract to what it keeps, hashing it)
+/// runs in parallel too; `on_item` still sees the results in file order, on this thread.
+pub fn read_decp_map<R: BufRead, T: Send>(
     mut reader: R,
     cpv: &CpvNomenclature,
-    mut on_record: impl FnMut(Result<Contract, Rejection>) -> ControlFlow<()>,
+    map: impl Fn(Result<Contract, Rejection>) -> T + Sync,
+    mut on_item: impl FnMut(T) -> ControlFlow<()>,
 ) -> Result<ReadStats, FileError> {
     let start = sniff(&mut reader)?;
     let mut sink = Sink {
         cpv,
-        on_record: &mut on_record,
+        map: &map,
+        on_item: &mut on_item,
         read: 0,
         contracts: 0,
         rejected: 0,
@@ -385,33 +400,55 @@ fn preview(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// Where the records go: converted, counted, handed to the caller.
-struct Sink<'a> {
+/// Where the records go: converted, mapped, counted, handed to the caller.
+struct Sink<'a, T> {
     cpv: &'a CpvNomenclature,
-    on_record: &'a mut dyn FnMut(Result<Contract, Rejection>) -> ControlFlow<()>,
+    map: &'a (dyn Fn(Result<Contract, Rejection>) -> T + Sync),
+    on_item: &'a mut dyn FnMut(T) -> ControlFlow<()>,
     read: usize,
     contracts: usize,
     rejected: usize,
     stopped: bool,
 }
 
-/// A record converted (or refused) and not yet counted: what a parsing thread hands back.
-type Converted = Result<Contract, Box<(convert::Problem, serde_json::Value)>>;
+/// A record converted and mapped, not yet counted: what a reading thread hands back.
+struct Mapped<T> {
+    item: T,
+    rejected: bool,
+}
 
-/// Converts one raw record. Pure, so that it can run on another thread than the sink.
-fn convert_record(
+/// Converts the raw record found at `index` in the file, and maps it. Pure: it runs on the
+/// reading threads.
+fn process<T>(
     record: serde_json::Value,
+    index: usize,
     version: convert::Version,
     kind: Option<ContractKind>,
     cpv: &CpvNomenclature,
-) -> Converted {
+    map: &(dyn Fn(Result<Contract, Rejection>) -> T + Sync),
+) -> Mapped<T> {
     match convert::convert(&record, version, kind, cpv) {
-        Ok(contract) => Ok(contract),
-        Err(problem) => Err(Box::new((problem, record))),
+        Ok(contract) => Mapped {
+            item: map(Ok(contract)),
+            rejected: false,
+        },
+        Err(p) => Mapped {
+            item: map(Err(Rejection {
+                index,
+                kind: p.kind,
+                id: p.id,
+                field: p.field,
+                value: p.value,
+                reason: p.reason,
+                detail: p.detail,
+                record,
+            })),
+            rejected: true,
+        },
     }
 }
 
-impl Sink<'_> {
+impl<T> Sink<'_, T> {
     /// Converts one raw record and hands it over. `Break` when the caller asked to stop.
     fn record(
         &mut self,
@@ -419,35 +456,19 @@ impl Sink<'_> {
         version: convert::Version,
         kind: Option<ContractKind>,
     ) -> ControlFlow<()> {
-        let converted = convert_record(record, version, kind, self.cpv);
-        self.deliver(converted)
+        let mapped = process(record, self.read, version, kind, self.cpv, self.map);
+        self.deliver(mapped)
     }
 
-    /// Counts a converted record, in file order, and hands it to the caller.
-    fn deliver(&mut self, converted: Converted) -> ControlFlow<()> {
-        let index = self.read;
+    /// Counts a record, in file order, and hands it to the caller.
+    fn deliver(&mut self, mapped: Mapped<T>) -> ControlFlow<()> {
         self.read += 1;
-        let result = match converted {
-            Ok(contract) => {
-                self.contracts += 1;
-                Ok(contract)
-            }
-            Err(rejected) => {
-                let (p, record) = *rejected;
-                self.rejected += 1;
-                Err(Rejection {
-                    index,
-                    kind: p.kind,
-                    id: p.id,
-                    field: p.field,
-                    value: p.value,
-                    reason: p.reason,
-                    detail: p.detail,
-                    record,
-                })
-            }
-        };
-        let flow = (self.on_record)(result);
+        if mapped.rejected {
+            self.rejected += 1;
+        } else {
+            self.contracts += 1;
+        }
+        let flow = (self.on_item)(mapped.item);
         if flow.is_break() {
             self.stopped = true;
         }

@@ -1113,8 +1113,9 @@ fn split_number(original: &str, body: &str, what: &str) -> Result<(String, Strin
     Ok((groups.concat(), decimals.to_owned()))
 }
 
-/// An amount typed as text; see the module documentation for what is accepted.
-fn parse_amount_text(original: &str) -> Result<Amount, String> {
+/// An amount typed as text; see the module documentation for what is accepted. Public so
+/// that the web form of a need reads amounts by the same rules as the workbook.
+pub fn parse_amount_text(original: &str) -> Result<Amount, String> {
     let original = original.trim();
     let mut body = original;
     for suffix in ["HT", "ht", "€", "EUR", "eur", "euros"] {
@@ -1149,7 +1150,7 @@ fn parse_amount_text(original: &str) -> Result<Amount, String> {
 }
 
 /// A quantity typed as text, in thousandths: the rules of amounts, one or two decimals.
-fn parse_quantity_text(original: &str) -> Result<i64, String> {
+pub fn parse_quantity_text(original: &str) -> Result<i64, String> {
     let original = original.trim();
     let (whole, decimals) = split_number(original, original, "quantité").map_err(|e| {
         if original.chars().any(char::is_alphabetic) {
@@ -1189,7 +1190,7 @@ fn parse_quantity_text(original: &str) -> Result<i64, String> {
 
 /// A date typed as text: "31/12/2026" (day first) or "2026-12-31" (an ISO date-time keeps
 /// its date).
-fn parse_date_text(original: &str) -> Result<NaiveDate, String> {
+pub fn parse_date_text(original: &str) -> Result<NaiveDate, String> {
     let s = original.trim();
     let expected = "attendu JJ/MM/AAAA (jour puis mois), par exemple 31/12/2026";
     let Some((year, month, day, day_first)) = iso_date_parts(s).or_else(|| french_date_parts(s))

@@ -98,7 +98,7 @@ fn engineering_services_are_shared_by_three_buyers_the_departement_counted_once(
         .iter()
         .find(|a| a.siren.as_str() == "213805534")
         .unwrap();
-    assert!(villefontaine.choice.procedure < engineering.procedure.pooled.procedure);
+    assert!(villefontaine.procedure < engineering.procedure.pooled.procedure);
     assert!(engineering.procedure.threshold_crossed);
     // The Département appears in the file under two names; it is one buyer.
     let names: Vec<&str> = engineering.buyers.iter().map(|b| b.name.as_str()).collect();

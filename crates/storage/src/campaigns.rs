@@ -315,14 +315,13 @@ fn validate_need(need: &Need) -> Result<(), CampaignError> {
             need.description
         )));
     }
-    if let Some(q) = &need.quantity {
-        if q.thousandths <= 0 || q.unit.trim().is_empty() {
+    if let Some(q) = &need.quantity
+        && (q.thousandths <= 0 || q.unit.trim().is_empty()) {
             return Err(CampaignError::Invalid(format!(
                 "besoin « {} » : une quantité est positive et a une unité",
                 need.description
             )));
         }
-    }
     Ok(())
 }
 

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use mutualis_domain::opportunity::{BuyerInfo, ContractFacts};
 use mutualis_domain::rules::BuyerKind;
-use mutualis_domain::{ContractSource, CpvNomenclature, OrganisationKind, Siren};
+use mutualis_domain::{ContractSource, CpvNomenclature, OrganisationKind, Siren, Siret};
 
 use crate::{Database, Result, StorageError, on_pool};
 
@@ -58,7 +58,7 @@ impl Database {
         let published = [ContractSource::Decp1.code(), ContractSource::Decp2.code()];
         let rows: Vec<FactRow> = on_pool!(self, pool => {
             let mut q = sqlx::QueryBuilder::new(
-                "SELECT c.id, c.decp_id, o.siren, o.name, o.kind, c.object, c.cpv, c.ends_on, \
+                "SELECT c.id, c.decp_id, c.buyer_siret, o.name, o.kind, c.object, c.cpv, c.ends_on, \
                  c.current_amount_cents, c.current_duration_months \
                  FROM contracts c JOIN organisations o ON o.id = c.organisation_id \
                  WHERE c.source IN (",
@@ -103,8 +103,12 @@ impl Database {
         }
         let mut facts = PublishedFacts::default();
         facts.contracts.reserve(rows.len());
-        for (id, decp_id, siren, name, kind, object, code, ends_on, amount, duration) in rows {
-            let buyer = Siren::parse(&siren).map_err(|e| corrupt("siren", &siren, e))?;
+        for (id, decp_id, siret, name, kind, object, code, ends_on, amount, duration) in rows {
+            // The SIREN as the import derived it, from the buyer's SIRET (whose check key is
+            // the SIRET's, not the SIREN's).
+            let buyer = Siret::parse(&siret)
+                .map_err(|e| corrupt("buyer_siret", &siret, e))?
+                .siren();
             if !facts.buyers.contains_key(&buyer) {
                 let kind = match OrganisationKind::from_code(&kind) {
                     Some(OrganisationKind::State) => BuyerKind::State,

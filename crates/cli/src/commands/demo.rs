@@ -1,5 +1,5 @@
 //! `serve --demo`: the territory, the real 2019 contracts of the Isère area, one supplier
-//! company and one account per role, written
+//! company, one account per role (and a second commune buyer), written
 //! through the same storage calls as a user's actions. Idempotent: what exists is left alone,
 //! and a password is printed only when its account is created.
 
@@ -8,8 +8,9 @@ use mutualis_domain::{Email, Organisation, OrganisationKind, Role, Siren, Siret,
 use mutualis_storage::Database;
 use mutualis_storage::credentials::{hash_password, new_password};
 
-/// The demo accounts: role, e-mail, SIREN of their organisation.
-const ACCOUNTS: [(Role, &str, &str); 6] = [
+/// The demo accounts: role, e-mail, SIREN of their organisation. Two communes have a buyer,
+/// so that a campaign can be answered by two members.
+const ACCOUNTS: [(Role, &str, &str); 7] = [
     (
         Role::Coordinator,
         "coordinateur@demo.mutualis.test",
@@ -37,6 +38,11 @@ const ACCOUNTS: [(Role, &str, &str); 6] = [
     ),
     // The mediator is named by the platform, which the métropole runs.
     (Role::Mediator, "mediateur@demo.mutualis.test", "200040715"),
+    (
+        Role::MemberBuyer,
+        "acheteur.echirolles@demo.mutualis.test",
+        "213801517",
+    ),
 ];
 
 const DEMO_COMPANY_SIREN: &str = "912345675";

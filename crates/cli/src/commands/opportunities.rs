@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::fs::File;
 use std::io::BufReader;
+use std::time::Instant;
 
 use anyhow::{Context, bail};
 use chrono::Utc;
@@ -73,6 +74,8 @@ pub async fn run(global: &Global, args: &OpportunitiesArgs) -> anyhow::Result<()
         min_buyers: args.min_buyers,
     };
     let config = pooling();
+    // Timings for the benchmark (`RUST_LOG=timings=info`), never for pass/fail.
+    let started = Instant::now();
     let report = if args.decp.is_empty() {
         let db = Database::open(&global.database_url).await?;
         let territory = if args.all {
@@ -108,9 +111,9 @@ pub async fn run(global: &Global, args: &OpportunitiesArgs) -> anyhow::Result<()
             needs: &needs,
             buyers: &buyers,
         };
-        find_opportunities(input, params, config, rule_book(), nomenclature())?
+        engine(input, params, started)?
     } else {
-        let mut facts = DecpFacts::default();
+        let mut facts = DecpFacts::within(params.as_of, params.window_end());
         for path in &args.decp {
             let file = File::open(path)
                 .with_context(|| format!("impossible d'ouvrir {}", path.display()))?;
@@ -133,12 +136,32 @@ pub async fn run(global: &Global, args: &OpportunitiesArgs) -> anyhow::Result<()
             needs: &[],
             buyers: &buyers,
         };
-        find_opportunities(input, params, config, rule_book(), nomenclature())?
+        engine(input, params, started)?
     };
+    let mut report = report;
+    if let Some(top) = args.top {
+        report.opportunities.truncate(top);
+    }
     match args.format {
         Format::Json => emit(&(serde_json::to_string_pretty(&report)? + "\n")),
         Format::Table => emit(&table(&report)),
     }
+}
+
+/// Runs the engine, and logs how long reading and the engine took.
+fn engine(input: Input<'_>, params: Params, started: Instant) -> anyhow::Result<Report> {
+    let read = started.elapsed();
+    let engine_started = Instant::now();
+    let report = find_opportunities(input, params, pooling(), rule_book(), nomenclature())?;
+    tracing::info!(
+        target: "timings",
+        contracts = input.contracts.len(),
+        needs = input.needs.len(),
+        read_seconds = read.as_secs_f64(),
+        engine_seconds = engine_started.elapsed().as_secs_f64(),
+        "opportunities"
+    );
+    Ok(report)
 }
 
 fn table(report: &Report) -> String {

@@ -540,11 +540,10 @@ impl<'v> Obj<'v> {
         }
         for item in &mut items {
             let v: &'v Value = item;
-            if let Value::Object(map) = v {
-                if let Some(inner) = map.get(wrapper) {
+            if let Value::Object(map) = v
+                && let Some(inner) = map.get(wrapper) {
                     *item = inner;
                 }
-            }
         }
         Ok(items)
     }

@@ -18,16 +18,41 @@ use serde_json::Value;
 use serde_json::error::Category;
 
 use super::convert::Version;
-use super::{Converted, DecpFormat, FileError, Sink, convert_record};
+use super::{DecpFormat, FileError, Mapped, Rejection, Sink, process};
+use mutualis_domain::Contract;
 
 const MARCHES_TYPE: &str = "« marches » n'est ni une liste (DECP 1.x) ni un objet avec « marche » ou « contrat-concession » (DECP 2.0)";
 
-/// Records per batch handed to a worker.
+/// Records, and bytes, per batch handed to a worker.
 const BATCH_RECORDS: usize = 256;
+const BATCH_BYTES: usize = 1 << 20;
+
+/// Records copied out of the file, one after the other in one buffer: a batch costs two
+/// allocations, and its buffers go back and forth between the scanner and a worker.
+struct Batch {
+    bytes: Vec<u8>,
+    records: Vec<RawRecord>,
+}
+
+impl Batch {
+    fn new() -> Batch {
+        Batch {
+            bytes: Vec::with_capacity(BATCH_BYTES + (64 << 10)),
+            records: Vec::with_capacity(BATCH_RECORDS),
+        }
+    }
+
+    fn is_full(&self) -> bool {
+        self.records.len() >= BATCH_RECORDS || self.bytes.len() >= BATCH_BYTES
+    }
+}
 
 /// One record as found in the file, not yet parsed.
 struct RawRecord {
-    bytes: Vec<u8>,
+    /// Where its text is in the batch's buffer.
+    span: std::ops::Range<usize>,
+    /// Its position among the file's records (0-based).
+    index: usize,
     version: Version,
     kind: Option<ContractKind>,
     /// Where it starts in the file (1-based).
@@ -38,8 +63,8 @@ struct RawRecord {
 /// What a worker makes of a record.
 // Nearly every outcome is a converted record: boxing it would cost an allocation per record.
 #[allow(clippy::large_enum_variant)]
-enum Outcome {
-    Converted(Converted),
+enum Outcome<T> {
+    Mapped(Mapped<T>),
     Syntax {
         line: u64,
         column: u64,
@@ -47,9 +72,24 @@ enum Outcome {
     },
 }
 
-fn parse(record: RawRecord, cpv: &CpvNomenclature) -> Outcome {
-    match serde_json::from_slice::<Value>(&record.bytes) {
-        Ok(value) => Outcome::Converted(convert_record(value, record.version, record.kind, cpv)),
+/// What maps a contract or a rejection on the reading threads.
+type MapFn<'m, T> = &'m (dyn Fn(Result<Contract, Rejection>) -> T + Sync);
+
+fn parse<T>(
+    record: RawRecord,
+    bytes: &[u8],
+    cpv: &CpvNomenclature,
+    map: MapFn<'_, T>,
+) -> Outcome<T> {
+    match serde_json::from_slice::<Value>(&bytes[record.span.clone()]) {
+        Ok(value) => Outcome::Mapped(process(
+            value,
+            record.index,
+            record.version,
+            record.kind,
+            cpv,
+            map,
+        )),
         Err(e) => {
             let line = record.line + e.line() as u64 - 1;
             let column = if e.line() <= 1 {
@@ -67,26 +107,32 @@ fn parse(record: RawRecord, cpv: &CpvNomenclature) -> Outcome {
 }
 
 /// Reads a JSON document whose first byte is `{`; `lines_skipped` blank lines preceded it.
-pub(super) fn read<R: BufRead>(
+pub(super) fn read<R: BufRead, T: Send>(
     reader: R,
-    sink: &mut Sink<'_>,
+    sink: &mut Sink<'_, T>,
     lines_skipped: u64,
 ) -> Result<DecpFormat, FileError> {
     let cpv = sink.cpv;
+    let map = sink.map;
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, 4);
     std::thread::scope(|scope| {
         let mut lanes = Vec::with_capacity(workers);
         for _ in 0..workers {
-            let (batch_tx, batch_rx) = mpsc::sync_channel::<Vec<RawRecord>>(2);
+            let (batch_tx, batch_rx) = mpsc::sync_channel::<Batch>(2);
             // Unbounded: a worker never blocks on handing back, so that stopping early (the
             // scanner drops its senders) always lets the workers finish.
-            let (result_tx, result_rx) = mpsc::channel::<Vec<Outcome>>();
+            let (result_tx, result_rx) = mpsc::channel::<(Vec<Outcome<T>>, Batch)>();
             scope.spawn(move || {
-                while let Ok(batch) = batch_rx.recv() {
-                    let outcomes = batch.into_iter().map(|r| parse(r, cpv)).collect();
-                    if result_tx.send(outcomes).is_err() {
+                while let Ok(mut batch) = batch_rx.recv() {
+                    let Batch { bytes, records } = &mut batch;
+                    let outcomes = records
+                        .drain(..)
+                        .map(|r| parse(r, bytes, cpv, map))
+                        .collect();
+                    batch.bytes.clear();
+                    if result_tx.send((outcomes, batch)).is_err() {
                         return;
                     }
                 }
@@ -98,11 +144,13 @@ pub(super) fn read<R: BufRead>(
             sent: 0,
             received: 0,
             halted: false,
-            batch: Vec::with_capacity(BATCH_RECORDS),
+            captured: 0,
+            batch: Batch::new(),
+            spare: Vec::new(),
             sink,
         };
         let mut scanner = Scanner {
-            source: io::BufReader::with_capacity(256 * 1024, Lenient::new(reader)),
+            source: Lenient::new(reader),
             line: 1 + lines_skipped,
             line_start: 0,
             offset: 0,
@@ -171,38 +219,48 @@ impl From<io::Error> for Stop {
 }
 
 /// A worker's way in (batches of records) and out (their outcomes).
-type Lane = (mpsc::SyncSender<Vec<RawRecord>>, mpsc::Receiver<Vec<Outcome>>);
+type Lane<T> = (
+    mpsc::SyncSender<Batch>,
+    mpsc::Receiver<(Vec<Outcome<T>>, Batch)>,
+);
 
 /// Batches records to the workers, round robin, and hands their outcomes to the sink in the
 /// order the batches were sent, which is file order.
-struct Pipeline<'s, 'a> {
-    lanes: Vec<Lane>,
+struct Pipeline<'s, 'a, T> {
+    lanes: Vec<Lane<T>>,
     sent: usize,
     received: usize,
     /// The caller stopped, or a record was malformed: nothing more is handed over.
     halted: bool,
-    batch: Vec<RawRecord>,
-    sink: &'s mut Sink<'a>,
+    /// Records found so far: the index of the next one.
+    captured: usize,
+    batch: Batch,
+    /// Emptied batches back from the workers, to fill again.
+    spare: Vec<Batch>,
+    sink: &'s mut Sink<'a, T>,
 }
 
-impl Pipeline<'_, '_> {
-    fn push(&mut self, record: RawRecord) -> Result<(), Stop> {
-        self.batch.push(record);
-        if self.batch.len() >= BATCH_RECORDS {
+impl<T> Pipeline<'_, '_, T> {
+    fn push(&mut self, mut record: RawRecord) -> Result<(), Stop> {
+        record.index = self.captured;
+        self.captured += 1;
+        self.batch.records.push(record);
+        if self.batch.is_full() {
             self.flush()?;
         }
         Ok(())
     }
 
     fn flush(&mut self) -> Result<(), Stop> {
-        if self.batch.is_empty() {
+        if self.batch.records.is_empty() {
             return Ok(());
         }
         // Keep at most two batches in flight per worker.
         while self.sent - self.received >= 2 * self.lanes.len() {
             self.receive_one()?;
         }
-        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH_RECORDS));
+        let next = self.spare.pop().unwrap_or_else(Batch::new);
+        let batch = std::mem::replace(&mut self.batch, next);
         let lane = self.sent % self.lanes.len();
         if self.lanes[lane].0.send(batch).is_err() {
             return Err(Stop::Io(io::Error::other("un fil de lecture s'est arrêté")));
@@ -221,15 +279,16 @@ impl Pipeline<'_, '_> {
 
     fn receive_batch(&mut self) -> Result<(), Stop> {
         let lane = self.received % self.lanes.len();
-        let outcomes = self.lanes[lane]
+        let (outcomes, batch) = self.lanes[lane]
             .1
             .recv()
             .map_err(|_| Stop::Io(io::Error::other("un fil de lecture s'est arrêté")))?;
         self.received += 1;
+        self.spare.push(batch);
         for outcome in outcomes {
             match outcome {
-                Outcome::Converted(converted) => {
-                    if self.sink.deliver(converted) == ControlFlow::Break(()) {
+                Outcome::Mapped(mapped) => {
+                    if self.sink.deliver(mapped) == ControlFlow::Break(()) {
                         return Err(Stop::Caller);
                     }
                 }
@@ -275,7 +334,7 @@ enum Role {
 
 /// The outer structure, walked byte by byte.
 struct Scanner<R> {
-    source: io::BufReader<Lenient<R>>,
+    source: Lenient<R>,
     /// Line of the next byte (1-based), and the offset where that line starts.
     line: u64,
     line_start: u64,
@@ -332,7 +391,7 @@ impl<R: BufRead> Scanner<R> {
         self.peek_token()?.ok_or_else(|| self.eof())
     }
 
-    fn document(&mut self, pipeline: &mut Pipeline<'_, '_>) -> Result<(), Stop> {
+    fn document<T>(&mut self, pipeline: &mut Pipeline<'_, '_, T>) -> Result<(), Stop> {
         match self.expect_token()? {
             b'{' => self.object(pipeline, true, None)?,
             _ => return Err(self.syntax("valeur JSON attendue")),
@@ -345,9 +404,9 @@ impl<R: BufRead> Scanner<R> {
 
     /// An object, the `{` not yet consumed. `top`: the document itself, whose `marches` is
     /// read; `marches`: the 2.0 object of lists.
-    fn object(
+    fn object<T>(
         &mut self,
-        pipeline: &mut Pipeline<'_, '_>,
+        pipeline: &mut Pipeline<'_, '_, T>,
         top: bool,
         marches: Option<()>,
     ) -> Result<(), Stop> {
@@ -414,7 +473,7 @@ impl<R: BufRead> Scanner<R> {
     }
 
     /// A list, the `[` not yet consumed; `element` is the role of its elements.
-    fn list(&mut self, pipeline: &mut Pipeline<'_, '_>, element: Role) -> Result<(), Stop> {
+    fn list<T>(&mut self, pipeline: &mut Pipeline<'_, '_, T>, element: Role) -> Result<(), Stop> {
         self.bump(b'[');
         let mut first = true;
         loop {
@@ -442,11 +501,11 @@ impl<R: BufRead> Scanner<R> {
         }
     }
 
-    fn value(&mut self, pipeline: &mut Pipeline<'_, '_>, role: Role) -> Result<(), Stop> {
+    fn value<T>(&mut self, pipeline: &mut Pipeline<'_, '_, T>, role: Role) -> Result<(), Stop> {
         let b = self.expect_token()?;
         match role {
             Role::Record(version, kind) => {
-                let record = self.capture(version, kind)?;
+                let record = self.capture(&mut pipeline.batch.bytes, version, kind)?;
                 pipeline.push(record)
             }
             Role::Marches => match b {
@@ -464,7 +523,8 @@ impl<R: BufRead> Scanner<R> {
                 b'[' => self.list(pipeline, Role::Record(Version::V2, Some(kind))),
                 // A single record written without its list.
                 b'{' => {
-                    let record = self.capture(Version::V2, Some(kind))?;
+                    let record =
+                        self.capture(&mut pipeline.batch.bytes, Version::V2, Some(kind))?;
                     pipeline.push(record)
                 }
                 b'n' => self.scalar(),
@@ -550,9 +610,15 @@ impl<R: BufRead> Scanner<R> {
 
     /// Copies one value out whole (an object or list, a string or a scalar), the first byte
     /// not yet consumed: spans of ordinary bytes at a time, straight from the read buffer.
-    fn capture(&mut self, version: Version, kind: Option<ContractKind>) -> Result<RawRecord, Stop> {
+    /// The value is appended to `bytes`; the record says where.
+    fn capture(
+        &mut self,
+        bytes: &mut Vec<u8>,
+        version: Version,
+        kind: Option<ContractKind>,
+    ) -> Result<RawRecord, Stop> {
         let (line, column) = (self.line, self.column());
-        let mut bytes = Vec::with_capacity(1024);
+        let start = bytes.len();
         let mut depth: u32 = 0;
         let mut in_string = false;
         let mut escape = false;
@@ -620,13 +686,14 @@ impl<R: BufRead> Scanner<R> {
             bytes.extend_from_slice(&buf[..i]);
             let len = bytes.len();
             self.source.consume(i);
-            self.advance_over(&bytes, len - i);
+            self.advance_over(bytes, len - i);
             if done {
                 break;
             }
         }
         Ok(RawRecord {
-            bytes,
+            span: start..bytes.len(),
+            index: 0,
             version,
             kind,
             line,
@@ -653,11 +720,12 @@ impl<R: BufRead> Scanner<R> {
 #[cfg(test)]
 fn records_of(input: &str) -> Result<Vec<String>, String> {
     let cpv = CpvNomenclature::new(std::iter::empty()).unwrap_or_else(|e| panic!("{e}"));
-    let mut on_record =
-        |_: Result<mutualis_domain::Contract, super::Rejection>| ControlFlow::Continue(());
+    let map = |r: Result<Contract, Rejection>| r.is_ok();
+    let mut on_item = |_: bool| ControlFlow::Continue(());
     let mut sink = Sink {
         cpv: &cpv,
-        on_record: &mut on_record,
+        map: &map,
+        on_item: &mut on_item,
         read: 0,
         contracts: 0,
         rejected: 0,
@@ -669,26 +737,29 @@ fn records_of(input: &str) -> Result<Vec<String>, String> {
         sent: 0,
         received: 0,
         halted: false,
-        batch: Vec::new(),
+        captured: 0,
+        batch: Batch::new(),
+        spare: Vec::new(),
         sink: &mut sink,
     };
     let mut scanner = Scanner {
-        source: io::BufReader::with_capacity(7, Lenient::new(input.as_bytes())),
+        source: Lenient::new(io::BufReader::with_capacity(7, input.as_bytes())),
         line: 1,
         line_start: 0,
         offset: 0,
         format: None,
     };
     let result = scanner.document(&mut pipeline);
-    let found = pipeline
-        .batch
-        .drain(..)
+    let batch = &pipeline.batch;
+    let found = batch
+        .records
+        .iter()
         .map(|r| {
             format!(
                 "{}:{} {}",
                 r.line,
                 r.column,
-                String::from_utf8_lossy(&r.bytes)
+                String::from_utf8_lossy(&batch.bytes[r.span.clone()])
             )
         })
         .collect();
@@ -899,6 +970,20 @@ fn push_byte(b: u8, scan: &mut Scan, pending: &mut Vec<u8>, out: &mut Vec<u8>) {
             b'N' | b'I' | b'-' => pending.push(b),
             _ => out.push(b),
         },
+    }
+}
+
+/// The scanner reads straight from the cleaned buffer, without another copy.
+impl<R: BufRead> BufRead for Lenient<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.pos == self.out.len() {
+            self.refill()?;
+        }
+        Ok(&self.out[self.pos..])
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.pos = (self.pos + n).min(self.out.len());
     }
 }
 

@@ -49,9 +49,9 @@ fn record_kind(name: &str) -> Option<ContractKind> {
     }
 }
 
-pub(super) fn read<R: BufRead>(
+pub(super) fn read<R: BufRead, T>(
     reader: R,
-    sink: &mut Sink<'_>,
+    sink: &mut Sink<'_, T>,
     lines_skipped: u64,
 ) -> Result<DecpFormat, FileError> {
     let mut xml = Xml {
@@ -132,8 +132,8 @@ fn format(version: Option<Version>) -> DecpFormat {
     }
 }
 
-fn record(
-    sink: &mut Sink<'_>,
+fn record<T>(
+    sink: &mut Sink<'_, T>,
     node: Node,
     kind: ContractKind,
     version: &mut Option<Version>,
