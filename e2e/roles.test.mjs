@@ -78,6 +78,18 @@ for (const role of ROLES) {
       } else {
         assert.ok(!navPaths.includes('/utilisateurs'), `only the coordinator's nav links to /utilisateurs (${navPaths.join(', ')})`);
       }
+      // Opportunities are for the roles that buy: not for suppliers nor the mediator.
+      if (['supplier', 'mediator'].includes(role)) {
+        assert.ok(!navPaths.includes('/opportunites'), `no /opportunites in the ${role}'s nav (${navPaths.join(', ')})`);
+      } else {
+        assert.ok(navPaths.includes('/opportunites'), `the ${role}'s nav links to /opportunites (${navPaths.join(', ')})`);
+      }
+      // Inventory campaigns too: the roles that buy, not suppliers nor the mediator.
+      if (['supplier', 'mediator'].includes(role)) {
+        assert.ok(!navPaths.includes('/campagnes'), `no /campagnes in the ${role}'s nav (${navPaths.join(', ')})`);
+      } else {
+        assert.ok(navPaths.includes('/campagnes'), `the ${role}'s nav links to /campagnes (${navPaths.join(', ')})`);
+      }
     });
 
     test('/organisations and the first organisation of its table', async () => {

@@ -316,12 +316,13 @@ fn validate_need(need: &Need) -> Result<(), CampaignError> {
         )));
     }
     if let Some(q) = &need.quantity
-        && (q.thousandths <= 0 || q.unit.trim().is_empty()) {
-            return Err(CampaignError::Invalid(format!(
-                "besoin « {} » : une quantité est positive et a une unité",
-                need.description
-            )));
-        }
+        && (q.thousandths <= 0 || q.unit.trim().is_empty())
+    {
+        return Err(CampaignError::Invalid(format!(
+            "besoin « {} » : une quantité est positive et a une unité",
+            need.description
+        )));
+    }
     Ok(())
 }
 

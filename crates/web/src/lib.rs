@@ -35,6 +35,9 @@ pub struct AppState {
     pub territory_slug: String,
     /// Started with `--demo`: the sign-in page says so.
     pub demo: bool,
+    /// The observation date the opportunity pages start from when none is asked (today when
+    /// `None`): the demo's contracts are of 2019, so `serve --demo` starts from their year.
+    pub default_as_of: Option<chrono::NaiveDate>,
     pub config: WebConfig,
 }
 
@@ -104,6 +107,36 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/contrats/{id}", get(pages::contracts::detail))
         .route("/calendrier", get(pages::contracts::calendar))
+        .route("/campagnes", get(pages::campaigns::list))
+        .route(
+            "/campagnes/nouvelle",
+            get(pages::campaigns::new_form).post(pages::campaigns::create),
+        )
+        .route("/campagnes/{id}", get(pages::campaigns::detail))
+        .route("/campagnes/{id}/besoins", post(pages::campaigns::add_need))
+        .route(
+            "/campagnes/{id}/besoins/{need}/supprimer",
+            post(pages::campaigns::delete_need),
+        )
+        .route(
+            "/campagnes/{id}/reponse",
+            post(pages::campaigns::submit_answer),
+        )
+        .route(
+            "/campagnes/{id}/relances/{organisation}",
+            post(pages::campaigns::remind),
+        )
+        .route("/campagnes/{id}/cloture", post(pages::campaigns::close))
+        .route(
+            "/campagnes/{id}/classeur",
+            get(pages::campaigns::download_workbook)
+                .post(pages::campaigns::upload_workbook)
+                .layer(DefaultBodyLimit::max(
+                    pages::campaigns::WORKBOOK_LIMIT_BYTES,
+                )),
+        )
+        .route("/opportunites", get(pages::opportunities::list))
+        .route("/opportunites/{prefix}", get(pages::opportunities::detail))
         .route("/healthz", get(healthz))
         .route("/static/style.css", get(stylesheet))
         .nest("/api/v1", api::router())

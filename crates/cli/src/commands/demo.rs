@@ -3,7 +3,7 @@
 //! through the same storage calls as a user's actions. Idempotent: what exists is left alone,
 //! and a password is printed only when its account is created.
 
-use chrono::Utc;
+use chrono::{NaiveDate, Utc};
 use mutualis_domain::{Email, Organisation, OrganisationKind, Role, Siren, Siret, Territory};
 use mutualis_storage::Database;
 use mutualis_storage::credentials::{hash_password, new_password};
@@ -44,6 +44,13 @@ const ACCOUNTS: [(Role, &str, &str); 7] = [
         "213801517",
     ),
 ];
+
+/// The day the demo's opportunity pages look from: the shipped contracts were notified in
+/// 2018 and 2019, so their ends fall in the window that opens on the first day of 2019.
+pub const DATA_AS_OF: NaiveDate = match NaiveDate::from_ymd_opt(2019, 1, 1) {
+    Some(date) => date,
+    None => panic!("a valid date"),
+};
 
 const DEMO_COMPANY_SIREN: &str = "912345675";
 const DEMO_COMPANY_SIRET: &str = "91234567500017";

@@ -24,6 +24,7 @@ pub async fn run(global: &Global, args: &ServeArgs) -> anyhow::Result<()> {
             db: db.clone(),
             territory_slug: global.territory.clone(),
             demo: args.demo,
+            default_as_of: args.demo.then_some(demo::DATA_AS_OF),
             config: WebConfig {
                 cookie_secure: !args.insecure_cookies,
                 ..WebConfig::default()

@@ -541,9 +541,10 @@ impl<'v> Obj<'v> {
         for item in &mut items {
             let v: &'v Value = item;
             if let Value::Object(map) = v
-                && let Some(inner) = map.get(wrapper) {
-                    *item = inner;
-                }
+                && let Some(inner) = map.get(wrapper)
+            {
+                *item = inner;
+            }
         }
         Ok(items)
     }

@@ -2,9 +2,11 @@
 
 pub mod account;
 pub mod auth;
+pub mod campaigns;
 pub mod contracts;
 pub mod home;
 pub mod import;
+pub mod opportunities;
 pub mod organisations;
 
 use chrono::{DateTime, Utc};

@@ -89,6 +89,7 @@ impl App {
             db: db.clone(),
             territory_slug: GRENOBLE_SLUG.into(),
             demo: false,
+            default_as_of: None,
             config,
         });
         App { db, router }

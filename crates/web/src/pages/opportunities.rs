@@ -1,0 +1,1286 @@
+//! The pooling-opportunity pages: the list with its question (date, CPV depth, window,
+//! minimum number of buyers) and a timeline, and one opportunity's detail, printable for a
+//! meeting. The JSON API asks the same question through [`visible_report`].
+//!
+//! Who sees what: the coordinator, every opportunity of the database, with every member's
+//! declared needs; a member's buying roles, the opportunities their organisation is part of,
+//! found over every published contract (open data) and their own needs only. Suppliers and
+//! the mediator buy nothing: the pages answer 403.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::response::{Html, IntoResponse, Response};
+use chrono::{Datelike, Months, NaiveDate, Utc};
+use mutualis_domain::opportunity::{
+    BuyerInfo, Input, Opportunity, OpportunityError, Params, Report, find_opportunities,
+    french_date,
+};
+use mutualis_domain::rules::BuyerKind;
+use mutualis_domain::{Amount, CpvDepth, Need, OrganisationKind, Role, Siren};
+use mutualis_reference::cpv::nomenclature;
+use mutualis_reference::pooling::pooling;
+use mutualis_reference::rules::rule_book;
+use mutualis_storage::Principal;
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::error::{ErrorCode, WebError};
+use crate::layout::Layout;
+use crate::session::SignedIn;
+
+// ---------------------------------------------------------------------------------------------
+// Who sees opportunities
+
+/// The roles that buy for an organisation: the coordinator and the members' buyers, approvers
+/// and evaluators. Suppliers and the (independent) mediator do not.
+pub fn sees_opportunities(role: Role) -> bool {
+    matches!(
+        role,
+        Role::Coordinator | Role::MemberBuyer | Role::Approver | Role::Evaluator
+    )
+}
+
+/// Whether the navigation offers "Opportunités" to the role of this label (the layout knows
+/// the role by its label).
+pub fn shown_in_nav(role_label: &str) -> bool {
+    Role::ALL
+        .into_iter()
+        .find(|r| r.label_fr() == role_label)
+        .is_some_and(sees_opportunities)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The question
+
+/// A field of the question, named in the page's form and in the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Date,
+    Depth,
+    Window,
+    MinBuyers,
+    Family,
+    Cpv,
+}
+
+impl Field {
+    /// The form field's name (and id).
+    pub fn page_name(self) -> &'static str {
+        match self {
+            Field::Date => "date",
+            Field::Depth => "profondeur",
+            Field::Window => "fenetre",
+            Field::MinBuyers => "min",
+            Field::Family => "famille",
+            Field::Cpv => "cpv",
+        }
+    }
+
+    /// The API's query parameter.
+    pub fn api_name(self) -> &'static str {
+        match self {
+            Field::Date => "as_of",
+            Field::Depth => "depth",
+            Field::Window => "window_months",
+            Field::MinBuyers => "min_buyers",
+            Field::Family => "family",
+            Field::Cpv => "cpv",
+        }
+    }
+}
+
+pub struct FieldError {
+    pub field: Field,
+    pub message: String,
+}
+
+/// The largest window and minimum number of buyers asked.
+pub const MAX_WINDOW_MONTHS: u32 = 120;
+pub const MAX_MIN_BUYERS: usize = 100;
+
+/// The depths offered, with their form value.
+const DEPTHS: [(CpvDepth, &str); 4] = [
+    (CpvDepth::Division, "division"),
+    (CpvDepth::Group, "groupe"),
+    (CpvDepth::Class, "classe"),
+    (CpvDepth::Category, "categorie"),
+];
+
+/// The form value of a depth.
+fn depth_value(depth: CpvDepth) -> &'static str {
+    DEPTHS
+        .iter()
+        .find(|(d, _)| *d == depth)
+        .map_or("classe", |(_, v)| v)
+}
+
+/// A depth from the form (French) or the API (English).
+fn parse_depth(value: &str) -> Option<CpvDepth> {
+    match value {
+        "division" => Some(CpvDepth::Division),
+        "groupe" | "group" => Some(CpvDepth::Group),
+        "classe" | "class" => Some(CpvDepth::Class),
+        "categorie" | "catégorie" | "category" => Some(CpvDepth::Category),
+        _ => None,
+    }
+}
+
+/// The depth of a node's prefix: 2 digits a division, 3 a group, 4 a class, 5 a category.
+fn depth_of_prefix(prefix: &str) -> Option<CpvDepth> {
+    DEPTHS
+        .iter()
+        .map(|(d, _)| *d)
+        .find(|d| d.significant_digits() == prefix.len())
+}
+
+/// The question as typed (text, so that a bad value can be shown back).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RawQuestion<'a> {
+    pub date: &'a str,
+    pub depth: &'a str,
+    pub window: &'a str,
+    pub min_buyers: &'a str,
+    pub family: &'a str,
+    pub cpv: &'a str,
+}
+
+/// The question asked of the engine, and the filters on its answer.
+#[derive(Debug, Clone)]
+pub struct Question {
+    pub params: Params,
+    /// A family id of the pooling configuration.
+    pub family: Option<String>,
+    /// Leading digits of a CPV code.
+    pub cpv: Option<String>,
+}
+
+impl RawQuestion<'_> {
+    /// The question, with the defaults for the fields left empty or wrong, and the errors to
+    /// show next to the wrong ones.
+    pub fn parse(&self, today: NaiveDate) -> (Question, Vec<FieldError>) {
+        let mut errors = Vec::new();
+        let mut error = |field: Field, message: String| errors.push(FieldError { field, message });
+        let mut params = Params::new(today);
+
+        let date = self.date.trim();
+        if !date.is_empty() {
+            match NaiveDate::parse_from_str(date, "%Y-%m-%d") {
+                Ok(d) => params.as_of = d,
+                Err(_) => error(
+                    Field::Date,
+                    format!(
+                        "« {date} » n'est pas une date : attendu AAAA-MM-JJ, par exemple 2019-01-01."
+                    ),
+                ),
+            }
+        }
+        let depth = self.depth.trim();
+        if !depth.is_empty() {
+            match parse_depth(depth) {
+                Some(d) => params.depth = d,
+                None => error(
+                    Field::Depth,
+                    format!(
+                        "« {depth} » n'est pas une profondeur CPV : attendu division (2 chiffres), groupe (3), classe (4) ou catégorie (5)."
+                    ),
+                ),
+            }
+        }
+        let window = self.window.trim();
+        if !window.is_empty() {
+            match window.parse::<u32>() {
+                Ok(n) if (1..=MAX_WINDOW_MONTHS).contains(&n) => params.window_months = n,
+                _ => error(
+                    Field::Window,
+                    format!(
+                        "« {window} » n'est pas une fenêtre valide : attendu un nombre de mois de 1 à {MAX_WINDOW_MONTHS}, par exemple 18."
+                    ),
+                ),
+            }
+        }
+        let min = self.min_buyers.trim();
+        if !min.is_empty() {
+            match min.parse::<usize>() {
+                Ok(n) if (2..=MAX_MIN_BUYERS).contains(&n) => params.min_buyers = n,
+                _ => error(
+                    Field::MinBuyers,
+                    format!(
+                        "« {min} » n'est pas un nombre d'acheteurs valide : attendu un nombre entier de 2 à {MAX_MIN_BUYERS} (il faut au moins deux acheteurs pour mutualiser)."
+                    ),
+                ),
+            }
+        }
+        let family = self.family.trim();
+        let family = if family.is_empty() {
+            None
+        } else if families().iter().any(|(id, _)| id == family) {
+            Some(family.to_owned())
+        } else {
+            let known: Vec<String> = families().into_iter().map(|(id, _)| id).collect();
+            error(
+                Field::Family,
+                format!(
+                    "« {family} » n'est pas une famille connue : attendu {}.",
+                    known.join(", ")
+                ),
+            );
+            None
+        };
+        let cpv = self.cpv.trim();
+        let cpv = if cpv.is_empty() {
+            None
+        } else if (2..=8).contains(&cpv.len()) && cpv.chars().all(|c| c.is_ascii_digit()) {
+            Some(cpv.to_owned())
+        } else {
+            error(
+                Field::Cpv,
+                format!(
+                    "« {cpv} » n'est pas un début de code CPV : attendu 2 à 8 chiffres, par exemple 90 ou 9091."
+                ),
+            );
+            None
+        };
+        (
+            Question {
+                params,
+                family,
+                cpv,
+            },
+            errors,
+        )
+    }
+}
+
+/// The families of the pooling configuration, default family last: (id, label).
+fn families() -> Vec<(String, String)> {
+    let config = pooling();
+    config
+        .families
+        .iter()
+        .chain(std::iter::once(&config.default_family))
+        .map(|f| (f.id.clone(), f.label.clone()))
+        .collect()
+}
+
+impl Question {
+    /// Whether an opportunity passes the family and CPV filters: the CPV filter keeps the
+    /// nodes inside the prefix and the nodes that contain it.
+    pub fn keeps(&self, o: &Opportunity) -> bool {
+        let family = self.family.as_deref().is_none_or(|f| o.family.id == f);
+        let cpv = self
+            .cpv
+            .as_deref()
+            .is_none_or(|p| o.cpv.prefix.starts_with(p) || p.starts_with(o.cpv.prefix.as_str()));
+        family && cpv
+    }
+}
+
+/// The query string of the engine's parameters (not the filters), for links.
+pub fn params_query(params: &Params) -> String {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    query.append_pair("date", &params.as_of.to_string());
+    query.append_pair("profondeur", depth_value(params.depth));
+    query.append_pair("fenetre", &params.window_months.to_string());
+    query.append_pair("min", &params.min_buyers.to_string());
+    query.finish()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The report a user sees
+
+/// The territory's organisations as the engine's buyers: their names and kinds.
+async fn territory_buyers(state: &AppState) -> Result<HashMap<Siren, BuyerInfo>, WebError> {
+    let Some(territory) = state.db.territory(&state.territory_slug).await? else {
+        return Ok(HashMap::new());
+    };
+    Ok(std::iter::once(&territory.lead)
+        .chain(territory.members.iter())
+        .map(|r| {
+            let o = &r.organisation;
+            let kind = if o.kind == OrganisationKind::State {
+                BuyerKind::State
+            } else {
+                BuyerKind::LocalAuthority
+            };
+            (
+                o.siren.clone(),
+                BuyerInfo {
+                    name: o.name.clone(),
+                    kind,
+                },
+            )
+        })
+        .collect())
+}
+
+/// The opportunities `user` may see for `params`: the engine over every published contract
+/// (DECP is open data) and the declared needs the user may read; for a member, only the
+/// opportunities its organisation is part of. The outer error is access or storage; the inner
+/// one, a question the engine cannot answer (no rules in force on that date).
+pub async fn visible_report(
+    state: &AppState,
+    user: &Principal,
+    params: Params,
+) -> Result<Result<Report, OpportunityError>, WebError> {
+    if !sees_opportunities(user.role()) {
+        return Err(WebError::forbidden());
+    }
+    let config = pooling();
+    let scope = user.scope();
+    let bodies: Vec<Siren> = config
+        .central_purchasing
+        .iter()
+        .map(|b| b.siren.clone())
+        .collect();
+    let facts = state
+        .db
+        .published_contract_facts(None, &bodies, nomenclature())
+        .await?;
+    let (needs, own): (Vec<Need>, Option<Siren>) = match scope.territory_wide() {
+        Some(wide) => (
+            state.db.all_campaign_needs(wide, nomenclature()).await?,
+            None,
+        ),
+        None => {
+            let Some(own) = state
+                .db
+                .organisation_in_scope(scope, scope.organisation_id())
+                .await?
+            else {
+                return Err(WebError::internal(format!(
+                    "organisation {} of user {} not found",
+                    scope.organisation_id(),
+                    scope.user_id()
+                )));
+            };
+            (
+                state
+                    .db
+                    .campaign_needs_for_member(scope, nomenclature())
+                    .await?,
+                Some(own.organisation.siren),
+            )
+        }
+    };
+    let mut buyers = facts.buyers;
+    buyers.extend(territory_buyers(state).await?);
+    let contracts = facts.contracts;
+    // The engine is pure computation over every published contract: off the async threads.
+    let found = tokio::task::spawn_blocking(move || {
+        let input = Input {
+            contracts: &contracts,
+            needs: &needs,
+            buyers: &buyers,
+        };
+        find_opportunities(input, params, pooling(), rule_book(), nomenclature())
+    })
+    .await
+    .map_err(WebError::internal)?;
+    let mut report = match found {
+        Ok(report) => report,
+        Err(e) => return Ok(Err(e)),
+    };
+    if let Some(own) = own {
+        report
+            .opportunities
+            .retain(|o| o.buyers.iter().any(|b| b.siren == own));
+    }
+    Ok(Ok(report))
+}
+
+/// The report for a question, filtered; an engine error becomes an error on its field.
+pub async fn answer(
+    state: &AppState,
+    user: &Principal,
+    question: &Question,
+) -> Result<Result<Report, FieldError>, WebError> {
+    Ok(match visible_report(state, user, question.params).await? {
+        Ok(mut report) => {
+            report.opportunities.retain(|o| question.keeps(o));
+            Ok(report)
+        }
+        Err(e) => Err(FieldError {
+            field: match e {
+                OpportunityError::Rules(_) => Field::Date,
+                OpportunityError::EmptyWindow => Field::Window,
+                OpportunityError::TooFewBuyers(_) => Field::MinBuyers,
+            },
+            message: e.to_string(),
+        }),
+    })
+}
+
+/// The question of a detail page or of the API's one-opportunity endpoint: without a depth,
+/// the depth of the prefix. `None` when the prefix cannot name a node.
+pub fn question_for_prefix(
+    prefix: &str,
+    raw: &RawQuestion<'_>,
+    today: NaiveDate,
+) -> Option<(Question, Vec<FieldError>)> {
+    let prefix_depth = depth_of_prefix(prefix)?;
+    if !prefix.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let (mut question, errors) = RawQuestion {
+        family: "",
+        cpv: "",
+        ..*raw
+    }
+    .parse(today);
+    if raw.depth.trim().is_empty() {
+        question.params.depth = prefix_depth;
+    }
+    Some((question, errors))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The list
+
+/// What a query string that does not parse is told.
+pub const UNREADABLE_QUERY: &str =
+    "Paramètres illisibles : donnez chaque paramètre une seule fois, encodé en UTF-8.";
+
+/// The question as typed in the form.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PageQuery {
+    #[serde(default)]
+    pub date: String,
+    #[serde(default)]
+    pub profondeur: String,
+    #[serde(default)]
+    pub fenetre: String,
+    #[serde(default)]
+    pub min: String,
+    #[serde(default)]
+    pub famille: String,
+    #[serde(default)]
+    pub cpv: String,
+}
+
+impl PageQuery {
+    fn raw(&self) -> RawQuestion<'_> {
+        RawQuestion {
+            date: &self.date,
+            depth: &self.profondeur,
+            window: &self.fenetre,
+            min_buyers: &self.min,
+            family: &self.famille,
+            cpv: &self.cpv,
+        }
+    }
+}
+
+/// A text field of the form.
+struct FormField {
+    id: &'static str,
+    label: &'static str,
+    hint: &'static str,
+    value: String,
+    error: Option<String>,
+}
+
+/// A choice of a select.
+struct Choice {
+    value: String,
+    label: String,
+    selected: bool,
+}
+
+/// An opportunity as an item of the list.
+struct ListItem {
+    rank: usize,
+    href: String,
+    code: String,
+    label: String,
+    family: String,
+    buyers: Vec<String>,
+    annual: String,
+    proposed_start: String,
+    pooled: String,
+    threshold_crossed: bool,
+    savings: String,
+    score: u32,
+    reasons: Vec<String>,
+}
+
+/// The number of reasons the list shows; the detail shows them all.
+const LIST_REASONS: usize = 4;
+
+/// A mark on the timeline: a contract's end or a need's start.
+struct Mark {
+    x: i64,
+    y: i64,
+    need: bool,
+    /// A triangle's points, for a need.
+    points: String,
+    title: String,
+}
+
+/// One opportunity on the timeline.
+struct ChartRow {
+    y: i64,
+    label: String,
+    marks: Vec<Mark>,
+    start_x: i64,
+    bar_width: i64,
+    amount: String,
+}
+
+struct Tick {
+    x: i64,
+    label: String,
+}
+
+/// The timeline's text alternative: one row per opportunity.
+struct ChartTableRow {
+    rank: usize,
+    label: String,
+    dates: Vec<String>,
+    proposed_start: String,
+    annual: String,
+}
+
+struct Chart {
+    height: i64,
+    rows: Vec<ChartRow>,
+    ticks: Vec<Tick>,
+    as_of_x: i64,
+    window_end_x: i64,
+    table: Vec<ChartTableRow>,
+    /// How many opportunities the chart leaves out (it shows the best ones).
+    left_out: usize,
+    label_right: i64,
+    timeline_left: i64,
+    timeline_right: i64,
+    bar_left: i64,
+}
+
+// The chart's geometry, in SVG units (viewBox 980 wide).
+const LABEL_RIGHT: i64 = 250;
+const TIMELINE_LEFT: i64 = 265;
+const TIMELINE_WIDTH: i64 = 465;
+const BAR_LEFT: i64 = 750;
+const BAR_MAX: i64 = 110;
+const CHART_TOP: i64 = 40;
+const CHART_ROW: i64 = 30;
+const CHART_ROWS: usize = 20;
+
+#[derive(Template)]
+#[template(path = "opportunities.html")]
+struct ListPage {
+    layout: Layout,
+    errors: Vec<FieldError>,
+    date: FormField,
+    window: FormField,
+    min_buyers: FormField,
+    cpv: FormField,
+    depth_error: Option<String>,
+    depths: Vec<Choice>,
+    family_error: Option<String>,
+    families: Vec<Choice>,
+    member: Option<String>,
+    question: String,
+    counts: String,
+    exclusions: Vec<String>,
+    total: usize,
+    filtered: bool,
+    items: Vec<ListItem>,
+    chart: Chart,
+}
+
+fn error_of(errors: &[FieldError], field: Field) -> Option<String> {
+    errors
+        .iter()
+        .find(|e| e.field == field)
+        .map(|e| e.message.clone())
+}
+
+/// "4,23 M€", "850 k€", "900 €": amounts short enough for a chart label.
+fn short_amount(cents: i64) -> String {
+    let euros = cents as f64 / 100.0;
+    if euros >= 1_000_000.0 {
+        format!("{:.2} M€", euros / 1_000_000.0).replace('.', ",")
+    } else if euros >= 1_000.0 {
+        format!("{:.0} k€", euros / 1_000.0)
+    } else {
+        format!("{euros:.0} €")
+    }
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_owned()
+    } else {
+        format!("{}…", s.chars().take(max - 1).collect::<String>())
+    }
+}
+
+/// "08/12/2019".
+fn short_date(d: NaiveDate) -> String {
+    d.format("%d/%m/%Y").to_string()
+}
+
+fn first_of_next_month(d: NaiveDate) -> NaiveDate {
+    d.with_day(1)
+        .and_then(|d| d.checked_add_months(Months::new(1)))
+        .unwrap_or(d)
+}
+
+/// "janv. 2019".
+fn month_label(d: NaiveDate) -> String {
+    const MONTHS: [&str; 12] = [
+        "janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.",
+        "déc.",
+    ];
+    format!("{} {}", MONTHS[d.month0() as usize], d.year())
+}
+
+fn chart(report: &Report) -> Chart {
+    let shown = &report.opportunities[..report.opportunities.len().min(CHART_ROWS)];
+    let start = report.as_of;
+    let last = shown
+        .iter()
+        .flat_map(|o| {
+            o.buyers
+                .iter()
+                .flat_map(|b| {
+                    b.contracts
+                        .iter()
+                        .map(|c| c.ends_on)
+                        .chain(b.needs.iter().map(|n| n.desired_start))
+                })
+                .chain(std::iter::once(o.proposed_start))
+        })
+        .chain(std::iter::once(report.window_end))
+        .max()
+        .unwrap_or(report.window_end);
+    let end = first_of_next_month(last);
+    let span = (end - start).num_days().max(1);
+    let x_of = |d: NaiveDate| {
+        TIMELINE_LEFT + (d - start).num_days().clamp(0, span) * TIMELINE_WIDTH / span
+    };
+    let max_amount = shown
+        .iter()
+        .map(|o| o.annual_amount_cents)
+        .max()
+        .unwrap_or(0)
+        .max(1);
+
+    let mut rows = Vec::with_capacity(shown.len());
+    let mut table = Vec::with_capacity(shown.len());
+    for (i, o) in shown.iter().enumerate() {
+        let y = CHART_TOP + 10 + i as i64 * CHART_ROW;
+        let mut marks = Vec::new();
+        let mut dates: Vec<(NaiveDate, String)> = Vec::new();
+        for b in &o.buyers {
+            for c in &b.contracts {
+                let title = format!(
+                    "{} : contrat {} jusqu'au {}",
+                    b.name,
+                    c.id,
+                    short_date(c.ends_on)
+                );
+                marks.push(Mark {
+                    x: x_of(c.ends_on),
+                    y,
+                    need: false,
+                    points: String::new(),
+                    title: title.clone(),
+                });
+                dates.push((c.ends_on, title));
+            }
+            for n in &b.needs {
+                let x = x_of(n.desired_start);
+                let title = format!(
+                    "{} : besoin « {} » à partir du {}",
+                    b.name,
+                    n.description,
+                    short_date(n.desired_start)
+                );
+                marks.push(Mark {
+                    x,
+                    y,
+                    need: true,
+                    points: format!("{},{} {},{} {},{}", x, y - 6, x - 6, y + 5, x + 6, y + 5),
+                    title: title.clone(),
+                });
+                dates.push((n.desired_start, title));
+            }
+        }
+        dates.sort();
+        rows.push(ChartRow {
+            y,
+            label: truncate(&format!("{}. {}", i + 1, o.cpv.label), 36),
+            marks,
+            start_x: x_of(o.proposed_start),
+            bar_width: (o.annual_amount_cents.saturating_mul(BAR_MAX) / max_amount).max(1),
+            amount: format!("{}/an", short_amount(o.annual_amount_cents)),
+        });
+        table.push(ChartTableRow {
+            rank: i + 1,
+            label: format!("{} {}", o.cpv.code, o.cpv.label),
+            dates: dates.into_iter().map(|(_, t)| t).collect(),
+            proposed_start: short_date(o.proposed_start),
+            annual: Amount::from_cents(o.annual_amount_cents).to_string(),
+        });
+    }
+
+    let total_months = (end.year() - start.year()) * 12 + end.month() as i32 - start.month() as i32;
+    let step = match total_months {
+        ..=24 => 3,
+        25..=60 => 6,
+        _ => 12,
+    };
+    let mut ticks = Vec::new();
+    // Ticks on the first day of quarters (or half-years, years), from the first on or after
+    // the observation date.
+    let first = if start.day() == 1 {
+        start
+    } else {
+        first_of_next_month(start)
+    };
+    let mut tick = first
+        .checked_add_months(Months::new((step - first.month0() % step) % step))
+        .unwrap_or(first);
+    while tick <= end {
+        ticks.push(Tick {
+            x: x_of(tick),
+            label: month_label(tick),
+        });
+        tick = tick
+            .checked_add_months(Months::new(step))
+            .unwrap_or(NaiveDate::MAX);
+    }
+
+    Chart {
+        height: CHART_TOP + 20 + rows.len() as i64 * CHART_ROW,
+        rows,
+        ticks,
+        as_of_x: x_of(report.as_of),
+        window_end_x: x_of(report.window_end),
+        table,
+        left_out: report.opportunities.len() - shown.len(),
+        label_right: LABEL_RIGHT,
+        timeline_left: TIMELINE_LEFT,
+        timeline_right: TIMELINE_LEFT + TIMELINE_WIDTH,
+        bar_left: BAR_LEFT,
+    }
+}
+
+fn question_sentence(report: &Report) -> String {
+    format!(
+        "Au {} : regroupement par {} CPV, contrats qui prennent fin et besoins qui commencent jusqu'au {} ({} mois), {} acheteurs au moins.",
+        french_date(report.as_of),
+        report.depth.label_fr(),
+        french_date(report.window_end),
+        report.window_months,
+        report.min_buyers
+    )
+}
+
+fn counts_sentence(report: &Report) -> String {
+    let c = &report.counts;
+    format!(
+        "Contrats publiés : {} lus, {} dans la fenêtre ; hors fenêtre {}, sans date de fin {}, sans code CPV {}, remplacés par un besoin déclaré {} ; besoins déclarés : {} dont {} dans la fenêtre.",
+        c.contracts,
+        c.contracts_in_window,
+        c.outside_window,
+        c.without_end_date,
+        c.without_cpv,
+        c.renewed_by_need,
+        c.needs,
+        c.needs_in_window
+    )
+}
+
+fn savings_text(o: &Opportunity) -> String {
+    format!(
+        "{} à {} par an ({} à {} %)",
+        Amount::from_cents(o.savings.low_cents),
+        Amount::from_cents(o.savings.high_cents),
+        o.savings.low_percent,
+        o.savings.high_percent
+    )
+}
+
+/// The page's question, or the 400 page.
+fn page_query(
+    user: &SignedIn,
+    query: Result<Query<PageQuery>, QueryRejection>,
+) -> Result<PageQuery, WebError> {
+    query.map(|Query(q)| q).map_err(|_| {
+        user.error(WebError::with_detail(
+            ErrorCode::BadRequest,
+            UNREADABLE_QUERY,
+        ))
+    })
+}
+
+pub async fn list(
+    State(state): State<Arc<AppState>>,
+    user: SignedIn,
+    query: Result<Query<PageQuery>, QueryRejection>,
+) -> Result<Response, WebError> {
+    if !sees_opportunities(user.principal.role()) {
+        return Err(user.error(WebError::forbidden()));
+    }
+    let query = page_query(&user, query)?;
+    let today = state
+        .default_as_of
+        .unwrap_or_else(|| Utc::now().date_naive());
+    let (mut question, mut errors) = query.raw().parse(today);
+    let report = match answer(&state, &user.principal, &question)
+        .await
+        .map_err(|e| user.error(e))?
+    {
+        Ok(report) => report,
+        Err(e) => {
+            // No rules in force on that date: say so next to the date, answer for today.
+            errors.push(e);
+            question.params.as_of = today;
+            answer(&state, &user.principal, &question)
+                .await
+                .map_err(|e| user.error(e))?
+                .map_err(|e| user.error(WebError::internal(e.message)))?
+        }
+    };
+    let params_q = params_query(&question.params);
+    let items = report
+        .opportunities
+        .iter()
+        .enumerate()
+        .map(|(i, o)| ListItem {
+            rank: i + 1,
+            href: format!("/opportunites/{}?{params_q}", o.cpv.prefix),
+            code: o.cpv.code.to_string(),
+            label: o.cpv.label.clone(),
+            family: o.family.label.clone(),
+            buyers: o.buyers.iter().map(|b| b.name.clone()).collect(),
+            annual: Amount::from_cents(o.annual_amount_cents).to_string(),
+            proposed_start: french_date(o.proposed_start),
+            pooled: o.procedure.pooled.label.clone(),
+            threshold_crossed: o.procedure.threshold_crossed,
+            savings: savings_text(o),
+            score: o.score,
+            reasons: o.reasons.iter().take(LIST_REASONS).cloned().collect(),
+        })
+        .collect();
+    // A field shows what was typed, or the value the question used when left empty.
+    let field = |id: &'static str, label, hint, typed: &str, used: String, f: Field| FormField {
+        id,
+        label,
+        hint,
+        value: if typed.trim().is_empty() {
+            used
+        } else {
+            typed.to_owned()
+        },
+        error: error_of(&errors, f),
+    };
+    let params = question.params;
+    let page = ListPage {
+        layout: user.layout(),
+        date: field(
+            "date",
+            "Date d'observation",
+            "AAAA-MM-JJ ; aujourd'hui par défaut",
+            &query.date,
+            params.as_of.to_string(),
+            Field::Date,
+        ),
+        window: field(
+            "fenetre",
+            "Fenêtre (mois)",
+            "de 1 à 120 ; 18 par défaut",
+            &query.fenetre,
+            params.window_months.to_string(),
+            Field::Window,
+        ),
+        min_buyers: field(
+            "min",
+            "Acheteurs au moins",
+            "2 par défaut",
+            &query.min,
+            params.min_buyers.to_string(),
+            Field::MinBuyers,
+        ),
+        cpv: field(
+            "cpv",
+            "Début de code CPV",
+            "facultatif, par exemple 90 ou 9091",
+            &query.cpv,
+            String::new(),
+            Field::Cpv,
+        ),
+        depth_error: error_of(&errors, Field::Depth),
+        depths: DEPTHS
+            .iter()
+            .map(|(d, v)| Choice {
+                value: (*v).to_owned(),
+                label: format!("{} ({} chiffres)", d.label_fr(), d.significant_digits()),
+                selected: *d == question.params.depth,
+            })
+            .collect(),
+        family_error: error_of(&errors, Field::Family),
+        families: families()
+            .into_iter()
+            .map(|(id, label)| Choice {
+                selected: question.family.as_deref() == Some(id.as_str()),
+                value: id,
+                label,
+            })
+            .collect(),
+        member: user
+            .principal
+            .scope()
+            .territory_wide()
+            .is_none()
+            .then(|| user.principal.organisation_name.clone()),
+        question: question_sentence(&report),
+        counts: counts_sentence(&report),
+        exclusions: report
+            .excluded
+            .iter()
+            .map(|e| e.explanation.clone())
+            .collect(),
+        total: report.opportunities.len(),
+        filtered: question.family.is_some() || question.cpv.is_some(),
+        items,
+        chart: chart(&report),
+        errors,
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The detail
+
+struct ContractItem {
+    id: String,
+    href: Option<String>,
+    object: String,
+    cpv: String,
+    ends_on: String,
+    amount: String,
+    duration: String,
+    annual: String,
+}
+
+struct NeedItem {
+    description: String,
+    cpv: String,
+    desired_start: String,
+    annual: String,
+    renews: String,
+}
+
+struct MemberItem {
+    name: String,
+    siren: String,
+    annual: String,
+    contracts: Vec<ContractItem>,
+    needs: Vec<NeedItem>,
+}
+
+struct BridgingItem {
+    name: String,
+    item: &'static str,
+    reference: String,
+    date: String,
+    months: String,
+    action: &'static str,
+    explanation: String,
+}
+
+struct RuleItem {
+    rule_id: String,
+    value: String,
+    source: String,
+}
+
+struct ProcedureItem {
+    name: String,
+    estimated: String,
+    label: String,
+    explanation: String,
+    rules: Vec<RuleItem>,
+}
+
+#[derive(Template)]
+#[template(path = "opportunity.html")]
+struct DetailPage {
+    layout: Layout,
+    title: String,
+    question: String,
+    back: String,
+    family: String,
+    family_weight: String,
+    nature: &'static str,
+    annual: String,
+    duration: u32,
+    total: String,
+    proposed_start: String,
+    members: Vec<MemberItem>,
+    bridging: Vec<BridgingItem>,
+    launch_on: String,
+    pooled: ProcedureItem,
+    alone: Vec<ProcedureItem>,
+    threshold_crossed: bool,
+    savings: String,
+    savings_source: String,
+    assumptions: Vec<String>,
+    score: u32,
+    /// (factor, its weight in the score, its value), each from 0 to 1.
+    factors: Vec<(&'static str, String, String)>,
+    reasons: Vec<String>,
+}
+
+fn decimal2(x: f64) -> String {
+    format!("{x:.2}").replace('.', ",")
+}
+
+fn rule_items(rules: &[mutualis_domain::opportunity::AppliedRule]) -> Vec<RuleItem> {
+    rules
+        .iter()
+        .map(|r| RuleItem {
+            rule_id: r.rule_id.clone(),
+            value: Amount::from_cents(r.value_cents).to_string(),
+            source: r.source.clone(),
+        })
+        .collect()
+}
+
+fn procedure_item(
+    name: String,
+    c: &mutualis_domain::opportunity::ProcedureChoice,
+) -> ProcedureItem {
+    ProcedureItem {
+        name,
+        estimated: Amount::from_cents(c.estimated_cents).to_string(),
+        label: c.label.clone(),
+        explanation: c.explanation.clone(),
+        rules: rule_items(&c.rules),
+    }
+}
+
+pub async fn detail(
+    State(state): State<Arc<AppState>>,
+    user: SignedIn,
+    Path(prefix): Path<String>,
+    query: Result<Query<PageQuery>, QueryRejection>,
+) -> Result<Response, WebError> {
+    if !sees_opportunities(user.principal.role()) {
+        return Err(user.error(WebError::forbidden()));
+    }
+    let query = page_query(&user, query)?;
+    let Some((question, errors)) = question_for_prefix(
+        &prefix,
+        &query.raw(),
+        state
+            .default_as_of
+            .unwrap_or_else(|| Utc::now().date_naive()),
+    ) else {
+        return Err(user.error(WebError::not_found()));
+    };
+    if !errors.is_empty() {
+        let message = errors
+            .iter()
+            .map(|e| format!("{} : {}", e.field.page_name(), e.message))
+            .collect::<Vec<_>>()
+            .join(" ");
+        return Err(user.error(WebError::with_detail(ErrorCode::BadRequest, message)));
+    }
+    let report = match answer(&state, &user.principal, &question)
+        .await
+        .map_err(|e| user.error(e))?
+    {
+        Ok(report) => report,
+        Err(e) => {
+            return Err(user.error(WebError::with_detail(ErrorCode::BadRequest, e.message)));
+        }
+    };
+    let Some(o) = report.opportunities.iter().find(|o| o.cpv.prefix == prefix) else {
+        return Err(user.error(WebError::not_found()));
+    };
+    // A contract's page opens for its buyer and for the coordinator only.
+    let coordinator = user.principal.scope().territory_wide().is_some();
+    let own_org = user.principal.organisation_id();
+    let own_siren = if coordinator {
+        None
+    } else {
+        state
+            .db
+            .organisation_in_scope(user.principal.scope(), own_org)
+            .await?
+            .map(|r| r.organisation.siren)
+    };
+    let months = |m: Option<u32>| m.map_or_else(|| "—".to_owned(), |m| format!("{m} mois"));
+    let members = o
+        .buyers
+        .iter()
+        .map(|b| {
+            let linkable = coordinator || own_siren.as_ref() == Some(&b.siren);
+            MemberItem {
+                name: b.name.clone(),
+                siren: b.siren.to_string(),
+                annual: Amount::from_cents(b.annual_amount_cents).to_string(),
+                contracts: b
+                    .contracts
+                    .iter()
+                    .map(|c| ContractItem {
+                        id: c.id.clone(),
+                        href: c
+                            .record_id
+                            .filter(|_| linkable)
+                            .map(|id| format!("/contrats/{id}")),
+                        object: c.object.clone(),
+                        cpv: c.cpv.to_string(),
+                        ends_on: short_date(c.ends_on),
+                        amount: c
+                            .amount_cents
+                            .map_or_else(|| "—".to_owned(), |a| Amount::from_cents(a).to_string()),
+                        duration: months(c.duration_months),
+                        annual: Amount::from_cents(c.annual_amount_cents).to_string(),
+                    })
+                    .collect(),
+                needs: b
+                    .needs
+                    .iter()
+                    .map(|n| NeedItem {
+                        description: n.description.clone(),
+                        cpv: n.cpv.to_string(),
+                        desired_start: short_date(n.desired_start),
+                        annual: Amount::from_cents(n.annual_amount_cents).to_string(),
+                        renews: n.current_contract.clone().unwrap_or_else(|| "—".into()),
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    let bridging = o
+        .bridging
+        .iter()
+        .map(|b| BridgingItem {
+            name: b.name.clone(),
+            item: if b.item == "need" {
+                "besoin"
+            } else {
+                "contrat"
+            },
+            reference: b.reference.clone(),
+            date: short_date(b.date),
+            months: format!("{:+}", b.months),
+            action: match b.action {
+                "extend" => "prolonger ou décaler",
+                "shorten" => "raccourcir ou avancer",
+                _ => "aucun ajustement",
+            },
+            explanation: b.explanation(),
+        })
+        .collect();
+    let weights = pooling().score;
+    let page = DetailPage {
+        layout: user.layout(),
+        title: format!("{} — CPV {}", o.cpv.label, o.cpv.code),
+        question: question_sentence(&report),
+        back: format!("/opportunites?{}", params_query(&question.params)),
+        family: o.family.label.clone(),
+        family_weight: decimal2(o.family.weight),
+        nature: match o.nature {
+            mutualis_domain::rules::Nature::Works => "travaux",
+            mutualis_domain::rules::Nature::SuppliesAndServices => "fournitures et services",
+        },
+        annual: Amount::from_cents(o.annual_amount_cents).to_string(),
+        duration: o.proposed_duration_months,
+        total: Amount::from_cents(o.total_amount_cents).to_string(),
+        proposed_start: french_date(o.proposed_start),
+        members,
+        bridging,
+        launch_on: french_date(o.procedure.launch_on),
+        pooled: procedure_item("Ensemble".to_owned(), &o.procedure.pooled),
+        alone: o
+            .procedure
+            .alone
+            .iter()
+            .map(|a| ProcedureItem {
+                name: a.name.clone(),
+                estimated: Amount::from_cents(a.estimated_cents).to_string(),
+                label: a.label.to_owned(),
+                explanation: a.explanation(o.proposed_duration_months),
+                rules: rule_items(&a.rules),
+            })
+            .collect(),
+        threshold_crossed: o.procedure.threshold_crossed,
+        savings: savings_text(o),
+        savings_source: o.savings.source.clone(),
+        assumptions: o.savings.assumptions.clone(),
+        score: o.score,
+        factors: vec![
+            (
+                "Montant annuel cumulé",
+                decimal2(weights.amount),
+                decimal2(o.score_factors.amount),
+            ),
+            (
+                "Nombre d'acheteurs",
+                decimal2(weights.buyers),
+                decimal2(o.score_factors.buyers),
+            ),
+            (
+                "Alignement des dates",
+                decimal2(weights.alignment),
+                decimal2(o.score_factors.alignment),
+            ),
+        ],
+        reasons: o.reasons.clone(),
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn an_empty_question_takes_the_defaults() {
+        let (q, errors) = RawQuestion::default().parse(d("2026-11-26"));
+        assert!(errors.is_empty());
+        assert_eq!(q.params, Params::new(d("2026-11-26")));
+        assert_eq!((q.family, q.cpv), (None, None));
+    }
+
+    #[test]
+    fn depths_are_read_in_french_and_english_and_from_a_prefix() {
+        for (typed, depth) in [
+            ("division", CpvDepth::Division),
+            ("groupe", CpvDepth::Group),
+            ("group", CpvDepth::Group),
+            ("classe", CpvDepth::Class),
+            ("catégorie", CpvDepth::Category),
+            ("category", CpvDepth::Category),
+        ] {
+            assert_eq!(parse_depth(typed), Some(depth), "{typed}");
+        }
+        assert_eq!(depth_of_prefix("9091"), Some(CpvDepth::Class));
+        assert_eq!(depth_of_prefix("909100"), None);
+        let raw = RawQuestion::default();
+        let (q, _) = question_for_prefix("90911", &raw, d("2019-01-01")).unwrap();
+        assert_eq!(q.params.depth, CpvDepth::Category);
+        assert!(question_for_prefix("9o91", &raw, d("2019-01-01")).is_none());
+    }
+
+    #[test]
+    fn short_amounts_for_the_chart() {
+        assert_eq!(short_amount(423_456_466), "4,23 M€");
+        assert_eq!(short_amount(11_140_238), "111 k€");
+        assert_eq!(short_amount(90_000), "900 €");
+    }
+}

@@ -1,0 +1,156 @@
+// The pooling opportunities in the browser: the coordinator asks for the opportunities as of
+// 1 January 2019 (the demo's Isère contracts), reads the cleaning opportunity explained in
+// French, opens its detail; both pages pass axe; the keyboard alone reaches the detail; the
+// printed detail has no navigation; a member sees its own; a supplier is refused.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+
+import {
+  assertNoAxeViolations,
+  assertSingleH1,
+  assertTitle,
+  launchBrowser,
+  loginAs,
+  newPage,
+  normalise,
+  startServer,
+} from './helpers.mjs';
+
+const MAX_TABS = 60;
+const CLEANING = '/opportunites/9091';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+/** The link of the cleaning opportunity in the list. */
+function cleaningLink(page) {
+  return page.locator(`main ol.opportunity-list a[href^="${CLEANING}?"]`);
+}
+
+describe('opportunities', () => {
+  test('the coordinator asks as of 2019-01-01, reads the cleaning opportunity and opens its detail', async () => {
+    const page = await newPage(browser, server.baseUrl);
+    await loginAs(page, server, 'coordinator');
+    const first = await page.goto('/opportunites');
+    assert.equal(first.status(), 200);
+    await assertSingleH1(page, 'Opportunités de mutualisation');
+
+    await page.locator('#date').fill('2019-01-01');
+    await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Rechercher', exact: true }).click()]);
+    const url = new URL(page.url());
+    assert.equal(url.pathname, '/opportunites');
+    assert.equal(url.searchParams.get('date'), '2019-01-01');
+    await assertTitle(page, 'list');
+
+    const link = cleaningLink(page);
+    assert.equal(await link.count(), 1, 'one link to the cleaning opportunity');
+    assert.match(normalise(await link.textContent()), /^1\. Services de nettoyage \(CPV 90910000-9\)$/);
+    const item = page.locator('main ol.opportunity-list > li').first();
+    const explained = normalise(await item.textContent());
+    assert.match(explained, /Famille « Nettoyage et propreté »/);
+    assert.match(explained, /Montant annuel cumulé/);
+    assert.match(explained, /Économie estimée/);
+    assert.match(explained, /ADVIVO/);
+    // The timeline, with its text alternative.
+    assert.equal(await page.locator('main figure svg[role="img"]').count(), 1);
+    assert.ok((await page.locator('main figure svg circle.contract').count()) > 0, 'contract marks');
+    assert.equal(await page.locator('main table caption', { hasText: 'Les mêmes échéances, par opportunité' }).count(), 1);
+    await assertNoAxeViolations(page, 'opportunities as of 2019-01-01');
+
+    const [detail] = await Promise.all([page.waitForNavigation(), link.click()]);
+    assert.equal(detail.status(), 200);
+    assert.equal(new URL(page.url()).pathname, CLEANING);
+    await assertSingleH1(page, 'Services de nettoyage — CPV 90910000-9');
+    await assertTitle(page, 'detail');
+    const text = normalise(await page.locator('main').textContent());
+    for (const expected of ['SIREN 200040715', 'SIREN 350276580', 'Hypothèses', 'Effet de seuil', 'Début commun proposé', 'Score']) {
+      assert.ok(text.includes(expected), `the detail shows "${expected}"`);
+    }
+    assert.ok((await page.locator('main a[href^="/contrats/"]').count()) > 0, 'contracts link to their page');
+    await assertNoAxeViolations(page, 'cleaning opportunity');
+
+    // Printed for a meeting: no navigation, no form.
+    await page.emulateMedia({ media: 'print' });
+    assert.equal(await page.locator('nav[aria-label="Navigation principale"]').isVisible(), false, 'no navigation in print');
+    assert.equal(await page.getByRole('button', { name: 'Se déconnecter' }).isVisible(), false, 'no form in print');
+    assert.equal(await page.locator('h1').isVisible(), true);
+    await page.context().close();
+  });
+
+  test('the keyboard alone reaches the detail link', async () => {
+    const page = await newPage(browser, server.baseUrl);
+    await loginAs(page, server, 'coordinator');
+    await page.goto('/opportunites?date=2019-01-01');
+    const seen = [];
+    let reached = null;
+    for (let i = 0; i < MAX_TABS && !reached; i++) {
+      await page.keyboard.press('Tab');
+      const f = await page.evaluate(() => {
+        const el = document.activeElement;
+        return {
+          href: el?.getAttribute('href') ?? null,
+          text: (el?.textContent ?? '').replace(/\s+/g, ' ').trim(),
+          focusVisible: !!el?.matches(':focus-visible'),
+          outline: el ? getComputedStyle(el).outlineStyle : 'none',
+        };
+      });
+      seen.push(f.href ?? f.text.slice(0, 20));
+      if (f.href?.startsWith(`${CLEANING}?`)) reached = f;
+    }
+    assert.ok(reached, `the cleaning detail link not reached in ${MAX_TABS} Tab presses: ${seen.join(' → ')}`);
+    assert.equal(reached.focusVisible, true, 'the link matches :focus-visible');
+    assert.notEqual(reached.outline, 'none', 'a visible focus indicator on the link');
+    await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+    assert.equal(new URL(page.url()).pathname, CLEANING);
+    await assertSingleH1(page, 'Services de nettoyage — CPV 90910000-9');
+    await page.context().close();
+  });
+
+  test('a member sees the page with its own opportunities; a supplier is refused', async () => {
+    const member = await newPage(browser, server.baseUrl);
+    await loginAs(member, server, 'member_buyer');
+    const response = await member.goto('/opportunites?date=2019-01-01');
+    assert.equal(response.status(), 200);
+    await assertSingleH1(member, 'Opportunités de mutualisation');
+    assert.equal(await cleaningLink(member).count(), 0, 'the city of Grenoble is not in the cleaning opportunity');
+    assert.match(normalise(await member.locator('main').textContent()), /Vous voyez les opportunités dont/);
+    await assertNoAxeViolations(member, 'member opportunities');
+    await member.context().close();
+
+    const supplier = await newPage(browser, server.baseUrl);
+    await loginAs(supplier, server, 'supplier');
+    assert.equal(await supplier.locator('nav a[href="/opportunites"]').count(), 0, 'no link for a supplier');
+    for (const path of ['/opportunites?date=2019-01-01', `${CLEANING}?date=2019-01-01`]) {
+      const refused = await supplier.goto(path);
+      assert.equal(refused.status(), 403, `supplier GET ${path}`);
+      await assertSingleH1(supplier, 'Accès refusé');
+    }
+    await supplier.context().close();
+  });
+
+  test('a bad date is shown next to its field and passes axe', async () => {
+    const page = await newPage(browser, server.baseUrl);
+    await loginAs(page, server, 'coordinator');
+    await page.goto('/opportunites');
+    await page.locator('#date').fill('01/01/2019');
+    await page.locator('#fenetre').fill('zéro');
+    await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Rechercher', exact: true }).click()]);
+    assert.equal(await page.locator('#date').getAttribute('aria-invalid'), 'true');
+    assert.match(normalise(await page.locator('#date-erreur').textContent()), /« 01\/01\/2019 » n'est pas une date/);
+    assert.equal(await page.locator('#fenetre').getAttribute('aria-invalid'), 'true');
+    assert.equal(await page.locator('[role="alert"]').count(), 1);
+    await assertNoAxeViolations(page, 'opportunities with errors');
+    await page.context().close();
+  });
+});
