@@ -4,8 +4,10 @@
 
 pub mod account;
 pub mod amount;
+pub mod audit;
 pub mod contract;
 pub mod cpv;
+pub mod groupement;
 pub mod ids;
 pub mod need;
 pub mod opportunity;

@@ -198,6 +198,22 @@ pub struct BuyerInfo {
     pub kind: BuyerKind,
 }
 
+impl From<&crate::organisation::Organisation> for BuyerInfo {
+    /// The State's bodies have the State's thresholds; every other public buyer has the local
+    /// authorities'.
+    fn from(o: &crate::organisation::Organisation) -> BuyerInfo {
+        let kind = if o.kind == crate::organisation::OrganisationKind::State {
+            BuyerKind::State
+        } else {
+            BuyerKind::LocalAuthority
+        };
+        BuyerInfo {
+            name: o.name.clone(),
+            kind,
+        }
+    }
+}
+
 /// What the engine works on.
 #[derive(Debug, Clone, Copy)]
 pub struct Input<'a> {

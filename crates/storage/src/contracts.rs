@@ -664,7 +664,7 @@ fn label(value: Option<String>, original: Option<String>) -> Label {
     Label { value, original }
 }
 
-fn corrupt(column: &'static str, value: &str, reason: impl ToString) -> StorageError {
+pub(crate) fn corrupt(column: &'static str, value: &str, reason: impl ToString) -> StorageError {
     StorageError::Corrupt {
         table: "contracts",
         column,

@@ -13,7 +13,8 @@ use mutualis_domain::opportunity::{BuyerInfo, ContractFacts};
 use mutualis_domain::rules::BuyerKind;
 use mutualis_domain::{ContractSource, CpvNomenclature, OrganisationKind, Siren, Siret};
 
-use crate::{Database, Result, StorageError, on_pool};
+use crate::contracts::corrupt;
+use crate::{Database, Result, on_pool};
 
 /// The published contracts of some buyers, and those buyers' names and kinds.
 #[derive(Debug, Default)]
@@ -34,15 +35,6 @@ type FactRow = (
     Option<i64>,
     Option<i64>,
 );
-
-fn corrupt(column: &'static str, value: &str, reason: impl ToString) -> StorageError {
-    StorageError::Corrupt {
-        table: "contracts",
-        column,
-        value: value.to_owned(),
-        reason: reason.to_string(),
-    }
-}
 
 impl Database {
     /// The facts of the contracts published as DECP, of the buyers named (all buyers when

@@ -12,8 +12,7 @@ use chrono::Utc;
 use mutualis_domain::opportunity::{
     BuyerInfo, Input, Params, Report, find_opportunities, french_date,
 };
-use mutualis_domain::rules::BuyerKind;
-use mutualis_domain::{Amount, Need, OrganisationKind, Siren, Territory};
+use mutualis_domain::{Amount, Need, Siren, Territory};
 use mutualis_import::facts::DecpFacts;
 use mutualis_reference::cpv::nomenclature;
 use mutualis_reference::pooling::pooling;
@@ -46,20 +45,7 @@ fn territory(global: &Global) -> anyhow::Result<Territory> {
 fn territory_buyers(territory: &Territory) -> HashMap<Siren, BuyerInfo> {
     territory
         .organisations()
-        .map(|o| {
-            let kind = if o.kind == OrganisationKind::State {
-                BuyerKind::State
-            } else {
-                BuyerKind::LocalAuthority
-            };
-            (
-                o.siren.clone(),
-                BuyerInfo {
-                    name: o.name.clone(),
-                    kind,
-                },
-            )
-        })
+        .map(|o| (o.siren.clone(), BuyerInfo::from(o)))
         .collect()
 }
 

@@ -19,8 +19,7 @@ use mutualis_domain::opportunity::{
     BuyerInfo, Input, Opportunity, OpportunityError, Params, Report, find_opportunities,
     french_date,
 };
-use mutualis_domain::rules::BuyerKind;
-use mutualis_domain::{Amount, CpvDepth, Need, OrganisationKind, Role, Siren};
+use mutualis_domain::{Amount, CpvDepth, Need, Role, Siren};
 use mutualis_reference::cpv::nomenclature;
 use mutualis_reference::pooling::pooling;
 use mutualis_reference::rules::rule_book;
@@ -301,18 +300,7 @@ async fn territory_buyers(state: &AppState) -> Result<HashMap<Siren, BuyerInfo>,
         .chain(territory.members.iter())
         .map(|r| {
             let o = &r.organisation;
-            let kind = if o.kind == OrganisationKind::State {
-                BuyerKind::State
-            } else {
-                BuyerKind::LocalAuthority
-            };
-            (
-                o.siren.clone(),
-                BuyerInfo {
-                    name: o.name.clone(),
-                    kind,
-                },
-            )
+            (o.siren.clone(), BuyerInfo::from(o))
         })
         .collect())
 }

@@ -1,0 +1,2617 @@
+//! Groupements de commandes (PRODUCT.md §2.4; code de la commande publique, L2113-6 to
+//! L2113-8): several buyers pass one procedure together, from a signed convention to one
+//! contract per member and per lot.
+//!
+//! The law, as far as this module is concerned:
+//! - L2113-6: a groupement is formed *between buyers* to pass one or more contracts jointly;
+//!   so it takes at least two of them.
+//! - L2113-7: the constitutive convention, signed by its members, sets its rules; it may entrust
+//!   one or more members (here: the coordinator, "coordonnateur" or "mandataire") with all or
+//!   part of the award procedure or of the execution, in the name and on behalf of the others.
+//!   The members are jointly liable only for the operations carried out jointly in their name
+//!   and on their behalf.
+//! - L2113-8: groupements with buyers of other EU member states (not modelled here).
+//!
+//! # Model
+//! A [`Groupement`] is a value: its coordinator, its members and their adhesion, its lots and
+//! each member's need per lot, the convention's terms (mission, duration, cost-sharing key,
+//! adhesion deadline), the signatures, the awards and its [`GroupementStatus`]. The coordinator
+//! is one of the members (L2113-7 entrusts the procedure to *one of its members*): it is
+//! recorded as joined when the groupement is drafted, signs the convention like everyone, may
+//! declare needs and takes a share of the lots it has needs in; it can neither decline nor
+//! withdraw.
+//!
+//! # Lifecycle
+//! ```text
+//! Draft ─Open─► OpenForAdhesion ─(last Sign)─► ConventionSigned ─StartConsultation─► Consultation
+//!   ─Award (every lot)─► Awarded ─StartExecution─► InExecution ─Close─► Closed
+//! Awarded ─Close─► Closed            (mission "award only": the coordinator's mission ends at award)
+//! any state but Closed and Cancelled ─Cancel─► Cancelled
+//! ```
+//! Every change goes through [`Groupement::apply`], which checks the action's preconditions
+//! and returns the new state, or a [`Refusal`] listing every precondition that failed, in
+//! French. The preconditions are written next to each [`Action`] variant.
+//!
+//! The convention is signed once the membership is settled: signatures are refused while an
+//! invitation is still unanswered before the adhesion deadline (every member signs the same
+//! convention, which names the members and their key), and the signature that completes the
+//! set (every joined member, at least two) moves the groupement to `ConventionSigned`, which
+//! closes the adhesions. An invitation left unanswered after the deadline lapses.
+//!
+//! # For the caller
+//! `apply` is pure: `self` is untouched, nothing is read from a clock (every date is in the
+//! action) and nothing is written. The storage layer saves the new state with an optimistic
+//! version (write only if the stored version is still the one `apply` started from, otherwise
+//! reload and apply again) and appends the change to the audit log (`crate::audit`) in the same
+//! transaction. At award, [`Groupement::member_shares`] gives the contracts to create, one per
+//! member and per lot; it refuses amounts that do not add up before anything is written.
+//!
+//! Not modelled here: amendments to the convention (a member joining once it is signed), lots
+//! declared unsuccessful, the financial consequence of a withdrawal (the convention's key
+//! settles it; the shares here only split what is awarded among the members still joined).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::amount::Amount;
+use crate::cpv::CpvCode;
+use crate::ids::{Siren, Siret};
+use crate::need::Quantity;
+use crate::rules::date_label;
+
+use GroupementStatus::{
+    Awarded, Cancelled, Closed, Consultation, ConventionSigned, Draft, InExecution, OpenForAdhesion,
+};
+
+/// The minimum number of buyers of a groupement: L2113-6 forms it "between buyers".
+const MIN_MEMBERS: usize = 2;
+
+/// Fixed shares are in thousandths of the cost ("pour mille") and must add up to this.
+pub const PERMILLE_TOTAL: u32 = 1000;
+
+// ---------------------------------------------------------------------------------------------
+// Statuses, missions, keys
+
+/// Where a groupement stands in its lifecycle. Stored and exchanged by its `code`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupementStatus {
+    /// Being prepared by the coordinator: terms, lots, invitations.
+    Draft,
+    /// Invitations sent: members join or decline until the adhesion deadline, then sign.
+    OpenForAdhesion,
+    /// Every joined member has signed the convention; adhesions are closed.
+    ConventionSigned,
+    /// The consultation is launched: membership and needs are frozen.
+    Consultation,
+    /// Every lot is awarded; one contract per member and per lot.
+    Awarded,
+    /// The contracts are being executed.
+    InExecution,
+    /// Final: the groupement has ended.
+    Closed,
+    /// Final: the groupement was abandoned.
+    Cancelled,
+}
+
+impl GroupementStatus {
+    pub const ALL: [GroupementStatus; 8] = [
+        GroupementStatus::Draft,
+        GroupementStatus::OpenForAdhesion,
+        GroupementStatus::ConventionSigned,
+        GroupementStatus::Consultation,
+        GroupementStatus::Awarded,
+        GroupementStatus::InExecution,
+        GroupementStatus::Closed,
+        GroupementStatus::Cancelled,
+    ];
+
+    /// The stable code used in the database and the API.
+    pub fn code(self) -> &'static str {
+        match self {
+            GroupementStatus::Draft => "draft",
+            GroupementStatus::OpenForAdhesion => "open_for_adhesion",
+            GroupementStatus::ConventionSigned => "convention_signed",
+            GroupementStatus::Consultation => "consultation",
+            GroupementStatus::Awarded => "awarded",
+            GroupementStatus::InExecution => "in_execution",
+            GroupementStatus::Closed => "closed",
+            GroupementStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.code() == code)
+    }
+
+    pub fn label_fr(self) -> &'static str {
+        match self {
+            GroupementStatus::Draft => "Brouillon",
+            GroupementStatus::OpenForAdhesion => "Ouvert aux adhésions",
+            GroupementStatus::ConventionSigned => "Convention signée",
+            GroupementStatus::Consultation => "Consultation lancée",
+            GroupementStatus::Awarded => "Attribué",
+            GroupementStatus::InExecution => "En exécution",
+            GroupementStatus::Closed => "Clos",
+            GroupementStatus::Cancelled => "Annulé",
+        }
+    }
+
+    /// Closed or cancelled: no action is possible any more.
+    pub fn is_final(self) -> bool {
+        matches!(self, GroupementStatus::Closed | GroupementStatus::Cancelled)
+    }
+
+    /// The consultation has been launched (and the groupement not cancelled before it):
+    /// membership and needs are frozen.
+    pub fn consultation_launched(self) -> bool {
+        matches!(
+            self,
+            GroupementStatus::Consultation
+                | GroupementStatus::Awarded
+                | GroupementStatus::InExecution
+                | GroupementStatus::Closed
+        )
+    }
+}
+
+impl fmt::Display for GroupementStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label_fr())
+    }
+}
+
+/// Where a member stands, with the date of its answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum MemberStatus {
+    Invited,
+    Joined { on: NaiveDate },
+    Declined { on: NaiveDate },
+    Withdrawn { on: NaiveDate },
+}
+
+impl MemberStatus {
+    /// The stable code of the variant: "invited", "joined", "declined", "withdrawn".
+    pub fn code(self) -> &'static str {
+        match self {
+            MemberStatus::Invited => "invited",
+            MemberStatus::Joined { .. } => "joined",
+            MemberStatus::Declined { .. } => "declined",
+            MemberStatus::Withdrawn { .. } => "withdrawn",
+        }
+    }
+
+    /// "invitation sans réponse", "adhésion le 01/03/2027"… (nouns, so that nothing has to
+    /// agree with the member's name).
+    pub fn label_fr(self) -> String {
+        match self {
+            MemberStatus::Invited => "invitation sans réponse".to_owned(),
+            MemberStatus::Joined { on } => format!("adhésion le {}", date_label(on)),
+            MemberStatus::Declined { on } => format!("refus le {}", date_label(on)),
+            MemberStatus::Withdrawn { on } => format!("retrait le {}", date_label(on)),
+        }
+    }
+
+    pub fn is_joined(self) -> bool {
+        matches!(self, MemberStatus::Joined { .. })
+    }
+}
+
+/// What the convention entrusts to the coordinator (L2113-7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mission {
+    /// The coordinator runs the award procedure; each member signs and executes its contract.
+    AwardOnly,
+    /// The coordinator also executes the contracts in the name of the members.
+    AwardAndExecution,
+}
+
+impl Mission {
+    pub const ALL: [Mission; 2] = [Mission::AwardOnly, Mission::AwardAndExecution];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Mission::AwardOnly => "award_only",
+            Mission::AwardAndExecution => "award_and_execution",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.code() == code)
+    }
+
+    pub fn label_fr(self) -> &'static str {
+        match self {
+            Mission::AwardOnly => "Passation seule",
+            Mission::AwardAndExecution => "Passation et exécution",
+        }
+    }
+}
+
+/// How the convention splits what is awarded among the members of a lot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CostSharing {
+    /// In proportion to each member's population.
+    ByPopulation,
+    /// In proportion to each member's estimated amount in the lot.
+    ByVolume,
+    /// Fixed shares in thousandths, adding up to [`PERMILLE_TOTAL`]. In a lot where not every
+    /// listed member takes part, the shares of those who do are scaled up proportionally.
+    FixedShares(Vec<(Siren, u32)>),
+}
+
+impl CostSharing {
+    /// "by_population", "by_volume", "fixed_shares".
+    pub fn code(&self) -> &'static str {
+        match self {
+            CostSharing::ByPopulation => "by_population",
+            CostSharing::ByVolume => "by_volume",
+            CostSharing::FixedShares(_) => "fixed_shares",
+        }
+    }
+
+    pub fn label_fr(&self) -> &'static str {
+        match self {
+            CostSharing::ByPopulation => "Au prorata de la population",
+            CostSharing::ByVolume => "Au prorata des volumes estimés",
+            CostSharing::FixedShares(_) => "Parts fixes",
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The groupement and its parts
+
+/// A lot of the joint procedure (allotissement, L2113-10).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Lot {
+    /// Numbered from 1.
+    pub number: u32,
+    pub title: String,
+    pub cpv: CpvCode,
+}
+
+/// A member's need in one lot. At most one per member and lot: setting it again replaces it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LotNeed {
+    pub lot: u32,
+    pub member: Siren,
+    pub quantity: Option<Quantity>,
+    /// Estimated amount over the groupement's duration, excluding VAT; positive.
+    pub estimated_amount: Amount,
+}
+
+/// The council's deliberation that approves the convention and authorises its signature
+/// (PRODUCT.md §2.4: the launch waits for every member's deliberation).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Deliberation {
+    /// The deliberation's reference, as the member numbers it ("DEL-2027-042").
+    pub reference: String,
+    pub adopted_on: NaiveDate,
+}
+
+/// A member's signature of the convention.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Signature {
+    pub member: Siren,
+    pub signed_on: NaiveDate,
+    /// Who signed, with their capacity ("Le maire, Mme X").
+    pub signatory: String,
+    pub deliberation: Deliberation,
+}
+
+/// A buyer invited to the groupement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Member {
+    pub siren: Siren,
+    pub name: String,
+    /// Used by the population key.
+    pub population: Option<u32>,
+    pub status: MemberStatus,
+}
+
+/// The award of one or more lots to one supplier.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Award {
+    pub supplier_siret: Siret,
+    pub lots: Vec<LotAward>,
+}
+
+/// What a lot was awarded for, in total for all the members.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct LotAward {
+    pub lot: u32,
+    pub total: Amount,
+}
+
+/// One member's share of one lot: the contract to create for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MemberShare {
+    pub member: Siren,
+    pub lot: u32,
+    pub amount: Amount,
+}
+
+/// Why and when a groupement was cancelled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Cancellation {
+    pub on: NaiveDate,
+    pub reason: String,
+}
+
+/// A groupement de commandes. Build one with [`Groupement::draft`] and change it only through
+/// [`Groupement::apply`]; the fields are public so that storage can rebuild it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Groupement {
+    /// The coordinator (mandataire), itself a member.
+    pub coordinator: Siren,
+    pub title: String,
+    /// The main CPV code of the groupement's scope; each lot has its own.
+    pub cpv: CpvCode,
+    pub lots: Vec<Lot>,
+    /// In invitation order; the coordinator first.
+    pub members: Vec<Member>,
+    pub needs: Vec<LotNeed>,
+    pub mission: Mission,
+    pub cost_sharing: CostSharing,
+    pub duration_months: u32,
+    /// The last day an adhesion is accepted (included).
+    pub adhesion_deadline: NaiveDate,
+    pub signatures: Vec<Signature>,
+    pub status: GroupementStatus,
+    /// Awards so far, one per supplier; the groupement is `Awarded` when every lot is.
+    pub awards: Vec<Award>,
+    pub consultation_started_on: Option<NaiveDate>,
+    pub execution_started_on: Option<NaiveDate>,
+    pub closed_on: Option<NaiveDate>,
+    pub cancellation: Option<Cancellation>,
+}
+
+/// What the coordinator states when it drafts a groupement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewGroupement {
+    pub coordinator: Siren,
+    pub coordinator_name: String,
+    pub coordinator_population: Option<u32>,
+    pub title: String,
+    pub cpv: CpvCode,
+    pub lots: Vec<Lot>,
+    pub mission: Mission,
+    pub cost_sharing: CostSharing,
+    pub duration_months: u32,
+    pub adhesion_deadline: NaiveDate,
+    /// The day the coordinator drafts the groupement: its own adhesion date.
+    pub created_on: NaiveDate,
+}
+
+/// A change to a groupement. Each variant says what it requires; every requirement that fails
+/// is listed in the [`Refusal`]. No action is possible once the groupement is closed or
+/// cancelled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Send the invitations. Requires: `Draft`; a title; at least one lot, numbered from 1,
+    /// each once, each with a title; a duration of at least one month; fixed shares (if that is
+    /// the key) adding up to 1000 ‰, positive, one per member, and only for members; the
+    /// coordinator among the joined members; at least one buyer invited besides it (L2113-6).
+    Open,
+    /// Invite a buyer. Requires: `Draft` or `OpenForAdhesion`; a SIREN not yet in the
+    /// groupement (a buyer that declined or withdrew is not invited again); a name; no
+    /// signature collected yet (a new member once signing has begun takes an amendment).
+    Invite {
+        member: Siren,
+        name: String,
+        population: Option<u32>,
+    },
+    /// An invited buyer joins. Requires: `OpenForAdhesion`; `on` on or before the adhesion
+    /// deadline (the deadline day itself is accepted); the buyer invited and not yet answered.
+    Join { member: Siren, on: NaiveDate },
+    /// An invited buyer declines. Requires: `OpenForAdhesion`; the buyer invited and not yet
+    /// answered. Possible after the deadline (it only settles an unanswered invitation).
+    Decline { member: Siren, on: NaiveDate },
+    /// A joined member withdraws. Requires: `OpenForAdhesion` or `ConventionSigned` (once the
+    /// consultation is launched a member stays bound to the joint operations, L2113-7); the
+    /// member joined; not the coordinator; `on` not before its adhesion; once the convention
+    /// is signed, at least two members left.
+    Withdraw { member: Siren, on: NaiveDate },
+    /// Set (or replace) a member's need in a lot. Requires: before the consultation (`Draft`,
+    /// `OpenForAdhesion`, `ConventionSigned`); the lot exists; the member invited or joined (a
+    /// need may be pre-filled from an inventory campaign before the member answers); a
+    /// positive estimated amount; a quantity, if given, positive and with a unit.
+    SetNeed(LotNeed),
+    /// A joined member signs the convention. Requires: `OpenForAdhesion`; the member joined and
+    /// not signed yet; a signatory; signed on or after its adhesion; a deliberation with a
+    /// reference, adopted on or before the signature; the adhesions settled (no invitation
+    /// unanswered on or before the deadline); at least two joined members (L2113-6). The
+    /// signature that completes the set moves the groupement to `ConventionSigned`.
+    Sign(Signature),
+    /// Launch the joint consultation. Requires: `ConventionSigned` (so: at least two joined
+    /// members, each of whom has signed; a refusal names those who have not); every lot with at
+    /// least one need of a joined member; the cost-sharing key applicable to every joined
+    /// member with a need (a population, or a fixed share); `on` not before the last signature.
+    StartConsultation { on: NaiveDate },
+    /// Award lots to a supplier. Requires: `Consultation`; at least one lot, each existing,
+    /// once in the award, not awarded before, for a positive total; each lot with at least one
+    /// joined member with a need and the key applicable to them. When every lot is awarded the
+    /// groupement becomes `Awarded`.
+    Award(Award),
+    /// Start executing the contracts. Requires: `Awarded`; `on` not before the consultation's
+    /// launch.
+    StartExecution { on: NaiveDate },
+    /// End the groupement. Requires: `InExecution`, or `Awarded` when the coordinator's mission
+    /// is award only; `on` not before the execution's start (or the consultation's launch).
+    Close { on: NaiveDate },
+    /// Abandon the groupement. Requires: not closed or cancelled; a reason.
+    Cancel { on: NaiveDate, reason: String },
+}
+
+impl Action {
+    /// A stable code for the audit log and the API: "join", "start_consultation"…
+    pub fn code(&self) -> &'static str {
+        match self {
+            Action::Open => "open",
+            Action::Invite { .. } => "invite",
+            Action::Join { .. } => "join",
+            Action::Decline { .. } => "decline",
+            Action::Withdraw { .. } => "withdraw",
+            Action::SetNeed(_) => "set_need",
+            Action::Sign(_) => "sign",
+            Action::StartConsultation { .. } => "start_consultation",
+            Action::Award(_) => "award",
+            Action::StartExecution { .. } => "start_execution",
+            Action::Close { .. } => "close",
+            Action::Cancel { .. } => "cancel",
+        }
+    }
+
+    pub fn label_fr(&self) -> &'static str {
+        match self {
+            Action::Open => "Ouverture aux adhésions",
+            Action::Invite { .. } => "Invitation",
+            Action::Join { .. } => "Adhésion",
+            Action::Decline { .. } => "Refus d'adhésion",
+            Action::Withdraw { .. } => "Retrait",
+            Action::SetNeed(_) => "Besoin par lot",
+            Action::Sign(_) => "Signature de la convention",
+            Action::StartConsultation { .. } => "Lancement de la consultation",
+            Action::Award(_) => "Attribution",
+            Action::StartExecution { .. } => "Début de l'exécution",
+            Action::Close { .. } => "Clôture",
+            Action::Cancel { .. } => "Annulation",
+        }
+    }
+}
+
+/// Why an action or a split was refused: every failed precondition, in French, for the user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Refusal {
+    pub reasons: Vec<String>,
+}
+
+impl Refusal {
+    /// `Ok` when nothing failed.
+    fn unless_empty(reasons: Vec<String>) -> Result<(), Refusal> {
+        if reasons.is_empty() {
+            Ok(())
+        } else {
+            Err(Refusal { reasons })
+        }
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.reasons.join(" ; "))
+    }
+}
+
+impl std::error::Error for Refusal {}
+
+// ---------------------------------------------------------------------------------------------
+// Construction and reading
+
+impl Groupement {
+    /// A groupement in `Draft`, with the coordinator as its first member, joined on
+    /// `created_on`. Refused when its terms are incomplete (see [`Action::Open`]) or when the
+    /// adhesion deadline is before `created_on`.
+    pub fn draft(new: NewGroupement) -> Result<Groupement, Refusal> {
+        let groupement = Groupement {
+            coordinator: new.coordinator.clone(),
+            title: new.title,
+            cpv: new.cpv,
+            lots: new.lots,
+            members: vec![Member {
+                siren: new.coordinator,
+                name: new.coordinator_name,
+                population: new.coordinator_population,
+                status: MemberStatus::Joined { on: new.created_on },
+            }],
+            needs: Vec::new(),
+            mission: new.mission,
+            cost_sharing: new.cost_sharing,
+            duration_months: new.duration_months,
+            adhesion_deadline: new.adhesion_deadline,
+            signatures: Vec::new(),
+            status: GroupementStatus::Draft,
+            awards: Vec::new(),
+            consultation_started_on: None,
+            execution_started_on: None,
+            closed_on: None,
+            cancellation: None,
+        };
+        let mut reasons = groupement.terms_problems(false);
+        if new.adhesion_deadline < new.created_on {
+            reasons.push(format!(
+                "la date limite d'adhésion du {} précède la création du groupement le {}",
+                date_label(new.adhesion_deadline),
+                date_label(new.created_on)
+            ));
+        }
+        Refusal::unless_empty(reasons)?;
+        Ok(groupement)
+    }
+
+    pub fn member(&self, siren: &Siren) -> Option<&Member> {
+        self.members.iter().find(|m| &m.siren == siren)
+    }
+
+    pub fn lot(&self, number: u32) -> Option<&Lot> {
+        self.lots.iter().find(|l| l.number == number)
+    }
+
+    pub fn joined_members(&self) -> impl Iterator<Item = &Member> {
+        self.members.iter().filter(|m| m.status.is_joined())
+    }
+
+    pub fn signature_of(&self, siren: &Siren) -> Option<&Signature> {
+        self.signatures.iter().find(|s| &s.member == siren)
+    }
+
+    /// The joined members who have not signed the convention, in invitation order.
+    pub fn unsigned_members(&self) -> Vec<&Member> {
+        self.joined_members()
+            .filter(|m| self.signature_of(&m.siren).is_none())
+            .collect()
+    }
+
+    /// The award of a lot, if any.
+    pub fn award_of(&self, lot: u32) -> Option<&Award> {
+        self.awards
+            .iter()
+            .find(|a| a.lots.iter().any(|l| l.lot == lot))
+    }
+
+    /// Invitations still open on `on`: unanswered, and the deadline not passed.
+    fn pending_invitations(&self, on: NaiveDate) -> Vec<&Member> {
+        if on > self.adhesion_deadline {
+            return Vec::new();
+        }
+        self.members
+            .iter()
+            .filter(|m| m.status == MemberStatus::Invited)
+            .collect()
+    }
+
+    /// The name of a member for a message, or its SIREN if it is not one.
+    fn name_of(&self, siren: &Siren) -> String {
+        self.member(siren)
+            .map_or_else(|| format!("SIREN {siren}"), |m| m.name.clone())
+    }
+
+    fn lot_label(&self, number: u32) -> String {
+        match self.lot(number) {
+            Some(lot) => format!("lot {number} « {} »", lot.title),
+            None => format!("lot {number}"),
+        }
+    }
+
+    /// The joined members' needs in a lot, by member (several needs of one member are added).
+    fn lot_participants(&self, lot: u32) -> BTreeMap<&Siren, Amount> {
+        let mut by_member = BTreeMap::new();
+        for need in self.needs.iter().filter(|n| n.lot == lot) {
+            if self
+                .member(&need.member)
+                .is_some_and(|m| m.status.is_joined())
+            {
+                let sum = by_member.entry(&need.member).or_insert(Amount::ZERO);
+                // One need per member and lot through `apply`; saturate rather than overflow
+                // on a state built otherwise.
+                *sum = sum
+                    .checked_add(need.estimated_amount)
+                    .unwrap_or(Amount::from_cents(i64::MAX));
+            }
+        }
+        by_member
+    }
+
+    /// What is missing from the convention's terms. `opening`: the invitations are about to be
+    /// sent, so fixed shares must name members.
+    fn terms_problems(&self, opening: bool) -> Vec<String> {
+        let mut reasons = Vec::new();
+        if self.title.trim().is_empty() {
+            reasons.push("l'intitulé du groupement est vide".to_owned());
+        }
+        if self.lots.is_empty() {
+            reasons.push("le groupement ne compte aucun lot".to_owned());
+        }
+        let mut numbers = BTreeSet::new();
+        for lot in &self.lots {
+            if lot.number == 0 {
+                reasons
+                    .push("le lot 0 est invalide : les lots sont numérotés à partir de 1".into());
+            }
+            if !numbers.insert(lot.number) {
+                reasons.push(format!("le lot {} est défini deux fois", lot.number));
+            }
+            if lot.title.trim().is_empty() {
+                reasons.push(format!("le lot {} n'a pas d'intitulé", lot.number));
+            }
+        }
+        if self.duration_months == 0 {
+            reasons.push("la durée du groupement doit être d'au moins un mois".to_owned());
+        }
+        if !self
+            .member(&self.coordinator)
+            .is_some_and(|m| m.status.is_joined())
+        {
+            reasons.push(
+                "le coordonnateur doit être un membre du groupement ayant adhéré (L2113-7)"
+                    .to_owned(),
+            );
+        }
+        if let CostSharing::FixedShares(shares) = &self.cost_sharing {
+            reasons.extend(self.fixed_share_problems(shares, opening));
+        }
+        reasons
+    }
+
+    fn fixed_share_problems(&self, shares: &[(Siren, u32)], opening: bool) -> Vec<String> {
+        let mut reasons = Vec::new();
+        let total: u64 = shares.iter().map(|(_, p)| u64::from(*p)).sum();
+        if total != u64::from(PERMILLE_TOTAL) {
+            reasons.push(format!(
+                "les parts fixes totalisent {total} ‰ au lieu de {PERMILLE_TOTAL} ‰"
+            ));
+        }
+        let mut seen = BTreeSet::new();
+        for (siren, permille) in shares {
+            if !seen.insert(siren) {
+                reasons.push(format!("{} a deux parts fixes", self.name_of(siren)));
+            }
+            if *permille == 0 {
+                reasons.push(format!(
+                    "la part fixe de {} est nulle : retirez-la de la clé",
+                    self.name_of(siren)
+                ));
+            }
+            if opening && self.member(siren).is_none() {
+                reasons.push(format!(
+                    "la part fixe du SIREN {siren} ne correspond à aucun membre du groupement"
+                ));
+            }
+        }
+        reasons
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Transitions
+
+impl Groupement {
+    /// Applies an action: the new state, or every reason why not. `self` is left untouched.
+    pub fn apply(&self, action: &Action) -> Result<Groupement, Refusal> {
+        if self.status.is_final() {
+            return Err(Refusal {
+                reasons: vec![format!(
+                    "le groupement est au statut « {} » : plus aucune action n'est possible",
+                    self.status.label_fr()
+                )],
+            });
+        }
+        match action {
+            Action::Open => self.open(),
+            Action::Invite {
+                member,
+                name,
+                population,
+            } => self.invite(member, name, *population),
+            Action::Join { member, on } => self.join(member, *on),
+            Action::Decline { member, on } => self.decline(member, *on),
+            Action::Withdraw { member, on } => self.withdraw(member, *on),
+            Action::SetNeed(need) => self.set_need(need),
+            Action::Sign(signature) => self.sign(signature),
+            Action::StartConsultation { on } => self.start_consultation(*on),
+            Action::Award(award) => self.award(award),
+            Action::StartExecution { on } => self.start_execution(*on),
+            Action::Close { on } => self.close(*on),
+            Action::Cancel { on, reason } => self.cancel(*on, reason),
+        }
+    }
+
+    fn open(&self) -> Result<Groupement, Refusal> {
+        let mut reasons = Vec::new();
+        self.require_status(&mut reasons, "l'ouverture aux adhésions", &[Draft]);
+        reasons.extend(self.terms_problems(true));
+        if !self
+            .members
+            .iter()
+            .any(|m| m.status == MemberStatus::Invited)
+        {
+            reasons.push(
+                "aucun acheteur n'est invité : un groupement de commandes réunit au moins deux \
+                 acheteurs (L2113-6)"
+                    .to_owned(),
+            );
+        }
+        Refusal::unless_empty(reasons)?;
+        Ok(self.with_status(OpenForAdhesion))
+    }
+
+    fn invite(
+        &self,
+        siren: &Siren,
+        name: &str,
+        population: Option<u32>,
+    ) -> Result<Groupement, Refusal> {
+        let mut reasons = Vec::new();
+        self.require_status(&mut reasons, "l'invitation", &[Draft, OpenForAdhesion]);
+        if let Some(member) = self.member(siren) {
+            reasons.push(format!(
+                "{} (SIREN {siren}) figure déjà au groupement : {}",
+                member.name,
+                member.status.label_fr()
+            ));
+        }
+        if name.trim().is_empty() {
+            reasons.push(format!(
+                "le nom de l'acheteur invité (SIREN {siren}) est vide"
+            ));
+        }
+        if !self.signatures.is_empty() {
+            reasons.push(
+                "la signature de la convention a commencé : un nouveau membre demande un avenant"
+                    .to_owned(),
+            );
+        }
+        Refusal::unless_empty(reasons)?;
+        let mut next = self.clone();
+        next.members.push(Member {
+            siren: siren.clone(),
+            name: name.trim().to_owned(),
+            population,
+            status: MemberStatus::Invited,
+        });
+        Ok(next)
+    }
+
+    fn join(&self, siren: &Siren, on: NaiveDate) -> Result<Groupement, Refusal> {
+        let mut reasons = Vec::new();
+        match self.status {
+            OpenForAdhesion => {}
+            Draft => reasons.push("le groupement n'est pas encore ouvert aux adhésions".into()),
+            ConventionSigned => reasons.push(
+                "les adhésions sont closes : la convention est signée par tous ses membres".into(),
+            ),
+            _ => reasons
+                .push("un acheteur ne peut plus adhérer une fois la consultation lancée".into()),
+        }
+        if on > self.adhesion_deadline {
+            reasons.push(format!(
+                "adhésion reçue le {} après la date limite du {}",
+                date_label(on),
+                date_label(self.adhesion_deadline)
+            ));
+        }
+        self.require_invited(&mut reasons, siren);
+        Refusal::unless_empty(reasons)?;
+        Ok(self.with_member_status(siren, MemberStatus::Joined { on }))
+    }
+
+    fn decline(&self, siren: &Siren, on: NaiveDate) -> Result<Groupement, Refusal> {
+        let mut reasons = Vec::new();
+        self.require_status(&mut reasons, "le refus d'adhésion", &[OpenForAdhesion]);
+        self.require_invited(&mut reasons, siren);
+        Refusal::unless_empty(reasons)?;
+        Ok(self.with_member_status(siren, MemberStatus::Declined { on }))
+    }
+
+    fn withdraw(&self, siren: &Siren, on: NaiveDate) -> Result<Groupement, Refusal> {
+        let mut reasons = Vec::new();
+        if self.status.consultation_launched() {
+            reasons.push(
+                "un membre ne peut plus se retirer une fois la consultation lancée (L2113-7 : il \
+                 reste engagé pour les opérations conjointes)"
+                    .to_owned(),
+            );
+        } else {
+            self.require_status(
+                &mut reasons,
+                "le retrait",
+                &[OpenForAdhesion, ConventionSigned],
+            );
+        }
+        match self.member(siren) {
+            None => reasons.push(format!("le SIREN {siren} n'est pas membre du groupement")),
+            Some(member) => match member.status {
+                MemberStatus::Joined { on: joined } if on < joined => reasons.push(format!(
+                    "retrait de {} daté du {}, avant son adhésion du {}",
+                    member.name,
+                    date_label(on),
+                    date_label(joined)
+                )),
+                MemberStatus::Joined { .. } => {}
+                other => reasons.push(format!(
+                    "{} n'a pas adhéré au groupement ({})",
+                    member.name,
+                    other.label_fr()
+                )),
+            },
+        }
+        if siren == &self.coordinator {
+            reasons.push(
+                "le coordonnateur ne peut pas se retirer : il mène la procédure au nom et pour le \
+                 compte des membres (L2113-7) ; annulez le groupement s'il ne peut plus être mené"
+                    .to_owned(),
+            );
+        }
+        let remaining: Vec<&Member> = self
+            .joined_members()
+            .filter(|m| &m.siren != siren)
+            .collect();
+        if self.status == ConventionSigned && remaining.len() < MIN_MEMBERS {
+            let left = match remaining.as_slice() {
+                [] => "il ne resterait aucun membre".to_owned(),
+                _ => format!("il ne resterait que {}", names(&remaining)),
+            };
+            reasons.push(format!(
+                "après ce retrait, {left} : un groupement de commandes réunit au moins deux \
+                 acheteurs (L2113-6) ; annulez-le plutôt"
+            ));
+        }
+        Refusal::unless_empty(reasons)?;
+        let mut next = self.with_member_status(siren, MemberStatus::Withdrawn { on });
+        next.conclude_if_signed(on);
+        Ok(next)
+    }
+
+    fn set_need(&self, need: &LotNeed) -> Result<Groupement, Refusal> {
+        let mut reasons = Vec::new();
+        if self.status.consultation_launched() {
+            reasons.push(
+                "les besoins ne sont plus modifiables une fois la consultation lancée".into(),
+            );
+        }
+        if self.lot(need.lot).is_none() {
+            reasons.push(format!(
+                "le lot {} n'existe pas dans ce groupement",
+                need.lot
+            ));
+        }
+        match self.member(&need.member) {
+            None => reasons.push(format!(
+                "le SIREN {} n'est pas membre du groupement",
+                need.member
+            )),
+            Some(member) => match member.status {
+                MemberStatus::Invited | MemberStatus::Joined { .. } => {}
+                other => reasons.push(format!(
+                    "{} ({}) : ses besoins ne comptent plus",
+                    member.name,
+                    other.label_fr()
+                )),
+            },
+        }
+        let who = self.name_of(&need.member);
+        if need.estimated_amount <= Amount::ZERO {
+            reasons.push(format!(
+                "le montant estimé du besoin de {who} pour le {} doit être positif, reçu {}",
+                self.lot_label(need.lot),
+                need.estimated_amount
+            ));
+        }
+        if let Some(quantity) = &need.quantity {
+            if quantity.thousandths <= 0 {
+                reasons.push(format!(
+                    "la quantité du besoin de {who} pour le {} doit être positive",
+                    self.lot_label(need.lot)
+                ));
+            }
+            if quantity.unit.trim().is_empty() {
+                reasons.push(format!(
+                    "la quantité du besoin de {who} pour le {} n'a pas d'unité",
+                    self.lot_label(need.lot)
+                ));
+            }
+        }
+        Refusal::unless_empty(reasons)?;
+        let mut next = self.clone();
+        next.needs
+            .retain(|n| !(n.lot == need.lot && n.member == need.member));
+        next.needs.push(need.clone());
+        Ok(next)
+    }
+
+    fn sign(&self, signature: &Signature) -> Result<Groupement, Refusal> {
+        let mut reasons = Vec::new();
+        match self.status {
+            OpenForAdhesion => {}
+            Draft => reasons.push(
+                "la convention n'est pas encore soumise aux membres : ouvrez d'abord le \
+                 groupement aux adhésions"
+                    .into(),
+            ),
+            _ => reasons.push(format!(
+                "la convention ne se signe plus au statut « {} »",
+                self.status.label_fr()
+            )),
+        }
+        let who = self.name_of(&signature.member);
+        match self.member(&signature.member) {
+            None => reasons.push(format!(
+                "le SIREN {} n'est pas membre du groupement",
+                signature.member
+            )),
+            Some(member) => match member.status {
+                MemberStatus::Joined { on } if signature.signed_on < on => reasons.push(format!(
+                    "signature de {who} datée du {}, avant son adhésion du {}",
+                    date_label(signature.signed_on),
+                    date_label(on)
+                )),
+                MemberStatus::Joined { .. } => {}
+                other => reasons.push(format!(
+                    "{who} n'a pas adhéré au groupement ({}) : seul un membre qui a adhéré signe \
+                     la convention",
+                    other.label_fr()
+                )),
+            },
+        }
+        if let Some(previous) = self.signature_of(&signature.member) {
+            reasons.push(format!(
+                "{who} a déjà signé la convention le {}",
+                date_label(previous.signed_on)
+            ));
+        }
+        if signature.signatory.trim().is_empty() {
+            reasons.push(format!("le nom du signataire pour {who} est vide"));
+        }
+        if signature.deliberation.reference.trim().is_empty() {
+            reasons.push(format!(
+                "la référence de la délibération de {who} approuvant la convention est vide"
+            ));
+        }
+        if signature.deliberation.adopted_on > signature.signed_on {
+            let reference = signature.deliberation.reference.trim();
+            let reference = if reference.is_empty() {
+                String::new()
+            } else {
+                format!(" n° {reference}")
+            };
+            reasons.push(format!(
+                "la délibération{reference} de {who} est datée du {}, après la signature du {}",
+                date_label(signature.deliberation.adopted_on),
+                date_label(signature.signed_on)
+            ));
+        }
+        let pending = self.pending_invitations(signature.signed_on);
+        if !pending.is_empty() {
+            reasons.push(format!(
+                "la convention se signe une fois les adhésions arrêtées : invitation sans réponse \
+                 de {} (date limite d'adhésion : {})",
+                names(&pending),
+                date_label(self.adhesion_deadline)
+            ));
+        }
+        let joined: Vec<&Member> = self.joined_members().collect();
+        if joined.len() < MIN_MEMBERS {
+            reasons.push(too_few_members(&joined));
+        }
+        Refusal::unless_empty(reasons)?;
+        let mut next = self.clone();
+        next.signatures.push(signature.clone());
+        next.conclude_if_signed(signature.signed_on);
+        Ok(next)
+    }
+
+    fn start_consultation(&self, on: NaiveDate) -> Result<Groupement, Refusal> {
+        let mut reasons = Vec::new();
+        match self.status {
+            ConventionSigned => {}
+            Draft | OpenForAdhesion => {
+                if self.status == Draft {
+                    reasons.push("le groupement n'est pas encore ouvert aux adhésions".into());
+                }
+                let joined: Vec<&Member> = self.joined_members().collect();
+                if joined.len() < MIN_MEMBERS {
+                    reasons.push(too_few_members(&joined));
+                }
+                let unsigned = self.unsigned_members();
+                if !unsigned.is_empty() {
+                    reasons.push(format!(
+                        "la convention n'est pas signée par : {}",
+                        names(&unsigned)
+                    ));
+                }
+                if reasons.is_empty() {
+                    // Cannot happen: a complete set of signatures concludes the convention.
+                    reasons.push("la convention n'est pas encore conclue".into());
+                }
+            }
+            _ => reasons.push("la consultation est déjà lancée".into()),
+        }
+        for lot in &self.lots {
+            let participants = self.lot_participants(lot.number);
+            if participants.is_empty() {
+                reasons.push(format!(
+                    "aucun membre ayant adhéré n'a exprimé de besoin pour le {}",
+                    self.lot_label(lot.number)
+                ));
+            }
+        }
+        reasons.extend(self.key_problems());
+        let last_signature = self
+            .joined_members()
+            .filter_map(|m| self.signature_of(&m.siren))
+            .max_by_key(|s| s.signed_on);
+        if let Some(last) = last_signature
+            && on < last.signed_on
+        {
+            reasons.push(format!(
+                "consultation lancée le {}, avant la signature de la convention par {} le {}",
+                date_label(on),
+                self.name_of(&last.member),
+                date_label(last.signed_on)
+            ));
+        }
+        Refusal::unless_empty(reasons)?;
+        let mut next = self.with_status(Consultation);
+        next.consultation_started_on = Some(on);
+        Ok(next)
+    }
+
+    /// Joined members with a need to whom the cost-sharing key cannot be applied.
+    fn key_problems(&self) -> Vec<String> {
+        let with_needs: Vec<&Member> = self
+            .joined_members()
+            .filter(|m| self.needs.iter().any(|n| n.member == m.siren))
+            .collect();
+        match &self.cost_sharing {
+            CostSharing::ByVolume => Vec::new(),
+            CostSharing::ByPopulation => {
+                let missing: Vec<&Member> = with_needs
+                    .into_iter()
+                    .filter(|m| m.population.is_none_or(|p| p == 0))
+                    .collect();
+                if missing.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![format!(
+                        "la clé de répartition par population demande la population de : {}",
+                        names(&missing)
+                    )]
+                }
+            }
+            CostSharing::FixedShares(shares) => {
+                let missing: Vec<&Member> = with_needs
+                    .into_iter()
+                    .filter(|m| !shares.iter().any(|(s, p)| s == &m.siren && *p > 0))
+                    .collect();
+                if missing.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![format!(
+                        "la clé de répartition à parts fixes ne donne aucune part à : {}",
+                        names(&missing)
+                    )]
+                }
+            }
+        }
+    }
+
+    fn award(&self, award: &Award) -> Result<Groupement, Refusal> {
+        let mut reasons = Vec::new();
+        self.require_status(&mut reasons, "l'attribution", &[Consultation]);
+        for lot_award in &award.lots {
+            if let Some(previous) = self.award_of(lot_award.lot) {
+                reasons.push(format!(
+                    "le {} est déjà attribué (titulaire SIRET {})",
+                    self.lot_label(lot_award.lot),
+                    previous.supplier_siret
+                ));
+            }
+        }
+        if let Err(refusal) = self.member_shares(award) {
+            reasons.extend(refusal.reasons);
+        }
+        Refusal::unless_empty(reasons)?;
+        let mut next = self.clone();
+        next.awards.push(award.clone());
+        if next.lots.iter().all(|l| next.award_of(l.number).is_some()) {
+            next.status = Awarded;
+        }
+        Ok(next)
+    }
+
+    fn start_execution(&self, on: NaiveDate) -> Result<Groupement, Refusal> {
+        let mut reasons = Vec::new();
+        self.require_status(&mut reasons, "le début de l'exécution", &[Awarded]);
+        if let Some(launched) = self.consultation_started_on
+            && on < launched
+        {
+            reasons.push(format!(
+                "exécution commencée le {}, avant le lancement de la consultation le {}",
+                date_label(on),
+                date_label(launched)
+            ));
+        }
+        Refusal::unless_empty(reasons)?;
+        let mut next = self.with_status(InExecution);
+        next.execution_started_on = Some(on);
+        Ok(next)
+    }
+
+    fn close(&self, on: NaiveDate) -> Result<Groupement, Refusal> {
+        let mut reasons = Vec::new();
+        match (self.status, self.mission) {
+            (InExecution, _) | (Awarded, Mission::AwardOnly) => {}
+            (Awarded, Mission::AwardAndExecution) => reasons.push(
+                "le coordonnateur est chargé de l'exécution (mission « passation et exécution ») \
+                 : commencez l'exécution avant de clore le groupement"
+                    .into(),
+            ),
+            _ => self.require_status(&mut reasons, "la clôture", &[Awarded, InExecution]),
+        }
+        if let Some(since) = self.execution_started_on.or(self.consultation_started_on)
+            && on < since
+        {
+            reasons.push(format!(
+                "clôture datée du {}, avant le {}",
+                date_label(on),
+                date_label(since)
+            ));
+        }
+        Refusal::unless_empty(reasons)?;
+        let mut next = self.with_status(Closed);
+        next.closed_on = Some(on);
+        Ok(next)
+    }
+
+    fn cancel(&self, on: NaiveDate, reason: &str) -> Result<Groupement, Refusal> {
+        if reason.trim().is_empty() {
+            return Err(Refusal {
+                reasons: vec!["le motif de l'annulation est vide".to_owned()],
+            });
+        }
+        let mut next = self.with_status(Cancelled);
+        next.cancellation = Some(Cancellation {
+            on,
+            reason: reason.trim().to_owned(),
+        });
+        Ok(next)
+    }
+
+    // -- helpers of the transitions
+
+    fn require_status(&self, reasons: &mut Vec<String>, what: &str, allowed: &[GroupementStatus]) {
+        if !allowed.contains(&self.status) {
+            let allowed: Vec<String> = allowed
+                .iter()
+                .map(|s| format!("« {} »", s.label_fr()))
+                .collect();
+            reasons.push(format!(
+                "{what} est impossible au statut « {} » (possible seulement au statut {})",
+                self.status.label_fr(),
+                allowed.join(" ou ")
+            ));
+        }
+    }
+
+    fn require_invited(&self, reasons: &mut Vec<String>, siren: &Siren) {
+        match self.member(siren) {
+            None => reasons.push(format!("le SIREN {siren} n'est pas invité au groupement")),
+            Some(member) => match member.status {
+                MemberStatus::Invited => {}
+                MemberStatus::Joined { on } => reasons.push(format!(
+                    "{} a déjà adhéré le {}",
+                    member.name,
+                    date_label(on)
+                )),
+                MemberStatus::Declined { on } => reasons.push(format!(
+                    "{} a décliné l'invitation le {}",
+                    member.name,
+                    date_label(on)
+                )),
+                MemberStatus::Withdrawn { on } => reasons.push(format!(
+                    "{} a quitté le groupement le {}",
+                    member.name,
+                    date_label(on)
+                )),
+            },
+        }
+    }
+
+    fn with_status(&self, status: GroupementStatus) -> Groupement {
+        let mut next = self.clone();
+        next.status = status;
+        next
+    }
+
+    fn with_member_status(&self, siren: &Siren, status: MemberStatus) -> Groupement {
+        let mut next = self.clone();
+        if let Some(member) = next.members.iter_mut().find(|m| &m.siren == siren) {
+            member.status = status;
+        }
+        next
+    }
+
+    /// Concludes the convention when, on `on`, every joined member (at least two) has signed
+    /// and no invitation is still open.
+    fn conclude_if_signed(&mut self, on: NaiveDate) {
+        if self.status == OpenForAdhesion
+            && self.joined_members().count() >= MIN_MEMBERS
+            && self.unsigned_members().is_empty()
+            && self.pending_invitations(on).is_empty()
+        {
+            self.status = ConventionSigned;
+        }
+    }
+}
+
+/// Why fewer than two joined members cannot form a groupement.
+fn too_few_members(joined: &[&Member]) -> String {
+    let who = match joined {
+        [] => "aucun acheteur n'a adhéré".to_owned(),
+        [one] => format!("{} est le seul membre à avoir adhéré", one.name),
+        more => format!("{} sont les seuls membres à avoir adhéré", names(more)),
+    };
+    format!("un groupement de commandes réunit au moins deux acheteurs (L2113-6) : {who}")
+}
+
+/// "Ville d'Échirolles, Ville de Fontaine".
+fn names(members: &[&Member]) -> String {
+    let names: Vec<&str> = members.iter().map(|m| m.name.as_str()).collect();
+    names.join(", ")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shares
+
+impl Groupement {
+    /// The contracts an award creates: for each awarded lot, one share per joined member with
+    /// a need in that lot, splitting the lot's total by the cost-sharing key:
+    /// - by volume: in proportion to the member's estimated amount in the lot;
+    /// - by population: in proportion to its population (refused if a member has none);
+    /// - fixed shares: in proportion to its share, among the members of the lot.
+    ///
+    /// In integer cents, the shares of a lot add up to its total exactly: each member gets the
+    /// whole cents of its exact share, and the cents left over go one each to the largest
+    /// remainders, ties broken by SIREN order. The result is sorted by lot, then SIREN, and
+    /// depends neither on the order of members nor of needs.
+    ///
+    /// Refused, with every reason, before anything is created: an award without lots, a lot
+    /// unknown or twice in the award, a total not positive, a lot without a joined member with
+    /// a need, a member the key cannot be applied to.
+    pub fn member_shares(&self, award: &Award) -> Result<Vec<MemberShare>, Refusal> {
+        let mut reasons = Vec::new();
+        let mut shares = Vec::new();
+        if award.lots.is_empty() {
+            reasons.push("l'attribution ne porte sur aucun lot".to_owned());
+        }
+        let mut seen = BTreeSet::new();
+        let mut lots: Vec<&LotAward> = award.lots.iter().collect();
+        lots.sort_by_key(|l| l.lot);
+        for lot_award in lots {
+            let lot = lot_award.lot;
+            if !seen.insert(lot) {
+                reasons.push(format!("le lot {lot} figure deux fois dans l'attribution"));
+                continue;
+            }
+            if self.lot(lot).is_none() {
+                reasons.push(format!("le lot {lot} n'existe pas dans ce groupement"));
+                continue;
+            }
+            if lot_award.total <= Amount::ZERO {
+                reasons.push(format!(
+                    "le montant attribué du {} doit être positif, reçu {}",
+                    self.lot_label(lot),
+                    lot_award.total
+                ));
+                continue;
+            }
+            match self.lot_weights(lot) {
+                Err(mut why) => reasons.append(&mut why),
+                Ok(weights) => {
+                    let split = split_cents(lot_award.total, &weights);
+                    let sum: Amount = split.iter().map(|(_, a)| *a).sum();
+                    if sum != lot_award.total {
+                        // The method guarantees it; checked so that a bug can never create
+                        // contracts that do not add up.
+                        reasons.push(format!(
+                            "la répartition du {} ne tombe pas juste : {} au lieu de {}",
+                            self.lot_label(lot),
+                            sum,
+                            lot_award.total
+                        ));
+                    }
+                    shares.extend(split.into_iter().map(|(member, amount)| MemberShare {
+                        member,
+                        lot,
+                        amount,
+                    }));
+                }
+            }
+        }
+        Refusal::unless_empty(reasons)?;
+        Ok(shares)
+    }
+
+    /// Each participant of a lot with its weight under the cost-sharing key.
+    fn lot_weights(&self, lot: u32) -> Result<Vec<(Siren, u64)>, Vec<String>> {
+        let participants = self.lot_participants(lot);
+        if participants.is_empty() {
+            return Err(vec![format!(
+                "aucun membre ayant adhéré n'a de besoin dans le {}",
+                self.lot_label(lot)
+            )]);
+        }
+        let mut weights = Vec::new();
+        let mut missing = Vec::new();
+        for (siren, estimated) in participants {
+            let weight = match &self.cost_sharing {
+                CostSharing::ByVolume => u64::try_from(estimated.cents()).ok(),
+                CostSharing::ByPopulation => {
+                    self.member(siren).and_then(|m| m.population).map(u64::from)
+                }
+                CostSharing::FixedShares(shares) => shares
+                    .iter()
+                    .find(|(s, _)| s == siren)
+                    .map(|(_, p)| u64::from(*p)),
+            };
+            match weight {
+                Some(w) if w > 0 => weights.push((siren.clone(), w)),
+                _ => missing.push(self.name_of(siren)),
+            }
+        }
+        if missing.is_empty() {
+            return Ok(weights);
+        }
+        let what = match &self.cost_sharing {
+            CostSharing::ByVolume => "un montant estimé positif",
+            CostSharing::ByPopulation => "une population",
+            CostSharing::FixedShares(_) => "une part fixe",
+        };
+        Err(vec![format!(
+            "{} : la clé « {} » demande {what} pour : {}",
+            self.lot_label(lot),
+            self.cost_sharing.label_fr(),
+            missing.join(", ")
+        )])
+    }
+}
+
+/// Splits `total` (not negative) in proportion to positive `weights`, in whole cents, by the
+/// largest remainder method: each party gets the floor of its exact share, then the cents left
+/// over (fewer than the number of parties) go one each to the largest remainders, ties broken
+/// by SIREN. The result is in SIREN order and adds up to `total` exactly.
+fn split_cents(total: Amount, weights: &[(Siren, u64)]) -> Vec<(Siren, Amount)> {
+    let mut parties: Vec<&(Siren, u64)> = weights.iter().collect();
+    parties.sort_by(|a, b| a.0.cmp(&b.0));
+    let total = u128::try_from(total.cents()).unwrap_or(0);
+    let weight_sum: u128 = parties.iter().map(|(_, w)| u128::from(*w)).sum();
+    if parties.is_empty() || weight_sum == 0 {
+        return Vec::new();
+    }
+    // total × weight fits in u128: both are below 2^64.
+    let mut rows: Vec<(usize, u128, u128)> = parties
+        .iter()
+        .enumerate()
+        .map(|(i, (_, w))| {
+            let exact = total * u128::from(*w);
+            (i, exact / weight_sum, exact % weight_sum)
+        })
+        .collect();
+    let given: u128 = rows.iter().map(|(_, floor, _)| floor).sum();
+    let left = total - given;
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    // Largest remainder first; equal remainders in SIREN order (the parties' order).
+    order.sort_by(|&a, &b| rows[b].2.cmp(&rows[a].2).then(a.cmp(&b)));
+    for &i in order
+        .iter()
+        .take(usize::try_from(left).unwrap_or(usize::MAX))
+    {
+        rows[i].1 += 1;
+    }
+    rows.into_iter()
+        .map(|(i, cents, _)| {
+            // A share never exceeds the total, which came from an i64.
+            let cents = i64::try_from(cents).unwrap_or(i64::MAX);
+            (parties[i].0.clone(), Amount::from_cents(cents))
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cpv::{CpvNomenclature, CpvRow};
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
+    }
+
+    fn siren(s: &str) -> Siren {
+        Siren::parse(s).expect("siren")
+    }
+
+    fn metro() -> Siren {
+        siren("200040715")
+    }
+    fn grenoble() -> Siren {
+        siren("213801855")
+    }
+    fn echirolles() -> Siren {
+        siren("213801517")
+    }
+    fn fontaine() -> Siren {
+        siren("213801699")
+    }
+    fn meylan() -> Siren {
+        siren("213802291")
+    }
+
+    fn cpv(code8: &str) -> CpvCode {
+        let rows = [
+            (
+                "09000000",
+                3,
+                "Produits pétroliers, combustibles, électricité",
+            ),
+            ("09123000", 7, "Gaz naturel"),
+            ("09310000", 5, "Électricité"),
+        ];
+        CpvNomenclature::new(rows.into_iter().map(|(code8, check, fr)| CpvRow {
+            code8: code8.into(),
+            check_digit: check,
+            label_fr: fr.into(),
+            label_en: String::new(),
+        }))
+        .expect("nomenclature")
+        .parse(code8)
+        .expect("cpv")
+    }
+
+    fn new_groupement(cost_sharing: CostSharing) -> NewGroupement {
+        NewGroupement {
+            coordinator: metro(),
+            coordinator_name: "Grenoble-Alpes-Métropole".into(),
+            coordinator_population: Some(449_509),
+            title: "Fourniture d'énergie 2028-2031".into(),
+            cpv: cpv("09000000"),
+            lots: vec![
+                Lot {
+                    number: 1,
+                    title: "Gaz naturel".into(),
+                    cpv: cpv("09123000"),
+                },
+                Lot {
+                    number: 2,
+                    title: "Électricité".into(),
+                    cpv: cpv("09310000"),
+                },
+            ],
+            mission: Mission::AwardOnly,
+            cost_sharing,
+            duration_months: 48,
+            adhesion_deadline: d("2027-03-01"),
+            created_on: d("2027-01-10"),
+        }
+    }
+
+    fn ok(g: &Groupement, action: Action) -> Groupement {
+        match g.apply(&action) {
+            Ok(next) => next,
+            Err(refusal) => panic!("{} refused: {refusal}", action.code()),
+        }
+    }
+
+    fn refused(g: &Groupement, action: Action) -> Vec<String> {
+        match g.apply(&action) {
+            Ok(_) => panic!("{} accepted", action.code()),
+            Err(refusal) => refusal.reasons,
+        }
+    }
+
+    fn has(reasons: &[String], needle: &str) -> bool {
+        reasons.iter().any(|r| r.contains(needle))
+    }
+
+    fn invite(member: Siren, name: &str, population: u32) -> Action {
+        Action::Invite {
+            member,
+            name: name.into(),
+            population: Some(population),
+        }
+    }
+
+    fn need(lot: u32, member: Siren, euros: i64) -> Action {
+        Action::SetNeed(LotNeed {
+            lot,
+            member,
+            quantity: Some(Quantity {
+                thousandths: 1_000_000,
+                unit: "MWh".into(),
+            }),
+            estimated_amount: Amount::from_euros(euros),
+        })
+    }
+
+    fn join(member: Siren, on: &str) -> Action {
+        Action::Join { member, on: d(on) }
+    }
+
+    fn decline(member: Siren, on: &str) -> Action {
+        Action::Decline { member, on: d(on) }
+    }
+
+    fn withdraw(member: Siren, on: &str) -> Action {
+        Action::Withdraw { member, on: d(on) }
+    }
+
+    fn consult(on: &str) -> Action {
+        Action::StartConsultation { on: d(on) }
+    }
+
+    fn execute(on: &str) -> Action {
+        Action::StartExecution { on: d(on) }
+    }
+
+    fn close(on: &str) -> Action {
+        Action::Close { on: d(on) }
+    }
+
+    fn sign(member: Siren, on: &str) -> Action {
+        Action::Sign(Signature {
+            member,
+            signed_on: d(on),
+            signatory: "Le maire".into(),
+            deliberation: Deliberation {
+                reference: "DEL-2027-001".into(),
+                adopted_on: d("2027-02-15"),
+            },
+        })
+    }
+
+    /// Drafted, Échirolles and Fontaine invited, open.
+    fn open_groupement(cost_sharing: CostSharing) -> Groupement {
+        let g = Groupement::draft(new_groupement(cost_sharing)).expect("draft");
+        let g = ok(&g, invite(echirolles(), "Ville d'Échirolles", 36_926));
+        let g = ok(&g, invite(fontaine(), "Ville de Fontaine", 22_684));
+        ok(&g, Action::Open)
+    }
+
+    /// Open, both communes joined, needs in both lots.
+    fn joined_groupement() -> Groupement {
+        let g = open_groupement(CostSharing::ByVolume);
+        let g = ok(&g, join(echirolles(), "2027-02-01"));
+        let g = ok(&g, join(fontaine(), "2027-02-20"));
+        let g = ok(&g, need(1, metro(), 300_000));
+        let g = ok(&g, need(1, echirolles(), 100_000));
+        let g = ok(&g, need(2, fontaine(), 50_000));
+        ok(&g, need(2, echirolles(), 70_000))
+    }
+
+    fn signed_groupement() -> Groupement {
+        let g = joined_groupement();
+        let g = ok(&g, sign(metro(), "2027-03-02"));
+        let g = ok(&g, sign(echirolles(), "2027-03-03"));
+        ok(&g, sign(fontaine(), "2027-03-04"))
+    }
+
+    fn in_consultation() -> Groupement {
+        ok(&signed_groupement(), consult("2027-04-01"))
+    }
+
+    fn siret() -> Siret {
+        Siret::parse("44306184100047").expect("siret")
+    }
+
+    fn award(lots: &[(u32, i64)]) -> Award {
+        Award {
+            supplier_siret: siret(),
+            lots: lots
+                .iter()
+                .map(|&(lot, cents)| LotAward {
+                    lot,
+                    total: Amount::from_cents(cents),
+                })
+                .collect(),
+        }
+    }
+
+    // -- codes and labels
+
+    #[test]
+    fn status_codes_round_trip_and_are_snake_case() {
+        for status in GroupementStatus::ALL {
+            assert_eq!(GroupementStatus::from_code(status.code()), Some(status));
+            assert!(
+                status
+                    .code()
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '_')
+            );
+            assert!(!status.label_fr().is_empty());
+        }
+        assert_eq!(
+            GroupementStatus::OpenForAdhesion.code(),
+            "open_for_adhesion"
+        );
+        assert_eq!(GroupementStatus::from_code("nope"), None);
+        for mission in Mission::ALL {
+            assert_eq!(Mission::from_code(mission.code()), Some(mission));
+        }
+        assert_eq!(
+            MemberStatus::Joined {
+                on: d("2027-03-01")
+            }
+            .label_fr(),
+            "adhésion le 01/03/2027"
+        );
+    }
+
+    // -- draft and open
+
+    #[test]
+    fn the_coordinator_is_the_first_joined_member() {
+        let g = Groupement::draft(new_groupement(CostSharing::ByVolume)).expect("draft");
+        assert_eq!(g.status, Draft);
+        assert_eq!(g.members.len(), 1);
+        assert_eq!(g.members[0].siren, metro());
+        assert_eq!(
+            g.members[0].status,
+            MemberStatus::Joined {
+                on: d("2027-01-10")
+            }
+        );
+    }
+
+    #[test]
+    fn a_draft_with_incomplete_terms_is_refused_with_every_reason() {
+        let mut new = new_groupement(CostSharing::FixedShares(vec![
+            (metro(), 600),
+            (echirolles(), 300),
+            (echirolles(), 0),
+        ]));
+        new.title = " ".into();
+        new.duration_months = 0;
+        new.lots.push(Lot {
+            number: 2,
+            title: String::new(),
+            cpv: cpv("09310000"),
+        });
+        new.adhesion_deadline = d("2027-01-09");
+        let reasons = Groupement::draft(new).expect_err("refused").reasons;
+        assert!(has(&reasons, "l'intitulé du groupement est vide"));
+        assert!(has(
+            &reasons,
+            "la durée du groupement doit être d'au moins un mois"
+        ));
+        assert!(has(&reasons, "le lot 2 est défini deux fois"));
+        assert!(has(&reasons, "le lot 2 n'a pas d'intitulé"));
+        assert!(has(
+            &reasons,
+            "les parts fixes totalisent 900 ‰ au lieu de 1000 ‰"
+        ));
+        assert!(has(&reasons, "SIREN 213801517 a deux parts fixes"));
+        assert!(has(&reasons, "la part fixe de SIREN 213801517 est nulle"));
+        assert!(has(
+            &reasons,
+            "la date limite d'adhésion du 09/01/2027 précède la création du groupement le 10/01/2027"
+        ));
+        assert_eq!(reasons.len(), 8, "{reasons:?}");
+    }
+
+    #[test]
+    fn a_draft_without_lots_is_refused() {
+        let mut new = new_groupement(CostSharing::ByVolume);
+        new.lots.clear();
+        let reasons = Groupement::draft(new).expect_err("refused").reasons;
+        assert_eq!(reasons, ["le groupement ne compte aucun lot"]);
+    }
+
+    #[test]
+    fn open_sends_invitations_and_needs_someone_invited() {
+        let g = Groupement::draft(new_groupement(CostSharing::ByVolume)).expect("draft");
+        let reasons = refused(&g, Action::Open);
+        assert_eq!(
+            reasons,
+            [
+                "aucun acheteur n'est invité : un groupement de commandes réunit au moins deux acheteurs (L2113-6)"
+            ]
+        );
+        let g = ok(&g, invite(echirolles(), "Ville d'Échirolles", 36_926));
+        let opened = ok(&g, Action::Open);
+        assert_eq!(opened.status, OpenForAdhesion);
+        assert_eq!(g.status, Draft, "apply leaves self untouched");
+        let reasons = refused(&opened, Action::Open);
+        assert_eq!(
+            reasons,
+            [
+                "l'ouverture aux adhésions est impossible au statut « Ouvert aux adhésions » (possible seulement au statut « Brouillon »)"
+            ]
+        );
+    }
+
+    #[test]
+    fn open_checks_that_fixed_shares_name_members() {
+        let g = Groupement::draft(new_groupement(CostSharing::FixedShares(vec![
+            (metro(), 500),
+            (grenoble(), 500),
+        ])))
+        .expect("draft");
+        let g = ok(&g, invite(echirolles(), "Ville d'Échirolles", 36_926));
+        let reasons = refused(&g, Action::Open);
+        assert_eq!(
+            reasons,
+            ["la part fixe du SIREN 213801855 ne correspond à aucun membre du groupement"]
+        );
+    }
+
+    // -- invitations
+
+    #[test]
+    fn invite_refuses_a_known_siren_a_blank_name_and_late_invitations() {
+        let g = open_groupement(CostSharing::ByVolume);
+        let reasons = refused(&g, invite(echirolles(), "Échirolles", 1));
+        assert_eq!(
+            reasons,
+            [
+                "Ville d'Échirolles (SIREN 213801517) figure déjà au groupement : invitation sans réponse"
+            ]
+        );
+        let reasons = refused(
+            &g,
+            Action::Invite {
+                member: meylan(),
+                name: "  ".into(),
+                population: None,
+            },
+        );
+        assert_eq!(
+            reasons,
+            ["le nom de l'acheteur invité (SIREN 213802291) est vide"]
+        );
+        let g = ok(&g, invite(meylan(), "Ville de Meylan", 19_124));
+        assert_eq!(g.members.len(), 4);
+        // Once a signature is in, a new member takes an amendment.
+        let g = ok(&g, decline(meylan(), "2027-02-01"));
+        let g = ok(&g, decline(fontaine(), "2027-02-01"));
+        let g = ok(&g, join(echirolles(), "2027-02-01"));
+        let g = ok(&g, sign(echirolles(), "2027-02-20"));
+        let reasons = refused(&g, invite(grenoble(), "Ville de Grenoble", 158_601));
+        assert_eq!(
+            reasons,
+            ["la signature de la convention a commencé : un nouveau membre demande un avenant"]
+        );
+    }
+
+    // -- join and decline
+
+    #[test]
+    fn join_on_the_deadline_day_is_accepted_the_day_after_refused() {
+        let g = open_groupement(CostSharing::ByVolume);
+        let on_time = ok(&g, join(echirolles(), "2027-03-01"));
+        assert_eq!(
+            on_time.member(&echirolles()).map(|m| m.status),
+            Some(MemberStatus::Joined {
+                on: d("2027-03-01")
+            })
+        );
+        let reasons = refused(&g, join(echirolles(), "2027-03-02"));
+        assert_eq!(
+            reasons,
+            ["adhésion reçue le 02/03/2027 après la date limite du 01/03/2027"]
+        );
+        let reasons = refused(&g, join(echirolles(), "2027-03-12"));
+        assert_eq!(
+            reasons,
+            ["adhésion reçue le 12/03/2027 après la date limite du 01/03/2027"]
+        );
+    }
+
+    #[test]
+    fn join_requires_an_open_groupement_and_an_unanswered_invitation() {
+        let draft = Groupement::draft(new_groupement(CostSharing::ByVolume)).expect("draft");
+        let draft = ok(&draft, invite(echirolles(), "Ville d'Échirolles", 36_926));
+        let reasons = refused(&draft, join(echirolles(), "2027-03-05"));
+        assert_eq!(
+            reasons,
+            [
+                "le groupement n'est pas encore ouvert aux adhésions",
+                "adhésion reçue le 05/03/2027 après la date limite du 01/03/2027",
+            ]
+        );
+        let g = joined_groupement();
+        assert_eq!(
+            refused(&g, join(echirolles(), "2027-02-05")),
+            ["Ville d'Échirolles a déjà adhéré le 01/02/2027"]
+        );
+        assert_eq!(
+            refused(&g, join(meylan(), "2027-02-05")),
+            ["le SIREN 213802291 n'est pas invité au groupement"]
+        );
+        assert_eq!(
+            refused(&g, join(metro(), "2027-02-05")),
+            ["Grenoble-Alpes-Métropole a déjà adhéré le 10/01/2027"]
+        );
+    }
+
+    #[test]
+    fn join_is_refused_once_the_convention_is_signed_or_the_consultation_launched() {
+        // Fontaine never answers; the others sign after the deadline: its invitation lapses.
+        let g = open_groupement(CostSharing::ByVolume);
+        let g = ok(&g, join(echirolles(), "2027-02-01"));
+        let g = ok(&g, need(1, metro(), 1_000));
+        let g = ok(&g, need(2, echirolles(), 1_000));
+        let g = ok(&g, sign(metro(), "2027-03-02"));
+        let g = ok(&g, sign(echirolles(), "2027-03-02"));
+        assert_eq!(g.status, ConventionSigned);
+        // Even with an adhesion dated before the deadline.
+        assert_eq!(
+            refused(&g, join(fontaine(), "2027-02-27")),
+            ["les adhésions sont closes : la convention est signée par tous ses membres"]
+        );
+        let g = ok(&g, consult("2027-04-01"));
+        assert_eq!(
+            refused(&g, join(fontaine(), "2027-02-27")),
+            ["un acheteur ne peut plus adhérer une fois la consultation lancée"]
+        );
+    }
+
+    #[test]
+    fn decline_settles_an_invitation() {
+        let g = open_groupement(CostSharing::ByVolume);
+        let g = ok(&g, decline(fontaine(), "2027-03-05"));
+        assert_eq!(
+            g.member(&fontaine()).map(|m| m.status),
+            Some(MemberStatus::Declined {
+                on: d("2027-03-05")
+            })
+        );
+        assert_eq!(
+            refused(&g, join(fontaine(), "2027-02-06")),
+            ["Ville de Fontaine a décliné l'invitation le 05/03/2027"]
+        );
+        assert_eq!(
+            refused(&g, decline(metro(), "2027-02-06")),
+            ["Grenoble-Alpes-Métropole a déjà adhéré le 10/01/2027"]
+        );
+        let draft = Groupement::draft(new_groupement(CostSharing::ByVolume)).expect("draft");
+        let draft = ok(&draft, invite(fontaine(), "Ville de Fontaine", 1));
+        assert_eq!(
+            refused(&draft, decline(fontaine(), "2027-02-06")),
+            [
+                "le refus d'adhésion est impossible au statut « Brouillon » (possible seulement au statut « Ouvert aux adhésions »)"
+            ]
+        );
+    }
+
+    // -- withdraw
+
+    #[test]
+    fn a_member_may_withdraw_before_the_consultation() {
+        let g = joined_groupement();
+        let g = ok(&g, withdraw(fontaine(), "2027-02-25"));
+        assert_eq!(
+            g.member(&fontaine()).map(|m| m.status),
+            Some(MemberStatus::Withdrawn {
+                on: d("2027-02-25")
+            })
+        );
+        // Its needs stay on record but no longer count.
+        assert!(g.lot_participants(2).keys().all(|s| **s != fontaine()));
+        // After the convention is signed too, while two members remain.
+        let g = signed_groupement();
+        let g = ok(&g, withdraw(fontaine(), "2027-03-10"));
+        assert_eq!(g.status, ConventionSigned);
+        assert_eq!(
+            refused(&g, withdraw(echirolles(), "2027-03-10")),
+            [
+                "après ce retrait, il ne resterait que Grenoble-Alpes-Métropole : un groupement de commandes réunit au moins deux acheteurs (L2113-6) ; annulez-le plutôt"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_member_cannot_withdraw_once_the_consultation_is_launched() {
+        let g = in_consultation();
+        assert_eq!(
+            refused(&g, withdraw(fontaine(), "2027-04-02")),
+            [
+                "un membre ne peut plus se retirer une fois la consultation lancée (L2113-7 : il reste engagé pour les opérations conjointes)"
+            ]
+        );
+    }
+
+    #[test]
+    fn withdraw_refuses_the_coordinator_non_members_and_backdating() {
+        let g = joined_groupement();
+        assert_eq!(
+            refused(&g, withdraw(metro(), "2027-02-25")),
+            [
+                "le coordonnateur ne peut pas se retirer : il mène la procédure au nom et pour le compte des membres (L2113-7) ; annulez le groupement s'il ne peut plus être mené"
+            ]
+        );
+        assert_eq!(
+            refused(&g, withdraw(fontaine(), "2027-02-19")),
+            ["retrait de Ville de Fontaine daté du 19/02/2027, avant son adhésion du 20/02/2027"]
+        );
+        assert_eq!(
+            refused(&g, withdraw(meylan(), "2027-02-25")),
+            ["le SIREN 213802291 n'est pas membre du groupement"]
+        );
+        let g = open_groupement(CostSharing::ByVolume);
+        assert_eq!(
+            refused(&g, withdraw(fontaine(), "2027-02-25")),
+            ["Ville de Fontaine n'a pas adhéré au groupement (invitation sans réponse)"]
+        );
+    }
+
+    #[test]
+    fn withdrawing_the_last_unsigned_member_concludes_the_convention() {
+        let g = joined_groupement();
+        let g = ok(&g, sign(metro(), "2027-03-02"));
+        let g = ok(&g, sign(echirolles(), "2027-03-03"));
+        assert_eq!(g.status, OpenForAdhesion);
+        let g = ok(&g, withdraw(fontaine(), "2027-03-04"));
+        assert_eq!(g.status, ConventionSigned);
+    }
+
+    // -- needs
+
+    #[test]
+    fn set_need_replaces_the_members_need_in_the_lot() {
+        let g = joined_groupement();
+        let before = g.needs.len();
+        let g = ok(&g, need(1, echirolles(), 120_000));
+        assert_eq!(g.needs.len(), before);
+        let mine: Vec<&LotNeed> = g
+            .needs
+            .iter()
+            .filter(|n| n.lot == 1 && n.member == echirolles())
+            .collect();
+        assert_eq!(mine.len(), 1);
+        assert_eq!(mine[0].estimated_amount, Amount::from_euros(120_000));
+        // An invited member's need may be pre-filled before it answers.
+        let g = open_groupement(CostSharing::ByVolume);
+        assert!(g.apply(&need(1, fontaine(), 10_000)).is_ok());
+    }
+
+    #[test]
+    fn set_need_refuses_with_every_reason() {
+        let g = ok(&joined_groupement(), withdraw(fontaine(), "2027-02-25"));
+        let reasons = refused(
+            &g,
+            Action::SetNeed(LotNeed {
+                lot: 9,
+                member: fontaine(),
+                quantity: Some(Quantity {
+                    thousandths: 0,
+                    unit: " ".into(),
+                }),
+                estimated_amount: Amount::ZERO,
+            }),
+        );
+        assert_eq!(
+            reasons,
+            [
+                "le lot 9 n'existe pas dans ce groupement",
+                "Ville de Fontaine (retrait le 25/02/2027) : ses besoins ne comptent plus",
+                "le montant estimé du besoin de Ville de Fontaine pour le lot 9 doit être positif, reçu 0,00 € HT",
+                "la quantité du besoin de Ville de Fontaine pour le lot 9 doit être positive",
+                "la quantité du besoin de Ville de Fontaine pour le lot 9 n'a pas d'unité",
+            ]
+        );
+        assert_eq!(
+            refused(&g, need(1, meylan(), 1)),
+            ["le SIREN 213802291 n'est pas membre du groupement"]
+        );
+    }
+
+    #[test]
+    fn needs_are_editable_until_the_consultation_only() {
+        assert!(
+            signed_groupement()
+                .apply(&need(1, fontaine(), 5_000))
+                .is_ok()
+        );
+        assert_eq!(
+            refused(&in_consultation(), need(1, fontaine(), 5_000)),
+            ["les besoins ne sont plus modifiables une fois la consultation lancée"]
+        );
+    }
+
+    // -- signatures
+
+    #[test]
+    fn the_last_signature_concludes_the_convention() {
+        let g = joined_groupement();
+        let g = ok(&g, sign(metro(), "2027-03-02"));
+        assert_eq!(g.status, OpenForAdhesion);
+        let g = ok(&g, sign(echirolles(), "2027-03-03"));
+        assert_eq!(g.status, OpenForAdhesion);
+        assert_eq!(names(&g.unsigned_members()), "Ville de Fontaine");
+        let g = ok(&g, sign(fontaine(), "2027-03-04"));
+        assert_eq!(g.status, ConventionSigned);
+        assert_eq!(g.signatures.len(), 3);
+    }
+
+    #[test]
+    fn a_member_signs_once_and_only_if_joined() {
+        let g = open_groupement(CostSharing::ByVolume);
+        let g = ok(&g, invite(meylan(), "Ville de Meylan", 19_124));
+        let g = ok(&g, join(echirolles(), "2027-02-01"));
+        let g = ok(&g, join(fontaine(), "2027-02-01"));
+        let g = ok(&g, decline(meylan(), "2027-02-01"));
+        let g = ok(&g, sign(metro(), "2027-03-02"));
+        assert_eq!(
+            refused(&g, sign(metro(), "2027-03-05")),
+            ["Grenoble-Alpes-Métropole a déjà signé la convention le 02/03/2027"]
+        );
+        assert_eq!(
+            refused(&g, sign(meylan(), "2027-03-05")),
+            [
+                "Ville de Meylan n'a pas adhéré au groupement (refus le 01/02/2027) : seul un membre qui a adhéré signe la convention"
+            ]
+        );
+        assert_eq!(
+            refused(&g, sign(grenoble(), "2027-03-05")),
+            ["le SIREN 213801855 n'est pas membre du groupement"]
+        );
+    }
+
+    #[test]
+    fn signature_checks_dates_signatory_and_deliberation() {
+        let g = joined_groupement();
+        let reasons = refused(
+            &g,
+            Action::Sign(Signature {
+                member: fontaine(),
+                signed_on: d("2027-02-10"),
+                signatory: " ".into(),
+                deliberation: Deliberation {
+                    reference: String::new(),
+                    adopted_on: d("2027-02-11"),
+                },
+            }),
+        );
+        assert_eq!(
+            reasons,
+            [
+                "signature de Ville de Fontaine datée du 10/02/2027, avant son adhésion du 20/02/2027",
+                "le nom du signataire pour Ville de Fontaine est vide",
+                "la référence de la délibération de Ville de Fontaine approuvant la convention est vide",
+                "la délibération de Ville de Fontaine est datée du 11/02/2027, après la signature du 10/02/2027",
+            ]
+        );
+    }
+
+    #[test]
+    fn signatures_wait_for_the_adhesions_to_be_settled() {
+        let g = open_groupement(CostSharing::ByVolume);
+        let g = ok(&g, join(echirolles(), "2027-02-01"));
+        // Fontaine has not answered and the deadline has not passed.
+        assert_eq!(
+            refused(&g, sign(echirolles(), "2027-02-20")),
+            [
+                "la convention se signe une fois les adhésions arrêtées : invitation sans réponse de Ville de Fontaine (date limite d'adhésion : 01/03/2027)"
+            ]
+        );
+        // On the deadline day the invitation is still open; the day after, it has lapsed.
+        assert!(g.apply(&sign(echirolles(), "2027-03-01")).is_err());
+        let g = ok(&g, sign(echirolles(), "2027-03-02"));
+        let g = ok(&g, sign(metro(), "2027-03-03"));
+        assert_eq!(g.status, ConventionSigned);
+        assert_eq!(
+            g.member(&fontaine()).map(|m| m.status),
+            Some(MemberStatus::Invited)
+        );
+    }
+
+    #[test]
+    fn signing_needs_two_joined_members_and_an_open_groupement() {
+        let g = open_groupement(CostSharing::ByVolume);
+        let g = ok(&g, decline(echirolles(), "2027-02-01"));
+        let g = ok(&g, decline(fontaine(), "2027-02-01"));
+        assert_eq!(
+            refused(&g, sign(metro(), "2027-03-02")),
+            [
+                "un groupement de commandes réunit au moins deux acheteurs (L2113-6) : Grenoble-Alpes-Métropole est le seul membre à avoir adhéré"
+            ]
+        );
+        let draft = Groupement::draft(new_groupement(CostSharing::ByVolume)).expect("draft");
+        assert!(has(
+            &refused(&draft, sign(metro(), "2027-03-02")),
+            "la convention n'est pas encore soumise aux membres"
+        ));
+        assert_eq!(
+            refused(&signed_groupement(), sign(metro(), "2027-03-09")),
+            [
+                "la convention ne se signe plus au statut « Convention signée »",
+                "Grenoble-Alpes-Métropole a déjà signé la convention le 02/03/2027",
+            ]
+        );
+    }
+
+    // -- consultation
+
+    #[test]
+    fn consultation_is_refused_while_a_joined_member_has_not_signed() {
+        let g = joined_groupement();
+        let g = ok(&g, sign(metro(), "2027-03-02"));
+        let reasons = refused(&g, consult("2027-04-01"));
+        assert_eq!(
+            reasons,
+            ["la convention n'est pas signée par : Ville d'Échirolles, Ville de Fontaine"]
+        );
+    }
+
+    #[test]
+    fn consultation_starts_once_signed_and_freezes_the_membership() {
+        let g = in_consultation();
+        assert_eq!(g.status, Consultation);
+        assert_eq!(g.consultation_started_on, Some(d("2027-04-01")));
+        assert_eq!(
+            refused(&g, consult("2027-04-02")),
+            ["la consultation est déjà lancée"]
+        );
+    }
+
+    #[test]
+    fn consultation_needs_a_need_in_every_lot_and_a_date_after_the_signatures() {
+        let g = open_groupement(CostSharing::ByVolume);
+        let g = ok(&g, join(echirolles(), "2027-02-01"));
+        let g = ok(&g, join(fontaine(), "2027-02-20"));
+        let g = ok(&g, need(1, echirolles(), 100_000));
+        let g = ok(&g, sign(metro(), "2027-03-02"));
+        let g = ok(&g, sign(echirolles(), "2027-03-03"));
+        let g = ok(&g, sign(fontaine(), "2027-03-04"));
+        assert_eq!(
+            refused(&g, consult("2027-03-03")),
+            [
+                "aucun membre ayant adhéré n'a exprimé de besoin pour le lot 2 « Électricité »",
+                "consultation lancée le 03/03/2027, avant la signature de la convention par Ville de Fontaine le 04/03/2027",
+            ]
+        );
+    }
+
+    #[test]
+    fn consultation_checks_the_key_can_be_applied() {
+        let g = open_groupement(CostSharing::ByPopulation);
+        let g = ok(&g, invite_without_population());
+        let g = ok(&g, join(echirolles(), "2027-02-01"));
+        let g = ok(&g, join(fontaine(), "2027-02-01"));
+        let g = ok(&g, join(meylan(), "2027-02-01"));
+        let g = ok(&g, need(1, meylan(), 1_000));
+        let g = ok(&g, need(2, echirolles(), 1_000));
+        let mut signed = g;
+        for member in [metro(), echirolles(), fontaine(), meylan()] {
+            signed = ok(&signed, sign(member, "2027-03-02"));
+        }
+        assert_eq!(
+            refused(&signed, consult("2027-04-01")),
+            ["la clé de répartition par population demande la population de : Ville de Meylan"]
+        );
+        signed.cost_sharing = CostSharing::FixedShares(vec![(metro(), 600), (echirolles(), 400)]);
+        assert_eq!(
+            refused(&signed, consult("2027-04-01")),
+            ["la clé de répartition à parts fixes ne donne aucune part à : Ville de Meylan"]
+        );
+    }
+
+    fn invite_without_population() -> Action {
+        Action::Invite {
+            member: meylan(),
+            name: "Ville de Meylan".into(),
+            population: None,
+        }
+    }
+
+    // -- award, execution, close, cancel
+
+    #[test]
+    fn award_of_every_lot_moves_to_awarded() {
+        let g = in_consultation();
+        let g = ok(&g, Action::Award(award(&[(1, 40_000_000)])));
+        assert_eq!(g.status, Consultation, "lot 2 is not awarded yet");
+        assert_eq!(
+            refused(&g, Action::Award(award(&[(1, 1_000)]))),
+            ["le lot 1 « Gaz naturel » est déjà attribué (titulaire SIRET 44306184100047)"]
+        );
+        let g = ok(&g, Action::Award(award(&[(2, 11_999_999)])));
+        assert_eq!(g.status, Awarded);
+        assert_eq!(g.awards.len(), 2);
+    }
+
+    #[test]
+    fn award_is_refused_before_the_consultation_and_for_bad_amounts() {
+        assert_eq!(
+            refused(&signed_groupement(), Action::Award(award(&[(1, 100)]))),
+            [
+                "l'attribution est impossible au statut « Convention signée » (possible seulement au statut « Consultation lancée »)"
+            ]
+        );
+        assert_eq!(
+            refused(
+                &in_consultation(),
+                Action::Award(award(&[(1, 0), (3, 5), (2, 7), (2, 8)]))
+            ),
+            [
+                "le montant attribué du lot 1 « Gaz naturel » doit être positif, reçu 0,00 € HT",
+                "le lot 2 figure deux fois dans l'attribution",
+                "le lot 3 n'existe pas dans ce groupement",
+            ]
+        );
+        assert_eq!(
+            refused(&in_consultation(), Action::Award(award(&[]))),
+            ["l'attribution ne porte sur aucun lot"]
+        );
+    }
+
+    #[test]
+    fn execution_and_close_follow_the_award() {
+        let g = in_consultation();
+        assert!(has(
+            &refused(&g, execute("2027-09-01")),
+            "le début de l'exécution est impossible au statut « Consultation lancée »"
+        ));
+        let g = ok(&g, Action::Award(award(&[(1, 100), (2, 100)])));
+        assert_eq!(
+            refused(&g, execute("2027-03-31")),
+            [
+                "exécution commencée le 31/03/2027, avant le lancement de la consultation le 01/04/2027"
+            ]
+        );
+        let running = ok(&g, execute("2027-09-01"));
+        assert_eq!(running.status, InExecution);
+        assert_eq!(
+            refused(&running, close("2027-08-31")),
+            ["clôture datée du 31/08/2027, avant le 01/09/2027"]
+        );
+        let closed = ok(&running, close("2031-09-01"));
+        assert_eq!(closed.status, Closed);
+        assert_eq!(closed.closed_on, Some(d("2031-09-01")));
+        assert_eq!(
+            refused(
+                &closed,
+                Action::Cancel {
+                    on: d("2031-09-02"),
+                    reason: "x".into()
+                }
+            ),
+            ["le groupement est au statut « Clos » : plus aucune action n'est possible"]
+        );
+        // Award only: the coordinator's mission ends at award, the groupement may close then.
+        assert_eq!(ok(&g, close("2027-06-01")).status, Closed);
+    }
+
+    #[test]
+    fn with_the_execution_mission_close_waits_for_the_execution() {
+        let mut g = in_consultation();
+        g.mission = Mission::AwardAndExecution;
+        let g = ok(&g, Action::Award(award(&[(1, 100), (2, 100)])));
+        assert_eq!(
+            refused(&g, close("2027-06-01")),
+            [
+                "le coordonnateur est chargé de l'exécution (mission « passation et exécution ») : commencez l'exécution avant de clore le groupement"
+            ]
+        );
+        let draft = Groupement::draft(new_groupement(CostSharing::ByVolume)).expect("draft");
+        assert_eq!(
+            refused(&draft, close("2027-06-01")),
+            [
+                "la clôture est impossible au statut « Brouillon » (possible seulement au statut « Attribué » ou « En exécution »)"
+            ]
+        );
+    }
+
+    #[test]
+    fn cancel_from_any_non_final_state_with_a_reason() {
+        let draft = Groupement::draft(new_groupement(CostSharing::ByVolume)).expect("draft");
+        let states = [
+            draft,
+            open_groupement(CostSharing::ByVolume),
+            signed_groupement(),
+            in_consultation(),
+            ok(
+                &in_consultation(),
+                Action::Award(award(&[(1, 100), (2, 100)])),
+            ),
+        ];
+        let running = ok(&states[4], execute("2027-09-01"));
+        let states = [states.as_slice(), &[running]].concat();
+        for g in &states {
+            let cancelled = ok(
+                g,
+                Action::Cancel {
+                    on: d("2027-05-01"),
+                    reason: " Offres inacceptables ".into(),
+                },
+            );
+            assert_eq!(cancelled.status, Cancelled);
+            assert_eq!(
+                cancelled.cancellation,
+                Some(Cancellation {
+                    on: d("2027-05-01"),
+                    reason: "Offres inacceptables".into()
+                })
+            );
+            assert_eq!(
+                refused(&cancelled, Action::Open),
+                ["le groupement est au statut « Annulé » : plus aucune action n'est possible"]
+            );
+        }
+        assert_eq!(
+            refused(
+                &states[0],
+                Action::Cancel {
+                    on: d("2027-05-01"),
+                    reason: " ".into()
+                }
+            ),
+            ["le motif de l'annulation est vide"]
+        );
+    }
+
+    #[test]
+    fn a_refusal_reads_as_one_line() {
+        let draft = Groupement::draft(new_groupement(CostSharing::ByVolume)).expect("draft");
+        let refusal = draft.apply(&consult("2027-04-01")).expect_err("refused");
+        assert_eq!(
+            refusal.to_string(),
+            "le groupement n'est pas encore ouvert aux adhésions ; un groupement de commandes \
+             réunit au moins deux acheteurs (L2113-6) : Grenoble-Alpes-Métropole est le seul \
+             membre à avoir adhéré ; la convention n'est pas signée par : \
+             Grenoble-Alpes-Métropole ; aucun membre ayant adhéré n'a exprimé de besoin pour le \
+             lot 1 « Gaz naturel » ; aucun membre ayant adhéré n'a exprimé de besoin pour le lot \
+             2 « Électricité »"
+        );
+    }
+
+    #[test]
+    fn action_codes_are_distinct() {
+        let actions = [
+            Action::Open,
+            invite(meylan(), "x", 1),
+            join(meylan(), "2027-01-01"),
+            decline(meylan(), "2027-01-01"),
+            withdraw(meylan(), "2027-01-01"),
+            need(1, meylan(), 1),
+            sign(meylan(), "2027-01-01"),
+            consult("2027-01-01"),
+            Action::Award(award(&[])),
+            execute("2027-01-01"),
+            close("2027-01-01"),
+            Action::Cancel {
+                on: d("2027-01-01"),
+                reason: "x".into(),
+            },
+        ];
+        let codes: BTreeSet<&str> = actions.iter().map(Action::code).collect();
+        assert_eq!(codes.len(), actions.len());
+        assert!(actions.iter().all(|a| !a.label_fr().is_empty()));
+    }
+
+    // -- shares
+
+    #[test]
+    fn shares_by_volume_split_each_lot_among_its_members() {
+        let g = in_consultation();
+        // Lot 1: Métropole 300 000, Échirolles 100 000 → 3/4, 1/4.
+        // Lot 2: Fontaine 50 000, Échirolles 70 000 → 5/12, 7/12.
+        let shares = g
+            .member_shares(&award(&[(2, 100_001), (1, 1_000_003)]))
+            .expect("shares");
+        let expected = [
+            (metro(), 1, 750_002),
+            (echirolles(), 1, 250_001),
+            (echirolles(), 2, 58_334),
+            (fontaine(), 2, 41_667),
+        ];
+        let got: Vec<(Siren, u32, i64)> = shares
+            .iter()
+            .map(|s| (s.member.clone(), s.lot, s.amount.cents()))
+            .collect();
+        assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn shares_by_population_and_fixed_shares() {
+        let mut g = in_consultation();
+        g.cost_sharing = CostSharing::ByPopulation;
+        // Lot 2: Échirolles 36 926, Fontaine 22 684 inhabitants.
+        let shares = g.member_shares(&award(&[(2, 5_961_000)])).expect("shares");
+        let amounts: Vec<i64> = shares.iter().map(|s| s.amount.cents()).collect();
+        assert_eq!(amounts, [3_692_600, 2_268_400]);
+        g.cost_sharing =
+            CostSharing::FixedShares(vec![(metro(), 500), (echirolles(), 300), (fontaine(), 200)]);
+        // Lot 2 holds Échirolles (300) and Fontaine (200): 3/5 and 2/5.
+        let shares = g.member_shares(&award(&[(2, 1_001)])).expect("shares");
+        let amounts: Vec<i64> = shares.iter().map(|s| s.amount.cents()).collect();
+        assert_eq!(amounts, [601, 400]);
+    }
+
+    #[test]
+    fn shares_refuse_a_missing_population_or_fixed_share() {
+        let mut g = in_consultation();
+        g.cost_sharing = CostSharing::ByPopulation;
+        g.members[2].population = None; // Fontaine
+        assert_eq!(
+            g.member_shares(&award(&[(1, 100), (2, 100)]))
+                .expect_err("refused")
+                .reasons,
+            [
+                "lot 2 « Électricité » : la clé « Au prorata de la population » demande une population pour : Ville de Fontaine"
+            ]
+        );
+        g.cost_sharing = CostSharing::FixedShares(vec![(metro(), 1000)]);
+        assert_eq!(
+            g.member_shares(&award(&[(1, 100)]))
+                .expect_err("refused")
+                .reasons,
+            [
+                "lot 1 « Gaz naturel » : la clé « Parts fixes » demande une part fixe pour : Ville d'Échirolles"
+            ]
+        );
+        // The award itself is refused before anything is recorded.
+        assert!(has(
+            &refused(&g, Action::Award(award(&[(1, 100)]))),
+            "demande une part fixe"
+        ));
+    }
+
+    #[test]
+    fn remainder_cents_go_to_the_largest_remainders_then_by_siren() {
+        // Three equal weights, 100 cents: 33 each and one left, to the smallest SIREN.
+        let parties = [(fontaine(), 1), (echirolles(), 1), (metro(), 1)];
+        let split = split_cents(Amount::from_cents(100), &parties);
+        let got: Vec<(String, i64)> = split
+            .iter()
+            .map(|(s, a)| (s.to_string(), a.cents()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("200040715".to_owned(), 34),
+                ("213801517".to_owned(), 33),
+                ("213801699".to_owned(), 33),
+            ]
+        );
+        // Weights 1, 2, 7 over 11 cents: exact 1.1, 2.2, 7.7 → 1, 2, 7 plus one cent to 7.7.
+        let parties = [(metro(), 1), (echirolles(), 2), (fontaine(), 7)];
+        let amounts: Vec<i64> = split_cents(Amount::from_cents(11), &parties)
+            .iter()
+            .map(|(_, a)| a.cents())
+            .collect();
+        assert_eq!(amounts, [1, 2, 8]);
+    }
+
+    /// A Luhn-valid SIREN built from `n`.
+    fn nth_siren(n: u32) -> Siren {
+        let base = format!("{:08}", 10_000_000 + n);
+        (0..10)
+            .find_map(|check| Siren::parse(&format!("{base}{check}")).ok())
+            .expect("some check digit is valid")
+    }
+
+    /// A small deterministic generator (64-bit LCG), so the "property" tests need no crate.
+    struct Lcg(u64);
+    impl Lcg {
+        fn next(&mut self) -> u64 {
+            self.0 = self
+                .0
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            self.0 >> 33
+        }
+    }
+
+    #[test]
+    fn splits_always_add_up_to_the_total_and_are_deterministic() {
+        let mut rng = Lcg(42);
+        let mut cases = 0;
+        for members in 1..=9u32 {
+            let sirens: Vec<Siren> = (0..members).map(|i| nth_siren(i * 7 + 1)).collect();
+            for round in 0..60 {
+                let weights: Vec<(Siren, u64)> = sirens
+                    .iter()
+                    .map(|s| {
+                        let w = match round % 3 {
+                            0 => rng.next() % 5 + 1,         // small, many ties
+                            1 => rng.next() % 1_000_000 + 1, // amounts, populations
+                            _ => rng.next() * 1_000_003 + 1, // large
+                        };
+                        (s.clone(), w)
+                    })
+                    .collect();
+                let weight_sum: u128 = weights.iter().map(|(_, w)| u128::from(*w)).sum();
+                let totals = (0..40).map(|t| t * 37 + i64::from(round)).chain([
+                    1,
+                    99,
+                    100_000_000_007,
+                    i64::MAX / 3,
+                ]);
+                for total in totals {
+                    let split = split_cents(Amount::from_cents(total), &weights);
+                    assert_eq!(split.len(), weights.len());
+                    let sum: i64 = split.iter().map(|(_, a)| a.cents()).sum();
+                    assert_eq!(sum, total, "{weights:?} {total}");
+                    // Each share is its exact share rounded down, or up by one cent; the cents
+                    // go to the largest remainders, ties to the smaller SIREN.
+                    let mut up = Vec::new();
+                    let mut down = Vec::new();
+                    for (siren, amount) in &split {
+                        let w = weights.iter().find(|(s, _)| s == siren).map(|(_, w)| *w);
+                        let exact = total as u128 * u128::from(w.unwrap_or(0));
+                        let floor = i64::try_from(exact / weight_sum).expect("fits");
+                        let remainder = exact % weight_sum;
+                        match amount.cents() - floor {
+                            0 => down.push((remainder, siren)),
+                            1 => up.push((remainder, siren)),
+                            other => panic!("{other} cents away from the exact share"),
+                        }
+                    }
+                    for (r_up, s_up) in &up {
+                        for (r_down, s_down) in &down {
+                            assert!(r_up > r_down || (r_up == r_down && s_up < s_down));
+                        }
+                    }
+                    // Same result whatever the order of the parties.
+                    let mut reversed = weights.clone();
+                    reversed.reverse();
+                    assert_eq!(split_cents(Amount::from_cents(total), &reversed), split);
+                    assert_eq!(split_cents(Amount::from_cents(total), &weights), split);
+                    cases += 1;
+                }
+            }
+        }
+        assert_eq!(cases, 9 * 60 * 44);
+    }
+
+    #[test]
+    fn member_shares_add_up_per_lot_over_many_totals() {
+        let base = in_consultation();
+        for key in [
+            CostSharing::ByVolume,
+            CostSharing::ByPopulation,
+            CostSharing::FixedShares(vec![(metro(), 334), (echirolles(), 333), (fontaine(), 333)]),
+        ] {
+            let mut g = base.clone();
+            g.cost_sharing = key;
+            for total in (1..3_000).step_by(7) {
+                let a = award(&[(1, total), (2, total * 13 + 5)]);
+                let shares = g.member_shares(&a).expect("shares");
+                for lot_award in &a.lots {
+                    let sum: Amount = shares
+                        .iter()
+                        .filter(|s| s.lot == lot_award.lot)
+                        .map(|s| s.amount)
+                        .sum();
+                    assert_eq!(sum, lot_award.total);
+                }
+                // Needs in another order give the same shares.
+                let mut shuffled = g.clone();
+                shuffled.needs.reverse();
+                shuffled.members[1..].reverse();
+                assert_eq!(shuffled.member_shares(&a).expect("shares"), shares);
+            }
+        }
+    }
+}
