@@ -155,6 +155,7 @@ pub(super) fn read<R: BufRead, T: Send>(
             line_start: 0,
             offset: 0,
             format: None,
+            depth: 0,
         };
         let scanned = scanner.document(&mut pipeline);
         let result = match scanned {
@@ -341,7 +342,13 @@ struct Scanner<R> {
     /// Offset of the next byte.
     offset: u64,
     format: Option<DecpFormat>,
+    /// Objects and lists open around the current position, outside records.
+    depth: usize,
 }
+
+/// How deep the outer structure may nest, as serde_json allows inside a record: a hostile
+/// file of nested brackets is an error, not a stack overflow.
+const MAX_DEPTH: usize = 128;
 
 fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\n' | b'\r' | b'\t')
@@ -362,6 +369,14 @@ impl<R: BufRead> Scanner<R> {
 
     fn eof(&self) -> Stop {
         self.syntax("le document JSON s'arrête avant sa fin : le fichier est tronqué")
+    }
+
+    fn enter(&mut self) -> Result<(), Stop> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(self.syntax("imbrication trop profonde"));
+        }
+        Ok(())
     }
 
     fn peek(&mut self) -> Result<Option<u8>, Stop> {
@@ -410,6 +425,7 @@ impl<R: BufRead> Scanner<R> {
         top: bool,
         marches: Option<()>,
     ) -> Result<(), Stop> {
+        self.enter()?;
         self.bump(b'{');
         let mut lists = false;
         let mut other_keys = false;
@@ -469,11 +485,13 @@ impl<R: BufRead> Scanner<R> {
         if marches.is_some() && other_keys && !lists {
             return Err(Stop::NotDecp(MARCHES_TYPE.into()));
         }
+        self.depth -= 1;
         Ok(())
     }
 
     /// A list, the `[` not yet consumed; `element` is the role of its elements.
     fn list<T>(&mut self, pipeline: &mut Pipeline<'_, '_, T>, element: Role) -> Result<(), Stop> {
+        self.enter()?;
         self.bump(b'[');
         let mut first = true;
         loop {
@@ -484,6 +502,7 @@ impl<R: BufRead> Scanner<R> {
                     );
                 }
                 self.bump(b']');
+                self.depth -= 1;
                 return Ok(());
             }
             self.value(pipeline, element)?;
@@ -494,6 +513,7 @@ impl<R: BufRead> Scanner<R> {
                 }
                 b']' => {
                     self.bump(b']');
+                    self.depth -= 1;
                     return Ok(());
                 }
                 _ => return Err(self.syntax("« , » ou « ] » attendu")),
@@ -748,6 +768,7 @@ fn records_of(input: &str) -> Result<Vec<String>, String> {
         line_start: 0,
         offset: 0,
         format: None,
+        depth: 0,
     };
     let result = scanner.document(&mut pipeline);
     let batch = &pipeline.batch;
@@ -819,6 +840,23 @@ mod scanner_tests {
             "1:23 le document JSON s'arrête avant sa fin : le fichier est tronqué"
         );
         assert_eq!(records_of("{\"marches\": 3}").unwrap_err(), MARCHES_TYPE);
+        // Nesting outside records is bounded, like serde_json's inside them.
+        let deep = format!(
+            "{{\"x\": {}{}, \"marches\": []}}",
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        );
+        assert!(
+            records_of(&deep)
+                .unwrap_err()
+                .ends_with("imbrication trop profonde")
+        );
+        let fine = format!(
+            "{{\"x\": {}{}, \"marches\": []}}",
+            "[".repeat(100),
+            "]".repeat(100)
+        );
+        assert_eq!(records_of(&fine), Ok(Vec::new()));
     }
 }
 
