@@ -74,6 +74,17 @@ pub enum Command {
     /// quelle procédure et pour quelle économie, avec les raisons. Sur la base, ou directement
     /// sur des fichiers DECP (--decp).
     Opportunities(OpportunitiesArgs),
+    /// Journal d'audit des groupements de commandes (chaîne d'empreintes SHA-256).
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Vérifie le journal entier : numérotation, liens et empreinte de chaque entrée. Affiche
+    /// l'empreinte de la dernière entrée, à conserver ailleurs ; sinon nomme la première entrée
+    /// altérée, supprimée ou déplacée, et sort en erreur.
+    Verify,
 }
 
 #[derive(Debug, Args)]

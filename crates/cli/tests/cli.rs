@@ -713,3 +713,105 @@ fn opportunities_of_a_territory_only_count_its_members() {
     ]));
     assert!(err.contains("SIREN 552100554"), "{err}");
 }
+
+/// Two groupements drafted through storage: two entries in the audit log. Returns the head
+/// hash storage reports.
+#[tokio::main(flavor = "current_thread")]
+async fn two_drafted_groupements(url: &str) -> String {
+    use mutualis_domain::Siren;
+    use mutualis_domain::groupement::{CostSharing, Lot, Mission, NewGroupement};
+    use mutualis_storage::{Database, TerritoryWide};
+
+    let db = Database::open(&url.parse().unwrap()).await.unwrap();
+    db.upsert_territory(&mutualis_reference::territory::grenoble_alpes_metropole())
+        .await
+        .unwrap();
+    let metro = Siren::parse("200040715").unwrap();
+    let metro_id = db.organisation_by_siren(&metro).await.unwrap().unwrap().id;
+    let cpv = |code: &str| mutualis_reference::cpv::nomenclature().parse(code).unwrap();
+    for title in [
+        "Fourniture d'énergie 2028-2031",
+        "Nettoyage des locaux 2028-2031",
+    ] {
+        let new = NewGroupement {
+            coordinator: metro.clone(),
+            coordinator_name: "Grenoble-Alpes-Métropole".into(),
+            coordinator_population: Some(449_509),
+            title: title.into(),
+            cpv: cpv("09000000-3"),
+            lots: vec![Lot {
+                number: 1,
+                title: "Lot unique".into(),
+                cpv: cpv("09123000-7"),
+            }],
+            mission: Mission::AwardOnly,
+            cost_sharing: CostSharing::ByVolume,
+            duration_months: 48,
+            adhesion_deadline: chrono::NaiveDate::from_ymd_opt(2027, 3, 1).unwrap(),
+            created_on: chrono::NaiveDate::from_ymd_opt(2027, 1, 10).unwrap(),
+        };
+        db.create_groupement(
+            TerritoryWide::for_operator_command_line(),
+            metro_id,
+            new,
+            None,
+            "coord@lametro.test",
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+    }
+    let head = db.verify_audit().await.unwrap().head_hash.unwrap();
+    db.close().await;
+    head
+}
+
+#[test]
+fn audit_verify_passes_on_an_intact_log_and_names_the_entry_altered_by_hand() {
+    let (path, url) = temp_db();
+    let empty = mutualis(&["audit", "verify", "--database-url", &url]);
+    assert!(empty.status.success(), "{}", stderr(&empty));
+    assert_eq!(
+        stdout(&empty),
+        "Journal d'audit : 0 entrée, chaîne intègre (journal vide)\n"
+    );
+
+    let head = two_drafted_groupements(&url);
+    let intact = mutualis(&["audit", "verify", "--database-url", &url]);
+    assert!(intact.status.success(), "{}", stderr(&intact));
+    assert_eq!(
+        stdout(&intact),
+        format!("Journal d'audit : 2 entrées, chaîne intègre (dernière empreinte {head})\n")
+    );
+
+    // Someone with the database file drops the append-only guard and edits the second entry.
+    let tamper = "import sqlite3, sys\n\
+        c = sqlite3.connect(sys.argv[1])\n\
+        c.execute('DROP TRIGGER audit_log_no_update')\n\
+        c.execute(\"UPDATE audit_log SET actor = 'intrus' WHERE seq = 2\")\n\
+        c.commit()\n";
+    match Command::new("python3")
+        .args(["-c", tamper, &path.display().to_string()])
+        .output()
+    {
+        Ok(out) => assert!(out.status.success(), "{}", stderr(&out)),
+        Err(e) => {
+            // Straight to the terminal, as the PostgreSQL skips are.
+            let _ = writeln!(
+                std::io::stderr(),
+                "note: audit tampering check SKIPPED (python3 not found: {e})"
+            );
+            remove_sqlite(&path);
+            return;
+        }
+    }
+    let err = one_line_failure(&mutualis(&["audit", "verify", "--database-url", &url]));
+    assert!(
+        err.starts_with(&format!(
+            "erreur : journal d'audit altéré à l'entrée n° 2 : contenu modifié : empreinte \
+             enregistrée {head}, recalculée "
+        )),
+        "{err}"
+    );
+    remove_sqlite(&path);
+}

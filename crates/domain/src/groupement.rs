@@ -54,7 +54,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use chrono::NaiveDate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::amount::Amount;
 use crate::cpv::CpvCode;
@@ -76,7 +76,7 @@ pub const PERMILLE_TOTAL: u32 = 1000;
 // Statuses, missions, keys
 
 /// Where a groupement stands in its lifecycle. Stored and exchanged by its `code`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum GroupementStatus {
     /// Being prepared by the coordinator: terms, lots, invitations.
@@ -165,7 +165,7 @@ impl fmt::Display for GroupementStatus {
 }
 
 /// Where a member stands, with the date of its answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum MemberStatus {
     Invited,
@@ -202,7 +202,7 @@ impl MemberStatus {
 }
 
 /// What the convention entrusts to the coordinator (L2113-7).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Mission {
     /// The coordinator runs the award procedure; each member signs and executes its contract.
@@ -234,7 +234,7 @@ impl Mission {
 }
 
 /// How the convention splits what is awarded among the members of a lot.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CostSharing {
     /// In proportion to each member's population.
@@ -289,7 +289,7 @@ pub struct LotNeed {
 
 /// The council's deliberation that approves the convention and authorises its signature
 /// (PRODUCT.md §2.4: the launch waits for every member's deliberation).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Deliberation {
     /// The deliberation's reference, as the member numbers it ("DEL-2027-042").
     pub reference: String,
@@ -297,7 +297,7 @@ pub struct Deliberation {
 }
 
 /// A member's signature of the convention.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Signature {
     pub member: Siren,
     pub signed_on: NaiveDate,
@@ -307,7 +307,7 @@ pub struct Signature {
 }
 
 /// A buyer invited to the groupement.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Member {
     pub siren: Siren,
     pub name: String,
@@ -317,14 +317,14 @@ pub struct Member {
 }
 
 /// The award of one or more lots to one supplier.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Award {
     pub supplier_siret: Siret,
     pub lots: Vec<LotAward>,
 }
 
 /// What a lot was awarded for, in total for all the members.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LotAward {
     pub lot: u32,
     pub total: Amount,
@@ -339,7 +339,7 @@ pub struct MemberShare {
 }
 
 /// Why and when a groupement was cancelled.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cancellation {
     pub on: NaiveDate,
     pub reason: String,

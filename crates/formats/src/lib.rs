@@ -3,6 +3,7 @@
 //! never stop at the first bad record: each record is either a contract or a rejection naming
 //! its position, field, value and reason.
 
+pub mod convention;
 pub mod decp_read;
 pub mod decp_write;
 pub mod needs_workbook;

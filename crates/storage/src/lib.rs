@@ -10,6 +10,7 @@ pub mod campaigns;
 mod connect;
 pub mod contracts;
 pub mod credentials;
+pub mod groupements;
 pub mod opportunities;
 pub mod organisations;
 mod scope;

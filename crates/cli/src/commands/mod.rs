@@ -1,6 +1,7 @@
 //! One module per command. Each returns `anyhow::Result` with a French message naming the
 //! value at fault and what was expected.
 
+mod audit;
 mod cpv;
 mod db;
 mod demo;
@@ -13,7 +14,7 @@ mod territory;
 mod user;
 
 use crate::config::{
-    Cli, Command, CpvCommand, DbCommand, ExportCommand, ImportCommand, RulesCommand,
+    AuditCommand, Cli, Command, CpvCommand, DbCommand, ExportCommand, ImportCommand, RulesCommand,
     TerritoryCommand, UserCommand,
 };
 
@@ -68,6 +69,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(UserCommand::Add { org, role, email }) => {
             user::add(&cli.global, &org, role, &email).await
         }
+        Command::Audit(AuditCommand::Verify) => audit::verify(&cli.global).await,
     }
 }
 

@@ -1,0 +1,1273 @@
+//! Groupements de commandes (PRODUCT.md §2.4) in the database, and the audit log that records
+//! every change made to them.
+//!
+//! # What is stored
+//! A groupement is one row of `groupements`: the whole domain [`Groupement`] as JSON in
+//! `state`, in storage's own format (`StateDoc`: a `CpvCode` and a `Quantity` cannot be
+//! deserialised without the nomenclature, so lots and needs have a mirror here), and a
+//! `version`. The title, CPV, status and adhesion deadline columns and the
+//! `groupement_members` rows are copies of the state for queries ("which groupements am I
+//! in"), rewritten in the transaction that writes the state. The state is the truth.
+//!
+//! # Changes
+//! Every change goes through [`Database::apply_groupement_action`]:
+//! 1. load the groupement, if the scope sees it (otherwise "not found");
+//! 2. check the version the caller started from (optimistic concurrency: two members editing
+//!    their needs at once both start from version n, the first to write makes it n + 1 and the
+//!    second gets [`GroupementError::Conflict`], reloads and applies again — nothing is lost);
+//! 3. check who may do what (below);
+//! 4. `Groupement::apply`, pure: a refusal writes nothing;
+//! 5. in one transaction, write the new state where the version is still n (the guard that
+//!    makes step 2 hold between the load and the write), the members' copy, at award the
+//!    contracts, and an audit entry chained to the previous one.
+//!
+//! # Who may do what
+//! - `Open`, `Invite`, `StartConsultation`, `Award`, `StartExecution`, `Close`, `Cancel`: the
+//!   coordinator only, that is a territory-wide scope (coordinator role) of the groupement's
+//!   organisation.
+//! - `Join`, `Decline`, `Withdraw`, `SetNeed`, `Sign`: the member the action names, and only
+//!   it, that is a scope of that member's organisation with a buyer role (coordinator or
+//!   member buyer). The coordinator's organisation is a member too, and acts for itself so.
+//!
+//! Approvers, evaluators, suppliers and mediators only read. A scope that does not see the
+//! groupement gets "not found" whatever it asks; one that sees it but may not act gets
+//! [`GroupementError::Forbidden`], saying who may.
+//!
+//! # Who sees what
+//! The coordinator's territory-wide scope sees the groupements of its organisation; any scope
+//! sees those its organisation is invited to or has joined (not after declining or
+//! withdrawing).
+//!
+//! # The award
+//! `Award` creates, in the same transaction, one contract per member and per lot from
+//! [`Groupement::member_shares`]: source `mutualis`; buyer the member's head-office SIRET (or
+//! its first known SIRET); id `GRP{groupement}-L{lot}` (the buyer SIRET is part of a
+//! contract's key, and DECP 2.0 ids are at most 16 characters); object the groupement's title
+//! and the lot's; CPV of the lot; amount the share; duration the groupement's; notified on the
+//! day of `now`; the supplier as titulaire; linked by `groupement_id` and `groupement_lot`.
+//! A member without any known SIRET stops the award before anything is written.
+//!
+//! # The audit log
+//! One chain for the whole database, in `seq` order (`domain::audit` gives the hash layout):
+//! one head hash to keep elsewhere covers every record. An entry's `before` and `after` are
+//! `{"groupement_id":…,"version":…,"state":…}` with the state's stored JSON (empty `before`
+//! at creation), so that an entry names the record it changed. The table is append-only: no
+//! UPDATE or DELETE here, and triggers refuse them. Two transactions appending at once: SQLite
+//! runs one writer at a time; on PostgreSQL the unique `seq` makes the second fail, and the
+//! whole change is tried again from the start (up to ten times).
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
+use mutualis_domain::audit::{AuditEntry, ChainBreak, verify_chain};
+use mutualis_domain::contract::{Label, Operator};
+use mutualis_domain::groupement::{
+    Action, Award, Cancellation, CostSharing, Groupement, GroupementStatus, Lot, LotNeed, Member,
+    MemberStatus, Mission, NewGroupement, Refusal, Signature,
+};
+use mutualis_domain::{
+    Amount, Contract, ContractKind, ContractSource, CpvNomenclature, Quantity, Role, Siren, Siret,
+};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::scope::{Scope, TerritoryWide};
+use crate::{Database, Result, StorageError, on_pool};
+
+/// The `record_type` of a groupement's audit entries.
+pub const AUDIT_RECORD_TYPE: &str = "groupement";
+
+/// The audit action of a groupement's creation (the others are `Action::code`).
+pub const CREATE_ACTION: &str = "create";
+
+/// How many times a change is tried when another transaction extended the audit chain first
+/// (PostgreSQL only). Each failed try means another change committed: with fewer concurrent
+/// writers than this, a change always lands.
+const MAX_ATTEMPTS: usize = 10;
+
+// ---------------------------------------------------------------------------------------------
+// Types
+
+/// The pooling opportunity a groupement was created from: its CPV prefix and the date the
+/// opportunities were computed for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpportunitySource {
+    /// 2 to 8 digits ("9091").
+    pub cpv_prefix: String,
+    pub as_of: NaiveDate,
+}
+
+/// A groupement as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredGroupement {
+    pub id: i64,
+    /// The coordinator's organisation, which owns the groupement.
+    pub organisation_id: i64,
+    /// The version to give back with the next change.
+    pub version: i64,
+    pub groupement: Groupement,
+    pub source: Option<OpportunitySource>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A contract created by a groupement's award.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupementContract {
+    /// The contract's row, as the contract pages know it.
+    pub contract_id: i64,
+    /// The member, buyer of the contract.
+    pub organisation_id: i64,
+    pub lot: u32,
+    pub decp_id: String,
+    pub buyer_siret: String,
+    pub amount: Amount,
+}
+
+/// Why a groupement operation was refused. The messages are shown to users as they are.
+#[derive(Debug, thiserror::Error)]
+pub enum GroupementError {
+    /// No such groupement, or one the scope does not see (not found, never forbidden).
+    #[error("groupement de commandes introuvable")]
+    NotFound,
+    /// Someone else changed the groupement since the caller loaded it; nothing was written.
+    #[error(
+        "le groupement a été modifié entre-temps par quelqu'un d'autre (vous partiez de la \
+         version {expected}) : rien n'a été enregistré ; rechargez-le pour voir ce qui a changé, \
+         puis recommencez"
+    )]
+    Conflict { expected: i64 },
+    /// The domain refused the action: every reason, in French.
+    #[error("{0}")]
+    Refused(Refusal),
+    /// The scope sees the groupement but may not do this; the message says who may.
+    #[error("{0}")]
+    Forbidden(String),
+    /// A member's SIREN that no organisation of the database has.
+    #[error(
+        "l'organisme de SIREN {0} n'est pas connu de Mutualis : enregistrez-le avant de l'inviter"
+    )]
+    UnknownOrganisation(Siren),
+    /// Members without any SIRET, to whom no contract can be made out: the award waits.
+    #[error(
+        "attribution impossible : aucun SIRET connu pour {0} ; enregistrez l'établissement \
+         acheteur de chacun avant d'attribuer"
+    )]
+    NoSiret(String),
+    /// A request that does not hold together; the message says why.
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl From<sqlx::Error> for GroupementError {
+    fn from(e: sqlx::Error) -> Self {
+        GroupementError::Storage(StorageError::Sql(e))
+    }
+}
+
+/// An entry of the audit log with what it is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRecord {
+    /// The tenant whose record changed (a groupement's coordinator).
+    pub organisation_id: i64,
+    pub record_type: String,
+    pub record_id: i64,
+    pub entry: AuditEntry,
+}
+
+/// A verified audit log: how many entries, and the hash of the last one (to keep elsewhere:
+/// see `domain::audit` for what the chain proves).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditReport {
+    pub entries: usize,
+    /// `None` for an empty log.
+    pub head_hash: Option<String>,
+}
+
+/// Why the audit log did not verify.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    /// The first entry found altered, removed, reordered or relinked.
+    #[error(transparent)]
+    Broken(#[from] ChainBreak),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl From<sqlx::Error> for AuditError {
+    fn from(e: sqlx::Error) -> Self {
+        AuditError::Storage(StorageError::Sql(e))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The stored state
+
+/// A [`Groupement`] as stored in `groupements.state`. The domain's own serde describes the
+/// parts that need nothing but themselves; lots and needs are mirrored here.
+#[derive(Debug, Serialize, Deserialize)]
+struct StateDoc {
+    coordinator: Siren,
+    title: String,
+    /// "09123000-7".
+    cpv: String,
+    lots: Vec<LotDoc>,
+    members: Vec<Member>,
+    needs: Vec<NeedDoc>,
+    mission: Mission,
+    cost_sharing: CostSharing,
+    duration_months: u32,
+    adhesion_deadline: NaiveDate,
+    signatures: Vec<Signature>,
+    status: GroupementStatus,
+    awards: Vec<Award>,
+    consultation_started_on: Option<NaiveDate>,
+    execution_started_on: Option<NaiveDate>,
+    closed_on: Option<NaiveDate>,
+    cancellation: Option<Cancellation>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct LotDoc {
+    number: u32,
+    title: String,
+    cpv: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct NeedDoc {
+    lot: u32,
+    member: Siren,
+    quantity: Option<QuantityDoc>,
+    estimated_amount: Amount,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct QuantityDoc {
+    thousandths: i64,
+    unit: String,
+}
+
+impl StateDoc {
+    fn of(g: &Groupement) -> StateDoc {
+        StateDoc {
+            coordinator: g.coordinator.clone(),
+            title: g.title.clone(),
+            cpv: g.cpv.to_string(),
+            lots: g
+                .lots
+                .iter()
+                .map(|l| LotDoc {
+                    number: l.number,
+                    title: l.title.clone(),
+                    cpv: l.cpv.to_string(),
+                })
+                .collect(),
+            members: g.members.clone(),
+            needs: g
+                .needs
+                .iter()
+                .map(|n| NeedDoc {
+                    lot: n.lot,
+                    member: n.member.clone(),
+                    quantity: n.quantity.as_ref().map(|q| QuantityDoc {
+                        thousandths: q.thousandths,
+                        unit: q.unit.clone(),
+                    }),
+                    estimated_amount: n.estimated_amount,
+                })
+                .collect(),
+            mission: g.mission,
+            cost_sharing: g.cost_sharing.clone(),
+            duration_months: g.duration_months,
+            adhesion_deadline: g.adhesion_deadline,
+            signatures: g.signatures.clone(),
+            status: g.status,
+            awards: g.awards.clone(),
+            consultation_started_on: g.consultation_started_on,
+            execution_started_on: g.execution_started_on,
+            closed_on: g.closed_on,
+            cancellation: g.cancellation.clone(),
+        }
+    }
+
+    fn into_groupement(self, cpv: &CpvNomenclature) -> Result<Groupement, String> {
+        let code = |s: &str| cpv.parse(s).map_err(|e| e.to_string());
+        let lots = self
+            .lots
+            .into_iter()
+            .map(|l| {
+                Ok(Lot {
+                    number: l.number,
+                    cpv: code(&l.cpv)?,
+                    title: l.title,
+                })
+            })
+            .collect::<Result<Vec<Lot>, String>>()?;
+        Ok(Groupement {
+            coordinator: self.coordinator,
+            title: self.title,
+            cpv: code(&self.cpv)?,
+            lots,
+            members: self.members,
+            needs: self
+                .needs
+                .into_iter()
+                .map(|n| LotNeed {
+                    lot: n.lot,
+                    member: n.member,
+                    quantity: n.quantity.map(|q| Quantity {
+                        thousandths: q.thousandths,
+                        unit: q.unit,
+                    }),
+                    estimated_amount: n.estimated_amount,
+                })
+                .collect(),
+            mission: self.mission,
+            cost_sharing: self.cost_sharing,
+            duration_months: self.duration_months,
+            adhesion_deadline: self.adhesion_deadline,
+            signatures: self.signatures,
+            status: self.status,
+            awards: self.awards,
+            consultation_started_on: self.consultation_started_on,
+            execution_started_on: self.execution_started_on,
+            closed_on: self.closed_on,
+            cancellation: self.cancellation,
+        })
+    }
+}
+
+/// The JSON written in `groupements.state`.
+fn state_json(g: &Groupement) -> Result<String> {
+    serde_json::to_string(&StateDoc::of(g)).map_err(|e| StorageError::Conflict(e.to_string()))
+}
+
+fn parse_state(json: &str, cpv: &CpvNomenclature) -> Result<Groupement> {
+    serde_json::from_str::<StateDoc>(json)
+        .map_err(|e| e.to_string())
+        .and_then(|doc| doc.into_groupement(cpv))
+        .map_err(|reason| StorageError::Corrupt {
+            table: "groupements",
+            column: "state",
+            value: json.chars().take(80).collect(),
+            reason,
+        })
+}
+
+/// What an audit entry records as the state of a groupement: its id, its version and its
+/// stored JSON, written the same way every time.
+fn snapshot(id: i64, version: i64, state: &str) -> String {
+    format!(r#"{{"groupement_id":{id},"version":{version},"state":{state}}}"#)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Who may do what
+
+/// Who may apply an action.
+enum Who<'a> {
+    Coordinator,
+    /// Only the member named, for itself.
+    Member(&'a Siren),
+}
+
+fn who_may(action: &Action) -> Who<'_> {
+    match action {
+        Action::Open
+        | Action::Invite { .. }
+        | Action::StartConsultation { .. }
+        | Action::Award(_)
+        | Action::StartExecution { .. }
+        | Action::Close { .. }
+        | Action::Cancel { .. } => Who::Coordinator,
+        Action::Join { member, .. }
+        | Action::Decline { member, .. }
+        | Action::Withdraw { member, .. } => Who::Member(member),
+        Action::SetNeed(need) => Who::Member(&need.member),
+        Action::Sign(signature) => Who::Member(&signature.member),
+    }
+}
+
+/// Refuses an action the scope may not take on a groupement it sees.
+fn authorise(
+    scope: &Scope,
+    owner: bool,
+    own_siren: &Siren,
+    groupement: &Groupement,
+    action: &Action,
+) -> Result<(), GroupementError> {
+    let what = action.label_fr();
+    match who_may(action) {
+        Who::Coordinator if owner => Ok(()),
+        Who::Coordinator => {
+            let coordinator = groupement
+                .member(&groupement.coordinator)
+                .map_or_else(|| groupement.coordinator.to_string(), |m| m.name.clone());
+            Err(GroupementError::Forbidden(format!(
+                "{what} : seul le coordonnateur du groupement ({coordinator}) peut le faire"
+            )))
+        }
+        Who::Member(_) if !matches!(scope.role(), Role::Coordinator | Role::MemberBuyer) => {
+            Err(GroupementError::Forbidden(format!(
+                "{what} : un compte « {} » ne peut pas agir pour un membre du groupement ; il \
+                 faut un compte acheteur de l'organisme",
+                scope.role().label_fr()
+            )))
+        }
+        Who::Member(member) if member == own_siren => Ok(()),
+        Who::Member(member) => {
+            let name = groupement
+                .member(member)
+                .map_or_else(|| format!("SIREN {member}"), |m| m.name.clone());
+            Err(GroupementError::Forbidden(format!(
+                "{what} : vous ne pouvez agir que pour votre propre organisme (SIREN \
+                 {own_siren}), pas pour {name}"
+            )))
+        }
+    }
+}
+
+fn check_source(source: &OpportunitySource) -> Result<(), GroupementError> {
+    let prefix = &source.cpv_prefix;
+    if !(2..=8).contains(&prefix.len()) || !prefix.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(GroupementError::Invalid(format!(
+            "préfixe CPV de l'opportunité « {prefix} » invalide : attendu de 2 à 8 chiffres, par \
+             exemple 9091"
+        )));
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rows and writes
+
+#[derive(sqlx::FromRow)]
+struct GroupementRow {
+    id: i64,
+    organisation_id: i64,
+    version: i64,
+    state: String,
+    source_cpv_prefix: Option<String>,
+    source_as_of: Option<NaiveDate>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+const GROUPEMENT_SELECT: &str = "SELECT g.id, g.organisation_id, g.version, g.state, \
+    g.source_cpv_prefix, g.source_as_of, g.created_at, g.updated_at FROM groupements g";
+
+impl GroupementRow {
+    fn into_stored(self, cpv: &CpvNomenclature) -> Result<StoredGroupement> {
+        let groupement = parse_state(&self.state, cpv)?;
+        Ok(self.with(groupement))
+    }
+
+    /// The stored groupement this row holds, with `groupement` as its state.
+    fn with(self, groupement: Groupement) -> StoredGroupement {
+        StoredGroupement {
+            id: self.id,
+            organisation_id: self.organisation_id,
+            version: self.version,
+            groupement,
+            source: match (self.source_cpv_prefix, self.source_as_of) {
+                (Some(cpv_prefix), Some(as_of)) => Some(OpportunitySource { cpv_prefix, as_of }),
+                _ => None,
+            },
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+/// A groupement loaded for a change, with the scope's rights over it.
+struct Loaded {
+    row: GroupementRow,
+    groupement: Groupement,
+    /// The coordinator's territory-wide scope over its own organisation's groupement.
+    owner: bool,
+    /// The SIREN of the scope's organisation.
+    own_siren: Siren,
+}
+
+/// A member as copied into `groupement_members`.
+struct MemberRow {
+    organisation_id: i64,
+    status: &'static str,
+    answered_on: Option<NaiveDate>,
+    signed_on: Option<NaiveDate>,
+    is_coordinator: bool,
+}
+
+fn member_rows(g: &Groupement, orgs: &HashMap<Siren, i64>) -> Result<Vec<MemberRow>> {
+    g.members
+        .iter()
+        .map(|m| {
+            let organisation_id = *orgs.get(&m.siren).ok_or_else(|| {
+                StorageError::Conflict(format!("organisme de SIREN {} absent", m.siren))
+            })?;
+            let answered_on = match m.status {
+                MemberStatus::Invited => None,
+                MemberStatus::Joined { on }
+                | MemberStatus::Declined { on }
+                | MemberStatus::Withdrawn { on } => Some(on),
+            };
+            Ok(MemberRow {
+                organisation_id,
+                status: m.status.code(),
+                answered_on,
+                signed_on: g.signature_of(&m.siren).map(|s| s.signed_on),
+                is_coordinator: m.siren == g.coordinator,
+            })
+        })
+        .collect()
+}
+
+/// A contract to create at award.
+struct PlannedContract {
+    organisation_id: i64,
+    lot: u32,
+    contract: Contract,
+    details: String,
+    content_hash: String,
+}
+
+/// The parts of a contract that `contracts.details` holds (read back by `contracts.rs`).
+#[derive(Serialize)]
+struct ContractDetails<'a> {
+    buyer_name: &'a Option<String>,
+    operators: &'a [Operator],
+}
+
+/// Whether a failed statement is a unique constraint: another transaction wrote the same
+/// audit `seq` first.
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .is_some_and(|d| d.is_unique_violation())
+}
+
+/// Rewrites the members' copy of a groupement inside the transaction `$tx`.
+macro_rules! write_members {
+    ($tx:ident, $id:expr, $rows:expr) => {{
+        let id: i64 = $id;
+        let rows: &[MemberRow] = $rows;
+        sqlx::query("DELETE FROM groupement_members WHERE groupement_id = $1")
+            .bind(id)
+            .execute(&mut *$tx)
+            .await?;
+        if !rows.is_empty() {
+            let mut q = sqlx::QueryBuilder::new(
+                "INSERT INTO groupement_members (groupement_id, organisation_id, status, \
+                 answered_on, signed_on, is_coordinator) ",
+            );
+            q.push_values(rows.iter(), |mut row, m| {
+                row.push_bind(id)
+                    .push_bind(m.organisation_id)
+                    .push_bind(m.status)
+                    .push_bind(m.answered_on)
+                    .push_bind(m.signed_on)
+                    .push_bind(m.is_coordinator);
+            });
+            q.build().execute(&mut *$tx).await?;
+        }
+    }};
+}
+
+/// Appends an audit entry after the last one inside the transaction `$tx`. Evaluates to
+/// `false` when another transaction appended the same `seq` first (the caller starts over).
+macro_rules! append_audit {
+    ($tx:ident, $org:expr, $record_id:expr, $at:expr, $actor:expr, $action:expr,
+     $before:expr, $after:expr) => {{
+        let head: Option<AuditRow> =
+            sqlx::query_as(&format!("{AUDIT_SELECT} ORDER BY seq DESC LIMIT 1"))
+                .fetch_optional(&mut *$tx)
+                .await?;
+        let prev = head.map(AuditRow::into_record).transpose()?;
+        let entry = AuditEntry::new(
+            prev.as_ref().map(|p| &p.entry),
+            $at,
+            $actor,
+            $action,
+            $before,
+            $after,
+        );
+        let seq = i64::try_from(entry.seq)
+            .map_err(|_| StorageError::Conflict("journal d'audit plein".into()))?;
+        let inserted = sqlx::query(
+            "INSERT INTO audit_log (organisation_id, record_type, record_id, seq, at, actor, \
+             action, before, after, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind($org)
+        .bind(AUDIT_RECORD_TYPE)
+        .bind($record_id)
+        .bind(seq)
+        .bind(entry.at)
+        .bind(&entry.actor)
+        .bind(&entry.action)
+        .bind(&entry.before)
+        .bind(&entry.after)
+        .bind(&entry.prev_hash)
+        .bind(&entry.hash)
+        .execute(&mut *$tx)
+        .await;
+        match inserted {
+            Ok(_) => true,
+            Err(e) if is_unique_violation(&e) => false,
+            Err(e) => return Err(e.into()),
+        }
+    }};
+}
+
+/// Writes the contracts of an award, and links them to their titulaire, inside `$tx`.
+macro_rules! insert_contracts {
+    ($tx:ident, $groupement_id:expr, $contracts:expr, $now:expr) => {{
+        let groupement_id: i64 = $groupement_id;
+        let now: DateTime<Utc> = $now;
+        for p in $contracts {
+            let p: &PlannedContract = p;
+            let c = &p.contract;
+            let contract_id: i64 = sqlx::query_scalar(
+                "INSERT INTO contracts (organisation_id, buyer_siret, decp_id, kind, source, \
+                 object, cpv, nature, nature_original, procedure, procedure_original, price_form, \
+                 price_form_original, duration_months, notified_on, amount_cents, \
+                 current_amount_cents, current_duration_months, ends_on, modification_count, \
+                 details, content_hash, created_at, updated_at, groupement_id, groupement_lot) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+                 $17, $18, $19, 0, $20, $21, $22, $22, $23, $24) RETURNING id",
+            )
+            .bind(p.organisation_id)
+            .bind(c.buyer.as_str())
+            .bind(&c.id)
+            .bind(c.kind.code())
+            .bind(c.source.code())
+            .bind(&c.object)
+            .bind(c.cpv.map(|code| code.code8()))
+            .bind(&c.nature.value)
+            .bind(&c.nature.original)
+            .bind(&c.procedure.value)
+            .bind(&c.procedure.original)
+            .bind(&c.price_form.value)
+            .bind(&c.price_form.original)
+            .bind(c.duration_months.map(i64::from))
+            .bind(c.notified_on)
+            .bind(c.amount.map(|a| a.cents()))
+            .bind(c.current_amount().map(|a| a.cents()))
+            .bind(c.current_duration_months().map(i64::from))
+            .bind(c.end_date())
+            .bind(&p.details)
+            .bind(&p.content_hash)
+            .bind(now)
+            .bind(groupement_id)
+            .bind(i64::from(p.lot))
+            .fetch_one(&mut *$tx)
+            .await?;
+            for siret in c.operators.iter().filter_map(Operator::siret) {
+                let siren = siret.siren().to_string();
+                sqlx::query(
+                    "INSERT INTO organisations (siren, name, kind, created_at, updated_at) \
+                     VALUES ($1, $1, 'company', $2, $2) ON CONFLICT (siren) DO NOTHING",
+                )
+                .bind(&siren)
+                .bind(now)
+                .execute(&mut *$tx)
+                .await?;
+                let supplier: i64 =
+                    sqlx::query_scalar("SELECT id FROM organisations WHERE siren = $1")
+                        .bind(&siren)
+                        .fetch_one(&mut *$tx)
+                        .await?;
+                sqlx::query(
+                    "INSERT INTO establishments (organisation_id, siret) VALUES ($1, $2) \
+                     ON CONFLICT (siret) DO NOTHING",
+                )
+                .bind(supplier)
+                .bind(siret.as_str())
+                .execute(&mut *$tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO contract_suppliers (contract_id, organisation_id, \
+                     supplier_organisation_id) VALUES ($1, $2, $3) \
+                     ON CONFLICT (contract_id, supplier_organisation_id) DO NOTHING",
+                )
+                .bind(contract_id)
+                .bind(p.organisation_id)
+                .bind(supplier)
+                .execute(&mut *$tx)
+                .await?;
+            }
+        }
+    }};
+}
+
+fn too_busy() -> GroupementError {
+    GroupementError::Storage(StorageError::Conflict(
+        "le journal d'audit est très sollicité : rien n'a été enregistré, réessayez".into(),
+    ))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Groupements
+
+impl Database {
+    /// Drafts a groupement of the coordinator's organisation, with the coordinator as its
+    /// first member, and records it in the audit log: one transaction. Returns its id.
+    pub async fn create_groupement(
+        &self,
+        _wide: TerritoryWide,
+        coordinator_org: i64,
+        new: NewGroupement,
+        source: Option<OpportunitySource>,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<i64, GroupementError> {
+        if let Some(source) = &source {
+            check_source(source)?;
+        }
+        let siren = self
+            .organisation_siren(coordinator_org)
+            .await?
+            .ok_or_else(|| {
+                GroupementError::Invalid(format!("organisme n° {coordinator_org} introuvable"))
+            })?;
+        if siren != new.coordinator {
+            return Err(GroupementError::Invalid(format!(
+                "le coordonnateur déclaré (SIREN {}) n'est pas l'organisme qui crée le \
+                 groupement (SIREN {siren})",
+                new.coordinator
+            )));
+        }
+        let groupement = Groupement::draft(new).map_err(GroupementError::Refused)?;
+        let members = member_rows(&groupement, &self.member_organisations(&groupement).await?)?;
+        let state = state_json(&groupement)?;
+        let now = now.trunc_subsecs(6);
+        for _ in 0..MAX_ATTEMPTS {
+            let created: Option<i64> = on_pool!(self, pool => {
+                let mut tx = pool.begin().await?;
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO groupements (organisation_id, title, cpv, status, version, \
+                     state, source_cpv_prefix, source_as_of, adhesion_deadline, created_at, \
+                     updated_at) VALUES ($1, $2, $3, $4, 1, $5, $6, $7, $8, $9, $9) RETURNING id",
+                )
+                .bind(coordinator_org)
+                .bind(&groupement.title)
+                .bind(groupement.cpv.code8())
+                .bind(groupement.status.code())
+                .bind(&state)
+                .bind(source.as_ref().map(|s| s.cpv_prefix.clone()))
+                .bind(source.as_ref().map(|s| s.as_of))
+                .bind(groupement.adhesion_deadline)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+                write_members!(tx, id, &members);
+                let after = snapshot(id, 1, &state);
+                let before = String::new();
+                if append_audit!(tx, coordinator_org, id, now, actor, CREATE_ACTION, before, after) {
+                    tx.commit().await?;
+                    Some(id)
+                } else {
+                    None
+                }
+            });
+            if let Some(id) = created {
+                return Ok(id);
+            }
+        }
+        Err(too_busy())
+    }
+
+    /// One groupement, if the scope sees it (see the module documentation).
+    pub async fn groupement(
+        &self,
+        scope: &Scope,
+        id: i64,
+        cpv: &CpvNomenclature,
+    ) -> Result<Option<StoredGroupement>> {
+        Ok(self
+            .load(scope, id, cpv)
+            .await?
+            .map(|l| l.row.with(l.groupement)))
+    }
+
+    /// The groupements a scope sees, the latest changed first: the coordinator's
+    /// territory-wide scope, those of its organisation; any scope, those its organisation is
+    /// invited to or has joined.
+    pub async fn groupements_for(
+        &self,
+        scope: &Scope,
+        cpv: &CpvNomenclature,
+    ) -> Result<Vec<StoredGroupement>> {
+        let org = scope.organisation_id();
+        let rows: Vec<GroupementRow> = on_pool!(self, pool => {
+            let mut q = sqlx::QueryBuilder::new(GROUPEMENT_SELECT);
+            q.push(
+                " WHERE EXISTS (SELECT 1 FROM groupement_members m WHERE m.groupement_id = g.id \
+                 AND m.status IN ('invited', 'joined') AND m.organisation_id = ",
+            )
+            .push_bind(org)
+            .push(")");
+            if scope.territory_wide().is_some() {
+                q.push(" OR g.organisation_id = ").push_bind(org);
+            }
+            q.push(" ORDER BY g.updated_at DESC, g.id DESC");
+            q.build_query_as().fetch_all(pool).await?
+        });
+        rows.into_iter().map(|r| r.into_stored(cpv)).collect()
+    }
+
+    /// Applies an action to a groupement for a scope, starting from `expected_version`: checks
+    /// the version, who may act and the domain's preconditions, then writes in one transaction
+    /// the new state (version + 1), the members' copy, at award the contracts, and the audit
+    /// entry. Nothing is written when it fails. `actor` is the user's e-mail; `now` dates the
+    /// audit entry (and, at award, the contracts' notification, on its UTC day).
+    #[allow(clippy::too_many_arguments)] // each is one thing the change needs; none is optional
+    pub async fn apply_groupement_action(
+        &self,
+        scope: &Scope,
+        id: i64,
+        expected_version: i64,
+        action: Action,
+        actor: &str,
+        now: DateTime<Utc>,
+        cpv: &CpvNomenclature,
+    ) -> Result<StoredGroupement, GroupementError> {
+        // What both backends keep (PostgreSQL stores microseconds), so that what is returned
+        // is what a read gives back.
+        let now = now.trunc_subsecs(6);
+        for _ in 0..MAX_ATTEMPTS {
+            if let Some(stored) = self
+                .try_apply(scope, id, expected_version, &action, actor, now, cpv)
+                .await?
+            {
+                return Ok(stored);
+            }
+        }
+        Err(too_busy())
+    }
+
+    /// One attempt of `apply_groupement_action`: `None` when another transaction extended the
+    /// audit chain first (nothing was written; try again).
+    #[allow(clippy::too_many_arguments)] // those of apply_groupement_action
+    async fn try_apply(
+        &self,
+        scope: &Scope,
+        id: i64,
+        expected_version: i64,
+        action: &Action,
+        actor: &str,
+        now: DateTime<Utc>,
+        cpv: &CpvNomenclature,
+    ) -> Result<Option<StoredGroupement>, GroupementError> {
+        let loaded = self
+            .load(scope, id, cpv)
+            .await?
+            .ok_or(GroupementError::NotFound)?;
+        if loaded.row.version != expected_version {
+            return Err(GroupementError::Conflict {
+                expected: expected_version,
+            });
+        }
+        authorise(
+            scope,
+            loaded.owner,
+            &loaded.own_siren,
+            &loaded.groupement,
+            action,
+        )?;
+        let next = loaded
+            .groupement
+            .apply(action)
+            .map_err(GroupementError::Refused)?;
+        let orgs = self.member_organisations(&next).await?;
+        let members = member_rows(&next, &orgs)?;
+        let contracts = match action {
+            Action::Award(award) => {
+                self.plan_contracts(id, &loaded.groupement, award, now.date_naive(), &orgs)
+                    .await?
+            }
+            _ => Vec::new(),
+        };
+        let state = state_json(&next)?;
+        let version = expected_version + 1;
+        let org = loaded.row.organisation_id;
+        let before = snapshot(id, expected_version, &loaded.row.state);
+        let after = snapshot(id, version, &state);
+        let written: bool = on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            // First a write, guarded by the version: the transaction takes the write lock at
+            // once, and a change committed since the load stops here.
+            let updated = sqlx::query(
+                "UPDATE groupements SET state = $1, title = $2, cpv = $3, status = $4, \
+                 adhesion_deadline = $5, version = $6, updated_at = $7 \
+                 WHERE id = $8 AND version = $9",
+            )
+            .bind(&state)
+            .bind(&next.title)
+            .bind(next.cpv.code8())
+            .bind(next.status.code())
+            .bind(next.adhesion_deadline)
+            .bind(version)
+            .bind(now)
+            .bind(id)
+            .bind(expected_version)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if updated == 0 {
+                return Err(GroupementError::Conflict {
+                    expected: expected_version,
+                });
+            }
+            write_members!(tx, id, &members);
+            insert_contracts!(tx, id, &contracts, now);
+            if append_audit!(tx, org, id, now, actor, action.code(), before, after) {
+                tx.commit().await?;
+                true
+            } else {
+                false
+            }
+        });
+        if !written {
+            return Ok(None);
+        }
+        let mut row = loaded.row;
+        row.version = version;
+        row.updated_at = now;
+        Ok(Some(row.with(next)))
+    }
+
+    /// The contracts a groupement's award created, by lot then buyer: all of them for the
+    /// coordinator, its own for a member.
+    pub async fn groupement_contracts(
+        &self,
+        scope: &Scope,
+        id: i64,
+        cpv: &CpvNomenclature,
+    ) -> Result<Vec<GroupementContract>, GroupementError> {
+        let loaded = self
+            .load(scope, id, cpv)
+            .await?
+            .ok_or(GroupementError::NotFound)?;
+        type Row = (i64, i64, i64, String, String, Option<i64>);
+        let rows: Vec<Row> = on_pool!(self, pool => {
+            let mut q = sqlx::QueryBuilder::new(
+                "SELECT id, organisation_id, groupement_lot, decp_id, buyer_siret, amount_cents \
+                 FROM contracts WHERE groupement_id = ",
+            );
+            q.push_bind(id);
+            if !loaded.owner {
+                q.push(" AND organisation_id = ").push_bind(scope.organisation_id());
+            }
+            q.push(" ORDER BY groupement_lot, buyer_siret");
+            q.build_query_as().fetch_all(pool).await?
+        });
+        rows.into_iter()
+            .map(
+                |(contract_id, organisation_id, lot, decp_id, buyer_siret, cents)| {
+                    let lot = u32::try_from(lot).map_err(|e| StorageError::Corrupt {
+                        table: "contracts",
+                        column: "groupement_lot",
+                        value: lot.to_string(),
+                        reason: e.to_string(),
+                    })?;
+                    Ok(GroupementContract {
+                        contract_id,
+                        organisation_id,
+                        lot,
+                        decp_id,
+                        buyer_siret,
+                        amount: Amount::from_cents(cents.unwrap_or(0)),
+                    })
+                },
+            )
+            .collect()
+    }
+
+    /// The groupement and the scope's rights over it, or `None` when the scope does not see it.
+    async fn load(&self, scope: &Scope, id: i64, cpv: &CpvNomenclature) -> Result<Option<Loaded>> {
+        let org = scope.organisation_id();
+        type Rows = (Option<GroupementRow>, (Option<String>, Option<String>));
+        let (row, (own_siren, member_status)): Rows = on_pool!(self, pool => {
+            let row = sqlx::query_as(&format!("{GROUPEMENT_SELECT} WHERE g.id = $1"))
+                .bind(id)
+                .fetch_optional(pool)
+                .await?;
+            let rights = sqlx::query_as(
+                "SELECT o.siren, (SELECT m.status FROM groupement_members m \
+                 WHERE m.groupement_id = $1 AND m.organisation_id = o.id) \
+                 FROM organisations o WHERE o.id = $2",
+            )
+            .bind(id)
+            .bind(org)
+            .fetch_optional(pool)
+            .await?
+            .unwrap_or((None, None));
+            (row, rights)
+        });
+        let Some(row) = row else { return Ok(None) };
+        let owner = scope.territory_wide().is_some() && row.organisation_id == org;
+        let member = matches!(member_status.as_deref(), Some("invited" | "joined"));
+        if !owner && !member {
+            return Ok(None);
+        }
+        let own_siren = own_siren.unwrap_or_default();
+        let own_siren = Siren::parse(&own_siren).map_err(|e| StorageError::Corrupt {
+            table: "organisations",
+            column: "siren",
+            value: own_siren.clone(),
+            reason: e.to_string(),
+        })?;
+        let groupement = parse_state(&row.state, cpv)?;
+        Ok(Some(Loaded {
+            row,
+            groupement,
+            owner,
+            own_siren,
+        }))
+    }
+
+    async fn organisation_siren(&self, id: i64) -> Result<Option<Siren>> {
+        let siren: Option<String> = on_pool!(self, pool => {
+            sqlx::query_scalar("SELECT siren FROM organisations WHERE id = $1")
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+        });
+        siren
+            .map(|s| {
+                Siren::parse(&s).map_err(|e| StorageError::Corrupt {
+                    table: "organisations",
+                    column: "siren",
+                    value: s.clone(),
+                    reason: e.to_string(),
+                })
+            })
+            .transpose()
+    }
+
+    /// The organisation of every member of a groupement, by SIREN; a member no organisation
+    /// has is refused.
+    async fn member_organisations(
+        &self,
+        g: &Groupement,
+    ) -> Result<HashMap<Siren, i64>, GroupementError> {
+        let rows: Vec<(i64, String)> = on_pool!(self, pool => {
+            let mut q =
+                sqlx::QueryBuilder::new("SELECT id, siren FROM organisations WHERE siren IN (");
+            let mut list = q.separated(", ");
+            for m in &g.members {
+                list.push_bind(m.siren.as_str().to_owned());
+            }
+            q.push(")");
+            q.build_query_as().fetch_all(pool).await?
+        });
+        let found: HashMap<String, i64> = rows.into_iter().map(|(id, s)| (s, id)).collect();
+        g.members
+            .iter()
+            .map(|m| match found.get(m.siren.as_str()) {
+                Some(id) => Ok((m.siren.clone(), *id)),
+                None => Err(GroupementError::UnknownOrganisation(m.siren.clone())),
+            })
+            .collect()
+    }
+
+    /// The contracts an award creates, or why it cannot: a member without a SIRET.
+    async fn plan_contracts(
+        &self,
+        id: i64,
+        g: &Groupement,
+        award: &Award,
+        notified_on: NaiveDate,
+        orgs: &HashMap<Siren, i64>,
+    ) -> Result<Vec<PlannedContract>, GroupementError> {
+        let shares = g.member_shares(award).map_err(GroupementError::Refused)?;
+        let buyers: Vec<&Siren> = {
+            let mut b: Vec<&Siren> = shares.iter().map(|s| &s.member).collect();
+            b.sort();
+            b.dedup();
+            b
+        };
+        let rows: Vec<(String, String)> = on_pool!(self, pool => {
+            let mut q = sqlx::QueryBuilder::new(
+                "SELECT o.siren, e.siret FROM organisations o \
+                 JOIN establishments e ON e.organisation_id = o.id WHERE o.siren IN (",
+            );
+            let mut list = q.separated(", ");
+            for siren in &buyers {
+                list.push_bind(siren.as_str().to_owned());
+            }
+            q.push(") ORDER BY o.siren, e.is_head_office DESC, e.siret");
+            q.build_query_as().fetch_all(pool).await?
+        });
+        // The head office, or else the first SIRET, of each buyer.
+        let mut sirets: BTreeMap<String, String> = BTreeMap::new();
+        for (siren, siret) in rows {
+            sirets.entry(siren).or_insert(siret);
+        }
+        let missing: Vec<String> = buyers
+            .iter()
+            .filter(|s| !sirets.contains_key(s.as_str()))
+            .map(|s| {
+                let name = g.member(s).map_or("?", |m| m.name.as_str());
+                format!("{name} (SIREN {s})")
+            })
+            .collect();
+        if !missing.is_empty() {
+            return Err(GroupementError::NoSiret(missing.join(", ")));
+        }
+        let operators = vec![Operator {
+            id: award.supplier_siret.as_str().to_owned(),
+            id_type: "SIRET".into(),
+            name: None,
+        }];
+        let mut planned = Vec::with_capacity(shares.len());
+        for share in shares {
+            let (Some(lot), Some(member), Some(siret), Some(org)) = (
+                g.lot(share.lot),
+                g.member(&share.member),
+                sirets.get(share.member.as_str()),
+                orgs.get(&share.member),
+            ) else {
+                return Err(StorageError::Conflict(format!(
+                    "part du lot {} sans lot, membre ou SIRET",
+                    share.lot
+                ))
+                .into());
+            };
+            let buyer = Siret::parse(siret).map_err(|e| StorageError::Corrupt {
+                table: "establishments",
+                column: "siret",
+                value: siret.clone(),
+                reason: e.to_string(),
+            })?;
+            let contract = Contract {
+                id: format!("GRP{id}-L{}", lot.number),
+                buyer,
+                buyer_name: Some(member.name.clone()),
+                kind: ContractKind::Marche,
+                source: ContractSource::Mutualis,
+                nature: Label::v2("Marché"),
+                object: format!("{} — lot {} : {}", g.title, lot.number, lot.title),
+                cpv: Some(lot.cpv),
+                procedure: Label {
+                    value: None,
+                    original: None,
+                },
+                place: None,
+                duration_months: Some(g.duration_months),
+                notified_on: Some(notified_on),
+                starts_on: None,
+                published_on: None,
+                amount: Some(share.amount),
+                price_form: Label {
+                    value: None,
+                    original: None,
+                },
+                operators: operators.clone(),
+                modifications: Vec::new(),
+                subcontracting: Vec::new(),
+                decp2: None,
+            };
+            let serialise = |e: serde_json::Error| StorageError::Conflict(e.to_string());
+            let details = serde_json::to_string(&ContractDetails {
+                buyer_name: &contract.buyer_name,
+                operators: &contract.operators,
+            })
+            .map_err(serialise)?;
+            // The same hash as an import of this contract would compute.
+            let content_hash = hex::encode(Sha256::digest(
+                serde_json::to_vec(&contract).map_err(serialise)?,
+            ));
+            planned.push(PlannedContract {
+                organisation_id: *org,
+                lot: lot.number,
+                contract,
+                details,
+                content_hash,
+            });
+        }
+        Ok(planned)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The audit log
+
+#[derive(sqlx::FromRow)]
+struct AuditRow {
+    organisation_id: i64,
+    record_type: String,
+    record_id: i64,
+    seq: i64,
+    at: DateTime<Utc>,
+    actor: String,
+    action: String,
+    before: String,
+    after: String,
+    prev_hash: String,
+    hash: String,
+}
+
+const AUDIT_SELECT: &str = "SELECT organisation_id, record_type, record_id, seq, at, actor, \
+    action, before, after, prev_hash, hash FROM audit_log";
+
+impl AuditRow {
+    fn into_record(self) -> Result<AuditRecord> {
+        let seq = u64::try_from(self.seq).map_err(|e| StorageError::Corrupt {
+            table: "audit_log",
+            column: "seq",
+            value: self.seq.to_string(),
+            reason: e.to_string(),
+        })?;
+        Ok(AuditRecord {
+            organisation_id: self.organisation_id,
+            record_type: self.record_type,
+            record_id: self.record_id,
+            entry: AuditEntry {
+                seq,
+                at: self.at,
+                actor: self.actor,
+                action: self.action,
+                before: self.before,
+                after: self.after,
+                prev_hash: self.prev_hash,
+                hash: self.hash,
+            },
+        })
+    }
+}
+
+impl Database {
+    /// The whole audit log, in `seq` order. It reads across members: the coordinator's or the
+    /// operator's.
+    pub async fn audit_entries(&self, _wide: TerritoryWide) -> Result<Vec<AuditRecord>> {
+        self.audit_log().await
+    }
+
+    /// Reads the whole audit log in `seq` order and checks its chain: the number of entries
+    /// and the last hash, or the first entry found broken and why. It shows no entry's content.
+    pub async fn verify_audit(&self) -> Result<AuditReport, AuditError> {
+        let entries: Vec<AuditEntry> = self
+            .audit_log()
+            .await?
+            .into_iter()
+            .map(|r| r.entry)
+            .collect();
+        verify_chain(&entries)?;
+        Ok(AuditReport {
+            entries: entries.len(),
+            head_hash: entries.last().map(|e| e.hash.clone()),
+        })
+    }
+
+    async fn audit_log(&self) -> Result<Vec<AuditRecord>> {
+        let rows: Vec<AuditRow> = on_pool!(self, pool => {
+            sqlx::query_as(&format!("{AUDIT_SELECT} ORDER BY seq"))
+                .fetch_all(pool)
+                .await?
+        });
+        rows.into_iter().map(AuditRow::into_record).collect()
+    }
+}

@@ -1,0 +1,955 @@
+//! Groupements de commandes in the database: the whole lifecycle with its contracts and its
+//! audit chain, who may see and do what, refusals and conflicts that write nothing, and a
+//! tampered audit log found out — on both backends.
+
+#![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use mutualis_domain::audit::BreakReason;
+use mutualis_domain::groupement::{
+    Action, Award, CostSharing, Deliberation, GroupementStatus, Lot, LotAward, LotNeed,
+    MemberStatus, Mission, NewGroupement, Signature,
+};
+use mutualis_domain::{Amount, ContractSource, Quantity, Role, Siren, Siret};
+use mutualis_reference::cpv::nomenclature;
+use mutualis_reference::territory::grenoble_alpes_metropole;
+use mutualis_storage::contracts::ContractFilter;
+use mutualis_storage::groupements::{
+    AuditError, CREATE_ACTION, GroupementError, OpportunitySource, StoredGroupement,
+};
+use mutualis_storage::{Database, Principal};
+use mutualis_test_db::{each_backend, sign_in};
+
+const METRO: &str = "200040715";
+const GRENOBLE: &str = "213801855";
+const ECHIROLLES: &str = "213801517";
+const FONTAINE: &str = "213801699";
+/// EDF's head office, the supplier of the tests.
+const SUPPLIER: &str = "55208131766522";
+
+fn date(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+fn siren(s: &str) -> Siren {
+    Siren::parse(s).unwrap()
+}
+
+/// The `n`-th minute after 10 January 2027, 9 o'clock, to the nanosecond (the audit log keeps
+/// microseconds, and its hashes must survive the round trip): when the test's changes are made.
+fn at(n: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2027, 1, 10, 9, 0, 0).single().unwrap()
+        + Duration::minutes(n)
+        + Duration::nanoseconds(123_456_789)
+}
+
+struct World {
+    coordinator: Principal,
+    echirolles: Principal,
+    fontaine: Principal,
+    grenoble: Principal,
+    metro_id: i64,
+    echirolles_id: i64,
+}
+
+async fn org_id(db: &Database, s: &str) -> i64 {
+    db.organisation_by_siren(&siren(s))
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+}
+
+/// Gives a member of the territory an establishment (communes come without one).
+async fn add_siret(db: &Database, siret: &str) {
+    let siret = Siret::parse(siret).unwrap();
+    let mut org = grenoble_alpes_metropole()
+        .members
+        .into_iter()
+        .find(|o| o.siren == siret.siren())
+        .unwrap();
+    org.establishments = vec![siret];
+    db.upsert_organisation(&org).await.unwrap();
+}
+
+/// The territory, with SIRETs for Échirolles and Fontaine (not Grenoble), and one account
+/// per organisation.
+async fn world(db: &Database) -> World {
+    db.upsert_territory(&grenoble_alpes_metropole())
+        .await
+        .unwrap();
+    add_siret(db, "21380151700011").await;
+    add_siret(db, "21380169900017").await;
+    World {
+        coordinator: sign_in(db, METRO, Role::Coordinator, "coord@lametro.test")
+            .await
+            .0,
+        echirolles: sign_in(db, ECHIROLLES, Role::MemberBuyer, "achats@echirolles.test")
+            .await
+            .0,
+        fontaine: sign_in(db, FONTAINE, Role::MemberBuyer, "achats@fontaine.test")
+            .await
+            .0,
+        grenoble: sign_in(db, GRENOBLE, Role::MemberBuyer, "achats@grenoble.test")
+            .await
+            .0,
+        metro_id: org_id(db, METRO).await,
+        echirolles_id: org_id(db, ECHIROLLES).await,
+    }
+}
+
+fn new_groupement() -> NewGroupement {
+    let cpv = |code: &str| nomenclature().parse(code).unwrap();
+    NewGroupement {
+        coordinator: siren(METRO),
+        coordinator_name: "Grenoble-Alpes-Métropole".into(),
+        coordinator_population: Some(449_509),
+        title: "Fourniture d'énergie 2028-2031".into(),
+        cpv: cpv("09000000-3"),
+        lots: vec![
+            Lot {
+                number: 1,
+                title: "Gaz naturel".into(),
+                cpv: cpv("09123000-7"),
+            },
+            Lot {
+                number: 2,
+                title: "Électricité".into(),
+                cpv: cpv("09310000-5"),
+            },
+        ],
+        mission: Mission::AwardOnly,
+        cost_sharing: CostSharing::ByVolume,
+        duration_months: 48,
+        adhesion_deadline: date("2027-03-01"),
+        created_on: date("2027-01-10"),
+    }
+}
+
+async fn create(db: &Database, w: &World) -> i64 {
+    db.create_groupement(
+        w.coordinator.scope().territory_wide().unwrap(),
+        w.metro_id,
+        new_groupement(),
+        Some(OpportunitySource {
+            cpv_prefix: "09".into(),
+            as_of: date("2027-01-01"),
+        }),
+        w.coordinator.email.as_str(),
+        at(0),
+    )
+    .await
+    .unwrap()
+}
+
+/// Applies an action as `who`, starting from `version`.
+async fn attempt(
+    db: &Database,
+    who: &Principal,
+    id: i64,
+    version: i64,
+    action: Action,
+) -> Result<StoredGroupement, GroupementError> {
+    db.apply_groupement_action(
+        who.scope(),
+        id,
+        version,
+        action,
+        who.email.as_str(),
+        at(version),
+        nomenclature(),
+    )
+    .await
+}
+
+/// Applies an action that must succeed, and checks that what is read back is what was
+/// written.
+async fn act(
+    db: &Database,
+    who: &Principal,
+    id: i64,
+    version: i64,
+    action: Action,
+) -> StoredGroupement {
+    let code = action.code();
+    let stored = attempt(db, who, id, version, action)
+        .await
+        .unwrap_or_else(|e| panic!("{code} by {}: {e}", who.email));
+    assert_eq!(stored.version, version + 1);
+    let reread = db
+        .groupement(who.scope(), id, nomenclature())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(reread, stored, "{code}: the state reads back as written");
+    stored
+}
+
+/// Applies an action that must fail.
+async fn refused(
+    db: &Database,
+    who: &Principal,
+    id: i64,
+    version: i64,
+    action: Action,
+) -> GroupementError {
+    attempt(db, who, id, version, action)
+        .await
+        .expect_err("the action should be refused")
+}
+
+fn invite(s: &str, name: &str, population: u32) -> Action {
+    Action::Invite {
+        member: siren(s),
+        name: name.into(),
+        population: Some(population),
+    }
+}
+
+fn join(s: &str, on: &str) -> Action {
+    Action::Join {
+        member: siren(s),
+        on: date(on),
+    }
+}
+
+fn need(lot: u32, s: &str, euros: i64) -> Action {
+    Action::SetNeed(LotNeed {
+        lot,
+        member: siren(s),
+        quantity: Some(Quantity {
+            thousandths: 1_500_000,
+            unit: "MWh".into(),
+        }),
+        estimated_amount: Amount::from_euros(euros),
+    })
+}
+
+fn sign(s: &str, on: &str) -> Action {
+    Action::Sign(Signature {
+        member: siren(s),
+        signed_on: date(on),
+        signatory: "Le maire".into(),
+        deliberation: Deliberation {
+            reference: "DEL-2027-001".into(),
+            adopted_on: date("2027-02-15"),
+        },
+    })
+}
+
+fn award(lots: &[(u32, i64)]) -> Action {
+    Action::Award(Award {
+        supplier_siret: Siret::parse(SUPPLIER).unwrap(),
+        lots: lots
+            .iter()
+            .map(|(lot, euros)| LotAward {
+                lot: *lot,
+                total: Amount::from_euros(*euros),
+            })
+            .collect(),
+    })
+}
+
+/// Drafted, Échirolles and Fontaine invited, open: version 4.
+async fn opened(db: &Database, w: &World) -> (i64, i64) {
+    let id = create(db, w).await;
+    let g = act(
+        db,
+        &w.coordinator,
+        id,
+        1,
+        invite(ECHIROLLES, "Ville d'Échirolles", 36_926),
+    )
+    .await;
+    let g = act(
+        db,
+        &w.coordinator,
+        id,
+        g.version,
+        invite(FONTAINE, "Ville de Fontaine", 22_684),
+    )
+    .await;
+    let g = act(db, &w.coordinator, id, g.version, Action::Open).await;
+    (id, g.version)
+}
+
+/// Opened, both communes joined, needs in both lots, the convention signed by all, the
+/// consultation launched.
+async fn in_consultation(db: &Database, w: &World) -> (i64, i64) {
+    let (id, v) = opened(db, w).await;
+    let steps: [(&Principal, Action); 10] = [
+        (&w.echirolles, join(ECHIROLLES, "2027-02-01")),
+        (&w.fontaine, join(FONTAINE, "2027-02-03")),
+        (&w.coordinator, need(1, METRO, 300_000)),
+        (&w.echirolles, need(1, ECHIROLLES, 100_000)),
+        (&w.echirolles, need(2, ECHIROLLES, 70_000)),
+        (&w.fontaine, need(2, FONTAINE, 50_000)),
+        (&w.coordinator, sign(METRO, "2027-03-02")),
+        (&w.echirolles, sign(ECHIROLLES, "2027-03-03")),
+        (&w.fontaine, sign(FONTAINE, "2027-03-04")),
+        (
+            &w.coordinator,
+            Action::StartConsultation {
+                on: date("2027-04-01"),
+            },
+        ),
+    ];
+    let mut version = v;
+    for (who, action) in steps {
+        version = act(db, who, id, version, action).await.version;
+    }
+    (id, version)
+}
+
+async fn audit_count(db: &Database, w: &World) -> usize {
+    db.audit_entries(w.coordinator.scope().territory_wide().unwrap())
+        .await
+        .unwrap()
+        .len()
+}
+
+#[tokio::test]
+async fn a_groupement_goes_from_draft_to_closed_with_its_contracts_and_audit_chain() {
+    each_backend(|db| async move {
+        let w = world(&db).await;
+        // A draft, as created: the coordinator alone, version 1, with its source.
+        let draft_id = create(&db, &w).await;
+        let draft = db
+            .groupement(w.coordinator.scope(), draft_id, nomenclature())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((draft.version, draft.organisation_id), (1, w.metro_id));
+        assert_eq!(draft.groupement.status, GroupementStatus::Draft);
+        assert_eq!(draft.groupement.members.len(), 1);
+        assert_eq!(
+            draft.source,
+            Some(OpportunitySource {
+                cpv_prefix: "09".into(),
+                as_of: date("2027-01-01")
+            })
+        );
+        // Not invited: Échirolles does not see it.
+        assert!(
+            db.groupement(w.echirolles.scope(), draft_id, nomenclature())
+                .await
+                .unwrap()
+                .is_none()
+        );
+
+        // Another one, taken to the consultation by the coordinator and two communes.
+        let (id, version) = in_consultation(&db, &w).await;
+        let consulting = db
+            .groupement(w.echirolles.scope(), id, nomenclature())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(consulting.groupement.status, GroupementStatus::Consultation);
+        assert_eq!(consulting.groupement.signatures.len(), 3);
+        for (who, expected) in [
+            (&w.coordinator, 2),
+            (&w.echirolles, 1),
+            (&w.fontaine, 1),
+            (&w.grenoble, 0),
+        ] {
+            let seen = db
+                .groupements_for(who.scope(), nomenclature())
+                .await
+                .unwrap();
+            assert_eq!(seen.len(), expected, "{}", who.email);
+        }
+
+        // Award both lots: one contract per member and per lot, adding up to each total.
+        let awarded = act(
+            &db,
+            &w.coordinator,
+            id,
+            version,
+            award(&[(1, 1_000_003), (2, 100_001)]),
+        )
+        .await;
+        assert_eq!(awarded.groupement.status, GroupementStatus::Awarded);
+        let contracts = db
+            .groupement_contracts(w.coordinator.scope(), id, nomenclature())
+            .await
+            .unwrap();
+        let got: Vec<(u32, &str, &str, i64)> = contracts
+            .iter()
+            .map(|c| {
+                (
+                    c.lot,
+                    c.decp_id.as_str(),
+                    c.buyer_siret.as_str(),
+                    c.amount.cents(),
+                )
+            })
+            .collect();
+        let lot1 = format!("GRP{id}-L1");
+        let lot2 = format!("GRP{id}-L2");
+        assert_eq!(
+            got,
+            [
+                (1, lot1.as_str(), "20004071500019", 75_000_225),
+                (1, lot1.as_str(), "21380151700011", 25_000_075),
+                (2, lot2.as_str(), "21380151700011", 5_833_392),
+                (2, lot2.as_str(), "21380169900017", 4_166_708),
+            ]
+        );
+        for (lot, total) in [(1, 100_000_300), (2, 10_000_100)] {
+            let sum: i64 = contracts
+                .iter()
+                .filter(|c| c.lot == lot)
+                .map(|c| c.amount.cents())
+                .sum();
+            assert_eq!(sum, total, "lot {lot}");
+        }
+        // A member sees its own contracts of the groupement, and on its contract pages.
+        let own = db
+            .groupement_contracts(w.echirolles.scope(), id, nomenclature())
+            .await
+            .unwrap();
+        assert_eq!(own.len(), 2);
+        assert!(own.iter().all(|c| c.organisation_id == w.echirolles_id));
+        let page = db
+            .contracts_in_scope(
+                w.echirolles.scope(),
+                &ContractFilter {
+                    per_page: 50,
+                    ..ContractFilter::default()
+                },
+                nomenclature(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(page.total, 2);
+        let gas = page
+            .records
+            .iter()
+            .map(|r| &r.contract)
+            .find(|c| c.id == lot1)
+            .unwrap();
+        assert_eq!(gas.source, ContractSource::Mutualis);
+        assert_eq!(
+            gas.object,
+            "Fourniture d'énergie 2028-2031 — lot 1 : Gaz naturel"
+        );
+        assert_eq!(gas.cpv.map(|c| c.to_string()), Some("09123000-7".into()));
+        assert_eq!(gas.amount, Some(Amount::from_cents(25_000_075)));
+        assert_eq!(gas.duration_months, Some(48));
+        assert_eq!(gas.notified_on, Some(at(version).date_naive()));
+        assert_eq!(gas.buyer_name.as_deref(), Some("Ville d'Échirolles"));
+        assert_eq!(gas.operators[0].id, SUPPLIER);
+
+        let running = act(
+            &db,
+            &w.coordinator,
+            id,
+            awarded.version,
+            Action::StartExecution {
+                on: date("2027-09-01"),
+            },
+        )
+        .await;
+        let closed = act(
+            &db,
+            &w.coordinator,
+            id,
+            running.version,
+            Action::Close {
+                on: date("2031-09-01"),
+            },
+        )
+        .await;
+        assert_eq!(closed.groupement.status, GroupementStatus::Closed);
+
+        // The draft's creation, then the other's and every change to it, in one chain.
+        let log = db
+            .audit_entries(w.coordinator.scope().territory_wide().unwrap())
+            .await
+            .unwrap();
+        let ours: Vec<&str> = log
+            .iter()
+            .filter(|r| r.record_id == id)
+            .map(|r| r.entry.action.as_str())
+            .collect();
+        assert_eq!(
+            ours,
+            [
+                CREATE_ACTION,
+                "invite",
+                "invite",
+                "open",
+                "join",
+                "join",
+                "set_need",
+                "set_need",
+                "set_need",
+                "set_need",
+                "sign",
+                "sign",
+                "sign",
+                "start_consultation",
+                "award",
+                "start_execution",
+                "close",
+            ]
+        );
+        assert_eq!(log.len(), ours.len() + 1);
+        assert!(log.iter().all(|r| r.organisation_id == w.metro_id));
+        let join = log.iter().find(|r| r.entry.action == "join").unwrap();
+        assert_eq!(join.entry.actor, "achats@echirolles.test");
+        assert!(
+            join.entry
+                .before
+                .starts_with(&format!(r#"{{"groupement_id":{id},"version":4,"state":{{"#)),
+            "{}",
+            join.entry.before
+        );
+        // Each entry's state before is the previous entry's state after.
+        let states: Vec<&mutualis_storage::groupements::AuditRecord> =
+            log.iter().filter(|r| r.record_id == id).collect();
+        for pair in states.windows(2) {
+            assert_eq!(pair[1].entry.before, pair[0].entry.after);
+        }
+        let report = db.verify_audit().await.unwrap();
+        assert_eq!(report.entries, log.len());
+        assert_eq!(report.head_hash, log.last().map(|r| r.entry.hash.clone()));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_refused_action_writes_nothing_and_says_why() {
+    each_backend(|db| async move {
+        let w = world(&db).await;
+        let id = create(&db, &w).await;
+        let before = db
+            .groupement(w.coordinator.scope(), id, nomenclature())
+            .await
+            .unwrap()
+            .unwrap();
+        let entries = audit_count(&db, &w).await;
+
+        let err = refused(
+            &db,
+            &w.coordinator,
+            id,
+            1,
+            Action::StartConsultation {
+                on: date("2027-04-01"),
+            },
+        )
+        .await;
+        let GroupementError::Refused(refusal) = &err else {
+            panic!("{err:?}")
+        };
+        assert!(
+            refusal
+                .reasons
+                .contains(&"le groupement n'est pas encore ouvert aux adhésions".to_owned()),
+            "{refusal}"
+        );
+        // Opening without anyone invited.
+        let err = refused(&db, &w.coordinator, id, 1, Action::Open).await;
+        assert!(
+            err.to_string().contains("aucun acheteur n'est invité"),
+            "{err}"
+        );
+        // A buyer Mutualis does not know cannot be invited.
+        let err = refused(
+            &db,
+            &w.coordinator,
+            id,
+            1,
+            invite("552100554", "Inconnu", 1),
+        )
+        .await;
+        assert!(
+            matches!(&err, GroupementError::UnknownOrganisation(s) if s.as_str() == "552100554"),
+            "{err:?}"
+        );
+
+        let after = db
+            .groupement(w.coordinator.scope(), id, nomenclature())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(after, before);
+        assert_eq!(audit_count(&db, &w).await, entries);
+        db.verify_audit().await.unwrap();
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_adhesion_after_the_deadline_is_refused_with_the_reason() {
+    each_backend(|db| async move {
+        let w = world(&db).await;
+        let (id, version) = opened(&db, &w).await;
+        let entries = audit_count(&db, &w).await;
+        let err = refused(
+            &db,
+            &w.echirolles,
+            id,
+            version,
+            join(ECHIROLLES, "2027-03-02"),
+        )
+        .await;
+        assert_eq!(
+            err.to_string(),
+            "adhésion reçue le 02/03/2027 après la date limite du 01/03/2027"
+        );
+        assert_eq!(audit_count(&db, &w).await, entries);
+        // The deadline day itself is accepted.
+        let g = act(
+            &db,
+            &w.echirolles,
+            id,
+            version,
+            join(ECHIROLLES, "2027-03-01"),
+        )
+        .await;
+        assert_eq!(
+            g.groupement.member(&siren(ECHIROLLES)).unwrap().status,
+            MemberStatus::Joined {
+                on: date("2027-03-01")
+            }
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_member_acts_only_for_itself_and_sees_only_its_groupements() {
+    each_backend(|db| async move {
+        let w = world(&db).await;
+        let (id, version) = opened(&db, &w).await;
+
+        // Échirolles cannot answer, declare or sign for Fontaine.
+        for action in [
+            join(FONTAINE, "2027-02-01"),
+            need(2, FONTAINE, 1),
+            sign(FONTAINE, "2027-03-04"),
+        ] {
+            let err = refused(&db, &w.echirolles, id, version, action).await;
+            assert!(
+                matches!(&err, GroupementError::Forbidden(m)
+                    if m.contains("vous ne pouvez agir que pour votre propre organisme (SIREN 213801517), pas pour Ville de Fontaine")),
+                "{err:?}"
+            );
+        }
+        // Nor the coordinator for a member.
+        let err = refused(&db, &w.coordinator, id, version, join(ECHIROLLES, "2027-02-01")).await;
+        assert!(matches!(err, GroupementError::Forbidden(_)), "{err:?}");
+        // Nor a member for the coordinator.
+        let err = refused(
+            &db,
+            &w.echirolles,
+            id,
+            version,
+            Action::Cancel {
+                on: date("2027-02-01"),
+                reason: "Plus besoin".into(),
+            },
+        )
+        .await;
+        assert_eq!(
+            err.to_string(),
+            "Annulation : seul le coordonnateur du groupement (Grenoble-Alpes-Métropole) peut le faire"
+        );
+        // An approver of Échirolles only reads.
+        let approver = sign_in(&db, ECHIROLLES, Role::Approver, "dgs@echirolles.test").await.0;
+        assert!(
+            db.groupement(approver.scope(), id, nomenclature())
+                .await
+                .unwrap()
+                .is_some()
+        );
+        let err = refused(&db, &approver, id, version, join(ECHIROLLES, "2027-02-01")).await;
+        assert!(err.to_string().contains("il faut un compte acheteur"), "{err}");
+
+        // Grenoble is not invited: the groupement does not exist for it.
+        assert!(
+            db.groupement(w.grenoble.scope(), id, nomenclature())
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            db.groupements_for(w.grenoble.scope(), nomenclature())
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let err = refused(&db, &w.grenoble, id, version, join(GRENOBLE, "2027-02-01")).await;
+        assert!(matches!(err, GroupementError::NotFound), "{err:?}");
+        assert!(matches!(
+            db.groupement_contracts(w.grenoble.scope(), id, nomenclature())
+                .await,
+            Err(GroupementError::NotFound)
+        ));
+
+        // Nothing of the above was written.
+        let g = db
+            .groupement(w.coordinator.scope(), id, nomenclature())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(g.version, version);
+
+        // A member that declines no longer sees it.
+        attempt(
+            &db,
+            &w.fontaine,
+            id,
+            version,
+            Action::Decline {
+                member: siren(FONTAINE),
+                on: date("2027-02-01"),
+            },
+        )
+        .await
+        .unwrap();
+        assert!(
+            db.groupement(w.fontaine.scope(), id, nomenclature())
+                .await
+                .unwrap()
+                .is_none()
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn two_members_editing_at_once_never_overwrite_each_other() {
+    each_backend(|db| async move {
+        let w = world(&db).await;
+        let (id, version) = opened(&db, &w).await;
+        let v = act(
+            &db,
+            &w.echirolles,
+            id,
+            version,
+            join(ECHIROLLES, "2027-02-01"),
+        )
+        .await
+        .version;
+        let v = act(&db, &w.fontaine, id, v, join(FONTAINE, "2027-02-01"))
+            .await
+            .version;
+        let entries = audit_count(&db, &w).await;
+
+        // Both start from version v.
+        let (a, b) = tokio::join!(
+            attempt(&db, &w.echirolles, id, v, need(2, ECHIROLLES, 70_000)),
+            attempt(&db, &w.fontaine, id, v, need(2, FONTAINE, 50_000)),
+        );
+        let (winner, loser) = match (a, b) {
+            (Ok(_), Err(e)) => (ECHIROLLES, e),
+            (Err(e), Ok(_)) => (FONTAINE, e),
+            other => panic!("exactly one should win: {other:?}"),
+        };
+        assert!(
+            matches!(loser, GroupementError::Conflict { expected } if expected == v),
+            "{loser:?}"
+        );
+        assert!(
+            loser
+                .to_string()
+                .contains("modifié entre-temps par quelqu'un d'autre")
+        );
+        assert_eq!(audit_count(&db, &w).await, entries + 1);
+
+        // The loser reloads and applies again: both needs are there.
+        let (who, action) = if winner == ECHIROLLES {
+            (&w.fontaine, need(2, FONTAINE, 50_000))
+        } else {
+            (&w.echirolles, need(2, ECHIROLLES, 70_000))
+        };
+        let current = db
+            .groupement(who.scope(), id, nomenclature())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(current.version, v + 1);
+        let g = act(&db, who, id, current.version, action).await;
+        let mut needs: Vec<(String, i64)> = g
+            .groupement
+            .needs
+            .iter()
+            .map(|n| (n.member.to_string(), n.estimated_amount.cents()))
+            .collect();
+        needs.sort();
+        assert_eq!(
+            needs,
+            [
+                (ECHIROLLES.to_owned(), 7_000_000),
+                (FONTAINE.to_owned(), 5_000_000)
+            ]
+        );
+
+        // A stale version is refused even when nobody else is writing.
+        let err = refused(&db, &w.echirolles, id, v, need(1, ECHIROLLES, 1)).await;
+        assert!(matches!(err, GroupementError::Conflict { .. }), "{err:?}");
+        db.verify_audit().await.unwrap();
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn changes_to_several_groupements_at_once_extend_one_chain() {
+    each_backend(|db| async move {
+        let w = world(&db).await;
+        let mut opened_ones = Vec::new();
+        for _ in 0..6 {
+            opened_ones.push(opened(&db, &w).await);
+        }
+        // Each on its own task, so that the transactions really overlap.
+        let tasks: Vec<_> = opened_ones
+            .iter()
+            .map(|&(id, v)| {
+                let (db, who) = (db.clone(), w.echirolles.clone());
+                tokio::spawn(async move {
+                    attempt(&db, &who, id, v, join(ECHIROLLES, "2027-02-01")).await
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap().unwrap();
+        }
+        let report = db.verify_audit().await.unwrap();
+        assert_eq!(report.entries, 6 * 4 + 6);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_award_waits_until_every_member_has_a_siret() {
+    each_backend(|db| async move {
+        let w = world(&db).await;
+        let id = create(&db, &w).await;
+        let mut v = 1;
+        let steps: [(&Principal, Action); 8] = [
+            (
+                &w.coordinator,
+                invite(GRENOBLE, "Ville de Grenoble", 156_389),
+            ),
+            (&w.coordinator, Action::Open),
+            (&w.grenoble, join(GRENOBLE, "2027-02-01")),
+            (&w.coordinator, need(1, METRO, 300_000)),
+            (&w.grenoble, need(2, GRENOBLE, 200_000)),
+            (&w.coordinator, sign(METRO, "2027-03-02")),
+            (&w.grenoble, sign(GRENOBLE, "2027-03-02")),
+            (
+                &w.coordinator,
+                Action::StartConsultation {
+                    on: date("2027-04-01"),
+                },
+            ),
+        ];
+        for (who, action) in steps {
+            v = act(&db, who, id, v, action).await.version;
+        }
+        let entries = audit_count(&db, &w).await;
+        let err = refused(&db, &w.coordinator, id, v, award(&[(1, 1_000), (2, 2_000)])).await;
+        assert_eq!(
+            err.to_string(),
+            "attribution impossible : aucun SIRET connu pour Ville de Grenoble (SIREN \
+             213801855) ; enregistrez l'établissement acheteur de chacun avant d'attribuer"
+        );
+        assert_eq!(audit_count(&db, &w).await, entries);
+        assert!(
+            db.groupement_contracts(w.coordinator.scope(), id, nomenclature())
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        // Once Grenoble's establishment is known, the same award goes through.
+        add_siret(&db, "21380185500015").await;
+        let g = act(&db, &w.coordinator, id, v, award(&[(1, 1_000), (2, 2_000)])).await;
+        assert_eq!(g.groupement.status, GroupementStatus::Awarded);
+        let contracts = db
+            .groupement_contracts(w.grenoble.scope(), id, nomenclature())
+            .await
+            .unwrap();
+        assert_eq!(contracts.len(), 1);
+        assert_eq!(contracts[0].buyer_siret, "21380185500015");
+        assert_eq!(contracts[0].amount, Amount::from_euros(2_000));
+    })
+    .await;
+}
+
+/// Runs one statement as whoever holds the database, past the application.
+async fn by_hand(db: &Database, sql: &str) -> Result<u64, sqlx::Error> {
+    Ok(match db {
+        Database::Sqlite(pool) => sqlx::query(sql).execute(pool).await?.rows_affected(),
+        Database::Postgres(pool) => sqlx::query(sql).execute(pool).await?.rows_affected(),
+    })
+}
+
+#[tokio::test]
+async fn a_tampered_audit_log_is_found_out() {
+    each_backend(|db| async move {
+        let w = world(&db).await;
+        opened(&db, &w).await;
+        assert_eq!(db.verify_audit().await.unwrap().entries, 4);
+
+        // The database itself refuses to change or remove an entry…
+        for sql in [
+            "UPDATE audit_log SET actor = 'intrus' WHERE seq = 2",
+            "DELETE FROM audit_log WHERE seq = 3",
+        ] {
+            let err = by_hand(&db, sql).await.expect_err(sql);
+            assert!(err.to_string().contains("append-only"), "{err}");
+        }
+        // …until someone who holds it drops the guard.
+        let drop_guards = match db {
+            Database::Sqlite(_) => [
+                "DROP TRIGGER audit_log_no_update",
+                "DROP TRIGGER audit_log_no_delete",
+            ],
+            Database::Postgres(_) => [
+                "ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update",
+                "ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_delete",
+            ],
+        };
+        for sql in drop_guards {
+            by_hand(&db, sql).await.unwrap();
+        }
+        by_hand(&db, "UPDATE audit_log SET actor = 'intrus' WHERE seq = 2")
+            .await
+            .unwrap();
+        let err = db.verify_audit().await.expect_err("tampered");
+        let AuditError::Broken(broken) = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(broken.seq, 2);
+        assert!(
+            matches!(broken.reason, BreakReason::Altered { .. }),
+            "{broken}"
+        );
+        assert!(
+            err.to_string()
+                .starts_with("journal d'audit altéré à l'entrée n° 2 : contenu modifié"),
+            "{err}"
+        );
+
+        // Put back, the chain verifies again; a removed entry is found too.
+        by_hand(
+            &db,
+            "UPDATE audit_log SET actor = 'coord@lametro.test' WHERE seq = 2",
+        )
+        .await
+        .unwrap();
+        db.verify_audit().await.unwrap();
+        by_hand(&db, "DELETE FROM audit_log WHERE seq = 3")
+            .await
+            .unwrap();
+        let err = db.verify_audit().await.expect_err("an entry removed");
+        assert_eq!(
+            err.to_string(),
+            "journal d'audit altéré à l'entrée n° 4 : entrée(s) manquante(s) : n° 3 attendue, n° 4 trouvée"
+        );
+    })
+    .await;
+}
