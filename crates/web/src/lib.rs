@@ -137,6 +137,21 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/opportunites", get(pages::opportunities::list))
         .route("/opportunites/{prefix}", get(pages::opportunities::detail))
+        .route(
+            "/opportunites/{prefix}/groupement",
+            post(pages::groupements::create_from_opportunity),
+        )
+        .route("/groupements", get(pages::groupements::list))
+        .route("/groupements/{id}", get(pages::groupements::detail))
+        .route("/groupements/{id}/actions", post(pages::groupements::act))
+        .route(
+            "/groupements/{id}/convention",
+            get(pages::groupements::convention_html),
+        )
+        .route(
+            "/groupements/{id}/convention.pdf",
+            get(pages::groupements::convention_pdf),
+        )
         .route("/healthz", get(healthz))
         .route("/static/style.css", get(stylesheet))
         .nest("/api/v1", api::router())

@@ -4,6 +4,7 @@ pub mod account;
 pub mod auth;
 pub mod campaigns;
 pub mod contracts;
+pub mod groupements;
 pub mod home;
 pub mod import;
 pub mod opportunities;

@@ -1002,6 +1002,8 @@ struct ProcedureItem {
 #[template(path = "opportunity.html")]
 struct DetailPage {
     layout: Layout,
+    /// Where the coordinator's "Créer un groupement" form posts; `None` for other roles.
+    groupement_action: Option<String>,
     title: String,
     question: String,
     back: String,
@@ -1173,6 +1175,12 @@ pub async fn detail(
     let weights = pooling().score;
     let page = DetailPage {
         layout: user.layout(),
+        groupement_action: coordinator.then(|| {
+            format!(
+                "/opportunites/{prefix}/groupement?{}",
+                params_query(&question.params)
+            )
+        }),
         title: format!("{} — CPV {}", o.cpv.label, o.cpv.code),
         question: question_sentence(&report),
         back: format!("/opportunites?{}", params_query(&question.params)),

@@ -1,0 +1,1053 @@
+//! The groupement pages (PRODUCT.md §2.4): the list, the creation from an opportunity, a
+//! groupement's page with the actions open to the user, and its convention (HTML and PDF).
+//!
+//! Who sees what: storage decides (`groupements_for`, `groupement`): the coordinator sees the
+//! groupements of its organisation, any buyer role those its organisation is invited to or has
+//! joined. A groupement the user does not see answers 404 whatever its id. Suppliers and the
+//! mediator see none: 403.
+//!
+//! Every action is one form posted to `/groupements/{id}/actions`, with the version the page
+//! was rendered from: storage refuses a stale version (`Conflict`) and the page says to reload.
+//! A refusal of the domain lists every reason; a field that does not read is shown next to it.
+//!
+//! Needs pre-filled at creation: storage lets only a member set its own need (the coordinator
+//! cannot set an invited member's), so only the coordinator's own need is pre-filled from the
+//! opportunity (its annual amount × duration / 12); each member enters its own once joined.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use chrono::{Months, NaiveDate};
+use mutualis_domain::groupement::{
+    Action, Award, CostSharing, Deliberation, Groupement, GroupementStatus, Lot, LotAward, LotNeed,
+    MemberStatus, Mission, NewGroupement, Signature,
+};
+use mutualis_domain::rules::RuleKind;
+use mutualis_domain::{Amount, CpvCode, Siren, Siret};
+use mutualis_formats::convention::{self, ConventionInput, LegalReference};
+use mutualis_formats::needs_workbook::parse_amount_text;
+use mutualis_reference::cpv::nomenclature;
+use mutualis_reference::rules::rule_book;
+use mutualis_storage::groupements::{GroupementError, OpportunitySource, StoredGroupement};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::error::{ErrorCode, WebError};
+use crate::layout::Layout;
+use crate::pages::campaigns::{check_role, today};
+use crate::pages::opportunities::{PageQuery, answer, question_for_prefix};
+use crate::session::{HtmlForm, SignedIn};
+
+/// What a stale form is told.
+pub const CONFLICT_MESSAGE: &str =
+    "Ce groupement a été modifié entre-temps : rechargez la page, puis recommencez.";
+
+const TEXT_MAX: usize = 200;
+
+/// Whether the navigation offers "Groupements" to the role of this label: the buyer roles.
+pub fn shown_in_nav(role_label: &str) -> bool {
+    crate::pages::campaigns::shown_in_nav(role_label)
+}
+
+fn d(date: NaiveDate) -> String {
+    date.format("%d/%m/%Y").to_string()
+}
+
+fn respond(status: StatusCode, page: impl Template) -> Result<Response, WebError> {
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+/// The user's organisation's SIREN.
+async fn own_siren(state: &AppState, user: &SignedIn) -> Result<Siren, WebError> {
+    let scope = user.principal.scope();
+    state
+        .db
+        .organisation_in_scope(scope, scope.organisation_id())
+        .await?
+        .map(|r| r.organisation.siren)
+        .ok_or_else(|| user.error(WebError::internal("the user's organisation is missing")))
+}
+
+/// A groupement the user sees, or the 403 or 404 page.
+async fn visible(
+    state: &AppState,
+    user: &SignedIn,
+    id: &str,
+) -> Result<StoredGroupement, WebError> {
+    check_role(&user.principal).map_err(|e| user.error(e))?;
+    let Ok(id) = id.parse::<i64>() else {
+        return Err(user.error(WebError::not_found()));
+    };
+    state
+        .db
+        .groupement(user.principal.scope(), id, nomenclature())
+        .await?
+        .ok_or_else(|| user.error(WebError::not_found()))
+}
+
+fn owns(user: &SignedIn, stored: &StoredGroupement) -> bool {
+    user.principal.scope().territory_wide().is_some()
+        && stored.organisation_id == user.principal.organisation_id()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The list
+
+struct ListRow {
+    id: i64,
+    title: String,
+    cpv: String,
+    status: &'static str,
+    joined: usize,
+    invited: usize,
+    own_status: String,
+}
+
+#[derive(Template)]
+#[template(path = "groupements.html")]
+struct ListPage {
+    layout: Layout,
+    coordinator: bool,
+    rows: Vec<ListRow>,
+}
+
+pub async fn list(
+    State(state): State<Arc<AppState>>,
+    user: SignedIn,
+) -> Result<Response, WebError> {
+    check_role(&user.principal).map_err(|e| user.error(e))?;
+    let own = own_siren(&state, &user).await?;
+    let stored = state
+        .db
+        .groupements_for(user.principal.scope(), nomenclature())
+        .await?;
+    let rows = stored
+        .iter()
+        .map(|s| {
+            let g = &s.groupement;
+            ListRow {
+                id: s.id,
+                title: g.title.clone(),
+                cpv: cpv_label(g.cpv),
+                status: g.status.label_fr(),
+                joined: g.joined_members().count(),
+                invited: g
+                    .members
+                    .iter()
+                    .filter(|m| m.status == MemberStatus::Invited)
+                    .count(),
+                own_status: g
+                    .member(&own)
+                    .map(|m| member_status(g, &m.siren, m.status))
+                    .unwrap_or_default(),
+            }
+        })
+        .collect();
+    respond(
+        StatusCode::OK,
+        ListPage {
+            layout: user.layout(),
+            coordinator: user.principal.scope().territory_wide().is_some(),
+            rows,
+        },
+    )
+}
+
+fn cpv_label(code: CpvCode) -> String {
+    match nomenclature().entry(code) {
+        Some(entry) => format!("{code} — {}", entry.label_fr),
+        None => code.to_string(),
+    }
+}
+
+/// "adhésion le 01/03/2027, convention signée le 02/03/2027".
+fn member_status(g: &Groupement, siren: &Siren, status: MemberStatus) -> String {
+    match g.signature_of(siren) {
+        Some(s) => format!(
+            "{}, convention signée le {}",
+            status.label_fr(),
+            d(s.signed_on)
+        ),
+        None => status.label_fr(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Creation from an opportunity
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+pub async fn create_from_opportunity(
+    State(state): State<Arc<AppState>>,
+    user: SignedIn,
+    Path(prefix): Path<String>,
+    query: Result<Query<PageQuery>, QueryRejection>,
+    HtmlForm(form): HtmlForm<CsrfOnly>,
+) -> Result<Response, WebError> {
+    user.check_csrf(&form.csrf)?;
+    let Some(wide) = user.principal.scope().territory_wide() else {
+        return Err(user.error(WebError::forbidden()));
+    };
+    let bad = |message: String| user.error(WebError::with_detail(ErrorCode::BadRequest, message));
+    let Ok(Query(query)) = query else {
+        return Err(bad(crate::pages::opportunities::UNREADABLE_QUERY.to_owned()));
+    };
+    let default_day = state.default_as_of.unwrap_or_else(today);
+    let raw = crate::pages::opportunities::RawQuestion {
+        date: &query.date,
+        depth: &query.profondeur,
+        window: &query.fenetre,
+        min_buyers: &query.min,
+        family: "",
+        cpv: "",
+    };
+    let Some((question, errors)) = question_for_prefix(&prefix, &raw, default_day) else {
+        return Err(user.error(WebError::not_found()));
+    };
+    if let Some(e) = errors.first() {
+        return Err(bad(format!("{} : {}", e.field.page_name(), e.message)));
+    }
+    let report = answer(&state, &user.principal, &question)
+        .await
+        .map_err(|e| user.error(e))?
+        .map_err(|e| bad(e.message))?;
+    let Some(o) = report.opportunities.iter().find(|o| o.cpv.prefix == prefix) else {
+        return Err(user.error(WebError::not_found()));
+    };
+    let org = user.principal.organisation_id();
+    let Some(own) = state
+        .db
+        .organisation_in_scope(user.principal.scope(), org)
+        .await?
+    else {
+        return Err(user.error(WebError::internal("the user's organisation is missing")));
+    };
+    let own = own.organisation;
+    let today = today();
+    let duration = o.proposed_duration_months.max(1);
+    let new = NewGroupement {
+        coordinator: own.siren.clone(),
+        coordinator_name: own.name.clone(),
+        coordinator_population: own.population,
+        title: format!("Groupement de commandes — {}", o.cpv.label),
+        cpv: o.cpv.code,
+        lots: vec![Lot {
+            number: 1,
+            title: o.cpv.label.clone(),
+            cpv: o.cpv.code,
+        }],
+        mission: Mission::AwardOnly,
+        cost_sharing: CostSharing::ByVolume,
+        duration_months: duration,
+        adhesion_deadline: today.checked_add_months(Months::new(1)).unwrap_or(today),
+        created_on: today,
+    };
+    let source = OpportunitySource {
+        cpv_prefix: prefix.clone(),
+        as_of: question.params.as_of,
+    };
+    let actor = user.principal.email.to_string();
+    let now = chrono::Utc::now();
+    let id = match state
+        .db
+        .create_groupement(wide, org, new, Some(source), &actor, now)
+        .await
+    {
+        Ok(id) => id,
+        Err(GroupementError::Storage(e)) => return Err(user.error(WebError::internal(e))),
+        Err(e) => return Err(bad(e.to_string())),
+    };
+    let mut version = 1;
+    let mut actions = Vec::new();
+    for b in &o.buyers {
+        if b.siren == own.siren {
+            continue;
+        }
+        if let Some(rec) = state.db.organisation_by_siren(&b.siren).await? {
+            actions.push(Action::Invite {
+                member: b.siren.clone(),
+                name: rec.organisation.name,
+                population: rec.organisation.population,
+            });
+        }
+    }
+    // Storage lets only a member set its own need: the coordinator's, when it is a buyer.
+    if let Some(b) = o.buyers.iter().find(|b| b.siren == own.siren) {
+        let cents = b.annual_amount_cents * i64::from(duration) / 12;
+        if cents > 0 {
+            actions.push(Action::SetNeed(LotNeed {
+                lot: 1,
+                member: own.siren.clone(),
+                quantity: None,
+                estimated_amount: Amount::from_cents(cents),
+            }));
+        }
+    }
+    for action in actions {
+        let scope = user.principal.scope();
+        match state
+            .db
+            .apply_groupement_action(scope, id, version, action, &actor, now, nomenclature())
+            .await
+        {
+            Ok(stored) => version = stored.version,
+            // The groupement exists: the coordinator sees on its page what was not done.
+            Err(e) => tracing::warn!(groupement = id, error = %e, "pre-filling refused"),
+        }
+    }
+    Ok(Redirect::to(&format!("/groupements/{id}?fait=creation")).into_response())
+}
+
+// ---------------------------------------------------------------------------------------------
+// A groupement's page
+
+struct MemberRow {
+    name: String,
+    siren: String,
+    status: String,
+    signature: String,
+}
+
+struct NeedRow {
+    member: String,
+    amount: String,
+}
+
+struct LotBlock {
+    number: u32,
+    title: String,
+    cpv: String,
+    needs: Vec<NeedRow>,
+    total: String,
+    award: String,
+}
+
+struct Step {
+    label: &'static str,
+    /// "fait", "en cours", "à venir".
+    state: &'static str,
+    class: &'static str,
+}
+
+struct ContractRow {
+    member: String,
+    lot: u32,
+    decp_id: String,
+    amount: String,
+    share: String,
+    href: String,
+}
+
+/// A member's need form for one lot.
+struct OwnNeed {
+    lot: u32,
+    title: String,
+    value: String,
+    error: Option<String>,
+}
+
+struct CoordinatorForms {
+    open: bool,
+    invite: bool,
+    start_consultation: bool,
+    award: bool,
+    start_execution: bool,
+    close: bool,
+    cancel: bool,
+}
+
+struct MemberForms {
+    answer: bool,
+    needs: Vec<OwnNeed>,
+    sign: bool,
+    withdraw: bool,
+}
+
+#[derive(Template)]
+#[template(path = "groupement.html")]
+struct DetailPage {
+    layout: Layout,
+    id: i64,
+    version: i64,
+    title: String,
+    cpv: String,
+    status: &'static str,
+    mission: &'static str,
+    cost_sharing: &'static str,
+    duration: u32,
+    deadline: String,
+    source: String,
+    cancellation: String,
+    done: String,
+    problems: Vec<String>,
+    field_errors: HashMap<String, String>,
+    values: HashMap<String, String>,
+    members: Vec<MemberRow>,
+    lots: Vec<LotBlock>,
+    steps: Vec<Step>,
+    contracts: Vec<ContractRow>,
+    coordinator_view: bool,
+    coordinator: Option<CoordinatorForms>,
+    member: Option<MemberForms>,
+}
+
+impl DetailPage {
+    fn value(&self, field: &str) -> &str {
+        self.values.get(field).map_or("", String::as_str)
+    }
+}
+
+/// What a failed action leaves on the page.
+#[derive(Default)]
+struct Outcome {
+    done: String,
+    problems: Vec<String>,
+    field_errors: HashMap<String, String>,
+    values: HashMap<String, String>,
+}
+
+const STEPS: [GroupementStatus; 7] = [
+    GroupementStatus::Draft,
+    GroupementStatus::OpenForAdhesion,
+    GroupementStatus::ConventionSigned,
+    GroupementStatus::Consultation,
+    GroupementStatus::Awarded,
+    GroupementStatus::InExecution,
+    GroupementStatus::Closed,
+];
+
+fn steps(g: &Groupement) -> Vec<Step> {
+    let current = STEPS.iter().position(|s| *s == g.status);
+    let mut steps: Vec<Step> = STEPS
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| {
+            // The execution is no step of a groupement whose coordinator only awards.
+            **s != GroupementStatus::InExecution
+                || g.mission == Mission::AwardAndExecution
+                || g.execution_started_on.is_some()
+        })
+        .map(|(i, s)| {
+            let (state, class) = match current {
+                Some(c) if i < c => ("fait", "step-done"),
+                Some(c) if i == c && g.status.is_final() => ("fait", "step-done"),
+                Some(c) if i == c => ("en cours", "step-current"),
+                Some(_) => ("à venir", "step-next"),
+                None if i == 0 => ("fait", "step-done"),
+                None => ("non atteinte", "step-next"),
+            };
+            Step {
+                label: s.label_fr(),
+                state,
+                class,
+            }
+        })
+        .collect();
+    if g.status == GroupementStatus::Cancelled {
+        steps.push(Step {
+            label: GroupementStatus::Cancelled.label_fr(),
+            state: "fait",
+            class: "step-current",
+        });
+    }
+    steps
+}
+
+async fn render_detail(
+    state: &AppState,
+    user: &SignedIn,
+    stored: &StoredGroupement,
+    outcome: Outcome,
+    status: StatusCode,
+) -> Result<Response, WebError> {
+    let g = &stored.groupement;
+    let own = own_siren(state, user).await?;
+    let owner = owns(user, stored);
+    let buyer_role = matches!(
+        user.principal.role(),
+        mutualis_domain::Role::Coordinator | mutualis_domain::Role::MemberBuyer
+    );
+    let name_of = |siren: &Siren| {
+        g.member(siren)
+            .map_or_else(|| siren.to_string(), |m| m.name.clone())
+    };
+    let members = g
+        .members
+        .iter()
+        .map(|m| MemberRow {
+            name: if m.siren == g.coordinator {
+                format!("{} (coordonnateur)", m.name)
+            } else {
+                m.name.clone()
+            },
+            siren: m.siren.to_string(),
+            status: m.status.label_fr(),
+            signature: g.signature_of(&m.siren).map_or_else(
+                || "non signée".to_owned(),
+                |s| {
+                    format!(
+                        "signée le {} par {} (délibération {} du {})",
+                        d(s.signed_on),
+                        s.signatory,
+                        s.deliberation.reference,
+                        d(s.deliberation.adopted_on)
+                    )
+                },
+            ),
+        })
+        .collect();
+    let lots = g
+        .lots
+        .iter()
+        .map(|l| {
+            let needs: Vec<&LotNeed> = g.needs.iter().filter(|n| n.lot == l.number).collect();
+            LotBlock {
+                number: l.number,
+                title: l.title.clone(),
+                cpv: cpv_label(l.cpv),
+                needs: needs
+                    .iter()
+                    .map(|n| NeedRow {
+                        member: name_of(&n.member),
+                        amount: n.estimated_amount.to_string(),
+                    })
+                    .collect(),
+                total: needs
+                    .iter()
+                    .map(|n| n.estimated_amount)
+                    .sum::<Amount>()
+                    .to_string(),
+                award: g
+                    .award_of(l.number)
+                    .and_then(|a| {
+                        a.lots.iter().find(|x| x.lot == l.number).map(|x| {
+                            format!(
+                                "attribué à l'établissement SIRET {} pour {}",
+                                a.supplier_siret, x.total
+                            )
+                        })
+                    })
+                    .unwrap_or_default(),
+            }
+        })
+        .collect();
+    let contracts = if g.awards.is_empty() {
+        Vec::new()
+    } else {
+        let found = state
+            .db
+            .groupement_contracts(user.principal.scope(), stored.id, nomenclature())
+            .await
+            .map_err(|e| user.error(WebError::internal(e)))?;
+        found
+            .iter()
+            .map(|c| {
+                let siren = c.buyer_siret.get(..9).unwrap_or_default();
+                let lot_total = g.award_of(c.lot).and_then(|a| {
+                    a.lots
+                        .iter()
+                        .find(|x| x.lot == c.lot)
+                        .map(|x| x.total.cents())
+                });
+                let share = match lot_total {
+                    Some(t) if t > 0 => {
+                        let permille = c.amount.cents() * 1000 / t;
+                        format!("{},{} %", permille / 10, permille % 10)
+                    }
+                    _ => String::new(),
+                };
+                ContractRow {
+                    member: g
+                        .members
+                        .iter()
+                        .find(|m| m.siren.as_str() == siren)
+                        .map_or_else(|| c.buyer_siret.clone(), |m| m.name.clone()),
+                    lot: c.lot,
+                    decp_id: c.decp_id.clone(),
+                    amount: c.amount.to_string(),
+                    share,
+                    href: format!("/contrats/{}", c.contract_id),
+                }
+            })
+            .collect()
+    };
+    let s = g.status;
+    let before_consultation = matches!(
+        s,
+        GroupementStatus::Draft
+            | GroupementStatus::OpenForAdhesion
+            | GroupementStatus::ConventionSigned
+    );
+    let coordinator = owner.then(|| CoordinatorForms {
+        open: s == GroupementStatus::Draft,
+        invite: matches!(
+            s,
+            GroupementStatus::Draft | GroupementStatus::OpenForAdhesion
+        ) && g.signatures.is_empty(),
+        start_consultation: matches!(
+            s,
+            GroupementStatus::OpenForAdhesion | GroupementStatus::ConventionSigned
+        ),
+        award: s == GroupementStatus::Consultation,
+        start_execution: s == GroupementStatus::Awarded,
+        close: matches!(s, GroupementStatus::Awarded | GroupementStatus::InExecution),
+        cancel: !s.is_final(),
+    });
+    let member = g.member(&own).filter(|_| buyer_role).map(|m| {
+        let joined = m.status.is_joined();
+        MemberForms {
+            answer: m.status == MemberStatus::Invited && s == GroupementStatus::OpenForAdhesion,
+            needs: if joined && before_consultation {
+                g.lots
+                    .iter()
+                    .map(|l| OwnNeed {
+                        lot: l.number,
+                        title: l.title.clone(),
+                        value: outcome
+                            .values
+                            .get("montant")
+                            .filter(|_| {
+                                outcome.values.get("lot").map(String::as_str)
+                                    == Some(l.number.to_string().as_str())
+                            })
+                            .cloned()
+                            .unwrap_or_else(|| {
+                                g.needs
+                                    .iter()
+                                    .find(|n| n.lot == l.number && n.member == own)
+                                    .map(|n| n.estimated_amount.to_string())
+                                    .unwrap_or_default()
+                            }),
+                        error: outcome.field_errors.get("montant").cloned(),
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            sign: joined
+                && s == GroupementStatus::OpenForAdhesion
+                && g.signature_of(&own).is_none(),
+            withdraw: joined
+                && own != g.coordinator
+                && matches!(
+                    s,
+                    GroupementStatus::OpenForAdhesion | GroupementStatus::ConventionSigned
+                ),
+        }
+    });
+    let page = DetailPage {
+        layout: user.layout(),
+        id: stored.id,
+        version: stored.version,
+        title: g.title.clone(),
+        cpv: cpv_label(g.cpv),
+        status: s.label_fr(),
+        mission: g.mission.label_fr(),
+        cost_sharing: g.cost_sharing.label_fr(),
+        duration: g.duration_months,
+        deadline: d(g.adhesion_deadline),
+        source: stored.source.as_ref().map_or_else(String::new, |src| {
+            format!(
+                "/opportunites/{}?date={}",
+                src.cpv_prefix,
+                src.as_of.format("%Y-%m-%d")
+            )
+        }),
+        cancellation: g
+            .cancellation
+            .as_ref()
+            .map(|c| format!("Annulé le {} : {}", d(c.on), c.reason))
+            .unwrap_or_default(),
+        done: outcome.done,
+        problems: outcome.problems,
+        field_errors: outcome.field_errors,
+        values: outcome.values,
+        members,
+        lots,
+        steps: steps(g),
+        contracts,
+        coordinator_view: owner,
+        coordinator,
+        member,
+    };
+    respond(status, page)
+}
+
+#[derive(Deserialize, Default)]
+pub struct DetailQuery {
+    #[serde(default)]
+    fait: String,
+}
+
+pub async fn detail(
+    State(state): State<Arc<AppState>>,
+    user: SignedIn,
+    Path(id): Path<String>,
+    query: Result<Query<DetailQuery>, QueryRejection>,
+) -> Result<Response, WebError> {
+    let stored = visible(&state, &user, &id).await?;
+    let done = match query.map(|Query(q)| q).unwrap_or_default().fait.as_str() {
+        "" => String::new(),
+        "creation" => {
+            "Groupement créé à partir de l'opportunité : vérifiez-le, puis ouvrez-le aux \
+             adhésions."
+                .to_owned()
+        }
+        code => format!("Enregistré : {}.", action_label(code)),
+    };
+    let outcome = Outcome {
+        done,
+        ..Outcome::default()
+    };
+    render_detail(&state, &user, &stored, outcome, StatusCode::OK).await
+}
+
+fn action_label(code: &str) -> &'static str {
+    match code {
+        "open" => "ouverture aux adhésions",
+        "invite" => "invitation",
+        "join" => "adhésion",
+        "decline" => "refus d'adhésion",
+        "withdraw" => "retrait",
+        "set_need" => "besoin par lot",
+        "sign" => "signature de la convention",
+        "start_consultation" => "lancement de la consultation",
+        "award" => "attribution",
+        "start_execution" => "début de l'exécution",
+        "close" => "clôture",
+        "cancel" => "annulation",
+        _ => "modification",
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Actions
+
+/// The form's fields, read by name: each action reads its own.
+struct Fields<'a> {
+    form: &'a HashMap<String, String>,
+    errors: HashMap<String, String>,
+}
+
+impl<'a> Fields<'a> {
+    fn get(&self, name: &str) -> &'a str {
+        self.form.get(name).map_or("", |v| v.trim())
+    }
+
+    fn text(&mut self, name: &str, what: &str) -> String {
+        let value = self.get(name);
+        if value.is_empty() {
+            self.errors.insert(
+                name.to_owned(),
+                format!("Indiquez {what}, s'il vous plaît."),
+            );
+        } else if value.chars().count() > TEXT_MAX {
+            self.errors.insert(
+                name.to_owned(),
+                format!("{TEXT_MAX} caractères au plus, s'il vous plaît."),
+            );
+        }
+        value.to_owned()
+    }
+
+    fn amount(&mut self, name: &str) -> Amount {
+        match parse_amount_text(self.get(name)) {
+            Ok(a) if a.cents() > 0 => a,
+            Ok(_) => {
+                self.errors
+                    .insert(name.to_owned(), "Le montant doit être positif.".to_owned());
+                Amount::ZERO
+            }
+            Err(e) => {
+                self.errors.insert(
+                    name.to_owned(),
+                    format!("{e} ; écrivez par exemple 12 500,00 €."),
+                );
+                Amount::ZERO
+            }
+        }
+    }
+
+    fn date(&mut self, name: &str) -> NaiveDate {
+        let value = self.get(name);
+        NaiveDate::parse_from_str(value, "%Y-%m-%d")
+            .or_else(|_| NaiveDate::parse_from_str(value, "%d/%m/%Y"))
+            .unwrap_or_else(|_| {
+                self.errors.insert(
+                    name.to_owned(),
+                    "Date attendue au format jj/mm/aaaa, par exemple 15/02/2027.".to_owned(),
+                );
+                NaiveDate::MIN
+            })
+    }
+}
+
+/// The action a form asks, for the member `own`; `None` with field errors when a field does
+/// not read, or an unknown action.
+fn read_action(
+    form: &HashMap<String, String>,
+    g: &Groupement,
+    own: &Siren,
+    today: NaiveDate,
+) -> (Option<Action>, HashMap<String, String>) {
+    let mut f = Fields {
+        form,
+        errors: HashMap::new(),
+    };
+    let member = own.clone();
+    let action = match f.get("action") {
+        "open" => Some(Action::Open),
+        "invite" => {
+            let siren = Siren::parse(f.get("siren"));
+            if siren.is_err() {
+                f.errors.insert(
+                    "siren".to_owned(),
+                    "SIREN attendu : 9 chiffres, par exemple 213801855.".to_owned(),
+                );
+            }
+            let name = f.text("nom", "le nom de l'organisme");
+            let population = f.get("population");
+            let population = if population.is_empty() {
+                None
+            } else {
+                match population.replace(' ', "").parse::<u32>() {
+                    Ok(p) => Some(p),
+                    Err(_) => {
+                        f.errors.insert(
+                            "population".to_owned(),
+                            "Population attendue : un nombre entier d'habitants.".to_owned(),
+                        );
+                        None
+                    }
+                }
+            };
+            siren.ok().map(|member| Action::Invite {
+                member,
+                name,
+                population,
+            })
+        }
+        "join" => Some(Action::Join { member, on: today }),
+        "decline" => Some(Action::Decline { member, on: today }),
+        "withdraw" => Some(Action::Withdraw { member, on: today }),
+        "set_need" => {
+            let lot = f
+                .get("lot")
+                .parse::<u32>()
+                .ok()
+                .filter(|l| g.lot(*l).is_some());
+            if lot.is_none() {
+                f.errors.insert("lot".to_owned(), "Lot inconnu.".to_owned());
+            }
+            let amount = f.amount("montant");
+            lot.map(|lot| {
+                Action::SetNeed(LotNeed {
+                    lot,
+                    member,
+                    quantity: None,
+                    estimated_amount: amount,
+                })
+            })
+        }
+        "sign" => {
+            let signatory = f.text("signataire", "le signataire et sa qualité");
+            let reference = f.text("deliberation", "la référence de la délibération");
+            let adopted_on = f.date("date_deliberation");
+            Some(Action::Sign(Signature {
+                member,
+                signed_on: today,
+                signatory,
+                deliberation: Deliberation {
+                    reference,
+                    adopted_on,
+                },
+            }))
+        }
+        "start_consultation" => Some(Action::StartConsultation { on: today }),
+        "award" => {
+            let siret = Siret::parse(f.get("siret"));
+            if siret.is_err() {
+                f.errors.insert(
+                    "siret".to_owned(),
+                    "SIRET attendu : 14 chiffres, par exemple 44306184100005.".to_owned(),
+                );
+            }
+            let lots = g
+                .lots
+                .iter()
+                .filter(|l| g.award_of(l.number).is_none())
+                .map(|l| LotAward {
+                    lot: l.number,
+                    total: f.amount(&format!("total_{}", l.number)),
+                })
+                .collect();
+            siret.ok().map(|supplier_siret| {
+                Action::Award(Award {
+                    supplier_siret,
+                    lots,
+                })
+            })
+        }
+        "start_execution" => Some(Action::StartExecution { on: today }),
+        "close" => Some(Action::Close { on: today }),
+        "cancel" => {
+            let reason = f.text("motif", "le motif de l'annulation");
+            Some(Action::Cancel { on: today, reason })
+        }
+        _ => {
+            f.errors.insert(
+                "action".to_owned(),
+                "Action inconnue : rechargez la page.".to_owned(),
+            );
+            None
+        }
+    };
+    if f.errors.is_empty() {
+        (action, f.errors)
+    } else {
+        (None, f.errors)
+    }
+}
+
+pub async fn act(
+    State(state): State<Arc<AppState>>,
+    user: SignedIn,
+    Path(id): Path<String>,
+    HtmlForm(form): HtmlForm<HashMap<String, String>>,
+) -> Result<Response, WebError> {
+    user.check_csrf(form.get("csrf").map_or("", String::as_str))?;
+    let stored = visible(&state, &user, &id).await?;
+    let own = own_siren(&state, &user).await?;
+    let values: HashMap<String, String> = form
+        .iter()
+        .filter(|(k, _)| k.as_str() != "csrf")
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let Ok(version) = form
+        .get("version")
+        .map_or("", String::as_str)
+        .parse::<i64>()
+    else {
+        return Err(user.error(WebError::with_detail(
+            ErrorCode::BadRequest,
+            "version du formulaire manquante : rechargez la page",
+        )));
+    };
+    let (action, field_errors) = read_action(&form, &stored.groupement, &own, today());
+    let Some(action) = action else {
+        let outcome = Outcome {
+            problems: vec!["Certains champs sont à corriger : voir ci-dessous.".to_owned()],
+            field_errors,
+            values,
+            ..Outcome::default()
+        };
+        return render_detail(
+            &state,
+            &user,
+            &stored,
+            outcome,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    };
+    let code = action.code();
+    let result = state
+        .db
+        .apply_groupement_action(
+            user.principal.scope(),
+            stored.id,
+            version,
+            action,
+            &user.principal.email.to_string(),
+            chrono::Utc::now(),
+            nomenclature(),
+        )
+        .await;
+    let (status, problems) = match result {
+        Ok(_) => {
+            return Ok(
+                Redirect::to(&format!("/groupements/{}?fait={code}", stored.id)).into_response(),
+            );
+        }
+        Err(GroupementError::NotFound) => return Err(user.error(WebError::not_found())),
+        Err(GroupementError::Storage(e)) => return Err(user.error(WebError::internal(e))),
+        Err(GroupementError::Conflict { .. }) => {
+            (StatusCode::CONFLICT, vec![CONFLICT_MESSAGE.to_owned()])
+        }
+        Err(GroupementError::Refused(r)) => (StatusCode::UNPROCESSABLE_ENTITY, r.reasons),
+        Err(GroupementError::Forbidden(m)) => (StatusCode::FORBIDDEN, vec![m]),
+        Err(e) => (StatusCode::UNPROCESSABLE_ENTITY, vec![e.to_string()]),
+    };
+    // Shown over the current state, whatever the form started from.
+    let current = visible(&state, &user, &id).await?;
+    let outcome = Outcome {
+        problems,
+        values,
+        ..Outcome::default()
+    };
+    render_detail(&state, &user, &current, outcome, status).await
+}
+
+// ---------------------------------------------------------------------------------------------
+// The convention
+
+fn convention_input(g: &Groupement) -> ConventionInput<'_> {
+    let on = today();
+    let mut input = ConventionInput::new(g, on);
+    for code in std::iter::once(g.cpv).chain(g.lots.iter().map(|l| l.cpv)) {
+        if let Some(entry) = nomenclature().entry(code) {
+            input.cpv_labels.insert(code, entry.label_fr.clone());
+        }
+    }
+    input.legal_references = [RuleKind::Groupement, RuleKind::Allotissement]
+        .into_iter()
+        .filter_map(|kind| rule_book().in_force(kind, None, None, on))
+        .map(LegalReference::from)
+        .collect();
+    input
+}
+
+pub async fn convention_html(
+    State(state): State<Arc<AppState>>,
+    user: SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let stored = visible(&state, &user, &id).await?;
+    Ok(Html(convention::html(&convention_input(&stored.groupement))).into_response())
+}
+
+pub async fn convention_pdf(
+    State(state): State<Arc<AppState>>,
+    user: SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let stored = visible(&state, &user, &id).await?;
+    let bytes = convention::pdf(&convention_input(&stored.groupement))
+        .map_err(|e| user.error(WebError::internal(e)))?;
+    let disposition = format!(
+        "attachment; filename=\"convention-groupement-{}.pdf\"",
+        stored.id
+    );
+    let disposition =
+        HeaderValue::from_str(&disposition).map_err(|e| user.error(WebError::internal(e)))?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/pdf"),
+            ),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response())
+}

@@ -1,0 +1,504 @@
+//! The groupement pages over the real Isère extract, on both backends: a coordinator creates
+//! a groupement from the cleaning opportunity, two communes join, declare their needs and
+//! sign, the consultation is launched and the lot awarded; each member sees its own contract;
+//! the convention downloads; outsiders get 404 and every POST needs its CSRF token.
+//!
+//! The cleaning opportunity's published buyers (the métropole, ADVIVO) are not the harness's
+//! communes: Grenoble and Échirolles become buyers of it by declaring cleaning needs in an
+//! inventory campaign, as `tests/opportunities.rs` does; they get a SIRET (communes come
+//! without one) so that the award can make out their contracts. ADVIVO, invited too, declines.
+
+#![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
+
+mod common;
+
+use axum::http::StatusCode;
+use chrono::{Local, NaiveDate, Utc};
+use common::{
+    App, COORDINATOR, ECHIROLLES_BUYER, GRENOBLE_APPROVER, GRENOBLE_BUYER, PASSWORD, Reply,
+};
+use mutualis_domain::{Amount, Email, Need, Role, Siren, Siret};
+use mutualis_reference::cpv::nomenclature;
+use mutualis_reference::territory::grenoble_alpes_metropole;
+use mutualis_storage::Principal;
+use mutualis_storage::campaigns::NewCampaign;
+use mutualis_storage::credentials::{hash_password, hash_secret};
+use mutualis_test_db::each_backend;
+use mutualis_web::WebConfig;
+use tower::ServiceExt;
+
+const ISERE: &[u8] = include_bytes!("../../../data/decp/isere_extract_2019.json");
+const AS_OF: &str = "date=2019-01-01";
+
+const ADVIVO: &str = "350276580";
+const ISERE_DEPARTMENT: &str = "223800012";
+const ECHIROLLES: &str = "213801517";
+const GRENOBLE: &str = "213801855";
+
+fn text(html: &str) -> String {
+    html.replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&#34;", "\"")
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+async fn account(app: &App, siren: &str, role: Role, email: &str) {
+    let org = app.org_id(siren).await;
+    app.db
+        .create_user(
+            org,
+            &Email::parse(email).unwrap(),
+            role,
+            &hash_password(PASSWORD).unwrap(),
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+}
+
+async fn principal(app: &App, cookies: &str) -> Principal {
+    let secret = cookies.strip_prefix("mutualis_session=").unwrap();
+    app.db
+        .session(
+            &hash_secret(secret),
+            Utc::now(),
+            WebConfig::default().session,
+        )
+        .await
+        .unwrap()
+        .unwrap()
+        .principal
+}
+
+fn need(buyer: &str, description: &str) -> Need {
+    Need {
+        buyer: Siren::parse(buyer).unwrap(),
+        cpv: nomenclature().parse("90911200-8").unwrap(),
+        description: description.into(),
+        annual_amount: Amount::from_cents(12_000_000),
+        quantity: None,
+        desired_start: NaiveDate::parse_from_str("2019-12-01", "%Y-%m-%d").unwrap(),
+        current_contract: None,
+        current_contract_ends_on: None,
+        social_requirements: None,
+        environmental_requirements: None,
+        reservation: None,
+    }
+}
+
+/// The version a page's forms carry.
+fn version(page: &Reply) -> String {
+    let marker = "name=\"version\" value=\"";
+    let start = page.body.find(marker).expect("a version field") + marker.len();
+    page.body[start..].split('"').next().unwrap().to_owned()
+}
+
+/// Grenoble and Échirolles declare cleaning needs, so that they are buyers of the cleaning
+/// opportunity.
+async fn with_cleaning_needs(app: &App, coordinator: &str, grenoble: &str, echirolles: &str) {
+    let (c, g, e) = (
+        principal(app, coordinator).await,
+        principal(app, grenoble).await,
+        principal(app, echirolles).await,
+    );
+    let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    let campaign = app
+        .db
+        .create_campaign(
+            c.scope().territory_wide().unwrap(),
+            c.organisation_id(),
+            &NewCampaign {
+                title: "Recensement 2019".into(),
+                opens_on: day("2018-12-01"),
+                closes_on: day("2019-02-01"),
+                cpv_families: vec!["9091".into()],
+            },
+            &[e.organisation_id(), g.organisation_id()],
+        )
+        .await
+        .unwrap();
+    for (p, siren, what) in [
+        (&e, ECHIROLLES, "Nettoyage des écoles"),
+        (&g, GRENOBLE, "Nettoyage des gymnases"),
+    ] {
+        app.db
+            .add_need(p.scope(), campaign, &need(siren, what), day("2018-12-15"))
+            .await
+            .unwrap();
+    }
+}
+
+/// Gives a commune of the territory an establishment (communes come without one, and the award
+/// makes out each member's contract to its SIRET).
+async fn add_siret(app: &App, siret: &str) {
+    let siret = Siret::parse(siret).unwrap();
+    let mut org = grenoble_alpes_metropole()
+        .members
+        .into_iter()
+        .find(|o| o.siren == siret.siren())
+        .unwrap();
+    org.establishments = vec![siret];
+    app.db.upsert_organisation(&org).await.unwrap();
+}
+
+struct Session<'a> {
+    app: &'a App,
+    cookies: String,
+    csrf: String,
+}
+
+impl Session<'_> {
+    async fn page(&self, id: &str) -> Reply {
+        self.app
+            .get(&format!("/groupements/{id}"), Some(&self.cookies))
+            .await
+    }
+
+    /// Posts an action from the current version of the page.
+    async fn act(&self, id: &str, action: &str, fields: &[(&str, &str)]) -> Reply {
+        let v = version(&self.page(id).await);
+        self.act_from(id, &v, action, fields).await
+    }
+
+    async fn act_from(&self, id: &str, v: &str, action: &str, fields: &[(&str, &str)]) -> Reply {
+        let mut all = vec![
+            ("csrf", self.csrf.as_str()),
+            ("version", v),
+            ("action", action),
+        ];
+        all.extend_from_slice(fields);
+        self.app
+            .post_form(
+                &format!("/groupements/{id}/actions"),
+                Some(&self.cookies),
+                &all,
+            )
+            .await
+    }
+}
+
+async fn session<'a>(app: &'a App, email: &str) -> Session<'a> {
+    let cookies = app.sign_in(email).await;
+    let csrf = app.session_csrf(&cookies).await;
+    Session { app, cookies, csrf }
+}
+
+fn done(reply: &Reply) {
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", text(&reply.body));
+}
+
+#[tokio::test]
+async fn a_groupement_from_an_opportunity_to_its_contracts() {
+    each_backend(|db| async move {
+        let app = App::new(db).await;
+        mutualis_import::import_decp(&app.db, std::io::Cursor::new(ISERE), |_| {})
+            .await
+            .unwrap();
+        add_siret(&app, "21380185500007").await;
+        add_siret(&app, "21380151700011").await;
+        let coordinator = session(&app, COORDINATOR).await;
+        let grenoble = session(&app, GRENOBLE_BUYER).await;
+        let echirolles = session(&app, ECHIROLLES_BUYER).await;
+        with_cleaning_needs(
+            &app,
+            &coordinator.cookies,
+            &grenoble.cookies,
+            &echirolles.cookies,
+        )
+        .await;
+
+        // The opportunity's page offers the coordinator to create a groupement, not a member.
+        let detail = app
+            .get(
+                &format!("/opportunites/9091?{AS_OF}"),
+                Some(&coordinator.cookies),
+            )
+            .await;
+        assert!(text(&detail.body).contains("Créer un groupement de commandes"));
+        let member_detail = app
+            .get(
+                &format!("/opportunites/9091?{AS_OF}"),
+                Some(&grenoble.cookies),
+            )
+            .await;
+        assert!(!member_detail.body.contains("Créer un groupement"));
+
+        // Creation: CSRF required, coordinator only.
+        let create = format!("/opportunites/9091/groupement?{AS_OF}");
+        let forged = app
+            .post_form(&create, Some(&coordinator.cookies), &[("csrf", "faux")])
+            .await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN);
+        let by_member = app
+            .post_form(
+                &create,
+                Some(&grenoble.cookies),
+                &[("csrf", &grenoble.csrf)],
+            )
+            .await;
+        assert_eq!(by_member.status, StatusCode::FORBIDDEN);
+        let created = app
+            .post_form(
+                &create,
+                Some(&coordinator.cookies),
+                &[("csrf", &coordinator.csrf)],
+            )
+            .await;
+        done(&created);
+        let location = created.header("location");
+        let id = location
+            .strip_prefix("/groupements/")
+            .unwrap()
+            .split('?')
+            .next()
+            .unwrap()
+            .to_owned();
+
+        let page = coordinator.page(&id).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        let body = text(&page.body);
+        assert!(
+            body.contains("Groupement de commandes — Services de nettoyage"),
+            "{body}"
+        );
+        assert!(body.contains("Brouillon : en cours"), "{body}");
+        for siren in [GRENOBLE, ECHIROLLES] {
+            assert!(body.contains(siren), "{siren} invited");
+        }
+        assert!(body.contains("invitation sans réponse"));
+        // Each action form carries the session's token and the version (the header's
+        // sign-out form carries the token too).
+        let token = format!("name=\"csrf\" value=\"{}\"", coordinator.csrf);
+        assert!(
+            page.body.matches(&token).count() >= 3,
+            "open, invite, cancel forms"
+        );
+        // Created, then three invitations (ADVIVO, Grenoble, Échirolles) and the coordinator's
+        // own need pre-filled from the opportunity.
+        assert_eq!(version(&page), "5");
+        assert!(
+            !body.contains("Aucun besoin déclaré"),
+            "the coordinator's need"
+        );
+
+        // In the list, for the coordinator and for an invited member.
+        let list = text(
+            &app.get("/groupements", Some(&coordinator.cookies))
+                .await
+                .body,
+        );
+        assert!(list.contains("Services de nettoyage") && list.contains("Brouillon"));
+        assert!(list.contains("<a href=\"/groupements\">Groupements</a>"));
+
+        // ADVIVO, a published buyer of the opportunity, is an organisation since the import:
+        // invited too, it declines, so that the adhesions are settled before the signatures.
+        assert!(body.contains(ADVIVO));
+        account(&app, ADVIVO, Role::MemberBuyer, "achats@advivo.test").await;
+
+        done(&coordinator.act(&id, "open", &[]).await);
+        let list = text(&app.get("/groupements", Some(&grenoble.cookies)).await.body);
+        assert!(list.contains("Ouvert aux adhésions") && list.contains("invitation sans réponse"));
+        let advivo = session(&app, "achats@advivo.test").await;
+        done(&advivo.act(&id, "decline", &[]).await);
+        assert!(text(&coordinator.page(&id).await.body).contains("refus le"));
+
+        // A member may not take the coordinator's actions; an approver reads without forms.
+        let forbidden = grenoble.act(&id, "start_consultation", &[]).await;
+        assert_eq!(forbidden.status, StatusCode::FORBIDDEN);
+        assert!(text(&forbidden.body).contains("seul le coordonnateur"));
+        let approver = session(&app, GRENOBLE_APPROVER).await;
+        let read = approver.page(&id).await;
+        assert_eq!(read.status, StatusCode::OK);
+        assert!(!read.body.contains("name=\"action\""));
+        // A bad SIREN is shown next to its field.
+        let bad = coordinator
+            .act(&id, "invite", &[("siren", "12"), ("nom", "Commune")])
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(bad.body.contains("id=\"invitation-siren-erreur\""));
+
+        // Two members join and enter their needs (French formats).
+        done(&grenoble.act(&id, "join", &[]).await);
+        done(&echirolles.act(&id, "join", &[]).await);
+        done(
+            &grenoble
+                .act(
+                    &id,
+                    "set_need",
+                    &[("lot", "1"), ("montant", "240 000,00 €")],
+                )
+                .await,
+        );
+        let bad = echirolles
+            .act(&id, "set_need", &[("lot", "1"), ("montant", "beaucoup")])
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            bad.body.contains("besoin-1-montant-erreur"),
+            "error next to the field"
+        );
+        done(
+            &echirolles
+                .act(&id, "set_need", &[("lot", "1"), ("montant", "120 000 €")])
+                .await,
+        );
+
+        // A stale version: the conflict message, nothing written.
+        let stale = grenoble
+            .act_from(&id, "1", "set_need", &[("lot", "1"), ("montant", "1 €")])
+            .await;
+        assert_eq!(stale.status, StatusCode::CONFLICT);
+        assert!(
+            text(&stale.body)
+                .contains("Ce groupement a été modifié entre-temps : rechargez la page")
+        );
+
+        let yesterday = (Local::now().date_naive() - chrono::Days::new(1))
+            .format("%d/%m/%Y")
+            .to_string();
+        let sign = |who: &'static str| {
+            [
+                ("signataire", who),
+                ("deliberation", "DEL-2026-001"),
+                ("date_deliberation", "placeholder"),
+            ]
+        };
+        let signed = |who: &'static str| {
+            let mut fields = sign(who);
+            fields[2].1 = yesterday.as_str();
+            fields
+        };
+        done(&coordinator.act(&id, "sign", &signed("Le président")).await);
+        done(
+            &grenoble
+                .act(&id, "sign", &signed("Le maire de Grenoble"))
+                .await,
+        );
+
+        // Consultation refused while Échirolles has not signed: the reason listed.
+        let refused = coordinator.act(&id, "start_consultation", &[]).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let refused = text(&refused.body);
+        let reasons = refused
+            .split("Rien n'a été enregistré")
+            .nth(1)
+            .unwrap()
+            .split("</div>")
+            .next()
+            .unwrap();
+        assert!(
+            reasons.contains("chirolles"),
+            "the unsigned member named: {reasons}"
+        );
+        assert!(!reasons.contains("Grenoble"), "{reasons}");
+
+        done(
+            &echirolles
+                .act(&id, "sign", &signed("Le maire d'Échirolles"))
+                .await,
+        );
+        done(&coordinator.act(&id, "start_consultation", &[]).await);
+        let bad = coordinator
+            .act(&id, "award", &[("siret", "123"), ("total_1", "300 000 €")])
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(bad.body.contains("attribution-siret-erreur"));
+        done(
+            &coordinator
+                .act(
+                    &id,
+                    "award",
+                    &[("siret", "44306184100005"), ("total_1", "600 000,00 €")],
+                )
+                .await,
+        );
+
+        // Each member sees its own contract and share, not the other's; the coordinator all.
+        let g = text(&grenoble.page(&id).await.body);
+        assert!(g.contains("Votre contrat"), "{g}");
+        assert!(g.contains(&format!("GRP{id}-L1")));
+        let e = text(&echirolles.page(&id).await.body);
+        let contracts = |page: &str| {
+            page.split("Contrats créés à l'attribution")
+                .nth(1)
+                .unwrap_or_default()
+                .split("</table>")
+                .next()
+                .unwrap()
+                .to_owned()
+        };
+        let (gc, ec) = (contracts(&g), contracts(&e));
+        assert!(gc.contains("Grenoble") && !gc.contains("chirolles"), "{gc}");
+        assert!(ec.contains("chirolles") && !ec.contains("Grenoble"), "{ec}");
+        let all = contracts(&text(&coordinator.page(&id).await.body));
+        assert!(
+            all.contains("Grenoble") && all.contains("chirolles"),
+            "{all}"
+        );
+
+        // The convention, printable and in PDF.
+        let html = app
+            .get(
+                &format!("/groupements/{id}/convention"),
+                Some(&grenoble.cookies),
+            )
+            .await;
+        assert_eq!(html.status, StatusCode::OK);
+        assert!(text(&html.body).contains("Services de nettoyage"));
+        // The PDF is binary: read it through the router itself, not the harness's text reply.
+        let request = axum::http::Request::get(format!("/groupements/{id}/convention.pdf"))
+            .header(axum::http::header::COOKIE, &echirolles.cookies)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let pdf = app.router.clone().oneshot(request).await.unwrap();
+        assert_eq!(pdf.status(), StatusCode::OK);
+        let header = |name: &str| pdf.headers()[name].to_str().unwrap().to_owned();
+        assert_eq!(header("content-type"), "application/pdf");
+        assert!(header("content-disposition").starts_with("attachment; filename="));
+        let bytes = axum::body::to_bytes(pdf.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        assert!(bytes.starts_with(b"%PDF-"));
+
+        // A member not in the groupement: 404 everywhere.
+        account(
+            &app,
+            ISERE_DEPARTMENT,
+            Role::MemberBuyer,
+            "achats@isere.test",
+        )
+        .await;
+        let outsider = session(&app, "achats@isere.test").await;
+        for path in ["", "/convention", "/convention.pdf"] {
+            let r = app
+                .get(&format!("/groupements/{id}{path}"), Some(&outsider.cookies))
+                .await;
+            assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
+        }
+        let r = outsider.act_from(&id, "7", "join", &[]).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        assert!(
+            !text(&app.get("/groupements", Some(&outsider.cookies)).await.body)
+                .contains("Services de nettoyage")
+        );
+
+        // Every POST needs the session's CSRF token.
+        let v = version(&coordinator.page(&id).await);
+        for action in ["close", "cancel"] {
+            let r = app
+                .post_form(
+                    &format!("/groupements/{id}/actions"),
+                    Some(&coordinator.cookies),
+                    &[("version", &v), ("action", action), ("motif", "x")],
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{action}");
+        }
+        done(&coordinator.act(&id, "close", &[]).await);
+        assert!(text(&coordinator.page(&id).await.body).contains("Clos : fait"));
+    })
+    .await;
+}
