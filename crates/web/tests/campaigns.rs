@@ -8,12 +8,11 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
-use chrono::{Days, Local, NaiveDate, Utc};
-use common::{App, COORDINATOR, ECHIROLLES_BUYER, GRENOBLE_BUYER, PASSWORD};
-use mutualis_domain::{Email, Organisation, OrganisationKind, Role, Siren, Siret};
+use chrono::{Days, Local, NaiveDate};
+use common::{App, COORDINATOR, ECHIROLLES_BUYER, GRENOBLE_BUYER};
+use mutualis_domain::{Organisation, OrganisationKind, Role, Siren, Siret};
 use mutualis_formats::needs_workbook::{PrefillRow, WorkbookMeta, read_workbook, write_workbook};
 use mutualis_reference::cpv::nomenclature;
-use mutualis_storage::credentials::hash_password;
 use mutualis_test_db::each_backend;
 use tower::ServiceExt;
 
@@ -75,24 +74,11 @@ fn row(html: &str, header: &str) -> String {
     text.split_ascii_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-async fn account(app: &App, siren: &str, role: Role, email: &str) {
-    let org = app.org_id(siren).await;
-    app.db
-        .create_user(
-            org,
-            &Email::parse(email).unwrap(),
-            role,
-            &hash_password(PASSWORD).unwrap(),
-            Utc::now(),
-        )
-        .await
-        .unwrap();
-}
-
 /// The application, with a buyer of Fontaine (never invited) and a supplier.
 async fn app(db: mutualis_storage::Database) -> App {
     let app = App::new(db).await;
-    account(&app, FONTAINE, Role::MemberBuyer, FONTAINE_BUYER).await;
+    app.add_account(FONTAINE, Role::MemberBuyer, FONTAINE_BUYER)
+        .await;
     app.db
         .upsert_organisation(&Organisation {
             siren: Siren::parse("912345675").unwrap(),
@@ -104,7 +90,7 @@ async fn app(db: mutualis_storage::Database) -> App {
         })
         .await
         .unwrap();
-    account(&app, "912345675", Role::Supplier, SUPPLIER).await;
+    app.add_account("912345675", Role::Supplier, SUPPLIER).await;
     app
 }
 

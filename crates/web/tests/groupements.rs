@@ -13,18 +13,13 @@
 mod common;
 
 use axum::http::StatusCode;
-use chrono::{Local, NaiveDate, Utc};
-use common::{
-    App, COORDINATOR, ECHIROLLES_BUYER, GRENOBLE_APPROVER, GRENOBLE_BUYER, PASSWORD, Reply,
-};
-use mutualis_domain::{Amount, Email, Need, Role, Siren, Siret};
+use chrono::{Local, NaiveDate};
+use common::{App, COORDINATOR, ECHIROLLES_BUYER, GRENOBLE_APPROVER, GRENOBLE_BUYER, Reply};
+use mutualis_domain::{Amount, Need, Role, Siren, Siret};
 use mutualis_reference::cpv::nomenclature;
 use mutualis_reference::territory::grenoble_alpes_metropole;
-use mutualis_storage::Principal;
 use mutualis_storage::campaigns::NewCampaign;
-use mutualis_storage::credentials::{hash_password, hash_secret};
 use mutualis_test_db::each_backend;
-use mutualis_web::WebConfig;
 use tower::ServiceExt;
 
 const ISERE: &[u8] = include_bytes!("../../../data/decp/isere_extract_2019.json");
@@ -43,34 +38,6 @@ fn text(html: &str) -> String {
         .replace("&lt;", "<")
         .replace("&gt;", ">")
         .replace("&amp;", "&")
-}
-
-async fn account(app: &App, siren: &str, role: Role, email: &str) {
-    let org = app.org_id(siren).await;
-    app.db
-        .create_user(
-            org,
-            &Email::parse(email).unwrap(),
-            role,
-            &hash_password(PASSWORD).unwrap(),
-            Utc::now(),
-        )
-        .await
-        .unwrap();
-}
-
-async fn principal(app: &App, cookies: &str) -> Principal {
-    let secret = cookies.strip_prefix("mutualis_session=").unwrap();
-    app.db
-        .session(
-            &hash_secret(secret),
-            Utc::now(),
-            WebConfig::default().session,
-        )
-        .await
-        .unwrap()
-        .unwrap()
-        .principal
 }
 
 fn need(buyer: &str, description: &str) -> Need {
@@ -100,9 +67,9 @@ fn version(page: &Reply) -> String {
 /// opportunity.
 async fn with_cleaning_needs(app: &App, coordinator: &str, grenoble: &str, echirolles: &str) {
     let (c, g, e) = (
-        principal(app, coordinator).await,
-        principal(app, grenoble).await,
-        principal(app, echirolles).await,
+        app.principal(coordinator).await,
+        app.principal(grenoble).await,
+        app.principal(echirolles).await,
     );
     let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
     let campaign = app
@@ -296,7 +263,8 @@ async fn a_groupement_from_an_opportunity_to_its_contracts() {
         // ADVIVO, a published buyer of the opportunity, is an organisation since the import:
         // invited too, it declines, so that the adhesions are settled before the signatures.
         assert!(body.contains(ADVIVO));
-        account(&app, ADVIVO, Role::MemberBuyer, "achats@advivo.test").await;
+        app.add_account(ADVIVO, Role::MemberBuyer, "achats@advivo.test")
+            .await;
 
         done(&coordinator.act(&id, "open", &[]).await);
         let list = text(&app.get("/groupements", Some(&grenoble.cookies)).await.body);
@@ -464,13 +432,8 @@ async fn a_groupement_from_an_opportunity_to_its_contracts() {
         assert!(bytes.starts_with(b"%PDF-"));
 
         // A member not in the groupement: 404 everywhere.
-        account(
-            &app,
-            ISERE_DEPARTMENT,
-            Role::MemberBuyer,
-            "achats@isere.test",
-        )
-        .await;
+        app.add_account(ISERE_DEPARTMENT, Role::MemberBuyer, "achats@isere.test")
+            .await;
         let outsider = session(&app, "achats@isere.test").await;
         for path in ["", "/convention", "/convention.pdf"] {
             let r = app

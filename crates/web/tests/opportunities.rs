@@ -7,15 +7,12 @@
 mod common;
 
 use axum::http::StatusCode;
-use chrono::{NaiveDate, Utc};
-use common::{App, COORDINATOR, ECHIROLLES_BUYER, GRENOBLE_APPROVER, GRENOBLE_BUYER, PASSWORD};
-use mutualis_domain::{Amount, Email, Need, Organisation, OrganisationKind, Role, Siren, Siret};
+use chrono::NaiveDate;
+use common::{App, COORDINATOR, ECHIROLLES_BUYER, GRENOBLE_APPROVER, GRENOBLE_BUYER};
+use mutualis_domain::{Amount, Need, Organisation, OrganisationKind, Role, Siren, Siret};
 use mutualis_reference::cpv::nomenclature;
-use mutualis_storage::Principal;
 use mutualis_storage::campaigns::NewCampaign;
-use mutualis_storage::credentials::{hash_password, hash_secret};
 use mutualis_test_db::each_backend;
-use mutualis_web::WebConfig;
 use serde_json::Value;
 
 /// The real Isère extract shipped with the project.
@@ -75,36 +72,6 @@ fn sirens(opportunity: &Value) -> Vec<String> {
         .iter()
         .map(|b| b["siren"].as_str().unwrap().to_owned())
         .collect()
-}
-
-/// An account of the organisation `siren` with the harness's password.
-async fn account(app: &App, siren: &str, role: Role, email: &str) {
-    let org = app.org_id(siren).await;
-    app.db
-        .create_user(
-            org,
-            &Email::parse(email).unwrap(),
-            role,
-            &hash_password(PASSWORD).unwrap(),
-            Utc::now(),
-        )
-        .await
-        .unwrap();
-}
-
-/// The principal of a signed-in browser, as storage knows it.
-async fn principal(app: &App, cookies: &str) -> Principal {
-    let secret = cookies.strip_prefix("mutualis_session=").unwrap();
-    app.db
-        .session(
-            &hash_secret(secret),
-            Utc::now(),
-            WebConfig::default().session,
-        )
-        .await
-        .unwrap()
-        .unwrap()
-        .principal
 }
 
 #[tokio::test]
@@ -490,7 +457,8 @@ async fn a_member_sees_only_the_opportunities_of_its_organisation() {
         let app = App::new(db).await;
         with_isere_contracts(&app).await;
         let isere_buyer = "achats@isere.test";
-        account(&app, ISERE_DEPARTMENT, Role::MemberBuyer, isere_buyer).await;
+        app.add_account(ISERE_DEPARTMENT, Role::MemberBuyer, isere_buyer)
+            .await;
         let member = app.sign_in(isere_buyer).await;
 
         let list = app
@@ -594,9 +562,11 @@ async fn suppliers_and_the_mediator_see_no_opportunity() {
             })
             .await
             .unwrap();
-        account(&app, "912345675", Role::Supplier, "offres@nettoyage.test").await;
+        app.add_account("912345675", Role::Supplier, "offres@nettoyage.test")
+            .await;
         // The mediator belongs to the métropole, which is in the cleaning opportunity.
-        account(&app, METROPOLE, Role::Mediator, "mediation@lametro.test").await;
+        app.add_account(METROPOLE, Role::Mediator, "mediation@lametro.test")
+            .await;
         for email in ["offres@nettoyage.test", "mediation@lametro.test"] {
             let cookies = app.sign_in(email).await;
             for path in ["/opportunites", "/opportunites/9091"] {
@@ -647,9 +617,9 @@ async fn declared_needs_are_the_coordinators_and_their_own_members_only() {
         let echirolles = app.sign_in(ECHIROLLES_BUYER).await;
         let grenoble = app.sign_in(GRENOBLE_BUYER).await;
         let (c, e, g) = (
-            principal(&app, &coordinator).await,
-            principal(&app, &echirolles).await,
-            principal(&app, &grenoble).await,
+            app.principal(&coordinator).await,
+            app.principal(&echirolles).await,
+            app.principal(&grenoble).await,
         );
         let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
         let campaign = app

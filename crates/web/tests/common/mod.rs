@@ -126,6 +126,36 @@ impl App {
         App::bare(db)
     }
 
+    /// An account of the organisation `siren` with the harness's password.
+    pub async fn add_account(&self, siren: &str, role: Role, email: &str) {
+        let org = self.org_id(siren).await;
+        self.db
+            .create_user(
+                org,
+                &Email::parse(email).unwrap(),
+                role,
+                &hash_password(PASSWORD).unwrap(),
+                Utc::now(),
+            )
+            .await
+            .unwrap();
+    }
+
+    /// The principal of a signed-in browser, as storage knows it.
+    pub async fn principal(&self, cookies: &str) -> mutualis_storage::Principal {
+        let secret = cookies.strip_prefix("mutualis_session=").unwrap();
+        self.db
+            .session(
+                &mutualis_storage::credentials::hash_secret(secret),
+                Utc::now(),
+                WebConfig::default().session,
+            )
+            .await
+            .unwrap()
+            .unwrap()
+            .principal
+    }
+
     pub async fn org_id(&self, siren: &str) -> i64 {
         self.db
             .organisation_by_siren(&Siren::parse(siren).unwrap())
