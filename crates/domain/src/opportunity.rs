@@ -965,15 +965,20 @@ fn pooled_buyer_kind(buyers: &[BuyerShare]) -> BuyerKind {
 /// The thresholds that place an amount in `procedure`: the one it reaches, then the one it
 /// stays below (as [`ProcedureDecision`] gives them).
 fn applied_rules(t: &ProcedureThresholds, procedure: Procedure) -> Vec<AppliedRule> {
-    let rule = |a: &crate::rules::AppliedThreshold| AppliedRule {
-        rule_id: a.rule_id.clone(),
-        value_cents: a.value.cents(),
-        source: a.source.clone(),
-    };
     match procedure {
-        Procedure::NoPublicity => vec![rule(&t.no_publicity)],
-        Procedure::Adapted => vec![rule(&t.no_publicity), rule(&t.eu)],
-        Procedure::Formal => vec![rule(&t.eu)],
+        Procedure::NoPublicity => vec![AppliedRule::from(&t.no_publicity)],
+        Procedure::Adapted => vec![AppliedRule::from(&t.no_publicity), AppliedRule::from(&t.eu)],
+        Procedure::Formal => vec![AppliedRule::from(&t.eu)],
+    }
+}
+
+impl From<&crate::rules::AppliedThreshold> for AppliedRule {
+    fn from(a: &crate::rules::AppliedThreshold) -> AppliedRule {
+        AppliedRule {
+            rule_id: a.rule_id.clone(),
+            value_cents: a.value.cents(),
+            source: a.source.clone(),
+        }
     }
 }
 
@@ -986,11 +991,7 @@ fn choice(decision: &ProcedureDecision) -> ProcedureChoice {
             .lower
             .iter()
             .chain(decision.upper.iter())
-            .map(|t| AppliedRule {
-                rule_id: t.rule_id.clone(),
-                value_cents: t.value.cents(),
-                source: t.source.clone(),
-            })
+            .map(AppliedRule::from)
             .collect(),
         explanation: decision.explanation(),
     }

@@ -430,11 +430,7 @@ async fn opportunities(
     query: Result<Query<OpportunityQuery>, QueryRejection>,
 ) -> Result<Json<Report>, ApiError> {
     let Query(query) = query.map_err(bad_query)?;
-    let (question, errors) = query.raw().parse(
-        state
-            .default_as_of
-            .unwrap_or_else(|| Utc::now().date_naive()),
-    );
+    let (question, errors) = query.raw().parse(state.opportunities_as_of());
     if let Some(e) = errors.first() {
         return Err(bad_parameter(e));
     }
@@ -466,13 +462,9 @@ async fn opportunity(
     query: Result<Query<OpportunityQuery>, QueryRejection>,
 ) -> Result<Json<Opportunity>, ApiError> {
     let Query(query) = query.map_err(bad_query)?;
-    let Some((question, errors)) = question_for_prefix(
-        &prefix,
-        &query.raw(),
-        state
-            .default_as_of
-            .unwrap_or_else(|| Utc::now().date_naive()),
-    ) else {
+    let Some((question, errors)) =
+        question_for_prefix(&prefix, &query.raw(), state.opportunities_as_of())
+    else {
         return Err(ApiError(WebError::not_found()));
     };
     if let Some(e) = errors.first() {

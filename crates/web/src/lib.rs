@@ -59,6 +59,14 @@ pub struct Throttle {
     pub per_address: i64,
 }
 
+impl AppState {
+    /// The observation date the opportunity pages and API start from when none is asked.
+    pub fn opportunities_as_of(&self) -> chrono::NaiveDate {
+        self.default_as_of
+            .unwrap_or_else(|| chrono::Utc::now().date_naive())
+    }
+}
+
 impl Default for WebConfig {
     fn default() -> WebConfig {
         WebConfig {

@@ -14,7 +14,7 @@ use askama::Template;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Response};
-use chrono::{Datelike, Months, NaiveDate, Utc};
+use chrono::{Datelike, Months, NaiveDate};
 use mutualis_domain::opportunity::{
     BuyerInfo, Input, Opportunity, OpportunityError, Params, Report, find_opportunities,
     french_date,
@@ -817,9 +817,7 @@ pub async fn list(
         return Err(user.error(WebError::forbidden()));
     }
     let query = page_query(&user, query)?;
-    let today = state
-        .default_as_of
-        .unwrap_or_else(|| Utc::now().date_naive());
+    let today = state.opportunities_as_of();
     let (mut question, mut errors) = query.raw().parse(today);
     let report = match answer(&state, &user.principal, &question)
         .await
@@ -1067,13 +1065,9 @@ pub async fn detail(
         return Err(user.error(WebError::forbidden()));
     }
     let query = page_query(&user, query)?;
-    let Some((question, errors)) = question_for_prefix(
-        &prefix,
-        &query.raw(),
-        state
-            .default_as_of
-            .unwrap_or_else(|| Utc::now().date_naive()),
-    ) else {
+    let Some((question, errors)) =
+        question_for_prefix(&prefix, &query.raw(), state.opportunities_as_of())
+    else {
         return Err(user.error(WebError::not_found()));
     };
     if !errors.is_empty() {
