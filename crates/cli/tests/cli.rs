@@ -748,6 +748,7 @@ async fn two_drafted_groupements(url: &str) -> String {
             cost_sharing: CostSharing::ByVolume,
             duration_months: 48,
             adhesion_deadline: chrono::NaiveDate::from_ymd_opt(2027, 3, 1).unwrap(),
+            proposed_start: None,
             created_on: chrono::NaiveDate::from_ymd_opt(2027, 1, 10).unwrap(),
         };
         db.create_groupement(

@@ -57,6 +57,9 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::amount::Amount;
+use crate::contract::{
+    Contract, ContractKind, ContractSource, Decp2Fields, Label, Operator, Place,
+};
 use crate::cpv::CpvCode;
 use crate::ids::{Siren, Siret};
 use crate::need::Quantity;
@@ -285,6 +288,10 @@ pub struct LotNeed {
     pub quantity: Option<Quantity>,
     /// Estimated amount over the groupement's duration, excluding VAT; positive.
     pub estimated_amount: Amount,
+    /// Whether the member itself entered or confirmed it. A need the coordinator pre-fills for
+    /// a member (from the opportunity or a campaign) is a proposal until the member confirms
+    /// it; the consultation waits for every joined member's confirmation.
+    pub confirmed: bool,
 }
 
 /// The council's deliberation that approves the convention and authorises its signature
@@ -321,6 +328,26 @@ pub struct Member {
 pub struct Award {
     pub supplier_siret: Siret,
     pub lots: Vec<LotAward>,
+    /// What DECP publishes about the contract that the groupement's data does not say, as the
+    /// coordinator recorded it. Without it the award's DECP record lists what it lacks and is
+    /// not published (nothing is invented).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publication: Option<Box<AwardPublication>>,
+}
+
+/// The facts of an award that DECP 2.0 publishes (arrêté du 22 décembre 2022 relatif aux
+/// données essentielles) beyond the groupement's own data: the values are DECP 2.0's
+/// vocabulary ("Appel d'offres ouvert", "Unitaire"…), which the export checks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AwardPublication {
+    /// The day the contract was notified to the titulaire.
+    pub notified_on: NaiveDate,
+    /// The day its essential data are published (`datePublicationDonnees`).
+    pub published_on: NaiveDate,
+    pub procedure: String,
+    pub price_form: String,
+    pub place: Place,
+    pub decp2: Decp2Fields,
 }
 
 /// What a lot was awarded for, in total for all the members.
@@ -363,6 +390,8 @@ pub struct Groupement {
     pub duration_months: u32,
     /// The last day an adhesion is accepted (included).
     pub adhesion_deadline: NaiveDate,
+    /// When the joint contracts are meant to start (the opportunity's common start), if set.
+    pub proposed_start: Option<NaiveDate>,
     pub signatures: Vec<Signature>,
     pub status: GroupementStatus,
     /// Awards so far, one per supplier; the groupement is `Awarded` when every lot is.
@@ -386,8 +415,22 @@ pub struct NewGroupement {
     pub cost_sharing: CostSharing,
     pub duration_months: u32,
     pub adhesion_deadline: NaiveDate,
+    pub proposed_start: Option<NaiveDate>,
     /// The day the coordinator drafts the groupement: its own adhesion date.
     pub created_on: NaiveDate,
+}
+
+/// The terms the coordinator may adjust until the convention is signed by someone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Terms {
+    pub title: String,
+    pub cpv: CpvCode,
+    pub lots: Vec<Lot>,
+    pub mission: Mission,
+    pub cost_sharing: CostSharing,
+    pub duration_months: u32,
+    pub adhesion_deadline: NaiveDate,
+    pub proposed_start: Option<NaiveDate>,
 }
 
 /// A change to a groupement. Each variant says what it requires; every requirement that fails
@@ -401,6 +444,11 @@ pub enum Action {
     /// the key) adding up to 1000 ‰, positive, one per member, and only for members; the
     /// coordinator among the joined members; at least one buyer invited besides it (L2113-6).
     Open,
+    /// Adjust the terms: title, scope, lots, mission, key, duration, deadline, start. Requires:
+    /// `Draft`, or `OpenForAdhesion` before any signature (every member signs the same
+    /// convention); complete terms (as for `Open`; once open, fixed shares only for members);
+    /// no lot removed while it holds needs.
+    Amend(Box<Terms>),
     /// Invite a buyer. Requires: `Draft` or `OpenForAdhesion`; a SIREN not yet in the
     /// groupement (a buyer that declined or withdrew is not invited again); a name; no
     /// signature collected yet (a new member once signing has begun takes an amendment).
@@ -423,7 +471,9 @@ pub enum Action {
     /// Set (or replace) a member's need in a lot. Requires: before the consultation (`Draft`,
     /// `OpenForAdhesion`, `ConventionSigned`); the lot exists; the member invited or joined (a
     /// need may be pre-filled from an inventory campaign before the member answers); a
-    /// positive estimated amount; a quantity, if given, positive and with a unit.
+    /// positive estimated amount; a quantity, if given, positive and with a unit. A proposal
+    /// (`confirmed: false`, pre-filled by the coordinator) is refused for the coordinator
+    /// itself and over a need its member has confirmed.
     SetNeed(LotNeed),
     /// A joined member signs the convention. Requires: `OpenForAdhesion`; the member joined and
     /// not signed yet; a signatory; signed on or after its adhesion; a deliberation with a
@@ -433,13 +483,14 @@ pub enum Action {
     Sign(Signature),
     /// Launch the joint consultation. Requires: `ConventionSigned` (so: at least two joined
     /// members, each of whom has signed; a refusal names those who have not); every lot with at
-    /// least one need of a joined member; the cost-sharing key applicable to every joined
+    /// least one need of a joined member; every joined member's needs confirmed by it; the cost-sharing key applicable to every joined
     /// member with a need (a population, or a fixed share); `on` not before the last signature.
     StartConsultation { on: NaiveDate },
     /// Award lots to a supplier. Requires: `Consultation`; at least one lot, each existing,
     /// once in the award, not awarded before, for a positive total; each lot with at least one
-    /// joined member with a need and the key applicable to them. When every lot is awarded the
-    /// groupement becomes `Awarded`.
+    /// joined member with a need and the key applicable to them; its publication, if given,
+    /// notified on or after the consultation's launch and published on or after notification.
+    /// When every lot is awarded the groupement becomes `Awarded`.
     Award(Award),
     /// Start executing the contracts. Requires: `Awarded`; `on` not before the consultation's
     /// launch.
@@ -456,6 +507,7 @@ impl Action {
     pub fn code(&self) -> &'static str {
         match self {
             Action::Open => "open",
+            Action::Amend(_) => "amend",
             Action::Invite { .. } => "invite",
             Action::Join { .. } => "join",
             Action::Decline { .. } => "decline",
@@ -473,6 +525,7 @@ impl Action {
     pub fn label_fr(&self) -> &'static str {
         match self {
             Action::Open => "Ouverture aux adhésions",
+            Action::Amend(_) => "Modification des termes",
             Action::Invite { .. } => "Invitation",
             Action::Join { .. } => "Adhésion",
             Action::Decline { .. } => "Refus d'adhésion",
@@ -537,6 +590,7 @@ impl Groupement {
             cost_sharing: new.cost_sharing,
             duration_months: new.duration_months,
             adhesion_deadline: new.adhesion_deadline,
+            proposed_start: new.proposed_start,
             signatures: Vec::new(),
             status: GroupementStatus::Draft,
             awards: Vec::new(),
@@ -716,6 +770,7 @@ impl Groupement {
         }
         match action {
             Action::Open => self.open(),
+            Action::Amend(terms) => self.amend(terms),
             Action::Invite {
                 member,
                 name,
@@ -751,6 +806,47 @@ impl Groupement {
         }
         Refusal::unless_empty(reasons)?;
         Ok(self.with_status(OpenForAdhesion))
+    }
+
+    fn amend(&self, terms: &Terms) -> Result<Groupement, Refusal> {
+        let mut reasons = Vec::new();
+        self.require_status(
+            &mut reasons,
+            "la modification des termes",
+            &[Draft, OpenForAdhesion],
+        );
+        if !self.signatures.is_empty() {
+            reasons.push(
+                "la signature de la convention a commencé : ses termes ne changent plus que par \
+                 avenant"
+                    .to_owned(),
+            );
+        }
+        let mut next = self.clone();
+        next.title = terms.title.trim().to_owned();
+        next.cpv = terms.cpv;
+        next.lots = terms.lots.clone();
+        next.mission = terms.mission;
+        next.cost_sharing = terms.cost_sharing.clone();
+        next.duration_months = terms.duration_months;
+        next.adhesion_deadline = terms.adhesion_deadline;
+        next.proposed_start = terms.proposed_start;
+        reasons.extend(next.terms_problems(self.status != Draft));
+        let mut orphaned: Vec<u32> = self
+            .needs
+            .iter()
+            .map(|n| n.lot)
+            .filter(|lot| next.lot(*lot).is_none())
+            .collect();
+        orphaned.dedup();
+        for lot in orphaned {
+            reasons.push(format!(
+                "le {} porte des besoins de membres : il ne peut pas être supprimé",
+                self.lot_label(lot)
+            ));
+        }
+        Refusal::unless_empty(reasons)?;
+        Ok(next)
     }
 
     fn invite(
@@ -908,6 +1004,24 @@ impl Groupement {
             },
         }
         let who = self.name_of(&need.member);
+        if !need.confirmed {
+            if need.member == self.coordinator {
+                reasons.push(
+                    "le coordonnateur saisit son propre besoin directement, sans proposition"
+                        .to_owned(),
+                );
+            }
+            if self
+                .needs
+                .iter()
+                .any(|n| n.lot == need.lot && n.member == need.member && n.confirmed)
+            {
+                reasons.push(format!(
+                    "{who} a confirmé son besoin pour le {} : seul ce membre peut le modifier",
+                    self.lot_label(need.lot)
+                ));
+            }
+        }
         if need.estimated_amount <= Amount::ZERO {
             reasons.push(format!(
                 "le montant estimé du besoin de {who} pour le {} doit être positif, reçu {}",
@@ -1053,6 +1167,20 @@ impl Groupement {
                 ));
             }
         }
+        let unconfirmed: Vec<&Member> = self
+            .joined_members()
+            .filter(|m| {
+                self.needs
+                    .iter()
+                    .any(|n| n.member == m.siren && !n.confirmed)
+            })
+            .collect();
+        if !unconfirmed.is_empty() {
+            reasons.push(format!(
+                "besoins pré-remplis par le coordonnateur, pas encore confirmés par : {}",
+                names(&unconfirmed)
+            ));
+        }
         reasons.extend(self.key_problems());
         let last_signature = self
             .joined_members()
@@ -1127,6 +1255,24 @@ impl Groupement {
         }
         if let Err(refusal) = self.member_shares(award) {
             reasons.extend(refusal.reasons);
+        }
+        if let Some(p) = &award.publication {
+            if let Some(launched) = self.consultation_started_on
+                && p.notified_on < launched
+            {
+                reasons.push(format!(
+                    "notification datée du {}, avant le lancement de la consultation le {}",
+                    date_label(p.notified_on),
+                    date_label(launched)
+                ));
+            }
+            if p.published_on < p.notified_on {
+                reasons.push(format!(
+                    "publication des données datée du {}, avant la notification du {}",
+                    date_label(p.published_on),
+                    date_label(p.notified_on)
+                ));
+            }
         }
         Refusal::unless_empty(reasons)?;
         let mut next = self.clone();
@@ -1276,6 +1422,72 @@ fn too_few_members(joined: &[&Member]) -> String {
 fn names(members: &[&Member]) -> String {
     let names: Vec<&str> = members.iter().map(|m| m.name.as_str()).collect();
     names.join(", ")
+}
+
+// ---------------------------------------------------------------------------------------------
+// What the award publishes
+
+/// The DECP id of the contracts of a groupement's lot: `GRP{groupement}-L{lot}`, under the
+/// coordinator for the publication and under each member for its share (the buyer's SIRET is
+/// part of a contract's key; DECP 2.0 ids have at most 16 characters).
+pub fn lot_contract_id(groupement_id: i64, lot: u32) -> String {
+    format!("GRP{groupement_id}-L{lot}")
+}
+
+impl Groupement {
+    /// The object of a lot's contracts: "title — lot n : lot title".
+    pub fn lot_object(&self, lot: &Lot) -> String {
+        format!("{} — lot {} : {}", self.title, lot.number, lot.title)
+    }
+
+    /// The contracts DECP publishes for the awarded lots: French DECP knows only the
+    /// coordinator, so one record per lot under `coordinator` (its SIRET) for the lot's total,
+    /// the members' shares staying in Mutualis. The DECP 2.0 facts come from the award's
+    /// publication; an award recorded without it gives a contract that lacks them, which the
+    /// export names and leaves out. In lot order.
+    pub fn published_contracts(&self, groupement_id: i64, coordinator: &Siret) -> Vec<Contract> {
+        let mut out = Vec::new();
+        for lot in &self.lots {
+            let Some(award) = self.award_of(lot.number) else {
+                continue;
+            };
+            let Some(lot_award) = award.lots.iter().find(|l| l.lot == lot.number) else {
+                continue;
+            };
+            let p = award.publication.as_ref();
+            let label = |v: Option<&String>| Label {
+                value: v.cloned(),
+                original: None,
+            };
+            out.push(Contract {
+                id: lot_contract_id(groupement_id, lot.number),
+                buyer: coordinator.clone(),
+                buyer_name: self.member(&self.coordinator).map(|m| m.name.clone()),
+                kind: ContractKind::Marche,
+                source: ContractSource::Mutualis,
+                nature: Label::v2("Marché"),
+                object: self.lot_object(lot),
+                cpv: Some(lot.cpv),
+                procedure: label(p.map(|p| &p.procedure)),
+                place: p.map(|p| p.place.clone()),
+                duration_months: Some(self.duration_months),
+                notified_on: p.map(|p| p.notified_on),
+                starts_on: None,
+                published_on: p.map(|p| p.published_on),
+                amount: Some(lot_award.total),
+                price_form: label(p.map(|p| &p.price_form)),
+                operators: vec![Operator {
+                    id: award.supplier_siret.as_str().to_owned(),
+                    id_type: "SIRET".into(),
+                    name: None,
+                }],
+                modifications: Vec::new(),
+                subcontracting: Vec::new(),
+                decp2: p.map(|p| p.decp2.clone()),
+            });
+        }
+        out
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1510,6 +1722,7 @@ mod tests {
             cost_sharing,
             duration_months: 48,
             adhesion_deadline: d("2027-03-01"),
+            proposed_start: Some(d("2028-01-01")),
             created_on: d("2027-01-10"),
         }
     }
@@ -1549,6 +1762,7 @@ mod tests {
                 unit: "MWh".into(),
             }),
             estimated_amount: Amount::from_euros(euros),
+            confirmed: true,
         })
     }
 
@@ -1632,6 +1846,7 @@ mod tests {
                     total: Amount::from_cents(cents),
                 })
                 .collect(),
+            publication: None,
         }
     }
 
@@ -2007,6 +2222,7 @@ mod tests {
                     unit: " ".into(),
                 }),
                 estimated_amount: Amount::ZERO,
+                confirmed: true,
             }),
         );
         assert_eq!(
@@ -2613,5 +2829,169 @@ mod tests {
                 assert_eq!(shuffled.member_shares(&a).expect("shares"), shares);
             }
         }
+    }
+
+    fn terms_of(g: &Groupement) -> Terms {
+        Terms {
+            title: g.title.clone(),
+            cpv: g.cpv,
+            lots: g.lots.clone(),
+            mission: g.mission,
+            cost_sharing: g.cost_sharing.clone(),
+            duration_months: g.duration_months,
+            adhesion_deadline: g.adhesion_deadline,
+            proposed_start: g.proposed_start,
+        }
+    }
+
+    #[test]
+    fn amending_the_terms_until_the_first_signature() {
+        let g = Groupement::draft(new_groupement(CostSharing::ByVolume)).expect("draft");
+        let mut terms = terms_of(&g);
+        terms.title = "  Énergie 2028-2031 ".into();
+        terms.lots.truncate(1);
+        terms.mission = Mission::AwardAndExecution;
+        terms.duration_months = 36;
+        terms.proposed_start = None;
+        let amended = ok(&g, Action::Amend(Box::new(terms)));
+        assert_eq!(amended.title, "Énergie 2028-2031");
+        assert_eq!(amended.lots.len(), 1);
+        assert_eq!(amended.mission, Mission::AwardAndExecution);
+        assert_eq!(amended.duration_months, 36);
+        assert_eq!(amended.proposed_start, None);
+        assert_eq!(amended.members, g.members);
+
+        // A lot holding needs stays; incomplete terms are refused with every reason.
+        let joined = joined_groupement();
+        let mut terms = terms_of(&joined);
+        terms.lots.retain(|l| l.number == 1);
+        terms.title = " ".into();
+        terms.duration_months = 0;
+        let reasons = refused(&joined, Action::Amend(Box::new(terms)));
+        assert!(
+            has(&reasons, "lot 2 « Électricité » porte des besoins"),
+            "{reasons:?}"
+        );
+        assert!(
+            has(&reasons, "intitulé du groupement est vide"),
+            "{reasons:?}"
+        );
+        assert!(has(&reasons, "au moins un mois"), "{reasons:?}");
+
+        // Once open, fixed shares must name members.
+        let mut terms = terms_of(&joined);
+        terms.cost_sharing = CostSharing::FixedShares(vec![(metro(), 500), (meylan(), 500)]);
+        let reasons = refused(&joined, Action::Amend(Box::new(terms)));
+        assert!(has(&reasons, "ne correspond à aucun membre"), "{reasons:?}");
+
+        // After a signature, the convention changes only by amendment.
+        let signed = ok(&joined, sign(metro(), "2027-03-02"));
+        let reasons = refused(&signed, Action::Amend(Box::new(terms_of(&signed))));
+        assert!(has(&reasons, "avenant"), "{reasons:?}");
+    }
+
+    fn proposal(lot: u32, member: Siren, euros: i64) -> Action {
+        Action::SetNeed(LotNeed {
+            lot,
+            member,
+            quantity: None,
+            estimated_amount: Amount::from_euros(euros),
+            confirmed: false,
+        })
+    }
+
+    #[test]
+    fn a_proposed_need_waits_for_its_member() {
+        let g = open_groupement(CostSharing::ByVolume);
+        // The coordinator pre-fills an invited member's need; not its own.
+        let g = ok(&g, proposal(1, echirolles(), 90_000));
+        assert!(has(
+            &refused(&g, proposal(1, metro(), 1)),
+            "le coordonnateur saisit son propre besoin"
+        ));
+        let g = ok(&g, join(echirolles(), "2027-02-01"));
+        let g = ok(&g, join(fontaine(), "2027-02-02"));
+        let g = ok(&g, need(1, metro(), 300_000));
+        let g = ok(&g, need(2, fontaine(), 50_000));
+        let g = ok(&g, sign(metro(), "2027-03-02"));
+        let g = ok(&g, sign(echirolles(), "2027-03-03"));
+        let g = ok(&g, sign(fontaine(), "2027-03-04"));
+        let reasons = refused(&g, consult("2027-04-01"));
+        assert_eq!(
+            reasons,
+            vec![
+                "besoins pré-remplis par le coordonnateur, pas encore confirmés par : Ville \
+                 d'Échirolles"
+                    .to_owned()
+            ]
+        );
+        // The member confirms (here with a corrected amount); the coordinator can no longer
+        // replace it.
+        let g = ok(&g, need(1, echirolles(), 95_000));
+        assert!(has(
+            &refused(&g, proposal(1, echirolles(), 1)),
+            "Ville d'Échirolles a confirmé son besoin pour le lot 1"
+        ));
+        let g = ok(&g, consult("2027-04-01"));
+        assert_eq!(g.status, Consultation);
+    }
+
+    fn publication(notified: &str, published: &str) -> AwardPublication {
+        AwardPublication {
+            notified_on: d(notified),
+            published_on: d(published),
+            procedure: "Appel d'offres ouvert".into(),
+            price_form: "Unitaire".into(),
+            place: Place {
+                code: "38".into(),
+                code_type: "Code département".into(),
+            },
+            decp2: Decp2Fields::default(),
+        }
+    }
+
+    #[test]
+    fn the_award_publishes_one_contract_per_lot_under_the_coordinator() {
+        let g = in_consultation();
+        let mut a = award(&[(1, 40_000_000), (2, 12_500_001)]);
+        a.publication = Some(Box::new(publication("2027-03-31", "2027-03-30")));
+        let reasons = refused(&g, Action::Award(a.clone()));
+        assert!(
+            has(&reasons, "avant le lancement de la consultation"),
+            "{reasons:?}"
+        );
+        assert!(has(&reasons, "avant la notification"), "{reasons:?}");
+
+        a.publication = Some(Box::new(publication("2027-06-01", "2027-06-15")));
+        let g = ok(&g, Action::Award(a));
+        let coordinator = Siret::parse("20004071500019").expect("siret");
+        let published = g.published_contracts(7, &coordinator);
+        assert_eq!(published.len(), 2);
+        let lot2 = &published[1];
+        assert_eq!(lot2.id, "GRP7-L2");
+        assert_eq!(lot2.buyer, coordinator);
+        assert_eq!(lot2.amount, Some(Amount::from_cents(12_500_001)));
+        assert_eq!(lot2.notified_on, Some(d("2027-06-01")));
+        assert_eq!(lot2.published_on, Some(d("2027-06-15")));
+        assert_eq!(
+            lot2.procedure.value.as_deref(),
+            Some("Appel d'offres ouvert")
+        );
+        assert_eq!(lot2.operators[0].id, siret().as_str());
+        assert_eq!(
+            lot2.object,
+            "Fourniture d'énergie 2028-2031 — lot 2 : Électricité"
+        );
+        assert_eq!(lot2.duration_months, Some(48));
+    }
+
+    #[test]
+    fn an_award_without_publication_publishes_what_it_knows() {
+        let g = ok(&in_consultation(), Action::Award(award(&[(1, 40_000_000)])));
+        let coordinator = Siret::parse("20004071500019").expect("siret");
+        let published = g.published_contracts(3, &coordinator);
+        assert_eq!(published.len(), 1, "lot 2 is not awarded yet");
+        assert_eq!(published[0].notified_on, None);
+        assert_eq!(published[0].decp2, None);
     }
 }

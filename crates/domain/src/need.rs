@@ -80,3 +80,19 @@ pub struct Quantity {
     pub thousandths: i64,
     pub unit: String,
 }
+
+impl Quantity {
+    /// French notation: "1 250 postes", "12,5 t".
+    pub fn label_fr(&self) -> String {
+        let whole = self.thousandths / 1000;
+        let frac = (self.thousandths % 1000).unsigned_abs();
+        let sign = if self.thousandths < 0 { "-" } else { "" };
+        let whole = crate::amount::group_thousands(whole.unsigned_abs());
+        if frac == 0 {
+            format!("{sign}{whole} {}", self.unit)
+        } else {
+            let frac = format!("{frac:03}");
+            format!("{sign}{whole},{} {}", frac.trim_end_matches('0'), self.unit)
+        }
+    }
+}

@@ -362,7 +362,8 @@ const MARCHE_NATURES: &[&str] = &[
     "Marché de partenariat",
     "Marché de défense ou de sécurité",
 ];
-const MARCHE_PROCEDURES: &[&str] = &[
+/// DECP 2.0's list of values (schema 2.0.3).
+pub const MARCHE_PROCEDURES: &[&str] = &[
     "Procédure adaptée",
     "Appel d'offres ouvert",
     "Appel d'offres restreint",
@@ -370,7 +371,8 @@ const MARCHE_PROCEDURES: &[&str] = &[
     "Marché passé sans publicité ni mise en concurrence préalable",
     "Dialogue compétitif",
 ];
-const TECHNIQUES: &[&str] = &[
+/// DECP 2.0's list of values (schema 2.0.3).
+pub const TECHNIQUES: &[&str] = &[
     "Accord-cadre",
     "Concours",
     "Système de qualification",
@@ -379,13 +381,15 @@ const TECHNIQUES: &[&str] = &[
     "Enchère électronique",
     "Sans objet",
 ];
-const EXECUTION_MODES: &[&str] = &[
+/// DECP 2.0's list of values (schema 2.0.3).
+pub const EXECUTION_MODES: &[&str] = &[
     "Tranches",
     "Bons de commande",
     "Marchés subséquents",
     "Sans objet",
 ];
-const CCAG: &[&str] = &[
+/// DECP 2.0's list of values (schema 2.0.3).
+pub const CCAG: &[&str] = &[
     "Travaux",
     "Maitrise d'œuvre",
     "Fournitures courantes et services",
@@ -394,8 +398,10 @@ const CCAG: &[&str] = &[
     "Techniques de l'information et de la communication",
     "Pas de CCAG",
 ];
-const OPERATOR_GROUPINGS: &[&str] = &["Conjoint", "Solidaire", "Pas de groupement"];
-const PLACE_CODE_TYPES: &[&str] = &[
+/// DECP 2.0's list of values (schema 2.0.3).
+pub const OPERATOR_GROUPINGS: &[&str] = &["Conjoint", "Solidaire", "Pas de groupement"];
+/// DECP 2.0's list of values (schema 2.0.3).
+pub const PLACE_CODE_TYPES: &[&str] = &[
     "Code postal",
     "Code commune",
     "Code arrondissement",
@@ -404,16 +410,19 @@ const PLACE_CODE_TYPES: &[&str] = &[
     "Code région",
     "Code pays",
 ];
-const PRICE_TYPES: &[&str] = &[
+/// DECP 2.0's list of values (schema 2.0.3).
+pub const PRICE_TYPES: &[&str] = &[
     "Définitif ferme",
     "Définitif actualisable",
     "Définitif révisable",
     "Provisoire",
 ];
-const PRICE_FORMS: &[&str] = &["Unitaire", "Forfaitaire", "Mixte"];
+/// DECP 2.0's list of values (schema 2.0.3).
+pub const PRICE_FORMS: &[&str] = &["Unitaire", "Forfaitaire", "Mixte"];
 const PRICE_VARIATIONS: &[&str] = &["Ferme", "Actualisable", "Révisable"];
 const ID_TYPES: &[&str] = &["SIRET", "TVA", "TAHITI", "RIDET", "FRWF", "IREP", "HORS-UE"];
-const MARCHE_SOCIAL: &[&str] = &[
+/// DECP 2.0's list of values (schema 2.0.3).
+pub const MARCHE_SOCIAL: &[&str] = &[
     "Clause sociale",
     "Critère social",
     "Marché réservé",
@@ -425,7 +434,8 @@ const CONCESSION_SOCIAL: &[&str] = &[
     "Concession réservée",
     "Pas de considération sociale",
 ];
-const ENVIRONMENTAL: &[&str] = &[
+/// DECP 2.0's list of values (schema 2.0.3).
+pub const ENVIRONMENTAL: &[&str] = &[
     "Clause environnementale",
     "Critère environnemental",
     "Pas de considération environnementale",

@@ -48,6 +48,7 @@ fn need(lot: u32, member: Siren, thousandths: i64, euros: i64) -> Action {
             unit: "MWh".into(),
         }),
         estimated_amount: Amount::from_euros(euros),
+        confirmed: true,
     })
 }
 
@@ -76,6 +77,7 @@ fn groupement() -> Groupement {
         cost_sharing: CostSharing::ByVolume,
         duration_months: 48,
         adhesion_deadline: d("2027-03-01"),
+        proposed_start: None,
         created_on: d("2027-01-10"),
     })
     .expect("draft");
@@ -367,6 +369,7 @@ fn only_the_members_that_joined_are_parties() {
         member: fontaine,
         quantity: None,
         estimated_amount: Amount::from_euros(999_999),
+        confirmed: true,
     });
     let text = visible_text(&convention::html(&input(&g)));
     assert!(!text.contains("Fontaine"), "{text}");
@@ -396,6 +399,7 @@ fn a_large_groupement_runs_over_pages_with_its_tables() {
             member: siren,
             quantity: None,
             estimated_amount: Amount::from_euros(1_000),
+            confirmed: true,
         });
     }
     let bytes = convention::pdf(&input(&g)).expect("pdf");

@@ -590,6 +590,8 @@ impl Database {
 
     /// Contracts of one buyer SIRET (or all) notified since a date, for the open-data exports
     /// the coordinator publishes. Reads across members: it takes the territory-wide escape.
+    /// The members' shares of a groupement's award are left out: the exports publish the
+    /// groupement's own record instead (`Database::groupement_publications`).
     pub async fn contracts_for_export(
         &self,
         _wide: TerritoryWide,
@@ -599,7 +601,7 @@ impl Database {
     ) -> Result<Vec<ContractRecord>> {
         let rows: Vec<ContractRow> = on_pool!(self, pool => {
             let mut q = sqlx::QueryBuilder::new(format!(
-                "SELECT {CONTRACT_COLUMNS} FROM contracts c JOIN organisations o ON o.id = c.organisation_id WHERE 1 = 1"
+                "SELECT {CONTRACT_COLUMNS} FROM contracts c JOIN organisations o ON o.id = c.organisation_id WHERE c.groupement_id IS NULL"
             ));
             if let Some(siret) = buyer {
                 q.push(" AND c.buyer_siret = ").push_bind(siret.as_str().to_owned());

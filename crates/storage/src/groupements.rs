@@ -22,10 +22,11 @@
 //!    contracts, and an audit entry chained to the previous one.
 //!
 //! # Who may do what
-//! - `Open`, `Invite`, `StartConsultation`, `Award`, `StartExecution`, `Close`, `Cancel`: the
-//!   coordinator only, that is a territory-wide scope (coordinator role) of the groupement's
-//!   organisation.
-//! - `Join`, `Decline`, `Withdraw`, `SetNeed`, `Sign`: the member the action names, and only
+//! - `Open`, `Amend`, `Invite`, `StartConsultation`, `Award`, `StartExecution`, `Close`,
+//!   `Cancel`, and `SetNeed` of a proposal (`confirmed: false`, a need pre-filled for a
+//!   member): the coordinator only, that is a territory-wide scope (coordinator role) of the
+//!   groupement's organisation.
+//! - `Join`, `Decline`, `Withdraw`, `SetNeed` (confirmed), `Sign`: the member the action names, and only
 //!   it, that is a scope of that member's organisation with a buyer role (coordinator or
 //!   member buyer). The coordinator's organisation is a member too, and acts for itself so.
 //!
@@ -41,11 +42,17 @@
 //! # The award
 //! `Award` creates, in the same transaction, one contract per member and per lot from
 //! [`Groupement::member_shares`]: source `mutualis`; buyer the member's head-office SIRET (or
-//! its first known SIRET); id `GRP{groupement}-L{lot}` (the buyer SIRET is part of a
-//! contract's key, and DECP 2.0 ids are at most 16 characters); object the groupement's title
-//! and the lot's; CPV of the lot; amount the share; duration the groupement's; notified on the
-//! day of `now`; the supplier as titulaire; linked by `groupement_id` and `groupement_lot`.
-//! A member without any known SIRET stops the award before anything is written.
+//! its first known SIRET); id [`lot_contract_id`] (the buyer SIRET is part of a contract's
+//! key, and DECP 2.0 ids are at most 16 characters); object [`Groupement::lot_object`]; CPV
+//! of the lot; amount the share; duration the groupement's; notified on the award's
+//! publication date (or the day of `now`), with its procedure, price form and place; the
+//! supplier as titulaire; linked by `groupement_id` and `groupement_lot`. A member without
+//! any known SIRET stops the award before anything is written.
+//!
+//! These shares are Mutualis's own record: the open-data exports leave them out and publish
+//! instead [`Database::groupement_publications`], one record per lot under the coordinator
+//! for the lot's total (DECP knows only the coordinator), with every member as a co-buyer
+//! for OCDS.
 //!
 //! # The audit log
 //! One chain for the whole database, in `seq` order (`domain::audit` gives the hash layout):
@@ -63,7 +70,7 @@ use mutualis_domain::audit::{AuditEntry, ChainBreak, verify_chain};
 use mutualis_domain::contract::{Label, Operator};
 use mutualis_domain::groupement::{
     Action, Award, Cancellation, CostSharing, Groupement, GroupementStatus, Lot, LotNeed, Member,
-    MemberStatus, Mission, NewGroupement, Refusal, Signature,
+    MemberStatus, Mission, NewGroupement, Refusal, Signature, lot_contract_id,
 };
 use mutualis_domain::{
     Amount, Contract, ContractKind, ContractSource, CpvNomenclature, Quantity, Role, Siren, Siret,
@@ -109,6 +116,26 @@ pub struct StoredGroupement {
     pub source: Option<OpportunitySource>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// What the open-data exports publish of a groupement's awarded lot: the contract under the
+/// coordinator for the lot's total, and the other members, co-buyers (OCDS lists them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupementPublication {
+    pub groupement_id: i64,
+    pub contract: Contract,
+    /// The SIRETs of the members with a share in the lot, the coordinator's included when it
+    /// has one, in SIREN order.
+    pub co_buyers: Vec<Siret>,
+}
+
+/// The publications of the awarded groupements, and the groupements whose coordinator has no
+/// known SIRET (nothing can be published under it: the command says so).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupementPublications {
+    pub records: Vec<GroupementPublication>,
+    /// "title (SIREN …)" of each groupement left out.
+    pub without_siret: Vec<String>,
 }
 
 /// A contract created by a groupement's award.
@@ -220,6 +247,8 @@ struct StateDoc {
     cost_sharing: CostSharing,
     duration_months: u32,
     adhesion_deadline: NaiveDate,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    proposed_start: Option<NaiveDate>,
     signatures: Vec<Signature>,
     status: GroupementStatus,
     awards: Vec<Award>,
@@ -242,6 +271,13 @@ struct NeedDoc {
     member: Siren,
     quantity: Option<QuantityDoc>,
     estimated_amount: Amount,
+    /// Absent from states written before proposals existed: every need was its member's own.
+    #[serde(default = "confirmed_by_default")]
+    confirmed: bool,
+}
+
+fn confirmed_by_default() -> bool {
+    true
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -277,12 +313,14 @@ impl StateDoc {
                         unit: q.unit.clone(),
                     }),
                     estimated_amount: n.estimated_amount,
+                    confirmed: n.confirmed,
                 })
                 .collect(),
             mission: g.mission,
             cost_sharing: g.cost_sharing.clone(),
             duration_months: g.duration_months,
             adhesion_deadline: g.adhesion_deadline,
+            proposed_start: g.proposed_start,
             signatures: g.signatures.clone(),
             status: g.status,
             awards: g.awards.clone(),
@@ -323,12 +361,14 @@ impl StateDoc {
                         unit: q.unit,
                     }),
                     estimated_amount: n.estimated_amount,
+                    confirmed: n.confirmed,
                 })
                 .collect(),
             mission: self.mission,
             cost_sharing: self.cost_sharing,
             duration_months: self.duration_months,
             adhesion_deadline: self.adhesion_deadline,
+            proposed_start: self.proposed_start,
             signatures: self.signatures,
             status: self.status,
             awards: self.awards,
@@ -376,6 +416,7 @@ enum Who<'a> {
 fn who_may(action: &Action) -> Who<'_> {
     match action {
         Action::Open
+        | Action::Amend(_)
         | Action::Invite { .. }
         | Action::StartConsultation { .. }
         | Action::Award(_)
@@ -385,6 +426,8 @@ fn who_may(action: &Action) -> Who<'_> {
         Action::Join { member, .. }
         | Action::Decline { member, .. }
         | Action::Withdraw { member, .. } => Who::Member(member),
+        // A proposal is the coordinator's pre-filling; the need itself is the member's.
+        Action::SetNeed(need) if !need.confirmed => Who::Coordinator,
         Action::SetNeed(need) => Who::Member(&need.member),
         Action::Sign(signature) => Who::Member(&signature.member),
     }
@@ -938,6 +981,96 @@ impl Database {
         Ok(Some(row.with(next)))
     }
 
+    /// The head-office SIRET, or else the first known SIRET, of each SIREN that has one.
+    async fn main_sirets(&self, sirens: &[&Siren]) -> Result<BTreeMap<String, String>> {
+        if sirens.is_empty() {
+            return Ok(BTreeMap::new());
+        }
+        let rows: Vec<(String, String)> = on_pool!(self, pool => {
+            let mut q = sqlx::QueryBuilder::new(
+                "SELECT o.siren, e.siret FROM organisations o \
+                 JOIN establishments e ON e.organisation_id = o.id WHERE o.siren IN (",
+            );
+            let mut list = q.separated(", ");
+            for siren in sirens {
+                list.push_bind(siren.as_str().to_owned());
+            }
+            q.push(") ORDER BY o.siren, e.is_head_office DESC, e.siret");
+            q.build_query_as().fetch_all(pool).await?
+        });
+        let mut sirets = BTreeMap::new();
+        for (siren, siret) in rows {
+            sirets.entry(siren).or_insert(siret);
+        }
+        Ok(sirets)
+    }
+
+    /// What the DECP and OCDS exports publish for the groupements' awards (the members'
+    /// contracts are left out of [`Database::contracts_for_export`]): one record per awarded
+    /// lot under the coordinator's main SIRET ([`Groupement::published_contracts`]), with the
+    /// members who share it. `buyer` keeps the coordinator's SIRET only; `since` the records
+    /// notified on or after it (a record without notification date is then left out, as a
+    /// stored contract would be). By groupement, then lot.
+    pub async fn groupement_publications(
+        &self,
+        _wide: TerritoryWide,
+        buyer: Option<&Siret>,
+        since: Option<NaiveDate>,
+        cpv: &CpvNomenclature,
+    ) -> Result<GroupementPublications> {
+        let rows: Vec<GroupementRow> = on_pool!(self, pool => {
+            sqlx::query_as(&format!("{GROUPEMENT_SELECT} ORDER BY g.id"))
+                .fetch_all(pool)
+                .await?
+        });
+        let mut out = GroupementPublications::default();
+        for row in rows {
+            let stored = row.into_stored(cpv)?;
+            let g = &stored.groupement;
+            if g.awards.is_empty() {
+                continue;
+            }
+            let members: Vec<&Siren> = g.members.iter().map(|m| &m.siren).collect();
+            let sirets = self.main_sirets(&members).await?;
+            let Some(coordinator) = sirets
+                .get(g.coordinator.as_str())
+                .and_then(|s| Siret::parse(s).ok())
+            else {
+                out.without_siret
+                    .push(format!("{} (SIREN {})", g.title, g.coordinator));
+                continue;
+            };
+            for contract in g.published_contracts(stored.id, &coordinator) {
+                if buyer.is_some_and(|b| *b != contract.buyer)
+                    || since.is_some_and(|d| contract.notified_on.is_none_or(|n| n < d))
+                {
+                    continue;
+                }
+                let lot = g
+                    .lots
+                    .iter()
+                    .find(|l| lot_contract_id(stored.id, l.number) == contract.id);
+                let shares = lot
+                    .and_then(|l| g.award_of(l.number))
+                    .and_then(|a| g.member_shares(a).ok())
+                    .unwrap_or_default();
+                let mut co_buyers: Vec<Siret> = shares
+                    .iter()
+                    .filter(|s| lot.is_some_and(|l| l.number == s.lot))
+                    .filter_map(|s| sirets.get(s.member.as_str()))
+                    .filter_map(|s| Siret::parse(s).ok())
+                    .collect();
+                co_buyers.dedup();
+                out.records.push(GroupementPublication {
+                    groupement_id: stored.id,
+                    contract,
+                    co_buyers,
+                });
+            }
+        }
+        Ok(out)
+    }
+
     /// The contracts a groupement's award created, by lot then buyer: all of them for the
     /// coordinator, its own for a member.
     pub async fn groupement_contracts(
@@ -1089,23 +1222,7 @@ impl Database {
             b.dedup();
             b
         };
-        let rows: Vec<(String, String)> = on_pool!(self, pool => {
-            let mut q = sqlx::QueryBuilder::new(
-                "SELECT o.siren, e.siret FROM organisations o \
-                 JOIN establishments e ON e.organisation_id = o.id WHERE o.siren IN (",
-            );
-            let mut list = q.separated(", ");
-            for siren in &buyers {
-                list.push_bind(siren.as_str().to_owned());
-            }
-            q.push(") ORDER BY o.siren, e.is_head_office DESC, e.siret");
-            q.build_query_as().fetch_all(pool).await?
-        });
-        // The head office, or else the first SIRET, of each buyer.
-        let mut sirets: BTreeMap<String, String> = BTreeMap::new();
-        for (siren, siret) in rows {
-            sirets.entry(siren).or_insert(siret);
-        }
+        let sirets = self.main_sirets(&buyers).await?;
         let missing: Vec<String> = buyers
             .iter()
             .filter(|s| !sirets.contains_key(s.as_str()))
@@ -1142,29 +1259,28 @@ impl Database {
                 value: siret.clone(),
                 reason: e.to_string(),
             })?;
+            let publication = award.publication.as_ref();
+            let label = |v: Option<&String>| Label {
+                value: v.cloned(),
+                original: None,
+            };
             let contract = Contract {
-                id: format!("GRP{id}-L{}", lot.number),
+                id: lot_contract_id(id, lot.number),
                 buyer,
                 buyer_name: Some(member.name.clone()),
                 kind: ContractKind::Marche,
                 source: ContractSource::Mutualis,
                 nature: Label::v2("Marché"),
-                object: format!("{} — lot {} : {}", g.title, lot.number, lot.title),
+                object: g.lot_object(lot),
                 cpv: Some(lot.cpv),
-                procedure: Label {
-                    value: None,
-                    original: None,
-                },
-                place: None,
+                procedure: label(publication.map(|p| &p.procedure)),
+                place: publication.map(|p| p.place.clone()),
                 duration_months: Some(g.duration_months),
-                notified_on: Some(notified_on),
+                notified_on: Some(publication.map_or(notified_on, |p| p.notified_on)),
                 starts_on: None,
                 published_on: None,
                 amount: Some(share.amount),
-                price_form: Label {
-                    value: None,
-                    original: None,
-                },
+                price_form: label(publication.map(|p| &p.price_form)),
                 operators: operators.clone(),
                 modifications: Vec::new(),
                 subcontracting: Vec::new(),

@@ -122,6 +122,7 @@ fn new_groupement() -> NewGroupement {
         cost_sharing: CostSharing::ByVolume,
         duration_months: 48,
         adhesion_deadline: date("2027-03-01"),
+        proposed_start: None,
         created_on: date("2027-01-10"),
     }
 }
@@ -222,6 +223,7 @@ fn need(lot: u32, s: &str, euros: i64) -> Action {
             unit: "MWh".into(),
         }),
         estimated_amount: Amount::from_euros(euros),
+        confirmed: true,
     })
 }
 
@@ -247,6 +249,7 @@ fn award(lots: &[(u32, i64)]) -> Action {
                 total: Amount::from_euros(*euros),
             })
             .collect(),
+        publication: None,
     })
 }
 

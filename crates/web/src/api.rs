@@ -2,6 +2,7 @@
 //! document generated from these handlers (`/api/v1/openapi.json`).
 
 mod campaigns;
+mod groupements;
 
 use std::sync::Arc;
 
@@ -39,6 +40,8 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/opportunities/{prefix}", get(opportunity))
         .route("/campaigns", get(campaigns::campaigns))
         .route("/campaigns/{id}/needs", get(campaigns::needs))
+        .route("/groupements", get(groupements::groupements))
+        .route("/groupements/{id}", get(groupements::groupement))
         .route("/tokens", post(new_token))
         .route("/tokens/{id}", delete(revoke_token))
         .fallback(|| async { ApiError(WebError::not_found()) })
@@ -51,10 +54,10 @@ pub fn router() -> Router<Arc<AppState>> {
         description = "API JSON de Mutualis, plateforme d'achats mutualisés. Authentification par jeton personnel (créé depuis la page « Mon compte ») : `Authorization: Bearer mtl_…`. Chaque jeton a les droits de son utilisateur : un membre ne voit que son organisation.",
         version = "1"
     ),
-    paths(me, organisations, organisation, contracts, contract, opportunities, opportunity, campaigns::campaigns, campaigns::needs, new_token, revoke_token),
-    components(schemas(ApiErrorBody, ErrorCode, Me, OrganisationJson, OrganisationList, ContractJson, ContractList, OpportunityReportSchema, OpportunitySchema, campaigns::CampaignList, campaigns::CampaignJson, campaigns::InvitationJson, campaigns::ProgressJson, campaigns::NeedList, campaigns::NeedJson, NewTokenRequest, CreatedToken)),
+    paths(me, organisations, organisation, contracts, contract, opportunities, opportunity, campaigns::campaigns, campaigns::needs, groupements::groupements, groupements::groupement, new_token, revoke_token),
+    components(schemas(ApiErrorBody, ErrorCode, Me, OrganisationJson, OrganisationList, ContractJson, ContractList, OpportunityReportSchema, OpportunitySchema, campaigns::CampaignList, campaigns::CampaignJson, campaigns::InvitationJson, campaigns::ProgressJson, campaigns::NeedList, campaigns::NeedJson, groupements::GroupementList, groupements::GroupementSummaryJson, groupements::GroupementJson, groupements::CpvJson, groupements::GroupementStatusJson, groupements::MemberStatusJson, groupements::MemberJson, groupements::SignatureJson, groupements::DeliberationJson, groupements::QuantityJson, groupements::LotJson, groupements::LotNeedJson, groupements::LotAwardJson, groupements::AwardJson, groupements::AwardedLotJson, groupements::CostSharingJson, groupements::FixedShareJson, groupements::CancellationJson, groupements::GroupementContractJson, groupements::OwnJson, groupements::OwnNeedJson, groupements::OwnShareJson, NewTokenRequest, CreatedToken)),
     modifiers(&BearerToken),
-    tags((name = "compte", description = "Le titulaire du jeton"), (name = "organisations", description = "Organisations visibles"), (name = "contrats", description = "Contrats visibles (DECP importées ou saisies)"), (name = "opportunités", description = "Opportunités de mutualisation : contrats qui prennent fin et besoins qui commencent ensemble, chez plusieurs acheteurs"), (name = "campagnes", description = "Campagnes de recensement des besoins et besoins déclarés visibles"))
+    tags((name = "compte", description = "Le titulaire du jeton"), (name = "organisations", description = "Organisations visibles"), (name = "contrats", description = "Contrats visibles (DECP importées ou saisies)"), (name = "opportunités", description = "Opportunités de mutualisation : contrats qui prennent fin et besoins qui commencent ensemble, chez plusieurs acheteurs"), (name = "campagnes", description = "Campagnes de recensement des besoins et besoins déclarés visibles"), (name = "groupements", description = "Groupements de commandes visibles : membres, lots, besoins, attributions et contrats créés"))
 )]
 pub struct ApiDoc;
 

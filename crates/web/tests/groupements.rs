@@ -243,12 +243,50 @@ async fn a_groupement_from_an_opportunity_to_its_contracts() {
             page.body.matches(&token).count() >= 3,
             "open, invite, cancel forms"
         );
-        // Created, then three invitations (ADVIVO, Grenoble, Échirolles) and the coordinator's
-        // own need pre-filled from the opportunity.
-        assert_eq!(version(&page), "5");
+        // Created, then three invitations (ADVIVO, Grenoble, Échirolles), the coordinator's
+        // own need and the three others' proposed needs, from the opportunity.
+        assert_eq!(version(&page), "8");
         assert!(
             !body.contains("Aucun besoin déclaré"),
             "the coordinator's need"
+        );
+        assert_eq!(
+            body.matches("proposé par le coordonnateur, à confirmer")
+                .count(),
+            3,
+            "{body}"
+        );
+        // The opportunity's common start, proposed.
+        assert!(body.contains("Début envisagé des contrats"), "{body}");
+
+        // The coordinator adjusts the terms while drafting: a bad duration is shown next to
+        // its field, then the new title, mission and duration are kept.
+        let terms = |duration: &'static str| {
+            vec![
+                ("titre", "Nettoyage des bâtiments 2020-2023"),
+                ("cpv", "90911200-8"),
+                ("mission", "award_only"),
+                ("cle", "by_volume"),
+                ("duree", duration),
+                ("date_limite", "31/12/2099"),
+                ("debut", "01/01/2100"),
+                ("lot_1_titre", "Nettoyage des locaux"),
+                ("lot_1_cpv", "90911200-8"),
+            ]
+        };
+        let bad = coordinator.act(&id, "amend", &terms("zéro")).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            bad.body.contains("id=\"termes-duree-erreur\""),
+            "{}",
+            bad.body
+        );
+        done(&coordinator.act(&id, "amend", &terms("36")).await);
+        let body = text(&coordinator.page(&id).await.body);
+        assert!(body.contains("Nettoyage des bâtiments 2020-2023"), "{body}");
+        assert!(
+            body.contains("36 mois") && body.contains("01/01/2100"),
+            "{body}"
         );
 
         // In the list, for the coordinator and for an invited member.
@@ -257,7 +295,7 @@ async fn a_groupement_from_an_opportunity_to_its_contracts() {
                 .await
                 .body,
         );
-        assert!(list.contains("Services de nettoyage") && list.contains("Brouillon"));
+        assert!(list.contains("Nettoyage des bâtiments") && list.contains("Brouillon"));
         assert!(list.contains("<a href=\"/groupements\">Groupements</a>"));
 
         // ADVIVO, a published buyer of the opportunity, is an organisation since the import:
@@ -288,18 +326,45 @@ async fn a_groupement_from_an_opportunity_to_its_contracts() {
         assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(bad.body.contains("id=\"invitation-siren-erreur\""));
 
-        // Two members join and enter their needs (French formats).
+        // Two members join and confirm or correct their proposed needs (French formats), with
+        // a quantity.
         done(&grenoble.act(&id, "join", &[]).await);
         done(&echirolles.act(&id, "join", &[]).await);
+        let proposed = text(&grenoble.page(&id).await.body);
+        assert!(proposed.contains("Confirmer le besoin"), "{proposed}");
+        let no_unit = grenoble
+            .act(
+                &id,
+                "set_need",
+                &[
+                    ("lot", "1"),
+                    ("montant", "240 000,00 €"),
+                    ("quantite", "12 500"),
+                ],
+            )
+            .await;
+        assert_eq!(no_unit.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            no_unit.body.contains("besoin-1-unite-erreur"),
+            "{}",
+            no_unit.body
+        );
         done(
             &grenoble
                 .act(
                     &id,
                     "set_need",
-                    &[("lot", "1"), ("montant", "240 000,00 €")],
+                    &[
+                        ("lot", "1"),
+                        ("montant", "240 000,00 €"),
+                        ("quantite", "12 500,5"),
+                        ("unite", "m²"),
+                    ],
                 )
                 .await,
         );
+        let confirmed = text(&coordinator.page(&id).await.body);
+        assert!(confirmed.contains("12\u{202f}500,5 m²"), "{confirmed}");
         let bad = echirolles
             .act(&id, "set_need", &[("lot", "1"), ("montant", "beaucoup")])
             .await;
@@ -369,20 +434,44 @@ async fn a_groupement_from_an_opportunity_to_its_contracts() {
                 .await,
         );
         done(&coordinator.act(&id, "start_consultation", &[]).await);
+        // The award takes what DECP publishes: nothing is chosen for the coordinator, and a
+        // missing choice is shown next to its field.
         let bad = coordinator
             .act(&id, "award", &[("siret", "123"), ("total_1", "300 000 €")])
             .await;
         assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(bad.body.contains("attribution-siret-erreur"));
-        done(
-            &coordinator
-                .act(
-                    &id,
-                    "award",
-                    &[("siret", "44306184100005"), ("total_1", "600 000,00 €")],
-                )
-                .await,
-        );
+        assert!(bad.body.contains("attribution-procedure-erreur"));
+        assert!(bad.body.contains("attribution-offres-erreur"));
+        let today = Local::now().date_naive().format("%d/%m/%Y").to_string();
+        let mut award = vec![
+            ("siret", "44306184100005"),
+            ("total_1", "600 000,00 €"),
+            ("notification", today.as_str()),
+            ("publication", today.as_str()),
+            ("procedure", "Appel d'offres ouvert"),
+            ("technique", "Accord-cadre"),
+            ("modalite", "Bons de commande"),
+            ("ccag", "Fournitures courantes et services"),
+            ("offres", "4"),
+            ("forme_prix", "Unitaire"),
+            ("type_prix", "Définitif révisable"),
+            ("avance", "oui"),
+            ("taux_avance", "5"),
+            ("groupement_operateurs", "Pas de groupement"),
+            ("sous_traitance", "non"),
+            ("innovant", "non"),
+            ("social", "Clause sociale"),
+            ("environnement", "Critère environnemental"),
+            ("lieu_code", "38"),
+            ("lieu_type", "Code département"),
+        ];
+        award[12].1 = "150";
+        let bad_rate = coordinator.act(&id, "award", &award).await;
+        assert_eq!(bad_rate.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(bad_rate.body.contains("attribution-taux_avance-erreur"));
+        award[12].1 = "5";
+        done(&coordinator.act(&id, "award", &award).await);
 
         // Each member sees its own contract and share, not the other's; the coordinator all.
         let g = text(&grenoble.page(&id).await.body);
@@ -460,8 +549,83 @@ async fn a_groupement_from_an_opportunity_to_its_contracts() {
                 .await;
             assert_eq!(r.status, StatusCode::FORBIDDEN, "{action}");
         }
+        done(&coordinator.act(&id, "start_execution", &[]).await);
+        assert!(text(&coordinator.page(&id).await.body).contains("En exécution : en cours"));
         done(&coordinator.act(&id, "close", &[]).await);
         assert!(text(&coordinator.page(&id).await.body).contains("Clos : fait"));
+    })
+    .await;
+}
+
+/// A member withdraws before the signatures and cannot once the consultation would have
+/// started; the coordinator cancels with a reason, after which no action is offered.
+#[tokio::test]
+async fn a_member_withdraws_and_the_coordinator_cancels() {
+    each_backend(|db| async move {
+        let app = App::new(db).await;
+        mutualis_import::import_decp(&app.db, std::io::Cursor::new(ISERE), |_| {})
+            .await
+            .unwrap();
+        let coordinator = session(&app, COORDINATOR).await;
+        let grenoble = session(&app, GRENOBLE_BUYER).await;
+        let echirolles = session(&app, ECHIROLLES_BUYER).await;
+        with_cleaning_needs(
+            &app,
+            &coordinator.cookies,
+            &grenoble.cookies,
+            &echirolles.cookies,
+        )
+        .await;
+        let created = app
+            .post_form(
+                &format!("/opportunites/9091/groupement?{AS_OF}"),
+                Some(&coordinator.cookies),
+                &[("csrf", &coordinator.csrf)],
+            )
+            .await;
+        done(&created);
+        let id = created
+            .header("location")
+            .strip_prefix("/groupements/")
+            .unwrap()
+            .split('?')
+            .next()
+            .unwrap()
+            .to_owned();
+
+        // Nobody withdraws from a draft; once open, a joined member may.
+        let v = version(&coordinator.page(&id).await);
+        let early = grenoble.act_from(&id, &v, "withdraw", &[]).await;
+        assert_eq!(early.status, StatusCode::UNPROCESSABLE_ENTITY);
+        done(&coordinator.act(&id, "open", &[]).await);
+        done(&grenoble.act(&id, "join", &[]).await);
+        let page = text(&grenoble.page(&id).await.body);
+        assert!(page.contains("Se retirer du groupement"), "{page}");
+        done(&grenoble.act(&id, "withdraw", &[]).await);
+        let page = text(&coordinator.page(&id).await.body);
+        assert!(page.contains("retrait le"), "{page}");
+        // Withdrawn, it no longer sees the groupement, and cannot join again.
+        assert_eq!(grenoble.page(&id).await.status, StatusCode::NOT_FOUND);
+
+        // A cancellation needs a reason, shown next to its field.
+        let before_cancel: i64 = version(&coordinator.page(&id).await).parse().unwrap();
+        let bad = coordinator.act(&id, "cancel", &[("motif", " ")]).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(bad.body.contains("annulation-motif-erreur"));
+        done(
+            &coordinator
+                .act(&id, "cancel", &[("motif", "Besoins trop différents")])
+                .await,
+        );
+        let page = coordinator.page(&id).await;
+        let body = text(&page.body);
+        assert!(body.contains("Annulé le") && body.contains("Besoins trop différents"));
+        assert!(!page.body.contains("name=\"action\""), "no action offered");
+        let after = echirolles
+            .act_from(&id, &(before_cancel + 1).to_string(), "join", &[])
+            .await;
+        assert_eq!(after.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(text(&after.body).contains("plus aucune action n'est possible"));
     })
     .await;
 }

@@ -8,7 +8,7 @@ use anyhow::Context;
 use chrono::{NaiveDate, Utc};
 use mutualis_domain::{Contract, Siret};
 use mutualis_formats::decp_write::{self, WriteStats};
-use mutualis_formats::ocds::{self, OcdsOptions};
+use mutualis_formats::ocds::{self, OcdsOptions, ReleaseInput};
 use mutualis_reference::cpv::nomenclature;
 use mutualis_reference::rules::rule_book;
 use mutualis_storage::{Database, TerritoryWide};
@@ -26,23 +26,53 @@ fn output(out: Option<&Path>) -> anyhow::Result<Box<dyn Write>> {
     })
 }
 
-/// Contracts stored for `buyer` (or all) since `since`.
+/// What is published: the contracts stored for `buyer` (or all) since `since`, the members'
+/// shares of a groupement left out, then each awarded groupement lot as one contract under its
+/// coordinator with the members as co-buyers.
+struct Published {
+    contracts: Vec<Contract>,
+    /// One per entry of `contracts`: the other buyers of a groupement's contract.
+    co_buyers: Vec<Vec<Siret>>,
+    /// Groupements whose coordinator has no SIRET.
+    without_siret: Vec<String>,
+}
+
 async fn stored(
     global: &Global,
     buyer: Option<&Siret>,
     since: Option<NaiveDate>,
-) -> anyhow::Result<Vec<Contract>> {
+) -> anyhow::Result<Published> {
     let db = Database::open(&global.database_url).await?;
+    let wide = TerritoryWide::for_operator_command_line;
     let records = db
-        .contracts_for_export(
-            TerritoryWide::for_operator_command_line(),
-            buyer,
-            since,
-            nomenclature(),
-        )
+        .contracts_for_export(wide(), buyer, since, nomenclature())
+        .await?;
+    let groupements = db
+        .groupement_publications(wide(), buyer, since, nomenclature())
         .await?;
     db.close().await;
-    Ok(records.into_iter().map(|r| r.contract).collect())
+    let mut co_buyers = vec![Vec::new(); records.len()];
+    let mut contracts: Vec<Contract> = records.into_iter().map(|r| r.contract).collect();
+    for p in groupements.records {
+        contracts.push(p.contract);
+        co_buyers.push(p.co_buyers);
+    }
+    Ok(Published {
+        contracts,
+        co_buyers,
+        without_siret: groupements.without_siret,
+    })
+}
+
+fn report_without_siret(published: &Published) -> anyhow::Result<()> {
+    let mut report = std::io::stderr().lock();
+    for g in &published.without_siret {
+        writeln!(
+            report,
+            "  groupement {g} : coordonnateur sans SIRET connu, attribution non publiée"
+        )?;
+    }
+    Ok(())
 }
 
 /// Whether DECP publication applies (R2196-1): amount at or above the threshold in force on
@@ -64,9 +94,9 @@ pub async fn decp(
     since: Option<NaiveDate>,
     out: Option<&Path>,
 ) -> anyhow::Result<()> {
-    let contracts = stored(global, buyer, since).await?;
+    let all = stored(global, buyer, since).await?;
     let (published, below): (Vec<&Contract>, Vec<&Contract>) =
-        contracts.iter().partition(|c| above_threshold(c));
+        all.contracts.iter().partition(|c| above_threshold(c));
     let mut writer = output(out)?;
     let stats: WriteStats = match format {
         DecpFormatArg::Json => decp_write::write_json(published.iter().copied(), &mut writer)?,
@@ -91,7 +121,8 @@ pub async fn decp(
             s.missing.join(", ")
         )?;
     }
-    Ok(())
+    drop(report);
+    report_without_siret(&all)
 }
 
 pub async fn ocds(
@@ -101,13 +132,21 @@ pub async fn ocds(
     uri: &str,
     out: Option<&Path>,
 ) -> anyhow::Result<()> {
-    let contracts = stored(global, buyer, None).await?;
+    let all = stored(global, buyer, None).await?;
     let mut options = OcdsOptions::new(uri, "Mutualis", Utc::now().fixed_offset());
     options.ocid_prefix = prefix.to_owned();
     options.license = Some("https://www.etalab.gouv.fr/licence-ouverte-open-licence".into());
     let mut writer = output(out)?;
-    let n = ocds::write_release_package(contracts.iter(), &ocds::no_names, &options, &mut writer)?;
+    let inputs = all
+        .contracts
+        .iter()
+        .zip(&all.co_buyers)
+        .map(|(contract, co_buyers)| ReleaseInput {
+            contract,
+            co_buyers,
+        });
+    let n = ocds::write_release_package(inputs, &ocds::no_names, &options, &mut writer)?;
     writer.flush()?;
     writeln!(std::io::stderr(), "OCDS 1.1 : {n} publication(s).")?;
-    Ok(())
+    report_without_siret(&all)
 }

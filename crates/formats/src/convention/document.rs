@@ -646,10 +646,16 @@ impl<'a> Context<'a> {
     }
 
     fn duration(&self) -> Vec<Block> {
+        let start = self.g.proposed_start.map_or_else(String::new, |d| {
+            format!(
+                " Les marchés issus de la consultation sont envisagés pour commencer le {}.",
+                french_date(d)
+            )
+        });
         vec![Block::Paragraph(format!(
             "Le groupement est constitué pour une durée de {} à compter de l'entrée en vigueur de \
              la présente convention (article 10) ; les besoins de l'article 3 sont estimés sur \
-             cette durée. Les marchés conclus pendant cette durée s'exécutent jusqu'à leur terme.",
+             cette durée. Les marchés conclus pendant cette durée s'exécutent jusqu'à leur terme.{start}",
             months(self.g.duration_months)
         ))]
     }

@@ -308,15 +308,7 @@ struct NeedRow {
 }
 
 fn quantity_label(q: &Quantity) -> String {
-    let whole = q.thousandths / 1000;
-    let frac = q.thousandths % 1000;
-    let whole = mutualis_domain::amount::group_thousands(whole.unsigned_abs());
-    if frac == 0 {
-        format!("{whole} {}", q.unit)
-    } else {
-        let frac = format!("{frac:03}");
-        format!("{whole},{} {}", frac.trim_end_matches('0'), q.unit)
-    }
+    q.label_fr()
 }
 
 impl NeedRow {

@@ -10,9 +10,16 @@
 //! was rendered from: storage refuses a stale version (`Conflict`) and the page says to reload.
 //! A refusal of the domain lists every reason; a field that does not read is shown next to it.
 //!
-//! Needs pre-filled at creation: storage lets only a member set its own need (the coordinator
-//! cannot set an invited member's), so only the coordinator's own need is pre-filled from the
-//! opportunity (its annual amount × duration / 12); each member enters its own once joined.
+//! Needs pre-filled at creation, from the opportunity (each buyer's annual amount × duration /
+//! 12): the coordinator's own need is entered as its own; each other buyer's is a proposal
+//! (`confirmed: false`) that the member confirms or corrects once joined, with its quantity —
+//! the consultation waits for every confirmation. The coordinator adjusts the terms (title,
+//! lots, mission, key, duration, deadline, start) until the first signature.
+//!
+//! The award form also takes what DECP 2.0 publishes about the contract (procedure, price
+//! form, place, techniques, CCAG, offers received…), each from DECP's list of values with
+//! nothing pre-chosen but the dates: the export never invents them. The award is refused when
+//! its publication would not be complete.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -23,14 +30,16 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{Months, NaiveDate};
+use mutualis_domain::contract::{Decp2Fields, Place};
 use mutualis_domain::groupement::{
-    Action, Award, CostSharing, Deliberation, Groupement, GroupementStatus, Lot, LotAward, LotNeed,
-    MemberStatus, Mission, NewGroupement, Signature,
+    Action, Award, AwardPublication, CostSharing, Deliberation, Groupement, GroupementStatus, Lot,
+    LotAward, LotNeed, MemberStatus, Mission, NewGroupement, PERMILLE_TOTAL, Signature, Terms,
 };
 use mutualis_domain::rules::RuleKind;
-use mutualis_domain::{Amount, CpvCode, Siren, Siret};
+use mutualis_domain::{Amount, CpvCode, Quantity, Siren, Siret};
 use mutualis_formats::convention::{self, ConventionInput, LegalReference};
-use mutualis_formats::needs_workbook::parse_amount_text;
+use mutualis_formats::decp_write;
+use mutualis_formats::needs_workbook::{parse_amount_text, parse_quantity_text};
 use mutualis_reference::cpv::nomenclature;
 use mutualis_reference::rules::rule_book;
 use mutualis_storage::groupements::{GroupementError, OpportunitySource, StoredGroupement};
@@ -249,6 +258,7 @@ pub async fn create_from_opportunity(
         cost_sharing: CostSharing::ByVolume,
         duration_months: duration,
         adhesion_deadline: today.checked_add_months(Months::new(1)).unwrap_or(today),
+        proposed_start: Some(o.proposed_start),
         created_on: today,
     };
     let source = OpportunitySource {
@@ -280,15 +290,19 @@ pub async fn create_from_opportunity(
             });
         }
     }
-    // Storage lets only a member set its own need: the coordinator's, when it is a buyer.
-    if let Some(b) = o.buyers.iter().find(|b| b.siren == own.siren) {
+    // Each buyer's need over the duration: the coordinator's own, the others' as proposals.
+    for b in &o.buyers {
         let cents = b.annual_amount_cents * i64::from(duration) / 12;
-        if cents > 0 {
+        let invited = actions
+            .iter()
+            .any(|a| matches!(a, Action::Invite { member, .. } if *member == b.siren));
+        if cents > 0 && (b.siren == own.siren || invited) {
             actions.push(Action::SetNeed(LotNeed {
                 lot: 1,
-                member: own.siren.clone(),
+                member: b.siren.clone(),
                 quantity: None,
                 estimated_amount: Amount::from_cents(cents),
+                confirmed: b.siren == own.siren,
             }));
         }
     }
@@ -319,7 +333,10 @@ struct MemberRow {
 
 struct NeedRow {
     member: String,
+    quantity: String,
     amount: String,
+    /// "proposé par le coordonnateur, à confirmer", or empty.
+    note: &'static str,
 }
 
 struct LotBlock {
@@ -351,11 +368,96 @@ struct ContractRow {
 struct OwnNeed {
     lot: u32,
     title: String,
+    amount: String,
+    quantity: String,
+    unit: String,
+    /// The need is the coordinator's proposal, to confirm.
+    proposed: bool,
+    errors: HashMap<String, String>,
+}
+
+/// One choice of a `<select>`.
+struct Choice {
     value: String,
-    error: Option<String>,
+    label: String,
+}
+
+fn choices<'a>(values: impl IntoIterator<Item = (&'a str, &'a str)>) -> Vec<Choice> {
+    values
+        .into_iter()
+        .map(|(value, label)| Choice {
+            value: value.to_owned(),
+            label: label.to_owned(),
+        })
+        .collect()
+}
+
+/// DECP's own list: the value is its label.
+fn decp_choices(list: &[&str]) -> Vec<Choice> {
+    choices(list.iter().map(|v| (*v, *v)))
+}
+
+const YES_NO: [(&str, &str); 2] = [("oui", "Oui"), ("non", "Non")];
+
+/// The `<select>` choices of the forms.
+struct Choices {
+    missions: Vec<Choice>,
+    keys: Vec<Choice>,
+    procedures: Vec<Choice>,
+    price_forms: Vec<Choice>,
+    price_types: Vec<Choice>,
+    techniques: Vec<Choice>,
+    execution_modes: Vec<Choice>,
+    ccag: Vec<Choice>,
+    operator_groupings: Vec<Choice>,
+    place_types: Vec<Choice>,
+    social: Vec<Choice>,
+    environmental: Vec<Choice>,
+    yes_no: Vec<Choice>,
+}
+
+impl Choices {
+    fn new() -> Choices {
+        Choices {
+            missions: choices(Mission::ALL.iter().map(|m| (m.code(), m.label_fr()))),
+            keys: choices(
+                [
+                    CostSharing::ByVolume,
+                    CostSharing::ByPopulation,
+                    CostSharing::FixedShares(Vec::new()),
+                ]
+                .iter()
+                .map(|k| (k.code(), k.label_fr())),
+            ),
+            procedures: decp_choices(decp_write::MARCHE_PROCEDURES),
+            price_forms: decp_choices(decp_write::PRICE_FORMS),
+            price_types: decp_choices(decp_write::PRICE_TYPES),
+            techniques: decp_choices(decp_write::TECHNIQUES),
+            execution_modes: decp_choices(decp_write::EXECUTION_MODES),
+            ccag: decp_choices(decp_write::CCAG),
+            operator_groupings: decp_choices(decp_write::OPERATOR_GROUPINGS),
+            place_types: decp_choices(decp_write::PLACE_CODE_TYPES),
+            social: decp_choices(decp_write::MARCHE_SOCIAL),
+            environmental: decp_choices(decp_write::ENVIRONMENTAL),
+            yes_no: choices(YES_NO),
+        }
+    }
+}
+
+/// A lot in the terms form.
+struct LotRow {
+    number: u32,
+}
+
+/// A member's fixed share in the terms form.
+struct ShareRow {
+    siren: String,
+    name: String,
 }
 
 struct CoordinatorForms {
+    /// The terms may still be adjusted (draft, or open before any signature).
+    amend: bool,
     open: bool,
     invite: bool,
     start_consultation: bool,
@@ -395,15 +497,45 @@ struct DetailPage {
     lots: Vec<LotBlock>,
     steps: Vec<Step>,
     contracts: Vec<ContractRow>,
+    proposed_start: String,
     coordinator_view: bool,
     coordinator: Option<CoordinatorForms>,
     member: Option<MemberForms>,
+    choices: Choices,
+    lot_rows: Vec<LotRow>,
+    share_rows: Vec<ShareRow>,
+    permille_total: u32,
 }
 
 impl DetailPage {
     fn value(&self, field: &str) -> &str {
         self.values.get(field).map_or("", String::as_str)
     }
+}
+
+/// What the coordinator's forms show before anything is posted: the current terms, and the
+/// award's dates (today).
+fn form_defaults(g: &Groupement, today: NaiveDate) -> HashMap<String, String> {
+    let mut v = HashMap::new();
+    v.insert("titre".into(), g.title.clone());
+    v.insert("cpv".into(), g.cpv.to_string());
+    v.insert("mission".into(), g.mission.code().into());
+    v.insert("cle".into(), g.cost_sharing.code().into());
+    v.insert("duree".into(), g.duration_months.to_string());
+    v.insert("date_limite".into(), d(g.adhesion_deadline));
+    v.insert("debut".into(), g.proposed_start.map(d).unwrap_or_default());
+    for lot in &g.lots {
+        v.insert(format!("lot_{}_titre", lot.number), lot.title.clone());
+        v.insert(format!("lot_{}_cpv", lot.number), lot.cpv.to_string());
+    }
+    if let CostSharing::FixedShares(shares) = &g.cost_sharing {
+        for (siren, permille) in shares {
+            v.insert(format!("part_{siren}"), permille.to_string());
+        }
+    }
+    v.insert("notification".into(), d(today));
+    v.insert("publication".into(), d(today));
+    v
 }
 
 /// What a failed action leaves on the page.
@@ -518,7 +650,17 @@ async fn render_detail(
                     .iter()
                     .map(|n| NeedRow {
                         member: name_of(&n.member),
+                        quantity: n
+                            .quantity
+                            .as_ref()
+                            .map(Quantity::label_fr)
+                            .unwrap_or_default(),
                         amount: n.estimated_amount.to_string(),
+                        note: if n.confirmed {
+                            ""
+                        } else {
+                            "proposé par le coordonnateur, à confirmer"
+                        },
                     })
                     .collect(),
                 total: needs
@@ -588,6 +730,10 @@ async fn render_detail(
             | GroupementStatus::ConventionSigned
     );
     let coordinator = owner.then(|| CoordinatorForms {
+        amend: matches!(
+            s,
+            GroupementStatus::Draft | GroupementStatus::OpenForAdhesion
+        ) && g.signatures.is_empty(),
         open: s == GroupementStatus::Draft,
         invite: matches!(
             s,
@@ -609,25 +755,54 @@ async fn render_detail(
             needs: if joined && before_consultation {
                 g.lots
                     .iter()
-                    .map(|l| OwnNeed {
-                        lot: l.number,
-                        title: l.title.clone(),
-                        value: outcome
-                            .values
-                            .get("montant")
-                            .filter(|_| {
-                                outcome.values.get("lot").map(String::as_str)
-                                    == Some(l.number.to_string().as_str())
-                            })
-                            .cloned()
-                            .unwrap_or_else(|| {
-                                g.needs
-                                    .iter()
-                                    .find(|n| n.lot == l.number && n.member == own)
+                    .map(|l| {
+                        let current = g
+                            .needs
+                            .iter()
+                            .find(|n| n.lot == l.number && n.member == own);
+                        let posted = outcome.values.get("action").map(String::as_str)
+                            == Some("set_need")
+                            && outcome.values.get("lot").map(String::as_str)
+                                == Some(l.number.to_string().as_str());
+                        let posted_value =
+                            |name: &str| outcome.values.get(name).cloned().unwrap_or_default();
+                        let quantity = current.and_then(|n| n.quantity.as_ref());
+                        OwnNeed {
+                            lot: l.number,
+                            title: l.title.clone(),
+                            amount: if posted {
+                                posted_value("montant")
+                            } else {
+                                current
                                     .map(|n| n.estimated_amount.to_string())
                                     .unwrap_or_default()
-                            }),
-                        error: outcome.field_errors.get("montant").cloned(),
+                            },
+                            quantity: if posted {
+                                posted_value("quantite")
+                            } else {
+                                quantity
+                                    .map(|q| {
+                                        let label = q.label_fr();
+                                        label
+                                            .strip_suffix(q.unit.as_str())
+                                            .unwrap_or(&label)
+                                            .trim()
+                                            .to_owned()
+                                    })
+                                    .unwrap_or_default()
+                            },
+                            unit: if posted {
+                                posted_value("unite")
+                            } else {
+                                quantity.map(|q| q.unit.clone()).unwrap_or_default()
+                            },
+                            proposed: current.is_some_and(|n| !n.confirmed),
+                            errors: if posted {
+                                outcome.field_errors.clone()
+                            } else {
+                                HashMap::new()
+                            },
+                        }
                     })
                     .collect()
             } else {
@@ -644,6 +819,27 @@ async fn render_detail(
                 ),
         }
     });
+    let mut values = if owner {
+        form_defaults(g, today())
+    } else {
+        HashMap::new()
+    };
+    values.extend(outcome.values);
+    let lot_rows = g.lots.iter().map(|l| LotRow { number: l.number }).collect();
+    let share_rows = g
+        .members
+        .iter()
+        .filter(|m| {
+            matches!(
+                m.status,
+                MemberStatus::Invited | MemberStatus::Joined { .. }
+            )
+        })
+        .map(|m| ShareRow {
+            siren: m.siren.to_string(),
+            name: m.name.clone(),
+        })
+        .collect();
     let page = DetailPage {
         layout: user.layout(),
         id: stored.id,
@@ -670,14 +866,19 @@ async fn render_detail(
         done: outcome.done,
         problems: outcome.problems,
         field_errors: outcome.field_errors,
-        values: outcome.values,
+        values,
         members,
         lots,
         steps: steps(g),
         contracts,
+        proposed_start: g.proposed_start.map(d).unwrap_or_default(),
         coordinator_view: owner,
         coordinator,
         member,
+        choices: Choices::new(),
+        lot_rows,
+        share_rows,
+        permille_total: PERMILLE_TOTAL,
     };
     respond(status, page)
 }
@@ -714,6 +915,7 @@ pub async fn detail(
 fn action_label(code: &str) -> &'static str {
     match code {
         "open" => "ouverture aux adhésions",
+        "amend" => "modification des termes",
         "invite" => "invitation",
         "join" => "adhésion",
         "decline" => "refus d'adhésion",
@@ -777,6 +979,187 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// A value of a `<select>`: one of `allowed`.
+    fn choice(&mut self, name: &str, allowed: &[&str]) -> String {
+        let value = self.get(name);
+        if !allowed.contains(&value) {
+            self.errors.insert(
+                name.to_owned(),
+                "Choisissez une valeur de la liste, s'il vous plaît.".to_owned(),
+            );
+        }
+        value.to_owned()
+    }
+
+    fn yes_no(&mut self, name: &str) -> bool {
+        self.choice(name, &["oui", "non"]) == "oui"
+    }
+
+    /// A whole number from `min`, spaces allowed ("1 000").
+    fn whole(&mut self, name: &str, min: u32, what: &str) -> u32 {
+        match self
+            .get(name)
+            .replace([' ', '\u{a0}', '\u{202f}'], "")
+            .parse::<u32>()
+        {
+            Ok(n) if n >= min => n,
+            _ => {
+                self.errors.insert(
+                    name.to_owned(),
+                    format!("{what} : un nombre entier à partir de {min}, s'il vous plaît."),
+                );
+                min
+            }
+        }
+    }
+
+    fn optional_date(&mut self, name: &str) -> Option<NaiveDate> {
+        if self.get(name).is_empty() {
+            None
+        } else {
+            Some(self.date(name))
+        }
+    }
+
+    fn cpv(&mut self, name: &str) -> Option<CpvCode> {
+        match nomenclature().parse(self.get(name)) {
+            Ok(code) => Some(code),
+            Err(e) => {
+                self.errors.insert(
+                    name.to_owned(),
+                    format!("Code CPV non reconnu ({e}) ; par exemple 90911200-8."),
+                );
+                None
+            }
+        }
+    }
+
+    /// The terms of the amendment form, over the current lots.
+    fn terms(&mut self, g: &Groupement) -> Option<Terms> {
+        let title = self.text("titre", "l'intitulé du groupement");
+        let cpv = self.cpv("cpv");
+        let mission = Mission::from_code(self.get("mission"));
+        if mission.is_none() {
+            self.errors.insert(
+                "mission".to_owned(),
+                "Choisissez une mission, s'il vous plaît.".to_owned(),
+            );
+        }
+        let cost_sharing = match self.get("cle") {
+            "by_volume" => Some(CostSharing::ByVolume),
+            "by_population" => Some(CostSharing::ByPopulation),
+            "fixed_shares" => {
+                let mut shares = Vec::new();
+                for m in &g.members {
+                    let name = format!("part_{}", m.siren);
+                    if !self.get(&name).is_empty() {
+                        let permille = self.whole(&name, 1, "Part en pour mille");
+                        shares.push((m.siren.clone(), permille));
+                    }
+                }
+                Some(CostSharing::FixedShares(shares))
+            }
+            _ => {
+                self.errors.insert(
+                    "cle".to_owned(),
+                    "Choisissez une clé de répartition, s'il vous plaît.".to_owned(),
+                );
+                None
+            }
+        };
+        let duration_months = self.whole("duree", 1, "Durée en mois");
+        let adhesion_deadline = self.date("date_limite");
+        let proposed_start = self.optional_date("debut");
+        let mut lots = Vec::new();
+        for lot in &g.lots {
+            if self.get(&format!("lot_{}_retirer", lot.number)) == "oui" {
+                continue;
+            }
+            let title = self.text(&format!("lot_{}_titre", lot.number), "l'intitulé du lot");
+            if let Some(cpv) = self.cpv(&format!("lot_{}_cpv", lot.number)) {
+                lots.push(Lot {
+                    number: lot.number,
+                    title,
+                    cpv,
+                });
+            }
+        }
+        if !self.get("nouveau_lot_titre").is_empty() || !self.get("nouveau_lot_cpv").is_empty() {
+            let number = g.lots.iter().map(|l| l.number).max().unwrap_or(0) + 1;
+            let title = self.text("nouveau_lot_titre", "l'intitulé du nouveau lot");
+            if let Some(cpv) = self.cpv("nouveau_lot_cpv") {
+                lots.push(Lot { number, title, cpv });
+            }
+        }
+        Some(Terms {
+            title,
+            cpv: cpv?,
+            lots,
+            mission: mission?,
+            cost_sharing: cost_sharing?,
+            duration_months,
+            adhesion_deadline,
+            proposed_start,
+        })
+    }
+
+    /// What DECP publishes of the award.
+    fn publication(&mut self) -> AwardPublication {
+        let notified_on = self.date("notification");
+        let published_on = self.date("publication");
+        let procedure = self.choice("procedure", decp_write::MARCHE_PROCEDURES);
+        let price_form = self.choice("forme_prix", decp_write::PRICE_FORMS);
+        let place = Place {
+            code: self.text("lieu_code", "le code du lieu d'exécution"),
+            code_type: self.choice("lieu_type", decp_write::PLACE_CODE_TYPES),
+        };
+        let advance_paid = self.yes_no("avance");
+        let advance_rate_permille = if self.get("taux_avance").is_empty() {
+            None
+        } else {
+            match parse_quantity_text(self.get("taux_avance")) {
+                // A percentage in thousandths of a percent: 5 % → 5000 → 50 ‰.
+                Ok(t) if (0..=100_000).contains(&t) && t % 100 == 0 => u32::try_from(t / 100).ok(),
+                _ => {
+                    self.errors.insert(
+                        "taux_avance".to_owned(),
+                        "Taux en pour cent, de 0 à 100, au dixième près (par exemple 5 ou 7,5)."
+                            .to_owned(),
+                    );
+                    None
+                }
+            }
+        };
+        let decp2 = Decp2Fields {
+            techniques: vec![self.choice("technique", decp_write::TECHNIQUES)],
+            execution_modes: vec![self.choice("modalite", decp_write::EXECUTION_MODES)],
+            framework_id: None,
+            innovative: Some(self.yes_no("innovant")),
+            ccag: Some(self.choice("ccag", decp_write::CCAG)),
+            offers_received: Some(self.whole("offres", 1, "Nombre d'offres reçues")),
+            advance_paid: Some(advance_paid),
+            advance_rate_permille,
+            operator_grouping: Some(
+                self.choice("groupement_operateurs", decp_write::OPERATOR_GROUPINGS),
+            ),
+            price_types: vec![self.choice("type_prix", decp_write::PRICE_TYPES)],
+            subcontracting_declared: Some(self.yes_no("sous_traitance")),
+            social_considerations: vec![self.choice("social", decp_write::MARCHE_SOCIAL)],
+            environmental_considerations: vec![
+                self.choice("environnement", decp_write::ENVIRONMENTAL),
+            ],
+            ..Decp2Fields::default()
+        };
+        AwardPublication {
+            notified_on,
+            published_on,
+            procedure,
+            price_form,
+            place,
+            decp2,
+        }
+    }
+
     fn date(&mut self, name: &str) -> NaiveDate {
         let value = self.get(name);
         NaiveDate::parse_from_str(value, "%Y-%m-%d")
@@ -806,6 +1189,7 @@ fn read_action(
     let member = own.clone();
     let action = match f.get("action") {
         "open" => Some(Action::Open),
+        "amend" => f.terms(g).map(|t| Action::Amend(Box::new(t))),
         "invite" => {
             let siren = Siren::parse(f.get("siren"));
             if siren.is_err() {
@@ -849,12 +1233,51 @@ fn read_action(
                 f.errors.insert("lot".to_owned(), "Lot inconnu.".to_owned());
             }
             let amount = f.amount("montant");
+            let unit = f.get("unite").to_owned();
+            let quantity = match (f.get("quantite"), unit.is_empty()) {
+                ("", true) => None,
+                ("", false) => {
+                    f.errors.insert(
+                        "quantite".to_owned(),
+                        "Indiquez la quantité de cette unité, ou laissez l'unité vide.".to_owned(),
+                    );
+                    None
+                }
+                (text, no_unit) => match parse_quantity_text(text) {
+                    Ok(thousandths) if thousandths > 0 && !no_unit => Some(Quantity {
+                        thousandths,
+                        unit: unit.clone(),
+                    }),
+                    Ok(_) if no_unit => {
+                        f.errors.insert(
+                            "unite".to_owned(),
+                            "Indiquez l'unité de la quantité (m², postes, MWh, t…).".to_owned(),
+                        );
+                        None
+                    }
+                    Ok(_) => {
+                        f.errors.insert(
+                            "quantite".to_owned(),
+                            "La quantité doit être positive.".to_owned(),
+                        );
+                        None
+                    }
+                    Err(e) => {
+                        f.errors.insert(
+                            "quantite".to_owned(),
+                            format!("{e} ; écrivez par exemple 12,5."),
+                        );
+                        None
+                    }
+                },
+            };
             lot.map(|lot| {
                 Action::SetNeed(LotNeed {
                     lot,
                     member,
-                    quantity: None,
+                    quantity,
                     estimated_amount: amount,
+                    confirmed: true,
                 })
             })
         }
@@ -890,10 +1313,12 @@ fn read_action(
                     total: f.amount(&format!("total_{}", l.number)),
                 })
                 .collect();
+            let publication = f.publication();
             siret.ok().map(|supplier_siret| {
                 Action::Award(Award {
                     supplier_siret,
                     lots,
+                    publication: Some(Box::new(publication)),
                 })
             })
         }
@@ -959,6 +1384,24 @@ pub async fn act(
         )
         .await;
     };
+    if let Action::Award(award) = &action {
+        let missing = unpublishable(&stored.groupement, stored.id, award);
+        if !missing.is_empty() {
+            let outcome = Outcome {
+                problems: missing,
+                values,
+                ..Outcome::default()
+            };
+            return render_detail(
+                &state,
+                &user,
+                &stored,
+                outcome,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+    }
     let code = action.code();
     let result = state
         .db
@@ -995,6 +1438,34 @@ pub async fn act(
         ..Outcome::default()
     };
     render_detail(&state, &user, &current, outcome, status).await
+}
+
+/// What would keep the award's DECP records from being published, in French; empty when
+/// they are complete. The buyer's SIRET does not matter here: the supplier's stands in.
+fn unpublishable(g: &Groupement, id: i64, award: &Award) -> Vec<String> {
+    let Ok(next) = g.apply(&Action::Award(award.clone())) else {
+        // The domain's refusal says why, once the action is applied.
+        return Vec::new();
+    };
+    let awarded: Vec<String> = award
+        .lots
+        .iter()
+        .map(|l| mutualis_domain::groupement::lot_contract_id(id, l.lot))
+        .collect();
+    next.published_contracts(id, &award.supplier_siret)
+        .iter()
+        .filter(|c| awarded.contains(&c.id))
+        .filter_map(|c| {
+            let missing = decp_write::missing_for_decp2(c);
+            (!missing.is_empty()).then(|| {
+                format!(
+                    "la publication DECP du contrat {} serait incomplète : {}",
+                    c.id,
+                    missing.join(", ")
+                )
+            })
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,626 @@
+//! Groupements de commandes in the JSON API, read-only: the groupements the token's holder
+//! sees and one groupement with its members, lots, needs, awards and, after award, the
+//! contracts the award created. Changes are made in the pages (`/groupements/{id}`).
+//!
+//! Who sees what is storage's decision (`groupements_for`, `groupement`), as for the pages:
+//! the coordinator sees its organisation's groupements, any buyer role those its organisation
+//! is invited to or has joined; another groupement answers 404 whatever its id; suppliers and
+//! the mediator get 403. Contracts: every member's for the coordinator of the groupement, the
+//! holder's organisation's own otherwise (storage filters, and so does this module, so that a
+//! member never reads another member's amounts).
+//!
+//! The DTOs below are built field by field from the domain's types (never derived on them),
+//! reading only the fields they publish.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use chrono::NaiveDate;
+use mutualis_domain::groupement::{
+    Award, CostSharing, Groupement, GroupementStatus, LotNeed, MemberStatus, Signature,
+};
+use mutualis_domain::{CpvCode, Quantity, Siren};
+use mutualis_reference::cpv::nomenclature;
+use mutualis_storage::Principal;
+use mutualis_storage::groupements::{GroupementContract, GroupementError, StoredGroupement};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::error::{ApiError, ApiErrorBody, WebError};
+use crate::pages::campaigns::check_role;
+use crate::session::ApiUser;
+
+// ---------------------------------------------------------------------------------------------
+// Small parts
+
+/// A CPV code with its French label.
+#[derive(Serialize, ToSchema)]
+pub struct CpvJson {
+    /// With its check digit, e.g. 09123000-7.
+    code: String,
+    /// French label of the nomenclature (empty if unknown).
+    label: String,
+}
+
+fn cpv_json(code: CpvCode) -> CpvJson {
+    CpvJson {
+        code: code.to_string(),
+        label: nomenclature()
+            .entry(code)
+            .map(|e| e.label_fr.clone())
+            .unwrap_or_default(),
+    }
+}
+
+/// Where a groupement stands in its lifecycle.
+#[derive(Serialize, ToSchema)]
+pub struct GroupementStatusJson {
+    /// draft, open_for_adhesion, convention_signed, consultation, awarded, in_execution,
+    /// closed or cancelled.
+    code: &'static str,
+    /// French label ("Ouvert aux adhésions").
+    label: &'static str,
+}
+
+fn status_json(status: GroupementStatus) -> GroupementStatusJson {
+    GroupementStatusJson {
+        code: status.code(),
+        label: status.label_fr(),
+    }
+}
+
+/// Where a member stands.
+#[derive(Serialize, ToSchema)]
+pub struct MemberStatusJson {
+    /// invited, joined, declined or withdrawn.
+    code: &'static str,
+    /// French label ("adhésion le 01/03/2027").
+    label: String,
+    /// The day it joined, declined or withdrew; null while the invitation is unanswered.
+    answered_on: Option<NaiveDate>,
+}
+
+fn member_status_json(status: MemberStatus) -> MemberStatusJson {
+    let answered_on = match status {
+        MemberStatus::Joined { on }
+        | MemberStatus::Declined { on }
+        | MemberStatus::Withdrawn { on } => Some(on),
+        // Invited; and any status the domain may add later, until it is published here.
+        _ => None,
+    };
+    MemberStatusJson {
+        code: status.code(),
+        label: status.label_fr(),
+        answered_on,
+    }
+}
+
+/// A quantity in thousandths of its unit ("12,5 t": 12500).
+#[derive(Serialize, ToSchema)]
+pub struct QuantityJson {
+    thousandths: i64,
+    unit: String,
+}
+
+fn quantity_json(q: &Quantity) -> QuantityJson {
+    QuantityJson {
+        thousandths: q.thousandths,
+        unit: q.unit.clone(),
+    }
+}
+
+/// A member's signature of the convention.
+#[derive(Serialize, ToSchema)]
+pub struct SignatureJson {
+    signed_on: NaiveDate,
+    /// Who signed, with their capacity.
+    signatory: String,
+    /// The council's deliberation approving the convention.
+    deliberation: DeliberationJson,
+}
+
+/// A council's deliberation.
+#[derive(Serialize, ToSchema)]
+pub struct DeliberationJson {
+    reference: String,
+    adopted_on: NaiveDate,
+}
+
+fn signature_json(s: &Signature) -> SignatureJson {
+    SignatureJson {
+        signed_on: s.signed_on,
+        signatory: s.signatory.clone(),
+        deliberation: DeliberationJson {
+            reference: s.deliberation.reference.clone(),
+            adopted_on: s.deliberation.adopted_on,
+        },
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Visibility
+
+/// The SIREN of the holder's organisation.
+async fn own_siren(state: &AppState, user: &Principal) -> Result<Siren, ApiError> {
+    let scope = user.scope();
+    state
+        .db
+        .organisation_in_scope(scope, scope.organisation_id())
+        .await?
+        .map(|r| r.organisation.siren)
+        .ok_or_else(|| ApiError(WebError::internal("the token's organisation is missing")))
+}
+
+/// Whether the holder is the groupement's coordinator: a territory-wide scope of the
+/// organisation that owns it (what storage calls the owner).
+fn owns(user: &Principal, stored: &StoredGroupement) -> bool {
+    user.scope().territory_wide().is_some() && stored.organisation_id == user.organisation_id()
+}
+
+fn groupement_error(e: GroupementError) -> ApiError {
+    match e {
+        GroupementError::NotFound => ApiError(WebError::not_found()),
+        GroupementError::Storage(e) => e.into(),
+        other => ApiError(WebError::internal(other)),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The list
+
+/// A groupement in the list.
+#[derive(Serialize, ToSchema)]
+pub struct GroupementSummaryJson {
+    id: i64,
+    /// The version the next change starts from.
+    version: i64,
+    title: String,
+    /// The main CPV code of its scope.
+    cpv: CpvJson,
+    status: GroupementStatusJson,
+    /// SIREN of the coordinator (mandataire), itself a member.
+    coordinator_siren: String,
+    /// Members who joined (the coordinator included).
+    joined_count: usize,
+    /// Invitations still unanswered.
+    invited_count: usize,
+    /// The token's organisation's status in the groupement; null when it is not a member
+    /// (a coordinator's groupement it was never invited to is impossible: it is a member).
+    own_status: Option<MemberStatusJson>,
+}
+
+impl GroupementSummaryJson {
+    fn new(stored: &StoredGroupement, own: &Siren) -> GroupementSummaryJson {
+        let g = &stored.groupement;
+        GroupementSummaryJson {
+            id: stored.id,
+            version: stored.version,
+            title: g.title.clone(),
+            cpv: cpv_json(g.cpv),
+            status: status_json(g.status),
+            coordinator_siren: g.coordinator.to_string(),
+            joined_count: g.joined_members().count(),
+            invited_count: g
+                .members
+                .iter()
+                .filter(|m| m.status == MemberStatus::Invited)
+                .count(),
+            own_status: g.member(own).map(|m| member_status_json(m.status)),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct GroupementList {
+    count: usize,
+    groupements: Vec<GroupementSummaryJson>,
+}
+
+#[utoipa::path(get, path = "/api/v1/groupements", tag = "groupements", security(("token" = [])),
+    responses(
+        (status = 200, description = "Les groupements de commandes que le jeton voit : ceux de son organisation pour un coordinateur, ceux auxquels son organisation est invitée ou a adhéré ; le dernier modifié d'abord", body = GroupementList),
+        (status = 401, description = "Jeton absent, invalide ou révoqué", body = ApiErrorBody),
+        (status = 403, description = "Rôle sans accès aux groupements (fournisseur, médiateur)", body = ApiErrorBody),
+    ))]
+pub async fn groupements(
+    State(state): State<Arc<AppState>>,
+    ApiUser(user): ApiUser,
+) -> Result<Json<GroupementList>, ApiError> {
+    check_role(&user)?;
+    let own = own_siren(&state, &user).await?;
+    let stored = state
+        .db
+        .groupements_for(user.scope(), nomenclature())
+        .await?;
+    let groupements: Vec<GroupementSummaryJson> = stored
+        .iter()
+        .map(|s| GroupementSummaryJson::new(s, &own))
+        .collect();
+    Ok(Json(GroupementList {
+        count: groupements.len(),
+        groupements,
+    }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// One groupement
+
+/// A member of the groupement.
+#[derive(Serialize, ToSchema)]
+pub struct MemberJson {
+    siren: String,
+    name: String,
+    /// Municipal population, used by the population key.
+    population: Option<u32>,
+    is_coordinator: bool,
+    status: MemberStatusJson,
+    /// Its signature of the convention; null until it signs.
+    signature: Option<SignatureJson>,
+}
+
+/// A member's need in a lot.
+#[derive(Serialize, ToSchema)]
+pub struct LotNeedJson {
+    member_siren: String,
+    /// Estimated amount over the groupement's duration, excluding VAT, in cents.
+    estimated_amount_cents: i64,
+    quantity: Option<QuantityJson>,
+}
+
+fn need_json(n: &LotNeed) -> LotNeedJson {
+    LotNeedJson {
+        member_siren: n.member.to_string(),
+        estimated_amount_cents: n.estimated_amount.cents(),
+        quantity: n.quantity.as_ref().map(quantity_json),
+    }
+}
+
+/// What a lot was awarded for.
+#[derive(Serialize, ToSchema)]
+pub struct LotAwardJson {
+    supplier_siret: String,
+    /// Total for all the members, excluding VAT, in cents.
+    total_cents: i64,
+}
+
+/// A lot of the joint procedure.
+#[derive(Serialize, ToSchema)]
+pub struct LotJson {
+    number: u32,
+    title: String,
+    /// CPV code of the lot, with its check digit.
+    cpv: String,
+    /// Every member's need in the lot.
+    needs: Vec<LotNeedJson>,
+    /// The needs' estimated amounts added up, in cents.
+    total_cents: i64,
+    /// Null until the lot is awarded.
+    award: Option<LotAwardJson>,
+}
+
+/// One lot of an award.
+#[derive(Serialize, ToSchema)]
+pub struct AwardedLotJson {
+    lot: u32,
+    total_cents: i64,
+}
+
+/// The award of one or more lots to one supplier.
+#[derive(Serialize, ToSchema)]
+pub struct AwardJson {
+    supplier_siret: String,
+    lots: Vec<AwardedLotJson>,
+}
+
+fn award_json(a: &Award) -> AwardJson {
+    AwardJson {
+        supplier_siret: a.supplier_siret.to_string(),
+        lots: a
+            .lots
+            .iter()
+            .map(|l| AwardedLotJson {
+                lot: l.lot,
+                total_cents: l.total.cents(),
+            })
+            .collect(),
+    }
+}
+
+/// A member's fixed share of the cost.
+#[derive(Serialize, ToSchema)]
+pub struct FixedShareJson {
+    siren: String,
+    /// Thousandths of the cost; the shares add up to 1000.
+    permille: u32,
+}
+
+/// The convention's cost-sharing key.
+#[derive(Serialize, ToSchema)]
+pub struct CostSharingJson {
+    /// by_population, by_volume or fixed_shares.
+    code: &'static str,
+    /// French label.
+    label: &'static str,
+    /// The fixed shares, for the fixed_shares key; null otherwise.
+    fixed_shares: Option<Vec<FixedShareJson>>,
+}
+
+fn cost_sharing_json(c: &CostSharing) -> CostSharingJson {
+    let fixed_shares = if let CostSharing::FixedShares(shares) = c {
+        Some(
+            shares
+                .iter()
+                .map(|(siren, permille)| FixedShareJson {
+                    siren: siren.to_string(),
+                    permille: *permille,
+                })
+                .collect(),
+        )
+    } else {
+        None
+    };
+    CostSharingJson {
+        code: c.code(),
+        label: c.label_fr(),
+        fixed_shares,
+    }
+}
+
+/// Why and when the groupement was cancelled.
+#[derive(Serialize, ToSchema)]
+pub struct CancellationJson {
+    on: NaiveDate,
+    reason: String,
+}
+
+/// A contract created by the award: one per member and per lot.
+#[derive(Serialize, ToSchema)]
+pub struct GroupementContractJson {
+    /// The contract in Mutualis (GET /api/v1/contracts/{id}).
+    contract_id: i64,
+    member_siren: String,
+    /// The member's establishment the contract is made out to.
+    buyer_siret: String,
+    lot: u32,
+    /// The contract's DECP id (GRP{groupement}-L{lot}).
+    decp_id: String,
+    /// The member's share of the lot, excluding VAT, in cents.
+    amount_cents: i64,
+    /// The share of the lot's awarded total, in thousandths, rounded to the nearest (so the
+    /// shares of a lot may add up to a few thousandths more or less than 1000); null if the
+    /// lot's award is unknown.
+    share_permille: Option<i64>,
+}
+
+/// The token's organisation in the groupement.
+#[derive(Serialize, ToSchema)]
+pub struct OwnJson {
+    siren: String,
+    /// Whether the token's holder is the groupement's coordinator (its organisation, with the
+    /// coordinator role).
+    is_coordinator: bool,
+    /// Its status as a member; null when its organisation is not a member.
+    status: Option<MemberStatusJson>,
+    /// Its needs, by lot.
+    needs: Vec<OwnNeedJson>,
+    /// Its fixed share, under the fixed_shares key.
+    fixed_share_permille: Option<u32>,
+    /// After award: its share of each lot (its contracts).
+    shares: Vec<OwnShareJson>,
+}
+
+/// The holder's need in one lot.
+#[derive(Serialize, ToSchema)]
+pub struct OwnNeedJson {
+    lot: u32,
+    estimated_amount_cents: i64,
+    quantity: Option<QuantityJson>,
+}
+
+/// The holder's share of one awarded lot.
+#[derive(Serialize, ToSchema)]
+pub struct OwnShareJson {
+    lot: u32,
+    amount_cents: i64,
+    share_permille: Option<i64>,
+}
+
+/// A groupement de commandes, as its member or coordinator sees it.
+#[derive(Serialize, ToSchema)]
+pub struct GroupementJson {
+    id: i64,
+    /// The version the next change starts from.
+    version: i64,
+    title: String,
+    /// The main CPV code of its scope.
+    cpv: CpvJson,
+    status: GroupementStatusJson,
+    coordinator_siren: String,
+    /// What the convention entrusts to the coordinator: award_only or award_and_execution.
+    mission: &'static str,
+    cost_sharing: CostSharingJson,
+    duration_months: u32,
+    /// The last day an adhesion is accepted (included).
+    adhesion_deadline: NaiveDate,
+    /// In invitation order, the coordinator first.
+    members: Vec<MemberJson>,
+    lots: Vec<LotJson>,
+    awards: Vec<AwardJson>,
+    consultation_started_on: Option<NaiveDate>,
+    execution_started_on: Option<NaiveDate>,
+    closed_on: Option<NaiveDate>,
+    cancellation: Option<CancellationJson>,
+    /// The contracts created by the award: every member's for the coordinator, the token's
+    /// organisation's own otherwise; empty before the award.
+    contracts: Vec<GroupementContractJson>,
+    /// The token's organisation in the groupement.
+    own: OwnJson,
+}
+
+/// The awarded total of a lot, in cents.
+fn lot_award_total(g: &Groupement, lot: u32) -> Option<i64> {
+    g.award_of(lot)
+        .and_then(|a| a.lots.iter().find(|l| l.lot == lot))
+        .map(|l| l.total.cents())
+}
+
+fn share_permille(g: &Groupement, lot: u32, cents: i64) -> Option<i64> {
+    let total = i128::from(lot_award_total(g, lot).filter(|t| *t > 0)?);
+    // Rounded to the nearest thousandth, halves up (a quarter reads 250, not 249).
+    let permille = (i128::from(cents) * 2000 + total).div_euclid(2 * total);
+    i64::try_from(permille).ok()
+}
+
+impl GroupementJson {
+    fn new(
+        stored: &StoredGroupement,
+        own: &Siren,
+        owner: bool,
+        contracts: &[GroupementContract],
+    ) -> GroupementJson {
+        let g = &stored.groupement;
+        let members = g
+            .members
+            .iter()
+            .map(|m| MemberJson {
+                siren: m.siren.to_string(),
+                name: m.name.clone(),
+                population: m.population,
+                is_coordinator: m.siren == g.coordinator,
+                status: member_status_json(m.status),
+                signature: g.signature_of(&m.siren).map(signature_json),
+            })
+            .collect();
+        let lots = g
+            .lots
+            .iter()
+            .map(|l| {
+                let needs: Vec<&LotNeed> = g.needs.iter().filter(|n| n.lot == l.number).collect();
+                LotJson {
+                    number: l.number,
+                    title: l.title.clone(),
+                    cpv: l.cpv.to_string(),
+                    total_cents: needs.iter().map(|n| n.estimated_amount.cents()).sum(),
+                    needs: needs.into_iter().map(need_json).collect(),
+                    award: g.award_of(l.number).and_then(|a| {
+                        a.lots
+                            .iter()
+                            .find(|x| x.lot == l.number)
+                            .map(|x| LotAwardJson {
+                                supplier_siret: a.supplier_siret.to_string(),
+                                total_cents: x.total.cents(),
+                            })
+                    }),
+                }
+            })
+            .collect();
+        let contracts: Vec<GroupementContractJson> = contracts
+            .iter()
+            .map(|c| GroupementContractJson {
+                contract_id: c.contract_id,
+                member_siren: c.buyer_siret.get(..9).unwrap_or_default().to_owned(),
+                buyer_siret: c.buyer_siret.clone(),
+                lot: c.lot,
+                decp_id: c.decp_id.clone(),
+                amount_cents: c.amount.cents(),
+                share_permille: share_permille(g, c.lot, c.amount.cents()),
+            })
+            .collect();
+        let own_json = OwnJson {
+            siren: own.to_string(),
+            is_coordinator: owner,
+            status: g.member(own).map(|m| member_status_json(m.status)),
+            needs: g
+                .needs
+                .iter()
+                .filter(|n| &n.member == own)
+                .map(|n| OwnNeedJson {
+                    lot: n.lot,
+                    estimated_amount_cents: n.estimated_amount.cents(),
+                    quantity: n.quantity.as_ref().map(quantity_json),
+                })
+                .collect(),
+            fixed_share_permille: match &g.cost_sharing {
+                CostSharing::FixedShares(shares) => {
+                    shares.iter().find(|(s, _)| s == own).map(|(_, p)| *p)
+                }
+                _ => None,
+            },
+            shares: contracts
+                .iter()
+                .filter(|c| c.member_siren == own.as_str())
+                .map(|c| OwnShareJson {
+                    lot: c.lot,
+                    amount_cents: c.amount_cents,
+                    share_permille: c.share_permille,
+                })
+                .collect(),
+        };
+        GroupementJson {
+            id: stored.id,
+            version: stored.version,
+            title: g.title.clone(),
+            cpv: cpv_json(g.cpv),
+            status: status_json(g.status),
+            coordinator_siren: g.coordinator.to_string(),
+            mission: g.mission.code(),
+            cost_sharing: cost_sharing_json(&g.cost_sharing),
+            duration_months: g.duration_months,
+            adhesion_deadline: g.adhesion_deadline,
+            members,
+            lots,
+            awards: g.awards.iter().map(award_json).collect(),
+            consultation_started_on: g.consultation_started_on,
+            execution_started_on: g.execution_started_on,
+            closed_on: g.closed_on,
+            cancellation: g.cancellation.as_ref().map(|c| CancellationJson {
+                on: c.on,
+                reason: c.reason.clone(),
+            }),
+            contracts,
+            own: own_json,
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/groupements/{id}", tag = "groupements", security(("token" = [])),
+    params(("id" = i64, Path, description = "Identifiant du groupement")),
+    responses(
+        (status = 200, description = "Le groupement : membres, lots et besoins, attributions ; après l'attribution, les contrats créés (tous pour le coordonnateur, ceux de l'organisation du jeton pour un membre)", body = GroupementJson),
+        (status = 401, description = "Jeton absent, invalide ou révoqué", body = ApiErrorBody),
+        (status = 403, description = "Rôle sans accès aux groupements (fournisseur, médiateur)", body = ApiErrorBody),
+        (status = 404, description = "Inconnu, ou groupement dont l'organisation du jeton n'est pas membre", body = ApiErrorBody),
+    ))]
+pub async fn groupement(
+    State(state): State<Arc<AppState>>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<String>,
+) -> Result<Json<GroupementJson>, ApiError> {
+    check_role(&user)?;
+    let id: i64 = id.parse().map_err(|_| WebError::not_found())?;
+    let stored = state
+        .db
+        .groupement(user.scope(), id, nomenclature())
+        .await?
+        .ok_or_else(WebError::not_found)?;
+    let own = own_siren(&state, &user).await?;
+    let owner = owns(&user, &stored);
+    let contracts = if stored.groupement.awards.is_empty() {
+        Vec::new()
+    } else {
+        let mut found = state
+            .db
+            .groupement_contracts(user.scope(), id, nomenclature())
+            .await
+            .map_err(groupement_error)?;
+        // Storage gives a member its own contracts only; never let another's through.
+        if !owner {
+            let org = user.organisation_id();
+            found.retain(|c| c.organisation_id == org);
+        }
+        found
+    };
+    Ok(Json(GroupementJson::new(&stored, &own, owner, &contracts)))
+}
