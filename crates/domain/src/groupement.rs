@@ -457,6 +457,10 @@ pub enum Action {
         name: String,
         population: Option<u32>,
     },
+    /// Withdraw an invitation the buyer has not answered (a buyer pre-filled from an opportunity
+    /// the coordinator leaves out). Requires: `Draft` or `OpenForAdhesion`; the buyer invited
+    /// and not yet answered; no signature collected yet. Its proposed needs go with it.
+    Uninvite { member: Siren },
     /// An invited buyer joins. Requires: `OpenForAdhesion`; `on` on or before the adhesion
     /// deadline (the deadline day itself is accepted); the buyer invited and not yet answered.
     Join { member: Siren, on: NaiveDate },
@@ -509,6 +513,7 @@ impl Action {
             Action::Open => "open",
             Action::Amend(_) => "amend",
             Action::Invite { .. } => "invite",
+            Action::Uninvite { .. } => "uninvite",
             Action::Join { .. } => "join",
             Action::Decline { .. } => "decline",
             Action::Withdraw { .. } => "withdraw",
@@ -527,6 +532,7 @@ impl Action {
             Action::Open => "Ouverture aux adhésions",
             Action::Amend(_) => "Modification des termes",
             Action::Invite { .. } => "Invitation",
+            Action::Uninvite { .. } => "Retrait d'invitation",
             Action::Join { .. } => "Adhésion",
             Action::Decline { .. } => "Refus d'adhésion",
             Action::Withdraw { .. } => "Retrait",
@@ -776,6 +782,7 @@ impl Groupement {
                 name,
                 population,
             } => self.invite(member, name, *population),
+            Action::Uninvite { member } => self.uninvite(member),
             Action::Join { member, on } => self.join(member, *on),
             Action::Decline { member, on } => self.decline(member, *on),
             Action::Withdraw { member, on } => self.withdraw(member, *on),
@@ -883,6 +890,31 @@ impl Groupement {
             population,
             status: MemberStatus::Invited,
         });
+        Ok(next)
+    }
+
+    fn uninvite(&self, siren: &Siren) -> Result<Groupement, Refusal> {
+        let mut reasons = Vec::new();
+        self.require_status(
+            &mut reasons,
+            "le retrait d'une invitation",
+            &[Draft, OpenForAdhesion],
+        );
+        self.require_invited(&mut reasons, siren);
+        if !self.signatures.is_empty() {
+            reasons.push(
+                "la signature de la convention a commencé : la liste des membres ne change plus \
+                 que par avenant"
+                    .to_owned(),
+            );
+        }
+        Refusal::unless_empty(reasons)?;
+        let mut next = self.clone();
+        next.members.retain(|m| &m.siren != siren);
+        next.needs.retain(|n| &n.member != siren);
+        if let CostSharing::FixedShares(shares) = &mut next.cost_sharing {
+            shares.retain(|(s, _)| s != siren);
+        }
         Ok(next)
     }
 
@@ -2934,6 +2966,44 @@ mod tests {
         ));
         let g = ok(&g, consult("2027-04-01"));
         assert_eq!(g.status, Consultation);
+    }
+
+    #[test]
+    fn an_unanswered_invitation_can_be_withdrawn_until_the_first_signature() {
+        let g = open_groupement(CostSharing::ByVolume);
+        let g = ok(&g, proposal(1, fontaine(), 10_000));
+        let g = ok(&g, Action::Uninvite { member: fontaine() });
+        assert!(g.member(&fontaine()).is_none());
+        assert!(g.needs.iter().all(|n| n.member != fontaine()));
+        // Re-invited later, it is a new invitation.
+        let g = ok(&g, invite(fontaine(), "Ville de Fontaine", 22_684));
+        let g = ok(&g, join(echirolles(), "2027-02-01"));
+        assert!(has(
+            &refused(
+                &g,
+                Action::Uninvite {
+                    member: echirolles()
+                }
+            ),
+            "a déjà adhéré"
+        ));
+        assert!(has(
+            &refused(&g, Action::Uninvite { member: metro() }),
+            "a déjà adhéré"
+        ));
+        let g = ok(&g, join(fontaine(), "2027-02-02"));
+        let g = ok(&g, invite(meylan(), "Ville de Meylan", 18_000));
+        let g = ok(
+            &g,
+            Action::Decline {
+                member: meylan(),
+                on: d("2027-02-03"),
+            },
+        );
+        let g = ok(&g, sign(metro(), "2027-03-02"));
+        let reasons = refused(&g, Action::Uninvite { member: meylan() });
+        assert!(has(&reasons, "avenant"), "{reasons:?}");
+        assert!(has(&reasons, "décliné"), "{reasons:?}");
     }
 
     fn publication(notified: &str, published: &str) -> AwardPublication {

@@ -22,7 +22,7 @@
 //!    contracts, and an audit entry chained to the previous one.
 //!
 //! # Who may do what
-//! - `Open`, `Amend`, `Invite`, `StartConsultation`, `Award`, `StartExecution`, `Close`,
+//! - `Open`, `Amend`, `Invite`, `Uninvite`, `StartConsultation`, `Award`, `StartExecution`, `Close`,
 //!   `Cancel`, and `SetNeed` of a proposal (`confirmed: false`, a need pre-filled for a
 //!   member): the coordinator only, that is a territory-wide scope (coordinator role) of the
 //!   groupement's organisation.
@@ -418,6 +418,7 @@ fn who_may(action: &Action) -> Who<'_> {
         Action::Open
         | Action::Amend(_)
         | Action::Invite { .. }
+        | Action::Uninvite { .. }
         | Action::StartConsultation { .. }
         | Action::Award(_)
         | Action::StartExecution { .. }

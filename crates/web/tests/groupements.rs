@@ -593,6 +593,19 @@ async fn a_member_withdraws_and_the_coordinator_cancels() {
             .unwrap()
             .to_owned();
 
+        // The coordinator leaves out a buyer the opportunity brought in, with its proposed need.
+        let draft = text(&coordinator.page(&id).await.body);
+        assert!(draft.contains(ADVIVO) && draft.contains("Retirer l'invitation"));
+        done(&coordinator.act(&id, "uninvite", &[("siren", ADVIVO)]).await);
+        let draft = text(&coordinator.page(&id).await.body);
+        assert!(!draft.contains(ADVIVO), "{draft}");
+        assert_eq!(
+            draft
+                .matches("proposé par le coordonnateur, à confirmer")
+                .count(),
+            2
+        );
+
         // Nobody withdraws from a draft; once open, a joined member may.
         let v = version(&coordinator.page(&id).await);
         let early = grenoble.act_from(&id, &v, "withdraw", &[]).await;

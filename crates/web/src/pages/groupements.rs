@@ -329,6 +329,8 @@ struct MemberRow {
     siren: String,
     status: String,
     signature: String,
+    /// The coordinator may withdraw this unanswered invitation.
+    uninvite: bool,
 }
 
 struct NeedRow {
@@ -612,10 +614,17 @@ async fn render_detail(
         g.member(siren)
             .map_or_else(|| siren.to_string(), |m| m.name.clone())
     };
+    let invitations_open = owner
+        && matches!(
+            g.status,
+            GroupementStatus::Draft | GroupementStatus::OpenForAdhesion
+        )
+        && g.signatures.is_empty();
     let members = g
         .members
         .iter()
         .map(|m| MemberRow {
+            uninvite: invitations_open && m.status == MemberStatus::Invited,
             name: if m.siren == g.coordinator {
                 format!("{} (coordonnateur)", m.name)
             } else {
@@ -917,6 +926,7 @@ fn action_label(code: &str) -> &'static str {
         "open" => "ouverture aux adhésions",
         "amend" => "modification des termes",
         "invite" => "invitation",
+        "uninvite" => "retrait d'invitation",
         "join" => "adhésion",
         "decline" => "refus d'adhésion",
         "withdraw" => "retrait",
@@ -1220,6 +1230,16 @@ fn read_action(
                 population,
             })
         }
+        "uninvite" => match Siren::parse(f.get("siren")) {
+            Ok(member) => Some(Action::Uninvite { member }),
+            Err(_) => {
+                f.errors.insert(
+                    "siren".to_owned(),
+                    "SIREN attendu : 9 chiffres, par exemple 213801855.".to_owned(),
+                );
+                None
+            }
+        },
         "join" => Some(Action::Join { member, on: today }),
         "decline" => Some(Action::Decline { member, on: today }),
         "withdraw" => Some(Action::Withdraw { member, on: today }),
