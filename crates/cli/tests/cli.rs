@@ -323,6 +323,15 @@ fn serve_demo_serves_the_territory_and_seeding_twice_changes_nothing() {
             assert_eq!(fields.len(), 3, "{fields:?}");
             assert!(fields[1].ends_with("@demo.mutualis.test") && fields[2].len() >= 12);
         }
+        // The groupement in progress, made by the demo users' own actions.
+        assert!(
+            server.first_lines.iter().any(|l| l.contains(
+                "Groupement de démonstration : « Nettoyage des bâtiments communaux 2020-2023 », \
+                 Grenoble et Échirolles ont adhéré"
+            )),
+            "{:?}",
+            server.first_lines
+        );
     }
     let server = Server::start(&url);
     assert!(
@@ -333,7 +342,24 @@ fn serve_demo_serves_the_territory_and_seeding_twice_changes_nothing() {
         "{:?}",
         server.first_lines
     );
+    assert!(
+        server
+            .first_lines
+            .iter()
+            .any(|l| l.contains("Groupement de démonstration : déjà créé")),
+        "{:?}",
+        server.first_lines
+    );
     drop(server);
+    // Its audit trail: creation, two invitations, three needs, opening, two adhesions and a
+    // signature, chained.
+    let audit = mutualis(&["audit", "verify", "--database-url", &url]);
+    assert!(audit.status.success(), "{}", stderr(&audit));
+    assert!(
+        stdout(&audit).starts_with("Journal d'audit : 10 entrées, chaîne intègre"),
+        "{}",
+        stdout(&audit)
+    );
     remove_sqlite(&path);
 }
 

@@ -694,3 +694,133 @@ fn the_validators_reject_a_record_without_ccag() {
     let complaints = xmllint(broken.as_bytes(), "broken").unwrap_err();
     assert!(complaints.contains("ccag"), "{complaints}");
 }
+
+/// A groupement's award, as the award form records it, publishes one record per lot under the
+/// coordinator that both schemas accept.
+#[test]
+fn a_groupement_award_publishes_valid_records_under_the_coordinator() {
+    use mutualis_domain::groupement::{
+        Action, Award, AwardPublication, CostSharing, Deliberation, Groupement, Lot, LotAward,
+        LotNeed, Mission, NewGroupement, Signature,
+    };
+    use mutualis_domain::{Quantity, Siren};
+
+    let siren = |s: &str| Siren::parse(s).unwrap();
+    let (metro, echirolles) = (siren("200040715"), siren("213801517"));
+    let mut g = Groupement::draft(NewGroupement {
+        coordinator: metro.clone(),
+        coordinator_name: "Grenoble-Alpes-Métropole".into(),
+        coordinator_population: Some(449_509),
+        title: "Nettoyage des bâtiments & écoles 2028-2031".into(),
+        cpv: cpv("90911200-8"),
+        lots: vec![Lot {
+            number: 1,
+            title: "Locaux <administratifs>".into(),
+            cpv: cpv("90911200-8"),
+        }],
+        mission: Mission::AwardOnly,
+        cost_sharing: CostSharing::ByVolume,
+        duration_months: 48,
+        adhesion_deadline: date("2027-03-01"),
+        proposed_start: Some(date("2028-01-01")),
+        created_on: date("2027-01-10"),
+    })
+    .unwrap();
+    let sign = |member: &Siren, on: &str| {
+        Action::Sign(Signature {
+            member: member.clone(),
+            signed_on: date(on),
+            signatory: "Le maire".into(),
+            deliberation: Deliberation {
+                reference: "DEL-1".into(),
+                adopted_on: date("2027-02-15"),
+            },
+        })
+    };
+    let need = |member: &Siren, euros: i64| {
+        Action::SetNeed(LotNeed {
+            lot: 1,
+            member: member.clone(),
+            quantity: Some(Quantity {
+                thousandths: 12_000_000,
+                unit: "m²".into(),
+            }),
+            estimated_amount: Amount::from_euros(euros),
+            confirmed: true,
+        })
+    };
+    let award = Award {
+        supplier_siret: siret("55204599900869"),
+        lots: vec![LotAward {
+            lot: 1,
+            total: Amount::from_cents(60_000_001),
+        }],
+        publication: Some(Box::new(AwardPublication {
+            notified_on: date("2027-06-01"),
+            published_on: date("2027-06-15"),
+            procedure: "Appel d'offres ouvert".into(),
+            price_form: "Unitaire".into(),
+            place: Place {
+                code: "38".into(),
+                code_type: "Code département".into(),
+            },
+            decp2: Decp2Fields {
+                techniques: strings(&["Accord-cadre"]),
+                execution_modes: strings(&["Bons de commande"]),
+                innovative: Some(false),
+                ccag: Some("Fournitures courantes et services".into()),
+                offers_received: Some(4),
+                advance_paid: Some(true),
+                advance_rate_permille: Some(50),
+                operator_grouping: Some("Pas de groupement".into()),
+                price_types: strings(&["Définitif révisable"]),
+                subcontracting_declared: Some(false),
+                social_considerations: strings(&["Clause sociale"]),
+                environmental_considerations: strings(&["Critère environnemental"]),
+                ..Decp2Fields::default()
+            },
+        })),
+    };
+    for action in [
+        Action::Invite {
+            member: echirolles.clone(),
+            name: "Ville d'Échirolles".into(),
+            population: Some(36_926),
+        },
+        Action::Open,
+        Action::Join {
+            member: echirolles.clone(),
+            on: date("2027-02-01"),
+        },
+        need(&metro, 400_000),
+        need(&echirolles, 200_000),
+        sign(&metro, "2027-03-02"),
+        sign(&echirolles, "2027-03-03"),
+        Action::StartConsultation {
+            on: date("2027-04-01"),
+        },
+        Action::Award(award),
+    ] {
+        g = g.apply(&action).unwrap();
+    }
+    let published = g.published_contracts(12, &siret("20004071500019"));
+    assert_eq!(published.len(), 1);
+    let c = &published[0];
+    assert!(
+        missing_for_decp2(c).is_empty(),
+        "{:?}",
+        missing_for_decp2(c)
+    );
+
+    let (json, stats) = export_json(&[c]);
+    assert_eq!((stats.marches, stats.skipped.len()), (1, 0));
+    let doc = assert_valid_json(&json);
+    let marche = &doc["marches"]["marche"][0];
+    assert_eq!(marche["id"], "GRP12-L1");
+    assert_eq!(marche["acheteur"]["id"], "20004071500019");
+    assert_eq!(marche["montant"].to_string(), "600000.01");
+    assert_eq!(marche["tauxAvance"].to_string(), "0.05");
+    let (xml, stats) = export_xml(&[c]);
+    assert_eq!(stats.marches, 1);
+    assert_valid_xml(&xml, "groupement");
+}

@@ -6,18 +6,20 @@
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use mutualis_domain::audit::BreakReason;
+use mutualis_domain::contract::{Decp2Fields, Place};
 use mutualis_domain::groupement::{
-    Action, Award, CostSharing, Deliberation, GroupementStatus, Lot, LotAward, LotNeed,
-    MemberStatus, Mission, NewGroupement, Signature,
+    Action, Award, AwardPublication, CostSharing, Deliberation, GroupementStatus, Lot, LotAward,
+    LotNeed, MemberStatus, Mission, NewGroupement, Signature,
 };
 use mutualis_domain::{Amount, ContractSource, Quantity, Role, Siren, Siret};
 use mutualis_reference::cpv::nomenclature;
 use mutualis_reference::territory::grenoble_alpes_metropole;
 use mutualis_storage::contracts::ContractFilter;
 use mutualis_storage::groupements::{
-    AuditError, CREATE_ACTION, GroupementError, OpportunitySource, StoredGroupement,
+    AuditError, CREATE_ACTION, GroupementError, GroupementPublication, OpportunitySource,
+    StoredGroupement,
 };
-use mutualis_storage::{Database, Principal};
+use mutualis_storage::{Database, Principal, TerritoryWide};
 use mutualis_test_db::{each_backend, sign_in};
 
 const METRO: &str = "200040715";
@@ -953,6 +955,75 @@ async fn a_tampered_audit_log_is_found_out() {
             err.to_string(),
             "journal d'audit altéré à l'entrée n° 4 : entrée(s) manquante(s) : n° 3 attendue, n° 4 trouvée"
         );
+    })
+    .await;
+}
+
+/// The open-data exports publish a groupement's award once per lot, under the coordinator and
+/// for the lot's total, with the members sharing it; the members' own contracts stay out.
+#[tokio::test]
+async fn the_exports_publish_the_award_under_the_coordinator_not_the_shares() {
+    each_backend(|db| async move {
+        let w = world(&db).await;
+        let (id, v) = in_consultation(&db, &w).await;
+        let Action::Award(mut lots) = award(&[(1, 1_000_003), (2, 100_001)]) else {
+            unreachable!()
+        };
+        lots.publication = Some(Box::new(AwardPublication {
+            notified_on: date("2027-06-01"),
+            published_on: date("2027-06-15"),
+            procedure: "Appel d'offres ouvert".into(),
+            price_form: "Unitaire".into(),
+            place: Place {
+                code: "38".into(),
+                code_type: "Code département".into(),
+            },
+            decp2: Decp2Fields::default(),
+        }));
+        act(&db, &w.coordinator, id, v, Action::Award(lots)).await;
+        let wide = || TerritoryWide::for_operator_command_line();
+        let stored = db
+            .contracts_for_export(wide(), None, None, nomenclature())
+            .await
+            .unwrap();
+        assert!(stored.is_empty(), "the members' shares are not published");
+
+        // The métropole's SIRET comes with the territory.
+        let metro_siret = Siret::parse("20004071500019").unwrap();
+        let published = db
+            .groupement_publications(wide(), None, None, nomenclature())
+            .await
+            .unwrap();
+        assert!(published.without_siret.is_empty());
+        let records = &published.records;
+        assert_eq!(records.len(), 2);
+        let (lot1, lot2) = (&records[0], &records[1]);
+        assert_eq!(lot1.contract.id, format!("GRP{id}-L1"));
+        assert_eq!(lot1.contract.buyer, metro_siret);
+        assert_eq!(lot1.contract.amount, Some(Amount::from_euros(1_000_003)));
+        assert_eq!(lot1.contract.notified_on, Some(date("2027-06-01")));
+        // Lot 1: the métropole and Échirolles; lot 2: Échirolles and Fontaine.
+        let sirets = |r: &GroupementPublication| -> Vec<String> {
+            r.co_buyers.iter().map(|s| s.to_string()).collect()
+        };
+        assert_eq!(sirets(lot1), ["20004071500019", "21380151700011"]);
+        assert_eq!(sirets(lot2), ["21380151700011", "21380169900017"]);
+        assert_eq!(lot2.contract.amount, Some(Amount::from_euros(100_001)));
+
+        // `--buyer` keeps the coordinator's SIRET; `--since` the notification date.
+        let echirolles = Siret::parse("21380151700011").unwrap();
+        for (buyer, since, expected) in [
+            (Some(&echirolles), None, 0),
+            (Some(&metro_siret), None, 2),
+            (None, Some(date("2027-06-02")), 0),
+            (None, Some(date("2027-06-01")), 2),
+        ] {
+            let found = db
+                .groupement_publications(wide(), buyer, since, nomenclature())
+                .await
+                .unwrap();
+            assert_eq!(found.records.len(), expected, "{buyer:?} {since:?}");
+        }
     })
     .await;
 }

@@ -1,12 +1,20 @@
 //! `serve --demo`: the territory, the real 2019 contracts of the Isère area, one supplier
-//! company, one account per role (and a second commune buyer), written
-//! through the same storage calls as a user's actions. Idempotent: what exists is left alone,
-//! and a password is printed only when its account is created.
+//! company, one account per role (and a second commune buyer), and one groupement de commandes
+//! in progress, written through the same storage calls as a user's actions (the groupement's
+//! by the demo users themselves, each through a session as when signing in). Idempotent:
+//! what exists is left alone, and a password is printed only when its account is created.
 
-use chrono::{NaiveDate, Utc};
-use mutualis_domain::{Email, Organisation, OrganisationKind, Role, Siren, Siret, Territory};
-use mutualis_storage::Database;
-use mutualis_storage::credentials::{hash_password, new_password};
+use chrono::{Duration, Months, NaiveDate, Utc};
+use mutualis_domain::groupement::{
+    Action, CostSharing, Deliberation, Lot, LotNeed, Mission, NewGroupement, Signature,
+};
+use mutualis_domain::{
+    Amount, Email, Organisation, OrganisationKind, Quantity, Role, Siren, Siret, Territory,
+};
+use mutualis_reference::cpv::nomenclature;
+use mutualis_storage::accounts::SessionPolicy;
+use mutualis_storage::credentials::{hash_password, hash_secret, new_password, new_secret};
+use mutualis_storage::{Database, Principal};
 
 /// The demo accounts: role, e-mail, SIREN of their organisation. Two communes have a buyer,
 /// so that a campaign can be answered by two members.
@@ -51,6 +59,11 @@ pub const DATA_AS_OF: NaiveDate = match NaiveDate::from_ymd_opt(2019, 1, 1) {
     Some(date) => date,
     None => panic!("a valid date"),
 };
+
+/// Ville de Grenoble's head-office SIRET (INSEE SIRENE, as ../shared/data/real/isere/SOURCES.md
+/// quotes it). The territory's communes come with their SIREN only and the 2019 contracts
+/// publish no SIRET for Grenoble, while an award makes out each member's contract to one.
+const GRENOBLE_SIRET: &str = "21380185500015";
 
 const DEMO_COMPANY_SIREN: &str = "912345675";
 const DEMO_COMPANY_SIRET: &str = "91234567500017";
@@ -115,5 +128,180 @@ pub async fn seed(db: &Database, territory: &Territory) -> anyhow::Result<()> {
             println!("  {:<14} {:<42} {password}", role.code(), email.as_str());
         }
     }
+    seed_groupement(db).await
+}
+
+/// The demo groupement's title: how a second seeding recognises it.
+const GROUPEMENT_TITLE: &str = "Nettoyage des bâtiments communaux 2020-2023";
+
+/// A signed-in demo user: a session opened as signing in opens one, read back as any request
+/// reads it. Closed by [`sign_out`].
+async fn sign_in(db: &Database, email: &str) -> anyhow::Result<(Principal, String)> {
+    let email = Email::parse(email)?;
+    let Some(credentials) = db.credentials(&email).await? else {
+        anyhow::bail!("compte de démonstration {email} absent");
+    };
+    let token = hash_secret(&new_secret("demo_"));
+    let policy = SessionPolicy {
+        absolute: Duration::minutes(10),
+        idle: Duration::minutes(10),
+    };
+    let now = Utc::now();
+    db.create_session(&credentials, &token, &new_secret("csrf_"), now, policy)
+        .await?;
+    let Some(session) = db.session(&token, now, policy).await? else {
+        anyhow::bail!("session de démonstration de {email} introuvable");
+    };
+    Ok((session.principal, token))
+}
+
+async fn sign_out(db: &Database, token: &str) -> anyhow::Result<()> {
+    Ok(db.delete_session(token).await?)
+}
+
+/// One groupement in progress, as its users would have made it: the métropole drafts a
+/// cleaning-services groupement and invites Grenoble and Échirolles, which join and enter
+/// their needs; the métropole enters its own and signs the convention. The communes' signatures,
+/// the consultation and the award are left for a visitor to try. Skipped when the métropole
+/// already has it.
+async fn seed_groupement(db: &Database) -> anyhow::Result<()> {
+    let grenoble = Siren::parse("213801855")?;
+    if let Some(mut org) = db.organisation_by_siren(&grenoble).await? {
+        let siret = Siret::parse(GRENOBLE_SIRET)?;
+        if !org.organisation.establishments.contains(&siret) {
+            org.organisation.establishments.push(siret);
+            db.upsert_organisation(&org.organisation).await?;
+        }
+    }
+    let (coordinator, coordinator_session) = sign_in(db, ACCOUNTS[0].1).await?;
+    let result = seed_groupement_as(db, &coordinator).await;
+    sign_out(db, &coordinator_session).await?;
+    result
+}
+
+async fn seed_groupement_as(db: &Database, coordinator: &Principal) -> anyhow::Result<()> {
+    let cpv = nomenclature();
+    let scope = coordinator.scope();
+    let Some(wide) = scope.territory_wide() else {
+        anyhow::bail!("le compte coordonnateur de démonstration n'a pas la vue du territoire");
+    };
+    if db
+        .groupements_for(scope, cpv)
+        .await?
+        .iter()
+        .any(|g| g.groupement.title == GROUPEMENT_TITLE)
+    {
+        println!("Groupement de démonstration : déjà créé lors d'un lancement précédent.");
+        return Ok(());
+    }
+    let Some(own) = db
+        .organisation_in_scope(scope, scope.organisation_id())
+        .await?
+    else {
+        anyhow::bail!("organisation du coordonnateur de démonstration absente");
+    };
+    let own = own.organisation;
+    let today = Utc::now().date_naive();
+    let cleaning = cpv.parse("90911200-8")?;
+    let new = NewGroupement {
+        coordinator: own.siren.clone(),
+        coordinator_name: own.name.clone(),
+        coordinator_population: own.population,
+        title: GROUPEMENT_TITLE.into(),
+        cpv: cleaning,
+        lots: vec![Lot {
+            number: 1,
+            title: "Nettoyage des locaux administratifs et scolaires".into(),
+            cpv: cleaning,
+        }],
+        mission: Mission::AwardOnly,
+        cost_sharing: CostSharing::ByVolume,
+        duration_months: 48,
+        adhesion_deadline: today.checked_add_months(Months::new(2)).unwrap_or(today),
+        proposed_start: NaiveDate::from_ymd_opt(2020, 1, 1),
+        created_on: today,
+    };
+    let actor = coordinator.email.to_string();
+    let now = Utc::now();
+    let id = db
+        .create_groupement(wide, scope.organisation_id(), new, None, &actor, now)
+        .await?;
+    let need = |member: &Siren, euros: i64, m2: i64| {
+        Action::SetNeed(LotNeed {
+            lot: 1,
+            member: member.clone(),
+            quantity: Some(Quantity {
+                thousandths: m2 * 1000,
+                unit: "m²".into(),
+            }),
+            estimated_amount: Amount::from_euros(euros),
+            confirmed: true,
+        })
+    };
+    // (who acts, what): the coordinator's steps, then each commune's.
+    let mut steps: Vec<(&str, Action)> = Vec::new();
+    let communes = [
+        (ACCOUNTS[1].1, "213801855", 960_000, 38_000),
+        (ACCOUNTS[6].1, "213801517", 420_000, 17_500),
+    ];
+    for (_, siren, _, _) in communes {
+        let siren = Siren::parse(siren)?;
+        let Some(org) = db.organisation_by_siren(&siren).await? else {
+            anyhow::bail!("commune de démonstration {siren} absente");
+        };
+        steps.push((
+            ACCOUNTS[0].1,
+            Action::Invite {
+                member: siren,
+                name: org.organisation.name,
+                population: org.organisation.population,
+            },
+        ));
+    }
+    steps.push((ACCOUNTS[0].1, need(&own.siren, 2_400_000, 95_000)));
+    steps.push((ACCOUNTS[0].1, Action::Open));
+    for (email, siren, euros, m2) in communes {
+        let siren = Siren::parse(siren)?;
+        steps.push((
+            email,
+            Action::Join {
+                member: siren.clone(),
+                on: today,
+            },
+        ));
+        steps.push((email, need(&siren, euros, m2)));
+    }
+    steps.push((
+        ACCOUNTS[0].1,
+        Action::Sign(Signature {
+            member: own.siren.clone(),
+            signed_on: today,
+            signatory: "Le président de Grenoble-Alpes-Métropole".into(),
+            deliberation: Deliberation {
+                reference: "DEL-DEMO-001".into(),
+                adopted_on: today,
+            },
+        }),
+    ));
+    let mut version = 1;
+    for (email, action) in steps {
+        let (principal, session) = sign_in(db, email).await?;
+        let applied = db
+            .apply_groupement_action(
+                principal.scope(),
+                id,
+                version,
+                action,
+                &principal.email.to_string(),
+                Utc::now(),
+                cpv,
+            )
+            .await;
+        sign_out(db, &session).await?;
+        version = applied?.version;
+    }
+    println!(
+        "Groupement de démonstration : « {GROUPEMENT_TITLE} », Grenoble et Échirolles ont adhéré et saisi leurs besoins (/groupements/{id})."
+    );
     Ok(())
 }
