@@ -383,6 +383,8 @@ async fn the_coordinator_and_invited_communes_see_a_groupement_and_no_one_else()
         assert_eq!(theirs["estimated_amount_cents"], 10_000_000);
         assert_eq!(theirs["quantity"]["thousandths"], 1_500_000);
         assert_eq!(theirs["quantity"]["unit"], "MWh");
+        assert_eq!(theirs["confirmed"], true, "entered by the member itself");
+        assert_eq!(detail["proposed_start"], Value::Null);
         assert_eq!(lot(&detail, 2)["total_cents"], 5_000_050);
         assert_eq!(detail["contracts"], serde_json::json!([]));
         assert_eq!(detail["awards"], serde_json::json!([]));

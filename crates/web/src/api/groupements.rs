@@ -267,6 +267,8 @@ pub struct LotNeedJson {
     /// Estimated amount over the groupement's duration, excluding VAT, in cents.
     estimated_amount_cents: i64,
     quantity: Option<QuantityJson>,
+    /// False while it is the coordinator's proposal, not yet confirmed by the member.
+    confirmed: bool,
 }
 
 fn need_json(n: &LotNeed) -> LotNeedJson {
@@ -274,6 +276,7 @@ fn need_json(n: &LotNeed) -> LotNeedJson {
         member_siren: n.member.to_string(),
         estimated_amount_cents: n.estimated_amount.cents(),
         quantity: n.quantity.as_ref().map(quantity_json),
+        confirmed: n.confirmed,
     }
 }
 
@@ -417,6 +420,8 @@ pub struct OwnNeedJson {
     lot: u32,
     estimated_amount_cents: i64,
     quantity: Option<QuantityJson>,
+    /// False while it is the coordinator's proposal, to confirm.
+    confirmed: bool,
 }
 
 /// The holder's share of one awarded lot.
@@ -444,6 +449,8 @@ pub struct GroupementJson {
     duration_months: u32,
     /// The last day an adhesion is accepted (included).
     adhesion_deadline: NaiveDate,
+    /// When the joint contracts are meant to start; null when not set.
+    proposed_start: Option<NaiveDate>,
     /// In invitation order, the coordinator first.
     members: Vec<MemberJson>,
     lots: Vec<LotJson>,
@@ -540,6 +547,7 @@ impl GroupementJson {
                     lot: n.lot,
                     estimated_amount_cents: n.estimated_amount.cents(),
                     quantity: n.quantity.as_ref().map(quantity_json),
+                    confirmed: n.confirmed,
                 })
                 .collect(),
             fixed_share_permille: match &g.cost_sharing {
@@ -569,6 +577,7 @@ impl GroupementJson {
             cost_sharing: cost_sharing_json(&g.cost_sharing),
             duration_months: g.duration_months,
             adhesion_deadline: g.adhesion_deadline,
+            proposed_start: g.proposed_start,
             members,
             lots,
             awards: g.awards.iter().map(award_json).collect(),
