@@ -14,15 +14,18 @@ import {
   assertNoAxeViolations,
   assertSingleH1,
   assertTitle,
+  focused,
+  frenchDate,
   launchBrowser,
   loginAs,
   newPage,
+  nextField,
   normalise,
   startServer,
+  tabTo,
 } from './helpers.mjs';
 
 const TITLE = 'Recensement des besoins 2027 (e2e)';
-const MAX_TABS = 80;
 
 let server;
 let browser;
@@ -39,53 +42,6 @@ after(async () => {
   await server?.stop();
   if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
-
-/** A day `offset` days from today (the server runs on this machine, in its time zone), JJ/MM/AAAA. */
-function frenchDate(offset) {
-  const d = new Date();
-  d.setDate(d.getDate() + offset);
-  const pad = (n) => String(n).padStart(2, '0');
-  return `${pad(d.getDate())}/${pad(d.getMonth() + 1)}/${d.getFullYear()}`;
-}
-
-/** What has the focus, and whether it shows it. */
-function focused(page) {
-  return page.evaluate(() => {
-    const el = document.activeElement;
-    if (!el || el === document.body) return { tag: 'body' };
-    const style = getComputedStyle(el);
-    return {
-      tag: el.tagName.toLowerCase(),
-      id: el.id || null,
-      type: el.getAttribute('type'),
-      text: (el.textContent || '').replace(/\s+/g, ' ').trim(),
-      checked: el.checked === true,
-      outlineStyle: style.outlineStyle,
-      focusVisible: el.matches(':focus-visible'),
-    };
-  });
-}
-
-/** Presses Tab until `accept(focus)` holds; returns that focus. */
-async function tabTo(page, description, accept) {
-  const seen = [];
-  for (let i = 0; i < MAX_TABS; i++) {
-    await page.keyboard.press('Tab');
-    const f = await focused(page);
-    if (accept(f)) return f;
-    seen.push(f.id ? `#${f.id}` : `${f.tag}${f.text ? ` "${f.text.slice(0, 30)}"` : ''}`);
-  }
-  assert.fail(`${description} not reached in ${MAX_TABS} Tab presses; focus went through: ${seen.join(' → ')}`);
-}
-
-/** One Tab, which must land on the field `id`, with a visible focus. */
-async function nextField(page, id) {
-  await page.keyboard.press('Tab');
-  const f = await focused(page);
-  assert.equal(f.id, id, `Tab leads to #${id} (now on ${f.id ? `#${f.id}` : f.tag})`);
-  assert.ok(f.focusVisible && f.outlineStyle !== 'none', `#${id} shows its focus`);
-  return f;
-}
 
 async function submit(page, name) {
   const [response] = await Promise.all([

@@ -15,14 +15,19 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
+  assertFocusShown,
   assertNoAxeViolations,
   assertSingleH1,
   assertTitle,
+  focused,
+  frenchDate,
   launchBrowser,
   loginAs,
   newPage,
+  nextField,
   normalise,
   startServer,
+  tabTo,
 } from './helpers.mjs';
 
 const OPPORTUNITY = '/opportunites/9091?date=2019-01-01';
@@ -46,7 +51,6 @@ const ECHIROLLES = {
 };
 const SUPPLIER_SIRET = '91234567500017';
 const LOT_TOTAL = '600 000,00 €';
-const MAX_TABS = 120;
 
 let server;
 let browser;
@@ -63,14 +67,6 @@ after(async () => {
 
 // ---------------------------------------------------------------------------------------------
 // What a user finds on the page
-
-/** A day `offset` days from today (the server runs on this machine, in its time zone), JJ/MM/AAAA. */
-function frenchDate(offset = 0) {
-  const d = new Date();
-  d.setDate(d.getDate() + offset);
-  const pad = (n) => String(n).padStart(2, '0');
-  return `${pad(d.getDate())}/${pad(d.getMonth() + 1)}/${d.getFullYear()}`;
-}
 
 /** The action form whose heading (h3) reads `name` (a string, exact, or a RegExp). */
 function formNamed(page, name) {
@@ -137,45 +133,6 @@ function cents(text) {
   const m = /^(\d{1,3}(?:[\s\u00a0\u202f]\d{3})*),(\d\d) € HT$/.exec(text);
   assert.ok(m, `an amount in "${text}"`);
   return Number(m[1].replace(/[\s\u00a0\u202f]/g, '')) * 100 + Number(m[2]);
-}
-
-/** What has the focus, and whether it shows it. */
-function focused(page) {
-  return page.evaluate(() => {
-    const el = document.activeElement;
-    if (!el || el === document.body) return { tag: 'body' };
-    const style = getComputedStyle(el);
-    return {
-      tag: el.tagName.toLowerCase(),
-      id: el.id || null,
-      text: (el.textContent || '').replace(/\s+/g, ' ').trim(),
-      outlineStyle: style.outlineStyle,
-      focusVisible: el.matches(':focus-visible'),
-    };
-  });
-}
-
-/** Presses Tab until `accept(focus)` holds; returns that focus, which must show. */
-async function tabTo(page, description, accept) {
-  const seen = [];
-  for (let i = 0; i < MAX_TABS; i++) {
-    await page.keyboard.press('Tab');
-    const f = await focused(page);
-    if (accept(f)) {
-      assert.ok(f.focusVisible && f.outlineStyle !== 'none', `${description} shows its focus`);
-      return f;
-    }
-    seen.push(f.id ? `#${f.id}` : `${f.tag}${f.text ? ` "${f.text.slice(0, 30)}"` : ''}`);
-  }
-  assert.fail(`${description} not reached in ${MAX_TABS} Tab presses; focus went through: ${seen.join(' → ')}`);
-}
-
-/** One Tab, which must land on the field `id`, with a visible focus. */
-async function nextField(page, id) {
-  await page.keyboard.press('Tab');
-  const f = await focused(page);
-  assert.equal(f.id, id, `Tab leads to #${id} (now on ${f.id ? `#${f.id}` : f.tag})`);
-  assert.ok(f.focusVisible && f.outlineStyle !== 'none', `#${id} shows its focus`);
 }
 
 /** A page signed in as the demo account of this e-mail (the harness keys accounts by e-mail too). */
@@ -326,11 +283,17 @@ describe('groupement de commandes', () => {
   test("Échirolles' buyer joins and enters its need with the keyboard alone", async () => {
     const page = echirolles;
     await page.goto(groupementPath);
-    await tabTo(page, 'the button "Adhérer au groupement"', (f) => f.tag === 'button' && f.text === 'Adhérer au groupement');
+    assertFocusShown(
+      await tabTo(page, 'the button "Adhérer au groupement"', (f) => f.tag === 'button' && f.text === 'Adhérer au groupement'),
+      'the button "Adhérer au groupement"',
+    );
     await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
     assert.match(await notice(page), /Enregistré : adhésion/);
 
-    await tabTo(page, 'the amount of the need form', (f) => f.id === 'besoin-1-montant');
+    assertFocusShown(
+      await tabTo(page, 'the amount of the need form', (f) => f.id === 'besoin-1-montant'),
+      'the amount of the need form',
+    );
     await page.keyboard.type(ECHIROLLES.need.amount);
     await nextField(page, 'besoin-1-quantite');
     await page.keyboard.type(ECHIROLLES.need.quantity);

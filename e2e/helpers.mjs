@@ -351,3 +351,61 @@ export async function organisationRows(page) {
     }),
   );
 }
+
+// ---------------------------------------------------------------------------------------------
+// The keyboard
+
+/** A day `offset` days from today (the server runs on this machine, in its time zone), JJ/MM/AAAA. */
+export function frenchDate(offset = 0) {
+  const d = new Date();
+  d.setDate(d.getDate() + offset);
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${pad(d.getDate())}/${pad(d.getMonth() + 1)}/${d.getFullYear()}`;
+}
+
+/** What has the focus, and whether it shows it (read only: no interaction). */
+export function focused(page) {
+  return page.evaluate(() => {
+    const el = document.activeElement;
+    if (!el || el === document.body) return { tag: 'body' };
+    const style = getComputedStyle(el);
+    return {
+      tag: el.tagName.toLowerCase(),
+      id: el.id || null,
+      type: el.getAttribute('type'),
+      href: el.getAttribute('href'),
+      text: (el.textContent || '').replace(/\s+/g, ' ').trim(),
+      checked: el.checked === true,
+      inMainNav: !!el.closest('nav[aria-label="Navigation principale"]'),
+      outlineStyle: style.outlineStyle,
+      outlineWidth: style.outlineWidth,
+      focusVisible: el.matches(':focus-visible'),
+    };
+  });
+}
+
+/** Whether a focus state (from `focused`) is visible: `:focus-visible` and an outline. */
+export function assertFocusShown(f, description) {
+  assert.ok(f.focusVisible && f.outlineStyle !== 'none', `${description} shows its focus`);
+}
+
+/** Presses Tab until `accept(focus)` holds, at most `maxTabs` times; returns that focus. */
+export async function tabTo(page, description, accept, maxTabs = 120) {
+  const seen = [];
+  for (let i = 0; i < maxTabs; i++) {
+    await page.keyboard.press('Tab');
+    const f = await focused(page);
+    if (accept(f)) return f;
+    seen.push(f.id ? `#${f.id}` : `${f.tag}${f.text ? ` "${f.text.slice(0, 30)}"` : ''}`);
+  }
+  assert.fail(`${description} not reached in ${maxTabs} Tab presses; focus went through: ${seen.join(' → ')}`);
+}
+
+/** One Tab, which must land on the field `id`, with a visible focus. */
+export async function nextField(page, id) {
+  await page.keyboard.press('Tab');
+  const f = await focused(page);
+  assert.equal(f.id, id, `Tab leads to #${id} (now on ${f.id ? `#${f.id}` : f.tag})`);
+  assertFocusShown(f, `#${id}`);
+  return f;
+}

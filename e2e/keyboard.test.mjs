@@ -4,9 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { launchBrowser, newPage, startServer } from './helpers.mjs';
-
-const MAX_TABS = 40;
+import { focused, launchBrowser, newPage, startServer, tabTo } from './helpers.mjs';
 
 let server;
 let browser;
@@ -20,37 +18,6 @@ after(async () => {
   await browser?.close();
   await server?.stop();
 });
-
-/** What has the focus (read only: no interaction). */
-function focused(page) {
-  return page.evaluate(() => {
-    const el = document.activeElement;
-    if (!el || el === document.body) return { tag: 'body' };
-    const style = getComputedStyle(el);
-    return {
-      tag: el.tagName.toLowerCase(),
-      id: el.id || null,
-      href: el.getAttribute('href'),
-      text: (el.textContent || '').replace(/\s+/g, ' ').trim(),
-      inMainNav: !!el.closest('nav[aria-label="Navigation principale"]'),
-      outlineStyle: style.outlineStyle,
-      outlineWidth: style.outlineWidth,
-      focusVisible: el.matches(':focus-visible'),
-    };
-  });
-}
-
-/** Presses Tab until `accept(focused)` holds; returns that focus state. */
-async function tabTo(page, description, accept) {
-  const seen = [];
-  for (let i = 0; i < MAX_TABS; i++) {
-    await page.keyboard.press('Tab');
-    const f = await focused(page);
-    if (accept(f)) return f;
-    seen.push(f.id ? `#${f.id}` : `${f.tag}${f.text ? ` "${f.text.slice(0, 30)}"` : ''}`);
-  }
-  assert.fail(`${description} not reached in ${MAX_TABS} Tab presses; focus went through: ${seen.join(' → ')}`);
-}
 
 describe('keyboard only', () => {
   test('the member buyer signs in and opens "Organisations" with the keyboard alone', async () => {

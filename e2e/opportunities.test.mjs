@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
+  assertFocusShown,
   assertNoAxeViolations,
   assertSingleH1,
   assertTitle,
@@ -15,9 +16,9 @@ import {
   newPage,
   normalise,
   startServer,
+  tabTo,
 } from './helpers.mjs';
 
-const MAX_TABS = 60;
 const CLEANING = '/opportunites/9091';
 
 let server;
@@ -92,25 +93,8 @@ describe('opportunities', () => {
     const page = await newPage(browser, server.baseUrl);
     await loginAs(page, server, 'coordinator');
     await page.goto('/opportunites?date=2019-01-01');
-    const seen = [];
-    let reached = null;
-    for (let i = 0; i < MAX_TABS && !reached; i++) {
-      await page.keyboard.press('Tab');
-      const f = await page.evaluate(() => {
-        const el = document.activeElement;
-        return {
-          href: el?.getAttribute('href') ?? null,
-          text: (el?.textContent ?? '').replace(/\s+/g, ' ').trim(),
-          focusVisible: !!el?.matches(':focus-visible'),
-          outline: el ? getComputedStyle(el).outlineStyle : 'none',
-        };
-      });
-      seen.push(f.href ?? f.text.slice(0, 20));
-      if (f.href?.startsWith(`${CLEANING}?`)) reached = f;
-    }
-    assert.ok(reached, `the cleaning detail link not reached in ${MAX_TABS} Tab presses: ${seen.join(' → ')}`);
-    assert.equal(reached.focusVisible, true, 'the link matches :focus-visible');
-    assert.notEqual(reached.outline, 'none', 'a visible focus indicator on the link');
+    const link = await tabTo(page, 'the cleaning detail link', (f) => f.href?.startsWith(`${CLEANING}?`));
+    assertFocusShown(link, 'the cleaning detail link');
     await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
     assert.equal(new URL(page.url()).pathname, CLEANING);
     await assertSingleH1(page, 'Services de nettoyage — CPV 90910000-9');

@@ -20,7 +20,7 @@ use mutualis_storage::groupements::{
     StoredGroupement,
 };
 use mutualis_storage::{Database, Principal, TerritoryWide};
-use mutualis_test_db::{each_backend, sign_in};
+use mutualis_test_db::{add_establishment, each_backend, sign_in};
 
 const METRO: &str = "200040715";
 const GRENOBLE: &str = "213801855";
@@ -62,26 +62,14 @@ async fn org_id(db: &Database, s: &str) -> i64 {
         .id
 }
 
-/// Gives a member of the territory an establishment (communes come without one).
-async fn add_siret(db: &Database, siret: &str) {
-    let siret = Siret::parse(siret).unwrap();
-    let mut org = grenoble_alpes_metropole()
-        .members
-        .into_iter()
-        .find(|o| o.siren == siret.siren())
-        .unwrap();
-    org.establishments = vec![siret];
-    db.upsert_organisation(&org).await.unwrap();
-}
-
 /// The territory, with SIRETs for Échirolles and Fontaine (not Grenoble), and one account
 /// per organisation.
 async fn world(db: &Database) -> World {
     db.upsert_territory(&grenoble_alpes_metropole())
         .await
         .unwrap();
-    add_siret(db, "21380151700011").await;
-    add_siret(db, "21380169900017").await;
+    add_establishment(db, "21380151700011").await;
+    add_establishment(db, "21380169900017").await;
     World {
         coordinator: sign_in(db, METRO, Role::Coordinator, "coord@lametro.test")
             .await
@@ -870,7 +858,7 @@ async fn an_award_waits_until_every_member_has_a_siret() {
                 .is_empty()
         );
         // Once Grenoble's establishment is known, the same award goes through.
-        add_siret(&db, "21380185500015").await;
+        add_establishment(&db, "21380185500015").await;
         let g = act(&db, &w.coordinator, id, v, award(&[(1, 1_000), (2, 2_000)])).await;
         assert_eq!(g.groupement.status, GroupementStatus::Awarded);
         let contracts = db

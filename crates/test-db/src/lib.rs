@@ -15,7 +15,7 @@ use std::sync::Once;
 
 use chrono::{Duration, Utc};
 use futures::FutureExt;
-use mutualis_domain::{Email, Role, Siren};
+use mutualis_domain::{Email, Role, Siren, Siret};
 use mutualis_storage::accounts::SessionPolicy;
 use mutualis_storage::credentials::{hash_password, hash_secret, new_secret, verify_password};
 use mutualis_storage::{Database, DatabaseUrl, Principal};
@@ -109,6 +109,24 @@ pub async fn sign_in(db: &Database, siren: &str, role: Role, email: &str) -> (Pr
         .expect("the session is live");
     assert_eq!(session.csrf_token, "csrf");
     (session.principal, token_hash)
+}
+
+/// Gives a stored organisation one more establishment (the territory's communes come with
+/// their SIREN only, and an award makes out each member's contract to a SIRET).
+pub async fn add_establishment(db: &Database, siret: &str) {
+    let siret = Siret::parse(siret).expect("a valid SIRET");
+    let mut org = db
+        .organisation_by_siren(&siret.siren())
+        .await
+        .expect("read the organisation")
+        .expect("the organisation is stored")
+        .organisation;
+    if !org.establishments.contains(&siret) {
+        org.establishments.push(siret);
+        db.upsert_organisation(&org)
+            .await
+            .expect("store the establishment");
+    }
 }
 
 /// A database that exists for one test.

@@ -15,11 +15,10 @@ mod common;
 use axum::http::StatusCode;
 use chrono::{Local, NaiveDate};
 use common::{App, COORDINATOR, ECHIROLLES_BUYER, GRENOBLE_APPROVER, GRENOBLE_BUYER, Reply};
-use mutualis_domain::{Amount, Need, Role, Siren, Siret};
+use mutualis_domain::{Amount, Need, Role, Siren};
 use mutualis_reference::cpv::nomenclature;
-use mutualis_reference::territory::grenoble_alpes_metropole;
 use mutualis_storage::campaigns::NewCampaign;
-use mutualis_test_db::each_backend;
+use mutualis_test_db::{add_establishment, each_backend};
 use tower::ServiceExt;
 
 const ISERE: &[u8] = include_bytes!("../../../data/decp/isere_extract_2019.json");
@@ -98,19 +97,6 @@ async fn with_cleaning_needs(app: &App, coordinator: &str, grenoble: &str, echir
     }
 }
 
-/// Gives a commune of the territory an establishment (communes come without one, and the award
-/// makes out each member's contract to its SIRET).
-async fn add_siret(app: &App, siret: &str) {
-    let siret = Siret::parse(siret).unwrap();
-    let mut org = grenoble_alpes_metropole()
-        .members
-        .into_iter()
-        .find(|o| o.siren == siret.siren())
-        .unwrap();
-    org.establishments = vec![siret];
-    app.db.upsert_organisation(&org).await.unwrap();
-}
-
 struct Session<'a> {
     app: &'a App,
     cookies: String,
@@ -164,8 +150,8 @@ async fn a_groupement_from_an_opportunity_to_its_contracts() {
         mutualis_import::import_decp(&app.db, std::io::Cursor::new(ISERE), |_| {})
             .await
             .unwrap();
-        add_siret(&app, "21380185500007").await;
-        add_siret(&app, "21380151700011").await;
+        add_establishment(&app.db, "21380185500007").await;
+        add_establishment(&app.db, "21380151700011").await;
         let coordinator = session(&app, COORDINATOR).await;
         let grenoble = session(&app, GRENOBLE_BUYER).await;
         let echirolles = session(&app, ECHIROLLES_BUYER).await;

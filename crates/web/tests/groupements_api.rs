@@ -19,9 +19,8 @@ use mutualis_domain::groupement::{
 };
 use mutualis_domain::{Amount, Organisation, OrganisationKind, Quantity, Role, Siren, Siret};
 use mutualis_reference::cpv::nomenclature;
-use mutualis_reference::territory::grenoble_alpes_metropole;
 use mutualis_storage::Principal;
-use mutualis_test_db::each_backend;
+use mutualis_test_db::{add_establishment, each_backend};
 use serde_json::Value;
 
 const METRO: &str = "200040715";
@@ -51,18 +50,6 @@ fn at(n: i64) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2027, 1, 10, 9, 0, 0).single().unwrap() + Duration::minutes(n)
 }
 
-/// Gives a commune of the territory an establishment (communes come without one).
-async fn add_siret(app: &App, siret: &str) {
-    let siret = Siret::parse(siret).unwrap();
-    let mut org = grenoble_alpes_metropole()
-        .members
-        .into_iter()
-        .find(|o| o.siren == siret.siren())
-        .unwrap();
-    org.establishments = vec![siret];
-    app.db.upsert_organisation(&org).await.unwrap();
-}
-
 /// Everyone's principal (for storage) and API token.
 struct World {
     app: App,
@@ -82,8 +69,8 @@ struct World {
 /// mediator; SIRETs for Grenoble and Échirolles; a token for each.
 async fn world(db: mutualis_storage::Database) -> World {
     let app = App::new(db).await;
-    add_siret(&app, GRENOBLE_SIRET).await;
-    add_siret(&app, ECHIROLLES_SIRET).await;
+    add_establishment(&app.db, GRENOBLE_SIRET).await;
+    add_establishment(&app.db, ECHIROLLES_SIRET).await;
     app.add_account(FONTAINE, Role::MemberBuyer, FONTAINE_BUYER)
         .await;
     app.db
