@@ -50,6 +50,7 @@
 
 mod convert;
 mod json;
+mod lean;
 mod vocab;
 mod xml;
 
@@ -58,6 +59,8 @@ use std::io::{self, BufRead};
 use std::ops::ControlFlow;
 
 use mutualis_domain::{Contract, ContractKind, CpvNomenclature};
+
+pub use lean::FactsView;
 
 /// The format of a DECP file, as found from its content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -308,11 +311,38 @@ pub fn read_decp_map<R: BufRead, T: Send>(
     map: impl Fn(Result<Contract, Rejection>) -> T + Sync,
     mut on_item: impl FnMut(T) -> ControlFlow<()>,
 ) -> Result<ReadStats, FileError> {
+    read_with(&mut reader, cpv, None, &map, &mut on_item)
+}
+
+/// Like [`read_decp_map`], for a caller that needs only what the opportunity engine reads of
+/// each contract: a DECP 2.0 JSON marché that the conversion would accept is read straight
+/// into a [`FactsView`] and handed to `lean`, without building the whole contract; every other
+/// record (DECP 1.x, XML, concessions, modifications, unusual shapes, and every record the
+/// conversion would reject) is converted as by [`read_decp_map`] and handed to `map`. The
+/// records, counts and rejections are the same as with [`read_decp_map`].
+pub fn read_decp_facts<R: BufRead, T: Send>(
+    mut reader: R,
+    cpv: &CpvNomenclature,
+    lean: impl Fn(FactsView<'_>) -> T + Sync,
+    map: impl Fn(Result<Contract, Rejection>) -> T + Sync,
+    mut on_item: impl FnMut(T) -> ControlFlow<()>,
+) -> Result<ReadStats, FileError> {
+    read_with(&mut reader, cpv, Some(&lean), &map, &mut on_item)
+}
+
+fn read_with<R: BufRead, T: Send>(
+    mut reader: R,
+    cpv: &CpvNomenclature,
+    lean: Option<LeanFn<'_, T>>,
+    map: &(dyn Fn(Result<Contract, Rejection>) -> T + Sync),
+    on_item: &mut dyn FnMut(T) -> ControlFlow<()>,
+) -> Result<ReadStats, FileError> {
     let start = sniff(&mut reader)?;
     let mut sink = Sink {
         cpv,
-        map: &map,
-        on_item: &mut on_item,
+        lean,
+        map,
+        on_item,
         read: 0,
         contracts: 0,
         rejected: 0,
@@ -400,9 +430,14 @@ fn preview(bytes: &[u8]) -> String {
         .collect()
 }
 
+/// What maps a DECP 2.0 marché read straight into a [`FactsView`].
+type LeanFn<'a, T> = &'a (dyn Fn(FactsView<'_>) -> T + Sync);
+
 /// Where the records go: converted, mapped, counted, handed to the caller.
 struct Sink<'a, T> {
     cpv: &'a CpvNomenclature,
+    /// The shortcut of [`read_decp_facts`], when the caller took it.
+    lean: Option<LeanFn<'a, T>>,
     map: &'a (dyn Fn(Result<Contract, Rejection>) -> T + Sync),
     on_item: &'a mut dyn FnMut(T) -> ControlFlow<()>,
     read: usize,

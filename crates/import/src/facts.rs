@@ -9,7 +9,7 @@ use std::ops::ControlFlow;
 
 use chrono::NaiveDate;
 use mutualis_domain::opportunity::ContractFacts;
-use mutualis_formats::decp_read::{FileError, read_decp_map};
+use mutualis_formats::decp_read::{FactsView, FileError, read_decp_facts};
 use mutualis_reference::cpv::nomenclature;
 
 /// Contracts gathered from one or more DECP files.
@@ -52,17 +52,42 @@ impl DecpFacts {
             index,
             ..
         } = self;
-        let stats = read_decp_map(
+        let outside = |ends_on: Option<NaiveDate>| {
+            window.is_some_and(|(from, to)| ends_on.is_none_or(|end| end < from || end > to))
+        };
+        let stats = read_decp_facts(
             reader,
             nomenclature(),
+            |view: FactsView<'_>| {
+                let key = (view.buyer.as_str().to_owned(), view.id.clone().into_owned());
+                let version = (view.published_on, view.modifications());
+                let ends_on = view.ends_on();
+                let keep = !outside(ends_on);
+                let facts = ContractFacts {
+                    buyer: view.buyer.siren(),
+                    id: view.id.into_owned(),
+                    record_id: None,
+                    buyer_name: view.buyer_name.filter(|_| keep).map(Into::into),
+                    object: if keep {
+                        view.object.into_owned()
+                    } else {
+                        String::new()
+                    },
+                    cpv: view.cpv,
+                    ends_on,
+                    amount: view.amount,
+                    duration_months: view.duration_months,
+                    suppliers: if keep { view.suppliers } else { Vec::new() },
+                    groupement: false,
+                };
+                Some((key, version, facts))
+            },
             |record| {
                 let contract = record.ok()?;
                 let key = (contract.buyer.as_str().to_owned(), contract.id.clone());
                 let version = (contract.published_on, contract.modifications.len());
                 let mut facts = ContractFacts::from_owned(contract);
-                if let Some((from, to)) = window
-                    && facts.ends_on.is_none_or(|end| end < from || end > to)
-                {
+                if outside(facts.ends_on) {
                     facts.object = String::new();
                     facts.buyer_name = None;
                     facts.suppliers = Vec::new();

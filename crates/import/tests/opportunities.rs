@@ -194,3 +194,57 @@ fn contracts_held_by_a_central_purchasing_body_are_set_aside_and_counted() {
     assert_eq!(excluded.contracts, 4);
     assert_eq!(excluded.body.as_deref(), Some("UGAP"));
 }
+
+/// The shortcut of the facts path (DECP 2.0 marchés read straight into facts) keeps and drops
+/// the same records, with the same facts, as the full conversion.
+#[test]
+fn the_facts_shortcut_agrees_with_the_full_conversion() {
+    let base = r#"{"id": "A1", "acheteur": {"id": "21380185500015", "nom": " Ville "}, "nature": "Marché", "objet": "Nettoyage \"écoles\"", "codeCPV": "90911200", "procedure": "Procédure adaptée", "lieuExecution": {"code": "38000", "typeCode": "Code postal"}, "dureeMois": 12, "dateNotification": "2026-03-01", "datePublicationDonnees": "2026-03-02", "montant": 12000.5, "formePrix": "Unitaire", "titulaires": [{"titulaire": {"typeIdentifiant": "SIRET", "id": "39145343945331"}}], "techniques": {"technique": ["Accord-cadre"]}, "ccag": "Travaux", "offresRecues": 2, "marcheInnovant": "oui", "tauxAvance": 0.1, "considerationsSociales": {"considerationSociale": "Clause sociale"}}"#;
+    let variants = [
+        base.to_owned(),
+        base.replace("\"ccag\": \"Travaux\"", "\"ccag\": \"Autre\""),
+        base.replace("12000.5", "NaN"),
+        base.replace("12000.5", "0.5"),
+        base.replace("\"offresRecues\": 2", "\"offresRecues\": 0"),
+        base.replace("\"A1\"", "\"A2\", \"modifications\": [{\"modification\": {\"id\": 1, \"dureeMois\": 24, \"datePublicationDonneesModification\": \"2026-04-01\"}}]"),
+        base.replace("\"A1\"", "\"A3\"").replace("[{\"titulaire\": {", "[{").replace("}}], \"techniques\"", "}], \"techniques\""),
+        base.replace("\"A1\"", "\"A4\"").replace("\"typeIdentifiant\": \"SIRET\"", "\"typeIdentifiant\": \"XX\""),
+        base.replace("\"A1\"", "\"A5\"").replace("\"Accord-cadre\"", "\"Accord-cadre\", null"),
+        base.replace("\"A1\"", "\"A6\"").replace("\"dureeMois\": 12", "\"dureeMois\": \"12\""),
+        base.replace("\"A1\"", "\"A7\"").replace("2026-03-01", "2026-02-30"),
+        base.replace("\"A1\"", "\"A8\"").replace("\"objet\"", "\"x\": [[[1e5]]], \"objet\""),
+        base.replace("\"A1\"", "\"A9\"").replace("\"marcheInnovant\": \"oui\"", "\"marcheInnovant\": 2"),
+        base.replace("\"A1\"", "\"A10\"").replace("\"Clause sociale\"", "\"  \""),
+        base.replace("\"A1\"", " 7 ").replace("\"nom\": \" Ville \"", "\"nom\": null"),
+        "\"pas un objet\"".to_owned(),
+        "NaN".to_owned(),
+    ];
+    let file = format!(
+        "{{\"marches\": {{\"marche\": [{}]}}}}",
+        variants.join(",\n")
+    );
+    let mut facts = DecpFacts::default();
+    facts.add_file(BufReader::new(file.as_bytes())).unwrap();
+    let mut expected = Vec::new();
+    let stats = mutualis_formats::decp_read::read_decp(
+        BufReader::new(file.as_bytes()),
+        nomenclature(),
+        |record| {
+            if let Ok(contract) = record {
+                expected.push(mutualis_domain::opportunity::ContractFacts::from_owned(
+                    contract,
+                ));
+            }
+        },
+    )
+    .unwrap();
+    assert_eq!(facts.read, stats.read);
+    assert_eq!(facts.rejected, stats.rejected);
+    assert!(stats.rejected >= 8, "{stats:?}");
+    // A1 and its republication A1 with a bad amount: one contract.
+    assert_eq!(facts.contracts.len() + facts.duplicates, stats.contracts);
+    for c in &facts.contracts {
+        let e = expected.iter().find(|e| e.id == c.id).unwrap();
+        assert_eq!(c, e);
+    }
+}

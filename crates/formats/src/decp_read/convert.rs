@@ -750,11 +750,7 @@ impl<'v> Obj<'v> {
                 Some(1) => Some(true),
                 _ => None,
             },
-            Value::String(s) => match s.trim().to_lowercase().as_str() {
-                "true" | "oui" | "1" => Some(true),
-                "false" | "non" | "0" => Some(false),
-                _ => None,
-            },
+            Value::String(s) => boolean_text(s),
             _ => None,
         };
         b.map(Some).ok_or_else(|| {
@@ -813,7 +809,7 @@ fn flatten<'v>(list: &'v [Value], out: &mut Vec<&'v Value>) {
 
 /// The decimal text of a JSON number: integers as they are, floats by their shortest
 /// round-trip decimal (`127000.5`, `100000000000000000` for 1e17), never with an exponent.
-fn number_text(n: &Number) -> String {
+pub(super) fn number_text(n: &Number) -> String {
     if let Some(u) = n.as_u64() {
         u.to_string()
     } else if let Some(i) = n.as_i64() {
@@ -840,27 +836,44 @@ pub(super) fn value_text(v: &Value) -> String {
 /// A whole non-negative number: `12`, `12.0`, `"12"`.
 fn whole_number(v: &Value) -> Option<u64> {
     match v {
-        Value::Number(n) => n.as_u64().or_else(|| {
-            n.as_f64()
-                .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= f64::from(u32::MAX))
-                .map(|f| f as u64)
-        }),
-        Value::String(s) => {
-            let s = s.trim();
-            let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
-            let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
-            if whole.is_empty() || !digits(whole) || !frac.bytes().all(|b| b == b'0') {
-                return None;
-            }
-            whole.parse().ok()
-        }
+        Value::Number(n) => whole_of_number(n),
+        Value::String(s) => whole_of_text(s),
+        _ => None,
+    }
+}
+
+/// A JSON number that is whole and non-negative.
+pub(super) fn whole_of_number(n: &Number) -> Option<u64> {
+    n.as_u64().or_else(|| {
+        n.as_f64()
+            .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= f64::from(u32::MAX))
+            .map(|f| f as u64)
+    })
+}
+
+/// A text that is a whole non-negative number: `"12"`, `"12.00"`.
+pub(super) fn whole_of_text(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
+    let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || !digits(whole) || !frac.bytes().all(|b| b == b'0') {
+        return None;
+    }
+    whole.parse().ok()
+}
+
+/// A yes/no written as text: "true"/"oui"/"1", "false"/"non"/"0", any case.
+pub(super) fn boolean_text(s: &str) -> Option<bool> {
+    match s.trim().to_lowercase().as_str() {
+        "true" | "oui" | "1" => Some(true),
+        "false" | "non" | "0" => Some(false),
         _ => None,
     }
 }
 
 /// "0.1" → 100, "0.125" → 125, "1" → 1000; `None` beyond 1 or with more than 3 significant
 /// decimals.
-fn permille_of(text: &str) -> Option<u32> {
+pub(super) fn permille_of(text: &str) -> Option<u32> {
     let text = text.trim();
     let (whole, frac) = text.split_once(['.', ',']).unwrap_or((text, ""));
     let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());

@@ -9,7 +9,7 @@
 //! it skips); each record's own syntax is checked by serde_json. Errors name the line and
 //! column in the file either way.
 
-use std::io::{self, BufRead, Read};
+use std::io::{self, BufRead};
 use std::ops::ControlFlow;
 use std::sync::mpsc;
 
@@ -18,7 +18,7 @@ use serde_json::Value;
 use serde_json::error::Category;
 
 use super::convert::Version;
-use super::{DecpFormat, FileError, Mapped, Rejection, Sink, process};
+use super::{DecpFormat, FileError, LeanFn, Mapped, Rejection, Sink, process};
 use mutualis_domain::Contract;
 
 const MARCHES_TYPE: &str = "« marches » n'est ni une liste (DECP 1.x) ni un objet avec « marche » ou « contrat-concession » (DECP 2.0)";
@@ -79,9 +79,21 @@ fn parse<T>(
     record: RawRecord,
     bytes: &[u8],
     cpv: &CpvNomenclature,
+    lean: Option<LeanFn<'_, T>>,
     map: MapFn<'_, T>,
 ) -> Outcome<T> {
-    match serde_json::from_slice::<Value>(&bytes[record.span.clone()]) {
+    let text = &bytes[record.span.clone()];
+    if let Some(lean) = lean
+        && record.version == Version::V2
+        && record.kind == Some(ContractKind::Marche)
+        && let Some(view) = super::lean::marche(text, cpv)
+    {
+        return Outcome::Mapped(Mapped {
+            item: lean(view),
+            rejected: false,
+        });
+    }
+    match serde_json::from_slice::<Value>(text) {
         Ok(value) => Outcome::Mapped(process(
             value,
             record.index,
@@ -113,6 +125,7 @@ pub(super) fn read<R: BufRead, T: Send>(
     lines_skipped: u64,
 ) -> Result<DecpFormat, FileError> {
     let cpv = sink.cpv;
+    let lean = sink.lean;
     let map = sink.map;
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
@@ -129,7 +142,7 @@ pub(super) fn read<R: BufRead, T: Send>(
                     let Batch { bytes, records } = &mut batch;
                     let outcomes = records
                         .drain(..)
-                        .map(|r| parse(r, bytes, cpv, map))
+                        .map(|r| parse(r, bytes, cpv, lean, map))
                         .collect();
                     batch.bytes.clear();
                     if result_tx.send((outcomes, batch)).is_err() {
@@ -150,7 +163,7 @@ pub(super) fn read<R: BufRead, T: Send>(
             sink,
         };
         let mut scanner = Scanner {
-            source: Lenient::new(reader),
+            source: reader,
             line: 1 + lines_skipped,
             line_start: 0,
             offset: 0,
@@ -335,7 +348,7 @@ enum Role {
 
 /// The outer structure, walked byte by byte.
 struct Scanner<R> {
-    source: Lenient<R>,
+    source: R,
     /// Line of the next byte (1-based), and the offset where that line starts.
     line: u64,
     line_start: u64,
@@ -547,7 +560,8 @@ impl<R: BufRead> Scanner<R> {
                         self.capture(&mut pipeline.batch.bytes, Version::V2, Some(kind))?;
                     pipeline.push(record)
                 }
-                b'n' => self.scalar(),
+                // `null`, or a `NaN` read as null.
+                b'n' | b'N' | b'I' | b'-' => self.scalar(),
                 _ => Err(Stop::NotDecp(MARCHES_TYPE.into())),
             },
             Role::Skipped => match b {
@@ -587,18 +601,22 @@ impl<R: BufRead> Scanner<R> {
         }
     }
 
-    /// A number, `true`, `false` or `null` that is skipped.
+    /// A number, `true`, `false` or `null` that is skipped; `NaN`, `Infinity` and
+    /// `-Infinity` are read as `null` (and counted as its four bytes in positions, as
+    /// before).
     fn scalar(&mut self) -> Result<(), Stop> {
         let (line, column) = (self.line, self.column());
-        let mut token = Vec::new();
+        let mut raw = Vec::new();
         while let Some(b) = self.peek()? {
             if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'+' | b'.') {
-                token.push(b);
+                raw.push(b);
                 self.bump(b);
             } else {
                 break;
             }
         }
+        let token = without_literals(&raw);
+        self.offset = self.offset - raw.len() as u64 + token.len() as u64;
         let valid = match token.first() {
             Some(b't' | b'f' | b'n') => {
                 if matches!(token.as_slice(), b"true" | b"false" | b"null") {
@@ -630,7 +648,8 @@ impl<R: BufRead> Scanner<R> {
 
     /// Copies one value out whole (an object or list, a string or a scalar), the first byte
     /// not yet consumed: spans of ordinary bytes at a time, straight from the read buffer.
-    /// The value is appended to `bytes`; the record says where.
+    /// The value is appended to `bytes`; the record says where. `NaN`, `Infinity` and
+    /// `-Infinity` outside strings are written `null`.
     fn capture(
         &mut self,
         bytes: &mut Vec<u8>,
@@ -654,33 +673,38 @@ impl<R: BufRead> Scanner<R> {
             }
             let mut i = 0;
             let mut done = false;
+            let mut literal = false;
             while i < buf.len() {
-                let b = buf[i];
                 if in_string {
                     if escape {
                         escape = false;
-                    } else if b == b'\\' {
+                        i += 1;
+                        continue;
+                    }
+                    // Ordinary bytes inside a string: skip to the next quote or backslash.
+                    i += find_quote_or_backslash(&buf[i..]).unwrap_or(buf.len() - i);
+                    let Some(&b) = buf.get(i) else { break };
+                    if b == b'\\' {
                         escape = true;
-                    } else if b == b'"' {
+                    } else {
                         in_string = false;
                         if depth == 0 {
                             i += 1;
                             done = true;
                             break;
                         }
-                    } else {
-                        // Ordinary bytes inside a string: skip to the next quote or backslash.
-                        let rest = &buf[i + 1..];
-                        let skip = rest
-                            .iter()
-                            .position(|&c| c == b'"' || c == b'\\')
-                            .unwrap_or(rest.len());
-                        i += skip;
                     }
-                } else if scalar {
-                    if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'+' | b'.') {
-                        // part of the scalar
-                    } else {
+                    i += 1;
+                    continue;
+                }
+                let b = buf[i];
+                if matches!(b, b'N' | b'I' | b'-') {
+                    // Possibly a literal: read apart, below.
+                    literal = true;
+                    break;
+                }
+                if scalar {
+                    if !(b.is_ascii_alphanumeric() || matches!(b, b'+' | b'.')) {
                         done = true;
                         break;
                     }
@@ -710,6 +734,15 @@ impl<R: BufRead> Scanner<R> {
             if done {
                 break;
             }
+            if literal {
+                let from = bytes.len();
+                self.literal(bytes)?;
+                self.advance_over(bytes, from);
+                if !started {
+                    scalar = true;
+                }
+                started = true;
+            }
         }
         Ok(RawRecord {
             span: start..bytes.len(),
@@ -719,6 +752,28 @@ impl<R: BufRead> Scanner<R> {
             line,
             column,
         })
+    }
+
+    /// At `N`, `I` or `-` outside a string: consumes `NaN`, `Infinity` or `-Infinity` and
+    /// writes `null`, or consumes the bytes that began like one and writes them as they are.
+    /// The byte that ended the attempt is left for the caller.
+    fn literal(&mut self, out: &mut Vec<u8>) -> Result<(), Stop> {
+        let mut pending: Vec<u8> = Vec::with_capacity(9);
+        while let Some(b) = self.source.fill_buf()?.first().copied() {
+            pending.push(b);
+            if LITERALS.contains(&pending.as_slice()) {
+                self.source.consume(1);
+                out.extend_from_slice(b"null");
+                return Ok(());
+            }
+            if !LITERALS.iter().any(|l| l.starts_with(&pending)) {
+                pending.pop();
+                break;
+            }
+            self.source.consume(1);
+        }
+        out.extend_from_slice(&pending);
+        Ok(())
     }
 
     /// Moves the position over `bytes[from..]`, just consumed.
@@ -744,6 +799,7 @@ fn records_of(input: &str) -> Result<Vec<String>, String> {
     let mut on_item = |_: bool| ControlFlow::Continue(());
     let mut sink = Sink {
         cpv: &cpv,
+        lean: None,
         map: &map,
         on_item: &mut on_item,
         read: 0,
@@ -763,7 +819,7 @@ fn records_of(input: &str) -> Result<Vec<String>, String> {
         sink: &mut sink,
     };
     let mut scanner = Scanner {
-        source: Lenient::new(io::BufReader::with_capacity(7, input.as_bytes())),
+        source: io::BufReader::with_capacity(7, input.as_bytes()),
         line: 1,
         line_start: 0,
         offset: 0,
@@ -892,18 +948,7 @@ fn json_message(e: &serde_json::Error) -> String {
 
 // ---------------------------------------------------------------------------------------------
 
-/// A reader that turns the non-JSON literals `NaN`, `Infinity` and `-Infinity` written by
-/// Python/pandas outside strings into `null` (missing values), so that such files can be read.
-/// Everything else passes through unchanged.
-struct Lenient<R> {
-    inner: R,
-    out: Vec<u8>,
-    pos: usize,
-    scan: Scan,
-    /// The start of a possible `NaN`/`Infinity`/`-Infinity`, not yet written out.
-    pending: Vec<u8>,
-}
-
+/// The non-JSON literals written by Python/pandas outside strings, read as `null`.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Scan {
     Outside,
@@ -913,32 +958,39 @@ enum Scan {
 
 const LITERALS: [&[u8]; 3] = [b"NaN", b"Infinity", b"-Infinity"];
 
-impl<R: BufRead> Lenient<R> {
-    fn new(inner: R) -> Self {
-        Lenient {
-            inner,
-            out: Vec::with_capacity(64 * 1024),
-            pos: 0,
-            scan: Scan::Outside,
-            pending: Vec::new(),
-        }
-    }
+/// A scalar token with its literals written `null`, as the records' are.
+fn without_literals(token: &[u8]) -> Vec<u8> {
+    let mut scan = Scan::Outside;
+    let mut pending = Vec::new();
+    let mut out = Vec::with_capacity(token.len() + 1);
+    scan_chunk(token, &mut scan, &mut pending, &mut out);
+    out.append(&mut pending);
+    out
+}
 
-    fn refill(&mut self) -> io::Result<()> {
-        self.out.clear();
-        self.pos = 0;
-        while self.out.is_empty() {
-            let chunk = self.inner.fill_buf()?;
-            if chunk.is_empty() {
-                self.out.append(&mut self.pending);
-                return Ok(());
-            }
-            scan_chunk(chunk, &mut self.scan, &mut self.pending, &mut self.out);
-            let n = chunk.len();
-            self.inner.consume(n);
+/// The first `"` or `\\` in `bytes`, eight bytes at a time.
+fn find_quote_or_backslash(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let v = u64::from_le_bytes(word);
+        let found =
+            has_zero(v ^ (ONES * u64::from(b'"'))) | has_zero(v ^ (ONES * u64::from(b'\\')));
+        if found != 0 {
+            return Some(at + (found.trailing_zeros() / 8) as usize);
         }
-        Ok(())
+        at += 8;
     }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&c| c == b'"' || c == b'\\')
+        .map(|p| at + p)
 }
 
 /// Copies a chunk to `out`, spans at a time: inside strings up to the next quote or
@@ -1011,44 +1063,18 @@ fn push_byte(b: u8, scan: &mut Scan, pending: &mut Vec<u8>, out: &mut Vec<u8>) {
     }
 }
 
-/// The scanner reads straight from the cleaned buffer, without another copy.
-impl<R: BufRead> BufRead for Lenient<R> {
-    fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        if self.pos == self.out.len() {
-            self.refill()?;
-        }
-        Ok(&self.out[self.pos..])
-    }
-
-    fn consume(&mut self, n: usize) {
-        self.pos = (self.pos + n).min(self.out.len());
-    }
-}
-
-impl<R: BufRead> Read for Lenient<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.pos == self.out.len() {
-            self.refill()?;
-        }
-        let available = &self.out[self.pos..];
-        let n = available.len().min(buf.len());
-        buf[..n].copy_from_slice(&available[..n]);
-        self.pos += n;
-        Ok(n)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// What the old reading pass made of a text read `chunk` bytes at a time.
     fn lenient(input: &str, chunk: usize) -> String {
-        let reader = io::BufReader::with_capacity(chunk, input.as_bytes());
-        let mut out = String::new();
-        Lenient::new(reader)
-            .read_to_string(&mut out)
-            .unwrap_or_else(|e| panic!("{e}"));
-        out
+        let (mut scan, mut pending, mut out) = (Scan::Outside, Vec::new(), Vec::new());
+        for part in input.as_bytes().chunks(chunk) {
+            scan_chunk(part, &mut scan, &mut pending, &mut out);
+        }
+        out.append(&mut pending);
+        String::from_utf8(out).unwrap_or_else(|e| panic!("{e}"))
     }
 
     #[test]
