@@ -629,6 +629,13 @@ impl Groupement {
         self.members.iter().filter(|m| m.status.is_joined())
     }
 
+    /// The buyers invited that have not answered, in invitation order.
+    pub fn unanswered_members(&self) -> impl Iterator<Item = &Member> {
+        self.members
+            .iter()
+            .filter(|m| m.status == MemberStatus::Invited)
+    }
+
     pub fn signature_of(&self, siren: &Siren) -> Option<&Signature> {
         self.signatures.iter().find(|s| &s.member == siren)
     }
@@ -652,10 +659,7 @@ impl Groupement {
         if on > self.adhesion_deadline {
             return Vec::new();
         }
-        self.members
-            .iter()
-            .filter(|m| m.status == MemberStatus::Invited)
-            .collect()
+        self.unanswered_members().collect()
     }
 
     /// The name of a member for a message, or its SIREN if it is not one.
@@ -800,11 +804,7 @@ impl Groupement {
         let mut reasons = Vec::new();
         self.require_status(&mut reasons, "l'ouverture aux adhésions", &[Draft]);
         reasons.extend(self.terms_problems(true));
-        if !self
-            .members
-            .iter()
-            .any(|m| m.status == MemberStatus::Invited)
-        {
+        if self.unanswered_members().next().is_none() {
             reasons.push(
                 "aucun acheteur n'est invité : un groupement de commandes réunit au moins deux \
                  acheteurs (L2113-6)"

@@ -143,25 +143,45 @@ fn done(reply: &Reply) {
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", text(&reply.body));
 }
 
+/// The id of the groupement a creation redirected to.
+fn created_id(created: &Reply) -> String {
+    done(created);
+    created
+        .header("location")
+        .strip_prefix("/groupements/")
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// The Isère contracts imported, and the sessions of the coordinator and of the two communes'
+/// buyers, which have declared cleaning needs: the cleaning opportunity's buyers.
+async fn cleaning_buyers(app: &App) -> (Session<'_>, Session<'_>, Session<'_>) {
+    mutualis_import::import_decp(&app.db, std::io::Cursor::new(ISERE), |_| {})
+        .await
+        .unwrap();
+    let coordinator = session(app, COORDINATOR).await;
+    let grenoble = session(app, GRENOBLE_BUYER).await;
+    let echirolles = session(app, ECHIROLLES_BUYER).await;
+    with_cleaning_needs(
+        app,
+        &coordinator.cookies,
+        &grenoble.cookies,
+        &echirolles.cookies,
+    )
+    .await;
+    (coordinator, grenoble, echirolles)
+}
+
 #[tokio::test]
 async fn a_groupement_from_an_opportunity_to_its_contracts() {
     each_backend(|db| async move {
         let app = App::new(db).await;
-        mutualis_import::import_decp(&app.db, std::io::Cursor::new(ISERE), |_| {})
-            .await
-            .unwrap();
         add_establishment(&app.db, "21380185500007").await;
         add_establishment(&app.db, "21380151700011").await;
-        let coordinator = session(&app, COORDINATOR).await;
-        let grenoble = session(&app, GRENOBLE_BUYER).await;
-        let echirolles = session(&app, ECHIROLLES_BUYER).await;
-        with_cleaning_needs(
-            &app,
-            &coordinator.cookies,
-            &grenoble.cookies,
-            &echirolles.cookies,
-        )
-        .await;
+        let (coordinator, grenoble, echirolles) = cleaning_buyers(&app).await;
 
         // The opportunity's page offers the coordinator to create a groupement, not a member.
         let detail = app
@@ -200,15 +220,7 @@ async fn a_groupement_from_an_opportunity_to_its_contracts() {
                 &[("csrf", &coordinator.csrf)],
             )
             .await;
-        done(&created);
-        let location = created.header("location");
-        let id = location
-            .strip_prefix("/groupements/")
-            .unwrap()
-            .split('?')
-            .next()
-            .unwrap()
-            .to_owned();
+        let id = created_id(&created);
 
         let page = coordinator.page(&id).await;
         assert_eq!(page.status, StatusCode::OK, "{}", page.body);
@@ -549,19 +561,7 @@ async fn a_groupement_from_an_opportunity_to_its_contracts() {
 async fn a_member_withdraws_and_the_coordinator_cancels() {
     each_backend(|db| async move {
         let app = App::new(db).await;
-        mutualis_import::import_decp(&app.db, std::io::Cursor::new(ISERE), |_| {})
-            .await
-            .unwrap();
-        let coordinator = session(&app, COORDINATOR).await;
-        let grenoble = session(&app, GRENOBLE_BUYER).await;
-        let echirolles = session(&app, ECHIROLLES_BUYER).await;
-        with_cleaning_needs(
-            &app,
-            &coordinator.cookies,
-            &grenoble.cookies,
-            &echirolles.cookies,
-        )
-        .await;
+        let (coordinator, grenoble, echirolles) = cleaning_buyers(&app).await;
         let created = app
             .post_form(
                 &format!("/opportunites/9091/groupement?{AS_OF}"),
@@ -569,15 +569,7 @@ async fn a_member_withdraws_and_the_coordinator_cancels() {
                 &[("csrf", &coordinator.csrf)],
             )
             .await;
-        done(&created);
-        let id = created
-            .header("location")
-            .strip_prefix("/groupements/")
-            .unwrap()
-            .split('?')
-            .next()
-            .unwrap()
-            .to_owned();
+        let id = created_id(&created);
 
         // The coordinator leaves out a buyer the opportunity brought in, with its proposed need.
         let draft = text(&coordinator.page(&id).await.body);

@@ -202,11 +202,7 @@ impl GroupementSummaryJson {
             status: status_json(g.status),
             coordinator_siren: g.coordinator.to_string(),
             joined_count: g.joined_members().count(),
-            invited_count: g
-                .members
-                .iter()
-                .filter(|m| m.status == MemberStatus::Invited)
-                .count(),
+            invited_count: g.unanswered_members().count(),
             own_status: g.member(own).map(|m| member_status_json(m.status)),
         }
     }

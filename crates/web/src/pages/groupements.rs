@@ -145,11 +145,7 @@ pub async fn list(
                 cpv: cpv_label(g.cpv),
                 status: g.status.label_fr(),
                 joined: g.joined_members().count(),
-                invited: g
-                    .members
-                    .iter()
-                    .filter(|m| m.status == MemberStatus::Invited)
-                    .count(),
+                invited: g.unanswered_members().count(),
                 own_status: g
                     .member(&own)
                     .map(|m| member_status(g, &m.siren, m.status))
@@ -1388,9 +1384,16 @@ pub async fn act(
         )));
     };
     let (action, field_errors) = read_action(&form, &stored.groupement, &own, today());
-    let Some(action) = action else {
+    // A field that does not read, or an award whose DECP record would be incomplete: nothing
+    // is applied.
+    let problems = match &action {
+        None => vec!["Certains champs sont à corriger : voir ci-dessous.".to_owned()],
+        Some(Action::Award(award)) => unpublishable(&stored.groupement, stored.id, award),
+        Some(_) => Vec::new(),
+    };
+    let Some(action) = action.filter(|_| problems.is_empty()) else {
         let outcome = Outcome {
-            problems: vec!["Certains champs sont à corriger : voir ci-dessous.".to_owned()],
+            problems,
             field_errors,
             values,
             ..Outcome::default()
@@ -1404,24 +1407,6 @@ pub async fn act(
         )
         .await;
     };
-    if let Action::Award(award) = &action {
-        let missing = unpublishable(&stored.groupement, stored.id, award);
-        if !missing.is_empty() {
-            let outcome = Outcome {
-                problems: missing,
-                values,
-                ..Outcome::default()
-            };
-            return render_detail(
-                &state,
-                &user,
-                &stored,
-                outcome,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
-        }
-    }
     let code = action.code();
     let result = state
         .db
