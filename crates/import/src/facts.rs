@@ -4,6 +4,7 @@
 //! winning, as the import does.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher, RandomState};
 use std::io::BufRead;
 use std::ops::ControlFlow;
 
@@ -23,13 +24,67 @@ pub struct DecpFacts {
     /// Records that were an older or identical publication of a contract already counted.
     pub duplicates: usize,
     /// Where each contract sits in `contracts`, and what decides which publication wins.
-    index: HashMap<(String, String), (usize, Version)>,
+    index: HashMap<Key, (usize, Version), BuildHasherDefault<Hashed>>,
+    /// Hashes the keys, on the reading threads (random keys: a file cannot make them collide).
+    hasher: RandomState,
     /// Contracts ending outside these dates are kept without their text.
     window: Option<(NaiveDate, NaiveDate)>,
 }
 
 /// Later publication, then more modifications.
 type Version = (Option<NaiveDate>, usize);
+
+/// A contract's key (buyer SIRET, id), hashed where it is made: on the reading threads, so
+/// that the thread gathering the contracts only compares.
+#[derive(Debug)]
+struct Key {
+    hash: u64,
+    buyer: String,
+    id: String,
+}
+
+impl Key {
+    fn new(hasher: &RandomState, buyer: &str, id: &str) -> Key {
+        Key {
+            hash: hasher.hash_one((buyer, id)),
+            buyer: buyer.to_owned(),
+            id: id.to_owned(),
+        }
+    }
+}
+
+impl PartialEq for Key {
+    fn eq(&self, other: &Key) -> bool {
+        self.hash == other.hash && self.buyer == other.buyer && self.id == other.id
+    }
+}
+
+impl Eq for Key {}
+
+impl Hash for Key {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash);
+    }
+}
+
+/// The hasher of [`Key`]s: their hash is already made.
+#[derive(Default)]
+struct Hashed(u64);
+
+impl Hasher for Hashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u64` is called, by `Key::hash`; anything else is folded in all the same.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
 
 impl DecpFacts {
     /// Keeps whole only the contracts ending between `from` and `to` (the engine's window):
@@ -50,8 +105,10 @@ impl DecpFacts {
             contracts,
             duplicates,
             index,
+            hasher,
             ..
         } = self;
+        let hasher = &*hasher;
         let outside = |ends_on: Option<NaiveDate>| {
             window.is_some_and(|(from, to)| ends_on.is_none_or(|end| end < from || end > to))
         };
@@ -59,7 +116,7 @@ impl DecpFacts {
             reader,
             nomenclature(),
             |view: FactsView<'_>| {
-                let key = (view.buyer.as_str().to_owned(), view.id.clone().into_owned());
+                let key = Key::new(hasher, view.buyer.as_str(), &view.id);
                 let version = (view.published_on, view.modifications());
                 let ends_on = view.ends_on();
                 let keep = !outside(ends_on);
@@ -84,7 +141,7 @@ impl DecpFacts {
             },
             |record| {
                 let contract = record.ok()?;
-                let key = (contract.buyer.as_str().to_owned(), contract.id.clone());
+                let key = Key::new(hasher, contract.buyer.as_str(), &contract.id);
                 let version = (contract.published_on, contract.modifications.len());
                 let mut facts = ContractFacts::from_owned(contract);
                 if outside(facts.ends_on) {
