@@ -49,6 +49,7 @@
 //! fields, subcontracting, modifications).
 
 mod convert;
+mod extent;
 mod json;
 mod lean;
 mod vocab;

@@ -18,6 +18,7 @@ use serde_json::Value;
 use serde_json::error::Category;
 
 use super::convert::Version;
+use super::extent;
 use super::{DecpFormat, FileError, LeanFn, Mapped, Rejection, Sink, process};
 use mutualis_domain::Contract;
 
@@ -658,6 +659,20 @@ impl<R: BufRead> Scanner<R> {
     ) -> Result<RawRecord, Stop> {
         let (line, column) = (self.line, self.column());
         let start = bytes.len();
+        let buf = self.source.fill_buf()?;
+        if let Some(len) = extent::value_len(buf) {
+            bytes.extend_from_slice(&buf[..len]);
+            self.source.consume(len);
+            self.advance_over(bytes, start);
+            return Ok(RawRecord {
+                span: start..bytes.len(),
+                index: 0,
+                version,
+                kind,
+                line,
+                column,
+            });
+        }
         let mut depth: u32 = 0;
         let mut in_string = false;
         let mut escape = false;
@@ -781,12 +796,13 @@ impl<R: BufRead> Scanner<R> {
         let span = &bytes[from..];
         let base = self.offset;
         self.offset += span.len() as u64;
-        let newlines = span.iter().filter(|&&b| b == b'\n').count() as u64;
-        if newlines > 0 {
-            self.line += newlines;
-            if let Some(last) = span.iter().rposition(|&b| b == b'\n') {
-                self.line_start = base + last as u64 + 1;
-            }
+        let mut last = None;
+        for at in memchr::memchr_iter(b'\n', span) {
+            self.line += 1;
+            last = Some(at);
+        }
+        if let Some(last) = last {
+            self.line_start = base + last as u64 + 1;
         }
     }
 }
@@ -794,6 +810,12 @@ impl<R: BufRead> Scanner<R> {
 /// The records the scanner finds in `input` ("line:column text"), or its error.
 #[cfg(test)]
 fn records_of(input: &str) -> Result<Vec<String>, String> {
+    records_read(input, 7)
+}
+
+/// Like [`records_of`], read through a buffer of `capacity` bytes.
+#[cfg(test)]
+fn records_read(input: &str, capacity: usize) -> Result<Vec<String>, String> {
     let cpv = CpvNomenclature::new(std::iter::empty()).unwrap_or_else(|e| panic!("{e}"));
     let map = |r: Result<Contract, Rejection>| r.is_ok();
     let mut on_item = |_: bool| ControlFlow::Continue(());
@@ -819,7 +841,7 @@ fn records_of(input: &str) -> Result<Vec<String>, String> {
         sink: &mut sink,
     };
     let mut scanner = Scanner {
-        source: io::BufReader::with_capacity(7, input.as_bytes()),
+        source: io::BufReader::with_capacity(capacity, input.as_bytes()),
         line: 1,
         line_start: 0,
         offset: 0,
@@ -858,15 +880,21 @@ mod scanner_tests {
 
     #[test]
     fn records_are_found_with_their_position_whatever_the_buffer_size() {
-        let input = "{\"x\": [1, {\"a\": \"}\"}], \"marches\": [\n  {\"id\": \"a\\\"}\", \"n\": [1, 2]},\n  {\"id\": \"b\"}\n]}";
-        let records = records_of(input).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(
-            records,
-            [
-                "2:3 {\"id\": \"a\\\"}\", \"n\": [1, 2]}".to_owned(),
-                "3:3 {\"id\": \"b\"}".to_owned()
-            ]
-        );
+        let input = "{\"x\": [1, {\"a\": \"}\"}], \"marches\": [\n  {\"id\": \"a\\\"}\", \"n\": [1, 2]},\n  {\"id\": \"b\",\n \"m\": [\"]\"]},  {\"id\": \"c\"}\n]}";
+        // A small buffer cuts every record (walked byte by byte); a large one holds them
+        // (escape-free records found 64 bytes at a time).
+        for capacity in [7, 4096] {
+            let records = records_read(input, capacity).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(
+                records,
+                [
+                    "2:3 {\"id\": \"a\\\"}\", \"n\": [1, 2]}".to_owned(),
+                    "3:3 {\"id\": \"b\",\n \"m\": [\"]\"]}".to_owned(),
+                    "4:16 {\"id\": \"c\"}".to_owned()
+                ],
+                "buffer of {capacity} bytes"
+            );
+        }
     }
 
     #[test]
