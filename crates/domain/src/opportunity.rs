@@ -538,6 +538,9 @@ impl Item<'_> {
     }
 }
 
+/// From this many CPV nodes on, the engine builds the opportunities on two threads.
+const PARALLEL_NODES: usize = 64;
+
 /// Finds the pooling opportunities among `input`, best first.
 pub fn find_opportunities(
     input: Input<'_>,
@@ -641,24 +644,43 @@ pub fn find_opportunities(
         });
     }
 
-    let mut opportunities = Vec::new();
-    for (node_digits, items) in nodes {
-        let mut buyers: Vec<&Siren> = items.iter().map(Item::buyer).collect();
-        buyers.sort_unstable();
-        buyers.dedup();
-        if buyers.len() < params.min_buyers {
-            continue;
+    // The nodes are independent: over many of them, every other one is built on a second
+    // thread (the order is set by the sort below).
+    let nodes: Vec<(u32, Vec<Item<'_>>)> = nodes.into_iter().collect();
+    let build_every_other = |first: usize| -> Result<Vec<Opportunity>, OpportunityError> {
+        let mut built = Vec::new();
+        for (node_digits, items) in nodes.iter().skip(first).step_by(2) {
+            let mut buyers: Vec<&Siren> = items.iter().map(Item::buyer).collect();
+            buyers.sort_unstable();
+            buyers.dedup();
+            if buyers.len() < params.min_buyers {
+                continue;
+            }
+            built.push(build(
+                *node_digits,
+                items,
+                input,
+                params,
+                config,
+                rules,
+                cpv,
+            )?);
         }
-        opportunities.push(build(
-            node_digits,
-            &items,
-            input,
-            params,
-            config,
-            rules,
-            cpv,
-        )?);
-    }
+        Ok(built)
+    };
+    let (mut opportunities, others) = if nodes.len() < PARALLEL_NODES {
+        (build_every_other(0)?, build_every_other(1)?)
+    } else {
+        std::thread::scope(|scope| {
+            let others = scope.spawn(|| build_every_other(1));
+            let mine = build_every_other(0);
+            let others = others
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            Ok::<_, OpportunityError>((mine?, others?))
+        })?
+    };
+    opportunities.extend(others);
     opportunities.sort_by(|a, b| {
         b.score
             .cmp(&a.score)
