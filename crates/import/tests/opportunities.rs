@@ -248,3 +248,61 @@ fn the_facts_shortcut_agrees_with_the_full_conversion() {
         assert_eq!(c, e);
     }
 }
+
+/// Over many CPV classes (the engine then builds them on two threads), every class shared by
+/// two buyers is one opportunity, and the report is in rank order.
+#[test]
+fn every_shared_class_is_found_once_among_many() {
+    use mutualis_domain::opportunity::ContractFacts;
+    use mutualis_domain::{Amount, CpvDepth};
+    let classes: Vec<_> = nomenclature()
+        .entries()
+        .iter()
+        .filter(|e| e.code.depth() == CpvDepth::Class)
+        .take(150)
+        .collect();
+    assert_eq!(classes.len(), 150);
+    let mut contracts = Vec::new();
+    for (i, class) in classes.iter().enumerate() {
+        for buyer in ["213801855", "200040715"] {
+            contracts.push(ContractFacts {
+                id: format!("{buyer}-{i}"),
+                record_id: None,
+                buyer: Siren::parse(buyer).unwrap(),
+                buyer_name: None,
+                object: format!("Contrat {i}"),
+                cpv: Some(class.code),
+                ends_on: NaiveDate::from_ymd_opt(2019, 6, 1),
+                amount: Some(Amount::from_cents(1_000_000 * (i as i64 + 1))),
+                duration_months: Some(12),
+                suppliers: Vec::new(),
+                groupement: false,
+            });
+        }
+    }
+    let buyers = HashMap::new();
+    let input = Input {
+        contracts: &contracts,
+        needs: &[],
+        buyers: &buyers,
+    };
+    let report =
+        find_opportunities(input, as_of_2019(), pooling(), rule_book(), nomenclature()).unwrap();
+    let mut found: Vec<String> = report
+        .opportunities
+        .iter()
+        .map(|o| o.cpv.prefix.clone())
+        .collect();
+    assert_eq!(found.len(), 150);
+    found.sort();
+    found.dedup();
+    let mut expected: Vec<String> = classes
+        .iter()
+        .map(|c| c.code.prefix(CpvDepth::Class))
+        .collect();
+    expected.sort();
+    assert_eq!(found, expected);
+    assert!(report.opportunities.windows(2).all(|w| {
+        (w[0].score, w[0].annual_amount_cents) >= (w[1].score, w[1].annual_amount_cents)
+    }));
+}
