@@ -650,7 +650,8 @@ impl<R: BufRead> Scanner<R> {
     /// Copies one value out whole (an object or list, a string or a scalar), the first byte
     /// not yet consumed: spans of ordinary bytes at a time, straight from the read buffer.
     /// The value is appended to `bytes`; the record says where. `NaN`, `Infinity` and
-    /// `-Infinity` outside strings are written `null`.
+    /// `-Infinity` outside strings are written `null`. An object or list that the read buffer
+    /// holds whole, without escapes or literals, is found 64 bytes at a time ([`extent`]).
     fn capture(
         &mut self,
         bytes: &mut Vec<u8>,
@@ -660,19 +661,26 @@ impl<R: BufRead> Scanner<R> {
         let (line, column) = (self.line, self.column());
         let start = bytes.len();
         let buf = self.source.fill_buf()?;
-        if let Some(len) = extent::value_len(buf) {
-            bytes.extend_from_slice(&buf[..len]);
-            self.source.consume(len);
-            self.advance_over(bytes, start);
-            return Ok(RawRecord {
-                span: start..bytes.len(),
-                index: 0,
-                version,
-                kind,
-                line,
-                column,
-            });
+        match extent::value_len(buf) {
+            Some(len) => {
+                bytes.extend_from_slice(&buf[..len]);
+                self.source.consume(len);
+                self.advance_over(bytes, start);
+            }
+            None => self.walk_value(bytes)?,
         }
+        Ok(RawRecord {
+            span: start..bytes.len(),
+            index: 0,
+            version,
+            kind,
+            line,
+            column,
+        })
+    }
+
+    /// [`Scanner::capture`]'s walk, byte by byte but for spans of string contents.
+    fn walk_value(&mut self, bytes: &mut Vec<u8>) -> Result<(), Stop> {
         let mut depth: u32 = 0;
         let mut in_string = false;
         let mut escape = false;
@@ -759,14 +767,7 @@ impl<R: BufRead> Scanner<R> {
                 started = true;
             }
         }
-        Ok(RawRecord {
-            span: start..bytes.len(),
-            index: 0,
-            version,
-            kind,
-            line,
-            column,
-        })
+        Ok(())
     }
 
     /// At `N`, `I` or `-` outside a string: consumes `NaN`, `Infinity` or `-Infinity` and
