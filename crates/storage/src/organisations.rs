@@ -257,6 +257,21 @@ impl Database {
         Ok(self.records(row.into_iter().collect()).await?.pop())
     }
 
+    /// Gives the stored organisation of `siret`'s SIREN this establishment, when it does not
+    /// have it yet (the territory's communes come with their SIREN only, and an award makes
+    /// out each member's contract to a SIRET). `false` when no organisation has that SIREN.
+    pub async fn add_establishment(&self, siret: &Siret) -> Result<bool> {
+        let Some(record) = self.organisation_by_siren(&siret.siren()).await? else {
+            return Ok(false);
+        };
+        let mut org = record.organisation;
+        if !org.establishments.contains(siret) {
+            org.establishments.push(siret.clone());
+            self.upsert_organisation(&org).await?;
+        }
+        Ok(true)
+    }
+
     /// The territory `slug` with its lead body and members, largest population first.
     pub async fn territory(&self, slug: &str) -> Result<Option<TerritoryRecord>> {
         let head: Option<(i64, i64)> = on_pool!(self, pool => {

@@ -2,7 +2,7 @@
 
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 
-use mutualis_domain::{OrganisationKind, Siren};
+use mutualis_domain::{OrganisationKind, Siren, Siret};
 use mutualis_reference::territory::{GRENOBLE_SLUG, grenoble_alpes_metropole};
 use mutualis_storage::organisations::SeedReport;
 use mutualis_storage::{Backend, Database, DatabaseUrl, StorageError};
@@ -127,6 +127,40 @@ async fn a_changed_population_is_an_update_not_a_new_organisation() {
             .unwrap()
             .unwrap();
         assert_eq!(grenoble.organisation.population, Some(160_000));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_establishment_is_added_once_to_its_organisation() {
+    each_backend(|db| async move {
+        db.upsert_territory(&grenoble_alpes_metropole())
+            .await
+            .unwrap();
+        let siret = Siret::parse("21380185500015").unwrap();
+        assert!(db.add_establishment(&siret).await.unwrap());
+        assert!(db.add_establishment(&siret).await.unwrap());
+        let grenoble = db
+            .organisation_by_siren(&siret.siren())
+            .await
+            .unwrap()
+            .unwrap();
+        let matching = grenoble
+            .organisation
+            .establishments
+            .iter()
+            .filter(|s| **s == siret)
+            .count();
+        assert_eq!(matching, 1);
+        // No organisation has this SIREN: nothing is written.
+        let stranger = Siret::parse("91234567500017").unwrap();
+        assert!(!db.add_establishment(&stranger).await.unwrap());
+        assert!(
+            db.organisation_by_siren(&stranger.siren())
+                .await
+                .unwrap()
+                .is_none()
+        );
     })
     .await;
 }

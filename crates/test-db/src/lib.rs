@@ -111,22 +111,14 @@ pub async fn sign_in(db: &Database, siren: &str, role: Role, email: &str) -> (Pr
     (session.principal, token_hash)
 }
 
-/// Gives a stored organisation one more establishment (the territory's communes come with
-/// their SIREN only, and an award makes out each member's contract to a SIRET).
+/// Gives a stored organisation one more establishment ([`Database::add_establishment`]).
 pub async fn add_establishment(db: &Database, siret: &str) {
     let siret = Siret::parse(siret).expect("a valid SIRET");
-    let mut org = db
-        .organisation_by_siren(&siret.siren())
+    let stored = db
+        .add_establishment(&siret)
         .await
-        .expect("read the organisation")
-        .expect("the organisation is stored")
-        .organisation;
-    if !org.establishments.contains(&siret) {
-        org.establishments.push(siret);
-        db.upsert_organisation(&org)
-            .await
-            .expect("store the establishment");
-    }
+        .expect("store the establishment");
+    assert!(stored, "the organisation of {siret} is stored");
 }
 
 /// A database that exists for one test.

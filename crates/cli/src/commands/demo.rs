@@ -165,14 +165,7 @@ async fn sign_out(db: &Database, token: &str) -> anyhow::Result<()> {
 /// the consultation and the award are left for a visitor to try. Skipped when the métropole
 /// already has it.
 async fn seed_groupement(db: &Database) -> anyhow::Result<()> {
-    let grenoble = Siren::parse("213801855")?;
-    if let Some(mut org) = db.organisation_by_siren(&grenoble).await? {
-        let siret = Siret::parse(GRENOBLE_SIRET)?;
-        if !org.organisation.establishments.contains(&siret) {
-            org.organisation.establishments.push(siret);
-            db.upsert_organisation(&org.organisation).await?;
-        }
-    }
+    db.add_establishment(&Siret::parse(GRENOBLE_SIRET)?).await?;
     let (coordinator, coordinator_session) = sign_in(db, ACCOUNTS[0].1).await?;
     let result = seed_groupement_as(db, &coordinator).await;
     sign_out(db, &coordinator_session).await?;
