@@ -3,12 +3,12 @@
 //! several publications of one contract (same buyer SIRET and id) counted once, the newest
 //! winning, as the import does.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher, RandomState};
+use std::hash::{BuildHasher, RandomState};
 use std::io::BufRead;
 use std::ops::ControlFlow;
 
 use chrono::NaiveDate;
+use hashbrown::HashTable;
 use mutualis_domain::opportunity::ContractFacts;
 use mutualis_formats::decp_read::{FactsView, FileError, read_decp_facts};
 use mutualis_reference::cpv::nomenclature;
@@ -24,7 +24,7 @@ pub struct DecpFacts {
     /// Records that were an older or identical publication of a contract already counted.
     pub duplicates: usize,
     /// Where each contract sits in `contracts`, and what decides which publication wins.
-    index: HashMap<Key, (usize, Version), BuildHasherDefault<Hashed>>,
+    index: HashTable<Slot>,
     /// Hashes the keys, on the reading threads (random keys: a file cannot make them collide).
     hasher: RandomState,
     /// Contracts ending outside these dates are kept without their text.
@@ -34,55 +34,33 @@ pub struct DecpFacts {
 /// Later publication, then more modifications.
 type Version = (Option<NaiveDate>, usize);
 
-/// A contract's key (buyer SIRET, id), hashed where it is made: on the reading threads, so
-/// that the thread gathering the contracts only compares.
+/// One contract in the index: its key is its buyer's SIRET (as a number: 14 digits) and the
+/// id of `contracts[at]`, so that the index holds no text of its own.
 #[derive(Debug)]
+struct Slot {
+    hash: u64,
+    siret: u64,
+    at: usize,
+    version: Version,
+}
+
+/// A contract's key, hashed where it is made: on the reading threads, so that the thread
+/// gathering the contracts only compares.
 struct Key {
     hash: u64,
-    buyer: String,
-    id: String,
+    siret: u64,
 }
 
 impl Key {
-    fn new(hasher: &RandomState, buyer: &str, id: &str) -> Key {
+    fn new(hasher: &RandomState, siret: &str, id: &str) -> Key {
+        // A parsed SIRET is 14 ASCII digits.
+        let siret = siret
+            .bytes()
+            .fold(0u64, |n, d| n * 10 + u64::from(d.wrapping_sub(b'0')));
         Key {
-            hash: hasher.hash_one((buyer, id)),
-            buyer: buyer.to_owned(),
-            id: id.to_owned(),
+            hash: hasher.hash_one((siret, id)),
+            siret,
         }
-    }
-}
-
-impl PartialEq for Key {
-    fn eq(&self, other: &Key) -> bool {
-        self.hash == other.hash && self.buyer == other.buyer && self.id == other.id
-    }
-}
-
-impl Eq for Key {}
-
-impl Hash for Key {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write_u64(self.hash);
-    }
-}
-
-/// The hasher of [`Key`]s: their hash is already made.
-#[derive(Default)]
-struct Hashed(u64);
-
-impl Hasher for Hashed {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        // Only `write_u64` is called, by `Key::hash`; anything else is folded in all the same.
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
     }
 }
 
@@ -104,7 +82,7 @@ impl DecpFacts {
     pub fn reserve_for(&mut self, bytes: u64) {
         let records = usize::try_from(bytes / 800).unwrap_or(0);
         self.contracts.reserve(records);
-        self.index.reserve(records);
+        self.index.reserve(records, |slot| slot.hash);
     }
 
     /// Reads one more file. On an unusable file the error is returned; the command that
@@ -165,16 +143,25 @@ impl DecpFacts {
                 let Some((key, version, facts)) = item else {
                     return ControlFlow::Continue(());
                 };
-                match index.get_mut(&key) {
-                    Some((at, stored)) => {
+                let found = index.find_mut(key.hash, |slot| {
+                    slot.siret == key.siret && contracts[slot.at].id == facts.id
+                });
+                match found {
+                    Some(slot) => {
                         *duplicates += 1;
-                        if version > *stored {
-                            contracts[*at] = facts;
-                            *stored = version;
+                        if version > slot.version {
+                            contracts[slot.at] = facts;
+                            slot.version = version;
                         }
                     }
                     None => {
-                        index.insert(key, (contracts.len(), version));
+                        let slot = Slot {
+                            hash: key.hash,
+                            siret: key.siret,
+                            at: contracts.len(),
+                            version,
+                        };
+                        index.insert_unique(key.hash, slot, |slot| slot.hash);
                         contracts.push(facts);
                     }
                 }
