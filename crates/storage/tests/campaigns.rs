@@ -4,21 +4,13 @@
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 
 use chrono::NaiveDate;
-use mutualis_domain::{
-    Amount, Need, Organisation, OrganisationKind, Quantity, Reservation, Role, Siren,
-};
+use mutualis_domain::{Amount, Need, Organisation, OrganisationKind, Quantity, Reservation, Siren};
 use mutualis_reference::cpv::nomenclature;
-use mutualis_reference::territory::grenoble_alpes_metropole;
+use mutualis_storage::Database;
 use mutualis_storage::campaigns::{
     CampaignError, CampaignStatus, NeedSource, NewCampaign, OTHER_FAMILY,
 };
-use mutualis_storage::{Database, Principal};
-use mutualis_test_db::{each_backend, sign_in};
-
-const METRO: &str = "200040715";
-const GRENOBLE: &str = "213801855";
-const ECHIROLLES: &str = "213801517";
-const FONTAINE: &str = "213801699";
+use mutualis_test_db::{ECHIROLLES, FONTAINE, GRENOBLE, METRO, World, each_backend, world};
 
 fn date(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
@@ -58,47 +50,6 @@ fn full_need(siren: &str) -> Need {
         environmental_requirements: Some("Produits écolabellisés".into()),
         reservation: Some(Reservation::Insertion),
         ..need(siren, "90910000-9", "Nettoyage des écoles", 48_000)
-    }
-}
-
-struct World {
-    coordinator: Principal,
-    grenoble: Principal,
-    echirolles: Principal,
-    fontaine: Principal,
-    metro_id: i64,
-    grenoble_id: i64,
-    echirolles_id: i64,
-}
-
-async fn org_id(db: &Database, siren: &str) -> i64 {
-    db.organisation_by_siren(&Siren::parse(siren).unwrap())
-        .await
-        .unwrap()
-        .unwrap()
-        .id
-}
-
-async fn world(db: &Database) -> World {
-    db.upsert_territory(&grenoble_alpes_metropole())
-        .await
-        .unwrap();
-    World {
-        coordinator: sign_in(db, METRO, Role::Coordinator, "coord@lametro.test")
-            .await
-            .0,
-        grenoble: sign_in(db, GRENOBLE, Role::MemberBuyer, "achats@grenoble.test")
-            .await
-            .0,
-        echirolles: sign_in(db, ECHIROLLES, Role::MemberBuyer, "achats@echirolles.test")
-            .await
-            .0,
-        fontaine: sign_in(db, FONTAINE, Role::MemberBuyer, "achats@fontaine.test")
-            .await
-            .0,
-        metro_id: org_id(db, METRO).await,
-        grenoble_id: org_id(db, GRENOBLE).await,
-        echirolles_id: org_id(db, ECHIROLLES).await,
     }
 }
 

@@ -13,19 +13,16 @@ use mutualis_domain::groupement::{
 };
 use mutualis_domain::{Amount, ContractSource, Quantity, Role, Siren, Siret};
 use mutualis_reference::cpv::nomenclature;
-use mutualis_reference::territory::grenoble_alpes_metropole;
 use mutualis_storage::contracts::ContractFilter;
 use mutualis_storage::groupements::{
     AuditError, CREATE_ACTION, GroupementError, GroupementPublication, OpportunitySource,
     StoredGroupement,
 };
 use mutualis_storage::{Database, Principal, TerritoryWide};
-use mutualis_test_db::{add_establishment, each_backend, sign_in};
+use mutualis_test_db::{
+    ECHIROLLES, FONTAINE, GRENOBLE, METRO, World, add_establishment, each_backend, sign_in,
+};
 
-const METRO: &str = "200040715";
-const GRENOBLE: &str = "213801855";
-const ECHIROLLES: &str = "213801517";
-const FONTAINE: &str = "213801699";
 /// EDF's head office, the supplier of the tests.
 const SUPPLIER: &str = "55208131766522";
 
@@ -45,47 +42,12 @@ fn at(n: i64) -> DateTime<Utc> {
         + Duration::nanoseconds(123_456_789)
 }
 
-struct World {
-    coordinator: Principal,
-    echirolles: Principal,
-    fontaine: Principal,
-    grenoble: Principal,
-    metro_id: i64,
-    echirolles_id: i64,
-}
-
-async fn org_id(db: &Database, s: &str) -> i64 {
-    db.organisation_by_siren(&siren(s))
-        .await
-        .unwrap()
-        .unwrap()
-        .id
-}
-
-/// The territory, with SIRETs for Échirolles and Fontaine (not Grenoble), and one account
-/// per organisation.
+/// The territory's [`World`], with SIRETs for Échirolles and Fontaine (not Grenoble).
 async fn world(db: &Database) -> World {
-    db.upsert_territory(&grenoble_alpes_metropole())
-        .await
-        .unwrap();
+    let world = mutualis_test_db::world(db).await;
     add_establishment(db, "21380151700011").await;
     add_establishment(db, "21380169900017").await;
-    World {
-        coordinator: sign_in(db, METRO, Role::Coordinator, "coord@lametro.test")
-            .await
-            .0,
-        echirolles: sign_in(db, ECHIROLLES, Role::MemberBuyer, "achats@echirolles.test")
-            .await
-            .0,
-        fontaine: sign_in(db, FONTAINE, Role::MemberBuyer, "achats@fontaine.test")
-            .await
-            .0,
-        grenoble: sign_in(db, GRENOBLE, Role::MemberBuyer, "achats@grenoble.test")
-            .await
-            .0,
-        metro_id: org_id(db, METRO).await,
-        echirolles_id: org_id(db, ECHIROLLES).await,
-    }
+    world
 }
 
 fn new_groupement() -> NewGroupement {

@@ -121,6 +121,57 @@ pub async fn add_establishment(db: &Database, siret: &str) {
     assert!(stored, "the organisation of {siret} is stored");
 }
 
+/// The métropole and three of its communes, as the storage tests use them.
+pub const METRO: &str = "200040715";
+pub const GRENOBLE: &str = "213801855";
+pub const ECHIROLLES: &str = "213801517";
+pub const FONTAINE: &str = "213801699";
+
+/// The Grenoble territory stored, with one signed-in account per organisation: the
+/// métropole's coordinator and a buyer of each commune.
+pub struct World {
+    pub coordinator: Principal,
+    pub grenoble: Principal,
+    pub echirolles: Principal,
+    pub fontaine: Principal,
+    pub metro_id: i64,
+    pub grenoble_id: i64,
+    pub echirolles_id: i64,
+}
+
+/// Stores the territory and signs in its [`World`] accounts.
+pub async fn world(db: &Database) -> World {
+    db.upsert_territory(&mutualis_reference::territory::grenoble_alpes_metropole())
+        .await
+        .expect("store the territory");
+    World {
+        coordinator: sign_in(db, METRO, Role::Coordinator, "coord@lametro.test")
+            .await
+            .0,
+        grenoble: sign_in(db, GRENOBLE, Role::MemberBuyer, "achats@grenoble.test")
+            .await
+            .0,
+        echirolles: sign_in(db, ECHIROLLES, Role::MemberBuyer, "achats@echirolles.test")
+            .await
+            .0,
+        fontaine: sign_in(db, FONTAINE, Role::MemberBuyer, "achats@fontaine.test")
+            .await
+            .0,
+        metro_id: organisation_id(db, METRO).await,
+        grenoble_id: organisation_id(db, GRENOBLE).await,
+        echirolles_id: organisation_id(db, ECHIROLLES).await,
+    }
+}
+
+/// The database id of the stored organisation `siren`.
+pub async fn organisation_id(db: &Database, siren: &str) -> i64 {
+    db.organisation_by_siren(&Siren::parse(siren).expect("a valid SIREN"))
+        .await
+        .expect("read the organisation")
+        .expect("the organisation is stored")
+        .id
+}
+
 /// A database that exists for one test.
 pub struct TestDb {
     pub db: Database,
