@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod campaigns;
 mod connect;
+pub mod contract_import;
 pub mod contracts;
 pub mod credentials;
 pub mod groupements;

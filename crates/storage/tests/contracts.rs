@@ -8,7 +8,8 @@ use mutualis_domain::contract::{Label, Modification, Operator};
 use mutualis_domain::{Amount, Contract, ContractKind, ContractSource, Role, Siren, Siret};
 use mutualis_reference::cpv::nomenclature;
 use mutualis_reference::territory::grenoble_alpes_metropole;
-use mutualis_storage::contracts::{ContractFilter, ContractSort, ImportAction, ImportCache};
+use mutualis_storage::contract_import::{ImportAction, PreparedContract};
+use mutualis_storage::contracts::{ContractFilter, ContractSort};
 use mutualis_storage::credentials::{hash_secret, new_secret};
 use mutualis_storage::{Database, Principal};
 use mutualis_test_db::{each_backend, sign_in};
@@ -81,13 +82,9 @@ async fn importing_twice_changes_nothing_and_a_round_trip_keeps_every_field() {
             with_modification.clone(),
             contract(GRENOBLE, "G-1", "2019-06-01", 80_000),
         ];
-        let mut cache = ImportCache::default();
-        let first = db.import_contracts(&batch, &mut cache).await.unwrap();
+        let first = db.import_contracts(&batch).await.unwrap();
         assert_eq!(first, [ImportAction::Created; 3]);
-        let second = db
-            .import_contracts(&batch, &mut ImportCache::default())
-            .await
-            .unwrap();
+        let second = db.import_contracts(&batch).await.unwrap();
         assert_eq!(second, [ImportAction::Unchanged; 3]);
         assert_eq!(db.contract_count().await.unwrap(), 3);
         // Buyers and the supplier became organisations, the supplier once.
@@ -147,26 +144,23 @@ async fn a_newer_publication_updates_an_older_one_does_not() {
         let mut newer = original.clone();
         newer.published_on = Some(date("2019-02-01"));
         newer.object = "Nettoyage des locaux (corrigé)".into();
-        let mut cache = ImportCache::default();
-        db.import_contracts(std::slice::from_ref(&original), &mut cache)
+        db.import_contracts(std::slice::from_ref(&original))
             .await
             .unwrap();
         assert_eq!(
-            db.import_contracts(&[newer.clone()], &mut cache)
-                .await
-                .unwrap(),
+            db.import_contracts(&[newer.clone()]).await.unwrap(),
             [ImportAction::Updated]
         );
         // The older one again, in the same file or a later one: no going back.
         assert_eq!(
-            db.import_contracts(std::slice::from_ref(&original), &mut cache)
+            db.import_contracts(std::slice::from_ref(&original))
                 .await
                 .unwrap(),
             [ImportAction::Unchanged]
         );
         // Both in one batch, in either order, end the same way.
         assert_eq!(
-            db.import_contracts(&[newer.clone(), original.clone()], &mut cache)
+            db.import_contracts(&[newer.clone(), original.clone()])
                 .await
                 .unwrap(),
             [ImportAction::Unchanged, ImportAction::Unchanged]
@@ -208,11 +202,79 @@ async fn a_failed_batch_leaves_no_half_written_contract() {
                 .map(|_| ()),
         }
         .unwrap();
-        let mut cache = ImportCache::default();
-        assert!(db.import_contracts(&batch, &mut cache).await.is_err());
+        assert!(db.import_contracts(&batch).await.is_err());
         assert_eq!(db.contract_count().await.unwrap(), 0);
         assert_eq!(count(&db, "SELECT COUNT(*) FROM organisations").await, 0);
         assert_eq!(count(&db, "SELECT COUNT(*) FROM establishments").await, 0);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_import_holds_its_batches_until_it_commits() {
+    each_backend(|db| async move {
+        let first = vec![
+            contract(METRO, "2019-001", "2019-01-15", 120_000),
+            contract(GRENOBLE, "G-1", "2019-06-01", 80_000),
+        ];
+        let mut newer = first[0].clone();
+        newer.published_on = Some(date("2019-02-01"));
+        newer.object = "Nettoyage des locaux (corrigé)".into();
+        let second = vec![newer, contract(METRO, "2019-002", "2019-03-01", 50_000)];
+        let prepare = |batch: &[Contract]| {
+            batch
+                .iter()
+                .cloned()
+                .map(|c| PreparedContract::new(c).unwrap())
+                .collect::<Vec<_>>()
+        };
+        let (first, second) = (prepare(&first), prepare(&second));
+
+        // Two batches in one transaction: the second sees the first.
+        let mut import = db.contract_import();
+        assert_eq!(
+            import.write(&first).await.unwrap(),
+            [ImportAction::Created; 2]
+        );
+        assert_eq!(
+            import.write(&second).await.unwrap(),
+            [ImportAction::Updated, ImportAction::Created]
+        );
+        drop(import);
+        // Never committed: nothing stays, not even the organisations.
+        assert_eq!(db.contract_count().await.unwrap(), 0);
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM organisations").await, 0);
+
+        // What was committed stays when the rest is dropped.
+        let mut import = db.contract_import();
+        import.write(&first).await.unwrap();
+        import.commit().await.unwrap();
+        assert_eq!(
+            import.write(&second).await.unwrap(),
+            [ImportAction::Updated, ImportAction::Created]
+        );
+        drop(import);
+        assert_eq!(db.contract_count().await.unwrap(), 2);
+        let wide = coordinator(&db).await;
+        let stored = db
+            .contracts_for_export(
+                wide.scope().territory_wide().unwrap(),
+                Some(&Siret::parse(METRO).unwrap()),
+                None,
+                nomenclature(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(stored.len(), 1);
+        assert_eq!(stored[0].contract.object, "Nettoyage 2019-001");
+
+        // The same import goes on after a commit: its next transaction writes again.
+        let mut import = db.contract_import();
+        import.write(&first).await.unwrap();
+        import.commit().await.unwrap();
+        import.write(&second).await.unwrap();
+        import.commit().await.unwrap();
+        assert_eq!(db.contract_count().await.unwrap(), 3);
     })
     .await;
 }
@@ -228,9 +290,7 @@ async fn members_see_their_contracts_and_the_coordinator_all() {
             contract(GRENOBLE, "G-1", "2019-06-01", 80_000),
             contract(GRENOBLE, "G-2", "2018-06-01", 300_000),
         ];
-        db.import_contracts(&batch, &mut ImportCache::default())
-            .await
-            .unwrap();
+        db.import_contracts(&batch).await.unwrap();
         // The buyers were already the territory's organisations: linked, not duplicated.
         assert_eq!(count(&db, "SELECT COUNT(*) FROM organisations").await, 51);
         let grenoble = sign_in(&db, "213801855", Role::MemberBuyer, "achats@grenoble.test")
