@@ -4,8 +4,8 @@
 //! The work is split so that the writing thread only writes. [`PreparedContract::new`] does
 //! the per-contract computing (the content hash, the details document) wherever the contract
 //! was read, on the reading threads of an import; a [`ContractImport`] then writes batches of
-//! prepared contracts in a few multi-row statements each, and keeps its transaction open
-//! across batches until [`ContractImport::commit`]: a commit rewrites every index page the
+//! prepared contracts in a few multi-row statements each, on one connection, in transactions
+//! ([`ImportTransaction`]) that each hold many batches: a commit rewrites every index page the
 //! transaction touched, so fewer, larger transactions write much less.
 
 use std::collections::{HashMap, HashSet};
@@ -188,28 +188,45 @@ struct ImportCache {
     sirets: HashSet<String>,
 }
 
-enum ImportTx {
-    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
-    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+/// The import's one connection: every transaction of an import runs on it, so that its page
+/// cache (SQLite) stays warm from one transaction to the next. Two connections taking turns
+/// would each find their cache stale after the other's commit, and hold one cache each.
+enum ImportConnection {
+    Sqlite(sqlx::pool::PoolConnection<sqlx::Sqlite>),
+    Postgres(sqlx::pool::PoolConnection<sqlx::Postgres>),
 }
 
-/// One import's writing: batches go into one open transaction until [`Self::commit`].
-/// Dropped without a commit, or after a failed batch, everything written since the last commit
-/// is rolled back: no half-written contract stays.
-pub struct ContractImport<'db> {
-    db: &'db Database,
-    tx: Option<ImportTx>,
+/// One import's writing, on one connection: its transactions ([`Self::begin`]) hold whole
+/// batches until they commit.
+pub struct ContractImport {
+    conn: ImportConnection,
     cache: ImportCache,
 }
 
+enum ImportTx<'c> {
+    Sqlite(sqlx::Transaction<'c, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'c, sqlx::Postgres>),
+}
+
+/// A transaction of an import. Dropped without a commit, or after a failed batch, it is rolled
+/// back: no half-written contract stays, and the import forgets the ids it had learnt in it.
+pub struct ImportTransaction<'i> {
+    /// `None` once a batch failed: the transaction was rolled back.
+    tx: Option<ImportTx<'i>>,
+    cache: &'i mut ImportCache,
+}
+
 impl Database {
-    /// Starts an import; the transaction opens with the first batch.
-    pub fn contract_import(&self) -> ContractImport<'_> {
-        ContractImport {
-            db: self,
-            tx: None,
+    /// Starts an import on a connection of its own.
+    pub async fn contract_import(&self) -> Result<ContractImport> {
+        let conn = match self {
+            Database::Sqlite(pool) => ImportConnection::Sqlite(pool.acquire().await?),
+            Database::Postgres(pool) => ImportConnection::Postgres(pool.acquire().await?),
+        };
+        Ok(ContractImport {
+            conn,
             cache: ImportCache::default(),
-        }
+        })
     }
 
     /// Imports one batch of contracts in one transaction (see [`ContractImport`]).
@@ -219,10 +236,29 @@ impl Database {
             .cloned()
             .map(PreparedContract::new)
             .collect::<Result<Vec<_>>>()?;
-        let mut import = self.contract_import();
-        let actions = import.write(&prepared).await?;
-        import.commit().await?;
+        let mut import = self.contract_import().await?;
+        let mut tx = import.begin().await?;
+        let actions = tx.write(&prepared).await?;
+        tx.commit().await?;
         Ok(actions)
+    }
+}
+
+impl ContractImport {
+    /// Opens a transaction on the import's connection.
+    pub async fn begin(&mut self) -> Result<ImportTransaction<'_>> {
+        let tx = match &mut self.conn {
+            ImportConnection::Sqlite(conn) => {
+                ImportTx::Sqlite(sqlx::Connection::begin(&mut **conn).await?)
+            }
+            ImportConnection::Postgres(conn) => {
+                ImportTx::Postgres(sqlx::Connection::begin(&mut **conn).await?)
+            }
+        };
+        Ok(ImportTransaction {
+            tx: Some(tx),
+            cache: &mut self.cache,
+        })
     }
 }
 
@@ -492,51 +528,54 @@ macro_rules! write_batch {
     }};
 }
 
-impl ContractImport<'_> {
-    /// Writes a batch in the open transaction: new contracts are created, newer publications
-    /// of stored ones (same buyer SIRET and id) update them, the rest is left unchanged.
-    /// Buyers and suppliers with a SIRET become organisations keyed by SIREN. The batch costs
-    /// a few statements, not a few per contract. On error the transaction is rolled back.
+impl ImportTransaction<'_> {
+    /// Writes a batch: new contracts are created, newer publications of stored ones (same
+    /// buyer SIRET and id) update them, the rest is left unchanged. Buyers and suppliers with
+    /// a SIRET become organisations keyed by SIREN. The batch costs a few statements, not a
+    /// few per contract. On error the whole transaction is rolled back, and so are the
+    /// batches written in it before.
     pub async fn write(&mut self, batch: &[PreparedContract]) -> Result<Vec<ImportAction>> {
-        let result = self.write_in_tx(batch).await;
+        let cache = &mut *self.cache;
+        let result = match &mut self.tx {
+            None => Err(StorageError::Conflict(
+                "la transaction de l'import a été annulée".into(),
+            )),
+            Some(ImportTx::Sqlite(tx)) => write_batch!(&mut **tx, batch, cache),
+            Some(ImportTx::Postgres(tx)) => write_batch!(&mut **tx, batch, cache),
+        };
         if result.is_err() {
             self.rollback();
         }
         result
     }
 
-    /// Commits what the batches since the last commit wrote.
-    pub async fn commit(&mut self) -> Result<()> {
+    /// Commits the batches written in this transaction.
+    pub async fn commit(mut self) -> Result<()> {
         let result = match self.tx.take() {
-            None => Ok(()),
-            Some(ImportTx::Sqlite(tx)) => tx.commit().await,
-            Some(ImportTx::Postgres(tx)) => tx.commit().await,
+            None => Err(StorageError::Conflict(
+                "la transaction de l'import a été annulée".into(),
+            )),
+            Some(ImportTx::Sqlite(tx)) => tx.commit().await.map_err(StorageError::from),
+            Some(ImportTx::Postgres(tx)) => tx.commit().await.map_err(StorageError::from),
         };
         if result.is_err() {
-            self.rollback();
+            *self.cache = ImportCache::default();
         }
-        Ok(result?)
+        result
     }
 
-    /// Forgets the open transaction (dropping it rolls it back) and the ids learnt, which it
-    /// may have written: they must not be reused.
+    /// Drops the transaction (sqlx rolls it back) and the ids learnt, which it may have
+    /// written: they must not be reused.
     fn rollback(&mut self) {
         self.tx = None;
-        self.cache = ImportCache::default();
+        *self.cache = ImportCache::default();
     }
+}
 
-    async fn write_in_tx(&mut self, batch: &[PreparedContract]) -> Result<Vec<ImportAction>> {
-        let tx = match &mut self.tx {
-            Some(tx) => tx,
-            None => self.tx.insert(match self.db {
-                Database::Sqlite(pool) => ImportTx::Sqlite(pool.begin().await?),
-                Database::Postgres(pool) => ImportTx::Postgres(pool.begin().await?),
-            }),
-        };
-        let cache = &mut self.cache;
-        match tx {
-            ImportTx::Sqlite(tx) => write_batch!(&mut **tx, batch, cache),
-            ImportTx::Postgres(tx) => write_batch!(&mut **tx, batch, cache),
+impl Drop for ImportTransaction<'_> {
+    fn drop(&mut self) {
+        if self.tx.is_some() {
+            self.rollback();
         }
     }
 }

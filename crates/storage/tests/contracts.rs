@@ -231,29 +231,29 @@ async fn an_import_holds_its_batches_until_it_commits() {
         let (first, second) = (prepare(&first), prepare(&second));
 
         // Two batches in one transaction: the second sees the first.
-        let mut import = db.contract_import();
+        let mut import = db.contract_import().await.unwrap();
+        let mut tx = import.begin().await.unwrap();
+        assert_eq!(tx.write(&first).await.unwrap(), [ImportAction::Created; 2]);
         assert_eq!(
-            import.write(&first).await.unwrap(),
-            [ImportAction::Created; 2]
-        );
-        assert_eq!(
-            import.write(&second).await.unwrap(),
+            tx.write(&second).await.unwrap(),
             [ImportAction::Updated, ImportAction::Created]
         );
-        drop(import);
+        drop(tx);
         // Never committed: nothing stays, not even the organisations.
         assert_eq!(db.contract_count().await.unwrap(), 0);
         assert_eq!(count(&db, "SELECT COUNT(*) FROM organisations").await, 0);
 
-        // What was committed stays when the rest is dropped.
-        let mut import = db.contract_import();
-        import.write(&first).await.unwrap();
-        import.commit().await.unwrap();
+        // The same import goes on after a rollback: it forgot the ids it had learnt.
+        let mut tx = import.begin().await.unwrap();
+        assert_eq!(tx.write(&first).await.unwrap(), [ImportAction::Created; 2]);
+        tx.commit().await.unwrap();
+        // What was committed stays when the next transaction is dropped.
+        let mut tx = import.begin().await.unwrap();
         assert_eq!(
-            import.write(&second).await.unwrap(),
+            tx.write(&second).await.unwrap(),
             [ImportAction::Updated, ImportAction::Created]
         );
-        drop(import);
+        drop(tx);
         assert_eq!(db.contract_count().await.unwrap(), 2);
         let wide = coordinator(&db).await;
         let stored = db
@@ -268,12 +268,10 @@ async fn an_import_holds_its_batches_until_it_commits() {
         assert_eq!(stored.len(), 1);
         assert_eq!(stored[0].contract.object, "Nettoyage 2019-001");
 
-        // The same import goes on after a commit: its next transaction writes again.
-        let mut import = db.contract_import();
-        import.write(&first).await.unwrap();
-        import.commit().await.unwrap();
-        import.write(&second).await.unwrap();
-        import.commit().await.unwrap();
+        // Committed, the second transaction's batch stays too.
+        let mut tx = import.begin().await.unwrap();
+        tx.write(&second).await.unwrap();
+        tx.commit().await.unwrap();
         assert_eq!(db.contract_count().await.unwrap(), 3);
     })
     .await;
