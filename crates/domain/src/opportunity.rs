@@ -231,6 +231,10 @@ pub struct Params {
     pub depth: CpvDepth,
     pub window_months: u32,
     pub min_buyers: usize,
+    /// Only the best this many opportunities are wanted: every node is still ranked, but only
+    /// these are built in full (members, contracts, bridging, procedures, reasons). `None`:
+    /// all of them.
+    pub limit: Option<usize>,
 }
 
 impl Params {
@@ -244,6 +248,7 @@ impl Params {
             depth: Self::DEFAULT_DEPTH,
             window_months: Self::DEFAULT_WINDOW_MONTHS,
             min_buyers: Self::DEFAULT_MIN_BUYERS,
+            limit: None,
         }
     }
 
@@ -644,31 +649,27 @@ pub fn find_opportunities(
         });
     }
 
+    // Every node is ranked from its items alone, which is cheap; only the best `limit` are
+    // then built in full.
+    let mut ranked: Vec<(Rank, Vec<Item<'_>>)> = nodes
+        .into_values()
+        .filter_map(|items| Some((rank(&items, params, config, cpv)?, items)))
+        .collect();
+    ranked.sort_by(|(a, _), (b, _)| a.order(b));
+    if let Some(limit) = params.limit {
+        ranked.truncate(limit);
+    }
     // The nodes are independent: over many of them, every other one is built on a second
-    // thread (the order is set by the sort below).
-    let nodes: Vec<(u32, Vec<Item<'_>>)> = nodes.into_iter().collect();
+    // thread (the order is set again by the sort below).
     let build_every_other = |first: usize| -> Result<Vec<Opportunity>, OpportunityError> {
-        let mut built = Vec::new();
-        for (node_digits, items) in nodes.iter().skip(first).step_by(2) {
-            let mut buyers: Vec<&Siren> = items.iter().map(Item::buyer).collect();
-            buyers.sort_unstable();
-            buyers.dedup();
-            if buyers.len() < params.min_buyers {
-                continue;
-            }
-            built.push(build(
-                *node_digits,
-                items,
-                input,
-                params,
-                config,
-                rules,
-                cpv,
-            )?);
-        }
-        Ok(built)
+        ranked
+            .iter()
+            .skip(first)
+            .step_by(2)
+            .map(|(rank, items)| build(rank, items, input, params, config, rules, cpv))
+            .collect()
     };
-    let (mut opportunities, others) = if nodes.len() < PARALLEL_NODES {
+    let (mine, others) = if ranked.len() < PARALLEL_NODES {
         (build_every_other(0)?, build_every_other(1)?)
     } else {
         std::thread::scope(|scope| {
@@ -680,13 +681,13 @@ pub fn find_opportunities(
             Ok::<_, OpportunityError>((mine?, others?))
         })?
     };
-    opportunities.extend(others);
-    opportunities.sort_by(|a, b| {
-        b.score
-            .cmp(&a.score)
-            .then(b.annual_amount_cents.cmp(&a.annual_amount_cents))
-            .then(a.cpv.code.cmp(&b.cpv.code))
-    });
+    // Back in rank order: 0, 1, 2… taken in turn from the two halves.
+    let mut opportunities = Vec::with_capacity(ranked.len());
+    let mut others = others.into_iter();
+    for o in mine {
+        opportunities.push(o);
+        opportunities.extend(others.next());
+    }
     Ok(Report {
         as_of: params.as_of,
         depth: params.depth,
@@ -699,8 +700,79 @@ pub fn find_opportunities(
     })
 }
 
+/// What ranks a node, worked out from its items alone: the score (and its factors) and the
+/// annual amount, then its CPV code.
+struct Rank {
+    score: u32,
+    factors: ScoreFactors,
+    annual: i64,
+    code: CpvCode,
+}
+
+impl Rank {
+    /// Best first: higher score, then higher annual amount, then CPV code.
+    fn order(&self, other: &Rank) -> std::cmp::Ordering {
+        other
+            .score
+            .cmp(&self.score)
+            .then(other.annual.cmp(&self.annual))
+            .then(self.code.cmp(&other.code))
+    }
+}
+
+/// The code a node's items were grouped under: the code of its first item.
+fn representative(items: &[Item<'_>]) -> CpvCode {
+    match items.first() {
+        Some(Item::Contract(_, code)) => *code,
+        Some(Item::Need(n)) => n.cpv,
+        None => unreachable!("a node is made by pushing an item"),
+    }
+}
+
+/// The node's rank, or `None` when fewer than `min_buyers` distinct buyers share it.
+fn rank(
+    items: &[Item<'_>],
+    params: Params,
+    config: &PoolingConfig,
+    cpv: &CpvNomenclature,
+) -> Option<Rank> {
+    let mut buyers: Vec<&Siren> = items.iter().map(Item::buyer).collect();
+    buyers.sort_unstable();
+    buyers.dedup();
+    if buyers.len() < params.min_buyers {
+        return None;
+    }
+    let representative = representative(items);
+    let code = cpv
+        .ancestor_at(representative, params.depth)
+        .map_or(representative, |e| e.code);
+    let family = config.family_of(&representative.prefix(params.depth));
+    let annual: i64 = items.iter().map(Item::annual_cents).sum();
+    let renewals = items.iter().map(Item::renewal);
+    let spread_days = match (renewals.clone().min(), renewals.max()) {
+        (Some(first), Some(last)) => (last - first).num_days(),
+        _ => 0,
+    };
+    let window_days = (params.window_end() - params.as_of).num_days().max(1);
+    let factors = ScoreFactors {
+        amount: amount_factor(annual),
+        buyers: ((buyers.len() as f64 - 1.0) / 4.0).clamp(0.0, 1.0),
+        alignment: (1.0 - spread_days as f64 / window_days as f64).clamp(0.0, 1.0),
+    };
+    let raw = config.score.amount * factors.amount
+        + config.score.buyers * factors.buyers
+        + config.score.alignment * factors.alignment;
+    let score = (100.0 * family.weight * raw).round().clamp(0.0, 100.0) as u32;
+    Some(Rank {
+        score,
+        factors,
+        annual,
+        code,
+    })
+}
+
 fn build(
-    node_digits: u32,
+    rank: &Rank,
     items: &[Item<'_>],
     input: Input<'_>,
     params: Params,
@@ -708,11 +780,7 @@ fn build(
     rules: &RuleBook,
     cpv: &CpvNomenclature,
 ) -> Result<Opportunity, OpportunityError> {
-    let representative = match items.first() {
-        Some(Item::Contract(_, code)) => *code,
-        Some(Item::Need(n)) => n.cpv,
-        None => unreachable!("a node is made by pushing an item"),
-    };
+    let representative = representative(items);
     // The node's own entry; a node missing from the nomenclature (none is, in CPV 2008) is
     // named after its digits.
     let prefix = representative.prefix(params.depth);
@@ -724,7 +792,7 @@ fn build(
         label: entry.map_or_else(|| format!("CPV {prefix}"), |e| e.label_fr.clone()),
         depth: params.depth.min(representative.depth()),
     };
-    debug_assert_eq!(representative.node_digits(params.depth), node_digits);
+    debug_assert_eq!(code, rank.code);
     let family = config.family_of(&prefix);
     // Works are division 45 of the CPV; everything else is supplies and services.
     let nature = if prefix.starts_with("45") {
@@ -782,7 +850,7 @@ fn build(
             .cmp(&a.annual_amount_cents)
             .then(a.siren.cmp(&b.siren))
     });
-    let annual: i64 = buyers.iter().map(|b| b.annual_amount_cents).sum();
+    let annual = rank.annual;
     let duration = config.duration_months;
     let over_duration = |annual: i64| annual.saturating_mul(i64::from(duration)) / 12;
     let total = over_duration(annual);
@@ -833,21 +901,7 @@ fn build(
 
     let bridging = bridging_lines(items, &buyers, proposed_start);
 
-    // Score.
-    let spread_days = match (renewals.iter().min(), renewals.iter().max()) {
-        (Some(first), Some(last)) => (*last - *first).num_days(),
-        _ => 0,
-    };
-    let window_days = (params.window_end() - params.as_of).num_days().max(1);
-    let factors = ScoreFactors {
-        amount: amount_factor(annual),
-        buyers: ((buyers.len() as f64 - 1.0) / 4.0).clamp(0.0, 1.0),
-        alignment: (1.0 - spread_days as f64 / window_days as f64).clamp(0.0, 1.0),
-    };
-    let raw = config.score.amount * factors.amount
-        + config.score.buyers * factors.buyers
-        + config.score.alignment * factors.alignment;
-    let score = (100.0 * family.weight * raw).round().clamp(0.0, 100.0) as u32;
+    let Rank { score, factors, .. } = *rank;
 
     let savings = savings(annual, family, &buyers, duration, &config.duration_source);
 

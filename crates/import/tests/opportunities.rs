@@ -305,4 +305,49 @@ fn every_shared_class_is_found_once_among_many() {
     assert!(report.opportunities.windows(2).all(|w| {
         (w[0].score, w[0].annual_amount_cents) >= (w[1].score, w[1].annual_amount_cents)
     }));
+
+    // Asked for the best few, the engine builds only those: the same opportunities, in the
+    // same order, and the same counts, on one thread (20) as on two (100).
+    for limit in [1, 20, 100] {
+        let best = find_opportunities(
+            input,
+            Params {
+                limit: Some(limit),
+                ..as_of_2019()
+            },
+            pooling(),
+            rule_book(),
+            nomenclature(),
+        )
+        .unwrap();
+        assert_eq!(best.opportunities, report.opportunities[..limit]);
+        assert_eq!(best.counts, report.counts);
+    }
+}
+
+/// On the real Isère contracts too, the best three asked for are the report's first three.
+#[test]
+fn the_best_few_are_the_first_of_the_whole_report() {
+    let facts = isere();
+    let all = run(&facts, &[], as_of_2019());
+    assert!(all.opportunities.len() > 3);
+    let best = run(
+        &facts,
+        &[],
+        Params {
+            limit: Some(3),
+            ..as_of_2019()
+        },
+    );
+    assert_eq!(best.opportunities, all.opportunities[..3]);
+    let none = run(
+        &facts,
+        &[],
+        Params {
+            limit: Some(0),
+            ..as_of_2019()
+        },
+    );
+    assert!(none.opportunities.is_empty());
+    assert_eq!(none.counts, all.counts);
 }

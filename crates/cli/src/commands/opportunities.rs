@@ -58,6 +58,7 @@ pub async fn run(global: &Global, args: &OpportunitiesArgs) -> anyhow::Result<()
         depth: args.depth.into(),
         window_months: args.window_months,
         min_buyers: args.min_buyers,
+        limit: args.top,
     };
     let config = pooling();
     // Timings for the benchmark (`RUST_LOG=timings=info`), never for pass/fail.
@@ -137,10 +138,6 @@ pub async fn run(global: &Global, args: &OpportunitiesArgs) -> anyhow::Result<()
         std::mem::forget(facts);
         report
     };
-    let mut report = report;
-    if let Some(top) = args.top {
-        report.opportunities.truncate(top);
-    }
     match args.format {
         Format::Json => emit(&(serde_json::to_string_pretty(&report)? + "\n")),
         Format::Table => emit(&table(&report)),
