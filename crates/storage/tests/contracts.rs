@@ -9,7 +9,7 @@ use mutualis_domain::{Amount, Contract, ContractKind, ContractSource, Role, Sire
 use mutualis_reference::cpv::nomenclature;
 use mutualis_reference::territory::grenoble_alpes_metropole;
 use mutualis_storage::contract_import::{ImportAction, PreparedContract};
-use mutualis_storage::contracts::{ContractFilter, ContractSort};
+use mutualis_storage::contracts::{ContractFilter, ContractRecord, ContractSort};
 use mutualis_storage::credentials::{hash_secret, new_secret};
 use mutualis_storage::{Database, Principal};
 use mutualis_test_db::{each_backend, sign_in};
@@ -57,11 +57,33 @@ fn contract(buyer: &str, id: &str, notified: &str, euros: i64) -> Contract {
 const METRO: &str = "20004071500019";
 const GRENOBLE: &str = "21380185500015";
 
+/// One contract of the Métropole, one of Grenoble.
+fn metro_and_grenoble() -> Vec<Contract> {
+    vec![
+        contract(METRO, "2019-001", "2019-01-15", 120_000),
+        contract(GRENOBLE, "G-1", "2019-06-01", 80_000),
+    ]
+}
+
 async fn count(db: &Database, sql: &str) -> i64 {
     match db {
         Database::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
         Database::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
     }
+}
+
+/// The contracts the coordinator would export, of one buyer (SIRET) or of all.
+async fn exported(db: &Database, buyer: Option<&str>) -> Vec<ContractRecord> {
+    let wide = coordinator(db).await;
+    let buyer = buyer.map(|b| Siret::parse(b).unwrap());
+    db.contracts_for_export(
+        wide.scope().territory_wide().unwrap(),
+        buyer.as_ref(),
+        None,
+        nomenclature(),
+    )
+    .await
+    .unwrap()
 }
 
 #[tokio::test]
@@ -109,16 +131,7 @@ async fn importing_twice_changes_nothing_and_a_round_trip_keeps_every_field() {
         };
         assert_eq!(supplier, "NETTOYAGE DES ALPES");
 
-        let wide = coordinator(&db).await;
-        let stored = db
-            .contracts_for_export(
-                wide.scope().territory_wide().unwrap(),
-                Some(&Siret::parse(METRO).unwrap()),
-                None,
-                nomenclature(),
-            )
-            .await
-            .unwrap();
+        let stored = exported(&db, Some(METRO)).await;
         assert_eq!(stored.len(), 2);
         let back = stored
             .into_iter()
@@ -165,16 +178,7 @@ async fn a_newer_publication_updates_an_older_one_does_not() {
                 .unwrap(),
             [ImportAction::Unchanged, ImportAction::Unchanged]
         );
-        let wide = coordinator(&db).await;
-        let stored = db
-            .contracts_for_export(
-                wide.scope().territory_wide().unwrap(),
-                None,
-                None,
-                nomenclature(),
-            )
-            .await
-            .unwrap();
+        let stored = exported(&db, None).await;
         assert_eq!(stored.len(), 1);
         assert_eq!(stored[0].contract.object, "Nettoyage des locaux (corrigé)");
     })
@@ -184,10 +188,7 @@ async fn a_newer_publication_updates_an_older_one_does_not() {
 #[tokio::test]
 async fn a_failed_batch_leaves_no_half_written_contract() {
     each_backend(|db| async move {
-        let batch = vec![
-            contract(METRO, "2019-001", "2019-01-15", 120_000),
-            contract(GRENOBLE, "G-1", "2019-06-01", 80_000),
-        ];
+        let batch = metro_and_grenoble();
         // Break the last write of each contract (its supplier link) to fail mid-batch, after
         // the organisations and the first contract row were written.
         count(&db, "SELECT COUNT(*) FROM contract_suppliers").await;
@@ -213,10 +214,7 @@ async fn a_failed_batch_leaves_no_half_written_contract() {
 #[tokio::test]
 async fn an_import_holds_its_batches_until_it_commits() {
     each_backend(|db| async move {
-        let first = vec![
-            contract(METRO, "2019-001", "2019-01-15", 120_000),
-            contract(GRENOBLE, "G-1", "2019-06-01", 80_000),
-        ];
+        let first = metro_and_grenoble();
         let mut newer = first[0].clone();
         newer.published_on = Some(date("2019-02-01"));
         newer.object = "Nettoyage des locaux (corrigé)".into();
@@ -255,16 +253,7 @@ async fn an_import_holds_its_batches_until_it_commits() {
         );
         drop(tx);
         assert_eq!(db.contract_count().await.unwrap(), 2);
-        let wide = coordinator(&db).await;
-        let stored = db
-            .contracts_for_export(
-                wide.scope().territory_wide().unwrap(),
-                Some(&Siret::parse(METRO).unwrap()),
-                None,
-                nomenclature(),
-            )
-            .await
-            .unwrap();
+        let stored = exported(&db, Some(METRO)).await;
         assert_eq!(stored.len(), 1);
         assert_eq!(stored[0].contract.object, "Nettoyage 2019-001");
 
