@@ -394,7 +394,11 @@ macro_rules! write_batch {
                 list.push_unseparated(")");
             }
             q.push(")");
-            stored.extend(q.build_query_as().fetch_all(&mut *conn).await?);
+            // Planned afresh each time, not kept as a prepared statement: PostgreSQL would
+            // keep the generic plan it made while the table was small (a hash join over a
+            // scan of every contract) as the table grows, each batch scanning more.
+            let query = q.build_query_as().persistent(false);
+            stored.extend(query.fetch_all(&mut *conn).await?);
         }
         let mut known: HashMap<(&str, &str), Known> = stored
             .iter()
