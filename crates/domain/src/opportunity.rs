@@ -660,7 +660,7 @@ pub fn find_opportunities(
         ranked.truncate(limit);
     }
     // The nodes are independent: over many of them, every other one is built on a second
-    // thread (the order is set again by the sort below).
+    // thread; the two halves are put back in rank order below.
     let build_every_other = |first: usize| -> Result<Vec<Opportunity>, OpportunityError> {
         ranked
             .iter()

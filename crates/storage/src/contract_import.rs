@@ -541,9 +541,7 @@ impl ImportTransaction<'_> {
     pub async fn write(&mut self, batch: &[PreparedContract]) -> Result<Vec<ImportAction>> {
         let cache = &mut *self.cache;
         let result = match &mut self.tx {
-            None => Err(StorageError::Conflict(
-                "la transaction de l'import a été annulée".into(),
-            )),
+            None => Err(rolled_back()),
             Some(ImportTx::Sqlite(tx)) => write_batch!(&mut **tx, batch, cache),
             Some(ImportTx::Postgres(tx)) => write_batch!(&mut **tx, batch, cache),
         };
@@ -556,14 +554,12 @@ impl ImportTransaction<'_> {
     /// Commits the batches written in this transaction.
     pub async fn commit(mut self) -> Result<()> {
         let result = match self.tx.take() {
-            None => Err(StorageError::Conflict(
-                "la transaction de l'import a été annulée".into(),
-            )),
+            None => Err(rolled_back()),
             Some(ImportTx::Sqlite(tx)) => tx.commit().await.map_err(StorageError::from),
             Some(ImportTx::Postgres(tx)) => tx.commit().await.map_err(StorageError::from),
         };
         if result.is_err() {
-            *self.cache = ImportCache::default();
+            self.rollback();
         }
         result
     }
@@ -574,6 +570,11 @@ impl ImportTransaction<'_> {
         self.tx = None;
         *self.cache = ImportCache::default();
     }
+}
+
+/// A write or commit after a failed batch: the transaction is gone.
+fn rolled_back() -> StorageError {
+    StorageError::Conflict("la transaction de l'import a été annulée".into())
 }
 
 impl Drop for ImportTransaction<'_> {
