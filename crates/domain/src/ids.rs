@@ -1,7 +1,9 @@
 //! French business identifiers: SIREN (an organisation) and SIRET (one of its establishments).
 //!
 //! Both are Luhn-checked, except La Poste's establishments (SIREN 356000000), which INSEE
-//! numbers so that the sum of the 14 digits is a multiple of 5.
+//! numbers so that the sum of the 14 digits is a multiple of 5. A SIRET is valid only when its
+//! SIREN is too: this is the one place where either is validated, so that every `Siret` held
+//! anywhere gives a valid `Siren`, and what the importer accepts every reader accepts.
 
 use std::fmt;
 use std::str::FromStr;
@@ -26,6 +28,13 @@ pub enum IdError {
         "SIRET « {value} » invalide : un établissement de La Poste doit avoir une somme des chiffres multiple de 5"
     )]
     LaPosteChecksum { value: String },
+    /// The 14 digits pass the Luhn check but their first nine, the SIREN, do not: no
+    /// establishment of INSEE's directory has such a number (typing errors can pass the
+    /// 14-digit key alone).
+    #[error(
+        "SIRET « {value} » invalide : son SIREN (les 9 premiers chiffres, {siren}) a une clé de contrôle (Luhn) fausse"
+    )]
+    SirenChecksum { value: String, siren: String },
 }
 
 /// La Poste's SIREN: its establishments escape the Luhn check.
@@ -65,6 +74,12 @@ impl Siret {
     /// Parses a SIRET. Spaces (as in "200 040 715 00019") are ignored.
     pub fn parse(input: &str) -> Result<Self, IdError> {
         let digits = digits_of("SIRET", input, 14)?;
+        if !luhn_valid(&digits[..9]) {
+            return Err(IdError::SirenChecksum {
+                value: input.trim().to_owned(),
+                siren: digits[..9].to_owned(),
+            });
+        }
         if digits.starts_with(LA_POSTE_SIREN) && digits != LA_POSTE_HEAD_OFFICE {
             let sum: u32 = digits.bytes().map(|b| u32::from(b - b'0')).sum();
             if !sum.is_multiple_of(5) {
@@ -83,7 +98,7 @@ impl Siret {
 
     /// The SIREN of the organisation this establishment belongs to.
     pub fn siren(&self) -> Siren {
-        // The first 9 digits of a valid SIRET are a valid SIREN (La Poste's included).
+        // `parse` checked the first 9 digits as a SIREN.
         Siren(self.0[..9].to_owned())
     }
 
@@ -219,6 +234,20 @@ mod tests {
             Siret::parse("20004071500018").unwrap_err(),
             IdError::Checksum { .. }
         ));
+    }
+
+    #[test]
+    fn a_siret_whose_siren_fails_its_key_is_refused() {
+        // 14 digits that pass the Luhn check while the first nine do not: seen in real DECP
+        // files as a titulaire's identifier (a typing error the 14-digit key does not catch).
+        let bad = "30130900605410";
+        assert!(luhn_valid(bad) && !luhn_valid(&bad[..9]));
+        let err = Siret::parse(bad).unwrap_err();
+        assert!(matches!(err, IdError::SirenChecksum { .. }), "{err:?}");
+        assert_eq!(
+            err.to_string(),
+            "SIRET « 30130900605410 » invalide : son SIREN (les 9 premiers chiffres, 301309006) a une clé de contrôle (Luhn) fausse"
+        );
     }
 
     #[test]

@@ -249,6 +249,16 @@ impl TestDb {
     }
 }
 
+/// Runs one SQL statement as it is, on either backend: for tests that must put the database
+/// in a state the application itself never writes (rows left by an older version, say).
+pub async fn execute_sql(db: &Database, sql: &str) {
+    match db {
+        Database::Sqlite(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()),
+        Database::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()),
+    }
+    .unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
 /// The server URL with its database name replaced.
 fn with_database(server_url: &str, name: &str) -> String {
     let (base, query) = match server_url.split_once('?') {

@@ -188,20 +188,61 @@ struct ErrorPage {
     message: String,
 }
 
+/// An error page rendered without the user's frame (the handler failed before it knew who
+/// asked): [`frame_error_pages`] renders it again inside the signed-in user's navigation.
+#[derive(Debug, Clone)]
+struct Unframed {
+    code: ErrorCode,
+    message: String,
+}
+
+fn error_page(code: ErrorCode, message: String, layout: Layout) -> Response {
+    let page = ErrorPage {
+        layout,
+        title: code.title(),
+        message: message.clone(),
+    };
+    match page.render() {
+        Ok(html) => (code.status(), Html(html)).into_response(),
+        Err(_) => (code.status(), message).into_response(),
+    }
+}
+
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         self.log();
-        let status = self.code.status();
         let message = self.message();
-        let page = ErrorPage {
-            layout: self.layout.map(|l| *l).unwrap_or_default(),
-            title: self.code.title(),
-            message: message.clone(),
-        };
-        match page.render() {
-            Ok(html) => (status, Html(html)).into_response(),
-            Err(_) => (status, message).into_response(),
+        match self.layout {
+            Some(layout) => error_page(self.code, message, *layout),
+            None => {
+                let mut response = error_page(self.code, message.clone(), Layout::default());
+                response.extensions_mut().insert(Unframed {
+                    code: self.code,
+                    message,
+                });
+                response
+            }
         }
+    }
+}
+
+/// Every error page inside the frame of whoever is signed in: an error page rendered without
+/// it (a storage failure met by `?` before the handler built its layout, an extractor's
+/// refusal) is rendered again with the session's navigation, so that a user who meets an
+/// error still has the menu and the sign-out form. Costs one session lookup, on errors only.
+pub async fn frame_error_pages(
+    axum::extract::State(state): axum::extract::State<std::sync::Arc<crate::AppState>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let headers = request.headers().clone();
+    let response = next.run(request).await;
+    let Some(unframed) = response.extensions().get::<Unframed>().cloned() else {
+        return response;
+    };
+    match crate::session::session_from_headers(&headers, &state).await {
+        Ok(Some(user)) => error_page(unframed.code, unframed.message, user.layout()),
+        _ => response,
     }
 }
 

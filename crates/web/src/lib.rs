@@ -86,6 +86,7 @@ impl Default for WebConfig {
 
 /// Builds the application's router. Tests call it in-process; `serve` binds it to a socket.
 pub fn router(state: AppState) -> Router {
+    let state = Arc::new(state);
     Router::new()
         .route("/", get(pages::home::home))
         .route(
@@ -164,8 +165,12 @@ pub fn router(state: AppState) -> Router {
         .route("/static/style.css", get(stylesheet))
         .nest("/api/v1", api::router())
         .fallback(pages::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            error::frame_error_pages,
+        ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
-        .with_state(Arc::new(state))
+        .with_state(state)
 }
 
 /// Serves the application on `listener` until Ctrl-C or SIGTERM.

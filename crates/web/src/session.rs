@@ -67,7 +67,15 @@ impl SignedIn {
 }
 
 async fn session_from(parts: &Parts, state: &AppState) -> Result<Option<SignedIn>, WebError> {
-    let jar = CookieJar::from_headers(&parts.headers);
+    session_from_headers(&parts.headers, state).await
+}
+
+/// The live session the request's cookie names, if any.
+pub async fn session_from_headers(
+    headers: &axum::http::HeaderMap,
+    state: &AppState,
+) -> Result<Option<SignedIn>, WebError> {
+    let jar = CookieJar::from_headers(headers);
     let Some(cookie) = jar.get(SESSION_COOKIE) else {
         return Ok(None);
     };

@@ -275,6 +275,27 @@ impl App {
     }
 }
 
+/// A `multipart/form-data` body with the form's CSRF token and one file: its content type
+/// and bytes.
+pub fn multipart(csrf: &str, field: &str, filename: &str, file: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "mutualis-test-boundary";
+    let mut body = Vec::new();
+    body.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n")
+            .as_bytes(),
+    );
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; \
+             filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
 fn url_encode(fields: &[(&str, &str)]) -> String {
     fields
         .iter()
