@@ -381,6 +381,8 @@ struct OpportunityQuery {
     family: String,
     #[serde(default)]
     cpv: String,
+    #[serde(default)]
+    perimeter: String,
 }
 
 impl OpportunityQuery {
@@ -392,6 +394,7 @@ impl OpportunityQuery {
             min_buyers: &self.min_buyers,
             family: &self.family,
             cpv: &self.cpv,
+            perimeter: &self.perimeter,
         }
     }
 }
@@ -420,9 +423,10 @@ fn bad_parameter(e: &FieldError) -> ApiError {
         ("min_buyers" = Option<u32>, Query, description = "Nombre minimal d'acheteurs distincts, de 2 (défaut) à 100"),
         ("family" = Option<String>, Query, description = "Ne garder qu'une famille d'achats (energy, cleaning, insurance…, other)"),
         ("cpv" = Option<String>, Query, description = "Ne garder que les familles CPV qui contiennent ce début de code (2 à 8 chiffres) ou y sont contenues"),
+        ("perimeter" = Option<String>, Query, description = "Acheteurs pris en compte : territory (les organisations du territoire : la métropole et ses communes membres, par défaut) ou all (tous les acheteurs des contrats publiés, réservé au coordinateur)"),
     ),
     responses(
-        (status = 200, description = "Le rapport : paramètres, décomptes, exclusions et opportunités, la meilleure d'abord. Le coordinateur voit toutes les opportunités ; un membre, celles dont son organisation fait partie (sur tous les contrats publiés et ses propres besoins)", body = OpportunityReportSchema),
+        (status = 200, description = "Le rapport : paramètres, décomptes, exclusions et opportunités, la meilleure d'abord. Entre les organisations du territoire par défaut : le coordinateur voit toutes les opportunités ; un membre, celles dont son organisation fait partie (sur les contrats publiés du territoire et ses propres besoins)", body = OpportunityReportSchema),
         (status = 400, description = "Paramètre invalide ; le message le nomme", body = ApiErrorBody),
         (status = 401, description = "Jeton absent, invalide ou révoqué", body = ApiErrorBody),
         (status = 403, description = "Rôle sans accès aux opportunités (fournisseur, médiateur)", body = ApiErrorBody),
@@ -450,6 +454,7 @@ async fn opportunities(
         ("depth" = Option<String>, Query, description = "Regroupement CPV ; par défaut, celui de la longueur du préfixe"),
         ("window_months" = Option<u32>, Query, description = "Fenêtre commune en mois, de 1 à 120 (18 par défaut)"),
         ("min_buyers" = Option<u32>, Query, description = "Nombre minimal d'acheteurs distincts, de 2 (défaut) à 100"),
+        ("perimeter" = Option<String>, Query, description = "Acheteurs pris en compte : territory (les organisations du territoire : la métropole et ses communes membres, par défaut) ou all (tous les acheteurs des contrats publiés, réservé au coordinateur)"),
     ),
     responses(
         (status = 200, description = "L'opportunité, avec ses membres, ses ajustements, l'effet de seuil, l'économie estimée et ses hypothèses, le score et ses raisons", body = OpportunitySchema),

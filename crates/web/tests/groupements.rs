@@ -3,10 +3,12 @@
 //! sign, the consultation is launched and the lot awarded; each member sees its own contract;
 //! the convention downloads; outsiders get 404 and every POST needs its CSRF token.
 //!
-//! The cleaning opportunity's published buyers (the métropole, ADVIVO) are not the harness's
-//! communes: Grenoble and Échirolles become buyers of it by declaring cleaning needs in an
-//! inventory campaign, as `tests/opportunities.rs` does; they get a SIRET (communes come
-//! without one) so that the award can make out their contracts. ADVIVO, invited too, declines.
+//! The cleaning opportunity's published buyers of the territory (the métropole alone: ADVIVO,
+//! which also publishes cleaning contracts, is outside it) are not the harness's communes:
+//! Grenoble, Échirolles and Fontaine become buyers of it by declaring cleaning needs in an
+//! inventory campaign, as `tests/opportunities.rs` does; Grenoble and Échirolles get a SIRET
+//! (communes come without one) so that the award can make out their contracts. Fontaine,
+//! invited too, declines.
 
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 
@@ -24,7 +26,8 @@ use tower::ServiceExt;
 const ISERE: &[u8] = include_bytes!("../../../data/decp/isere_extract_2019.json");
 const AS_OF: &str = "date=2019-01-01";
 
-const ADVIVO: &str = "350276580";
+const FONTAINE: &str = "213801699";
+const FONTAINE_BUYER: &str = "achats@fontaine.test";
 const ISERE_DEPARTMENT: &str = "223800012";
 const ECHIROLLES: &str = "213801517";
 const GRENOBLE: &str = "213801855";
@@ -62,13 +65,17 @@ fn version(page: &Reply) -> String {
     page.body[start..].split('"').next().unwrap().to_owned()
 }
 
-/// Grenoble and Échirolles declare cleaning needs, so that they are buyers of the cleaning
-/// opportunity.
+/// Grenoble, Échirolles and Fontaine declare cleaning needs, so that they are buyers of the
+/// cleaning opportunity.
 async fn with_cleaning_needs(app: &App, coordinator: &str, grenoble: &str, echirolles: &str) {
-    let (c, g, e) = (
+    app.add_account(FONTAINE, Role::MemberBuyer, FONTAINE_BUYER)
+        .await;
+    let fontaine = app.sign_in(FONTAINE_BUYER).await;
+    let (c, g, e, f) = (
         app.principal(coordinator).await,
         app.principal(grenoble).await,
         app.principal(echirolles).await,
+        app.principal(&fontaine).await,
     );
     let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
     let campaign = app
@@ -82,13 +89,18 @@ async fn with_cleaning_needs(app: &App, coordinator: &str, grenoble: &str, echir
                 closes_on: day("2019-02-01"),
                 cpv_families: vec!["9091".into()],
             },
-            &[e.organisation_id(), g.organisation_id()],
+            &[
+                e.organisation_id(),
+                g.organisation_id(),
+                f.organisation_id(),
+            ],
         )
         .await
         .unwrap();
     for (p, siren, what) in [
         (&e, ECHIROLLES, "Nettoyage des écoles"),
         (&g, GRENOBLE, "Nettoyage des gymnases"),
+        (&f, FONTAINE, "Nettoyage des crèches"),
     ] {
         app.db
             .add_need(p.scope(), campaign, &need(siren, what), day("2018-12-15"))
@@ -241,8 +253,9 @@ async fn a_groupement_from_an_opportunity_to_its_contracts() {
             page.body.matches(&token).count() >= 3,
             "open, invite, cancel forms"
         );
-        // Created, then three invitations (ADVIVO, Grenoble, Échirolles), the coordinator's
-        // own need and the three others' proposed needs, from the opportunity.
+        // Created, then three invitations (Grenoble, Échirolles, Fontaine: the territory's
+        // buyers, not ADVIVO, outside it), the coordinator's own need and the three others'
+        // proposed needs, from the opportunity.
         assert_eq!(version(&page), "8");
         assert!(
             !body.contains("Aucun besoin déclaré"),
@@ -296,17 +309,15 @@ async fn a_groupement_from_an_opportunity_to_its_contracts() {
         assert!(list.contains("Nettoyage des bâtiments") && list.contains("Brouillon"));
         assert!(list.contains("<a href=\"/groupements\">Groupements</a>"));
 
-        // ADVIVO, a published buyer of the opportunity, is an organisation since the import:
-        // invited too, it declines, so that the adhesions are settled before the signatures.
-        assert!(body.contains(ADVIVO));
-        app.add_account(ADVIVO, Role::MemberBuyer, "achats@advivo.test")
-            .await;
+        // Fontaine, invited too, declines, so that the adhesions are settled before the
+        // signatures.
+        assert!(body.contains(FONTAINE));
 
         done(&coordinator.act(&id, "open", &[]).await);
         let list = text(&app.get("/groupements", Some(&grenoble.cookies)).await.body);
         assert!(list.contains("Ouvert aux adhésions") && list.contains("invitation sans réponse"));
-        let advivo = session(&app, "achats@advivo.test").await;
-        done(&advivo.act(&id, "decline", &[]).await);
+        let fontaine = session(&app, FONTAINE_BUYER).await;
+        done(&fontaine.act(&id, "decline", &[]).await);
         assert!(text(&coordinator.page(&id).await.body).contains("refus le"));
 
         // A member may not take the coordinator's actions; an approver reads without forms.
@@ -573,10 +584,14 @@ async fn a_member_withdraws_and_the_coordinator_cancels() {
 
         // The coordinator leaves out a buyer the opportunity brought in, with its proposed need.
         let draft = text(&coordinator.page(&id).await.body);
-        assert!(draft.contains(ADVIVO) && draft.contains("Retirer l'invitation"));
-        done(&coordinator.act(&id, "uninvite", &[("siren", ADVIVO)]).await);
+        assert!(draft.contains(FONTAINE) && draft.contains("Retirer l'invitation"));
+        done(
+            &coordinator
+                .act(&id, "uninvite", &[("siren", FONTAINE)])
+                .await,
+        );
         let draft = text(&coordinator.page(&id).await.body);
-        assert!(!draft.contains(ADVIVO), "{draft}");
+        assert!(!draft.contains(FONTAINE), "{draft}");
         assert_eq!(
             draft
                 .matches("proposé par le coordonnateur, à confirmer")

@@ -18,9 +18,16 @@ use serde_json::Value;
 /// The real Isère extract shipped with the project.
 const ISERE: &[u8] = include_bytes!("../../../data/decp/isere_extract_2019.json");
 
-/// The question every test asks: as of 1 January 2019, the defaults otherwise.
-const AS_OF: &str = "date=2019-01-01";
-const API_AS_OF: &str = "as_of=2019-01-01";
+/// The question the coordinator's tests ask: as of 1 January 2019, over every buyer of the
+/// extract (the perimeter widened explicitly: most of its buyers are outside the territory),
+/// the defaults otherwise.
+const AS_OF: &str = "date=2019-01-01&perimetre=tous";
+const API_AS_OF: &str = "as_of=2019-01-01&perimeter=all";
+/// The same day within the territory, the default perimeter, at the CPV group level: where
+/// the territory's communes meet in the extract (Domène's meals and Échirolles' bakery
+/// products, both ending in 2019).
+const TERRITORY: &str = "date=2019-01-01&profondeur=groupe";
+const API_TERRITORY: &str = "as_of=2019-01-01&depth=group";
 
 const METROPOLE: &str = "200040715";
 const ADVIVO: &str = "350276580";
@@ -28,6 +35,7 @@ const ISERE_DEPARTMENT: &str = "223800012";
 const AUTRANS_MEAUDRE: &str = "200056224";
 const VILLEFONTAINE: &str = "213805534";
 const ECHIROLLES: &str = "213801517";
+const DOMENE: &str = "213801509";
 const GRENOBLE: &str = "213801855";
 
 async fn with_isere_contracts(app: &App) {
@@ -345,7 +353,7 @@ async fn the_api_returns_the_pages_opportunities_as_documented() {
             ("min_buyers=1", "min_buyers"),
             ("family=inconnue", "family"),
             ("cpv=9x", "cpv"),
-            ("as_of=2010-01-01&window_months=120", "as_of"),
+            ("as_of=2010-01-01&window_months=120&perimeter=all", "as_of"),
         ] {
             let bad = app
                 .api(
@@ -456,13 +464,10 @@ async fn a_member_sees_only_the_opportunities_of_its_organisation() {
     each_backend(|db| async move {
         let app = App::new(db).await;
         with_isere_contracts(&app).await;
-        let isere_buyer = "achats@isere.test";
-        app.add_account(ISERE_DEPARTMENT, Role::MemberBuyer, isere_buyer)
-            .await;
-        let member = app.sign_in(isere_buyer).await;
+        let member = app.sign_in(ECHIROLLES_BUYER).await;
 
         let list = app
-            .get(&format!("/opportunites?{AS_OF}"), Some(&member))
+            .get(&format!("/opportunites?{TERRITORY}"), Some(&member))
             .await;
         assert_eq!(list.status, StatusCode::OK, "{}", list.body);
         assert!(
@@ -470,16 +475,32 @@ async fn a_member_sees_only_the_opportunities_of_its_organisation() {
                 .contains("<a href=\"/opportunites\">Opportunités</a>")
         );
         let prefixes = listed_prefixes(&list.body);
-        assert!(prefixes.contains(&"7124".to_owned()), "{prefixes:?}");
-        assert!(!prefixes.contains(&"9091".to_owned()), "{prefixes:?}");
-        assert!(text(&list.body).contains("Vous voyez les opportunités dont"));
+        assert_eq!(prefixes, ["158"], "{prefixes:?}");
+        let page = text(&list.body);
+        assert!(page.contains("Vous voyez les opportunités dont"));
+        assert!(
+            page.contains("Périmètre : les 50 organisations du territoire"),
+            "{page}"
+        );
+        // A member cannot widen the perimeter: said next to the field, the territory kept.
+        let widened = app
+            .get(
+                &format!("/opportunites?{TERRITORY}&perimetre=tous"),
+                Some(&member),
+            )
+            .await;
+        assert!(
+            text(&widened.body).contains("Seul le coordonnateur du territoire peut élargir"),
+            "{}",
+            widened.body
+        );
 
         // The API gives the same, each with the member's organisation among its buyers.
         let token = app.create_token(&member, "opportunités").await;
         let report = app
             .api(
                 "GET",
-                &format!("/api/v1/opportunities?{API_AS_OF}"),
+                &format!("/api/v1/opportunities?{API_TERRITORY}"),
                 Some(&token),
                 None,
             )
@@ -487,12 +508,22 @@ async fn a_member_sees_only_the_opportunities_of_its_organisation() {
             .json();
         assert_eq!(api_prefixes(&report), prefixes);
         for o in report["opportunities"].as_array().unwrap() {
-            assert!(sirens(o).contains(&ISERE_DEPARTMENT.to_owned()), "{o}");
+            assert_eq!(sirens(o), [DOMENE, ECHIROLLES], "{o}");
         }
+        let refused = app
+            .api(
+                "GET",
+                &format!("/api/v1/opportunities?{API_TERRITORY}&perimeter=all"),
+                Some(&token),
+                None,
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+        assert!(refused.body.contains("perimeter : Seul le coordonnateur"));
         let other = app
             .api(
                 "GET",
-                &format!("/api/v1/opportunities/9091?{API_AS_OF}"),
+                "/api/v1/opportunities/9091?as_of=2019-01-01",
                 Some(&token),
                 None,
             )
@@ -502,21 +533,16 @@ async fn a_member_sees_only_the_opportunities_of_its_organisation() {
         // Another's opportunity is not found; in its own, only its contracts link to their
         // page (the contract pages open for their buyer only).
         let other = app
-            .get(&format!("/opportunites/9091?{AS_OF}"), Some(&member))
+            .get("/opportunites/9091?date=2019-01-01", Some(&member))
             .await;
         assert_eq!(other.status, StatusCode::NOT_FOUND);
         let detail = app
-            .get(&format!("/opportunites/7124?{AS_OF}"), Some(&member))
+            .get(&format!("/opportunites/158?{TERRITORY}"), Some(&member))
             .await;
         assert_eq!(detail.status, StatusCode::OK);
-        let engineering = report["opportunities"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|o| o["cpv"]["prefix"] == "7124")
-            .unwrap();
-        for buyer in engineering["buyers"].as_array().unwrap() {
-            let own = buyer["siren"] == ISERE_DEPARTMENT;
+        let food = &report["opportunities"][0];
+        for buyer in food["buyers"].as_array().unwrap() {
+            let own = buyer["siren"] == ECHIROLLES;
             for c in buyer["contracts"].as_array().unwrap() {
                 let id = c["record_id"].as_i64().unwrap();
                 let link = format!("href=\"/contrats/{id}\"");
@@ -528,12 +554,21 @@ async fn a_member_sees_only_the_opportunities_of_its_organisation() {
             }
         }
 
+        // The Département de l'Isère, outside the territory, shares opportunities with
+        // ADVIVO and others in the extract; its account sees none of them in the territory.
+        let isere_buyer = "achats@isere.test";
+        app.add_account(ISERE_DEPARTMENT, Role::MemberBuyer, isere_buyer)
+            .await;
+        let isere = app.sign_in(isere_buyer).await;
+        let none = app.get("/opportunites?date=2019-01-01", Some(&isere)).await;
+        assert_eq!(listed_prefixes(&none.body), Vec::<String>::new());
+
         // The city of Grenoble published nothing in the extract: no opportunity, and the
         // page says how to widen the question. Its approver sees the page too.
         for email in [GRENOBLE_BUYER, GRENOBLE_APPROVER] {
             let grenoble = app.sign_in(email).await;
             let empty = app
-                .get(&format!("/opportunites?{AS_OF}"), Some(&grenoble))
+                .get(&format!("/opportunites?{TERRITORY}"), Some(&grenoble))
                 .await;
             assert_eq!(empty.status, StatusCode::OK, "{email}");
             assert!(listed_prefixes(&empty.body).is_empty());
@@ -542,6 +577,95 @@ async fn a_member_sees_only_the_opportunities_of_its_organisation() {
                     .contains("Aucune opportunité pour ces paramètres : élargissez la fenêtre")
             );
         }
+    })
+    .await;
+}
+
+/// The territory by default, on the pages and in the API as in the CLI: over the Isère
+/// extract, no opportunity names a buyer outside the métropole and its communes; widened by
+/// the coordinator, the outsiders are marked, and a groupement created from the opportunity
+/// invites the territory's buyers only.
+#[tokio::test]
+async fn the_territory_is_the_default_perimeter() {
+    each_backend(|db| async move {
+        let app = App::new(db).await;
+        with_isere_contracts(&app).await;
+        let coordinator = app.sign_in(COORDINATOR).await;
+        let territory: Vec<String> = mutualis_reference::territory::grenoble_alpes_metropole()
+            .organisations()
+            .map(|o| o.siren.to_string())
+            .collect();
+        let token = app.create_token(&coordinator, "opportunités").await;
+        for depth in ["division", "group", "class"] {
+            let report = app
+                .api(
+                    "GET",
+                    &format!(
+                        "/api/v1/opportunities?as_of=2019-01-01&depth={depth}&window_months=60"
+                    ),
+                    Some(&token),
+                    None,
+                )
+                .await
+                .json();
+            let found = report["opportunities"].as_array().unwrap();
+            assert!(!found.is_empty(), "{depth}");
+            for o in found {
+                for siren in sirens(o) {
+                    assert!(territory.contains(&siren), "{depth}: {siren} outside: {o}");
+                }
+            }
+        }
+        let list = app
+            .get(
+                "/opportunites?date=2019-01-01&profondeur=groupe",
+                Some(&coordinator),
+            )
+            .await;
+        let page = text(&list.body);
+        assert_eq!(listed_prefixes(&list.body), ["158"], "{page}");
+        assert!(
+            page.contains("Périmètre : les 50 organisations du territoire"),
+            "{page}"
+        );
+        assert!(!page.contains("ADVIVO"), "{page}");
+        assert!(page.contains("<select id=\"perimetre\" name=\"perimetre\""));
+
+        // Widened, ADVIVO's cleaning contracts meet the métropole's: ADVIVO is marked.
+        let wide = text(
+            &app.get(&format!("/opportunites?{AS_OF}"), Some(&coordinator))
+                .await
+                .body,
+        );
+        assert!(wide.contains("Périmètre élargi"), "{wide}");
+        assert!(wide.contains("ADVIVO (hors territoire)"), "{wide}");
+        let detail = text(
+            &app.get(&format!("/opportunites/9091?{AS_OF}"), Some(&coordinator))
+                .await
+                .body,
+        );
+        assert!(detail.contains("hors territoire"), "{detail}");
+        assert!(
+            detail.contains("Hors territoire, non invités : ADVIVO"),
+            "{detail}"
+        );
+        // The link of every opportunity keeps the widened perimeter.
+        assert!(detail.contains("perimetre=tous"), "{detail}");
+
+        // Created in one click, the groupement invites nobody outside the territory.
+        let csrf = app.session_csrf(&coordinator).await;
+        let created = app
+            .post_form(
+                &format!("/opportunites/9091/groupement?{AS_OF}"),
+                Some(&coordinator),
+                &[("csrf", &csrf)],
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+        let id = created.header("location");
+        let groupement = text(&app.get(&id, Some(&coordinator)).await.body);
+        assert!(groupement.contains("Services de nettoyage"), "{groupement}");
+        assert!(!groupement.contains(ADVIVO), "{groupement}");
     })
     .await;
 }
@@ -689,13 +813,13 @@ async fn declared_needs_are_the_coordinators_and_their_own_members_only() {
             ),
         ] {
             let list = app
-                .get(&format!("/opportunites?{AS_OF}"), Some(cookies))
+                .get("/opportunites?date=2019-01-01", Some(cookies))
                 .await;
             assert!(listed_prefixes(&list.body).contains(&"9091".to_owned()));
             let list = text(&list.body);
             assert!(list.contains(own) && !list.contains(other), "{own}");
             let detail = app
-                .get(&format!("/opportunites/9091?{AS_OF}"), Some(cookies))
+                .get("/opportunites/9091?date=2019-01-01", Some(cookies))
                 .await;
             assert_eq!(detail.status, StatusCode::OK);
             let detail = text(&detail.body);
@@ -742,7 +866,7 @@ async fn bad_values_are_shown_next_to_their_fields() {
 
         // A date the rules do not cover: said next to the date.
         let page = text(
-            &app.get("/opportunites?date=2010-01-01&fenetre=120", Some(&cookies))
+            &app.get("/opportunites?date=2010-01-01&fenetre=120&perimetre=tous", Some(&cookies))
                 .await
                 .body,
         );

@@ -214,6 +214,7 @@ pub async fn create_from_opportunity(
         min_buyers: &query.min,
         family: "",
         cpv: "",
+        perimeter: &query.perimetre,
     };
     let Some((question, errors)) = question_for_prefix(&prefix, &raw, default_day) else {
         return Err(user.error(WebError::not_found()));
@@ -274,8 +275,13 @@ pub async fn create_from_opportunity(
     };
     let mut version = 1;
     let mut actions = Vec::new();
+    // Only the territory's organisations are invited: a buyer outside it (the coordinator
+    // widened the perimeter) is listed "hors territoire" on the opportunity, never invited here.
+    let territory = crate::pages::opportunities::territory_sirens(&state)
+        .await
+        .map_err(|e| user.error(e))?;
     for b in &o.buyers {
-        if b.siren == own.siren {
+        if b.siren == own.siren || !territory.contains(&b.siren) {
             continue;
         }
         if let Some(rec) = state.db.organisation_by_siren(&b.siren).await? {

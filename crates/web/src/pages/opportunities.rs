@@ -2,12 +2,17 @@
 //! minimum number of buyers) and a timeline, and one opportunity's detail, printable for a
 //! meeting. The JSON API asks the same question through [`visible_report`].
 //!
-//! Who sees what: the coordinator, every opportunity of the database, with every member's
+//! Which buyers: the territory's organisations only (the lead body and its members, as
+//! `mutualis territory show` lists them), the CLI's default too; the coordinator may widen the
+//! question to every buyer of the published data with the explicit "périmètre" filter
+//! ([`Perimeter`]), and the pages then mark the buyers "hors territoire".
+//!
+//! Who sees what: the coordinator, every opportunity of the perimeter, with every member's
 //! declared needs; a member's buying roles, the opportunities their organisation is part of,
-//! found over every published contract (open data) and their own needs only. Suppliers and
-//! the mediator buy nothing: the pages answer 403.
+//! among the territory's published contracts (open data) and their own needs only. Suppliers
+//! and the mediator buy nothing: the pages answer 403.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use askama::Template;
@@ -64,6 +69,7 @@ pub enum Field {
     MinBuyers,
     Family,
     Cpv,
+    Perimeter,
 }
 
 impl Field {
@@ -76,6 +82,7 @@ impl Field {
             Field::MinBuyers => "min",
             Field::Family => "famille",
             Field::Cpv => "cpv",
+            Field::Perimeter => "perimetre",
         }
     }
 
@@ -88,6 +95,7 @@ impl Field {
             Field::MinBuyers => "min_buyers",
             Field::Family => "family",
             Field::Cpv => "cpv",
+            Field::Perimeter => "perimeter",
         }
     }
 }
@@ -136,6 +144,47 @@ fn depth_of_prefix(prefix: &str) -> Option<CpvDepth> {
         .find(|d| d.significant_digits() == prefix.len())
 }
 
+/// Whose contracts and needs the engine considers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Perimeter {
+    /// The territory's organisations: the lead body and its members (the default, as in the CLI).
+    #[default]
+    Territory,
+    /// Every buyer of the published data, inside the territory or not (coordinator only).
+    AllBuyers,
+}
+
+impl Perimeter {
+    /// From the form (French) or the API (English).
+    fn parse(value: &str) -> Option<Perimeter> {
+        match value {
+            "territoire" | "territory" => Some(Perimeter::Territory),
+            "tous" | "all" => Some(Perimeter::AllBuyers),
+            _ => None,
+        }
+    }
+
+    /// The form value.
+    pub fn page_value(self) -> &'static str {
+        match self {
+            Perimeter::Territory => "territoire",
+            Perimeter::AllBuyers => "tous",
+        }
+    }
+
+    pub fn label_fr(self) -> &'static str {
+        match self {
+            Perimeter::Territory => "les organisations du territoire",
+            Perimeter::AllBuyers => {
+                "tous les acheteurs des données publiées, hors territoire compris"
+            }
+        }
+    }
+}
+
+/// What a member asking for every buyer is told.
+pub const PERIMETER_COORDINATOR_ONLY: &str = "Seul le coordonnateur du territoire peut élargir le périmètre à tous les acheteurs des données : les opportunités d'un membre sont celles du territoire.";
+
 /// The question as typed (text, so that a bad value can be shown back).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RawQuestion<'a> {
@@ -145,6 +194,7 @@ pub struct RawQuestion<'a> {
     pub min_buyers: &'a str,
     pub family: &'a str,
     pub cpv: &'a str,
+    pub perimeter: &'a str,
 }
 
 /// The question asked of the engine, and the filters on its answer.
@@ -155,6 +205,7 @@ pub struct Question {
     pub family: Option<String>,
     /// Leading digits of a CPV code.
     pub cpv: Option<String>,
+    pub perimeter: Perimeter,
 }
 
 impl RawQuestion<'_> {
@@ -243,11 +294,26 @@ impl RawQuestion<'_> {
             );
             None
         };
+        let typed = self.perimeter.trim();
+        let perimeter = if typed.is_empty() {
+            Perimeter::Territory
+        } else {
+            Perimeter::parse(typed).unwrap_or_else(|| {
+                error(
+                    Field::Perimeter,
+                    format!(
+                        "« {typed} » n'est pas un périmètre : attendu territoire (les organisations du territoire, par défaut) ou tous (tous les acheteurs des données)."
+                    ),
+                );
+                Perimeter::Territory
+            })
+        };
         (
             Question {
                 params,
                 family,
                 cpv,
+                perimeter,
             },
             errors,
         )
@@ -278,13 +344,16 @@ impl Question {
     }
 }
 
-/// The query string of the engine's parameters (not the filters), for links.
-pub fn params_query(params: &Params) -> String {
+/// The query string of the engine's parameters and perimeter (not the filters), for links.
+pub fn params_query(params: &Params, perimeter: Perimeter) -> String {
     let mut query = url::form_urlencoded::Serializer::new(String::new());
     query.append_pair("date", &params.as_of.to_string());
     query.append_pair("profondeur", depth_value(params.depth));
     query.append_pair("fenetre", &params.window_months.to_string());
     query.append_pair("min", &params.min_buyers.to_string());
+    if perimeter != Perimeter::Territory {
+        query.append_pair("perimetre", perimeter.page_value());
+    }
     query.finish()
 }
 
@@ -305,14 +374,21 @@ async fn territory_buyers(state: &AppState) -> Result<HashMap<Siren, BuyerInfo>,
         .collect())
 }
 
-/// The opportunities `user` may see for `params`: the engine over every published contract
-/// (DECP is open data) and the declared needs the user may read; for a member, only the
-/// opportunities its organisation is part of. The outer error is access or storage; the inner
-/// one, a question the engine cannot answer (no rules in force on that date).
+/// The SIRENs of the territory's organisations (the lead body and its members).
+pub async fn territory_sirens(state: &AppState) -> Result<HashSet<Siren>, WebError> {
+    Ok(territory_buyers(state).await?.into_keys().collect())
+}
+
+/// The opportunities `user` may see for `params` within `perimeter`: the engine over the
+/// published contracts (DECP is open data) of the perimeter's buyers and the declared needs the
+/// user may read; for a member, only the opportunities its organisation is part of. The outer
+/// error is access or storage; the inner one, a question the engine cannot answer (no rules in
+/// force on that date). Who may widen the perimeter is [`answer`]'s question.
 pub async fn visible_report(
     state: &AppState,
     user: &Principal,
     params: Params,
+    perimeter: Perimeter,
 ) -> Result<Result<Report, OpportunityError>, WebError> {
     if !sees_opportunities(user.role()) {
         return Err(WebError::forbidden());
@@ -324,9 +400,12 @@ pub async fn visible_report(
         .iter()
         .map(|b| b.siren.clone())
         .collect();
+    let territory = territory_buyers(state).await?;
+    let members: Option<Vec<Siren>> =
+        (perimeter == Perimeter::Territory).then(|| territory.keys().cloned().collect());
     let facts = state
         .db
-        .published_contract_facts(None, &bodies, nomenclature())
+        .published_contract_facts(members.as_deref(), &bodies, nomenclature())
         .await?;
     let (needs, own): (Vec<Need>, Option<Siren>) = match scope.territory_wide() {
         Some(wide) => (
@@ -354,8 +433,15 @@ pub async fn visible_report(
             )
         }
     };
+    let needs: Vec<Need> = match &members {
+        Some(members) => needs
+            .into_iter()
+            .filter(|n| members.contains(&n.buyer))
+            .collect(),
+        None => needs,
+    };
     let mut buyers = facts.buyers;
-    buyers.extend(territory_buyers(state).await?);
+    buyers.extend(territory);
     let contracts = facts.contracts;
     // The engine is pure computation over every published contract: off the async threads.
     let found = tokio::task::spawn_blocking(move || {
@@ -386,20 +472,31 @@ pub async fn answer(
     user: &Principal,
     question: &Question,
 ) -> Result<Result<Report, FieldError>, WebError> {
-    Ok(match visible_report(state, user, question.params).await? {
-        Ok(mut report) => {
-            report.opportunities.retain(|o| question.keeps(o));
-            Ok(report)
-        }
-        Err(e) => Err(FieldError {
-            field: match e {
-                OpportunityError::Rules(_) => Field::Date,
-                OpportunityError::EmptyWindow => Field::Window,
-                OpportunityError::TooFewBuyers(_) => Field::MinBuyers,
-            },
-            message: e.to_string(),
-        }),
-    })
+    if !sees_opportunities(user.role()) {
+        return Err(WebError::forbidden());
+    }
+    if question.perimeter != Perimeter::Territory && user.scope().territory_wide().is_none() {
+        return Ok(Err(FieldError {
+            field: Field::Perimeter,
+            message: PERIMETER_COORDINATOR_ONLY.to_owned(),
+        }));
+    }
+    Ok(
+        match visible_report(state, user, question.params, question.perimeter).await? {
+            Ok(mut report) => {
+                report.opportunities.retain(|o| question.keeps(o));
+                Ok(report)
+            }
+            Err(e) => Err(FieldError {
+                field: match e {
+                    OpportunityError::Rules(_) => Field::Date,
+                    OpportunityError::EmptyWindow => Field::Window,
+                    OpportunityError::TooFewBuyers(_) => Field::MinBuyers,
+                },
+                message: e.to_string(),
+            }),
+        },
+    )
 }
 
 /// The question of a detail page or of the API's one-opportunity endpoint: without a depth,
@@ -447,10 +544,12 @@ pub struct PageQuery {
     pub famille: String,
     #[serde(default)]
     pub cpv: String,
+    #[serde(default)]
+    pub perimetre: String,
 }
 
 impl PageQuery {
-    fn raw(&self) -> RawQuestion<'_> {
+    pub fn raw(&self) -> RawQuestion<'_> {
         RawQuestion {
             date: &self.date,
             depth: &self.profondeur,
@@ -458,6 +557,7 @@ impl PageQuery {
             min_buyers: &self.min,
             family: &self.famille,
             cpv: &self.cpv,
+            perimeter: &self.perimetre,
         }
     }
 }
@@ -570,6 +670,11 @@ struct ListPage {
     depths: Vec<Choice>,
     family_error: Option<String>,
     families: Vec<Choice>,
+    /// The perimeter's choices, offered to the coordinator only.
+    perimeters: Option<Vec<Choice>>,
+    perimeter_error: Option<String>,
+    /// Which buyers the answer considers, in words.
+    perimeter: String,
     member: Option<String>,
     question: String,
     counts: String,
@@ -785,6 +890,28 @@ fn counts_sentence(report: &Report) -> String {
     )
 }
 
+/// "Périmètre : …", said above every answer.
+fn perimeter_sentence(perimeter: Perimeter, organisations: usize) -> String {
+    match perimeter {
+        Perimeter::Territory => format!(
+            "Périmètre : les {organisations} organisations du territoire (la métropole et ses communes membres) ; les acheteurs extérieurs ne sont pas pris en compte."
+        ),
+        Perimeter::AllBuyers => format!(
+            "Périmètre élargi : {} ; les acheteurs hors des {organisations} organisations du territoire sont signalés « hors territoire ».",
+            perimeter.label_fr()
+        ),
+    }
+}
+
+/// A buyer's name, marked when it is not one of the territory's organisations.
+fn buyer_label(b: &mutualis_domain::opportunity::BuyerShare, territory: &HashSet<Siren>) -> String {
+    if territory.contains(&b.siren) {
+        b.name.clone()
+    } else {
+        format!("{} (hors territoire)", b.name)
+    }
+}
+
 fn savings_text(o: &Opportunity) -> String {
     format!(
         "{} à {} par an ({} à {} %)",
@@ -825,16 +952,22 @@ pub async fn list(
     {
         Ok(report) => report,
         Err(e) => {
-            // No rules in force on that date: say so next to the date, answer for today.
+            // A perimeter the user may not widen: said next to it, answered for the territory.
+            // No rules in force on that date: said next to the date, answered for today.
+            if e.field == Field::Perimeter {
+                question.perimeter = Perimeter::Territory;
+            } else {
+                question.params.as_of = today;
+            }
             errors.push(e);
-            question.params.as_of = today;
             answer(&state, &user.principal, &question)
                 .await
                 .map_err(|e| user.error(e))?
                 .map_err(|e| user.error(WebError::internal(e.message)))?
         }
     };
-    let params_q = params_query(&question.params);
+    let params_q = params_query(&question.params, question.perimeter);
+    let territory = territory_sirens(&state).await.map_err(|e| user.error(e))?;
     let items = report
         .opportunities
         .iter()
@@ -845,7 +978,11 @@ pub async fn list(
             code: o.cpv.code.to_string(),
             label: o.cpv.label.clone(),
             family: o.family.label.clone(),
-            buyers: o.buyers.iter().map(|b| b.name.clone()).collect(),
+            buyers: o
+                .buyers
+                .iter()
+                .map(|b| buyer_label(b, &territory))
+                .collect(),
             annual: Amount::from_cents(o.annual_amount_cents).to_string(),
             proposed_start: french_date(o.proposed_start),
             pooled: o.procedure.pooled.label.clone(),
@@ -920,6 +1057,27 @@ pub async fn list(
                 label,
             })
             .collect(),
+        perimeters: user.principal.scope().territory_wide().map(|_| {
+            [Perimeter::Territory, Perimeter::AllBuyers]
+                .into_iter()
+                .map(|p| Choice {
+                    value: p.page_value().to_owned(),
+                    label: match p {
+                        Perimeter::Territory => format!(
+                            "Territoire : les {} organisations du territoire (par défaut)",
+                            territory.len()
+                        ),
+                        Perimeter::AllBuyers => {
+                            "Tous les acheteurs des données publiées, hors territoire compris"
+                                .to_owned()
+                        }
+                    },
+                    selected: p == question.perimeter,
+                })
+                .collect()
+        }),
+        perimeter_error: error_of(&errors, Field::Perimeter),
+        perimeter: perimeter_sentence(question.perimeter, territory.len()),
         member: user
             .principal
             .scope()
@@ -967,6 +1125,8 @@ struct NeedItem {
 struct MemberItem {
     name: String,
     siren: String,
+    /// Not one of the territory's organisations: listed, never invited in one click.
+    outside: bool,
     annual: String,
     contracts: Vec<ContractItem>,
     needs: Vec<NeedItem>,
@@ -1002,6 +1162,9 @@ struct DetailPage {
     layout: Layout,
     /// Where the coordinator's "Créer un groupement" form posts; `None` for other roles.
     groupement_action: Option<String>,
+    /// The buyers outside the territory, whom creating a groupement does not invite.
+    outside: Vec<String>,
+    perimeter: String,
     title: String,
     question: String,
     back: String,
@@ -1103,6 +1266,13 @@ pub async fn detail(
             .map(|r| r.organisation.siren)
     };
     let months = |m: Option<u32>| m.map_or_else(|| "—".to_owned(), |m| format!("{m} mois"));
+    let territory = territory_sirens(&state).await.map_err(|e| user.error(e))?;
+    let outside: Vec<String> = o
+        .buyers
+        .iter()
+        .filter(|b| !territory.contains(&b.siren))
+        .map(|b| b.name.clone())
+        .collect();
     let members = o
         .buyers
         .iter()
@@ -1111,6 +1281,7 @@ pub async fn detail(
             MemberItem {
                 name: b.name.clone(),
                 siren: b.siren.to_string(),
+                outside: !territory.contains(&b.siren),
                 annual: Amount::from_cents(b.annual_amount_cents).to_string(),
                 contracts: b
                     .contracts
@@ -1167,17 +1338,16 @@ pub async fn detail(
         })
         .collect();
     let weights = pooling().score;
+    let params_q = params_query(&question.params, question.perimeter);
     let page = DetailPage {
         layout: user.layout(),
-        groupement_action: coordinator.then(|| {
-            format!(
-                "/opportunites/{prefix}/groupement?{}",
-                params_query(&question.params)
-            )
-        }),
+        groupement_action: coordinator
+            .then(|| format!("/opportunites/{prefix}/groupement?{params_q}")),
+        outside,
+        perimeter: perimeter_sentence(question.perimeter, territory.len()),
         title: format!("{} — CPV {}", o.cpv.label, o.cpv.code),
         question: question_sentence(&report),
-        back: format!("/opportunites?{}", params_query(&question.params)),
+        back: format!("/opportunites?{params_q}"),
         family: o.family.label.clone(),
         family_weight: decimal2(o.family.weight),
         nature: match o.nature {
