@@ -266,17 +266,73 @@ impl Server {
     }
 
     fn get(&self, path: &str) -> (u16, String) {
+        self.request("GET", path, "", "")
+    }
+
+    /// One HTTP/1.1 request with extra header lines (each ending in CRLF) and a body.
+    fn request(&self, method: &str, path: &str, headers: &str, body: &str) -> (u16, String) {
         let mut stream = TcpStream::connect(&self.addr).unwrap();
         write!(
             stream,
-            "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-            self.addr
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n{headers}\
+             Content-Length: {}\r\n\r\n{body}",
+            self.addr,
+            body.len()
         )
         .unwrap();
         let mut response = String::new();
         stream.read_to_string(&mut response).unwrap();
         let status = response[9..12].parse().unwrap();
         (status, response)
+    }
+
+    /// The password the demo printed for `email`.
+    fn demo_password(&self, email: &str) -> String {
+        let line = self
+            .first_lines
+            .iter()
+            .find(|l| l.split_whitespace().nth(1) == Some(email))
+            .unwrap_or_else(|| panic!("{email} in {:?}", self.first_lines));
+        line.split_whitespace().nth(2).unwrap().to_owned()
+    }
+
+    /// Signs in through the login form; the `Cookie` header of the session.
+    fn sign_in(&self, email: &str) -> String {
+        let (_, form) = self.get("/connexion");
+        let cookie = |response: &str, name: &str| {
+            response
+                .lines()
+                .filter_map(|l| l.strip_prefix("set-cookie: "))
+                .find_map(|c| c.strip_prefix(&format!("{name}=")))
+                .map(|c| c.split(';').next().unwrap().to_owned())
+                .unwrap_or_else(|| panic!("{name} cookie in {response}"))
+        };
+        let csrf = cookie(&form, "mutualis_csrf");
+        let password = self.demo_password(email);
+        let body: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("csrf", &csrf)
+            .append_pair("email", email)
+            .append_pair("password", &password)
+            .append_pair("suite", "/")
+            .finish();
+        let (status, signed_in) = self.request(
+            "POST",
+            "/connexion",
+            &format!(
+                "Cookie: mutualis_csrf={csrf}\r\n\
+                 Content-Type: application/x-www-form-urlencoded\r\n"
+            ),
+            &body,
+        );
+        assert_eq!(status, 303, "{signed_in}");
+        format!(
+            "mutualis_session={}",
+            cookie(&signed_in, "mutualis_session")
+        )
+    }
+
+    fn get_as(&self, cookie: &str, path: &str) -> (u16, String) {
+        self.request("GET", path, &format!("Cookie: {cookie}\r\n"), "")
     }
 }
 
@@ -285,6 +341,41 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// At first login, each demo member's buyer sees its own real contracts and at least one
+/// opportunity it is part of, among the territory's organisations only.
+#[test]
+fn the_demo_members_see_their_contracts_and_opportunities_at_first_login() {
+    let (path, url) = temp_db();
+    let server = Server::start(&url);
+    for (email, commune) in [
+        ("acheteur.domene@demo.mutualis.test", "Domène"),
+        ("acheteur.echirolles@demo.mutualis.test", "Échirolles"),
+    ] {
+        let cookie = server.sign_in(email);
+        let (status, contracts) = server.get_as(&cookie, "/contrats");
+        assert_eq!(status, 200, "{contracts}");
+        let rows = contracts.matches("href=\"/contrats/").count();
+        assert!(rows > 0, "{email}: no contract in {contracts}");
+        assert!(contracts.contains(commune), "{email}: {contracts}");
+        let (status, opportunities) = server.get_as(&cookie, "/opportunites");
+        assert_eq!(status, 200, "{opportunities}");
+        let listed = opportunities.matches("href=\"/opportunites/").count();
+        assert!(listed > 0, "{email}: no opportunity in {opportunities}");
+        assert!(opportunities.contains("Périmètre : les 50 organisations du territoire"));
+        assert!(!opportunities.contains("ADVIVO"), "{opportunities}");
+    }
+    // The coordinator's list names no buyer outside the territory either.
+    let cookie = server.sign_in("coordinateur@demo.mutualis.test");
+    let (_, opportunities) = server.get_as(&cookie, "/opportunites");
+    assert!(opportunities.matches("href=\"/opportunites/").count() > 0);
+    assert!(
+        !opportunities.contains("(hors territoire)"),
+        "{opportunities}"
+    );
+    drop(server);
+    remove_sqlite(&path);
 }
 
 #[test]
@@ -326,8 +417,8 @@ fn serve_demo_serves_the_territory_and_seeding_twice_changes_nothing() {
         // The groupement in progress, made by the demo users' own actions.
         assert!(
             server.first_lines.iter().any(|l| l.contains(
-                "Groupement de démonstration : « Nettoyage des bâtiments communaux 2020-2023 », \
-                 Grenoble et Échirolles ont adhéré"
+                "Groupement de démonstration : « Nettoyage des bâtiments communaux », \
+                 Domène et Échirolles ont adhéré"
             )),
             "{:?}",
             server.first_lines

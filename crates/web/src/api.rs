@@ -24,7 +24,9 @@ use crate::AppState;
 use crate::error::{ApiError, ApiErrorBody, ErrorCode, WebError};
 use crate::pages::account::{check_token_name, create_token};
 use crate::pages::contracts::{FilterQuery, visible_contract, visible_contracts};
-use crate::pages::opportunities::{FieldError, RawQuestion, answer, question_for_prefix};
+use crate::pages::opportunities::{
+    FieldError, RawQuestion, answer, list_question, question_for_prefix,
+};
 use crate::pages::organisations::visible_organisation;
 use crate::session::{ApiJson, ApiUser};
 
@@ -437,7 +439,7 @@ async fn opportunities(
     query: Result<Query<OpportunityQuery>, QueryRejection>,
 ) -> Result<Json<Report>, ApiError> {
     let Query(query) = query.map_err(bad_query)?;
-    let (question, errors) = query.raw().parse(state.opportunities_as_of());
+    let (question, errors) = list_question(&state, &query.raw());
     if let Some(e) = errors.first() {
         return Err(bad_parameter(e));
     }

@@ -38,6 +38,9 @@ pub struct AppState {
     /// The observation date the opportunity pages start from when none is asked (today when
     /// `None`): the demo's contracts are of 2019, so `serve --demo` starts from their year.
     pub default_as_of: Option<chrono::NaiveDate>,
+    /// The CPV depth the opportunity list starts from when none is asked (the engine's default,
+    /// the class, when `None`): the demo's territory meets at the group level in 2019.
+    pub default_depth: Option<mutualis_domain::CpvDepth>,
     pub config: WebConfig,
 }
 

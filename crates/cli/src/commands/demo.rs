@@ -4,12 +4,13 @@
 //! by the demo users themselves, each through a session as when signing in). Idempotent:
 //! what exists is left alone, and a password is printed only when its account is created.
 
-use chrono::{Duration, Months, NaiveDate, Utc};
+use chrono::{Datelike, Duration, Months, NaiveDate, Utc};
 use mutualis_domain::groupement::{
     Action, CostSharing, Deliberation, Lot, LotNeed, Mission, NewGroupement, Signature,
 };
 use mutualis_domain::{
-    Amount, Email, Organisation, OrganisationKind, Quantity, Role, Siren, Siret, Territory,
+    Amount, CpvDepth, Email, Organisation, OrganisationKind, Quantity, Role, Siren, Siret,
+    Territory,
 };
 use mutualis_reference::cpv::nomenclature;
 use mutualis_storage::accounts::SessionPolicy;
@@ -17,7 +18,10 @@ use mutualis_storage::credentials::{hash_password, hash_secret, new_password, ne
 use mutualis_storage::{Database, Principal};
 
 /// The demo accounts: role, e-mail, SIREN of their organisation. Two communes have a buyer,
-/// so that a campaign can be answered by two members.
+/// so that a campaign can be answered by two members: Domène and Échirolles, two of the
+/// métropole's communes that publish contracts in the shipped 2019 data (9 and 24), and that
+/// meet in one of its opportunities (their meals and bakery products, ending in 2019). The
+/// city of Grenoble publishes none there.
 const ACCOUNTS: [(Role, &str, &str); 7] = [
     (
         Role::Coordinator,
@@ -26,18 +30,18 @@ const ACCOUNTS: [(Role, &str, &str); 7] = [
     ),
     (
         Role::MemberBuyer,
-        "acheteur.grenoble@demo.mutualis.test",
-        "213801855",
+        "acheteur.domene@demo.mutualis.test",
+        DOMENE_SIREN,
     ),
     (
         Role::Approver,
-        "valideur.grenoble@demo.mutualis.test",
-        "213801855",
+        "valideur.domene@demo.mutualis.test",
+        DOMENE_SIREN,
     ),
     (
         Role::Evaluator,
         "evaluateur.echirolles@demo.mutualis.test",
-        "213801517",
+        ECHIROLLES_SIREN,
     ),
     (
         Role::Supplier,
@@ -49,7 +53,7 @@ const ACCOUNTS: [(Role, &str, &str); 7] = [
     (
         Role::MemberBuyer,
         "acheteur.echirolles@demo.mutualis.test",
-        "213801517",
+        ECHIROLLES_SIREN,
     ),
 ];
 
@@ -60,10 +64,15 @@ pub const DATA_AS_OF: NaiveDate = match NaiveDate::from_ymd_opt(2019, 1, 1) {
     None => panic!("a valid date"),
 };
 
-/// Ville de Grenoble's head-office SIRET (INSEE SIRENE, as ../shared/data/real/isere/SOURCES.md
-/// quotes it). The territory's communes come with their SIREN only and the 2019 contracts
-/// publish no SIRET for Grenoble, while an award makes out each member's contract to one.
-const GRENOBLE_SIRET: &str = "21380185500015";
+/// The CPV depth the demo's opportunity list starts from: the group (3 digits), where the
+/// territory's communes meet in the shipped 2019 contracts (at the class level, their
+/// contracts of that year share no family).
+pub const DATA_DEPTH: CpvDepth = CpvDepth::Group;
+
+/// Domène, whose buyer and approver are demo accounts.
+const DOMENE_SIREN: &str = "213801509";
+/// Échirolles, whose buyer and evaluator are demo accounts.
+const ECHIROLLES_SIREN: &str = "213801517";
 
 const DEMO_COMPANY_SIREN: &str = "912345675";
 const DEMO_COMPANY_SIRET: &str = "91234567500017";
@@ -132,7 +141,7 @@ pub async fn seed(db: &Database, territory: &Territory) -> anyhow::Result<()> {
 }
 
 /// The demo groupement's title: how a second seeding recognises it.
-const GROUPEMENT_TITLE: &str = "Nettoyage des bâtiments communaux 2020-2023";
+const GROUPEMENT_TITLE: &str = "Nettoyage des bâtiments communaux";
 
 /// A signed-in demo user: a session opened as signing in opens one, read back as any request
 /// reads it. Closed by [`sign_out`].
@@ -160,12 +169,12 @@ async fn sign_out(db: &Database, token: &str) -> anyhow::Result<()> {
 }
 
 /// One groupement in progress, as its users would have made it: the métropole drafts a
-/// cleaning-services groupement and invites Grenoble and Échirolles, which join and enter
+/// cleaning-services groupement and invites Domène and Échirolles, which join and enter
 /// their needs; the métropole enters its own and signs the convention. The communes' signatures,
 /// the consultation and the award are left for a visitor to try. Skipped when the métropole
-/// already has it.
+/// already has it. Both communes' SIRETs come from their 2019 contracts, so that the award
+/// can make out each member's contract.
 async fn seed_groupement(db: &Database) -> anyhow::Result<()> {
-    db.add_establishment(&Siret::parse(GRENOBLE_SIRET)?).await?;
     let (coordinator, coordinator_session) = sign_in(db, ACCOUNTS[0].1).await?;
     let result = seed_groupement_as(db, &coordinator).await;
     sign_out(db, &coordinator_session).await?;
@@ -195,6 +204,13 @@ async fn seed_groupement_as(db: &Database, coordinator: &Principal) -> anyhow::R
     };
     let own = own.organisation;
     let today = Utc::now().date_naive();
+    // Adhesions for two months, then the consultation: the contracts start on the first day
+    // of the sixth month after the deadline (after the deadline, whatever the day of the run).
+    let adhesion_deadline = today.checked_add_months(Months::new(2)).unwrap_or(today);
+    let proposed_start = adhesion_deadline
+        .with_day(1)
+        .and_then(|d| d.checked_add_months(Months::new(6)))
+        .unwrap_or(adhesion_deadline);
     let cleaning = cpv.parse("90911200-8")?;
     let new = NewGroupement {
         coordinator: own.siren.clone(),
@@ -210,8 +226,8 @@ async fn seed_groupement_as(db: &Database, coordinator: &Principal) -> anyhow::R
         mission: Mission::AwardOnly,
         cost_sharing: CostSharing::ByVolume,
         duration_months: 48,
-        adhesion_deadline: today.checked_add_months(Months::new(2)).unwrap_or(today),
-        proposed_start: NaiveDate::from_ymd_opt(2020, 1, 1),
+        adhesion_deadline,
+        proposed_start: Some(proposed_start),
         created_on: today,
     };
     let actor = coordinator.email.to_string();
@@ -234,8 +250,8 @@ async fn seed_groupement_as(db: &Database, coordinator: &Principal) -> anyhow::R
     // (who acts, what): the coordinator's steps, then each commune's.
     let mut steps: Vec<(&str, Action)> = Vec::new();
     let communes = [
-        (ACCOUNTS[1].1, "213801855", 960_000, 38_000),
-        (ACCOUNTS[6].1, "213801517", 420_000, 17_500),
+        (ACCOUNTS[1].1, DOMENE_SIREN, 240_000, 9_500),
+        (ACCOUNTS[6].1, ECHIROLLES_SIREN, 420_000, 17_500),
     ];
     for (_, siren, _, _) in communes {
         let siren = Siren::parse(siren)?;
@@ -294,7 +310,7 @@ async fn seed_groupement_as(db: &Database, coordinator: &Principal) -> anyhow::R
         version = applied?.version;
     }
     println!(
-        "Groupement de démonstration : « {GROUPEMENT_TITLE} », Grenoble et Échirolles ont adhéré et saisi leurs besoins (/groupements/{id})."
+        "Groupement de démonstration : « {GROUPEMENT_TITLE} », Domène et Échirolles ont adhéré et saisi leurs besoins (/groupements/{id})."
     );
     Ok(())
 }

@@ -25,6 +25,7 @@ pub async fn run(global: &Global, args: &ServeArgs) -> anyhow::Result<()> {
             territory_slug: global.territory.clone(),
             demo: args.demo,
             default_as_of: args.demo.then_some(demo::DATA_AS_OF),
+            default_depth: args.demo.then_some(demo::DATA_DEPTH),
             config: WebConfig {
                 cookie_secure: !args.insecure_cookies,
                 ..WebConfig::default()

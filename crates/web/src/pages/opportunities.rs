@@ -374,6 +374,18 @@ async fn territory_buyers(state: &AppState) -> Result<HashMap<Siren, BuyerInfo>,
         .collect())
 }
 
+/// The question of a list (page or API), with the application's default depth when none is
+/// asked.
+pub fn list_question(state: &AppState, raw: &RawQuestion<'_>) -> (Question, Vec<FieldError>) {
+    let (mut question, errors) = raw.parse(state.opportunities_as_of());
+    if raw.depth.trim().is_empty()
+        && let Some(depth) = state.default_depth
+    {
+        question.params.depth = depth;
+    }
+    (question, errors)
+}
+
 /// The SIRENs of the territory's organisations (the lead body and its members).
 pub async fn territory_sirens(state: &AppState) -> Result<HashSet<Siren>, WebError> {
     Ok(territory_buyers(state).await?.into_keys().collect())
@@ -945,7 +957,7 @@ pub async fn list(
     }
     let query = page_query(&user, query)?;
     let today = state.opportunities_as_of();
-    let (mut question, mut errors) = query.raw().parse(today);
+    let (mut question, mut errors) = list_question(&state, &query.raw());
     let report = match answer(&state, &user.principal, &question)
         .await
         .map_err(|e| user.error(e))?

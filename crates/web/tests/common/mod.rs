@@ -90,6 +90,7 @@ impl App {
             territory_slug: GRENOBLE_SLUG.into(),
             demo: false,
             default_as_of: None,
+            default_depth: None,
             config,
         });
         App { db, router }
