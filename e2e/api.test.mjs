@@ -116,7 +116,7 @@ describe('API token of the member buyer', () => {
     assert.equal(list.body.organisations.length, 1, `one organisation: ${JSON.stringify(list.body.organisations.map((o) => o.name))}`);
     const [own] = list.body.organisations;
     assert.equal(String(own.id), String(ownId), "it is the member's own organisation (same id as on /organisations)");
-    assert.match(own.name, /Grenoble/);
+    assert.match(own.name, /Domène/);
 
     const one = await api(`/api/v1/organisations/${ownId}`, secret);
     assert.equal(one.status, 200, `GET /api/v1/organisations/${ownId} (its own)`);

@@ -43,13 +43,13 @@ describe('isolation between organisations (browser)', () => {
     await page?.context().close();
   });
 
-  test('the member buyer of Grenoble sees exactly one organisation: its own', async () => {
+  test('the member buyer of Domène sees exactly one organisation: its own', async () => {
     const res = await page.goto('/organisations');
     assert.equal(res.status(), 200);
     const rows = await organisationRows(page);
     assert.equal(rows.length, 1, `exactly one row in the organisations table: ${JSON.stringify(rows)}`);
-    assert.match(rows[0].text, /Grenoble/, 'the only row is Grenoble');
-    assert.doesNotMatch(rows[0].text, /Métropole/, 'the only row is the city, not the métropole');
+    assert.match(rows[0].text, /Domène/, 'the only row is Domène');
+    assert.doesNotMatch(rows[0].text, /Métropole/, 'the only row is the commune, not the métropole');
     assert.notEqual(rows[0].id, metropoleId);
 
     const own = await page.goto(`/organisations/${rows[0].id}`);

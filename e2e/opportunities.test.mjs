@@ -1,6 +1,6 @@
 // The pooling opportunities in the browser: the coordinator asks for the opportunities as of
-// 1 January 2019 (the demo's Isère contracts), reads the cleaning opportunity explained in
-// French, opens its detail; both pages pass axe; the keyboard alone reaches the detail; the
+// 1 January 2019 (the demo's Isère contracts), reads the territory's food opportunity explained
+// in French, opens its detail, widens the perimeter on purpose; both pages pass axe; the keyboard alone reaches the detail; the
 // printed detail has no navigation; a member sees its own; a supplier is refused.
 
 import { after, before, describe, test } from 'node:test';
@@ -19,6 +19,9 @@ import {
   tabTo,
 } from './helpers.mjs';
 
+// The demo's territory meets in the food group (CPV 158, the demo's default depth): Domène's
+// school meals and Échirolles' bakery products, both ending in 2019.
+const FOOD = '/opportunites/158';
 const CLEANING = '/opportunites/9091';
 
 let server;
@@ -34,13 +37,13 @@ after(async () => {
   await server?.stop();
 });
 
-/** The link of the cleaning opportunity in the list. */
-function cleaningLink(page) {
-  return page.locator(`main ol.opportunity-list a[href^="${CLEANING}?"]`);
+/** The link of the food opportunity in the list. */
+function foodLink(page) {
+  return page.locator(`main ol.opportunity-list a[href^="${FOOD}?"]`);
 }
 
 describe('opportunities', () => {
-  test('the coordinator asks as of 2019-01-01, reads the cleaning opportunity and opens its detail', async () => {
+  test('the coordinator asks as of 2019-01-01, reads the territory\'s food opportunity and opens its detail', async () => {
     const page = await newPage(browser, server.baseUrl);
     await loginAs(page, server, 'coordinator');
     const first = await page.goto('/opportunites');
@@ -53,16 +56,20 @@ describe('opportunities', () => {
     assert.equal(url.pathname, '/opportunites');
     assert.equal(url.searchParams.get('date'), '2019-01-01');
     await assertTitle(page, 'list');
+    const main = normalise(await page.locator('main').textContent());
+    assert.match(main, /Périmètre : les 50 organisations du territoire/);
+    assert.doesNotMatch(main, /ADVIVO/, 'no buyer outside the territory by default');
 
-    const link = cleaningLink(page);
-    assert.equal(await link.count(), 1, 'one link to the cleaning opportunity');
-    assert.match(normalise(await link.textContent()), /^1\. Services de nettoyage \(CPV 90910000-9\)$/);
+    const link = foodLink(page);
+    assert.equal(await link.count(), 1, 'one link to the food opportunity');
+    assert.match(normalise(await link.textContent()), /^1\. Produits alimentaires divers \(CPV 15800000-6\)$/);
     const item = page.locator('main ol.opportunity-list > li').first();
     const explained = normalise(await item.textContent());
-    assert.match(explained, /Famille « Nettoyage et propreté »/);
+    assert.match(explained, /Famille « Denrées alimentaires »/);
     assert.match(explained, /Montant annuel cumulé/);
     assert.match(explained, /Économie estimée/);
-    assert.match(explained, /ADVIVO/);
+    assert.match(explained, /Domène/);
+    assert.match(explained, /Échirolles/);
     // The timeline, with its text alternative.
     assert.equal(await page.locator('main figure svg[role="img"]').count(), 1);
     assert.ok((await page.locator('main figure svg circle.contract').count()) > 0, 'contract marks');
@@ -71,15 +78,15 @@ describe('opportunities', () => {
 
     const [detail] = await Promise.all([page.waitForNavigation(), link.click()]);
     assert.equal(detail.status(), 200);
-    assert.equal(new URL(page.url()).pathname, CLEANING);
-    await assertSingleH1(page, 'Services de nettoyage — CPV 90910000-9');
+    assert.equal(new URL(page.url()).pathname, FOOD);
+    await assertSingleH1(page, 'Produits alimentaires divers — CPV 15800000-6');
     await assertTitle(page, 'detail');
     const text = normalise(await page.locator('main').textContent());
-    for (const expected of ['SIREN 200040715', 'SIREN 350276580', 'Hypothèses', 'Effet de seuil', 'Début commun proposé', 'Score']) {
+    for (const expected of ['SIREN 213801509', 'SIREN 213801517', 'Hypothèses', 'Effet de seuil', 'Début commun proposé', 'Score']) {
       assert.ok(text.includes(expected), `the detail shows "${expected}"`);
     }
     assert.ok((await page.locator('main a[href^="/contrats/"]').count()) > 0, 'contracts link to their page');
-    await assertNoAxeViolations(page, 'cleaning opportunity');
+    await assertNoAxeViolations(page, 'food opportunity');
 
     // Printed for a meeting: no navigation, no form.
     await page.emulateMedia({ media: 'print' });
@@ -89,15 +96,35 @@ describe('opportunities', () => {
     await page.context().close();
   });
 
+  test('the coordinator widens the perimeter on purpose: outsiders are marked, and not invited', async () => {
+    const page = await newPage(browser, server.baseUrl);
+    await loginAs(page, server, 'coordinator');
+    await page.goto('/opportunites?date=2019-01-01');
+    await page.getByLabel('Périmètre').selectOption('tous');
+    await page.getByLabel('Regroupement CPV').selectOption('classe');
+    await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Rechercher', exact: true }).click()]);
+    assert.equal(new URL(page.url()).searchParams.get('perimetre'), 'tous');
+    const main = normalise(await page.locator('main').textContent());
+    assert.match(main, /Périmètre élargi/);
+    assert.match(main, /ADVIVO \(hors territoire\)/);
+    await assertNoAxeViolations(page, 'opportunities, widened perimeter');
+    const cleaning = page.locator(`main ol.opportunity-list a[href^="${CLEANING}?"]`);
+    await Promise.all([page.waitForNavigation(), cleaning.click()]);
+    const detail = normalise(await page.locator('main').textContent());
+    assert.match(detail, /hors territoire/);
+    assert.match(detail, /Hors territoire, non invités : ADVIVO/);
+    await page.context().close();
+  });
+
   test('the keyboard alone reaches the detail link', async () => {
     const page = await newPage(browser, server.baseUrl);
     await loginAs(page, server, 'coordinator');
     await page.goto('/opportunites?date=2019-01-01');
-    const link = await tabTo(page, 'the cleaning detail link', (f) => f.href?.startsWith(`${CLEANING}?`));
-    assertFocusShown(link, 'the cleaning detail link');
+    const link = await tabTo(page, 'the food detail link', (f) => f.href?.startsWith(`${FOOD}?`));
+    assertFocusShown(link, 'the food detail link');
     await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
-    assert.equal(new URL(page.url()).pathname, CLEANING);
-    await assertSingleH1(page, 'Services de nettoyage — CPV 90910000-9');
+    assert.equal(new URL(page.url()).pathname, FOOD);
+    await assertSingleH1(page, 'Produits alimentaires divers — CPV 15800000-6');
     await page.context().close();
   });
 
@@ -107,7 +134,8 @@ describe('opportunities', () => {
     const response = await member.goto('/opportunites?date=2019-01-01');
     assert.equal(response.status(), 200);
     await assertSingleH1(member, 'Opportunités de mutualisation');
-    assert.equal(await cleaningLink(member).count(), 0, 'the city of Grenoble is not in the cleaning opportunity');
+    assert.equal(await foodLink(member).count(), 1, 'Domène is in the food opportunity');
+    assert.equal(await member.locator('main ol.opportunity-list > li').count(), 1, 'only its own');
     assert.match(normalise(await member.locator('main').textContent()), /Vous voyez les opportunités dont/);
     await assertNoAxeViolations(member, 'member opportunities');
     await member.context().close();
@@ -115,7 +143,7 @@ describe('opportunities', () => {
     const supplier = await newPage(browser, server.baseUrl);
     await loginAs(supplier, server, 'supplier');
     assert.equal(await supplier.locator('nav a[href="/opportunites"]').count(), 0, 'no link for a supplier');
-    for (const path of ['/opportunites?date=2019-01-01', `${CLEANING}?date=2019-01-01`]) {
+    for (const path of ['/opportunites?date=2019-01-01', `${FOOD}?date=2019-01-01`]) {
       const refused = await supplier.goto(path);
       assert.equal(refused.status(), 403, `supplier GET ${path}`);
       await assertSingleH1(supplier, 'Accès refusé');
