@@ -1,8 +1,10 @@
 // Inventory campaigns in the browser: the demo coordinator opens a campaign inviting the demo
 // member's commune (Grenoble), the member declares a need through the form with the keyboard
 // alone, downloads its workbook and uploads it back unchanged, and the coordinator's board
-// shows the member as answered. axe on the list, the new-campaign form (with and without
-// errors), the board and the member page.
+// shows the member as answered; the coordinator closes the campaign with the keyboard alone,
+// through the confirmation page that says what closing does. axe on the list, the
+// new-campaign form (with and without errors), the board, the closing confirmation and the
+// member page.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import {
+  assertFocusShown,
   assertNoAxeViolations,
   assertSingleH1,
   assertTitle,
@@ -225,6 +228,35 @@ describe('inventory campaign', () => {
     const figures = normalise(await page.locator('.key-figures').textContent());
     assert.match(figures, /1 sur 1/);
     await assertNoAxeViolations(page, 'campaign board with an answer');
+  });
+
+  test('the coordinator closes the campaign once it has confirmed, with the keyboard alone', async () => {
+    const page = coordinator;
+    await page.goto(campaignPath);
+    assertFocusShown(
+      await tabTo(page, 'the button "Clore la campagne"', (f) => f.tag === 'button' && f.text === 'Clore la campagne'),
+      'the button "Clore la campagne"',
+    );
+    const [asked] = await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+    assert.equal(asked.status(), 200);
+    await assertSingleH1(page, `Clore la campagne « ${TITLE} » ?`);
+    await assertTitle(page, 'closing confirmation');
+    const said = normalise(await page.locator('main').innerText());
+    assert.match(said, /Rien n'est encore enregistré/);
+    assert.match(said, /les membres invités ne pourront plus y répondre/);
+    assert.match(said, /Les besoins déclarés sont arrêtés tels quels : 1 besoin de 1 membre/);
+    assert.match(said, /une campagne close ne se rouvre pas/);
+    await assertNoAxeViolations(page, 'closing confirmation');
+
+    assertFocusShown(
+      await tabTo(page, 'the confirming button', (f) => f.tag === 'button' && f.text === 'Confirmer la clôture de la campagne'),
+      'the confirming button',
+    );
+    const [closed] = await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+    assert.equal(closed.status(), 200);
+    assert.equal(new URL(page.url()).pathname, campaignPath);
+    assert.match(normalise(await page.locator('[role="status"]').textContent()), /Campagne close : elle n'accepte plus de réponse/);
+    assert.equal(await page.getByRole('button', { name: 'Clore la campagne', exact: true }).count(), 0);
   });
 
   test('a supplier has no campaign page', async () => {

@@ -8,6 +8,11 @@
 // only its own contract. axe on the list, the page as coordinator (draft and awarded), as a
 // member with its need form, and the convention; a supplier is refused.
 //
+// Then the irreversible actions, each through its confirmation page: on a second groupement,
+// Grenoble's buyer joins, asks to withdraw, goes back, then withdraws with the keyboard alone
+// and lands on the groupement's page, which it still reads, with what its withdrawal changed;
+// the coordinator cancels it with a reason. axe on both confirmation pages and the page after.
+//
 // The demo seeds a groupement of its own ("Nettoyage des bâtiments communaux…"): this one is
 // found by the id of its URL, never by its place in the list.
 
@@ -476,5 +481,109 @@ describe('groupement de commandes', () => {
     } finally {
       await supplier.context().close();
     }
+  });
+});
+
+describe('withdrawal and cancellation, each confirmed first', () => {
+  let coordinator;
+  let grenoble;
+  let groupementPath;
+
+  before(async () => {
+    coordinator = await newPage(browser, server.baseUrl);
+    await loginAs(coordinator, server, 'coordinator');
+    grenoble = await signedIn(GRENOBLE.email);
+  });
+
+  after(async () => {
+    for (const page of [coordinator, grenoble]) await page?.context().close();
+  });
+
+  test('the coordinator opens a groupement to Grenoble, which joins', async () => {
+    const page = coordinator;
+    await page.goto(OPPORTUNITY);
+    await pressButton(page, 'Créer un groupement de commandes');
+    const m = /^\/groupements\/\d+$/.exec(new URL(page.url()).pathname);
+    assert.ok(m, `a groupement's page: ${page.url()}`);
+    groupementPath = m[0];
+    const invite = formNamed(page, 'Inviter un organisme');
+    await invite.getByLabel('SIREN', { exact: true }).fill(GRENOBLE.siren);
+    await invite.getByLabel("Nom de l'organisme").fill(GRENOBLE.name);
+    await invite.getByLabel('Population (facultatif)').fill(GRENOBLE.population);
+    await pressButton(page, 'Inviter', invite);
+    await pressButton(page, 'Ouvrir aux adhésions');
+    assert.equal(await currentStep(page), 'Ouvert aux adhésions : en cours');
+
+    await grenoble.goto(groupementPath);
+    await pressButton(grenoble, 'Adhérer au groupement');
+    const need = formNamed(grenoble, /^Votre besoin — lot 1/);
+    await need.getByLabel('Montant estimé sur la durée du groupement (HT)').fill(GRENOBLE.need.amount);
+    await pressButton(grenoble, 'Enregistrer le besoin', need);
+    assert.match(await rowWith(lotTable(grenoble), GRENOBLE.name), /240 000,00 € HT/);
+  });
+
+  test("Grenoble's buyer is told what withdrawing changes, goes back, then withdraws with the keyboard", async () => {
+    const page = grenoble;
+    await page.goto(groupementPath);
+    const asked = await pressButton(page, 'Se retirer du groupement');
+    assert.equal(asked.status(), 200);
+    assert.equal(new URL(page.url()).pathname, `${groupementPath}/actions`);
+    assert.match(await assertSingleH1(page), /^Vous retirer du groupement « .+ » \?$/);
+    await assertTitle(page, 'withdrawal confirmation');
+    const said = normalise(await page.locator('main').innerText());
+    assert.match(said, /Rien n'est encore enregistré/);
+    assert.match(said, /240 000,00 € HT en tout, sortiront des totaux des lots/);
+    assert.match(said, /Conséquence financière .* la part de votre organisme est de \d+,\d\d %/);
+    assert.match(
+      await rowWith(page.getByRole('table', { name: 'Totaux des lots, avant et après le retrait' }), 'Lot 1'),
+      /240 000,00 € HT/,
+    );
+    await assertNoAxeViolations(page, 'withdrawal confirmation');
+
+    // Going back changes nothing.
+    const form = page.locator('main form');
+    await press(page, form.getByRole('link', { name: 'Ne pas me retirer : revenir au groupement' }));
+    assert.equal(new URL(page.url()).pathname, groupementPath);
+    assert.match(await rowWith(membersTable(page), GRENOBLE.siren), /adhésion le/);
+
+    // With the keyboard alone: the first post, then the confirmation.
+    assertFocusShown(
+      await tabTo(page, 'the button "Se retirer du groupement"', (f) => f.tag === 'button' && f.text === 'Se retirer du groupement'),
+      'the button "Se retirer du groupement"',
+    );
+    await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+    assert.match(await assertSingleH1(page), /^Vous retirer du groupement/);
+    assertFocusShown(
+      await tabTo(page, 'the confirming button', (f) => f.tag === 'button' && f.text === 'Confirmer le retrait du groupement'),
+      'the confirming button',
+    );
+    const [landed] = await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+    assert.equal(landed.status(), 200, 'the groupement is still there for it, never "Page introuvable"');
+    assert.equal(new URL(page.url()).pathname, groupementPath);
+    assert.match(await notice(page), new RegExp(`^Vous vous êtes retiré du groupement « .+ » le ${frenchDate(0)}\\.`));
+    assert.equal(await page.getByRole('heading', { name: 'Votre retrait' }).count(), 1);
+    assert.match(await rowWith(membersTable(page), GRENOBLE.siren), /retrait le/);
+    assert.ok(!(await rowTexts(lotTable(page))).some((r) => r.startsWith(GRENOBLE.name)), 'its need left the lot');
+    assert.equal(await page.locator('main form').count(), 0, 'read-only');
+    await assertNoAxeViolations(page, 'groupement page after a withdrawal');
+  });
+
+  test('the coordinator cancels the groupement once it has confirmed', async () => {
+    const page = coordinator;
+    await page.goto(groupementPath);
+    const cancel = formNamed(page, 'Annuler le groupement');
+    await cancel.getByLabel("Motif de l'annulation").fill('Besoins trop différents');
+    const asked = await pressButton(page, 'Annuler le groupement', cancel);
+    assert.equal(asked.status(), 200);
+    assert.match(await assertSingleH1(page), /^Annuler le groupement « .+ » \?$/);
+    const said = normalise(await page.locator('main').innerText());
+    assert.match(said, /pour le motif : « Besoins trop différents »/);
+    assert.match(said, /un groupement annulé ne peut pas être rouvert/);
+    await assertNoAxeViolations(page, 'cancellation confirmation');
+
+    await pressButton(page, "Confirmer l'annulation du groupement");
+    assert.equal(new URL(page.url()).pathname, groupementPath);
+    assert.match(await notice(page), new RegExp(`^Groupement annulé le ${frenchDate(0)} : il ne peut plus être rouvert`));
+    assert.equal(await page.locator('main form').count(), 0, 'no action any more');
   });
 });

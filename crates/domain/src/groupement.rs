@@ -46,9 +46,16 @@
 //! transaction. At award, [`Groupement::member_shares`] gives the contracts to create, one per
 //! member and per lot; it refuses amounts that do not add up before anything is written.
 //!
+//! A member that withdraws stays on record with its needs, but they leave every total
+//! ([`Groupement::lot_total`]) and every share: only joined members share the award and the
+//! costs. [`Groupement::withdrawal`] says what a withdrawal changes before it is made, and
+//! [`Groupement::withdrawal_of`] after: the needs leaving the lots' totals, the member's share
+//! under the key of the procedure costs incurred up to its withdrawal (what the convention
+//! makes it owe; Mutualis records no costs, so it is a share, not an amount), and the new shares
+//! of the members who stay.
+//!
 //! Not modelled here: amendments to the convention (a member joining once it is signed), lots
-//! declared unsuccessful, the financial consequence of a withdrawal (the convention's key
-//! settles it; the shares here only split what is awarded among the members still joined).
+//! declared unsuccessful, the procedure costs themselves.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -677,8 +684,13 @@ impl Groupement {
 
     /// The joined members' needs in a lot, by member (several needs of one member are added).
     fn lot_participants(&self, lot: u32) -> BTreeMap<&Siren, Amount> {
+        self.participants(Some(lot))
+    }
+
+    /// The joined members' needs in `lot`, or in every lot for `None`, by member.
+    fn participants(&self, lot: Option<u32>) -> BTreeMap<&Siren, Amount> {
         let mut by_member = BTreeMap::new();
-        for need in self.needs.iter().filter(|n| n.lot == lot) {
+        for need in self.needs.iter().filter(|n| lot.is_none_or(|l| n.lot == l)) {
             if self
                 .member(&need.member)
                 .is_some_and(|m| m.status.is_joined())
@@ -1603,6 +1615,21 @@ impl Groupement {
                 self.lot_label(lot)
             )]);
         }
+        self.key_weights(participants).map_err(|missing| {
+            vec![format!(
+                "{} : {}",
+                self.lot_label(lot),
+                self.key_missing(&missing)
+            )]
+        })
+    }
+
+    /// Each participant with its weight under the cost-sharing key (by volume, its estimated
+    /// amount), or the names of those the key cannot be applied to.
+    fn key_weights(
+        &self,
+        participants: BTreeMap<&Siren, Amount>,
+    ) -> Result<Vec<(Siren, u64)>, Vec<String>> {
         let mut weights = Vec::new();
         let mut missing = Vec::new();
         for (siren, estimated) in participants {
@@ -1622,19 +1649,251 @@ impl Groupement {
             }
         }
         if missing.is_empty() {
-            return Ok(weights);
+            Ok(weights)
+        } else {
+            Err(missing)
         }
+    }
+
+    /// "la clé « Au prorata de la population » demande une population pour : Ville de Fontaine".
+    fn key_missing(&self, names: &[String]) -> String {
         let what = match &self.cost_sharing {
             CostSharing::ByVolume => "un montant estimé positif",
             CostSharing::ByPopulation => "une population",
             CostSharing::FixedShares(_) => "une part fixe",
         };
-        Err(vec![format!(
-            "{} : la clé « {} » demande {what} pour : {}",
-            self.lot_label(lot),
+        format!(
+            "la clé « {} » demande {what} pour : {}",
             self.cost_sharing.label_fr(),
-            missing.join(", ")
-        )])
+            names.join(", ")
+        )
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Totals, the key, and what a withdrawal changes
+
+/// A part of a whole, exact: `part / whole` of the key's bases (populations, estimated amounts
+/// in cents, or thousandths).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Share {
+    pub part: u128,
+    /// Positive.
+    pub whole: u128,
+}
+
+impl Share {
+    /// In hundredths of a percent, rounded to the nearest, halves up: a third is 3333.
+    pub fn hundredths_of_percent(self) -> u128 {
+        if self.whole == 0 {
+            return 0;
+        }
+        (self.part * 20_000 + self.whole) / (2 * self.whole)
+    }
+
+    /// "33,33 %", with a no-break space before the sign.
+    pub fn label_fr(self) -> String {
+        let h = self.hundredths_of_percent();
+        format!("{},{:02}\u{a0}%", h / 100, h % 100)
+    }
+}
+
+/// How a lot's total changes when a member leaves it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LotTotalChange {
+    pub lot: u32,
+    /// The member's need that leaves the total.
+    pub need: Amount,
+    pub before: Amount,
+    pub after: Amount,
+}
+
+/// How a remaining member's share of the key changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ShareChange {
+    pub member: Siren,
+    pub before: Share,
+    pub after: Share,
+}
+
+/// What a member's withdrawal changes (PRODUCT.md §2.4: "a withdrawal's financial consequence
+/// follows the convention's key"). The convention says that the member who withdraws bears its
+/// share, under the key, of the procedure costs incurred on the day of its withdrawal, the key
+/// applied to all its needs, as the costs are shared among the members (article "Répartition
+/// des coûts", column "Frais de procédure"). Mutualis records no procedure costs: the amount
+/// owed is that share of whatever the coordinator has incurred, which only the coordinator
+/// knows; what is computed here is the share, the needs that leave the lots' totals, and the
+/// new shares of the members who stay.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Withdrawal {
+    pub member: Siren,
+    pub on: NaiveDate,
+    /// The lots where the member's need counted, in lot order.
+    pub lots: Vec<LotTotalChange>,
+    /// Its share of the procedure costs incurred up to `on`. `None` when it has declared no
+    /// need (the key gives it no share), or when the key cannot be applied yet (`key_problems`).
+    pub cost_share: Option<Share>,
+    /// The members who stay and have a need: their share before and after, in SIREN order.
+    pub remaining: Vec<ShareChange>,
+    /// Why the key cannot be applied yet (a population or a fixed share missing); then there
+    /// is no share to give.
+    pub key_problems: Vec<String>,
+}
+
+impl Withdrawal {
+    /// Between the groupement before the withdrawal and after it; the lots' totals as of
+    /// `as_of`.
+    fn between(
+        before: &Groupement,
+        after: &Groupement,
+        member: &Siren,
+        on: NaiveDate,
+        as_of: NaiveDate,
+    ) -> Withdrawal {
+        let lots = before
+            .lots
+            .iter()
+            .filter_map(|lot| {
+                let need: Amount = before
+                    .counted_needs(lot.number, as_of)
+                    .filter(|n| &n.member == member)
+                    .map(|n| n.estimated_amount)
+                    .sum();
+                (need > Amount::ZERO).then(|| LotTotalChange {
+                    lot: lot.number,
+                    need,
+                    before: before.lot_total(lot.number, as_of),
+                    after: after.lot_total(lot.number, as_of),
+                })
+            })
+            .collect();
+        let (cost_share, remaining, key_problems) =
+            match (before.cost_shares(), after.cost_shares()) {
+                (Ok(was), Ok(now)) => {
+                    let share_of = |siren: &Siren| {
+                        was.iter()
+                            .find(|(s, _)| s == siren)
+                            .map(|(_, share)| *share)
+                    };
+                    let remaining = now
+                        .into_iter()
+                        .filter_map(|(siren, after)| {
+                            let before = share_of(&siren)?;
+                            Some(ShareChange {
+                                member: siren,
+                                before,
+                                after,
+                            })
+                        })
+                        .collect();
+                    (share_of(member), remaining, Vec::new())
+                }
+                (was, now) => {
+                    let mut reasons = was.err().map(|r| r.reasons).unwrap_or_default();
+                    for reason in now.err().map(|r| r.reasons).unwrap_or_default() {
+                        if !reasons.contains(&reason) {
+                            reasons.push(reason);
+                        }
+                    }
+                    (None, Vec::new(), reasons)
+                }
+            };
+        Withdrawal {
+            member: member.clone(),
+            on,
+            lots,
+            cost_share,
+            remaining,
+            key_problems,
+        }
+    }
+}
+
+impl Groupement {
+    /// Whether a member's needs count in the lots' totals on `on`: a joined member's do; so do
+    /// those the coordinator proposed for a buyer whose invitation is still open (adhesions
+    /// open, deadline not passed), since it may still join; never those of a buyer who
+    /// declined, withdrew, or let its invitation lapse.
+    fn needs_count(&self, member: &Member, on: NaiveDate) -> bool {
+        match member.status {
+            MemberStatus::Joined { .. } => true,
+            MemberStatus::Invited => {
+                matches!(self.status, Draft | OpenForAdhesion) && on <= self.adhesion_deadline
+            }
+            MemberStatus::Declined { .. } | MemberStatus::Withdrawn { .. } => false,
+        }
+    }
+
+    /// The needs of a lot that count in its total on `on` (see the lot total), in the order
+    /// they were set. The needs of a buyer who declined or withdrew stay on record in
+    /// `needs`, but are in no total and no share.
+    pub fn counted_needs(&self, lot: u32, on: NaiveDate) -> impl Iterator<Item = &LotNeed> {
+        self.needs.iter().filter(move |n| {
+            n.lot == lot
+                && self
+                    .member(&n.member)
+                    .is_some_and(|m| self.needs_count(m, on))
+        })
+    }
+
+    /// A lot's estimated total on `on`: its counted needs added up (saturating rather than
+    /// overflowing on absurd amounts).
+    pub fn lot_total(&self, lot: u32, on: NaiveDate) -> Amount {
+        self.counted_needs(lot, on).fold(Amount::ZERO, |sum, n| {
+            sum.checked_add(n.estimated_amount)
+                .unwrap_or(Amount::from_cents(i64::MAX))
+        })
+    }
+
+    /// Each joined member with a need and its share of the procedure costs, which the
+    /// convention has the members reimburse to the coordinator under the key applied to all
+    /// their needs (by volume: its estimated amounts in every lot; by population: its
+    /// population; fixed shares: its share), among the joined members with a need. In SIREN
+    /// order; empty when no joined member has a need. Refused, naming them, when the key
+    /// cannot be applied to some of them.
+    pub fn cost_shares(&self) -> Result<Vec<(Siren, Share)>, Refusal> {
+        let participants = self.participants(None);
+        if participants.is_empty() {
+            return Ok(Vec::new());
+        }
+        let weights = self.key_weights(participants).map_err(|missing| Refusal {
+            reasons: vec![self.key_missing(&missing)],
+        })?;
+        let whole: u128 = weights.iter().map(|(_, w)| u128::from(*w)).sum();
+        Ok(weights
+            .into_iter()
+            .map(|(siren, w)| {
+                (
+                    siren,
+                    Share {
+                        part: u128::from(w),
+                        whole,
+                    },
+                )
+            })
+            .collect())
+    }
+
+    /// What withdrawing `member` on `on` would change (see [`Withdrawal`]), or the refusal
+    /// [`Action::Withdraw`] would get.
+    pub fn withdrawal(&self, member: &Siren, on: NaiveDate) -> Result<Withdrawal, Refusal> {
+        let after = self.apply(&Action::Withdraw {
+            member: member.clone(),
+            on,
+        })?;
+        Ok(Withdrawal::between(self, &after, member, on, on))
+    }
+
+    /// What the withdrawal of a member that has withdrawn changes, on the groupement as it
+    /// stands (the others' needs may have changed since): this state compared with the same
+    /// with the member still joined, the lots' totals as of `as_of`. `None` unless the member
+    /// has withdrawn.
+    pub fn withdrawal_of(&self, member: &Siren, as_of: NaiveDate) -> Option<Withdrawal> {
+        let MemberStatus::Withdrawn { on } = self.member(member)?.status else {
+            return None;
+        };
+        let before = self.with_member_status(member, MemberStatus::Joined { on });
+        Some(Withdrawal::between(&before, self, member, on, as_of))
     }
 }
 
@@ -2219,6 +2478,152 @@ mod tests {
         assert_eq!(g.status, OpenForAdhesion);
         let g = ok(&g, withdraw(fontaine(), "2027-03-04"));
         assert_eq!(g.status, ConventionSigned);
+    }
+
+    #[test]
+    fn the_needs_of_a_member_who_withdrew_or_declined_leave_the_lot_totals() {
+        let on = d("2027-02-25");
+        let g = joined_groupement();
+        assert_eq!(g.lot_total(1, on), Amount::from_euros(400_000));
+        assert_eq!(g.lot_total(2, on), Amount::from_euros(120_000));
+        let g = ok(&g, withdraw(fontaine(), "2027-02-25"));
+        assert_eq!(g.lot_total(2, on), Amount::from_euros(70_000));
+        let counted: Vec<&Siren> = g.counted_needs(2, on).map(|n| &n.member).collect();
+        assert_eq!(counted, [&echirolles()]);
+        // Its need stays on record.
+        assert!(g.needs.iter().any(|n| n.member == fontaine()));
+
+        // A proposal for an invited buyer counts while it may still join, not once it declines
+        // or its invitation lapses.
+        let g = open_groupement(CostSharing::ByVolume);
+        let g = ok(&g, need(1, metro(), 300_000));
+        let g = ok(&g, need(1, fontaine(), 10_000));
+        assert_eq!(g.lot_total(1, d("2027-03-01")), Amount::from_euros(310_000));
+        assert_eq!(g.lot_total(1, d("2027-03-02")), Amount::from_euros(300_000));
+        let g = ok(&g, decline(fontaine(), "2027-02-01"));
+        assert_eq!(g.lot_total(1, d("2027-02-01")), Amount::from_euros(300_000));
+    }
+
+    #[test]
+    fn a_withdrawal_says_what_it_changes_under_the_volume_key() {
+        // Métropole 300 000 €, Échirolles 170 000 €, Fontaine 50 000 € (lot 2): 520 000 €.
+        let g = joined_groupement();
+        let w = g
+            .withdrawal(&fontaine(), d("2027-02-25"))
+            .expect("possible");
+        assert_eq!(w.member, fontaine());
+        assert_eq!(w.on, d("2027-02-25"));
+        assert_eq!(
+            w.lots,
+            [LotTotalChange {
+                lot: 2,
+                need: Amount::from_euros(50_000),
+                before: Amount::from_euros(120_000),
+                after: Amount::from_euros(70_000),
+            }]
+        );
+        let cents = |euros: u128| euros * 100;
+        assert_eq!(
+            w.cost_share,
+            Some(Share {
+                part: cents(50_000),
+                whole: cents(520_000)
+            })
+        );
+        assert_eq!(w.cost_share.map(Share::label_fr).unwrap(), "9,62\u{a0}%");
+        assert!(w.key_problems.is_empty());
+        let remaining: Vec<(Siren, String, String)> = w
+            .remaining
+            .iter()
+            .map(|c| (c.member.clone(), c.before.label_fr(), c.after.label_fr()))
+            .collect();
+        assert_eq!(
+            remaining,
+            [
+                (metro(), "57,69\u{a0}%".into(), "63,83\u{a0}%".into()),
+                (echirolles(), "32,69\u{a0}%".into(), "36,17\u{a0}%".into()),
+            ]
+        );
+        // After the withdrawal, the same.
+        let after = ok(&g, withdraw(fontaine(), "2027-02-25"));
+        assert_eq!(after.withdrawal_of(&fontaine(), d("2027-02-25")), Some(w));
+        assert_eq!(after.withdrawal_of(&echirolles(), d("2027-02-25")), None);
+    }
+
+    #[test]
+    fn a_withdrawal_under_the_population_key_and_fixed_shares() {
+        let mut g = joined_groupement();
+        g.cost_sharing = CostSharing::ByPopulation;
+        let w = g
+            .withdrawal(&fontaine(), d("2027-02-25"))
+            .expect("possible");
+        let population = 449_509 + 36_926 + 22_684;
+        assert_eq!(
+            w.cost_share,
+            Some(Share {
+                part: 22_684,
+                whole: population
+            })
+        );
+        assert_eq!(w.remaining[0].after.whole, population - 22_684);
+        // Fixed shares: among the members who stay, theirs scaled up.
+        g.cost_sharing =
+            CostSharing::FixedShares(vec![(metro(), 500), (echirolles(), 300), (fontaine(), 200)]);
+        let w = g
+            .withdrawal(&fontaine(), d("2027-02-25"))
+            .expect("possible");
+        assert_eq!(w.cost_share.map(Share::label_fr).unwrap(), "20,00\u{a0}%");
+        let after: Vec<String> = w.remaining.iter().map(|c| c.after.label_fr()).collect();
+        assert_eq!(after, ["62,50\u{a0}%", "37,50\u{a0}%"]);
+        // A key that cannot be applied yet says why, and gives no share.
+        g.cost_sharing = CostSharing::ByPopulation;
+        g.members[2].population = None; // Fontaine
+        let w = g
+            .withdrawal(&fontaine(), d("2027-02-25"))
+            .expect("possible");
+        assert_eq!(w.cost_share, None);
+        assert!(w.remaining.is_empty());
+        assert_eq!(
+            w.key_problems,
+            [
+                "la clé « Au prorata de la population » demande une population pour : Ville de Fontaine"
+            ]
+        );
+        assert_eq!(w.lots.len(), 1, "its need still leaves the total");
+    }
+
+    #[test]
+    fn a_withdrawal_without_needs_owes_no_share_and_a_refused_one_says_why() {
+        let g = open_groupement(CostSharing::ByVolume);
+        let g = ok(&g, join(fontaine(), "2027-02-20"));
+        let g = ok(&g, need(1, metro(), 300_000));
+        let w = g
+            .withdrawal(&fontaine(), d("2027-02-25"))
+            .expect("possible");
+        assert!(w.lots.is_empty());
+        assert_eq!(w.cost_share, None);
+        assert_eq!(w.remaining.len(), 1, "the coordinator keeps the whole key");
+        assert_eq!(w.remaining[0].after.label_fr(), "100,00\u{a0}%");
+        assert_eq!(
+            g.withdrawal(&metro(), d("2027-02-25"))
+                .expect_err("refused")
+                .reasons,
+            refused(&g, withdraw(metro(), "2027-02-25"))
+        );
+    }
+
+    #[test]
+    fn shares_read_in_hundredths_of_a_percent() {
+        let share = |part, whole| Share { part, whole };
+        assert_eq!(share(1, 3).label_fr(), "33,33\u{a0}%");
+        assert_eq!(share(2, 3).label_fr(), "66,67\u{a0}%");
+        assert_eq!(share(1, 8).hundredths_of_percent(), 1250);
+        assert_eq!(
+            share(1, 20_000).hundredths_of_percent(),
+            1,
+            "a half rounds up"
+        );
+        assert_eq!(share(0, 0).hundredths_of_percent(), 0);
     }
 
     // -- needs

@@ -375,6 +375,18 @@ fn only_the_members_that_joined_are_parties() {
     assert!(!text.contains("Fontaine"), "{text}");
     assert!(!text.contains("999 999"), "{text}");
     assert_contains(&text, &["412 500,00 € HT"]);
+    // Nor a member that withdrew: its needs leave the totals and the key.
+    let g = apply(
+        g,
+        Action::Withdraw {
+            member: echirolles(),
+            on: d("2027-03-03"),
+        },
+    );
+    let text = visible_text(&convention::html(&input(&g)));
+    assert!(!text.contains("chirolles"), "{text}");
+    assert!(!text.contains("412 500,00"), "{text}");
+    assert_contains(&text, &["300 000,00 € HT"]);
 }
 
 #[test]

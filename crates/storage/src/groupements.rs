@@ -36,8 +36,9 @@
 //!
 //! # Who sees what
 //! The coordinator's territory-wide scope sees the groupements of its organisation; any scope
-//! sees those its organisation is invited to or has joined (not after declining or
-//! withdrawing).
+//! sees those its organisation is invited to, has joined or has withdrawn from (a member that
+//! withdrew keeps the record of what it left, and its share of the costs incurred; it may no
+//! longer act, which the domain refuses), not one it declined.
 //!
 //! # The award
 //! `Award` creates, in the same transaction, one contract per member and per lot from
@@ -837,7 +838,7 @@ impl Database {
 
     /// The groupements a scope sees, the latest changed first: the coordinator's
     /// territory-wide scope, those of its organisation; any scope, those its organisation is
-    /// invited to or has joined.
+    /// invited to, has joined or has withdrawn from.
     pub async fn groupements_for(
         &self,
         scope: &Scope,
@@ -848,7 +849,7 @@ impl Database {
             let mut q = sqlx::QueryBuilder::new(GROUPEMENT_SELECT);
             q.push(
                 " WHERE EXISTS (SELECT 1 FROM groupement_members m WHERE m.groupement_id = g.id \
-                 AND m.status IN ('invited', 'joined') AND m.organisation_id = ",
+                 AND m.status IN ('invited', 'joined', 'withdrawn') AND m.organisation_id = ",
             )
             .push_bind(org)
             .push(")");
@@ -891,19 +892,34 @@ impl Database {
         Err(too_busy())
     }
 
-    /// One attempt of `apply_groupement_action`: `None` when another transaction extended the
-    /// audit chain first (nothing was written; try again).
-    #[allow(clippy::too_many_arguments)] // those of apply_groupement_action
-    async fn try_apply(
+    /// What [`Database::apply_groupement_action`] would write, without writing anything: the
+    /// same checks (the scope sees the groupement, the version, who may act, the domain's
+    /// preconditions) and the new state. A confirmation step shows from it what the action
+    /// will do; the award's contracts are not planned here.
+    pub async fn check_groupement_action(
         &self,
         scope: &Scope,
         id: i64,
         expected_version: i64,
         action: &Action,
-        actor: &str,
-        now: DateTime<Utc>,
         cpv: &CpvNomenclature,
-    ) -> Result<Option<StoredGroupement>, GroupementError> {
+    ) -> Result<Groupement, GroupementError> {
+        let (_, next) = self
+            .checked(scope, id, expected_version, action, cpv)
+            .await?;
+        Ok(next)
+    }
+
+    /// The groupement as loaded and the state `action` makes of it, once the scope sees it,
+    /// the version is the caller's, the scope may act and the domain accepts.
+    async fn checked(
+        &self,
+        scope: &Scope,
+        id: i64,
+        expected_version: i64,
+        action: &Action,
+        cpv: &CpvNomenclature,
+    ) -> Result<(Loaded, Groupement), GroupementError> {
         let loaded = self
             .load(scope, id, cpv)
             .await?
@@ -924,6 +940,25 @@ impl Database {
             .groupement
             .apply(action)
             .map_err(GroupementError::Refused)?;
+        Ok((loaded, next))
+    }
+
+    /// One attempt of `apply_groupement_action`: `None` when another transaction extended the
+    /// audit chain first (nothing was written; try again).
+    #[allow(clippy::too_many_arguments)] // those of apply_groupement_action
+    async fn try_apply(
+        &self,
+        scope: &Scope,
+        id: i64,
+        expected_version: i64,
+        action: &Action,
+        actor: &str,
+        now: DateTime<Utc>,
+        cpv: &CpvNomenclature,
+    ) -> Result<Option<StoredGroupement>, GroupementError> {
+        let (loaded, next) = self
+            .checked(scope, id, expected_version, action, cpv)
+            .await?;
         let orgs = self.member_organisations(&next).await?;
         let members = member_rows(&next, &orgs)?;
         let contracts = match action {
@@ -1142,7 +1177,10 @@ impl Database {
         });
         let Some(row) = row else { return Ok(None) };
         let owner = scope.territory_wide().is_some() && row.organisation_id == org;
-        let member = matches!(member_status.as_deref(), Some("invited" | "joined"));
+        let member = matches!(
+            member_status.as_deref(),
+            Some("invited" | "joined" | "withdrawn")
+        );
         if !owner && !member {
             return Ok(None);
         }

@@ -675,6 +675,88 @@ async fn a_member_acts_only_for_itself_and_sees_only_its_groupements() {
     .await;
 }
 
+/// A member that withdraws keeps seeing the groupement it left, and can no longer act in it;
+/// the confirmation's dry run checks as the change does and writes nothing.
+#[tokio::test]
+async fn a_withdrawn_member_still_reads_the_groupement_and_a_dry_run_writes_nothing() {
+    each_backend(|db| async move {
+        let w = world(&db).await;
+        let (id, version) = opened(&db, &w).await;
+        let v = act(
+            &db,
+            &w.echirolles,
+            id,
+            version,
+            join(ECHIROLLES, "2027-02-01"),
+        )
+        .await
+        .version;
+        let v = act(&db, &w.echirolles, id, v, need(1, ECHIROLLES, 100_000))
+            .await
+            .version;
+        let withdraw = Action::Withdraw {
+            member: siren(ECHIROLLES),
+            on: date("2027-02-10"),
+        };
+
+        // The dry run: what the change would write, with its checks, and nothing written.
+        let next = db
+            .check_groupement_action(w.echirolles.scope(), id, v, &withdraw, nomenclature())
+            .await
+            .unwrap();
+        assert_eq!(
+            next.member(&siren(ECHIROLLES)).unwrap().status,
+            MemberStatus::Withdrawn {
+                on: date("2027-02-10")
+            }
+        );
+        let stale = db
+            .check_groupement_action(w.echirolles.scope(), id, v - 1, &withdraw, nomenclature())
+            .await;
+        assert!(
+            matches!(stale, Err(GroupementError::Conflict { .. })),
+            "{stale:?}"
+        );
+        let cancel = Action::Cancel {
+            on: date("2027-02-10"),
+            reason: "Plus besoin".into(),
+        };
+        let forbidden = db
+            .check_groupement_action(w.echirolles.scope(), id, v, &cancel, nomenclature())
+            .await;
+        assert!(
+            matches!(forbidden, Err(GroupementError::Forbidden(_))),
+            "{forbidden:?}"
+        );
+        let stored = db
+            .groupement(w.coordinator.scope(), id, nomenclature())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored.version, v, "nothing written");
+
+        let v = act(&db, &w.echirolles, id, v, withdraw).await.version;
+        let seen = db
+            .groupement(w.echirolles.scope(), id, nomenclature())
+            .await
+            .unwrap()
+            .expect("a withdrawn member still sees it");
+        assert_eq!(seen.version, v);
+        let listed = db
+            .groupements_for(w.echirolles.scope(), nomenclature())
+            .await
+            .unwrap();
+        assert_eq!(listed.len(), 1);
+        // It can no longer act there: the domain refuses.
+        let err = refused(&db, &w.echirolles, id, v, need(1, ECHIROLLES, 1)).await;
+        assert!(
+            err.to_string().contains("ses besoins ne comptent plus"),
+            "{err}"
+        );
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn two_members_editing_at_once_never_overwrite_each_other() {
     each_backend(|db| async move {

@@ -660,11 +660,49 @@ async fn a_closed_campaign_refuses_every_write_with_its_reason() {
             .await;
         assert_eq!(refused.status, StatusCode::FORBIDDEN);
 
+        // The first post asks for a confirmation that says what closing does; nothing is
+        // written.
+        let coordinator_csrf = app.session_csrf(&coordinator).await;
+        let asked = app
+            .post_form(
+                &format!("/campagnes/{id}/cloture"),
+                Some(&coordinator),
+                &[("csrf", &coordinator_csrf)],
+            )
+            .await;
+        assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
+        let confirm = text(&asked.body);
+        assert!(
+            confirm.contains("<h1>Clore la campagne « Recensement 2027 » ?</h1>"),
+            "{confirm}"
+        );
+        assert!(confirm.contains(&format!(
+            "La campagne sera close dès maintenant, avant sa date limite du {} : les membres \
+             invités ne pourront plus y répondre, ni ajouter, modifier ou supprimer un besoin",
+            fr(in_days(60))
+        )));
+        assert!(confirm.contains("Les besoins déclarés sont arrêtés tels quels : 0 besoin"));
+        assert!(
+            confirm.contains("Sans réponse à ce jour, et qui ne pourront plus répondre : ")
+                && confirm.contains("(2 sur 2)"),
+            "{confirm}"
+        );
+        assert!(confirm.contains("une campagne close ne se rouvre pas"));
+        assert!(confirm.contains(&format!("action=\"/campagnes/{id}/cloture\"")));
+        assert!(confirm.contains("name=\"confirmation\" value=\"oui\""));
+        assert!(confirm.contains(&format!("name=\"csrf\" value=\"{coordinator_csrf}\"")));
+        let board = text(
+            &app.get(&format!("/campagnes/{id}"), Some(&coordinator))
+                .await
+                .body,
+        );
+        assert!(board.contains(">Clore la campagne</button>"), "still open");
+
         let closed = app
             .post_form(
                 &format!("/campagnes/{id}/cloture"),
                 Some(&coordinator),
-                &[("csrf", &app.session_csrf(&coordinator).await)],
+                &[("csrf", &coordinator_csrf), ("confirmation", "oui")],
             )
             .await;
         assert_eq!(closed.status, StatusCode::SEE_OTHER);

@@ -566,8 +566,33 @@ async fn a_groupement_from_an_opportunity_to_its_contracts() {
     .await;
 }
 
-/// A member withdraws before the signatures and cannot once the consultation would have
-/// started; the coordinator cancels with a reason, after which no action is offered.
+/// The "Besoins par lot" section of a groupement's page.
+fn needs_section(page: &str) -> String {
+    page.split("id=\"besoins\"")
+        .nth(1)
+        .unwrap()
+        .split("<h2")
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// The cells of the row headed `head` in `html`.
+fn row_cells(html: &str, head: &str) -> Vec<String> {
+    let row = html
+        .split("<tr>")
+        .find(|r| r.contains(&format!(">{head}</th>")))
+        .unwrap_or_else(|| panic!("no row {head}: {html}"));
+    row.split("<td class=\"num\">")
+        .skip(1)
+        .map(|c| c.split("</td>").next().unwrap().to_owned())
+        .collect()
+}
+
+/// A member withdraws, once it has confirmed what that changes, and still reads the groupement
+/// it left: its need leaves the lot's total and it is told its share of the costs under the
+/// key. The coordinator cancels, once it has confirmed, with a reason, after which no action is
+/// offered.
 #[tokio::test]
 async fn a_member_withdraws_and_the_coordinator_cancels() {
     each_backend(|db| async move {
@@ -607,24 +632,126 @@ async fn a_member_withdraws_and_the_coordinator_cancels() {
         done(&grenoble.act(&id, "join", &[]).await);
         let page = text(&grenoble.page(&id).await.body);
         assert!(page.contains("Se retirer du groupement"), "{page}");
-        done(&grenoble.act(&id, "withdraw", &[]).await);
-        let page = text(&coordinator.page(&id).await.body);
-        assert!(page.contains("retrait le"), "{page}");
-        // Withdrawn, it no longer sees the groupement, and cannot join again.
-        assert_eq!(grenoble.page(&id).await.status, StatusCode::NOT_FOUND);
+        let before = text(&coordinator.page(&id).await.body);
+        assert!(
+            needs_section(&before).contains(">Grenoble</th>"),
+            "{before}"
+        );
+        let v = version(&grenoble.page(&id).await);
 
-        // A cancellation needs a reason, shown next to its field.
+        // The first post asks for a confirmation that says what will happen; nothing is
+        // written.
+        let asked = grenoble.act(&id, "withdraw", &[]).await;
+        assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
+        let confirm = text(&asked.body);
+        assert!(
+            confirm.contains("<h1>Vous retirer du groupement « "),
+            "{confirm}"
+        );
+        assert!(confirm.contains("Rien n'est encore enregistré"));
+        assert!(
+            confirm.contains("sortiront des totaux des lots"),
+            "{confirm}"
+        );
+        assert!(
+            confirm.contains("selon la clé « Au prorata des volumes estimés »")
+                && confirm.contains("la part de votre organisme est de ")
+                && confirm.contains("Mutualis n'enregistre pas ces frais"),
+            "{confirm}"
+        );
+        assert!(confirm.contains("Totaux des lots, avant et après le retrait"));
+        assert!(confirm.contains("name=\"confirmation\" value=\"oui\""));
+        assert!(confirm.contains(&format!("name=\"csrf\" value=\"{}\"", grenoble.csrf)));
+        assert!(confirm.contains(&format!("name=\"version\" value=\"{v}\"")));
+        assert!(confirm.contains("Ne pas me retirer : revenir au groupement"));
+        assert_eq!(version(&coordinator.page(&id).await), v, "nothing written");
+        let totals = confirm.split("Totaux des lots").nth(1).unwrap().to_owned();
+        let lot = row_cells(&totals, "Lot 1 — Services de nettoyage");
+        let [_need, _total_before, total_after] = <[String; 3]>::try_from(lot).unwrap();
+
+        // Confirmed: it lands on the groupement's page, which says what happened.
+        let withdrawn = grenoble
+            .act(&id, "withdraw", &[("confirmation", "oui")])
+            .await;
+        done(&withdrawn);
+        let location = withdrawn.header("location");
+        assert_eq!(location, format!("/groupements/{id}?fait=withdraw"));
+        let landed = app.get(&location, Some(&grenoble.cookies)).await;
+        assert_eq!(landed.status, StatusCode::OK, "{}", landed.body);
+        let landed = text(&landed.body);
+        let today = Local::now().date_naive().format("%d/%m/%Y").to_string();
+        assert!(
+            landed.contains("Vous vous êtes retiré du groupement « "),
+            "{landed}"
+        );
+        assert!(landed.contains(&format!("» le {today}.")), "{landed}");
+        assert!(landed.contains("Votre retrait"), "{landed}");
+        assert!(landed.contains("ne comptent plus dans les totaux des lots"));
+        assert!(landed.contains("la part de votre organisme est de "));
+        // Read-only: no form for it any more.
+        assert!(!landed.contains("name=\"action\""), "{landed}");
+        let list = text(&app.get("/groupements", Some(&grenoble.cookies)).await.body);
+        assert!(list.contains(&format!("retrait le {today}")), "{list}");
+
+        // Its need has left the lot's total, which is what the confirmation said.
+        let after = text(&coordinator.page(&id).await.body);
+        assert!(after.contains("retrait le"), "{after}");
+        let needs = needs_section(&after);
+        assert!(!needs.contains(">Grenoble</th>"), "{needs}");
+        assert_eq!(row_cells(&needs, "Total du lot"), [total_after]);
+        // It cannot join again.
+        let v = version(&coordinator.page(&id).await);
+        let again = grenoble.act_from(&id, &v, "join", &[]).await;
+        assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+        // A cancellation needs a reason, shown next to its field, before any confirmation.
         let before_cancel: i64 = version(&coordinator.page(&id).await).parse().unwrap();
         let bad = coordinator.act(&id, "cancel", &[("motif", " ")]).await;
         assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(bad.body.contains("annulation-motif-erreur"));
-        done(
-            &coordinator
-                .act(&id, "cancel", &[("motif", "Besoins trop différents")])
-                .await,
+        // A member may not cancel: refused at once, no confirmation.
+        let by_member = echirolles
+            .act(&id, "cancel", &[("motif", "Plus besoin")])
+            .await;
+        assert_eq!(by_member.status, StatusCode::FORBIDDEN);
+        let asked = coordinator
+            .act(&id, "cancel", &[("motif", "Besoins trop différents")])
+            .await;
+        assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
+        let confirm = text(&asked.body);
+        assert!(
+            confirm.contains("<h1>Annuler le groupement « "),
+            "{confirm}"
         );
-        let page = coordinator.page(&id).await;
+        assert!(confirm.contains("pour le motif : « Besoins trop différents »"));
+        assert!(confirm.contains("un groupement annulé ne peut pas être rouvert"));
+        assert!(confirm.contains("name=\"motif\" value=\"Besoins trop différents\""));
+        assert_eq!(
+            version(&coordinator.page(&id).await),
+            before_cancel.to_string(),
+            "nothing written"
+        );
+        let cancelled = coordinator
+            .act(
+                &id,
+                "cancel",
+                &[
+                    ("motif", "Besoins trop différents"),
+                    ("confirmation", "oui"),
+                ],
+            )
+            .await;
+        done(&cancelled);
+        let page = app
+            .get(&cancelled.header("location"), Some(&coordinator.cookies))
+            .await;
         let body = text(&page.body);
+        assert!(
+            body.contains(&format!(
+                "Groupement annulé le {today} : il ne peut plus être rouvert"
+            )),
+            "{body}"
+        );
         assert!(body.contains("Annulé le") && body.contains("Besoins trop différents"));
         assert!(!page.body.contains("name=\"action\""), "no action offered");
         let after = echirolles

@@ -284,6 +284,73 @@ fn contracts(detail: &Value) -> Vec<(String, u64, i64)> {
         .collect()
 }
 
+/// A member that withdraws: its need leaves the lot's needs and total, and it still reads the
+/// groupement it left, with its status and its own needs on record.
+#[tokio::test]
+async fn a_withdrawn_members_need_leaves_the_lot_total() {
+    each_backend(|db| async move {
+        let w = world(db).await;
+        let (c, g, e) = (&w.coordinator, &w.grenoble, &w.echirolles);
+        let id = w.create("Fourniture d'énergie 2028-2031").await;
+        let version = w
+            .act(
+                id,
+                1,
+                vec![
+                    (c, invite(GRENOBLE, "Ville de Grenoble", 158_198)),
+                    (c, invite(ECHIROLLES, "Ville d'Échirolles", 36_926)),
+                    (c, Action::Open),
+                    (g, join(GRENOBLE, "2027-02-01")),
+                    (e, join(ECHIROLLES, "2027-02-01")),
+                    (c, need(1, METRO, 30_000_000, None)),
+                    (g, need(1, GRENOBLE, 20_000_000, None)),
+                    (e, need(1, ECHIROLLES, 10_000_000, Some(1_500))),
+                ],
+            )
+            .await;
+        let path = format!("/api/v1/groupements/{id}");
+        let detail = w.json(&w.coordinator_token, &path).await;
+        assert_eq!(lot(&detail, 1)["total_cents"], 60_000_000);
+
+        w.act(
+            id,
+            version,
+            vec![(
+                e,
+                Action::Withdraw {
+                    member: siren(ECHIROLLES),
+                    on: date("2027-02-10"),
+                },
+            )],
+        )
+        .await;
+        let detail = w.json(&w.coordinator_token, &path).await;
+        assert_eq!(member(&detail, ECHIROLLES)["status"]["code"], "withdrawn");
+        let lot1 = lot(&detail, 1);
+        assert_eq!(lot1["total_cents"], 50_000_000, "{lot1}");
+        let members: Vec<&str> = lot1["needs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["member_siren"].as_str().unwrap())
+            .collect();
+        assert_eq!(members, [METRO, GRENOBLE]);
+
+        // Échirolles still reads it: its withdrawal, and its own needs on record.
+        let theirs = w.json(&w.echirolles_token, &path).await;
+        assert_eq!(theirs["own"]["status"]["code"], "withdrawn");
+        assert_eq!(theirs["own"]["status"]["answered_on"], "2027-02-10");
+        assert_eq!(
+            theirs["own"]["needs"][0]["estimated_amount_cents"],
+            10_000_000
+        );
+        assert_eq!(lot(&theirs, 1)["total_cents"], 50_000_000);
+        let list = w.json(&w.echirolles_token, "/api/v1/groupements").await;
+        assert_eq!(list["count"], 1, "{list}");
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn the_coordinator_and_invited_communes_see_a_groupement_and_no_one_else() {
     each_backend(|db| async move {

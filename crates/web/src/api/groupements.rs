@@ -4,7 +4,7 @@
 //!
 //! Who sees what is storage's decision (`groupements_for`, `groupement`), as for the pages:
 //! the coordinator sees its organisation's groupements, any buyer role those its organisation
-//! is invited to or has joined; another groupement answers 404 whatever its id; suppliers and
+//! is invited to, has joined or has withdrawn from; another groupement answers 404 whatever its id; suppliers and
 //! the mediator get 403. Contracts: every member's for the coordinator of the groupement, the
 //! holder's organisation's own otherwise (storage filters, and so does this module, so that a
 //! member never reads another member's amounts).
@@ -29,7 +29,7 @@ use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::error::{ApiError, ApiErrorBody, WebError};
-use crate::pages::campaigns::check_role;
+use crate::pages::campaigns::{check_role, today};
 use crate::session::ApiUser;
 
 // ---------------------------------------------------------------------------------------------
@@ -291,9 +291,11 @@ pub struct LotJson {
     title: String,
     /// CPV code of the lot, with its check digit.
     cpv: String,
-    /// Every member's need in the lot.
+    /// The needs that count in the lot's total: those of the joined members and, while their
+    /// invitation is open, the needs proposed for invited buyers; not those of a buyer who
+    /// declined or withdrew (its own are still in its `own.needs`).
     needs: Vec<LotNeedJson>,
-    /// The needs' estimated amounts added up, in cents.
+    /// These needs' estimated amounts added up, in cents.
     total_cents: i64,
     /// Null until the lot is awarded.
     award: Option<LotAwardJson>,
@@ -482,6 +484,7 @@ impl GroupementJson {
         own: &Siren,
         owner: bool,
         contracts: &[GroupementContract],
+        today: NaiveDate,
     ) -> GroupementJson {
         let g = &stored.groupement;
         let members = g
@@ -500,12 +503,12 @@ impl GroupementJson {
             .lots
             .iter()
             .map(|l| {
-                let needs: Vec<&LotNeed> = g.needs.iter().filter(|n| n.lot == l.number).collect();
+                let needs: Vec<&LotNeed> = g.counted_needs(l.number, today).collect();
                 LotJson {
                     number: l.number,
                     title: l.title.clone(),
                     cpv: l.cpv.to_string(),
-                    total_cents: needs.iter().map(|n| n.estimated_amount.cents()).sum(),
+                    total_cents: g.lot_total(l.number, today).cents(),
                     needs: needs.into_iter().map(need_json).collect(),
                     award: g.award_of(l.number).and_then(|a| {
                         a.lots
@@ -627,5 +630,11 @@ pub async fn groupement(
         }
         found
     };
-    Ok(Json(GroupementJson::new(&stored, &own, owner, &contracts)))
+    Ok(Json(GroupementJson::new(
+        &stored,
+        &own,
+        owner,
+        &contracts,
+        today(),
+    )))
 }

@@ -30,17 +30,17 @@ use chrono::{Local, NaiveDate};
 use mutualis_domain::{Amount, Need, Quantity, Reservation, Role, Siren};
 use mutualis_formats::needs_workbook::{parse_amount_text, parse_date_text, parse_quantity_text};
 use mutualis_reference::cpv::nomenclature;
-use mutualis_storage::Principal;
 use mutualis_storage::campaigns::{
     Campaign, CampaignError, CampaignStatus, CampaignSummary, NeedSource, OTHER_FAMILY, StoredNeed,
 };
 use mutualis_storage::organisations::OrganisationRecord;
+use mutualis_storage::{Principal, TerritoryWide};
 use serde::Deserialize;
 
 use crate::AppState;
 use crate::error::WebError;
 use crate::layout::Layout;
-use crate::pages::datetime_label;
+use crate::pages::{confirmation, datetime_label};
 use crate::session::{HtmlForm, SignedIn};
 
 mod new;
@@ -1136,11 +1136,22 @@ pub async fn remind(
     }
 }
 
+/// The closing form: the token, and on the second post the confirmation.
+#[derive(Deserialize)]
+pub struct CloseForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    confirmation: String,
+}
+
+/// Closing a campaign cannot be undone: the first post answers a page that says what will
+/// happen; only the confirmed post closes it.
 pub async fn close(
     State(state): State<Arc<AppState>>,
     user: SignedIn,
     Path(id): Path<String>,
-    HtmlForm(form): HtmlForm<CsrfOnly>,
+    HtmlForm(form): HtmlForm<CloseForm>,
 ) -> Result<Response, WebError> {
     user.check_csrf(&form.csrf)?;
     let summary = owned_campaign(&state, &user, &id).await?;
@@ -1150,10 +1161,98 @@ pub async fn close(
         .territory_wide()
         .ok_or_else(|| user.error(WebError::forbidden()))?;
     let campaign = summary.campaign.id;
+    if summary.campaign.status == CampaignStatus::Closed {
+        return Ok(Redirect::to(&format!("/campagnes/{campaign}")).into_response());
+    }
+    if form.confirmation != confirmation::CONFIRMED {
+        return close_confirmation(&state, &user, wide, campaign).await;
+    }
     match state.db.close_campaign(wide, campaign).await {
         Ok(()) => Ok(redirect_done(campaign, "fait=cloture")),
         Err(CampaignError::NotFound) => Err(user.error(WebError::not_found())),
         Err(e) => Err(user.error(WebError::internal(e))),
+    }
+}
+
+/// What closing the campaign will do: no more answers nor changes to the needs, which are
+/// kept as they are; who has not answered; that it is final.
+async fn close_confirmation(
+    state: &AppState,
+    user: &SignedIn,
+    wide: TerritoryWide,
+    campaign: i64,
+) -> Result<Response, WebError> {
+    let board = state
+        .db
+        .campaign_board(wide, campaign)
+        .await
+        .map_err(|e| user.error(WebError::internal(e)))?;
+    let c = &board.campaign;
+    let when = if today() <= c.closes_on {
+        format!(
+            "La campagne sera close dès maintenant, avant sa date limite du {}",
+            d(c.closes_on)
+        )
+    } else {
+        format!(
+            "La campagne sera close (sa date limite du {} est passée)",
+            d(c.closes_on)
+        )
+    };
+    let declaring = board.members.iter().filter(|m| m.need_count > 0).count();
+    let declaring = i64::try_from(declaring).unwrap_or(i64::MAX);
+    let mut consequences = vec![
+        format!(
+            "{when} : les membres invités ne pourront plus y répondre, ni ajouter, modifier ou \
+             supprimer un besoin, ni déposer de classeur."
+        ),
+        format!(
+            "Les besoins déclarés sont arrêtés tels quels : {} de {}, {} par an. Ils restent \
+             enregistrés et continuent de nourrir les opportunités de mutualisation.",
+            count(board.need_count, "besoin", "besoins"),
+            count(declaring, "membre", "membres"),
+            board.annual_amount
+        ),
+    ];
+    let silent: Vec<&str> = board
+        .members
+        .iter()
+        .filter(|m| m.invitation.answered_at.is_none())
+        .map(|m| m.name.as_str())
+        .collect();
+    if !silent.is_empty() {
+        consequences.push(format!(
+            "Sans réponse à ce jour, et qui ne pourront plus répondre : {} ({} sur {}).",
+            silent.join(", "),
+            silent.len(),
+            board.members.len()
+        ));
+    }
+    consequences.push(
+        "La clôture est définitive : une campagne close ne se rouvre pas ; pour recenser \
+         d'autres besoins, créez une nouvelle campagne."
+            .to_owned(),
+    );
+    let page = confirmation::Page {
+        layout: user.layout(),
+        heading: format!("Clore la campagne « {} » ?", c.title),
+        consequences,
+        tables: Vec::new(),
+        action: format!("/campagnes/{campaign}/cloture"),
+        fields: Vec::new(),
+        confirm_label: "Confirmer la clôture de la campagne".to_owned(),
+        back: format!("/campagnes/{campaign}"),
+        back_label: "Ne pas clore : revenir au tableau de bord".to_owned(),
+    };
+    respond(StatusCode::OK, page)
+}
+
+/// "1 besoin", "3 besoins", "0 besoin".
+fn count(n: i64, one: &str, many: &str) -> String {
+    if n > 1 {
+        format!("{n} {many}")
+    } else {
+        format!("{n} {one}")
     }
 }
 

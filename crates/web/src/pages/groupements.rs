@@ -2,13 +2,22 @@
 //! groupement's page with the actions open to the user, and its convention (HTML and PDF).
 //!
 //! Who sees what: storage decides (`groupements_for`, `groupement`): the coordinator sees the
-//! groupements of its organisation, any buyer role those its organisation is invited to or has
-//! joined. A groupement the user does not see answers 404 whatever its id. Suppliers and the
-//! mediator see none: 403.
+//! groupements of its organisation, any buyer role those its organisation is invited to, has
+//! joined or has withdrawn from (read-only: a member that withdrew keeps the record of its
+//! withdrawal and of what it owes). A groupement the user does not see answers 404 whatever
+//! its id. Suppliers and the mediator see none: 403.
 //!
 //! Every action is one form posted to `/groupements/{id}/actions`, with the version the page
 //! was rendered from: storage refuses a stale version (`Conflict`) and the page says to reload.
 //! A refusal of the domain lists every reason; a field that does not read is shown next to it.
+//! The irreversible ones, a member's withdrawal and the cancellation, take two posts: the
+//! first answers a confirmation page that says what will happen (checked by storage's dry run,
+//! so that what is confirmed is what would be applied; for a withdrawal, the needs leaving the
+//! lots' totals and the member's share of the costs under the key, from the domain), the
+//! second, with `confirmation=oui`, applies it.
+//!
+//! The lots' totals count the needs the domain counts (`Groupement::counted_needs`): not
+//! those of a buyer who declined or withdrew.
 //!
 //! Needs pre-filled at creation, from the opportunity (each buyer's annual amount × duration /
 //! 12): the coordinator's own need is entered as its own; each other buyer's is a proposal
@@ -49,8 +58,13 @@ use crate::AppState;
 use crate::error::{ErrorCode, WebError};
 use crate::layout::Layout;
 use crate::pages::campaigns::{check_role, today};
+use crate::pages::confirmation;
 use crate::pages::opportunities::{PageQuery, answer, question_for_prefix};
 use crate::session::{HtmlForm, SignedIn};
+
+mod irreversible;
+
+use irreversible::WithdrawalView;
 
 /// What a stale form is told.
 pub const CONFLICT_MESSAGE: &str =
@@ -476,6 +490,8 @@ struct MemberForms {
     needs: Vec<OwnNeed>,
     sign: bool,
     withdraw: bool,
+    /// For a member that has withdrawn: what its withdrawal changed.
+    withdrawal: Option<WithdrawalView>,
 }
 
 #[derive(Template)]
@@ -606,6 +622,7 @@ async fn render_detail(
     status: StatusCode,
 ) -> Result<Response, WebError> {
     let g = &stored.groupement;
+    let today = today();
     let own = own_siren(state, user).await?;
     let owner = owns(user, stored);
     let buyer_role = matches!(
@@ -652,7 +669,7 @@ async fn render_detail(
         .lots
         .iter()
         .map(|l| {
-            let needs: Vec<&LotNeed> = g.needs.iter().filter(|n| n.lot == l.number).collect();
+            let needs: Vec<&LotNeed> = g.counted_needs(l.number, today).collect();
             LotBlock {
                 number: l.number,
                 title: l.title.clone(),
@@ -674,11 +691,7 @@ async fn render_detail(
                         },
                     })
                     .collect(),
-                total: needs
-                    .iter()
-                    .map(|n| n.estimated_amount)
-                    .sum::<Amount>()
-                    .to_string(),
+                total: g.lot_total(l.number, today).to_string(),
                 award: g
                     .award_of(l.number)
                     .and_then(|a| {
@@ -828,10 +841,13 @@ async fn render_detail(
                     s,
                     GroupementStatus::OpenForAdhesion | GroupementStatus::ConventionSigned
                 ),
+            withdrawal: g
+                .withdrawal_of(&own, today)
+                .map(|w| WithdrawalView::after(g, &w)),
         }
     });
     let mut values = if owner {
-        form_defaults(g, today())
+        form_defaults(g, today)
     } else {
         HashMap::new()
     };
@@ -907,6 +923,8 @@ pub async fn detail(
     query: Result<Query<DetailQuery>, QueryRejection>,
 ) -> Result<Response, WebError> {
     let stored = visible(&state, &user, &id).await?;
+    let g = &stored.groupement;
+    let own = own_siren(&state, &user).await?;
     let done = match query.map(|Query(q)| q).unwrap_or_default().fait.as_str() {
         "" => String::new(),
         "creation" => {
@@ -914,7 +932,8 @@ pub async fn detail(
              adhésions."
                 .to_owned()
         }
-        code => format!("Enregistré : {}.", action_label(code)),
+        code => irreversible::notice(g, &own, code, today())
+            .unwrap_or_else(|| format!("Enregistré : {}.", action_label(code))),
     };
     let outcome = Outcome {
         done,
@@ -1413,6 +1432,9 @@ pub async fn act(
         )
         .await;
     };
+    if needs_confirmation(&action) && !confirmation::confirmed(&form) {
+        return confirm(&state, &user, &stored, version, action, values).await;
+    }
     let code = action.code();
     let result = state
         .db
@@ -1426,29 +1448,120 @@ pub async fn act(
             nomenclature(),
         )
         .await;
-    let (status, problems) = match result {
+    match result {
         Ok(_) => {
-            return Ok(
-                Redirect::to(&format!("/groupements/{}?fait={code}", stored.id)).into_response(),
-            );
+            Ok(Redirect::to(&format!("/groupements/{}?fait={code}", stored.id)).into_response())
         }
-        Err(GroupementError::NotFound) => return Err(user.error(WebError::not_found())),
-        Err(GroupementError::Storage(e)) => return Err(user.error(WebError::internal(e))),
-        Err(GroupementError::Conflict { .. }) => {
+        Err(e) => not_applied(&state, &user, &id, values, e).await,
+    }
+}
+
+/// The page of an action storage did not apply: the reasons, over the current state whatever
+/// the form started from, with the fields as posted.
+async fn not_applied(
+    state: &AppState,
+    user: &SignedIn,
+    id: &str,
+    values: HashMap<String, String>,
+    error: GroupementError,
+) -> Result<Response, WebError> {
+    let (status, problems) = match error {
+        GroupementError::NotFound => return Err(user.error(WebError::not_found())),
+        GroupementError::Storage(e) => return Err(user.error(WebError::internal(e))),
+        GroupementError::Conflict { .. } => {
             (StatusCode::CONFLICT, vec![CONFLICT_MESSAGE.to_owned()])
         }
-        Err(GroupementError::Refused(r)) => (StatusCode::UNPROCESSABLE_ENTITY, r.reasons),
-        Err(GroupementError::Forbidden(m)) => (StatusCode::FORBIDDEN, vec![m]),
-        Err(e) => (StatusCode::UNPROCESSABLE_ENTITY, vec![e.to_string()]),
+        GroupementError::Refused(r) => (StatusCode::UNPROCESSABLE_ENTITY, r.reasons),
+        GroupementError::Forbidden(m) => (StatusCode::FORBIDDEN, vec![m]),
+        e => (StatusCode::UNPROCESSABLE_ENTITY, vec![e.to_string()]),
     };
-    // Shown over the current state, whatever the form started from.
-    let current = visible(&state, &user, &id).await?;
+    let current = visible(state, user, id).await?;
     let outcome = Outcome {
         problems,
         values,
         ..Outcome::default()
     };
-    render_detail(&state, &user, &current, outcome, status).await
+    render_detail(state, user, &current, outcome, status).await
+}
+
+/// The actions that cannot be undone: a confirmation step comes first.
+fn needs_confirmation(action: &Action) -> bool {
+    matches!(action, Action::Withdraw { .. } | Action::Cancel { .. })
+}
+
+/// The confirmation page of an irreversible action, once storage's dry run has accepted it
+/// (otherwise the reasons, as if it had been applied): what will happen, and the form that
+/// posts it again, confirmed.
+async fn confirm(
+    state: &AppState,
+    user: &SignedIn,
+    stored: &StoredGroupement,
+    version: i64,
+    action: Action,
+    values: HashMap<String, String>,
+) -> Result<Response, WebError> {
+    let checked = state
+        .db
+        .check_groupement_action(
+            user.principal.scope(),
+            stored.id,
+            version,
+            &action,
+            nomenclature(),
+        )
+        .await;
+    if let Err(e) = checked {
+        return not_applied(state, user, &stored.id.to_string(), values, e).await;
+    }
+    let g = &stored.groupement;
+    let mut fields = vec![
+        ("version".to_owned(), version.to_string()),
+        ("action".to_owned(), action.code().to_owned()),
+    ];
+    let (heading, consequences, tables, confirm_label, back_label) = match &action {
+        Action::Withdraw { member, on } => {
+            let w = g
+                .withdrawal(member, *on)
+                .map_err(|r| user.error(WebError::internal(r)))?;
+            let view = WithdrawalView::before(g, &w);
+            (
+                format!("Vous retirer du groupement « {} » ?", g.title),
+                view.sentences,
+                view.tables,
+                "Confirmer le retrait du groupement",
+                "Ne pas me retirer : revenir au groupement",
+            )
+        }
+        Action::Cancel { on, reason } => {
+            fields.push(("motif".to_owned(), reason.clone()));
+            let (heading, sentences) = irreversible::cancellation(g, *on, reason);
+            (
+                heading,
+                sentences,
+                Vec::new(),
+                "Confirmer l'annulation du groupement",
+                "Ne pas annuler : revenir au groupement",
+            )
+        }
+        other => {
+            return Err(user.error(WebError::internal(format!(
+                "no confirmation for {}",
+                other.code()
+            ))));
+        }
+    };
+    let page = confirmation::Page {
+        layout: user.layout(),
+        heading,
+        consequences,
+        tables,
+        action: format!("/groupements/{}/actions", stored.id),
+        fields,
+        confirm_label: confirm_label.to_owned(),
+        back: format!("/groupements/{}", stored.id),
+        back_label: back_label.to_owned(),
+    };
+    respond(StatusCode::OK, page)
 }
 
 /// What would keep the award's DECP records from being published, in French; empty when

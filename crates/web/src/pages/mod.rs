@@ -3,6 +3,7 @@
 pub mod account;
 pub mod auth;
 pub mod campaigns;
+pub mod confirmation;
 pub mod contracts;
 pub mod groupements;
 pub mod home;
