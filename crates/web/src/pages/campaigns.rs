@@ -204,7 +204,7 @@ fn refusal(user: &SignedIn, e: CampaignError) -> Result<String, WebError> {
 // Display helpers
 
 /// A message of the lower layers ("montant « x » …") as a sentence: capital, final stop.
-fn sentence(message: &str) -> String {
+pub(crate) fn sentence(message: &str) -> String {
     let mut chars = message.trim().chars();
     let mut out: String = match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),
