@@ -605,7 +605,7 @@ async fn a_groupement_from_an_opportunity_to_its_contracts() {
         );
         // The winner is named next to its SIRET, or said unknown.
         assert!(
-            rows.contains("attribué à l'établissement SIRET 44306184100005 (nom inconnu)"),
+            rows.contains("attribué à un titulaire au nom inconnu, SIRET 44306184100005, pour"),
             "{rows}"
         );
 

@@ -718,7 +718,7 @@ async fn after_the_award_each_member_reads_only_its_own_contracts() {
         assert!(table.contains("41,7 %"), "{table}");
         assert!(
             page.body
-                .contains("attribué à Énergie des Alpes (SIRET 91234567500017)"),
+                .contains("attribué à Énergie des Alpes, SIRET 91234567500017, pour"),
             "{}",
             page.body
         );

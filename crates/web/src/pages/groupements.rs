@@ -178,11 +178,12 @@ fn cpv_label(code: CpvCode) -> String {
     }
 }
 
-/// The titulaire of an award: its name and SIRET, or its SIRET when the data names it not.
+/// The titulaire of an award: its name and SIRET; "au nom inconnu" when the data does not
+/// name it.
 fn supplier_label(siret: &Siret, names: &std::collections::BTreeMap<String, String>) -> String {
     match names.get(siret.as_str()) {
-        Some(name) => format!("{name} (SIRET {siret})"),
-        None => format!("l'établissement SIRET {siret} (nom inconnu)"),
+        Some(name) => format!("{name}, SIRET {siret},"),
+        None => format!("un titulaire au nom inconnu, SIRET {siret},"),
     }
 }
 
