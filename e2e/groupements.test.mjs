@@ -414,7 +414,7 @@ describe('groupement de commandes', () => {
     assert.equal(await currentStep(page), 'Attribué : en cours');
     assert.match(
       normalise(await page.locator('main table caption', { hasText: /^Lot 1 — / }).textContent()),
-      new RegExp(`attribué à l'établissement SIRET ${SUPPLIER_SIRET} pour 600 000,00 € HT`),
+      new RegExp(`attribué à Nettoyage des Alpes \\(entreprise de démonstration\\), SIRET ${SUPPLIER_SIRET}, pour 600 000,00 € HT`),
     );
 
     // One contract per member with a need; together, the lot's total.

@@ -228,7 +228,8 @@ pub struct Contract {
     pub duration_months: Option<u32>,
     /// Notification (marché) or signature (concession).
     pub notified_on: Option<NaiveDate>,
-    /// Concessions: start of execution.
+    /// Start of execution: published for concessions; for a member's contract of a
+    /// groupement, the groupement's planned start (or a later notification).
     pub starts_on: Option<NaiveDate>,
     pub published_on: Option<NaiveDate>,
     /// Amount HT (montant; valeurGlobale for a concession).

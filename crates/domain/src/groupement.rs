@@ -60,7 +60,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::amount::Amount;
@@ -397,7 +397,9 @@ pub struct Groupement {
     pub duration_months: u32,
     /// The last day an adhesion is accepted (included).
     pub adhesion_deadline: NaiveDate,
-    /// When the joint contracts are meant to start (the opportunity's common start), if set.
+    /// When the joint contracts are meant to start, if set: the groupement's planned start,
+    /// after the adhesion deadline; the members' contracts start on it (or on a later
+    /// notification).
     pub proposed_start: Option<NaiveDate>,
     pub signatures: Vec<Signature>,
     pub status: GroupementStatus,
@@ -449,12 +451,14 @@ pub enum Action {
     /// Send the invitations. Requires: `Draft`; a title; at least one lot, numbered from 1,
     /// each once, each with a title; a duration of at least one month; fixed shares (if that is
     /// the key) adding up to 1000 ‰, positive, one per member, and only for members; the
-    /// coordinator among the joined members; at least one buyer invited besides it (L2113-6).
+    /// coordinator among the joined members; the planned start, if any, after the adhesion
+    /// deadline; at least one buyer invited besides it (L2113-6).
     Open,
     /// Adjust the terms: title, scope, lots, mission, key, duration, deadline, start. Requires:
     /// `Draft`, or `OpenForAdhesion` before any signature (every member signs the same
     /// convention); complete terms (as for `Open`; once open, fixed shares only for members);
-    /// no lot removed while it holds needs.
+    /// a deadline not before any adhesion recorded (the coordinator's is the creation); no lot
+    /// removed while it holds needs.
     Amend(Box<Terms>),
     /// Invite a buyer. Requires: `Draft` or `OpenForAdhesion`; a SIREN not yet in the
     /// groupement (a buyer that declined or withdrew is not invited again); a name; no
@@ -501,7 +505,10 @@ pub enum Action {
     /// once in the award, not awarded before, for a positive total; each lot with at least one
     /// joined member with a need and the key applicable to them; its publication, if given,
     /// notified on or after the consultation's launch and published on or after notification.
-    /// When every lot is awarded the groupement becomes `Awarded`.
+    /// When every lot is awarded the groupement becomes `Awarded`. A notification after the
+    /// planned start is accepted (the award is a fact): the members' contracts then start on
+    /// the notification ([`Groupement::contract_period`]); [`Groupement::late_notification`]
+    /// says so, for the caller to have it confirmed.
     Award(Award),
     /// Start executing the contracts. Requires: `Awarded`; `on` not before the consultation's
     /// launch.
@@ -584,8 +591,8 @@ impl std::error::Error for Refusal {}
 
 impl Groupement {
     /// A groupement in `Draft`, with the coordinator as its first member, joined on
-    /// `created_on`. Refused when its terms are incomplete (see [`Action::Open`]) or when the
-    /// adhesion deadline is before `created_on`.
+    /// `created_on`. Refused when its terms are incomplete or do not hold together (see
+    /// [`Action::Open`]) or when the adhesion deadline is before `created_on`.
     pub fn draft(new: NewGroupement) -> Result<Groupement, Refusal> {
         let groupement = Groupement {
             coordinator: new.coordinator.clone(),
@@ -613,13 +620,7 @@ impl Groupement {
             cancellation: None,
         };
         let mut reasons = groupement.terms_problems(false);
-        if new.adhesion_deadline < new.created_on {
-            reasons.push(format!(
-                "la date limite d'adhésion du {} précède la création du groupement le {}",
-                date_label(new.adhesion_deadline),
-                date_label(new.created_on)
-            ));
-        }
+        reasons.extend(groupement.deadline_problems(groupement.adhesion_deadline));
         Refusal::unless_empty(reasons)?;
         Ok(groupement)
     }
@@ -744,6 +745,41 @@ impl Groupement {
         if let CostSharing::FixedShares(shares) = &self.cost_sharing {
             reasons.extend(self.fixed_share_problems(shares, opening));
         }
+        if let Some(start) = self.proposed_start
+            && start <= self.adhesion_deadline
+        {
+            reasons.push(format!(
+                "le début envisagé des contrats, le {}, doit suivre la date limite d'adhésion du \
+                 {} : les contrats commencent une fois les adhésions closes et la consultation \
+                 passée",
+                date_label(start),
+                date_label(self.adhesion_deadline)
+            ));
+        }
+        reasons
+    }
+
+    /// Why the adhesion deadline cannot be `deadline`: it comes before the creation of the
+    /// groupement (the coordinator's adhesion) or before an adhesion already recorded.
+    fn deadline_problems(&self, deadline: NaiveDate) -> Vec<String> {
+        let mut reasons = Vec::new();
+        for member in &self.members {
+            let MemberStatus::Joined { on } = member.status else {
+                continue;
+            };
+            if deadline >= on {
+                continue;
+            }
+            let what = if member.siren == self.coordinator {
+                format!("la création du groupement le {}", date_label(on))
+            } else {
+                format!("l'adhésion de {} le {}", member.name, date_label(on))
+            };
+            reasons.push(format!(
+                "la date limite d'adhésion du {} précède {what}",
+                date_label(deadline)
+            ));
+        }
         reasons
     }
 
@@ -851,6 +887,7 @@ impl Groupement {
         next.adhesion_deadline = terms.adhesion_deadline;
         next.proposed_start = terms.proposed_start;
         reasons.extend(next.terms_problems(self.status != Draft));
+        reasons.extend(self.deadline_problems(terms.adhesion_deadline));
         let mut orphaned: Vec<u32> = self
             .needs
             .iter()
@@ -1471,11 +1508,87 @@ fn names(members: &[&Member]) -> String {
 // ---------------------------------------------------------------------------------------------
 // What the award publishes
 
-/// The DECP id of the contracts of a groupement's lot: `GRP{groupement}-L{lot}`, under the
-/// coordinator for the publication and under each member for its share (the buyer's SIRET is
-/// part of a contract's key; DECP 2.0 ids have at most 16 characters).
+/// The DECP id of a groupement's lot as published: `GRP{groupement}-L{lot}`, one record per
+/// lot under the coordinator (DECP 2.0 ids have at most 16 characters).
 pub fn lot_contract_id(groupement_id: i64, lot: u32) -> String {
     format!("GRP{groupement_id}-L{lot}")
+}
+
+/// The id of one member's contract of a lot, its share: the lot's id followed by the member's
+/// SIREN, `GRP{groupement}-L{lot}-{siren}`. Distinct for each member and stable (it depends on
+/// nothing that changes once the lot is awarded); these contracts stay in Mutualis, DECP
+/// publishing the lot under [`lot_contract_id`].
+pub fn member_contract_id(groupement_id: i64, lot: u32, member: &Siren) -> String {
+    format!("{}-{member}", lot_contract_id(groupement_id, lot))
+}
+
+/// The first day the contracts of a groupement can start when its adhesions close on
+/// `adhesion_deadline` and its consultation then takes `lead_months` (the procedure's lead
+/// time): the first day of the month that follows the deadline plus the lead time, so always
+/// after the deadline.
+pub fn earliest_start(adhesion_deadline: NaiveDate, lead_months: u32) -> NaiveDate {
+    let after = adhesion_deadline
+        .checked_add_months(Months::new(lead_months))
+        .and_then(|d| d.succ_opt())
+        .unwrap_or(NaiveDate::MAX);
+    if after.day() == 1 {
+        return after;
+    }
+    after
+        .with_day(1)
+        .and_then(|d| d.checked_add_months(Months::new(1)))
+        .unwrap_or(NaiveDate::MAX)
+}
+
+impl Groupement {
+    /// When the members' contracts of an award notified on `notified_on` run, as (start,
+    /// end): from the groupement's planned start, or from the notification when it comes
+    /// later (a contract is notified before its execution begins, R2182-4) or when no start is
+    /// planned; until the start plus the groupement's duration. The notification stays the
+    /// notification.
+    pub fn contract_period(&self, notified_on: NaiveDate) -> (NaiveDate, NaiveDate) {
+        let start = self
+            .proposed_start
+            .map_or(notified_on, |planned| planned.max(notified_on));
+        let end = start
+            .checked_add_months(Months::new(self.duration_months))
+            .unwrap_or(NaiveDate::MAX);
+        (start, end)
+    }
+
+    /// Why a notification on `notified_on` contradicts the planned start, in French: it comes
+    /// after it, so the contracts would start on the notification instead. `None` when it
+    /// does not (or no start is planned).
+    pub fn late_notification(&self, notified_on: NaiveDate) -> Option<String> {
+        let planned = self.proposed_start.filter(|p| notified_on > *p)?;
+        Some(format!(
+            "notification le {}, après le début envisagé des contrats le {} : un marché est \
+             notifié avant tout commencement d'exécution (article R2182-4 du code de la commande \
+             publique), les contrats des membres commenceraient donc le {}",
+            date_label(notified_on),
+            date_label(planned),
+            date_label(notified_on)
+        ))
+    }
+}
+
+/// A member's share of a lot, `part` of `total`, in thousandths rounded to the nearest (halves
+/// up: a quarter is 250, two thirds 667), so that the shares of a lot may add up to a few
+/// thousandths more or less than 1000. `None` when the total is not positive.
+pub fn share_permille(part: Amount, total: Amount) -> Option<i64> {
+    let total = i128::from(total.cents());
+    if total <= 0 {
+        return None;
+    }
+    let permille = (i128::from(part.cents()) * 2000 + total).div_euclid(2 * total);
+    i64::try_from(permille).ok()
+}
+
+/// A share in thousandths as a French percentage with one decimal: 667 → "66,7 %".
+pub fn share_percent_label(permille: i64) -> String {
+    let sign = if permille < 0 { "-" } else { "" };
+    let p = permille.unsigned_abs();
+    format!("{sign}{},{} %", p / 10, p % 10)
 }
 
 impl Groupement {
@@ -3325,6 +3438,168 @@ mod tests {
         let signed = ok(&joined, sign(metro(), "2027-03-02"));
         let reasons = refused(&signed, Action::Amend(Box::new(terms_of(&signed))));
         assert!(has(&reasons, "avenant"), "{reasons:?}");
+    }
+
+    // -- dates that hold together
+
+    #[test]
+    fn a_planned_start_on_or_before_the_adhesion_deadline_is_refused() {
+        let mut new = new_groupement(CostSharing::ByVolume);
+        new.proposed_start = Some(d("2027-03-01"));
+        assert_eq!(
+            Groupement::draft(new.clone()).expect_err("refused").reasons,
+            [
+                "le début envisagé des contrats, le 01/03/2027, doit suivre la date limite \
+                 d'adhésion du 01/03/2027 : les contrats commencent une fois les adhésions closes \
+                 et la consultation passée"
+            ]
+        );
+        // The day after the deadline holds together; so does no planned start at all.
+        new.proposed_start = Some(d("2027-03-02"));
+        let g = Groupement::draft(new.clone()).expect("draft");
+        new.proposed_start = None;
+        Groupement::draft(new).expect("draft without a planned start");
+
+        // Amending: a start years before the deadline, as from an opportunity of 2019.
+        let mut terms = terms_of(&g);
+        terms.proposed_start = Some(d("2020-01-01"));
+        let reasons = refused(&g, Action::Amend(Box::new(terms.clone())));
+        assert!(
+            has(
+                &reasons,
+                "le début envisagé des contrats, le 01/01/2020, doit suivre la date limite \
+                 d'adhésion du 01/03/2027"
+            ),
+            "{reasons:?}"
+        );
+        // Moving the deadline past the start is refused the same way.
+        let mut terms = terms_of(&g);
+        terms.adhesion_deadline = d("2027-04-01");
+        terms.proposed_start = Some(d("2027-04-01"));
+        assert!(has(
+            &refused(&g, Action::Amend(Box::new(terms))),
+            "le 01/04/2027, doit suivre la date limite d'adhésion du 01/04/2027"
+        ));
+        // A stored groupement whose start contradicts its deadline is not opened as it is.
+        let mut stale = open_groupement(CostSharing::ByVolume);
+        stale.status = Draft;
+        stale.proposed_start = Some(d("2020-01-01"));
+        assert!(has(
+            &refused(&stale, Action::Open),
+            "le 01/01/2020, doit suivre"
+        ));
+    }
+
+    #[test]
+    fn the_deadline_cannot_be_amended_before_an_adhesion() {
+        let g = Groupement::draft(new_groupement(CostSharing::ByVolume)).expect("draft");
+        let mut terms = terms_of(&g);
+        terms.adhesion_deadline = d("2027-01-09");
+        assert_eq!(
+            refused(&g, Action::Amend(Box::new(terms))),
+            [
+                "la date limite d'adhésion du 09/01/2027 précède la création du groupement le \
+                 10/01/2027"
+            ]
+        );
+        // Fontaine joined on 20 February: the deadline cannot move before that day.
+        let joined = joined_groupement();
+        let mut terms = terms_of(&joined);
+        terms.adhesion_deadline = d("2027-02-10");
+        assert_eq!(
+            refused(&joined, Action::Amend(Box::new(terms.clone()))),
+            [
+                "la date limite d'adhésion du 10/02/2027 précède l'adhésion de Ville de Fontaine \
+                 le 20/02/2027"
+            ]
+        );
+        terms.adhesion_deadline = d("2027-02-20");
+        assert_eq!(
+            ok(&joined, Action::Amend(Box::new(terms))).adhesion_deadline,
+            d("2027-02-20")
+        );
+    }
+
+    #[test]
+    fn the_earliest_start_is_the_first_of_a_month_after_the_deadline_and_the_lead() {
+        assert_eq!(earliest_start(d("2027-03-15"), 0), d("2027-04-01"));
+        assert_eq!(earliest_start(d("2027-03-15"), 4), d("2027-08-01"));
+        // A deadline on the last day of a month: the next day is the first of the next one.
+        assert_eq!(earliest_start(d("2027-02-28"), 0), d("2027-03-01"));
+        // A deadline on the first of a month: the start is never the deadline itself.
+        assert_eq!(earliest_start(d("2027-03-01"), 0), d("2027-04-01"));
+        assert_eq!(earliest_start(d("2027-01-31"), 1), d("2027-03-01"));
+        for (deadline, lead) in [("2027-03-01", 0), ("2027-12-31", 8), ("2028-02-29", 1)] {
+            let start = earliest_start(d(deadline), lead);
+            let mut new = new_groupement(CostSharing::ByVolume);
+            new.adhesion_deadline = d(deadline);
+            new.proposed_start = Some(start);
+            Groupement::draft(new).expect("the earliest start holds together");
+        }
+    }
+
+    #[test]
+    fn the_members_contracts_run_from_the_planned_start_for_the_duration() {
+        // Planned start 1 January 2028, 48 months; notified on 1 June 2027.
+        let g = in_consultation();
+        let notified = d("2027-06-01");
+        assert_eq!(
+            g.contract_period(notified),
+            (d("2028-01-01"), d("2032-01-01"))
+        );
+        assert_eq!(g.late_notification(notified), None);
+        assert_eq!(g.late_notification(d("2028-01-01")), None);
+        // Notified after the planned start: a contract is not executed before it is notified.
+        let late = d("2028-02-15");
+        assert_eq!(g.contract_period(late), (late, d("2032-02-15")));
+        assert_eq!(
+            g.late_notification(late).as_deref(),
+            Some(
+                "notification le 15/02/2028, après le début envisagé des contrats le \
+                 01/01/2028 : un marché est notifié avant tout commencement d'exécution \
+                 (article R2182-4 du code de la commande publique), les contrats des membres \
+                 commenceraient donc le 15/02/2028"
+            )
+        );
+        // Without a planned start, the contracts start on their notification.
+        let mut unplanned = g.clone();
+        unplanned.proposed_start = None;
+        assert_eq!(
+            unplanned.contract_period(notified),
+            (notified, d("2031-06-01"))
+        );
+        assert_eq!(unplanned.late_notification(late), None);
+    }
+
+    #[test]
+    fn each_members_contract_has_its_own_id_and_the_lot_one_publication() {
+        assert_eq!(lot_contract_id(7, 2), "GRP7-L2");
+        assert_eq!(member_contract_id(7, 2, &echirolles()), "GRP7-L2-213801517");
+        assert_ne!(
+            member_contract_id(7, 2, &echirolles()),
+            member_contract_id(7, 2, &fontaine())
+        );
+        assert_ne!(
+            member_contract_id(7, 1, &echirolles()),
+            member_contract_id(7, 2, &echirolles())
+        );
+    }
+
+    #[test]
+    fn a_share_of_a_lot_is_rounded_to_the_nearest_thousandth() {
+        let share = |part: i64, total: i64| {
+            share_permille(Amount::from_cents(part), Amount::from_cents(total))
+        };
+        // Two thirds: 666.67 ‰ reads 667, not 666; a quarter 250; halves up.
+        assert_eq!(share(200, 300), Some(667));
+        assert_eq!(share(100, 300), Some(333));
+        assert_eq!(share(25, 100), Some(250));
+        assert_eq!(share(1, 2000), Some(1));
+        assert_eq!(share(300, 300), Some(1000));
+        assert_eq!(share(1, 0), None);
+        assert_eq!(share_percent_label(667), "66,7 %");
+        assert_eq!(share_percent_label(1000), "100,0 %");
+        assert_eq!(share_percent_label(5), "0,5 %");
     }
 
     fn proposal(lot: u32, member: Siren, euros: i64) -> Action {

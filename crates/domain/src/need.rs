@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::amount::Amount;
 use crate::cpv::CpvCode;
 use crate::ids::Siren;
+use crate::rules::date_label;
 
 /// Reserved contracts a need may call for (L2113-12 to L2113-15).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -74,6 +75,25 @@ pub struct Need {
     pub reservation: Option<Reservation>,
 }
 
+/// Why a need's desired start contradicts the inventory campaign it is declared in, which
+/// opens on `campaign_opens_on`, in French: it comes before the campaign opens (the period
+/// in which members declare their needs), whereas a need recorded there is a purchase to
+/// come. `None` when it does not.
+pub fn desired_start_problem(
+    desired_start: NaiveDate,
+    campaign_opens_on: NaiveDate,
+) -> Option<String> {
+    (desired_start < campaign_opens_on).then(|| {
+        format!(
+            "date de début souhaitée le {}, avant l'ouverture de la campagne le {} : un besoin \
+             recensé porte sur un achat à venir ; indiquez une date à partir du {}",
+            date_label(desired_start),
+            date_label(campaign_opens_on),
+            date_label(campaign_opens_on)
+        )
+    })
+}
+
 /// A quantity with its unit. Thousandths, so that "12,5 t" stays exact.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Quantity {
@@ -94,5 +114,31 @@ impl Quantity {
             let frac = format!("{frac:03}");
             format!("{sign}{whole},{} {}", frac.trim_end_matches('0'), self.unit)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
+    }
+
+    #[test]
+    fn a_desired_start_before_the_campaign_opens_contradicts_it() {
+        let opens = d("2026-12-01");
+        assert_eq!(
+            desired_start_problem(d("2020-01-01"), opens).as_deref(),
+            Some(
+                "date de début souhaitée le 01/01/2020, avant l'ouverture de la campagne le \
+                 01/12/2026 : un besoin recensé porte sur un achat à venir ; indiquez une date à \
+                 partir du 01/12/2026"
+            )
+        );
+        assert!(desired_start_problem(d("2026-11-30"), opens).is_some());
+        // From the opening day on, whenever the member wants it.
+        assert_eq!(desired_start_problem(opens, opens), None);
+        assert_eq!(desired_start_problem(d("2029-01-01"), opens), None);
     }
 }

@@ -31,6 +31,7 @@ use std::io::Cursor;
 
 use calamine::{Data, Reader, Xlsx};
 use chrono::{Datelike, Days, NaiveDate};
+use mutualis_domain::need::desired_start_problem;
 use mutualis_domain::{
     Amount, Contract, CpvCode, CpvNomenclature, Need, Quantity, Reservation, Siren,
 };
@@ -159,12 +160,14 @@ const COLUMNS: [Column; 11] = [
     },
 ];
 
-/// Who and what a workbook is for. Writing shows all of it; reading checks the campaign id
-/// and the SIREN, and names each need with `member`.
+/// Who and what a workbook is for. Writing shows all of it but the opening date; reading
+/// checks the campaign id and the SIREN, refuses a desired start before the campaign opens
+/// (`need::desired_start_problem`), and names each need with `member`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkbookMeta {
     pub campaign_id: i64,
     pub campaign_title: String,
+    pub opens_on: NaiveDate,
     pub closes_on: NaiveDate,
     pub cpv_families: Vec<String>,
     pub member: Siren,
@@ -835,6 +838,11 @@ impl RowReader<'_> {
             desired_start,
             "date de début souhaitée manquante",
         );
+        if let Some(why) =
+            desired_start.and_then(|start| desired_start_problem(start, expected.opens_on))
+        {
+            self.fail(DESIRED_START, why);
+        }
         let current_contract = self.text(CONTRACT);
         let current_contract_ends_on = self.date(CONTRACT_END);
         let social_requirements = self.text(SOCIAL);

@@ -43,6 +43,7 @@ fn meta() -> WorkbookMeta {
     WorkbookMeta {
         campaign_id: 42,
         campaign_title: "Recensement 2027".into(),
+        opens_on: date("2026-06-01"),
         closes_on: date("2026-07-31"),
         cpv_families: vec!["9091".into(), "30".into()],
         member: Siren::parse(GRENOBLE).unwrap(),
@@ -198,8 +199,14 @@ fn a_contract_prefills_its_cpv_object_annual_amount_and_end() {
     assert_eq!(row.current_contract_ends_on, Some(date("2022-01-15")));
     assert_eq!(row.desired_start, Some(date("2022-01-16")));
     assert_eq!(row.description, "Nettoyage des locaux");
-    let bytes = write_workbook(&meta(), &[row]).unwrap();
-    let needs = read(&bytes).unwrap();
+    // A campaign of autumn 2021, before the contract ends: its renewal is a need to come.
+    let campaign = WorkbookMeta {
+        opens_on: date("2021-10-01"),
+        closes_on: date("2021-12-31"),
+        ..meta()
+    };
+    let bytes = write_workbook(&campaign, &[row]).unwrap();
+    let needs = read_workbook(&bytes, &campaign, nomenclature()).unwrap();
     assert_eq!(needs.len(), 1);
     assert_eq!(needs[0].current_contract.as_deref(), Some("2019-GRE-042"));
     assert_eq!(needs[0].annual_amount, Amount::from_cents(3_666_667));
@@ -394,6 +401,29 @@ fn every_bad_cell_is_named_and_nothing_is_read() {
             ("Besoins", "C15", "ambigu"),
             ("Besoins", "F15", "date de début souhaitée manquante"),
             ("Besoins", "D16", "l'unité va dans la colonne"),
+        ],
+    );
+}
+
+#[test]
+fn a_desired_start_before_the_campaign_opens_is_refused_at_its_cell() {
+    let rows = vec![
+        row_with(5, Date(2020, 1, 1)),
+        row_with(5, Text("31/05/2026")),
+        // The opening day itself is a start to come.
+        row_with(5, Text("01/06/2026")),
+    ];
+    let found = errors(read(&Book::new(rows).bytes()));
+    assert_errors(
+        &found,
+        &[
+            (
+                "Besoins",
+                "F2",
+                "date de début souhaitée le 01/01/2020, avant l'ouverture de la campagne le \
+                 01/06/2026",
+            ),
+            ("Besoins", "F3", "le 31/05/2026, avant l'ouverture"),
         ],
     );
 }

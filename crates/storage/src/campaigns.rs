@@ -15,6 +15,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
+use mutualis_domain::need::desired_start_problem;
 use mutualis_domain::{Amount, CpvCode, CpvNomenclature, Need, Quantity, Reservation, Siren};
 
 use crate::scope::{Scope, TerritoryWide};
@@ -301,8 +302,9 @@ fn validate_campaign(new: &NewCampaign) -> Result<Vec<String>, CampaignError> {
     normalise_families(&new.cpv_families)
 }
 
-/// What a need must hold before it is stored, whoever parsed it.
-fn validate_need(need: &Need) -> Result<(), CampaignError> {
+/// What a need must hold before it is stored in a campaign opening on `opens_on`, whoever
+/// parsed it.
+fn validate_need(need: &Need, opens_on: NaiveDate) -> Result<(), CampaignError> {
     if need.description.trim().is_empty() {
         return Err(CampaignError::Invalid(format!(
             "besoin {} : la description est vide",
@@ -320,6 +322,12 @@ fn validate_need(need: &Need) -> Result<(), CampaignError> {
     {
         return Err(CampaignError::Invalid(format!(
             "besoin « {} » : une quantité est positive et a une unité",
+            need.description
+        )));
+    }
+    if let Some(why) = desired_start_problem(need.desired_start, opens_on) {
+        return Err(CampaignError::Invalid(format!(
+            "besoin « {} » : {why}",
             need.description
         )));
     }
@@ -884,8 +892,14 @@ impl Database {
         Ok(stored(rows, cpv)?)
     }
 
-    /// The SIREN of the scope's organisation, which every need it declares must name.
-    async fn check_buyer(&self, scope: &Scope, needs: &[Need]) -> Result<(), CampaignError> {
+    /// The SIREN of the scope's organisation, which every need it declares must name; and
+    /// what each need must hold in `campaign`.
+    async fn check_needs(
+        &self,
+        scope: &Scope,
+        campaign: &Campaign,
+        needs: &[Need],
+    ) -> Result<(), CampaignError> {
         let siren: String = on_pool!(self, pool => {
             sqlx::query_scalar("SELECT siren FROM organisations WHERE id = $1")
                 .bind(scope.organisation_id())
@@ -899,7 +913,7 @@ impl Database {
                     expected: siren,
                 });
             }
-            validate_need(need)?;
+            validate_need(need, campaign.opens_on)?;
         }
         Ok(())
     }
@@ -914,7 +928,8 @@ impl Database {
         today: NaiveDate,
     ) -> Result<i64, CampaignError> {
         let access = self.writable(scope, campaign_id, today).await?;
-        self.check_buyer(scope, std::slice::from_ref(need)).await?;
+        self.check_needs(scope, &access.campaign, std::slice::from_ref(need))
+            .await?;
         let org = scope.organisation_id();
         let now = Utc::now();
         let id: Option<i64> = on_pool!(self, pool => {
@@ -981,7 +996,7 @@ impl Database {
         today: NaiveDate,
     ) -> Result<usize, CampaignError> {
         let access = self.writable(scope, campaign_id, today).await?;
-        self.check_buyer(scope, needs).await?;
+        self.check_needs(scope, &access.campaign, needs).await?;
         let org = scope.organisation_id();
         let now = Utc::now();
         let guard = open_and_invited("$1", "$2", "$4");

@@ -43,12 +43,14 @@
 //! # The award
 //! `Award` creates, in the same transaction, one contract per member and per lot from
 //! [`Groupement::member_shares`]: source `mutualis`; buyer the member's head-office SIRET (or
-//! its first known SIRET); id [`lot_contract_id`] (the buyer SIRET is part of a contract's
-//! key, and DECP 2.0 ids are at most 16 characters); object [`Groupement::lot_object`]; CPV
-//! of the lot; amount the share; duration the groupement's; notified on the award's
-//! publication date (or the day of `now`), with its procedure, price form and place; the
-//! supplier as titulaire; linked by `groupement_id` and `groupement_lot`. A member without
-//! any known SIRET stops the award before anything is written.
+//! its first known SIRET); its own id [`member_contract_id`] (the lot's id and the member's
+//! SIREN); object [`Groupement::lot_object`]; CPV of the lot; amount the share; duration the
+//! groupement's; notified on the award's notification date (or the day of `now`), with its
+//! procedure, price form and place; starting on the groupement's planned start, or on the
+//! notification when it is later or no start is planned ([`Groupement::contract_period`]),
+//! and ending at the start plus the duration; the supplier as titulaire; linked by
+//! `groupement_id` and `groupement_lot`. A member without any known SIRET stops the award
+//! before anything is written.
 //!
 //! These shares are Mutualis's own record: the open-data exports leave them out and publish
 //! instead [`Database::groupement_publications`], one record per lot under the coordinator
@@ -71,7 +73,7 @@ use mutualis_domain::audit::{AuditEntry, ChainBreak, verify_chain};
 use mutualis_domain::contract::{Label, Operator};
 use mutualis_domain::groupement::{
     Action, Award, Cancellation, CostSharing, Groupement, GroupementStatus, Lot, LotNeed, Member,
-    MemberStatus, Mission, NewGroupement, Refusal, Signature, lot_contract_id,
+    MemberStatus, Mission, NewGroupement, Refusal, Signature, lot_contract_id, member_contract_id,
 };
 use mutualis_domain::{
     Amount, Contract, ContractKind, ContractSource, CpvNomenclature, Quantity, Role, Siren, Siret,
@@ -150,6 +152,10 @@ pub struct GroupementContract {
     pub decp_id: String,
     pub buyer_siret: String,
     pub amount: Amount,
+    /// When it starts (the groupement's planned start, or its notification when that is
+    /// later or no start is planned) and ends (the start plus the groupement's duration).
+    pub starts_on: Option<NaiveDate>,
+    pub ends_on: Option<NaiveDate>,
 }
 
 /// Why a groupement operation was refused. The messages are shown to users as they are.
@@ -678,9 +684,10 @@ macro_rules! insert_contracts {
                  object, cpv, nature, nature_original, procedure, procedure_original, price_form, \
                  price_form_original, duration_months, notified_on, amount_cents, \
                  current_amount_cents, current_duration_months, ends_on, modification_count, \
-                 details, content_hash, created_at, updated_at, groupement_id, groupement_lot) \
+                 details, content_hash, created_at, updated_at, groupement_id, groupement_lot, \
+                 starts_on) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-                 $17, $18, $19, 0, $20, $21, $22, $22, $23, $24) RETURNING id",
+                 $17, $18, $19, 0, $20, $21, $22, $22, $23, $24, $25) RETURNING id",
             )
             .bind(p.organisation_id)
             .bind(c.buyer.as_str())
@@ -706,6 +713,7 @@ macro_rules! insert_contracts {
             .bind(now)
             .bind(groupement_id)
             .bind(i64::from(p.lot))
+            .bind(c.starts_on)
             .fetch_one(&mut *$tx)
             .await?;
             for siret in c.operators.iter().filter_map(Operator::siret) {
@@ -1041,6 +1049,40 @@ impl Database {
         Ok(sirets)
     }
 
+    /// The names the database knows for the titulaires of a groupement's awards, by SIRET:
+    /// the name of the organisation with the SIRET's SIREN (the titulaires of the imported
+    /// DECP data, the supplier directory). A titulaire recorded without a name (an award
+    /// records an unknown one under its SIREN) or unknown is left out.
+    pub async fn award_supplier_names(&self, g: &Groupement) -> Result<BTreeMap<String, String>> {
+        let mut sirets: Vec<&Siret> = g.awards.iter().map(|a| &a.supplier_siret).collect();
+        sirets.sort();
+        sirets.dedup();
+        if sirets.is_empty() {
+            return Ok(BTreeMap::new());
+        }
+        let rows: Vec<(String, String)> = on_pool!(self, pool => {
+            let mut q =
+                sqlx::QueryBuilder::new("SELECT siren, name FROM organisations WHERE siren IN (");
+            let mut list = q.separated(", ");
+            for siret in &sirets {
+                list.push_bind(siret.siren().as_str().to_owned());
+            }
+            q.push(")");
+            q.build_query_as().fetch_all(pool).await?
+        });
+        let names: HashMap<String, String> = rows
+            .into_iter()
+            .filter(|(siren, name)| !name.trim().is_empty() && name != siren)
+            .collect();
+        Ok(sirets
+            .into_iter()
+            .filter_map(|siret| {
+                let name = names.get(siret.siren().as_str())?;
+                Some((siret.as_str().to_owned(), name.clone()))
+            })
+            .collect())
+    }
+
     /// What the DECP and OCDS exports publish for the groupements' awards (the members'
     /// contracts are left out of [`Database::contracts_for_export`]): one record per awarded
     /// lot under the coordinator's main SIRET ([`Groupement::published_contracts`]), with the
@@ -1119,10 +1161,21 @@ impl Database {
             .load(scope, id, cpv)
             .await?
             .ok_or(GroupementError::NotFound)?;
-        type Row = (i64, i64, i64, String, String, Option<i64>);
+        type Row = (
+            i64,
+            i64,
+            i64,
+            String,
+            String,
+            Option<i64>,
+            Option<NaiveDate>,
+            Option<NaiveDate>,
+        );
         let rows: Vec<Row> = on_pool!(self, pool => {
+            // Contracts awarded before their start was recorded start on their notification.
             let mut q = sqlx::QueryBuilder::new(
-                "SELECT id, organisation_id, groupement_lot, decp_id, buyer_siret, amount_cents \
+                "SELECT id, organisation_id, groupement_lot, decp_id, buyer_siret, amount_cents, \
+                 COALESCE(starts_on, notified_on), ends_on \
                  FROM contracts WHERE groupement_id = ",
             );
             q.push_bind(id);
@@ -1134,7 +1187,16 @@ impl Database {
         });
         rows.into_iter()
             .map(
-                |(contract_id, organisation_id, lot, decp_id, buyer_siret, cents)| {
+                |(
+                    contract_id,
+                    organisation_id,
+                    lot,
+                    decp_id,
+                    buyer_siret,
+                    cents,
+                    starts_on,
+                    ends_on,
+                )| {
                     let lot = u32::try_from(lot).map_err(|e| StorageError::Corrupt {
                         table: "contracts",
                         column: "groupement_lot",
@@ -1148,6 +1210,8 @@ impl Database {
                         decp_id,
                         buyer_siret,
                         amount: Amount::from_cents(cents.unwrap_or(0)),
+                        starts_on,
+                        ends_on,
                     })
                 },
             )
@@ -1303,8 +1367,10 @@ impl Database {
                 value: v.cloned(),
                 original: None,
             };
+            let notified_on = publication.map_or(notified_on, |p| p.notified_on);
+            let (starts_on, _) = g.contract_period(notified_on);
             let contract = Contract {
-                id: lot_contract_id(id, lot.number),
+                id: member_contract_id(id, lot.number, &share.member),
                 buyer,
                 buyer_name: Some(member.name.clone()),
                 kind: ContractKind::Marche,
@@ -1315,8 +1381,8 @@ impl Database {
                 procedure: label(publication.map(|p| &p.procedure)),
                 place: publication.map(|p| p.place.clone()),
                 duration_months: Some(g.duration_months),
-                notified_on: Some(publication.map_or(notified_on, |p| p.notified_on)),
-                starts_on: None,
+                notified_on: Some(notified_on),
+                starts_on: Some(starts_on),
                 published_on: None,
                 amount: Some(share.amount),
                 price_form: label(publication.map(|p| &p.price_form)),

@@ -288,6 +288,40 @@ async fn a_member_reads_and_writes_only_its_own_needs() {
             .await,
             Err(CampaignError::Invalid(_))
         ));
+        // A need to start before the campaign opens (1 June 2026) contradicts it, by form or
+        // by workbook; the workbook is refused whole.
+        let old = Need {
+            desired_start: date("2019-01-01"),
+            ..need(GRENOBLE, "30192000", "Papier", 1_000)
+        };
+        let Err(CampaignError::Invalid(why)) =
+            db.add_need(w.grenoble.scope(), id, &old, today()).await
+        else {
+            panic!("a need of 2019 accepted in a campaign of 2026");
+        };
+        assert_eq!(
+            why,
+            "besoin « Papier » : date de début souhaitée le 01/01/2019, avant l'ouverture de la \
+             campagne le 01/06/2026 : un besoin recensé porte sur un achat à venir ; indiquez une \
+             date à partir du 01/06/2026"
+        );
+        let workbook = [need(GRENOBLE, "30192000", "Cartouches", 500), old];
+        assert!(matches!(
+            db.replace_needs_from_workbook(w.grenoble.scope(), id, &workbook, today())
+                .await,
+            Err(CampaignError::Invalid(m)) if m.contains("avant l'ouverture")
+        ));
+        let opening_day = Need {
+            desired_start: date("2026-06-01"),
+            ..need(GRENOBLE, "30192000", "Papier", 1_000)
+        };
+        let kept = db
+            .add_need(w.grenoble.scope(), id, &opening_day, today())
+            .await
+            .unwrap();
+        db.delete_need(w.grenoble.scope(), id, kept, today())
+            .await
+            .unwrap();
 
         // The opportunity engine's reads: the member's own, or the whole territory's.
         let mine = db

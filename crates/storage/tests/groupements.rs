@@ -80,10 +80,14 @@ fn new_groupement() -> NewGroupement {
 }
 
 async fn create(db: &Database, w: &World) -> i64 {
+    create_new(db, w, new_groupement()).await
+}
+
+async fn create_new(db: &Database, w: &World, new: NewGroupement) -> i64 {
     db.create_groupement(
         w.coordinator.scope().territory_wide().unwrap(),
         w.metro_id,
-        new_groupement(),
+        new,
         Some(OpportunitySource {
             cpv_prefix: "09".into(),
             as_of: date("2027-01-01"),
@@ -205,9 +209,32 @@ fn award(lots: &[(u32, i64)]) -> Action {
     })
 }
 
+/// Both lots awarded, notified on 1 June 2027 and published on 15 June.
+fn published_award() -> Action {
+    let Action::Award(mut lots) = award(&[(1, 1_000_003), (2, 100_001)]) else {
+        unreachable!()
+    };
+    lots.publication = Some(Box::new(AwardPublication {
+        notified_on: date("2027-06-01"),
+        published_on: date("2027-06-15"),
+        procedure: "Appel d'offres ouvert".into(),
+        price_form: "Unitaire".into(),
+        place: Place {
+            code: "38".into(),
+            code_type: "Code département".into(),
+        },
+        decp2: Decp2Fields::default(),
+    }));
+    Action::Award(lots)
+}
+
 /// Drafted, Échirolles and Fontaine invited, open: version 4.
 async fn opened(db: &Database, w: &World) -> (i64, i64) {
-    let id = create(db, w).await;
+    opened_new(db, w, new_groupement()).await
+}
+
+async fn opened_new(db: &Database, w: &World, new: NewGroupement) -> (i64, i64) {
+    let id = create_new(db, w, new).await;
     let g = act(
         db,
         &w.coordinator,
@@ -231,7 +258,11 @@ async fn opened(db: &Database, w: &World) -> (i64, i64) {
 /// Opened, both communes joined, needs in both lots, the convention signed by all, the
 /// consultation launched.
 async fn in_consultation(db: &Database, w: &World) -> (i64, i64) {
-    let (id, v) = opened(db, w).await;
+    in_consultation_new(db, w, new_groupement()).await
+}
+
+async fn in_consultation_new(db: &Database, w: &World, new: NewGroupement) -> (i64, i64) {
+    let (id, v) = opened_new(db, w, new).await;
     let steps: [(&Principal, Action); 10] = [
         (&w.echirolles, join(ECHIROLLES, "2027-02-01")),
         (&w.fontaine, join(FONTAINE, "2027-02-03")),
@@ -339,15 +370,21 @@ async fn a_groupement_goes_from_draft_to_closed_with_its_contracts_and_audit_cha
                 )
             })
             .collect();
-        let lot1 = format!("GRP{id}-L1");
-        let lot2 = format!("GRP{id}-L2");
+        // Each member's contract has its own id: the lot's, then the member's SIREN.
+        let lot1 = format!("GRP{id}-L1-{ECHIROLLES}");
+        let ids = [
+            format!("GRP{id}-L1-{METRO}"),
+            lot1.clone(),
+            format!("GRP{id}-L2-{ECHIROLLES}"),
+            format!("GRP{id}-L2-{FONTAINE}"),
+        ];
         assert_eq!(
             got,
             [
-                (1, lot1.as_str(), "20004071500019", 75_000_225),
-                (1, lot1.as_str(), "21380151700011", 25_000_075),
-                (2, lot2.as_str(), "21380151700011", 5_833_392),
-                (2, lot2.as_str(), "21380169900017", 4_166_708),
+                (1, ids[0].as_str(), "20004071500019", 75_000_225),
+                (1, ids[1].as_str(), "21380151700011", 25_000_075),
+                (2, ids[2].as_str(), "21380151700011", 5_833_392),
+                (2, ids[3].as_str(), "21380169900017", 4_166_708),
             ]
         );
         for (lot, total) in [(1, 100_000_300), (2, 10_000_100)] {
@@ -392,6 +429,9 @@ async fn a_groupement_goes_from_draft_to_closed_with_its_contracts_and_audit_cha
         assert_eq!(gas.amount, Some(Amount::from_cents(25_000_075)));
         assert_eq!(gas.duration_months, Some(48));
         assert_eq!(gas.notified_on, Some(at(version).date_naive()));
+        // No start planned: the contract runs from its notification, for the duration.
+        assert_eq!(gas.starts_on, gas.notified_on);
+        assert_eq!(gas.end_date(), Some(date("2031-01-10")));
         assert_eq!(gas.buyer_name.as_deref(), Some("Ville d'Échirolles"));
         assert_eq!(gas.operators[0].id, SUPPLIER);
 
@@ -916,6 +956,117 @@ async fn an_award_waits_until_every_member_has_a_siret() {
     .await;
 }
 
+/// With a planned start, each member's contract starts on it, not on the notification, and
+/// ends at the start plus the duration; the notification stays the notification; each member's
+/// contract has its own id, the publication one record per lot.
+#[tokio::test]
+async fn the_members_contracts_run_from_the_planned_start_each_with_its_own_id() {
+    each_backend(|db| async move {
+        let w = world(&db).await;
+        let mut new = new_groupement();
+        new.proposed_start = Some(date("2028-01-01"));
+        let (id, v) = in_consultation_new(&db, &w, new).await;
+        act(&db, &w.coordinator, id, v, published_award()).await;
+        let page = db
+            .contracts_in_scope(
+                w.echirolles.scope(),
+                &ContractFilter {
+                    per_page: 50,
+                    ..ContractFilter::default()
+                },
+                nomenclature(),
+            )
+            .await
+            .unwrap();
+        let mut ids: Vec<&str> = page
+            .records
+            .iter()
+            .map(|r| r.contract.id.as_str())
+            .collect();
+        ids.sort_unstable();
+        assert_eq!(
+            ids,
+            [
+                format!("GRP{id}-L1-{ECHIROLLES}"),
+                format!("GRP{id}-L2-{ECHIROLLES}")
+            ]
+        );
+        for record in &page.records {
+            let c = &record.contract;
+            assert_eq!(c.notified_on, Some(date("2027-06-01")), "{}", c.id);
+            assert_eq!(c.starts_on, Some(date("2028-01-01")), "{}", c.id);
+            assert_eq!(c.end_date(), Some(date("2032-01-01")), "{}", c.id);
+        }
+        // The contracts list filters on the stored end date: the planned start's.
+        let ending = db
+            .contracts_in_scope(
+                w.echirolles.scope(),
+                &ContractFilter {
+                    ends_from: Some(date("2031-12-31")),
+                    per_page: 50,
+                    ..ContractFilter::default()
+                },
+                nomenclature(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(ending.total, 2);
+        // Every member's contract of a lot has its own id; DECP still gets one per lot.
+        let all = db
+            .groupement_contracts(w.coordinator.scope(), id, nomenclature())
+            .await
+            .unwrap();
+        let mut distinct: Vec<&str> = all.iter().map(|c| c.decp_id.as_str()).collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert_eq!(distinct.len(), all.len());
+        for c in &all {
+            assert_eq!(
+                (c.starts_on, c.ends_on),
+                (Some(date("2028-01-01")), Some(date("2032-01-01"))),
+                "{}",
+                c.decp_id
+            );
+        }
+        // The titulaire, unknown before the award, is recorded without a name: none is
+        // given; once the data names it, its name is.
+        let g = db
+            .groupement(w.coordinator.scope(), id, nomenclature())
+            .await
+            .unwrap()
+            .unwrap()
+            .groupement;
+        assert!(db.award_supplier_names(&g).await.unwrap().is_empty());
+        by_hand(
+            &db,
+            "UPDATE organisations SET name = 'Électricité de France' WHERE siren = '552081317'",
+        )
+        .await
+        .unwrap();
+        let names = db.award_supplier_names(&g).await.unwrap();
+        assert_eq!(
+            names.get(SUPPLIER).map(String::as_str),
+            Some("Électricité de France")
+        );
+        let published = db
+            .groupement_publications(
+                TerritoryWide::for_operator_command_line(),
+                None,
+                None,
+                nomenclature(),
+            )
+            .await
+            .unwrap();
+        let published: Vec<&str> = published
+            .records
+            .iter()
+            .map(|r| r.contract.id.as_str())
+            .collect();
+        assert_eq!(published, [format!("GRP{id}-L1"), format!("GRP{id}-L2")]);
+    })
+    .await;
+}
+
 /// Runs one statement as whoever holds the database, past the application.
 async fn by_hand(db: &Database, sql: &str) -> Result<u64, sqlx::Error> {
     Ok(match db {
@@ -998,21 +1149,7 @@ async fn the_exports_publish_the_award_under_the_coordinator_not_the_shares() {
     each_backend(|db| async move {
         let w = world(&db).await;
         let (id, v) = in_consultation(&db, &w).await;
-        let Action::Award(mut lots) = award(&[(1, 1_000_003), (2, 100_001)]) else {
-            unreachable!()
-        };
-        lots.publication = Some(Box::new(AwardPublication {
-            notified_on: date("2027-06-01"),
-            published_on: date("2027-06-15"),
-            procedure: "Appel d'offres ouvert".into(),
-            price_form: "Unitaire".into(),
-            place: Place {
-                code: "38".into(),
-                code_type: "Code département".into(),
-            },
-            decp2: Decp2Fields::default(),
-        }));
-        act(&db, &w.coordinator, id, v, Action::Award(lots)).await;
+        act(&db, &w.coordinator, id, v, published_award()).await;
         let wide = || TerritoryWide::for_operator_command_line();
         let stored = db
             .contracts_for_export(wide(), None, None, nomenclature())

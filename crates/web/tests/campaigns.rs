@@ -180,6 +180,12 @@ async fn open_campaign(app: &App, coordinator: &str) -> i64 {
     id.parse().unwrap()
 }
 
+/// A desired start to come: a month from today, after the test campaign's opening.
+fn start_to_come() -> &'static str {
+    static START: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    START.get_or_init(|| fr(in_days(30)))
+}
+
 /// The need form's fields, complete; `changes` replaces some.
 fn need_fields<'a>(csrf: &'a str, changes: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
     let mut fields = vec![
@@ -189,7 +195,7 @@ fn need_fields<'a>(csrf: &'a str, changes: &[(&'a str, &'a str)]) -> Vec<(&'a st
         ("montant", "12 500,50"),
         ("quantite", "1 200"),
         ("unite", "m²"),
-        ("debut", "01/01/2027"),
+        ("debut", start_to_come()),
         ("contrat", "2019-GRE-001"),
         ("fin_contrat", "31/12/2026"),
         ("exigences_sociales", "Clause d'insertion : 5 % des heures"),
@@ -269,6 +275,7 @@ fn meta(campaign: i64, siren: &str, name: &str) -> WorkbookMeta {
     WorkbookMeta {
         campaign_id: campaign,
         campaign_title: "Recensement 2027".into(),
+        opens_on: days_ago(10),
         closes_on: in_days(60),
         cpv_families: vec!["9091".into(), "30".into()],
         member: Siren::parse(siren).unwrap(),
@@ -483,6 +490,48 @@ async fn members_answer_by_form_and_by_workbook_and_the_board_adds_it_up() {
         assert!(body.contains("value=\"12 500,50\""));
         assert!(!body.contains("id=\"montant-erreur\""), "the French amount is accepted");
         assert!(body.contains("<a href=\"#debut\">"), "the summary links to the field");
+        assert_eq!(api_needs(&app, &grenoble_token, id).await["count"], 0);
+        // A desired start before the campaign opened, as a need copied from 2019, is refused
+        // next to its field with both dates.
+        let past = app
+            .post_form(
+                &format!("/campagnes/{id}/besoins"),
+                Some(&grenoble),
+                &need_fields(&csrf, &[("debut", "01/01/2019")]),
+            )
+            .await;
+        assert_eq!(past.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let body = text(&past.body);
+        assert!(
+            body.contains(&format!(
+                "id=\"debut-erreur\">Date de début souhaitée le 01/01/2019, avant l'ouverture de \
+                 la campagne le {} : un besoin recensé porte sur un achat à venir ; indiquez une \
+                 date à partir du {}.",
+                fr(days_ago(10)),
+                fr(days_ago(10))
+            )),
+            "{body}"
+        );
+        assert_eq!(api_needs(&app, &grenoble_token, id).await["count"], 0);
+        // So is a workbook row, at its cell, and nothing of the workbook is written.
+        let old_need = PrefillRow {
+            cpv: Some(nomenclature().parse("90910000").unwrap()),
+            description: "Nettoyage des écoles".into(),
+            annual_amount: Some(mutualis_domain::Amount::from_euros(12_000)),
+            desired_start: NaiveDate::from_ymd_opt(2019, 1, 1),
+            ..PrefillRow::default()
+        };
+        let old = write_workbook(&meta(id, GRENOBLE, "Grenoble"), &[old_need]).unwrap();
+        let refused = upload(&app, id, &grenoble, &app.session_csrf(&grenoble).await, &old).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            text(&refused.body).contains(
+                "<tr><td>Besoins</td><th scope=\"row\">F2</th><td>Date de début souhaitée le \
+                 01/01/2019, avant l'ouverture de la campagne"
+            ),
+            "{}",
+            refused.body
+        );
         assert_eq!(api_needs(&app, &grenoble_token, id).await["count"], 0);
         // Ambiguous amounts are refused, as in the workbook.
         let ambiguous = app

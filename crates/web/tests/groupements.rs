@@ -267,8 +267,70 @@ async fn a_groupement_from_an_opportunity_to_its_contracts() {
             3,
             "{body}"
         );
-        // The opportunity's common start, proposed.
+        // The opportunity, computed as of 2019, proposes a common start long past: the
+        // groupement plans the first day of a month after its adhesion deadline and the
+        // consultation's lead time instead, and says why.
         assert!(body.contains("Début envisagé des contrats"), "{body}");
+        let deadline = Local::now()
+            .date_naive()
+            .checked_add_months(chrono::Months::new(1))
+            .unwrap();
+        let landing = text(
+            &app.get(&created.header("location"), Some(&coordinator.cookies))
+                .await
+                .body,
+        );
+        let moved = landing
+            .split("Le début commun de l'opportunité, le ")
+            .nth(1)
+            .unwrap_or_else(|| panic!("the start moved, and why: {landing}"));
+        assert!(
+            moved.contains(&format!(
+                "précédait la date limite d'adhésion du {}",
+                deadline.format("%d/%m/%Y")
+            )),
+            "{moved}"
+        );
+        let planned = moved
+            .split("le début envisagé des contrats est reporté au ")
+            .nth(1)
+            .and_then(|rest| rest.get(..10))
+            .map(|day| NaiveDate::parse_from_str(day, "%d/%m/%Y").unwrap())
+            .unwrap();
+        assert!(planned > deadline, "{planned} after {deadline}");
+        assert_eq!(chrono::Datelike::day(&planned), 1);
+        assert!(body.contains(&format!(
+            "Début envisagé des contrats</dt><dd>{}",
+            planned.format("%d/%m/%Y")
+        )));
+
+        // A planned start on or before the adhesion deadline is refused, with both dates.
+        let contradicting = coordinator
+            .act(
+                &id,
+                "amend",
+                &[
+                    ("titre", "Nettoyage"),
+                    ("cpv", "90911200-8"),
+                    ("mission", "award_only"),
+                    ("cle", "by_volume"),
+                    ("duree", "36"),
+                    ("date_limite", "31/12/2099"),
+                    ("debut", "01/01/2020"),
+                    ("lot_1_titre", "Nettoyage des locaux"),
+                    ("lot_1_cpv", "90911200-8"),
+                ],
+            )
+            .await;
+        assert_eq!(contradicting.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            text(&contradicting.body).contains(
+                "le début envisagé des contrats, le 01/01/2020, doit suivre la date limite \
+                 d'adhésion du 31/12/2099"
+            ),
+            "{}",
+            contradicting.body
+        );
 
         // The coordinator adjusts the terms while drafting: a bad duration is shown next to
         // its field, then the new title, mission and duration are kept.
@@ -452,6 +514,24 @@ async fn a_groupement_from_an_opportunity_to_its_contracts() {
         assert!(bad.body.contains("attribution-siret-erreur"));
         assert!(bad.body.contains("attribution-procedure-erreur"));
         assert!(bad.body.contains("attribution-offres-erreur"));
+        // Fourteen digits with a wrong key: the importer's message, next to the field.
+        let bad = coordinator
+            .act(&id, "award", &[("siret", "44306184100006")])
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let error = text(&bad.body)
+            .split("id=\"attribution-siret-erreur\">")
+            .nth(1)
+            .unwrap()
+            .split("</p>")
+            .next()
+            .unwrap()
+            .to_owned();
+        assert_eq!(
+            error,
+            "SIRET « 44306184100006 » invalide : la clé de contrôle (Luhn) est fausse. Par \
+             exemple 44306184100005."
+        );
         let today = Local::now().date_naive().format("%d/%m/%Y").to_string();
         let mut award = vec![
             ("siret", "44306184100005"),
@@ -480,12 +560,70 @@ async fn a_groupement_from_an_opportunity_to_its_contracts() {
         assert_eq!(bad_rate.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(bad_rate.body.contains("attribution-taux_avance-erreur"));
         award[12].1 = "5";
+        // Notified after the planned start (1 January 2100): the reason next to the date, and
+        // a box to confirm that the contracts start on the notification.
+        award[2].1 = "01/02/2100";
+        award[3].1 = "01/02/2100";
+        let late = coordinator.act(&id, "award", &award).await;
+        assert_eq!(late.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let late = text(&late.body);
+        let error = late
+            .split("id=\"attribution-notification-erreur\">")
+            .nth(1)
+            .unwrap()
+            .split("</p>")
+            .next()
+            .unwrap();
+        assert!(
+            error.starts_with(
+                "Notification le 01/02/2100, après le début envisagé des contrats le 01/01/2100"
+            ),
+            "{error}"
+        );
+        assert!(
+            late.contains("name=\"debut_a_la_notification\" value=\"oui\""),
+            "{late}"
+        );
+        award.push(("debut_a_la_notification", "oui"));
         done(&coordinator.act(&id, "award", &award).await);
+        // Each member's contract starts on that notification and runs the 36 months.
+        let rows = text(&coordinator.page(&id).await.body);
+        assert!(
+            rows.contains("<td>01/02/2100</td><td>01/02/2103</td>"),
+            "{rows}"
+        );
+        // The contract's page gives the same start and end next to the notification.
+        let href = rows
+            .split("Contrats créés à l'attribution")
+            .nth(1)
+            .unwrap()
+            .split("<a href=\"/contrats/")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
+        let contract = text(
+            &app.get(&format!("/contrats/{href}"), Some(&coordinator.cookies))
+                .await
+                .body,
+        );
+        assert!(
+            contract.contains("<dt>Notification</dt><dd>01/02/2100</dd>")
+                && contract.contains("<dt>Début d'exécution</dt><dd>01/02/2100</dd>")
+                && contract.contains("<dt>Fin</dt><dd>01/02/2103</dd>"),
+            "{contract}"
+        );
+        // The winner is named next to its SIRET, or said unknown.
+        assert!(
+            rows.contains("attribué à un titulaire au nom inconnu, SIRET 44306184100005, pour"),
+            "{rows}"
+        );
 
         // Each member sees its own contract and share, not the other's; the coordinator all.
         let g = text(&grenoble.page(&id).await.body);
         assert!(g.contains("Votre contrat"), "{g}");
-        assert!(g.contains(&format!("GRP{id}-L1")));
+        assert!(g.contains(&format!("GRP{id}-L1-{GRENOBLE}")));
         let e = text(&echirolles.page(&id).await.body);
         let contracts = |page: &str| {
             page.split("Contrats créés à l'attribution")

@@ -53,6 +53,8 @@ fn at(n: i64) -> DateTime<Utc> {
 /// Everyone's principal (for storage) and API token.
 struct World {
     app: App,
+    /// The coordinator's session, for the pages.
+    coordinator_cookies: String,
     coordinator: Principal,
     grenoble: Principal,
     echirolles: Principal,
@@ -109,6 +111,7 @@ async fn world(db: mutualis_storage::Database) -> World {
         coordinator: app.principal(&coordinator).await,
         grenoble: app.principal(&grenoble).await,
         echirolles: app.principal(&echirolles).await,
+        coordinator_cookies: coordinator,
         app,
         coordinator_token: c,
         grenoble_token: g,
@@ -638,9 +641,12 @@ async fn after_the_award_each_member_reads_only_its_own_contracts() {
         assert_eq!(signature["deliberation"]["reference"], "DEL-2027-213");
         assert_eq!(signature["deliberation"]["adopted_on"], "2027-02-15");
         assert_eq!(all["awards"][0]["supplier_siret"], SUPPLIER_SIRET);
+        // The winner's name, from the organisations the data knows.
+        assert_eq!(all["awards"][0]["supplier_name"], "Énergie des Alpes");
         for (number, total) in [(1, total1), (2, total2)] {
             let award = &lot(&all, number)["award"];
             assert_eq!(award["supplier_siret"], SUPPLIER_SIRET);
+            assert_eq!(award["supplier_name"], "Énergie des Alpes");
             assert_eq!(award["total_cents"], total);
         }
         let every = contracts(&all);
@@ -669,8 +675,13 @@ async fn after_the_award_each_member_reads_only_its_own_contracts() {
             // Each share rounded to the nearest: at most half a thousandth off per member.
             let off = (permille - 1000).abs() * 2;
             assert!(off <= in_lot.len() as i64, "{permille}");
+            // Each member's contract has its own id: the lot's, then the member's SIREN.
             for c in &in_lot {
-                assert_eq!(c["decp_id"], format!("GRP{id}-L{number}"));
+                let member = c["member_siren"].as_str().unwrap();
+                assert_eq!(c["decp_id"], format!("GRP{id}-L{number}-{member}"));
+                // No start planned: from the notification (the award's day), for 48 months.
+                assert_eq!(c["starts_on"], "2027-01-10");
+                assert_eq!(c["ends_on"], "2031-01-10");
             }
         }
         // By volume: lot 1 is 3/4 for the métropole, 1/4 for Grenoble.
@@ -739,6 +750,45 @@ async fn after_the_award_each_member_reads_only_its_own_contracts() {
             .map(|c| &c["share_permille"])
             .collect();
         assert_eq!(grenoble_permille, [250, 583], "a quarter, 7/12");
+
+        // The coordinator's page shows each share with the API's precision: 5/12 is 417 ‰,
+        // "41,7 %" (not 41,6 % truncated), and the winner's name next to its SIRET.
+        let page = w
+            .app
+            .get(&format!("/groupements/{id}"), Some(&w.coordinator_cookies))
+            .await;
+        assert_eq!(page.status, StatusCode::OK);
+        let table = page
+            .body
+            .split("Contrats créés à l'attribution")
+            .nth(1)
+            .unwrap()
+            .split("</table>")
+            .next()
+            .unwrap();
+        for c in all["contracts"].as_array().unwrap() {
+            let permille = c["share_permille"].as_i64().unwrap();
+            let label = format!("{},{} %", permille / 10, permille % 10);
+            let row = table
+                .split("<tr>")
+                .find(|r| r.contains(c["decp_id"].as_str().unwrap()))
+                .unwrap();
+            assert!(row.contains(&label), "{label} in {row}");
+        }
+        let echirolles_share = all["contracts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["member_siren"] == ECHIROLLES)
+            .unwrap();
+        assert_eq!(echirolles_share["share_permille"], 417);
+        assert!(table.contains("41,7 %"), "{table}");
+        assert!(
+            page.body
+                .contains("attribué à Énergie des Alpes, SIRET 91234567500017, pour"),
+            "{}",
+            page.body
+        );
 
         // The contracts stay out of reach of whoever does not see the groupement.
         let reply = w.get(&w.fontaine_token, &path).await;

@@ -4,9 +4,10 @@
 //! by the demo users themselves, each through a session as when signing in). Idempotent:
 //! what exists is left alone, and a password is printed only when its account is created.
 
-use chrono::{Datelike, Duration, Months, NaiveDate, Utc};
+use chrono::{Duration, Months, NaiveDate, Utc};
 use mutualis_domain::groupement::{
     Action, CostSharing, Deliberation, Lot, LotNeed, Mission, NewGroupement, Signature,
+    earliest_start,
 };
 use mutualis_domain::{
     Amount, CpvDepth, Email, Organisation, OrganisationKind, Quantity, Role, Siren, Siret,
@@ -204,13 +205,14 @@ async fn seed_groupement_as(db: &Database, coordinator: &Principal) -> anyhow::R
     };
     let own = own.organisation;
     let today = Utc::now().date_naive();
-    // Adhesions for two months, then the consultation: the contracts start on the first day
-    // of the sixth month after the deadline (after the deadline, whatever the day of the run).
+    // Adhesions for two months, then the consultation: about 3.8 M€ over four years is a
+    // formal procedure, so the contracts start after its lead time (`data/pooling`), on the
+    // first day of a month, whatever the day of the run.
     let adhesion_deadline = today.checked_add_months(Months::new(2)).unwrap_or(today);
-    let proposed_start = adhesion_deadline
-        .with_day(1)
-        .and_then(|d| d.checked_add_months(Months::new(6)))
-        .unwrap_or(adhesion_deadline);
+    let proposed_start = earliest_start(
+        adhesion_deadline,
+        mutualis_reference::pooling::pooling().lead_times.formal,
+    );
     let cleaning = cpv.parse("90911200-8")?;
     let new = NewGroupement {
         coordinator: own.siren.clone(),

@@ -12,6 +12,7 @@
 //! The DTOs below are built field by field from the domain's types (never derived on them),
 //! reading only the fields they publish.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Json;
@@ -19,8 +20,9 @@ use axum::extract::{Path, State};
 use chrono::NaiveDate;
 use mutualis_domain::groupement::{
     Award, CostSharing, Groupement, GroupementStatus, LotNeed, MemberStatus, Signature,
+    share_permille,
 };
-use mutualis_domain::{CpvCode, Quantity, Siren};
+use mutualis_domain::{Amount, CpvCode, Quantity, Siren};
 use mutualis_reference::cpv::nomenclature;
 use mutualis_storage::Principal;
 use mutualis_storage::groupements::{GroupementContract, GroupementError, StoredGroupement};
@@ -280,6 +282,9 @@ fn need_json(n: &LotNeed) -> LotNeedJson {
 #[derive(Serialize, ToSchema)]
 pub struct LotAwardJson {
     supplier_siret: String,
+    /// The titulaire's name, from the organisations the data names (imported DECP
+    /// titulaires); null when unknown.
+    supplier_name: Option<String>,
     /// Total for all the members, excluding VAT, in cents.
     total_cents: i64,
 }
@@ -312,12 +317,15 @@ pub struct AwardedLotJson {
 #[derive(Serialize, ToSchema)]
 pub struct AwardJson {
     supplier_siret: String,
+    /// The titulaire's name, as for a lot's award; null when unknown.
+    supplier_name: Option<String>,
     lots: Vec<AwardedLotJson>,
 }
 
-fn award_json(a: &Award) -> AwardJson {
+fn award_json(a: &Award, names: &BTreeMap<String, String>) -> AwardJson {
     AwardJson {
         supplier_siret: a.supplier_siret.to_string(),
+        supplier_name: names.get(a.supplier_siret.as_str()).cloned(),
         lots: a
             .lots
             .iter()
@@ -385,14 +393,20 @@ pub struct GroupementContractJson {
     /// The member's establishment the contract is made out to.
     buyer_siret: String,
     lot: u32,
-    /// The contract's DECP id (GRP{groupement}-L{lot}).
+    /// The contract's own id, GRP{groupement}-L{lot}-{member SIREN} (DECP publishes the lot
+    /// once, as GRP{groupement}-L{lot}, under the coordinator).
     decp_id: String,
     /// The member's share of the lot, excluding VAT, in cents.
     amount_cents: i64,
     /// The share of the lot's awarded total, in thousandths, rounded to the nearest (so the
-    /// shares of a lot may add up to a few thousandths more or less than 1000); null if the
-    /// lot's award is unknown.
+    /// shares of a lot may add up to a few thousandths more or less than 1000): the page's
+    /// percentage with one decimal (667 is "66,7 %"); null if the lot's award is unknown.
     share_permille: Option<i64>,
+    /// When the contract starts: the groupement's planned start, or its notification when
+    /// that is later or no start is planned.
+    starts_on: Option<NaiveDate>,
+    /// When it ends: the start plus the groupement's duration.
+    ends_on: Option<NaiveDate>,
 }
 
 /// The token's organisation in the groupement.
@@ -464,18 +478,13 @@ pub struct GroupementJson {
     own: OwnJson,
 }
 
-/// The awarded total of a lot, in cents.
-fn lot_award_total(g: &Groupement, lot: u32) -> Option<i64> {
-    g.award_of(lot)
+/// A member's share of a lot, in thousandths of its awarded total.
+fn lot_share_permille(g: &Groupement, lot: u32, amount: Amount) -> Option<i64> {
+    let total = g
+        .award_of(lot)
         .and_then(|a| a.lots.iter().find(|l| l.lot == lot))
-        .map(|l| l.total.cents())
-}
-
-fn share_permille(g: &Groupement, lot: u32, cents: i64) -> Option<i64> {
-    let total = i128::from(lot_award_total(g, lot).filter(|t| *t > 0)?);
-    // Rounded to the nearest thousandth, halves up (a quarter reads 250, not 249).
-    let permille = (i128::from(cents) * 2000 + total).div_euclid(2 * total);
-    i64::try_from(permille).ok()
+        .map(|l| l.total)?;
+    share_permille(amount, total)
 }
 
 impl GroupementJson {
@@ -485,6 +494,7 @@ impl GroupementJson {
         owner: bool,
         contracts: &[GroupementContract],
         today: NaiveDate,
+        supplier_names: &BTreeMap<String, String>,
     ) -> GroupementJson {
         let g = &stored.groupement;
         let members = g
@@ -516,6 +526,9 @@ impl GroupementJson {
                             .find(|x| x.lot == l.number)
                             .map(|x| LotAwardJson {
                                 supplier_siret: a.supplier_siret.to_string(),
+                                supplier_name: supplier_names
+                                    .get(a.supplier_siret.as_str())
+                                    .cloned(),
                                 total_cents: x.total.cents(),
                             })
                     }),
@@ -531,7 +544,9 @@ impl GroupementJson {
                 lot: c.lot,
                 decp_id: c.decp_id.clone(),
                 amount_cents: c.amount.cents(),
-                share_permille: share_permille(g, c.lot, c.amount.cents()),
+                share_permille: lot_share_permille(g, c.lot, c.amount),
+                starts_on: c.starts_on,
+                ends_on: c.ends_on,
             })
             .collect();
         let own_json = OwnJson {
@@ -579,7 +594,11 @@ impl GroupementJson {
             proposed_start: g.proposed_start,
             members,
             lots,
-            awards: g.awards.iter().map(award_json).collect(),
+            awards: g
+                .awards
+                .iter()
+                .map(|a| award_json(a, supplier_names))
+                .collect(),
             consultation_started_on: g.consultation_started_on,
             execution_started_on: g.execution_started_on,
             closed_on: g.closed_on,
@@ -630,11 +649,13 @@ pub async fn groupement(
         }
         found
     };
+    let supplier_names = state.db.award_supplier_names(&stored.groupement).await?;
     Ok(Json(GroupementJson::new(
         &stored,
         &own,
         owner,
         &contracts,
         today(),
+        &supplier_names,
     )))
 }

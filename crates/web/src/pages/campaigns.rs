@@ -27,6 +27,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{Local, NaiveDate};
+use mutualis_domain::need::desired_start_problem;
 use mutualis_domain::{Amount, Need, Quantity, Reservation, Role, Siren};
 use mutualis_formats::needs_workbook::{parse_amount_text, parse_date_text, parse_quantity_text};
 use mutualis_reference::cpv::nomenclature;
@@ -204,7 +205,7 @@ fn refusal(user: &SignedIn, e: CampaignError) -> Result<String, WebError> {
 // Display helpers
 
 /// A message of the lower layers ("montant « x » …") as a sentence: capital, final stop.
-fn sentence(message: &str) -> String {
+pub(crate) fn sentence(message: &str) -> String {
     let mut chars = message.trim().chars();
     let mut out: String = match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),
@@ -709,8 +710,9 @@ pub struct NeedForm {
 }
 
 impl NeedForm {
-    /// The need, for `buyer`, or the errors next to their fields.
-    fn parse(&self, buyer: &Siren) -> Result<Need, Vec<FieldError>> {
+    /// The need, for `buyer`, in a campaign opening on `opens_on`, or the errors next to
+    /// their fields.
+    fn parse(&self, buyer: &Siren, opens_on: NaiveDate) -> Result<Need, Vec<FieldError>> {
         let mut errors = Vec::new();
         let cpv = if self.cpv.trim().is_empty() {
             errors.push(FieldError::new(
@@ -784,6 +786,9 @@ impl NeedForm {
                 .map_err(|e| errors.push(FieldError::new("debut", sentence(&e))))
                 .ok()
         };
+        if let Some(why) = desired_start.and_then(|start| desired_start_problem(start, opens_on)) {
+            errors.push(FieldError::new("debut", sentence(&why)));
+        }
         let current_contract = optional_text("contrat", &self.contrat, SHORT_TEXT_MAX, &mut errors);
         let current_contract_ends_on = if self.fin_contrat.trim().is_empty() {
             None
@@ -1037,7 +1042,7 @@ pub async fn add_need(
     user.check_csrf(&form.csrf)?;
     let summary = answerable_campaign(&state, &user, &id).await?;
     let organisation = own_organisation(&state, &user).await?;
-    let need = match form.parse(&organisation.organisation.siren) {
+    let need = match form.parse(&organisation.organisation.siren, summary.campaign.opens_on) {
         Ok(need) => need,
         Err(errors) => {
             let mut page = MemberPage::load(&state, &user, &summary).await?;

@@ -402,6 +402,9 @@ struct ContractDetailPage {
     procedure_original: Option<String>,
     price_form: String,
     notified_on: String,
+    /// When its execution starts, when the data says (concessions; the members' contracts of
+    /// a groupement, from its planned start).
+    starts_on: Option<String>,
     published_on: String,
     duration: String,
     current_duration: String,
@@ -451,6 +454,7 @@ pub async fn detail(
             .filter(|_| c.procedure.value.is_some()),
         price_form: c.price_form.display().unwrap_or("—").to_owned(),
         notified_on: date_fr(c.notified_on),
+        starts_on: c.starts_on.map(|d| date_fr(Some(d))),
         published_on: date_fr(c.published_on),
         duration: months(c.duration_months),
         current_duration: months(c.current_duration_months()),

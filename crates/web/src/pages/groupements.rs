@@ -43,13 +43,16 @@ use mutualis_domain::contract::{Decp2Fields, Place};
 use mutualis_domain::groupement::{
     Action, Award, AwardPublication, CostSharing, Deliberation, Groupement, GroupementStatus, Lot,
     LotAward, LotNeed, MemberStatus, Mission, NewGroupement, PERMILLE_TOTAL, Signature, Terms,
+    earliest_start, share_percent_label, share_permille,
 };
+use mutualis_domain::opportunity::Opportunity;
 use mutualis_domain::rules::RuleKind;
 use mutualis_domain::{Amount, CpvCode, Quantity, Siren, Siret};
 use mutualis_formats::convention::{self, ConventionInput, LegalReference};
 use mutualis_formats::decp_write;
 use mutualis_formats::needs_workbook::{parse_amount_text, parse_quantity_text};
 use mutualis_reference::cpv::nomenclature;
+use mutualis_reference::pooling::pooling;
 use mutualis_reference::rules::rule_book;
 use mutualis_storage::groupements::{GroupementError, OpportunitySource, StoredGroupement};
 use serde::Deserialize;
@@ -57,7 +60,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::error::{ErrorCode, WebError};
 use crate::layout::Layout;
-use crate::pages::campaigns::{check_role, today};
+use crate::pages::campaigns::{check_role, sentence, today};
 use crate::pages::confirmation;
 use crate::pages::opportunities::{PageQuery, answer, question_for_prefix};
 use crate::session::{HtmlForm, SignedIn};
@@ -71,6 +74,11 @@ pub const CONFLICT_MESSAGE: &str =
     "Ce groupement a été modifié entre-temps : rechargez la page, puis recommencez.";
 
 const TEXT_MAX: usize = 200;
+
+/// The award form's confirmation that the contracts start on a notification later than the
+/// planned start: the field, and its label.
+const LATE_START_FIELD: &str = "debut_a_la_notification";
+const LATE_START_LABEL: &str = "Les contrats des membres commencent à la notification";
 
 /// Whether the navigation offers "Groupements" to the role of this label: the buyer roles.
 pub fn shown_in_nav(role_label: &str) -> bool {
@@ -184,6 +192,15 @@ fn cpv_label(code: CpvCode) -> String {
     }
 }
 
+/// The titulaire of an award: its name and SIRET; "au nom inconnu" when the data does not
+/// name it.
+fn supplier_label(siret: &Siret, names: &std::collections::BTreeMap<String, String>) -> String {
+    match names.get(siret.as_str()) {
+        Some(name) => format!("{name}, SIRET {siret},"),
+        None => format!("un titulaire au nom inconnu, SIRET {siret},"),
+    }
+}
+
 /// "adhésion le 01/03/2027, convention signée le 02/03/2027".
 fn member_status(g: &Groupement, siren: &Siren, status: MemberStatus) -> String {
     match g.signature_of(siren) {
@@ -254,6 +271,8 @@ pub async fn create_from_opportunity(
     let own = own.organisation;
     let today = today();
     let duration = o.proposed_duration_months.max(1);
+    let adhesion_deadline = today.checked_add_months(Months::new(1)).unwrap_or(today);
+    let start = planned_start(o, adhesion_deadline);
     let new = NewGroupement {
         coordinator: own.siren.clone(),
         coordinator_name: own.name.clone(),
@@ -268,8 +287,8 @@ pub async fn create_from_opportunity(
         mission: Mission::AwardOnly,
         cost_sharing: CostSharing::ByVolume,
         duration_months: duration,
-        adhesion_deadline: today.checked_add_months(Months::new(1)).unwrap_or(today),
-        proposed_start: Some(o.proposed_start),
+        adhesion_deadline,
+        proposed_start: Some(start.on),
         created_on: today,
     };
     let source = OpportunitySource {
@@ -334,7 +353,39 @@ pub async fn create_from_opportunity(
             Err(e) => tracing::warn!(groupement = id, error = %e, "pre-filling refused"),
         }
     }
-    Ok(Redirect::to(&format!("/groupements/{id}?fait=creation")).into_response())
+    let moved = if start.moved {
+        format!(
+            "&debut_opportunite={}&delai={}",
+            o.proposed_start.format("%Y-%m-%d"),
+            start.lead_months
+        )
+    } else {
+        String::new()
+    };
+    Ok(Redirect::to(&format!("/groupements/{id}?fait=creation{moved}")).into_response())
+}
+
+/// The start a groupement created from an opportunity plans.
+struct PlannedStart {
+    on: NaiveDate,
+    /// The opportunity's common start came too early and was moved.
+    moved: bool,
+    /// The lead time of the opportunity's procedure, in months.
+    lead_months: u32,
+}
+
+/// The opportunity's common start, unless it comes before the groupement can hold its
+/// consultation — the adhesion deadline plus the lead time of the opportunity's procedure, as
+/// for an opportunity computed from an old "as of" date: then the first day of the month that
+/// follows them ([`earliest_start`]).
+fn planned_start(o: &Opportunity, adhesion_deadline: NaiveDate) -> PlannedStart {
+    let lead_months = pooling().lead_times.months(o.procedure.pooled.procedure);
+    let earliest = earliest_start(adhesion_deadline, lead_months);
+    PlannedStart {
+        on: o.proposed_start.max(earliest),
+        moved: o.proposed_start < earliest,
+        lead_months,
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -378,7 +429,10 @@ struct ContractRow {
     lot: u32,
     decp_id: String,
     amount: String,
+    /// Of the lot's total, in percent with one decimal: the API's thousandths.
     share: String,
+    starts_on: String,
+    ends_on: String,
     href: String,
 }
 
@@ -525,6 +579,9 @@ struct DetailPage {
     lot_rows: Vec<LotRow>,
     share_rows: Vec<ShareRow>,
     permille_total: u32,
+    late_start_confirm: bool,
+    late_start_field: &'static str,
+    late_start_label: &'static str,
 }
 
 impl DetailPage {
@@ -665,6 +722,11 @@ async fn render_detail(
             ),
         })
         .collect();
+    let supplier_names = state
+        .db
+        .award_supplier_names(g)
+        .await
+        .map_err(|e| user.error(WebError::internal(e)))?;
     let lots = g
         .lots
         .iter()
@@ -697,8 +759,9 @@ async fn render_detail(
                     .and_then(|a| {
                         a.lots.iter().find(|x| x.lot == l.number).map(|x| {
                             format!(
-                                "attribué à l'établissement SIRET {} pour {}",
-                                a.supplier_siret, x.total
+                                "attribué à {} pour {}",
+                                supplier_label(&a.supplier_siret, &supplier_names),
+                                x.total
                             )
                         })
                     })
@@ -718,19 +781,13 @@ async fn render_detail(
             .iter()
             .map(|c| {
                 let siren = c.buyer_siret.get(..9).unwrap_or_default();
-                let lot_total = g.award_of(c.lot).and_then(|a| {
-                    a.lots
-                        .iter()
-                        .find(|x| x.lot == c.lot)
-                        .map(|x| x.total.cents())
-                });
-                let share = match lot_total {
-                    Some(t) if t > 0 => {
-                        let permille = c.amount.cents() * 1000 / t;
-                        format!("{},{} %", permille / 10, permille % 10)
-                    }
-                    _ => String::new(),
-                };
+                let lot_total = g
+                    .award_of(c.lot)
+                    .and_then(|a| a.lots.iter().find(|x| x.lot == c.lot).map(|x| x.total));
+                let share = lot_total
+                    .and_then(|total| share_permille(c.amount, total))
+                    .map(share_percent_label)
+                    .unwrap_or_default();
                 ContractRow {
                     member: g
                         .members
@@ -741,6 +798,8 @@ async fn render_detail(
                     decp_id: c.decp_id.clone(),
                     amount: c.amount.to_string(),
                     share,
+                    starts_on: c.starts_on.map(d).unwrap_or_default(),
+                    ends_on: c.ends_on.map(d).unwrap_or_default(),
                     href: format!("/contrats/{}", c.contract_id),
                 }
             })
@@ -852,6 +911,15 @@ async fn render_detail(
         HashMap::new()
     };
     values.extend(outcome.values);
+    // An award posted with a notification after the planned start: the form asks to confirm.
+    let late_start_confirm = owner
+        && values.get("action").map(String::as_str) == Some("award")
+        && Fields {
+            form: &values,
+            errors: HashMap::new(),
+        }
+        .optional_date("notification")
+        .is_some_and(|n| g.late_notification(n).is_some());
     let lot_rows = g.lots.iter().map(|l| LotRow { number: l.number }).collect();
     let share_rows = g
         .members
@@ -906,6 +974,9 @@ async fn render_detail(
         lot_rows,
         share_rows,
         permille_total: PERMILLE_TOTAL,
+        late_start_confirm,
+        late_start_field: LATE_START_FIELD,
+        late_start_label: LATE_START_LABEL,
     };
     respond(status, page)
 }
@@ -914,6 +985,12 @@ async fn render_detail(
 pub struct DetailQuery {
     #[serde(default)]
     fait: String,
+    /// After a creation whose start was moved: the opportunity's common start (ISO)…
+    #[serde(default)]
+    debut_opportunite: String,
+    /// … and the lead time of its procedure, in months.
+    #[serde(default)]
+    delai: String,
 }
 
 pub async fn detail(
@@ -925,12 +1002,18 @@ pub async fn detail(
     let stored = visible(&state, &user, &id).await?;
     let g = &stored.groupement;
     let own = own_siren(&state, &user).await?;
-    let done = match query.map(|Query(q)| q).unwrap_or_default().fait.as_str() {
+    let query = query.map(|Query(q)| q).unwrap_or_default();
+    let done = match query.fait.as_str() {
         "" => String::new(),
         "creation" => {
-            "Groupement créé à partir de l'opportunité : vérifiez-le, puis ouvrez-le aux \
-             adhésions."
-                .to_owned()
+            let mut done = "Groupement créé à partir de l'opportunité : vérifiez-le, puis \
+                            ouvrez-le aux adhésions."
+                .to_owned();
+            if let Some(moved) = moved_start(&stored.groupement, &query) {
+                done.push(' ');
+                done.push_str(&moved);
+            }
+            done
         }
         code => irreversible::notice(g, &own, code, today())
             .unwrap_or_else(|| format!("Enregistré : {}.", action_label(code))),
@@ -940,6 +1023,26 @@ pub async fn detail(
         ..Outcome::default()
     };
     render_detail(&state, &user, &stored, outcome, StatusCode::OK).await
+}
+
+/// Why the planned start is not the opportunity's, after a creation that moved it.
+fn moved_start(g: &Groupement, query: &DetailQuery) -> Option<String> {
+    let from = NaiveDate::parse_from_str(&query.debut_opportunite, "%Y-%m-%d").ok()?;
+    let lead: u32 = query.delai.parse().ok()?;
+    let start = g.proposed_start?;
+    let lead = match lead {
+        0 => String::new(),
+        1 => " augmentée du mois nécessaire à la consultation".to_owned(),
+        n => format!(" augmentée des {n} mois nécessaires à la consultation"),
+    };
+    Some(format!(
+        "Le début commun de l'opportunité, le {}, précédait la date limite d'adhésion du \
+         {}{lead} : le début envisagé des contrats est reporté au {}, premier jour du mois qui \
+         suit. Vous pouvez l'ajuster dans les termes du groupement.",
+        d(from),
+        d(g.adhesion_deadline),
+        d(start)
+    ))
 }
 
 fn action_label(code: &str) -> &'static str {
@@ -1338,11 +1441,12 @@ fn read_action(
         }
         "start_consultation" => Some(Action::StartConsultation { on: today }),
         "award" => {
+            // The importer's validation and message: length, digits, Luhn key.
             let siret = Siret::parse(f.get("siret"));
-            if siret.is_err() {
+            if let Err(e) = &siret {
                 f.errors.insert(
                     "siret".to_owned(),
-                    "SIRET attendu : 14 chiffres, par exemple 44306184100005.".to_owned(),
+                    format!("{} Par exemple 44306184100005.", sentence(&e.to_string())),
                 );
             }
             let lots = g
@@ -1355,6 +1459,18 @@ fn read_action(
                 })
                 .collect();
             let publication = f.publication();
+            if !f.errors.contains_key("notification")
+                && let Some(why) = g.late_notification(publication.notified_on)
+                && f.get(LATE_START_FIELD) != "oui"
+            {
+                f.errors.insert(
+                    "notification".to_owned(),
+                    format!(
+                        "{} Corrigez la date, ou cochez « {LATE_START_LABEL} » pour le confirmer.",
+                        sentence(&why)
+                    ),
+                );
+            }
             siret.ok().map(|supplier_siret| {
                 Action::Award(Award {
                     supplier_siret,

@@ -30,6 +30,7 @@ fn workbook_meta(campaign: &Campaign, organisation: &OrganisationRecord) -> Work
     WorkbookMeta {
         campaign_id: campaign.id,
         campaign_title: campaign.title.clone(),
+        opens_on: campaign.opens_on,
         closes_on: campaign.closes_on,
         cpv_families: campaign.cpv_families.clone(),
         member: organisation.organisation.siren.clone(),
