@@ -1,7 +1,9 @@
 // A groupement de commandes in the browser, from the opportunity to the members' contracts:
-// the coordinator creates it from the cleaning opportunity (as of 2019-01-01), withdraws
-// ADVIVO's invitation, adjusts the terms (a bad duration shown next to its field first),
-// invites Grenoble and Échirolles and opens it; each commune's buyer joins from the
+// the coordinator creates it from the cleaning opportunity (as of 2019-01-01, the perimeter
+// widened to every buyer: in the territory only the métropole publishes cleaning contracts),
+// which invites nobody outside the territory (ADVIVO is listed "hors territoire"), adjusts
+// the terms (a bad duration shown next to its field first), invites Domène and Échirolles and
+// opens it; each commune's buyer joins from the
 // "Groupements" list and enters its need (Échirolles with the keyboard alone); the three
 // sign the convention, printable and in PDF; the coordinator launches the consultation and
 // awards the lot (a missing DECP choice shown next to its field first); each member then sees
@@ -9,7 +11,7 @@
 // member with its need form, and the convention; a supplier is refused.
 //
 // Then the irreversible actions, each through its confirmation page: on a second groupement,
-// Grenoble's buyer joins, asks to withdraw, goes back, then withdraws with the keyboard alone
+// Domène's buyer joins, asks to withdraw, goes back, then withdraws with the keyboard alone
 // and lands on the groupement's page, which it still reads, with what its withdrawal changed;
 // the coordinator cancels it with a reason. axe on both confirmation pages and the page after.
 //
@@ -35,16 +37,18 @@ import {
   tabTo,
 } from './helpers.mjs';
 
-const OPPORTUNITY = '/opportunites/9091?date=2019-01-01';
+const OPPORTUNITY = '/opportunites/9091?date=2019-01-01&perimetre=tous';
+/** Where the groupement links back to its opportunity. */
+const SOURCE = '/opportunites/9091?date=2019-01-01&perimetre=tous';
 const CREATED_TITLE = 'Groupement de commandes — Services de nettoyage';
 const TITLE = 'Nettoyage des bâtiments 2020-2023';
 const COORDINATOR = { siren: '200040715', name: 'Grenoble-Alpes-Métropole' };
 const ADVIVO = '350276580';
-const GRENOBLE = {
-  email: 'acheteur.grenoble@demo.mutualis.test',
-  siren: '213801855',
-  name: 'Ville de Grenoble',
-  population: '156 389',
+const DOMENE = {
+  email: 'acheteur.domene@demo.mutualis.test',
+  siren: '213801509',
+  name: 'Ville de Domène',
+  population: '6 777',
   need: { amount: '240 000,00 €', quantity: '12 500', unit: 'm²' },
 };
 const ECHIROLLES = {
@@ -151,7 +155,7 @@ async function signedIn(email) {
 
 describe('groupement de commandes', () => {
   let coordinator;
-  let grenoble;
+  let domene;
   let echirolles;
   let id;
   let groupementPath;
@@ -159,12 +163,12 @@ describe('groupement de commandes', () => {
   before(async () => {
     coordinator = await newPage(browser, server.baseUrl);
     await loginAs(coordinator, server, 'coordinator');
-    grenoble = await signedIn(GRENOBLE.email);
+    domene = await signedIn(DOMENE.email);
     echirolles = await signedIn(ECHIROLLES.email);
   });
 
   after(async () => {
-    for (const page of [coordinator, grenoble, echirolles]) await page?.context().close();
+    for (const page of [coordinator, domene, echirolles]) await page?.context().close();
   });
 
   test('the coordinator creates a groupement from the cleaning opportunity', async () => {
@@ -185,32 +189,23 @@ describe('groupement de commandes', () => {
     assert.equal(await currentStep(page), 'Brouillon : en cours');
     assert.equal(
       await page.getByRole('link', { name: "l'opportunité de mutualisation" }).getAttribute('href'),
-      OPPORTUNITY,
+      SOURCE,
       'the groupement links to its opportunity',
     );
 
-    // The opportunity's buyers: the métropole (coordinator, joined) and ADVIVO (invited).
+    // The opportunity's buyers of the territory: the métropole alone (coordinator, joined);
+    // ADVIVO, outside the territory, is not invited, nor is its need proposed.
     const members = membersTable(page);
-    assert.equal((await rowTexts(members)).length, 2, `two members: ${JSON.stringify(await rowTexts(members))}`);
+    assert.equal((await rowTexts(members)).length, 1, `the coordinator alone: ${JSON.stringify(await rowTexts(members))}`);
     assert.match(await rowWith(members, COORDINATOR.siren), /Grenoble-Alpes-Métropole \(coordonnateur\).*adhésion le/);
-    assert.match(await rowWith(members, ADVIVO), /invitation sans réponse/);
-
-    // Needs pre-filled from the opportunity: ADVIVO's to confirm.
     const needs = lotTable(page);
     assert.match(await rowWith(needs, 'Grenoble-Alpes-Métropole'), /€ HT saisi par le membre$/);
-    assert.match(await rowWith(needs, 'ADVIVO'), /proposé par le coordonnateur, à confirmer/);
+    assert.ok(!(await rowTexts(needs)).some((r) => r.includes('ADVIVO')), 'no need proposed for ADVIVO');
     await assertNoAxeViolations(page, 'draft groupement (coordinator)');
   });
 
-  test('the coordinator withdraws ADVIVO, adjusts the terms, invites two communes and opens it', async () => {
+  test('the coordinator adjusts the terms, invites two communes and opens it', async () => {
     const page = coordinator;
-
-    // ADVIVO's invitation withdrawn: its proposed need goes with it.
-    const advivo = membersTable(page).getByRole('row').filter({ hasText: ADVIVO });
-    await press(page, advivo.getByRole('button', { name: /^Retirer l'invitation/ }));
-    assert.match(await notice(page), /Enregistré : retrait d'invitation/);
-    assert.equal((await rowTexts(membersTable(page))).length, 1, 'the coordinator alone');
-    assert.ok(!(await rowTexts(lotTable(page))).some((r) => r.includes('ADVIVO')), "ADVIVO's need is gone");
 
     // The terms: a duration that is no number is shown next to its field, nothing saved.
     let terms = formNamed(page, 'Termes du groupement');
@@ -234,7 +229,7 @@ describe('groupement de commandes', () => {
     assert.match(normalise(await page.locator('main .key-figures').innerText()), /Durée 36 mois/);
 
     // Two communes invited, the second without its population.
-    for (const commune of [GRENOBLE, ECHIROLLES]) {
+    for (const commune of [DOMENE, ECHIROLLES]) {
       const invite = formNamed(page, 'Inviter un organisme');
       await invite.getByLabel('SIREN', { exact: true }).fill(commune.siren);
       await invite.getByLabel("Nom de l'organisme").fill(commune.name);
@@ -250,8 +245,8 @@ describe('groupement de commandes', () => {
     assert.equal(await currentStep(page), 'Ouvert aux adhésions : en cours');
   });
 
-  test("Grenoble's buyer joins from the list and enters its need", async () => {
-    const page = grenoble;
+  test("Domène's buyer joins from the list and enters its need", async () => {
+    const page = domene;
     await page.goto('/');
     await press(page, page.getByRole('navigation', { name: 'Navigation principale' }).getByRole('link', { name: 'Groupements', exact: true }));
     assert.equal(new URL(page.url()).pathname, '/groupements');
@@ -261,27 +256,27 @@ describe('groupement de commandes', () => {
     const row = normalise(await page.getByRole('row').filter({ has: link }).innerText());
     assert.match(row, /Ouvert aux adhésions/);
     assert.match(row, /invitation sans réponse/);
-    await assertNoAxeViolations(page, "Grenoble's /groupements");
+    await assertNoAxeViolations(page, "Domène's /groupements");
 
     await press(page, link);
     assert.equal(new URL(page.url()).pathname, groupementPath);
     await assertSingleH1(page, TITLE);
     await pressButton(page, 'Adhérer au groupement');
     assert.match(await notice(page), /Enregistré : adhésion/);
-    assert.match(await rowWith(membersTable(page), GRENOBLE.siren), /adhésion le/);
+    assert.match(await rowWith(membersTable(page), DOMENE.siren), /adhésion le/);
 
     const need = formNamed(page, /^Votre besoin — lot 1/);
     assert.equal(await need.count(), 1, 'a need form for lot 1');
     await assertNoAxeViolations(page, 'groupement page (member, with its need form)');
-    await need.getByLabel('Montant estimé sur la durée du groupement (HT)').fill(GRENOBLE.need.amount);
-    await need.getByLabel('Quantité (facultatif)').fill(GRENOBLE.need.quantity);
-    await need.getByLabel('Unité (facultatif)').fill(GRENOBLE.need.unit);
+    await need.getByLabel('Montant estimé sur la durée du groupement (HT)').fill(DOMENE.need.amount);
+    await need.getByLabel('Quantité (facultatif)').fill(DOMENE.need.quantity);
+    await need.getByLabel('Unité (facultatif)').fill(DOMENE.need.unit);
     await pressButton(page, 'Enregistrer le besoin', need);
     assert.match(await notice(page), /Enregistré : besoin par lot/);
 
     await coordinator.goto(groupementPath);
-    const seen = await rowWith(lotTable(coordinator), GRENOBLE.name);
-    assert.match(seen, /12 500 m²/, "the coordinator sees Grenoble's quantity");
+    const seen = await rowWith(lotTable(coordinator), DOMENE.name);
+    assert.match(seen, /12 500 m²/, "the coordinator sees Domène's quantity");
     assert.match(seen, /240 000,00 € HT saisi par le membre/);
   });
 
@@ -320,7 +315,7 @@ describe('groupement de commandes', () => {
   test('the three sign the convention, printable and in PDF', async () => {
     const signatories = [
       [coordinator, 'Le président de Grenoble-Alpes-Métropole', COORDINATOR.siren],
-      [grenoble, 'Le maire de Grenoble', GRENOBLE.siren],
+      [domene, 'Le maire de Domène', DOMENE.siren],
       [echirolles, "Le maire d'Échirolles", ECHIROLLES.siren],
     ];
     const yesterday = frenchDate(-1);
@@ -340,14 +335,14 @@ describe('groupement de commandes', () => {
     assert.equal(await currentStep(coordinator), 'Convention signée : en cours');
 
     // The printable convention, in French, names its members.
-    const page = grenoble;
+    const page = domene;
     await page.goto(groupementPath);
     const printable = await press(page, page.getByRole('link', { name: 'Convention constitutive (version imprimable)' }));
     assert.equal(printable.status(), 200);
     assert.equal(new URL(page.url()).pathname, `${groupementPath}/convention`);
     assert.equal(await page.evaluate(() => document.documentElement.lang), 'fr');
     const text = normalise(await page.locator('body').textContent());
-    for (const expected of ['Convention constitutive', COORDINATOR.name, GRENOBLE.name, ECHIROLLES.name]) {
+    for (const expected of ['Convention constitutive', COORDINATOR.name, DOMENE.name, ECHIROLLES.name]) {
       assert.ok(text.includes(expected), `the convention names "${expected}"`);
     }
     assert.ok(!text.includes(ADVIVO), 'ADVIVO, withdrawn, is not in the convention');
@@ -422,7 +417,7 @@ describe('groupement de commandes', () => {
     const contracts = page.getByRole('table', { name: "Contrats créés à l'attribution, un par membre et par lot" });
     const rows = await rowTexts(contracts);
     assert.equal(rows.length, 3, `three contracts: ${JSON.stringify(rows)}`);
-    for (const name of [COORDINATOR.name, GRENOBLE.name, ECHIROLLES.name]) {
+    for (const name of [COORDINATOR.name, DOMENE.name, ECHIROLLES.name]) {
       assert.equal(rows.filter((r) => r.startsWith(name)).length, 1, `one contract for ${name}`);
     }
     let total = 0;
@@ -434,15 +429,15 @@ describe('groupement de commandes', () => {
     await assertNoAxeViolations(page, 'awarded groupement (coordinator)');
   });
 
-  test("Grenoble's buyer sees its own contract only, and opens it", async () => {
-    const page = grenoble;
+  test("Domène's buyer sees its own contract only, and opens it", async () => {
+    const page = domene;
     await page.goto(groupementPath);
     assert.equal(await page.getByRole('heading', { name: 'Votre contrat' }).count(), 1);
     assert.equal(await page.getByRole('heading', { name: 'Contrats des membres' }).count(), 0);
     const contracts = page.getByRole('table', { name: "Contrats créés à l'attribution, un par membre et par lot" });
     const rows = await rowTexts(contracts);
     assert.equal(rows.length, 1, `its contract alone: ${JSON.stringify(rows)}`);
-    assert.ok(rows[0].startsWith(GRENOBLE.name), rows[0]);
+    assert.ok(rows[0].startsWith(DOMENE.name), rows[0]);
     assert.ok(!rows[0].includes('chirolles') && !rows[0].includes(COORDINATOR.name), rows[0]);
     assert.match(rows[0], new RegExp(`GRP${id}-L1`));
     await assertNoAxeViolations(page, 'awarded groupement (member)');
@@ -451,7 +446,7 @@ describe('groupement de commandes', () => {
     assert.equal(opened.status(), 200);
     assert.match(new URL(page.url()).pathname, /^\/contrats\/\d+$/);
     await assertSingleH1(page);
-    await assertTitle(page, "Grenoble's contract");
+    await assertTitle(page, "Domène's contract");
     assert.match(normalise(await page.locator('main').textContent()), new RegExp(`GRP${id}-L1`));
   });
 
@@ -486,20 +481,20 @@ describe('groupement de commandes', () => {
 
 describe('withdrawal and cancellation, each confirmed first', () => {
   let coordinator;
-  let grenoble;
+  let domene;
   let groupementPath;
 
   before(async () => {
     coordinator = await newPage(browser, server.baseUrl);
     await loginAs(coordinator, server, 'coordinator');
-    grenoble = await signedIn(GRENOBLE.email);
+    domene = await signedIn(DOMENE.email);
   });
 
   after(async () => {
-    for (const page of [coordinator, grenoble]) await page?.context().close();
+    for (const page of [coordinator, domene]) await page?.context().close();
   });
 
-  test('the coordinator opens a groupement to Grenoble, which joins', async () => {
+  test('the coordinator opens a groupement to Domène, which joins', async () => {
     const page = coordinator;
     await page.goto(OPPORTUNITY);
     await pressButton(page, 'Créer un groupement de commandes');
@@ -507,23 +502,23 @@ describe('withdrawal and cancellation, each confirmed first', () => {
     assert.ok(m, `a groupement's page: ${page.url()}`);
     groupementPath = m[0];
     const invite = formNamed(page, 'Inviter un organisme');
-    await invite.getByLabel('SIREN', { exact: true }).fill(GRENOBLE.siren);
-    await invite.getByLabel("Nom de l'organisme").fill(GRENOBLE.name);
-    await invite.getByLabel('Population (facultatif)').fill(GRENOBLE.population);
+    await invite.getByLabel('SIREN', { exact: true }).fill(DOMENE.siren);
+    await invite.getByLabel("Nom de l'organisme").fill(DOMENE.name);
+    await invite.getByLabel('Population (facultatif)').fill(DOMENE.population);
     await pressButton(page, 'Inviter', invite);
     await pressButton(page, 'Ouvrir aux adhésions');
     assert.equal(await currentStep(page), 'Ouvert aux adhésions : en cours');
 
-    await grenoble.goto(groupementPath);
-    await pressButton(grenoble, 'Adhérer au groupement');
-    const need = formNamed(grenoble, /^Votre besoin — lot 1/);
-    await need.getByLabel('Montant estimé sur la durée du groupement (HT)').fill(GRENOBLE.need.amount);
-    await pressButton(grenoble, 'Enregistrer le besoin', need);
-    assert.match(await rowWith(lotTable(grenoble), GRENOBLE.name), /240 000,00 € HT/);
+    await domene.goto(groupementPath);
+    await pressButton(domene, 'Adhérer au groupement');
+    const need = formNamed(domene, /^Votre besoin — lot 1/);
+    await need.getByLabel('Montant estimé sur la durée du groupement (HT)').fill(DOMENE.need.amount);
+    await pressButton(domene, 'Enregistrer le besoin', need);
+    assert.match(await rowWith(lotTable(domene), DOMENE.name), /240 000,00 € HT/);
   });
 
-  test("Grenoble's buyer is told what withdrawing changes, goes back, then withdraws with the keyboard", async () => {
-    const page = grenoble;
+  test("Domène's buyer is told what withdrawing changes, goes back, then withdraws with the keyboard", async () => {
+    const page = domene;
     await page.goto(groupementPath);
     const asked = await pressButton(page, 'Se retirer du groupement');
     assert.equal(asked.status(), 200);
@@ -544,7 +539,7 @@ describe('withdrawal and cancellation, each confirmed first', () => {
     const form = page.locator('main form');
     await press(page, form.getByRole('link', { name: 'Ne pas me retirer : revenir au groupement' }));
     assert.equal(new URL(page.url()).pathname, groupementPath);
-    assert.match(await rowWith(membersTable(page), GRENOBLE.siren), /adhésion le/);
+    assert.match(await rowWith(membersTable(page), DOMENE.siren), /adhésion le/);
 
     // With the keyboard alone: the first post, then the confirmation.
     assertFocusShown(
@@ -562,8 +557,8 @@ describe('withdrawal and cancellation, each confirmed first', () => {
     assert.equal(new URL(page.url()).pathname, groupementPath);
     assert.match(await notice(page), new RegExp(`^Vous vous êtes retiré du groupement « .+ » le ${frenchDate(0)}\\.`));
     assert.equal(await page.getByRole('heading', { name: 'Votre retrait' }).count(), 1);
-    assert.match(await rowWith(membersTable(page), GRENOBLE.siren), /retrait le/);
-    assert.ok(!(await rowTexts(lotTable(page))).some((r) => r.startsWith(GRENOBLE.name)), 'its need left the lot');
+    assert.match(await rowWith(membersTable(page), DOMENE.siren), /retrait le/);
+    assert.ok(!(await rowTexts(lotTable(page))).some((r) => r.startsWith(DOMENE.name)), 'its need left the lot');
     assert.equal(await page.locator('main form').count(), 0, 'read-only');
     await assertNoAxeViolations(page, 'groupement page after a withdrawal');
   });

@@ -105,6 +105,8 @@ pub struct OpportunitySource {
     /// 2 to 8 digits ("9091").
     pub cpv_prefix: String,
     pub as_of: NaiveDate,
+    /// Asked over every buyer of the data, not the territory's organisations only.
+    pub all_buyers: bool,
 }
 
 /// A groupement as stored.
@@ -502,12 +504,14 @@ struct GroupementRow {
     state: String,
     source_cpv_prefix: Option<String>,
     source_as_of: Option<NaiveDate>,
+    source_all_buyers: bool,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
 
 const GROUPEMENT_SELECT: &str = "SELECT g.id, g.organisation_id, g.version, g.state, \
-    g.source_cpv_prefix, g.source_as_of, g.created_at, g.updated_at FROM groupements g";
+    g.source_cpv_prefix, g.source_as_of, g.source_all_buyers, g.created_at, g.updated_at \
+    FROM groupements g";
 
 impl GroupementRow {
     fn into_stored(self, cpv: &CpvNomenclature) -> Result<StoredGroupement> {
@@ -523,7 +527,11 @@ impl GroupementRow {
             version: self.version,
             groupement,
             source: match (self.source_cpv_prefix, self.source_as_of) {
-                (Some(cpv_prefix), Some(as_of)) => Some(OpportunitySource { cpv_prefix, as_of }),
+                (Some(cpv_prefix), Some(as_of)) => Some(OpportunitySource {
+                    cpv_prefix,
+                    as_of,
+                    all_buyers: self.source_all_buyers,
+                }),
                 _ => None,
             },
             created_at: self.created_at,
@@ -800,8 +808,9 @@ impl Database {
                 let mut tx = pool.begin().await?;
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO groupements (organisation_id, title, cpv, status, version, \
-                     state, source_cpv_prefix, source_as_of, adhesion_deadline, created_at, \
-                     updated_at) VALUES ($1, $2, $3, $4, 1, $5, $6, $7, $8, $9, $9) RETURNING id",
+                     state, source_cpv_prefix, source_as_of, source_all_buyers, adhesion_deadline, \
+                     created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, 1, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
                 )
                 .bind(coordinator_org)
                 .bind(&groupement.title)
@@ -810,6 +819,7 @@ impl Database {
                 .bind(&state)
                 .bind(source.as_ref().map(|s| s.cpv_prefix.clone()))
                 .bind(source.as_ref().map(|s| s.as_of))
+                .bind(source.as_ref().is_some_and(|s| s.all_buyers))
                 .bind(groupement.adhesion_deadline)
                 .bind(now)
                 .fetch_one(&mut *tx)

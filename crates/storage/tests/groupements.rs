@@ -91,6 +91,7 @@ async fn create_new(db: &Database, w: &World, new: NewGroupement) -> i64 {
         Some(OpportunitySource {
             cpv_prefix: "09".into(),
             as_of: date("2027-01-01"),
+            all_buyers: true,
         }),
         w.coordinator.email.as_str(),
         at(0),
@@ -312,7 +313,8 @@ async fn a_groupement_goes_from_draft_to_closed_with_its_contracts_and_audit_cha
             draft.source,
             Some(OpportunitySource {
                 cpv_prefix: "09".into(),
-                as_of: date("2027-01-01")
+                as_of: date("2027-01-01"),
+                all_buyers: true,
             })
         );
         // Not invited: Échirolles does not see it.

@@ -47,6 +47,7 @@ async fn with_isere_contracts(app: &App) {
 /// The page's text with askama's escapes undone, to search for French text.
 fn text(html: &str) -> String {
     html.replace("&#39;", "'")
+        .replace("&#38;", "&")
         .replace("&#x27;", "'")
         .replace("&#34;", "\"")
         .replace("&quot;", "\"")
@@ -666,6 +667,11 @@ async fn the_territory_is_the_default_perimeter() {
         let groupement = text(&app.get(&id, Some(&coordinator)).await.body);
         assert!(groupement.contains("Services de nettoyage"), "{groupement}");
         assert!(!groupement.contains(ADVIVO), "{groupement}");
+        // Its link back to the opportunity keeps the perimeter it was found in.
+        assert!(
+            groupement.contains("href=\"/opportunites/9091?date=2019-01-01&perimetre=tous\""),
+            "{groupement}"
+        );
     })
     .await;
 }

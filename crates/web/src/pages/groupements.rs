@@ -294,6 +294,7 @@ pub async fn create_from_opportunity(
     let source = OpportunitySource {
         cpv_prefix: prefix.clone(),
         as_of: question.params.as_of,
+        all_buyers: question.perimeter == crate::pages::opportunities::Perimeter::AllBuyers,
     };
     let actor = user.principal.email.to_string();
     let now = chrono::Utc::now();
@@ -948,9 +949,14 @@ async fn render_detail(
         deadline: d(g.adhesion_deadline),
         source: stored.source.as_ref().map_or_else(String::new, |src| {
             format!(
-                "/opportunites/{}?date={}",
+                "/opportunites/{}?date={}{}",
                 src.cpv_prefix,
-                src.as_of.format("%Y-%m-%d")
+                src.as_of.format("%Y-%m-%d"),
+                if src.all_buyers {
+                    "&perimetre=tous"
+                } else {
+                    ""
+                }
             )
         }),
         cancellation: g
