@@ -1,5 +1,5 @@
 // Inventory campaigns in the browser: the demo coordinator opens a campaign inviting the demo
-// member's commune (Grenoble), the member declares a need through the form with the keyboard
+// member's commune (Domène), the member declares a need through the form with the keyboard
 // alone, downloads its workbook and uploads it back unchanged, and the coordinator's board
 // shows the member as answered; the coordinator closes the campaign with the keyboard alone,
 // through the confirmation page that says what closing does. axe on the list, the
@@ -71,7 +71,7 @@ describe('inventory campaign', () => {
     await member?.context().close();
   });
 
-  test('the coordinator opens a campaign inviting Grenoble', async () => {
+  test('the coordinator opens a campaign inviting Domène', async () => {
     const page = coordinator;
     const list = await page.goto('/campagnes');
     assert.equal(list.status(), 200);
@@ -102,7 +102,7 @@ describe('inventory campaign', () => {
     await page.locator('#ouverture').fill(frenchDate(-1));
     await page.locator('#cloture').fill(frenchDate(60));
     await page.locator('#familles').fill('9091, 30');
-    await page.getByLabel('Grenoble', { exact: true }).check();
+    await page.getByLabel('Domène', { exact: true }).check();
     const created = await submit(page, 'Créer la campagne');
     assert.equal(created.status(), 200);
     const url = new URL(page.url());
@@ -110,7 +110,7 @@ describe('inventory campaign', () => {
     campaignPath = url.pathname;
     await assertSingleH1(page, TITLE);
     assert.match(normalise(await page.locator('[role="status"]').textContent()), /Campagne créée/);
-    const row = page.locator('tr', { has: page.locator('th', { hasText: /^Grenoble$/ }) });
+    const row = page.locator('tr', { has: page.locator('th', { hasText: /^Domène$/ }) });
     assert.match(normalise(await row.textContent()), /Pas encore répondu/);
     await assertNoAxeViolations(page, 'campaign board');
   });
@@ -217,11 +217,11 @@ describe('inventory campaign', () => {
     await assertNoAxeViolations(page, 'member page after the upload');
   });
 
-  test("the coordinator's board shows Grenoble as answered", async () => {
+  test("the coordinator's board shows Domène as answered", async () => {
     const page = coordinator;
     const board = await page.goto(campaignPath);
     assert.equal(board.status(), 200);
-    const row = page.locator('tr', { has: page.locator('th', { hasText: /^Grenoble$/ }) });
+    const row = page.locator('tr', { has: page.locator('th', { hasText: /^Domène$/ }) });
     const text = normalise(await row.textContent());
     assert.match(text, /Répondu le /);
     assert.match(text, /12 500,50 € HT/);
