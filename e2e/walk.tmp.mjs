@@ -29,7 +29,9 @@ try {
       const resp = await page.goto(href);
       const v = await runAxe(page);
       const name = `${email.split('@')[0]}${href.replace(/[^a-z0-9]+/gi, '_')}`;
-      await page.screenshot({ path: `${shots}/${name}.png`, fullPage: true });
+      const h = await page.evaluate(() => document.documentElement.scrollHeight);
+      await page.screenshot({ path: `${shots}/${name}.png`, fullPage: h < 6000, timeout: 30000 });
+      results[results.length] = ['height', h];
       results.push([email, href, resp.status(), v.length]);
     }
     await page.context().close();

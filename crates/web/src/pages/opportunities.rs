@@ -679,6 +679,8 @@ struct ListPage {
     min_buyers: FormField,
     cpv: FormField,
     depth_error: Option<String>,
+    /// "classe par défaut", or the application's own default depth.
+    depth_hint: String,
     depths: Vec<Choice>,
     family_error: Option<String>,
     families: Vec<Choice>,
@@ -1052,6 +1054,13 @@ pub async fn list(
             Field::Cpv,
         ),
         depth_error: error_of(&errors, Field::Depth),
+        depth_hint: format!(
+            "{} par défaut",
+            state
+                .default_depth
+                .unwrap_or(Params::new(today).depth)
+                .label_fr()
+        ),
         depths: DEPTHS
             .iter()
             .map(|(d, v)| Choice {
