@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use chrono::Utc;
+use mutualis_domain::Capability;
 use mutualis_domain::opportunity::{Opportunity, Report};
 use mutualis_storage::contracts::ContractRecord;
 use mutualis_storage::organisations::OrganisationRecord;
@@ -26,7 +27,7 @@ use crate::pages::account::{check_token_name, create_token};
 use crate::pages::contracts::{FilterQuery, visible_contract, visible_contracts};
 use crate::pages::opportunities::{FieldError, RawQuestion, answer, question_for_prefix};
 use crate::pages::organisations::visible_organisation;
-use crate::session::{ApiJson, ApiUser};
+use crate::session::{ApiJson, ApiUser, require};
 
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()
@@ -152,11 +153,13 @@ struct OrganisationList {
     responses(
         (status = 200, description = "Les organisations que le jeton voit : la sienne ; tout le territoire pour un coordinateur", body = OrganisationList),
         (status = 401, description = "Jeton absent, invalide ou révoqué", body = ApiErrorBody),
+        (status = 403, description = "Rôle sans accès aux données des membres (valideur, évaluateur, fournisseur, médiateur)", body = ApiErrorBody),
     ))]
 async fn organisations(
     State(state): State<Arc<AppState>>,
     ApiUser(user): ApiUser,
 ) -> Result<Json<OrganisationList>, ApiError> {
+    require(&user, Capability::MemberData)?;
     let scope = user.scope();
     let records = match scope.territory_wide() {
         Some(wide) => state.db.organisations_territory_wide(wide).await?,
@@ -174,6 +177,7 @@ async fn organisations(
     responses(
         (status = 200, description = "L'organisation", body = OrganisationJson),
         (status = 401, description = "Jeton absent, invalide ou révoqué", body = ApiErrorBody),
+        (status = 403, description = "Rôle sans accès aux données des membres (valideur, évaluateur, fournisseur, médiateur)", body = ApiErrorBody),
         (status = 404, description = "Inconnue, ou hors de la portée du jeton", body = ApiErrorBody),
     ))]
 async fn organisation(
@@ -181,6 +185,7 @@ async fn organisation(
     ApiUser(user): ApiUser,
     Path(id): Path<String>,
 ) -> Result<Json<OrganisationJson>, ApiError> {
+    require(&user, Capability::MemberData)?;
     let id: i64 = id.parse().map_err(|_| WebError::not_found())?;
     visible_organisation(&state, &user, id)
         .await?
@@ -325,12 +330,14 @@ struct ContractList {
         (status = 200, description = "Les contrats que le jeton voit : ceux de son organisation ; tout le territoire pour un coordinateur", body = ContractList),
         (status = 400, description = "Filtre invalide ; le message nomme le champ", body = ApiErrorBody),
         (status = 401, description = "Jeton absent, invalide ou révoqué", body = ApiErrorBody),
+        (status = 403, description = "Rôle sans accès aux données des membres (valideur, évaluateur, fournisseur, médiateur)", body = ApiErrorBody),
     ))]
 async fn contracts(
     State(state): State<Arc<AppState>>,
     ApiUser(user): ApiUser,
     Query(query): Query<FilterQuery>,
 ) -> Result<Json<ContractList>, ApiError> {
+    require(&user, Capability::MemberData)?;
     let (filter, errors) = query.to_filter();
     if let Some(e) = errors.first() {
         return Err(ApiError(WebError::with_detail(
@@ -352,6 +359,7 @@ async fn contracts(
     responses(
         (status = 200, description = "Le contrat", body = ContractJson),
         (status = 401, description = "Jeton absent, invalide ou révoqué", body = ApiErrorBody),
+        (status = 403, description = "Rôle sans accès aux données des membres (valideur, évaluateur, fournisseur, médiateur)", body = ApiErrorBody),
         (status = 404, description = "Inconnu, ou hors de la portée du jeton", body = ApiErrorBody),
     ))]
 async fn contract(
@@ -359,6 +367,7 @@ async fn contract(
     ApiUser(user): ApiUser,
     Path(id): Path<String>,
 ) -> Result<Json<ContractJson>, ApiError> {
+    require(&user, Capability::MemberData)?;
     let id: i64 = id.parse().map_err(|_| WebError::not_found())?;
     let record = visible_contract(&state, &user, id).await?;
     record
@@ -425,7 +434,7 @@ fn bad_parameter(e: &FieldError) -> ApiError {
         (status = 200, description = "Le rapport : paramètres, décomptes, exclusions et opportunités, la meilleure d'abord. Le coordinateur voit toutes les opportunités ; un membre, celles dont son organisation fait partie (sur tous les contrats publiés et ses propres besoins)", body = OpportunityReportSchema),
         (status = 400, description = "Paramètre invalide ; le message le nomme", body = ApiErrorBody),
         (status = 401, description = "Jeton absent, invalide ou révoqué", body = ApiErrorBody),
-        (status = 403, description = "Rôle sans accès aux opportunités (fournisseur, médiateur)", body = ApiErrorBody),
+        (status = 403, description = "Rôle sans accès aux opportunités (valideur, évaluateur, fournisseur, médiateur)", body = ApiErrorBody),
     ))]
 async fn opportunities(
     State(state): State<Arc<AppState>>,
@@ -455,7 +464,7 @@ async fn opportunities(
         (status = 200, description = "L'opportunité, avec ses membres, ses ajustements, l'effet de seuil, l'économie estimée et ses hypothèses, le score et ses raisons", body = OpportunitySchema),
         (status = 400, description = "Paramètre invalide ; le message le nomme", body = ApiErrorBody),
         (status = 401, description = "Jeton absent, invalide ou révoqué", body = ApiErrorBody),
-        (status = 403, description = "Rôle sans accès aux opportunités (fournisseur, médiateur)", body = ApiErrorBody),
+        (status = 403, description = "Rôle sans accès aux opportunités (valideur, évaluateur, fournisseur, médiateur)", body = ApiErrorBody),
         (status = 404, description = "Pas d'opportunité visible pour ce préfixe et ces paramètres", body = ApiErrorBody),
     ))]
 async fn opportunity(

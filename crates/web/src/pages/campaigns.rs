@@ -4,9 +4,9 @@
 //! The JSON API reads through [`visible_campaigns`] and [`visible_needs`].
 //!
 //! Who sees what: the coordinator, the campaigns of its organisation, with every invited
-//! member's answer and needs; a member's roles (buyer, approver, evaluator), the campaigns
-//! their organisation is invited to, with its own needs only, which they declare. Suppliers
-//! and the mediator buy nothing: 403, and no "Campagnes" link. A campaign the user does not
+//! member's answer and needs; a member's buyer, the campaigns its organisation is invited
+//! to, with its own needs only, which it declares. The other roles (`Capability::Campaigns`):
+//! 403, and no "Campagnes" link. A campaign the user does not
 //! see answers 404 whatever its id, like another tenant's.
 //!
 //! "Today", the day compared with a campaign's opening and closing dates, is the server's
@@ -27,7 +27,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{Local, NaiveDate};
-use mutualis_domain::{Amount, Need, Quantity, Reservation, Role, Siren};
+use mutualis_domain::{Amount, Capability, Need, Quantity, Reservation, Siren};
 use mutualis_formats::needs_workbook::{parse_amount_text, parse_date_text, parse_quantity_text};
 use mutualis_reference::cpv::nomenclature;
 use mutualis_storage::Principal;
@@ -41,7 +41,7 @@ use crate::AppState;
 use crate::error::WebError;
 use crate::layout::Layout;
 use crate::pages::datetime_label;
-use crate::session::{HtmlForm, SignedIn};
+use crate::session::{HtmlForm, SignedIn, require};
 
 mod new;
 mod workbook;
@@ -69,24 +69,6 @@ const CONTRACTS_PER_QUERY: u32 = 500;
 // ---------------------------------------------------------------------------------------------
 // Who sees campaigns, and when is today
 
-/// The roles that buy for an organisation: the coordinator, and the members' buyers,
-/// approvers and evaluators. Suppliers and the (independent) mediator do not.
-pub fn sees_campaigns(role: Role) -> bool {
-    matches!(
-        role,
-        Role::Coordinator | Role::MemberBuyer | Role::Approver | Role::Evaluator
-    )
-}
-
-/// Whether the navigation offers "Campagnes" to the role of this label (the layout knows the
-/// role by its label).
-pub fn shown_in_nav(role_label: &str) -> bool {
-    Role::ALL
-        .into_iter()
-        .find(|r| r.label_fr() == role_label)
-        .is_some_and(sees_campaigns)
-}
-
 /// The server's local calendar day: see the module documentation.
 pub fn today() -> NaiveDate {
     Local::now().date_naive()
@@ -94,11 +76,7 @@ pub fn today() -> NaiveDate {
 
 /// Refuses the roles that see no campaign.
 pub fn check_role(user: &Principal) -> Result<(), WebError> {
-    if sees_campaigns(user.role()) {
-        Ok(())
-    } else {
-        Err(WebError::forbidden())
-    }
+    require(user, Capability::Campaigns)
 }
 
 /// The campaigns the user sees: its organisation's (coordinator) and those its organisation
@@ -1203,13 +1181,5 @@ mod tests {
     fn lower_layer_messages_become_sentences() {
         assert_eq!(sentence("montant « x » ambigu"), "Montant « x » ambigu.");
         assert_eq!(sentence("déjà une phrase."), "Déjà une phrase.");
-    }
-
-    #[test]
-    fn only_buying_roles_see_campaigns() {
-        assert!(shown_in_nav(Role::Coordinator.label_fr()));
-        assert!(shown_in_nav(Role::MemberBuyer.label_fr()));
-        assert!(!shown_in_nav(Role::Supplier.label_fr()));
-        assert!(!shown_in_nav(Role::Mediator.label_fr()));
     }
 }

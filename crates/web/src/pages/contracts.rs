@@ -7,7 +7,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Response};
 use chrono::{Datelike, NaiveDate, Utc};
-use mutualis_domain::Amount;
+use mutualis_domain::{Amount, Capability};
 use mutualis_reference::cpv::nomenclature;
 use mutualis_storage::Principal;
 use mutualis_storage::contracts::{ContractFilter, ContractPage, ContractRecord, ContractSort};
@@ -17,7 +17,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::error::WebError;
 use crate::layout::Layout;
-use crate::session::SignedIn;
+use crate::session::{SignedIn, require};
 
 pub const PER_PAGE: u32 = 25;
 
@@ -213,12 +213,14 @@ impl ContractRow {
     }
 }
 
-/// The contracts the user sees: its own; the territory's for the coordinator.
+/// The contracts the user sees: its own; the territory's for the coordinator; a role without
+/// a member's data is refused.
 pub async fn visible_contracts(
     state: &AppState,
     user: &Principal,
     filter: &ContractFilter,
 ) -> Result<ContractPage, WebError> {
+    require(user, Capability::MemberData)?;
     let scope = user.scope();
     Ok(match scope.territory_wide() {
         Some(wide) => {
@@ -236,12 +238,14 @@ pub async fn visible_contracts(
     })
 }
 
-/// One contract, if the user sees it; any other id is "not found", not "forbidden".
+/// One contract, if the user sees it; any other id is "not found", not "forbidden" (a role
+/// without a member's data is refused whatever the id).
 pub async fn visible_contract(
     state: &AppState,
     user: &Principal,
     id: i64,
 ) -> Result<Option<ContractRecord>, WebError> {
+    require(user, Capability::MemberData)?;
     let scope = user.scope();
     Ok(match scope.territory_wide() {
         Some(wide) => {
@@ -314,6 +318,7 @@ pub async fn list(
     user: SignedIn,
     Query(query): Query<FilterQuery>,
 ) -> Result<Response, WebError> {
+    user.require(Capability::MemberData)?;
     let (filter, errors) = query.to_filter();
     let page = visible_contracts(&state, &user.principal, &filter).await?;
     let pages = u32::try_from((page.total + i64::from(PER_PAGE) - 1) / i64::from(PER_PAGE))
@@ -418,6 +423,7 @@ pub async fn detail(
     user: SignedIn,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
+    user.require(Capability::MemberData)?;
     let Ok(id) = id.parse::<i64>() else {
         return Err(user.error(WebError::not_found()));
     };
@@ -538,6 +544,7 @@ pub async fn calendar(
     user: SignedIn,
     Query(query): Query<CalendarQuery>,
 ) -> Result<Response, WebError> {
+    user.require(Capability::MemberData)?;
     let members = member_choices(&state, &user).await?;
     let own = user.principal.organisation_id();
     let member: i64 = query.membre.trim().parse().unwrap_or(own);

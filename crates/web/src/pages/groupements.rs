@@ -36,7 +36,7 @@ use mutualis_domain::groupement::{
     LotAward, LotNeed, MemberStatus, Mission, NewGroupement, PERMILLE_TOTAL, Signature, Terms,
 };
 use mutualis_domain::rules::RuleKind;
-use mutualis_domain::{Amount, CpvCode, Quantity, Siren, Siret};
+use mutualis_domain::{Amount, Capability, CpvCode, Quantity, Siren, Siret};
 use mutualis_formats::convention::{self, ConventionInput, LegalReference};
 use mutualis_formats::decp_write;
 use mutualis_formats::needs_workbook::{parse_amount_text, parse_quantity_text};
@@ -48,7 +48,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::error::{ErrorCode, WebError};
 use crate::layout::Layout;
-use crate::pages::campaigns::{check_role, today};
+use crate::pages::campaigns::today;
 use crate::pages::opportunities::{PageQuery, answer, question_for_prefix};
 use crate::session::{HtmlForm, SignedIn};
 
@@ -57,11 +57,6 @@ pub const CONFLICT_MESSAGE: &str =
     "Ce groupement a été modifié entre-temps : rechargez la page, puis recommencez.";
 
 const TEXT_MAX: usize = 200;
-
-/// Whether the navigation offers "Groupements" to the role of this label: the buyer roles.
-pub fn shown_in_nav(role_label: &str) -> bool {
-    crate::pages::campaigns::shown_in_nav(role_label)
-}
 
 fn d(date: NaiveDate) -> String {
     date.format("%d/%m/%Y").to_string()
@@ -88,7 +83,7 @@ async fn visible(
     user: &SignedIn,
     id: &str,
 ) -> Result<StoredGroupement, WebError> {
-    check_role(&user.principal).map_err(|e| user.error(e))?;
+    user.require(Capability::Groupements)?;
     let Ok(id) = id.parse::<i64>() else {
         return Err(user.error(WebError::not_found()));
     };
@@ -129,7 +124,7 @@ pub async fn list(
     State(state): State<Arc<AppState>>,
     user: SignedIn,
 ) -> Result<Response, WebError> {
-    check_role(&user.principal).map_err(|e| user.error(e))?;
+    user.require(Capability::Groupements)?;
     let own = own_siren(&state, &user).await?;
     let stored = state
         .db

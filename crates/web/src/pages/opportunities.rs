@@ -19,7 +19,7 @@ use mutualis_domain::opportunity::{
     BuyerInfo, Input, Opportunity, OpportunityError, Params, Report, find_opportunities,
     french_date,
 };
-use mutualis_domain::{Amount, CpvDepth, Need, Role, Siren};
+use mutualis_domain::{Amount, Capability, CpvDepth, Need, Siren};
 use mutualis_reference::cpv::nomenclature;
 use mutualis_reference::pooling::pooling;
 use mutualis_reference::rules::rule_book;
@@ -34,22 +34,9 @@ use crate::session::SignedIn;
 // ---------------------------------------------------------------------------------------------
 // Who sees opportunities
 
-/// The roles that buy for an organisation: the coordinator and the members' buyers, approvers
-/// and evaluators. Suppliers and the (independent) mediator do not.
-pub fn sees_opportunities(role: Role) -> bool {
-    matches!(
-        role,
-        Role::Coordinator | Role::MemberBuyer | Role::Approver | Role::Evaluator
-    )
-}
-
-/// Whether the navigation offers "Opportunités" to the role of this label (the layout knows
-/// the role by its label).
-pub fn shown_in_nav(role_label: &str) -> bool {
-    Role::ALL
-        .into_iter()
-        .find(|r| r.label_fr() == role_label)
-        .is_some_and(sees_opportunities)
+/// The roles that buy for an organisation (`Capability::Opportunities`); the others: 403.
+fn check_role(user: &Principal) -> Result<(), WebError> {
+    crate::session::require(user, Capability::Opportunities)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -314,9 +301,7 @@ pub async fn visible_report(
     user: &Principal,
     params: Params,
 ) -> Result<Result<Report, OpportunityError>, WebError> {
-    if !sees_opportunities(user.role()) {
-        return Err(WebError::forbidden());
-    }
+    check_role(user)?;
     let config = pooling();
     let scope = user.scope();
     let bodies: Vec<Siren> = config
@@ -813,9 +798,7 @@ pub async fn list(
     user: SignedIn,
     query: Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<Response, WebError> {
-    if !sees_opportunities(user.principal.role()) {
-        return Err(user.error(WebError::forbidden()));
-    }
+    user.require(Capability::Opportunities)?;
     let query = page_query(&user, query)?;
     let today = state.opportunities_as_of();
     let (mut question, mut errors) = query.raw().parse(today);
@@ -1061,9 +1044,7 @@ pub async fn detail(
     Path(prefix): Path<String>,
     query: Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<Response, WebError> {
-    if !sees_opportunities(user.principal.role()) {
-        return Err(user.error(WebError::forbidden()));
-    }
+    user.require(Capability::Opportunities)?;
     let query = page_query(&user, query)?;
     let Some((question, errors)) =
         question_for_prefix(&prefix, &query.raw(), state.opportunities_as_of())

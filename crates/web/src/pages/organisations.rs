@@ -5,6 +5,7 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Response};
+use mutualis_domain::Capability;
 use mutualis_domain::amount::group_thousands;
 use mutualis_storage::organisations::OrganisationRecord;
 
@@ -12,7 +13,7 @@ use crate::AppState;
 use crate::error::WebError;
 use crate::layout::Layout;
 use crate::pages::datetime_label;
-use crate::session::SignedIn;
+use crate::session::{SignedIn, require};
 
 struct OrgRow {
     id: i64,
@@ -34,6 +35,7 @@ pub async fn list(
     State(state): State<Arc<AppState>>,
     user: SignedIn,
 ) -> Result<Response, WebError> {
+    user.require(Capability::MemberData)?;
     let scope = user.principal.scope();
     let (records, scope_note) = match scope.territory_wide() {
         Some(wide) => (
@@ -80,12 +82,14 @@ struct OrganisationPage {
 }
 
 /// One organisation the user's scope sees; any other id is "not found", not "forbidden",
-/// so that ids of other tenants reveal nothing.
+/// so that ids of other tenants reveal nothing (a role without a member's data is refused
+/// whatever the id).
 pub async fn visible_organisation(
     state: &AppState,
     user: &mutualis_storage::Principal,
     id: i64,
 ) -> Result<Option<OrganisationRecord>, WebError> {
+    require(user, Capability::MemberData)?;
     let scope = user.scope();
     Ok(match scope.territory_wide() {
         Some(wide) => state.db.organisation_territory_wide(wide, id).await?,
@@ -98,6 +102,7 @@ pub async fn detail(
     user: SignedIn,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
+    user.require(Capability::MemberData)?;
     let Ok(id) = id.parse::<i64>() else {
         return Err(user.error(WebError::not_found()));
     };
