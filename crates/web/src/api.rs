@@ -319,8 +319,8 @@ struct ContractList {
         ("membre" = Option<i64>, Query, description = "Organisation acheteuse (coordinateur seulement)"),
         ("cpv" = Option<String>, Query, description = "Début du code CPV, 2 à 8 chiffres"),
         ("procedure" = Option<String>, Query, description = "Procédure DECP 2.0"),
-        ("fin_apres" = Option<String>, Query, description = "Fin à partir de (AAAA-MM-JJ)"),
-        ("fin_avant" = Option<String>, Query, description = "Fin jusqu'au (AAAA-MM-JJ)"),
+        ("fin_apres" = Option<String>, Query, description = "Fin à partir de (AAAA-MM-JJ ; JJ/MM/AAAA accepté)"),
+        ("fin_avant" = Option<String>, Query, description = "Fin jusqu'au (AAAA-MM-JJ ; JJ/MM/AAAA accepté)"),
         ("montant_min" = Option<String>, Query, description = "Montant actuel minimal, euros HT"),
         ("montant_max" = Option<String>, Query, description = "Montant actuel maximal, euros HT"),
         ("tri" = Option<String>, Query, description = "fin (défaut), montant, acheteur ou objet"),
@@ -423,7 +423,7 @@ fn bad_parameter(e: &FieldError) -> ApiError {
 
 #[utoipa::path(get, path = "/api/v1/opportunities", tag = "opportunités", security(("token" = [])),
     params(
-        ("as_of" = Option<String>, Query, description = "Date d'observation (AAAA-MM-JJ) ; aujourd'hui par défaut"),
+        ("as_of" = Option<String>, Query, description = "Date d'observation (AAAA-MM-JJ ; JJ/MM/AAAA accepté) ; aujourd'hui par défaut"),
         ("depth" = Option<String>, Query, description = "Regroupement CPV : division (2 chiffres), group (3), class (4, défaut) ou category (5) ; les noms français division, groupe, classe, categorie sont acceptés"),
         ("window_months" = Option<u32>, Query, description = "Fenêtre commune en mois après la date d'observation, de 1 à 120 (18 par défaut)"),
         ("min_buyers" = Option<u32>, Query, description = "Nombre minimal d'acheteurs distincts, de 2 (défaut) à 100"),
@@ -455,7 +455,7 @@ async fn opportunities(
 #[utoipa::path(get, path = "/api/v1/opportunities/{prefix}", tag = "opportunités", security(("token" = [])),
     params(
         ("prefix" = String, Path, description = "Chiffres significatifs de la famille CPV (2 à 5), par exemple 9091"),
-        ("as_of" = Option<String>, Query, description = "Date d'observation (AAAA-MM-JJ) ; aujourd'hui par défaut"),
+        ("as_of" = Option<String>, Query, description = "Date d'observation (AAAA-MM-JJ ; JJ/MM/AAAA accepté) ; aujourd'hui par défaut"),
         ("depth" = Option<String>, Query, description = "Regroupement CPV ; par défaut, celui de la longueur du préfixe"),
         ("window_months" = Option<u32>, Query, description = "Fenêtre commune en mois, de 1 à 120 (18 par défaut)"),
         ("min_buyers" = Option<u32>, Query, description = "Nombre minimal d'acheteurs distincts, de 2 (défaut) à 100"),

@@ -28,7 +28,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{Local, NaiveDate};
 use mutualis_domain::{Amount, Capability, Need, Quantity, Reservation, Siren};
-use mutualis_formats::needs_workbook::{parse_amount_text, parse_date_text, parse_quantity_text};
+use mutualis_formats::needs_workbook::{parse_amount_text, parse_quantity_text};
 use mutualis_reference::cpv::nomenclature;
 use mutualis_storage::Principal;
 use mutualis_storage::campaigns::{
@@ -41,6 +41,7 @@ use crate::AppState;
 use crate::error::WebError;
 use crate::layout::Layout;
 use crate::pages::datetime_label;
+use crate::pages::forms::{date_label, parse_date, sentence};
 use crate::session::{HtmlForm, SignedIn, require};
 
 mod new;
@@ -180,19 +181,6 @@ fn refusal(user: &SignedIn, e: CampaignError) -> Result<String, WebError> {
 
 // ---------------------------------------------------------------------------------------------
 // Display helpers
-
-/// A message of the lower layers ("montant « x » …") as a sentence: capital, final stop.
-fn sentence(message: &str) -> String {
-    let mut chars = message.trim().chars();
-    let mut out: String = match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    };
-    if !out.ends_with(['.', '!', '?']) {
-        out.push('.');
-    }
-    out
-}
 
 fn d(date: NaiveDate) -> String {
     date.format("%d/%m/%Y").to_string()
@@ -340,21 +328,26 @@ fn total_of(needs: &[StoredNeed]) -> String {
 /// A text field of a form, with its hint and error.
 pub struct Field {
     pub id: &'static str,
-    pub label: &'static str,
+    pub label: String,
     pub hint: String,
     pub value: String,
     pub error: Option<String>,
 }
 
 impl Field {
-    fn new(id: &'static str, label: &'static str, hint: &str) -> Field {
+    fn new(id: &'static str, label: &str, hint: &str) -> Field {
         Field {
             id,
-            label,
+            label: label.to_owned(),
             hint: hint.to_owned(),
             value: String::new(),
             error: None,
         }
+    }
+
+    /// A date field: its label says the format (`forms`).
+    fn date(id: &'static str, name: &str, hint: &str) -> Field {
+        Field::new(id, &date_label(name), hint)
     }
 
     fn with(mut self, value: &str, errors: &[FieldError]) -> Field {
@@ -758,16 +751,16 @@ impl NeedForm {
             ));
             None
         } else {
-            parse_date_text(&self.debut)
-                .map_err(|e| errors.push(FieldError::new("debut", sentence(&e))))
+            parse_date(&self.debut)
+                .map_err(|e| errors.push(FieldError::new("debut", e)))
                 .ok()
         };
         let current_contract = optional_text("contrat", &self.contrat, SHORT_TEXT_MAX, &mut errors);
         let current_contract_ends_on = if self.fin_contrat.trim().is_empty() {
             None
         } else {
-            parse_date_text(&self.fin_contrat)
-                .map_err(|e| errors.push(FieldError::new("fin_contrat", sentence(&e))))
+            parse_date(&self.fin_contrat)
+                .map_err(|e| errors.push(FieldError::new("fin_contrat", e)))
                 .ok()
         };
         let social_requirements = optional_text(
@@ -884,10 +877,10 @@ impl MemberPage {
                  point ; deux décimales au plus.",
             )
             .with(&form.montant, &errors),
-            Field::new(
+            Field::date(
                 "debut",
                 "Date de début souhaitée",
-                "JJ/MM/AAAA, par exemple 01/01/2027.",
+                "Par exemple 01/01/2027.",
             )
             .with(&form.debut, &errors),
         ];
@@ -904,7 +897,7 @@ impl MemberPage {
                 "Son identifiant dans les données essentielles (DECP).",
             )
             .with(&form.contrat, &errors),
-            Field::new("fin_contrat", "Date de fin du contrat", "JJ/MM/AAAA.")
+            Field::date("fin_contrat", "Date de fin du contrat", "")
                 .with(&form.fin_contrat, &errors),
         ];
         self.social = Field::new(
@@ -1175,11 +1168,5 @@ mod tests {
         assert_eq!(q(12_500, "t"), "12,5 t");
         assert_eq!(q(1_500_000, "m²"), "1\u{202f}500 m²");
         assert_eq!(q(1_005, "MWh"), "1,005 MWh");
-    }
-
-    #[test]
-    fn lower_layer_messages_become_sentences() {
-        assert_eq!(sentence("montant « x » ambigu"), "Montant « x » ambigu.");
-        assert_eq!(sentence("déjà une phrase."), "Déjà une phrase.");
     }
 }

@@ -17,6 +17,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::error::WebError;
 use crate::layout::Layout;
+use crate::pages::forms;
 use crate::session::{SignedIn, require};
 
 pub const PER_PAGE: u32 = 25;
@@ -64,22 +65,12 @@ pub const PROCEDURES: [&str; 10] = [
 ];
 
 fn parse_date(field: &'static str, value: &str, errors: &mut Vec<FieldError>) -> Option<NaiveDate> {
-    let value = value.trim();
-    if value.is_empty() {
+    if value.trim().is_empty() {
         return None;
     }
-    match NaiveDate::parse_from_str(value, "%Y-%m-%d") {
-        Ok(d) => Some(d),
-        Err(_) => {
-            errors.push(FieldError {
-                field,
-                message: format!(
-                    "« {value} » n'est pas une date : attendu AAAA-MM-JJ, par exemple 2026-12-31."
-                ),
-            });
-            None
-        }
-    }
+    forms::parse_date(value)
+        .map_err(|message| errors.push(FieldError { field, message }))
+        .ok()
 }
 
 fn parse_amount(field: &'static str, value: &str, errors: &mut Vec<FieldError>) -> Option<i64> {
@@ -284,7 +275,7 @@ async fn member_choices(state: &AppState, user: &SignedIn) -> Result<Vec<(i64, S
 /// A text field of the filter form.
 struct FilterField {
     id: &'static str,
-    label: &'static str,
+    label: String,
     kind: &'static str,
     value: String,
     error: Option<String>,
@@ -325,44 +316,43 @@ pub async fn list(
         .unwrap_or(u32::MAX)
         .max(1);
     let current = filter.page + 1;
-    let field =
-        |id: &'static str, label: &'static str, kind: &'static str, value: &str| FilterField {
-            id,
-            label,
-            kind,
-            value: value.to_owned(),
-            error: query.error(&errors, id),
-        };
+    let field = |id: &'static str, label: &str, kind: &'static str, value: String| FilterField {
+        id,
+        label: label.to_owned(),
+        kind,
+        value,
+        error: query.error(&errors, id),
+    };
     let fields = vec![
         field(
             "cpv",
             "Famille CPV (début du code, par exemple 90 ou 9091)",
             "text",
-            &query.cpv,
+            query.cpv.clone(),
         ),
         field(
             "fin_apres",
-            "Fin après le (AAAA-MM-JJ)",
+            &forms::date_label("Fin après le"),
             "text",
-            &query.fin_apres,
+            forms::shown_date(&query.fin_apres),
         ),
         field(
             "fin_avant",
-            "Fin avant le (AAAA-MM-JJ)",
+            &forms::date_label("Fin avant le"),
             "text",
-            &query.fin_avant,
+            forms::shown_date(&query.fin_avant),
         ),
         field(
             "montant_min",
             "Montant minimal (€ HT)",
             "text",
-            &query.montant_min,
+            query.montant_min.clone(),
         ),
         field(
             "montant_max",
             "Montant maximal (€ HT)",
             "text",
-            &query.montant_max,
+            query.montant_max.clone(),
         ),
     ];
     let html = ContractsPage {

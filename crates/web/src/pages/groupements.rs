@@ -49,6 +49,7 @@ use crate::AppState;
 use crate::error::{ErrorCode, WebError};
 use crate::layout::Layout;
 use crate::pages::campaigns::today;
+use crate::pages::forms::{date_value, parse_date};
 use crate::pages::opportunities::{PageQuery, answer, question_for_prefix};
 use crate::session::{HtmlForm, SignedIn};
 
@@ -515,8 +516,11 @@ fn form_defaults(g: &Groupement, today: NaiveDate) -> HashMap<String, String> {
     v.insert("mission".into(), g.mission.code().into());
     v.insert("cle".into(), g.cost_sharing.code().into());
     v.insert("duree".into(), g.duration_months.to_string());
-    v.insert("date_limite".into(), d(g.adhesion_deadline));
-    v.insert("debut".into(), g.proposed_start.map(d).unwrap_or_default());
+    v.insert("date_limite".into(), date_value(g.adhesion_deadline));
+    v.insert(
+        "debut".into(),
+        g.proposed_start.map(date_value).unwrap_or_default(),
+    );
     for lot in &g.lots {
         v.insert(format!("lot_{}_titre", lot.number), lot.title.clone());
         v.insert(format!("lot_{}_cpv", lot.number), lot.cpv.to_string());
@@ -526,8 +530,8 @@ fn form_defaults(g: &Groupement, today: NaiveDate) -> HashMap<String, String> {
             v.insert(format!("part_{siren}"), permille.to_string());
         }
     }
-    v.insert("notification".into(), d(today));
-    v.insert("publication".into(), d(today));
+    v.insert("notification".into(), date_value(today));
+    v.insert("publication".into(), date_value(today));
     v
 }
 
@@ -1162,16 +1166,10 @@ impl<'a> Fields<'a> {
     }
 
     fn date(&mut self, name: &str) -> NaiveDate {
-        let value = self.get(name);
-        NaiveDate::parse_from_str(value, "%Y-%m-%d")
-            .or_else(|_| NaiveDate::parse_from_str(value, "%d/%m/%Y"))
-            .unwrap_or_else(|_| {
-                self.errors.insert(
-                    name.to_owned(),
-                    "Date attendue au format jj/mm/aaaa, par exemple 15/02/2027.".to_owned(),
-                );
-                NaiveDate::MIN
-            })
+        parse_date(self.get(name)).unwrap_or_else(|message| {
+            self.errors.insert(name.to_owned(), message);
+            NaiveDate::MIN
+        })
     }
 }
 

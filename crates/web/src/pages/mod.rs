@@ -4,6 +4,7 @@ pub mod account;
 pub mod auth;
 pub mod campaigns;
 pub mod contracts;
+pub mod forms;
 pub mod groupements;
 pub mod home;
 pub mod import;

@@ -29,6 +29,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::error::{ErrorCode, WebError};
 use crate::layout::Layout;
+use crate::pages::forms;
 use crate::session::SignedIn;
 
 // ---------------------------------------------------------------------------------------------
@@ -152,16 +153,10 @@ impl RawQuestion<'_> {
         let mut error = |field: Field, message: String| errors.push(FieldError { field, message });
         let mut params = Params::new(today);
 
-        let date = self.date.trim();
-        if !date.is_empty() {
-            match NaiveDate::parse_from_str(date, "%Y-%m-%d") {
+        if !self.date.trim().is_empty() {
+            match forms::parse_date(self.date) {
                 Ok(d) => params.as_of = d,
-                Err(_) => error(
-                    Field::Date,
-                    format!(
-                        "« {date} » n'est pas une date : attendu AAAA-MM-JJ, par exemple 2019-01-01."
-                    ),
-                ),
+                Err(message) => error(Field::Date, message),
             }
         }
         let depth = self.depth.trim();
@@ -450,7 +445,7 @@ impl PageQuery {
 /// A text field of the form.
 struct FormField {
     id: &'static str,
-    label: &'static str,
+    label: String,
     hint: &'static str,
     value: String,
     error: Option<String>,
@@ -839,26 +834,27 @@ pub async fn list(
         })
         .collect();
     // A field shows what was typed, or the value the question used when left empty.
-    let field = |id: &'static str, label, hint, typed: &str, used: String, f: Field| FormField {
-        id,
-        label,
-        hint,
-        value: if typed.trim().is_empty() {
-            used
-        } else {
-            typed.to_owned()
-        },
-        error: error_of(&errors, f),
-    };
+    let field =
+        |id: &'static str, label: &str, hint, typed: &str, used: String, f: Field| FormField {
+            id,
+            label: label.to_owned(),
+            hint,
+            value: if typed.trim().is_empty() {
+                used
+            } else {
+                typed.to_owned()
+            },
+            error: error_of(&errors, f),
+        };
     let params = question.params;
     let page = ListPage {
         layout: user.layout(),
         date: field(
             "date",
-            "Date d'observation",
-            "AAAA-MM-JJ ; aujourd'hui par défaut",
-            &query.date,
-            params.as_of.to_string(),
+            &forms::date_label("Date d'observation"),
+            "aujourd'hui par défaut",
+            &forms::shown_date(&query.date),
+            forms::date_value(params.as_of),
             Field::Date,
         ),
         window: field(
