@@ -247,3 +247,54 @@ async fn the_coordinator_uploads_a_decp_file_and_sees_the_summary() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn html_in_imported_objects_is_shown_as_text_and_kept_as_published() {
+    each_backend(|db| async move {
+        let app = App::new(db).await;
+        with_isere_contracts(&app).await;
+        let cookie = app.sign_in(COORDINATOR).await;
+        // Contracts whose published object holds "<br />": "Ilot Sévigné<br />Aménagement…".
+        let list = app.get("/contrats?cpv=4510", Some(&cookie)).await;
+        assert!(rows(&list.body) > 0);
+        let body = &list.body;
+        assert!(
+            body.contains("Ilot Sévigné\nAménagement du parking silo"),
+            "{body}"
+        );
+        assert!(body.contains("class=\"texte-importe\""));
+        // Société d'Habitation des Alpes - Pluralis, whose contracts these are.
+        let pluralis = app.org_id("057506206").await;
+        let calendar = app
+            .get(&format!("/calendrier?membre={pluralis}"), Some(&cookie))
+            .await;
+        assert!(calendar.body.contains("Ilot Sévigné"), "{}", calendar.body);
+        for page in [&list.body, &calendar.body] {
+            for raw in ["&#60;br", "&lt;br", "&#x3c;br", "<br"] {
+                assert!(!page.contains(raw), "{raw}");
+            }
+        }
+        let at = body.find("Ilot Sévigné\nAménagement").unwrap();
+        let link = body[..at].rfind("href=\"/contrats/").unwrap() + "href=\"/contrats/".len();
+        let id = body[link..].split('"').next().unwrap().to_owned();
+        let detail = app.get(&format!("/contrats/{id}"), Some(&cookie)).await;
+        assert!(
+            detail
+                .body
+                .contains("<h1 class=\"texte-importe\">VOIRON - G. Sand - ZAC Rossignol - Ilot Sévigné\nAménagement"),
+            "{}",
+            detail.body
+        );
+        // The data keeps what was published: the API gives it back as it came.
+        let token = app.create_token(&cookie, "api").await;
+        let json = app
+            .api("GET", &format!("/api/v1/contracts/{id}"), Some(&token), None)
+            .await
+            .json();
+        assert!(
+            json["object"].as_str().unwrap().contains("Sévigné<br />Aménagement"),
+            "{json}"
+        );
+    })
+    .await;
+}

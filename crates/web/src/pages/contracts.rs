@@ -17,7 +17,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::error::WebError;
 use crate::layout::Layout;
-use crate::pages::forms;
+use crate::pages::{forms, imported_text};
 use crate::session::{SignedIn, require};
 
 pub const PER_PAGE: u32 = 25;
@@ -187,8 +187,8 @@ impl ContractRow {
         let c = &r.contract;
         ContractRow {
             id: r.id,
-            buyer: r.organisation_name.clone(),
-            object: c.object.clone(),
+            buyer: imported_text(&r.organisation_name).into_owned(),
+            object: imported_text(&c.object).into_owned(),
             cpv: c
                 .cpv
                 .and_then(|code| {
@@ -425,9 +425,9 @@ pub async fn detail(
     let months = |m: Option<u32>| m.map(|m| format!("{m} mois")).unwrap_or_else(|| "—".into());
     let page = ContractDetailPage {
         layout: user.layout(),
-        title: c.object.clone(),
+        title: imported_text(&c.object).into_owned(),
         decp_id: c.id.clone(),
-        buyer: record.organisation_name.clone(),
+        buyer: imported_text(&record.organisation_name).into_owned(),
         buyer_siret: c.buyer.to_string(),
         kind: c.kind.label_fr(),
         nature: c.nature.display().unwrap_or("—").to_owned(),
@@ -457,7 +457,7 @@ pub async fn detail(
             .current_operators()
             .iter()
             .map(|o| match &o.name {
-                Some(name) => format!("{name} ({} {})", o.id_type, o.id),
+                Some(name) => format!("{} ({} {})", imported_text(name), o.id_type, o.id),
                 None => format!("{} {}", o.id_type, o.id),
             })
             .collect(),
@@ -466,7 +466,12 @@ pub async fn detail(
             .into_iter()
             .map(|m| ModificationRow {
                 id: m.id.clone(),
-                object: m.object.clone().unwrap_or_default(),
+                object: m
+                    .object
+                    .as_deref()
+                    .map(imported_text)
+                    .unwrap_or_default()
+                    .into_owned(),
                 signed_on: date_fr(m.signed_on),
                 published_on: date_fr(m.published_on),
                 new_amount: amount_fr(m.new_amount),
@@ -572,7 +577,7 @@ pub async fn calendar(
         .enumerate()
         .map(|(i, (r, d))| CalendarItem {
             id: r.id,
-            object: truncate(&r.contract.object, 48),
+            object: truncate(&imported_text(&r.contract.object), 48),
             ends_on: d.format("%d/%m/%Y").to_string(),
             x: x_of(*d),
             y: 40 + i as i64 * ROW,

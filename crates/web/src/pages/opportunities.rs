@@ -29,7 +29,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::error::{ErrorCode, WebError};
 use crate::layout::Layout;
-use crate::pages::forms;
+use crate::pages::{forms, imported_text};
 use crate::session::SignedIn;
 
 // ---------------------------------------------------------------------------------------------
@@ -1098,7 +1098,7 @@ pub async fn detail(
                             .record_id
                             .filter(|_| linkable)
                             .map(|id| format!("/contrats/{id}")),
-                        object: c.object.clone(),
+                        object: imported_text(&c.object).into_owned(),
                         cpv: c.cpv.to_string(),
                         ends_on: short_date(c.ends_on),
                         amount: c

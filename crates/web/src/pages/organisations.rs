@@ -12,7 +12,7 @@ use mutualis_storage::organisations::OrganisationRecord;
 use crate::AppState;
 use crate::error::WebError;
 use crate::layout::Layout;
-use crate::pages::datetime_label;
+use crate::pages::{datetime_label, imported_text};
 use crate::session::{SignedIn, require};
 
 struct OrgRow {
@@ -58,7 +58,7 @@ pub async fn list(
                 .population
                 .map(|p| group_thousands(u64::from(p)))
                 .unwrap_or_default(),
-            name: r.organisation.name,
+            name: imported_text(&r.organisation.name).into_owned(),
         })
         .collect();
     let page = OrganisationsPage {
@@ -117,7 +117,7 @@ pub async fn detail(
         insee_code: org.insee_code,
         population: org.population.map(|p| group_thousands(u64::from(p))),
         sirets: org.establishments.iter().map(ToString::to_string).collect(),
-        name: org.name,
+        name: imported_text(&org.name).into_owned(),
     };
     Ok(Html(page.render()?).into_response())
 }
