@@ -298,3 +298,41 @@ async fn html_in_imported_objects_is_shown_as_text_and_kept_as_published() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_upload_summary_names_each_rejection_reason_in_french() {
+    each_backend(|db| async move {
+        let app = App::new(db).await;
+        let cookie = app.sign_in(COORDINATOR).await;
+        let csrf = app
+            .get("/contrats/import", Some(&cookie))
+            .await
+            .csrf_field();
+        // Two records of the real extract, one with a CPV code that does not exist.
+        let isere: serde_json::Value = serde_json::from_slice(ISERE).unwrap();
+        let good = isere["marches"][0].clone();
+        let mut bad = isere["marches"][1].clone();
+        bad["codeCPV"] = "12345678".into();
+        let file = serde_json::json!({ "marches": [good, bad] }).to_string();
+        let (content_type, body) = multipart(&csrf, file.as_bytes());
+        let page = app
+            .send(
+                Request::post("/contrats/import")
+                    .header(header::COOKIE, &cookie)
+                    .header(header::CONTENT_TYPE, content_type)
+                    .body(Body::from(body))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        assert!(page.body.contains("<dt>Rejetés</dt><dd>1</dd>"));
+        assert!(
+            page.body
+                .contains("code CPV invalide (inconnu de la nomenclature CPV 2008"),
+            "{}",
+            page.body
+        );
+        assert!(!page.body.contains("invalid_cpv"), "{}", page.body);
+    })
+    .await;
+}
