@@ -1088,7 +1088,8 @@ fn split_number(original: &str, body: &str, what: &str) -> Result<(String, Strin
     if separators > 1 {
         return Err(format!(
             "{what} « {original} » ambigu : le point et la virgule ne séparent pas les milliers \
-             (utilisez un espace) et une seule décimale est permise, {example}"
+             (utilisez un espace) et un nombre n'a qu'un seul séparateur décimal (une virgule ou \
+             un point), {example}"
         ));
     }
     let (whole, decimals) = match body.split_once([',', '.']) {
@@ -1282,6 +1283,20 @@ mod tests {
         }
         assert!(cents("12.500").unwrap_err().contains("ambigu"));
         assert!(cents("1.234,5").unwrap_err().contains("ambigu"));
+        // What is refused there is a second separator, not a second decimal digit.
+        for two_separators in ["1.234,5", "1.234.567"] {
+            let message = cents(two_separators).unwrap_err();
+            assert!(
+                message.contains("un seul séparateur décimal (une virgule ou un point)"),
+                "{message}"
+            );
+            assert!(!message.contains("seule décimale"), "{message}");
+        }
+        let quantity = parse_quantity_text("1,234.5").unwrap_err();
+        assert!(
+            quantity.contains("un seul séparateur décimal"),
+            "{quantity}"
+        );
     }
 
     #[test]
