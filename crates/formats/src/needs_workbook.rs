@@ -31,6 +31,7 @@ use std::io::Cursor;
 
 use calamine::{Data, Reader, Xlsx};
 use chrono::{Datelike, Days, NaiveDate};
+use mutualis_domain::text::de;
 use mutualis_domain::{
     Amount, Contract, CpvCode, CpvNomenclature, Need, Quantity, Reservation, Siren,
 };
@@ -405,8 +406,8 @@ fn write_help_sheet(sheet: &mut Worksheet, meta: &WorkbookMeta) -> Result<(), Wr
     )?;
     let intro = [
         format!(
-            "Ce classeur est celui de {} (SIREN {}) pour cette campagne. Répondez avant le {}.",
-            meta.member_name,
+            "Ce classeur est celui {} (SIREN {}) pour cette campagne. Répondez avant le {}.",
+            de(&meta.member_name),
             meta.member,
             meta.closes_on.format("%d/%m/%Y")
         ),
@@ -711,9 +712,10 @@ fn check_identity(sheet: &Sheet, expected: &WorkbookMeta, errors: &mut Errors) {
             CAMPAIGN_SHEET,
             SIREN_CELL,
             format!(
-                "ce classeur est celui d'un autre organisme (SIREN {siren}), pas de {} (SIREN \
+                "ce classeur est celui d'un autre organisme (SIREN {siren}), pas {} (SIREN \
                  {}) : téléchargez le classeur de votre organisme",
-                expected.member_name, expected.member
+                de(&expected.member_name),
+                expected.member
             ),
         );
     }

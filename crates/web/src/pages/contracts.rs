@@ -521,6 +521,11 @@ impl CalendarPage {
     fn selected_member(&self, id: &i64) -> bool {
         self.member == id.to_string()
     }
+
+    /// "d'" and "Échirolles", for "Fin des contrats d'<strong>Échirolles</strong>".
+    fn of_member(&self) -> (&'static str, &str) {
+        mutualis_domain::text::de_parts(&self.member_name)
+    }
 }
 
 #[derive(Deserialize)]
