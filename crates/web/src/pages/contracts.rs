@@ -492,10 +492,37 @@ struct CalendarItem {
     id: i64,
     object: String,
     ends_on: String,
-    /// Horizontal position of the marker, 0–1000.
+    /// Horizontal position of the marker, in the chart's 0–980 view box.
     x: i64,
     y: i64,
     ended: bool,
+    /// Where its date is written: after the marker, or before it near the right edge.
+    label: Label,
+}
+
+/// A label beside a position of the chart: `x` and its SVG `text-anchor`.
+struct Label {
+    x: i64,
+    anchor: &'static str,
+}
+
+impl Label {
+    /// A label of `chars` characters `gap` units after `x`, or before it when it would pass
+    /// the chart's right edge.
+    fn beside(x: i64, gap: i64, chars: usize) -> Label {
+        let width = i64::try_from(chars).unwrap_or(i64::MAX / 2) * LABEL_CHAR_WIDTH;
+        if x + gap + width > VIEW_WIDTH {
+            Label {
+                x: x - gap,
+                anchor: "end",
+            }
+        } else {
+            Label {
+                x: x + gap,
+                anchor: "start",
+            }
+        }
+    }
 }
 
 struct Tick {
@@ -510,11 +537,70 @@ struct CalendarPage {
     members: Vec<(i64, String)>,
     member: String,
     member_name: String,
-    items: Vec<CalendarItem>,
     undated: usize,
+    chart: Chart,
+}
+
+/// The calendar's chart: a marker per contract at its end date, the years, and today.
+struct Chart {
+    items: Vec<CalendarItem>,
     ticks: Vec<Tick>,
-    today_x: Option<i64>,
+    /// The "today" line, and its label under the chart.
+    today_x: i64,
+    today_label: Label,
+    /// Where the lines stop; the view box is a line taller, for the "today" label.
     height: i64,
+    view_height: i64,
+}
+
+impl Chart {
+    /// The chart of contracts (id, object, end date), as seen on `today`.
+    fn new(dated: Vec<(i64, String, NaiveDate)>, today: NaiveDate) -> Chart {
+        let (first_year, last_year) = match (
+            dated.iter().map(|(_, _, d)| d.year()).min(),
+            dated.iter().map(|(_, _, d)| d.year()).max(),
+        ) {
+            (Some(a), Some(b)) => (a.min(today.year()), b.max(today.year())),
+            _ => (today.year(), today.year()),
+        };
+        let start = NaiveDate::from_ymd_opt(first_year, 1, 1).unwrap_or(today);
+        let end = NaiveDate::from_ymd_opt(last_year + 1, 1, 1).unwrap_or(today);
+        let span = (end - start).num_days().max(1);
+        let x_of = |d: NaiveDate| CHART_LEFT + (d - start).num_days() * CHART_WIDTH / span;
+        let items: Vec<CalendarItem> = dated
+            .into_iter()
+            .enumerate()
+            .map(|(i, (id, object, d))| {
+                let ends_on = d.format("%d/%m/%Y").to_string();
+                CalendarItem {
+                    id,
+                    object: truncate(&object, 48),
+                    label: Label::beside(x_of(d), 10, ends_on.chars().count()),
+                    ends_on,
+                    x: x_of(d),
+                    y: 40 + i as i64 * ROW,
+                    ended: d < today,
+                }
+            })
+            .collect();
+        let ticks = (first_year..=last_year + 1)
+            .filter_map(|y| {
+                NaiveDate::from_ymd_opt(y, 1, 1).map(|d| Tick {
+                    x: x_of(d),
+                    label: y,
+                })
+            })
+            .collect();
+        let height = 60 + items.len() as i64 * ROW;
+        Chart {
+            height,
+            view_height: height + 20,
+            today_x: x_of(today),
+            today_label: Label::beside(x_of(today), 4, TODAY.chars().count()),
+            items,
+            ticks,
+        }
+    }
 }
 
 impl CalendarPage {
@@ -538,6 +624,12 @@ pub struct CalendarQuery {
 const CHART_LEFT: i64 = 360;
 const CHART_WIDTH: i64 = 600;
 const ROW: i64 = 22;
+/// The width of the view box (`calendar.html`): the chart, and room for labels.
+const VIEW_WIDTH: i64 = 980;
+/// The widest a character of the 12 px labels is taken to be, in view-box units.
+const LABEL_CHAR_WIDTH: i64 = 7;
+/// The label of the "today" line (the template writes it).
+const TODAY: &str = "aujourd'hui";
 
 pub async fn calendar(
     State(state): State<Arc<AppState>>,
@@ -565,48 +657,20 @@ pub async fn calendar(
         .filter_map(|r| r.contract.end_date().map(|d| (r, d)))
         .collect();
     let undated = page.records.len() - dated.len();
-    let today = Utc::now().date_naive();
-    let (first_year, last_year) = match (
-        dated.iter().map(|(_, d)| d.year()).min(),
-        dated.iter().map(|(_, d)| d.year()).max(),
-    ) {
-        (Some(a), Some(b)) => (a.min(today.year()), b.max(today.year())),
-        _ => (today.year(), today.year()),
-    };
-    let start = NaiveDate::from_ymd_opt(first_year, 1, 1).unwrap_or(today);
-    let end = NaiveDate::from_ymd_opt(last_year + 1, 1, 1).unwrap_or(today);
-    let span = (end - start).num_days().max(1);
-    let x_of = |d: NaiveDate| CHART_LEFT + (d - start).num_days() * CHART_WIDTH / span;
-    let items: Vec<CalendarItem> = dated
-        .iter()
-        .enumerate()
-        .map(|(i, (r, d))| CalendarItem {
-            id: r.id,
-            object: truncate(&imported_text(&r.contract.object), 48),
-            ends_on: d.format("%d/%m/%Y").to_string(),
-            x: x_of(*d),
-            y: 40 + i as i64 * ROW,
-            ended: *d < today,
-        })
-        .collect();
-    let ticks = (first_year..=last_year + 1)
-        .filter_map(|y| {
-            NaiveDate::from_ymd_opt(y, 1, 1).map(|d| Tick {
-                x: x_of(d),
-                label: y,
-            })
-        })
-        .collect();
+    let chart = Chart::new(
+        dated
+            .iter()
+            .map(|(r, d)| (r.id, imported_text(&r.contract.object).into_owned(), *d))
+            .collect(),
+        Utc::now().date_naive(),
+    );
     let page = CalendarPage {
         layout: user.layout(),
         members,
         member: member.to_string(),
         member_name,
-        height: 60 + items.len() as i64 * ROW,
-        today_x: Some(x_of(today)),
-        items,
         undated,
-        ticks,
+        chart,
     };
     Ok(Html(page.render()?).into_response())
 }
@@ -616,5 +680,84 @@ fn truncate(s: &str, max: usize) -> String {
         s.to_owned()
     } else {
         format!("{}…", s.chars().take(max - 1).collect::<String>())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    /// The attributes of the SVG `<text>` element that says `content`.
+    fn text_attributes(svg: &str, content: &str) -> String {
+        let end = svg
+            .find(&format!(">{content}</text>"))
+            .unwrap_or_else(|| panic!("no text {content}"));
+        let start = svg[..end].rfind("<text").unwrap();
+        svg[start..end].to_owned()
+    }
+
+    fn attribute(element: &str, name: &str) -> Option<String> {
+        let marker = format!(" {name}=\"");
+        let start = element.find(&marker)? + marker.len();
+        Some(element[start..].split('"').next()?.to_owned())
+    }
+
+    /// Whether a label of `chars` characters (12 px) written at `element` stays inside the
+    /// chart's view box.
+    fn inside(element: &str, chars: i64, view_width: i64, view_height: i64) -> bool {
+        let x: i64 = attribute(element, "x").unwrap().parse().unwrap();
+        let y: i64 = attribute(element, "y").unwrap().parse().unwrap();
+        let width = chars * 7;
+        let (left, right) = match attribute(element, "text-anchor").as_deref() {
+            Some("end") => (x - width, x),
+            Some("middle") => (x - width / 2, x + width / 2),
+            _ => (x, x + width),
+        };
+        // Descenders ("j") go 3 px below the baseline.
+        left >= 0 && right <= view_width && y + 3 <= view_height && y >= 12
+    }
+
+    #[test]
+    fn the_calendar_labels_stay_inside_the_chart_near_its_right_edge() {
+        // Today and a contract's end in the last days of the last year shown.
+        let chart = Chart::new(
+            vec![(1, "Nettoyage des écoles".into(), day(2026, 12, 30))],
+            day(2026, 12, 28),
+        );
+        let page = CalendarPage {
+            layout: Layout::default(),
+            members: Vec::new(),
+            member: "1".into(),
+            member_name: "Grenoble".into(),
+            undated: 0,
+            chart,
+        };
+        let html = page.render().unwrap();
+        let svg = html
+            .split("<svg")
+            .nth(1)
+            .unwrap()
+            .split("</svg>")
+            .next()
+            .unwrap();
+        let view_box = attribute(&format!(" {svg}"), "viewBox").unwrap();
+        let [_, _, width, height] = view_box
+            .split(' ')
+            .map(|n| n.parse::<i64>().unwrap())
+            .collect::<Vec<_>>()[..]
+        else {
+            panic!("{view_box}")
+        };
+        for (label, chars) in [("aujourd'hui", 11), ("30/12/2026", 10), ("2027", 4)] {
+            let element = text_attributes(svg, label);
+            assert!(
+                inside(&element, chars, width, height),
+                "{label}: {element} in {view_box}"
+            );
+        }
     }
 }
