@@ -26,7 +26,7 @@ use crate::error::{ApiError, ApiErrorBody, ErrorCode, WebError};
 use crate::pages::account::{check_token_name, create_token};
 use crate::pages::contracts::{FilterQuery, visible_contract, visible_contracts};
 use crate::pages::opportunities::{FieldError, RawQuestion, answer, question_for_prefix};
-use crate::pages::organisations::visible_organisation;
+use crate::pages::organisations::{OrganisationQuery, visible_organisation, visible_organisations};
 use crate::session::{ApiJson, ApiUser, require};
 
 pub fn router() -> Router<Arc<AppState>> {
@@ -145,11 +145,25 @@ impl From<OrganisationRecord> for OrganisationJson {
 
 #[derive(Serialize, ToSchema)]
 struct OrganisationList {
+    /// The organisations in this answer.
     count: usize,
+    /// The organisations that pass the filters, over every page.
+    total: i64,
+    /// The page answered, when one was asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    page: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    per_page: Option<u32>,
     organisations: Vec<OrganisationJson>,
 }
 
 #[utoipa::path(get, path = "/api/v1/organisations", tag = "organisations", security(("token" = [])),
+    params(
+        ("nom" = Option<String>, Query, description = "Texte du nom, sans tenir compte des accents ni de la casse"),
+        ("type" = Option<String>, Query, description = "Type : metropole, commune, ccas, syndicate, public_establishment, department, region, state, company ou other"),
+        ("territoire" = Option<String>, Query, description = "membres (du territoire) ou autres ; les deux par défaut"),
+        ("page" = Option<u32>, Query, description = "Page, à partir de 1 (25 organisations par page) ; toutes les organisations sans ce paramètre"),
+    ),
     responses(
         (status = 200, description = "Les organisations que le jeton voit : la sienne ; tout le territoire pour un coordinateur", body = OrganisationList),
         (status = 401, description = "Jeton absent, invalide ou révoqué", body = ApiErrorBody),
@@ -158,16 +172,17 @@ struct OrganisationList {
 async fn organisations(
     State(state): State<Arc<AppState>>,
     ApiUser(user): ApiUser,
+    Query(query): Query<OrganisationQuery>,
 ) -> Result<Json<OrganisationList>, ApiError> {
-    require(&user, Capability::MemberData)?;
-    let scope = user.scope();
-    let records = match scope.territory_wide() {
-        Some(wide) => state.db.organisations_territory_wide(wide).await?,
-        None => state.db.organisations_in_scope(scope).await?,
-    };
-    let organisations: Vec<OrganisationJson> = records.into_iter().map(Into::into).collect();
+    // Without `page`, every organisation, as the first version of this endpoint answered.
+    let filter = query.filter(&state.territory_slug, !query.page.trim().is_empty());
+    let page = visible_organisations(&state, &user, &filter).await?;
+    let organisations: Vec<OrganisationJson> = page.records.into_iter().map(Into::into).collect();
     Ok(Json(OrganisationList {
         count: organisations.len(),
+        total: page.total,
+        page: filter.page.map(|(p, _)| p + 1),
+        per_page: filter.page.map(|(_, n)| n),
         organisations,
     }))
 }

@@ -17,7 +17,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::error::WebError;
 use crate::layout::Layout;
-use crate::pages::{forms, imported_text};
+use crate::pages::{Pagination, forms, imported_text};
 use crate::session::{SignedIn, require};
 
 pub const PER_PAGE: u32 = 25;
@@ -126,15 +126,15 @@ impl FilterQuery {
                 "objet" => ContractSort::Object,
                 _ => ContractSort::EndDate,
             },
-            page: self.page.trim().parse::<u32>().unwrap_or(1).max(1) - 1,
+            page: Pagination::asked(&self.page) - 1,
             per_page: PER_PAGE,
         };
         (filter, errors)
     }
 
-    /// The query string of these filters with another page.
-    pub fn with_page(&self, page: u32) -> String {
-        let pairs = [
+    /// These filters as query parameters, kept from page to page.
+    fn pairs(&self) -> [(&'static str, &str); 8] {
+        [
             ("membre", self.membre.as_str()),
             ("cpv", &self.cpv),
             ("procedure", &self.procedure),
@@ -143,15 +143,7 @@ impl FilterQuery {
             ("montant_min", &self.montant_min),
             ("montant_max", &self.montant_max),
             ("tri", &self.tri),
-        ];
-        let mut query = url::form_urlencoded::Serializer::new(String::new());
-        for (k, v) in pairs {
-            if !v.trim().is_empty() {
-                query.append_pair(k, v);
-            }
-        }
-        query.append_pair("page", &page.to_string());
-        query.finish()
+        ]
     }
 
     pub fn error(&self, errors: &[FieldError], field: &str) -> Option<String> {
@@ -292,10 +284,7 @@ struct ContractsPage {
     procedures: &'static [&'static str],
     rows: Vec<ContractRow>,
     total: i64,
-    page: u32,
-    pages: u32,
-    previous: Option<String>,
-    next: Option<String>,
+    pagination: Pagination,
 }
 
 impl ContractsPage {
@@ -312,10 +301,6 @@ pub async fn list(
     user.require(Capability::MemberData)?;
     let (filter, errors) = query.to_filter();
     let page = visible_contracts(&state, &user.principal, &filter).await?;
-    let pages = u32::try_from((page.total + i64::from(PER_PAGE) - 1) / i64::from(PER_PAGE))
-        .unwrap_or(u32::MAX)
-        .max(1);
-    let current = filter.page + 1;
     let field = |id: &'static str, label: &str, kind: &'static str, value: String| FilterField {
         id,
         label: label.to_owned(),
@@ -362,10 +347,13 @@ pub async fn list(
         procedures: &PROCEDURES,
         rows: page.records.iter().map(ContractRow::from_record).collect(),
         total: page.total,
-        page: current,
-        pages,
-        previous: (current > 1).then(|| query.with_page(current - 1)),
-        next: (current < pages).then(|| query.with_page(current + 1)),
+        pagination: Pagination::new(
+            "/contrats",
+            page.total,
+            PER_PAGE,
+            filter.page + 1,
+            &query.pairs(),
+        ),
         query,
         errors,
     }

@@ -27,6 +27,57 @@ pub fn datetime_label(t: DateTime<Utc>) -> String {
     t.format("%d/%m/%Y à %H:%M UTC").to_string()
 }
 
+/// A list's pages: the page shown, how many there are, and the query strings of the previous
+/// and the next page, which keep the list's filters. Rendered by `pagination.html`.
+pub struct Pagination {
+    /// The list's path, "/contrats".
+    pub path: &'static str,
+    /// 1-based.
+    pub page: u32,
+    pub pages: u32,
+    pub previous: Option<String>,
+    pub next: Option<String>,
+}
+
+impl Pagination {
+    /// Page `page` (1-based) of `total` items, `per_page` a page; `filters` are the list's
+    /// query parameters, the empty ones left out of the links.
+    pub fn new(
+        path: &'static str,
+        total: i64,
+        per_page: u32,
+        page: u32,
+        filters: &[(&str, &str)],
+    ) -> Pagination {
+        let per_page = i64::from(per_page.max(1));
+        let pages = u32::try_from((total + per_page - 1) / per_page)
+            .unwrap_or(u32::MAX)
+            .max(1);
+        let link = |page: u32| {
+            let mut query = url::form_urlencoded::Serializer::new(String::new());
+            for (k, v) in filters {
+                if !v.trim().is_empty() {
+                    query.append_pair(k, v);
+                }
+            }
+            query.append_pair("page", &page.to_string());
+            query.finish()
+        };
+        Pagination {
+            path,
+            page,
+            pages,
+            previous: (page > 1).then(|| link(page - 1)),
+            next: (page < pages).then(|| link(page + 1)),
+        }
+    }
+
+    /// The 1-based page a `page` parameter asks for: 1 when absent or unreadable.
+    pub fn asked(value: &str) -> u32 {
+        value.trim().parse::<u32>().unwrap_or(1).max(1)
+    }
+}
+
 /// Text that comes from outside (a DECP object, a published name), as plain text for a page.
 /// Publishers put HTML in it: `<br />` line breaks, sometimes escaped (`&lt;br /&gt;`), `<b>`,
 /// entities (`&#8217;`, `&euro;`). Here an entity becomes its character, a line-breaking tag
