@@ -8,23 +8,10 @@ mod common;
 
 use axum::http::StatusCode;
 use chrono::NaiveDate;
-use common::{App, COORDINATOR, GRENOBLE_BUYER};
-use mutualis_storage::campaigns::NewCampaign;
+use common::{App, COORDINATOR, GRENOBLE_BUYER, text};
 use mutualis_test_db::each_backend;
 
-const ISERE: &[u8] = include_bytes!("../../../data/decp/isere_extract_2019.json");
 const FORMAT: &str = "au format JJ/MM/AAAA";
-
-/// The page's text with askama's escapes undone.
-fn text(html: &str) -> String {
-    html.replace("&#39;", "'")
-        .replace("&#x27;", "'")
-        .replace("&quot;", "\"")
-        .replace("&#34;", "\"")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
-}
 
 /// The text of the label of the field `id`.
 fn label(html: &str, id: &str) -> String {
@@ -54,17 +41,11 @@ fn error(html: &str, id: &str) -> Option<String> {
     Some(text(html[start..].split("</p>").next().unwrap()))
 }
 
-async fn with_isere_contracts(app: &App) {
-    mutualis_import::import_decp(&app.db, std::io::Cursor::new(ISERE), |_| {})
-        .await
-        .unwrap();
-}
-
 #[tokio::test]
 async fn the_contracts_filters_read_french_and_iso_dates() {
     each_backend(|db| async move {
         let app = App::new(db).await;
-        with_isere_contracts(&app).await;
+        app.with_isere_contracts().await;
         let cookies = app.sign_in(COORDINATOR).await;
         let french = app
             .get(
@@ -107,7 +88,7 @@ async fn the_contracts_filters_read_french_and_iso_dates() {
 async fn the_opportunities_date_reads_french_and_iso_dates() {
     each_backend(|db| async move {
         let app = App::new(db).await;
-        with_isere_contracts(&app).await;
+        app.with_isere_contracts().await;
         let cookies = app.sign_in(COORDINATOR).await;
         for query in ["date=01%2F01%2F2019", "date=2019-01-01"] {
             let page = app
@@ -140,25 +121,8 @@ async fn the_campaign_forms_label_their_dates_with_the_format() {
         for id in ["ouverture", "cloture"] {
             assert!(label(&form.body, id).contains(FORMAT), "{id}");
         }
-        let c = app.principal(&coordinator).await;
         let grenoble = app.sign_in(GRENOBLE_BUYER).await;
-        let g = app.principal(&grenoble).await;
-        let today = chrono::Local::now().date_naive();
-        let campaign = app
-            .db
-            .create_campaign(
-                c.scope().territory_wide().unwrap(),
-                c.organisation_id(),
-                &NewCampaign {
-                    title: "Recensement".into(),
-                    opens_on: today,
-                    closes_on: today + chrono::Days::new(30),
-                    cpv_families: vec!["9091".into()],
-                },
-                &[g.organisation_id()],
-            )
-            .await
-            .unwrap();
+        let campaign = app.campaign_inviting(&coordinator, &grenoble).await;
         let page = app
             .get(&format!("/campagnes/{campaign}"), Some(&grenoble))
             .await;
@@ -174,7 +138,7 @@ async fn the_campaign_forms_label_their_dates_with_the_format() {
 async fn the_groupement_terms_read_french_and_iso_dates() {
     each_backend(|db| async move {
         let app = App::new(db).await;
-        with_isere_contracts(&app).await;
+        app.with_isere_contracts().await;
         let cookies = app.sign_in(COORDINATOR).await;
         let csrf = app.session_csrf(&cookies).await;
         let created = app

@@ -6,28 +6,14 @@
 mod common;
 
 use axum::http::StatusCode;
-use common::{App, COORDINATOR, ECHIROLLES_BUYER};
-use mutualis_storage::campaigns::NewCampaign;
+use common::{App, COORDINATOR, ECHIROLLES_BUYER, text};
 use mutualis_test_db::each_backend;
-
-const ISERE: &[u8] = include_bytes!("../../../data/decp/isere_extract_2019.json");
-
-/// The page's text with askama's escapes undone.
-fn text(html: &str) -> String {
-    html.replace("&#39;", "'")
-        .replace("&#x27;", "'")
-        .replace("&quot;", "\"")
-        .replace("&#34;", "\"")
-        .replace("&amp;", "&")
-}
 
 #[tokio::test]
 async fn pages_elide_de_before_a_vowel() {
     each_backend(|db| async move {
         let app = App::new(db).await;
-        mutualis_import::import_decp(&app.db, std::io::Cursor::new(ISERE), |_| {})
-            .await
-            .unwrap();
+        app.with_isere_contracts().await;
         let echirolles = app.sign_in(ECHIROLLES_BUYER).await;
         let calendar = text(&app.get("/calendrier", Some(&echirolles)).await.body);
         for expected in [
@@ -40,24 +26,7 @@ async fn pages_elide_de_before_a_vowel() {
 
         // A campaign Échirolles is invited to: its answer page and its workbook.
         let coordinator = app.sign_in(COORDINATOR).await;
-        let c = app.principal(&coordinator).await;
-        let e = app.principal(&echirolles).await;
-        let today = chrono::Local::now().date_naive();
-        let campaign = app
-            .db
-            .create_campaign(
-                c.scope().territory_wide().unwrap(),
-                c.organisation_id(),
-                &NewCampaign {
-                    title: "Recensement".into(),
-                    opens_on: today,
-                    closes_on: today + chrono::Days::new(30),
-                    cpv_families: vec!["9091".into()],
-                },
-                &[e.organisation_id()],
-            )
-            .await
-            .unwrap();
+        let campaign = app.campaign_inviting(&coordinator, &echirolles).await;
         let page = app
             .get(&format!("/campagnes/{campaign}"), Some(&echirolles))
             .await;

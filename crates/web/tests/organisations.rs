@@ -10,8 +10,6 @@ use common::{App, COORDINATOR, GRENOBLE_BUYER};
 use mutualis_domain::text::fold;
 use mutualis_test_db::each_backend;
 
-const ISERE: &[u8] = include_bytes!("../../../data/decp/isere_extract_2019.json");
-
 /// The names of the table's rows.
 fn names(html: &str) -> Vec<String> {
     let body = html
@@ -54,9 +52,7 @@ fn caption(html: &str) -> (i64, u32, u32) {
 async fn the_coordinator_filters_and_pages_the_organisations() {
     each_backend(|db| async move {
         let app = App::new(db).await;
-        mutualis_import::import_decp(&app.db, std::io::Cursor::new(ISERE), |_| {})
-            .await
-            .unwrap();
+        app.with_isere_contracts().await;
         let cookies = app.sign_in(COORDINATOR).await;
         let all = app.get("/organisations", Some(&cookies)).await;
         assert_eq!(all.status, StatusCode::OK);

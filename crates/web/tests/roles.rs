@@ -17,9 +17,6 @@ const SUPPLIER: &str = "offres@nettoyage.test";
 const EVALUATOR: &str = "expert@echirolles.test";
 const MEDIATOR: &str = "mediation@lametro.test";
 
-/// The real Isère extract: contracts of the métropole and of Échirolles.
-const ISERE: &[u8] = include_bytes!("../../../data/decp/isere_extract_2019.json");
-
 /// The four accounts, with what their home page says they will do.
 const ROLES: [(&str, &str); 4] = [
     (GRENOBLE_APPROVER, "valider ou refuser les commandes"),
@@ -33,9 +30,7 @@ const ROLES: [(&str, &str); 4] = [
 
 async fn app_with_roles(db: mutualis_storage::Database) -> App {
     let app = App::new(db).await;
-    mutualis_import::import_decp(&app.db, std::io::Cursor::new(ISERE), |_| {})
-        .await
-        .unwrap();
+    app.with_isere_contracts().await;
     app.db
         .upsert_organisation(&Organisation {
             siren: Siren::parse("912345675").unwrap(),
