@@ -328,8 +328,9 @@ export async function organisationIdSeenBy(browser, server, role, name) {
   const page = await newPage(browser, server.baseUrl);
   try {
     await loginAs(page, server, role);
-    const res = await page.goto('/organisations');
-    assert.equal(res.status(), 200, `${role} GET /organisations`);
+    // The list has pages: its name filter finds the organisation wherever it falls.
+    const res = await page.goto(`/organisations?nom=${encodeURIComponent(name)}`);
+    assert.equal(res.status(), 200, `${role} GET /organisations?nom=${name}`);
     const link = page.locator('main table tbody').getByRole('link', { name, exact: true });
     assert.equal(await link.count(), 1, `${role}'s /organisations table links to "${name}"`);
     const href = await link.getAttribute('href');

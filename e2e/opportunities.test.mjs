@@ -155,11 +155,11 @@ describe('opportunities', () => {
     const page = await newPage(browser, server.baseUrl);
     await loginAs(page, server, 'coordinator');
     await page.goto('/opportunites');
-    await page.locator('#date').fill('01/01/2019');
+    await page.locator('#date').fill('hier');
     await page.locator('#fenetre').fill('zéro');
     await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Rechercher', exact: true }).click()]);
     assert.equal(await page.locator('#date').getAttribute('aria-invalid'), 'true');
-    assert.match(normalise(await page.locator('#date-erreur').textContent()), /« 01\/01\/2019 » n'est pas une date/);
+    assert.match(normalise(await page.locator('#date-erreur').textContent()), /« hier » non reconnue : attendu JJ\/MM\/AAAA/);
     assert.equal(await page.locator('#fenetre').getAttribute('aria-invalid'), 'true');
     assert.equal(await page.locator('[role="alert"]').count(), 1);
     await assertNoAxeViolations(page, 'opportunities with errors');

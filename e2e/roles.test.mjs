@@ -1,5 +1,7 @@
 // Every demo role signs in, walks every link of the main navigation (status, h1, title, axe),
-// sees the pages of its role, is refused the others, and signs out.
+// sees the pages of its role, is refused the others, and signs out. The approver, the
+// evaluator, the supplier and the mediator have no pages of their own yet: a home page that
+// says what they will do here, their account, and a 403 on every page of a member.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,6 +19,17 @@ import {
 } from './helpers.mjs';
 
 const NAV = 'nav[aria-label="Navigation principale"] a';
+/** The roles that see a member's pages. */
+const BUYER_ROLES = ['coordinator', 'member_buyer'];
+/** A member's pages, refused to the other roles. */
+const MEMBER_PAGES = ['/contrats', '/calendrier', '/organisations', '/campagnes', '/opportunites', '/groupements'];
+/** What the home page of each role without pages says it will do there. */
+const PROMISES = {
+  approver: 'valider ou refuser les commandes',
+  evaluator: 'noter les sous-critères techniques et environnementaux',
+  supplier: 'déposer vos offres',
+  mediator: 'litiges sur les commandes',
+};
 
 let server;
 let browser;
@@ -70,7 +83,6 @@ for (const role of ROLES) {
         const response = await page.goto(url.href);
         await assertGoodPage(page, response, `${role} ${url.pathname} (nav "${normalise(link.text)}")`);
       }
-      assert.ok(navPaths.includes('/organisations'), `nav links to /organisations (${navPaths.join(', ')})`);
       assert.ok(navPaths.includes('/compte'), `nav links to /compte (${navPaths.join(', ')})`);
       assert.ok(!navPaths.includes('/connexion'), 'a signed-in user is not offered "Se connecter"');
       if (role === 'coordinator') {
@@ -78,31 +90,47 @@ for (const role of ROLES) {
       } else {
         assert.ok(!navPaths.includes('/utilisateurs'), `only the coordinator's nav links to /utilisateurs (${navPaths.join(', ')})`);
       }
-      // Opportunities are for the roles that buy: not for suppliers nor the mediator.
-      if (['supplier', 'mediator'].includes(role)) {
-        assert.ok(!navPaths.includes('/opportunites'), `no /opportunites in the ${role}'s nav (${navPaths.join(', ')})`);
+      // A member's pages are for the roles that buy; the others see their home and account.
+      if (BUYER_ROLES.includes(role)) {
+        for (const path of MEMBER_PAGES) {
+          assert.ok(navPaths.includes(path), `the ${role}'s nav links to ${path} (${navPaths.join(', ')})`);
+        }
       } else {
-        assert.ok(navPaths.includes('/opportunites'), `the ${role}'s nav links to /opportunites (${navPaths.join(', ')})`);
-      }
-      // Inventory campaigns too: the roles that buy, not suppliers nor the mediator.
-      if (['supplier', 'mediator'].includes(role)) {
-        assert.ok(!navPaths.includes('/campagnes'), `no /campagnes in the ${role}'s nav (${navPaths.join(', ')})`);
-      } else {
-        assert.ok(navPaths.includes('/campagnes'), `the ${role}'s nav links to /campagnes (${navPaths.join(', ')})`);
+        assert.deepEqual(navPaths, ['/', '/compte'], `the ${role}'s nav: its home page and its account`);
       }
     });
 
-    test('/organisations and the first organisation of its table', async () => {
-      const response = await page.goto('/organisations');
-      assert.equal(await assertGoodPage(page, response, `${role} /organisations`), 'Organisations');
-      const first = page.locator('main table tbody a').first();
-      assert.ok((await page.locator('main table tbody a').count()) >= 1, 'the organisations table links to at least one organisation');
-      const name = normalise(await first.textContent());
-      const [detail] = await Promise.all([page.waitForNavigation(), first.click()]);
-      assert.match(new URL(page.url()).pathname, /^\/organisations\/[^/]+$/);
-      const h1 = await assertGoodPage(page, detail, `${role} ${new URL(page.url()).pathname}`);
-      assert.equal(h1, name, 'the h1 of an organisation page is its name');
-    });
+    if (BUYER_ROLES.includes(role)) {
+      test('/organisations and the first organisation of its table', async () => {
+        const response = await page.goto('/organisations');
+        assert.equal(await assertGoodPage(page, response, `${role} /organisations`), 'Organisations');
+        const first = page.locator('main table tbody a').first();
+        assert.ok((await page.locator('main table tbody a').count()) >= 1, 'the organisations table links to at least one organisation');
+        const name = normalise(await first.textContent());
+        const [detail] = await Promise.all([page.waitForNavigation(), first.click()]);
+        assert.match(new URL(page.url()).pathname, /^\/organisations\/[^/]+$/);
+        const h1 = await assertGoodPage(page, detail, `${role} ${new URL(page.url()).pathname}`);
+        assert.equal(h1, name, 'the h1 of an organisation page is its name');
+      });
+    } else {
+      test('the home page says what the role will do here', async () => {
+        const response = await page.goto('/');
+        const h1 = await assertGoodPage(page, response, `${role} /`);
+        assert.match(h1, /^Espace /, `${role}: the h1 names its space`);
+        const main = normalise(await page.locator('main').textContent());
+        assert.ok(main.includes(PROMISES[role]), `${role}'s home page says "${PROMISES[role]}" (${main})`);
+      });
+
+      test('every page of a member is refused: 403 "Accès refusé"', async () => {
+        for (const path of MEMBER_PAGES) {
+          const response = await page.goto(path);
+          assert.equal(response.status(), 403, `${role} GET ${path}`);
+          await assertSingleH1(page, 'Accès refusé', `${role} ${path}`);
+          await assertTitle(page, `${role} ${path} (403)`);
+          await assertNoAxeViolations(page, `${role} ${path} (403)`);
+        }
+      });
+    }
 
     test('/compte is "Mon compte"', async () => {
       const response = await page.goto('/compte');

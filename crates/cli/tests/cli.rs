@@ -673,6 +673,33 @@ fn importing_the_isere_contracts_twice_changes_nothing() {
 }
 
 #[test]
+fn the_import_summary_names_rejection_reasons_in_french() {
+    let (path, url) = temp_db();
+    let isere: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(ISERE).unwrap()).unwrap();
+    let mut bad = isere["marches"][0].clone();
+    bad["codeCPV"] = "12345678".into();
+    let file = std::env::temp_dir().join(format!("mutualis-bad-cpv-{}.json", uuid::Uuid::new_v4()));
+    std::fs::write(&file, serde_json::json!({ "marches": [bad] }).to_string()).unwrap();
+    let out = mutualis(&[
+        "import",
+        "decp",
+        file.to_str().unwrap(),
+        "--database-url",
+        &url,
+    ]);
+    let _ = std::fs::remove_file(&file);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("rejets par raison : code CPV invalide (inconnu de la nomenclature CPV 2008"),
+        "{text}"
+    );
+    assert!(!text.contains("invalid_cpv"), "{text}");
+    remove_sqlite(&path);
+}
+
+#[test]
 fn a_file_that_is_not_decp_is_one_clear_line() {
     let (path, url) = temp_db();
     let bogus = std::env::temp_dir().join(format!("mutualis-bogus-{}.json", uuid::Uuid::new_v4()));

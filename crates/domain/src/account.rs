@@ -64,6 +64,45 @@ impl Role {
     pub fn is_territory_wide(self) -> bool {
         self == Role::Coordinator
     }
+
+    /// Whether this role may use `capability`: the one place where access is decided by
+    /// role; the pages, the API and the navigation ask it.
+    ///
+    /// Only the buyer roles have pages yet. The approver, the evaluator, the supplier and the
+    /// mediator will have their own (orders to approve, consultations to score, bids, order
+    /// disputes); until then they have none of a member's: their account belongs to an
+    /// organisation (the mediator's to the métropole), but what that organisation buys is
+    /// not theirs to see.
+    pub fn can(self, capability: Capability) -> bool {
+        match (self, capability) {
+            (Role::Coordinator | Role::MemberBuyer, _) => true,
+            (Role::Approver | Role::Evaluator | Role::Supplier | Role::Mediator, _) => false,
+        }
+    }
+}
+
+/// What a role may use in Mutualis, asked through [`Role::can`]. Within a capability the
+/// coordinator reads across the territory and a member its own organisation's (the storage
+/// `Scope`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Capability {
+    /// An organisation's own data: its contracts and their calendar, the organisations.
+    MemberData,
+    /// Inventory campaigns: opening them (coordinator), answering them (member).
+    Campaigns,
+    /// Pooling opportunities.
+    Opportunities,
+    /// Groupements de commandes.
+    Groupements,
+}
+
+impl Capability {
+    pub const ALL: [Capability; 4] = [
+        Capability::MemberData,
+        Capability::Campaigns,
+        Capability::Opportunities,
+        Capability::Groupements,
+    ];
 }
 
 impl fmt::Display for Role {
@@ -159,6 +198,22 @@ mod tests {
         assert_eq!(Role::from_code("admin"), None);
         assert!(Role::Coordinator.is_territory_wide());
         assert!(!Role::MemberBuyer.is_territory_wide());
+    }
+
+    #[test]
+    fn only_the_buyer_roles_reach_a_members_pages() {
+        for capability in Capability::ALL {
+            assert!(Role::Coordinator.can(capability));
+            assert!(Role::MemberBuyer.can(capability));
+            for role in [
+                Role::Approver,
+                Role::Evaluator,
+                Role::Supplier,
+                Role::Mediator,
+            ] {
+                assert!(!role.can(capability), "{role} {capability:?}");
+            }
+        }
     }
 
     #[test]

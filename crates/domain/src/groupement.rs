@@ -71,6 +71,7 @@ use crate::cpv::CpvCode;
 use crate::ids::{Siren, Siret};
 use crate::need::Quantity;
 use crate::rules::date_label;
+use crate::text::de;
 
 use GroupementStatus::{
     Awarded, Cancelled, Closed, Consultation, ConventionSigned, Draft, InExecution, OpenForAdhesion,
@@ -798,8 +799,8 @@ impl Groupement {
             }
             if *permille == 0 {
                 reasons.push(format!(
-                    "la part fixe de {} est nulle : retirez-la de la clé",
-                    self.name_of(siren)
+                    "la part fixe {} est nulle : retirez-la de la clé",
+                    de(&self.name_of(siren))
                 ));
             }
             if opening && self.member(siren).is_none() {
@@ -1017,8 +1018,8 @@ impl Groupement {
             None => reasons.push(format!("le SIREN {siren} n'est pas membre du groupement")),
             Some(member) => match member.status {
                 MemberStatus::Joined { on: joined } if on < joined => reasons.push(format!(
-                    "retrait de {} daté du {}, avant son adhésion du {}",
-                    member.name,
+                    "retrait {} daté du {}, avant son adhésion du {}",
+                    de(&member.name),
                     date_label(on),
                     date_label(joined)
                 )),
@@ -1085,6 +1086,7 @@ impl Groupement {
             },
         }
         let who = self.name_of(&need.member);
+        let of_who = de(&who);
         if !need.confirmed {
             if need.member == self.coordinator {
                 reasons.push(
@@ -1105,7 +1107,7 @@ impl Groupement {
         }
         if need.estimated_amount <= Amount::ZERO {
             reasons.push(format!(
-                "le montant estimé du besoin de {who} pour le {} doit être positif, reçu {}",
+                "le montant estimé du besoin {of_who} pour le {} doit être positif, reçu {}",
                 self.lot_label(need.lot),
                 need.estimated_amount
             ));
@@ -1113,13 +1115,13 @@ impl Groupement {
         if let Some(quantity) = &need.quantity {
             if quantity.thousandths <= 0 {
                 reasons.push(format!(
-                    "la quantité du besoin de {who} pour le {} doit être positive",
+                    "la quantité du besoin {of_who} pour le {} doit être positive",
                     self.lot_label(need.lot)
                 ));
             }
             if quantity.unit.trim().is_empty() {
                 reasons.push(format!(
-                    "la quantité du besoin de {who} pour le {} n'a pas d'unité",
+                    "la quantité du besoin {of_who} pour le {} n'a pas d'unité",
                     self.lot_label(need.lot)
                 ));
             }
@@ -1147,6 +1149,7 @@ impl Groupement {
             )),
         }
         let who = self.name_of(&signature.member);
+        let of_who = de(&who);
         match self.member(&signature.member) {
             None => reasons.push(format!(
                 "le SIREN {} n'est pas membre du groupement",
@@ -1154,7 +1157,7 @@ impl Groupement {
             )),
             Some(member) => match member.status {
                 MemberStatus::Joined { on } if signature.signed_on < on => reasons.push(format!(
-                    "signature de {who} datée du {}, avant son adhésion du {}",
+                    "signature {of_who} datée du {}, avant son adhésion du {}",
                     date_label(signature.signed_on),
                     date_label(on)
                 )),
@@ -1177,7 +1180,7 @@ impl Groupement {
         }
         if signature.deliberation.reference.trim().is_empty() {
             reasons.push(format!(
-                "la référence de la délibération de {who} approuvant la convention est vide"
+                "la référence de la délibération {of_who} approuvant la convention est vide"
             ));
         }
         if signature.deliberation.adopted_on > signature.signed_on {
@@ -1188,7 +1191,7 @@ impl Groupement {
                 format!(" n° {reference}")
             };
             reasons.push(format!(
-                "la délibération{reference} de {who} est datée du {}, après la signature du {}",
+                "la délibération{reference} {of_who} est datée du {}, après la signature du {}",
                 date_label(signature.deliberation.adopted_on),
                 date_label(signature.signed_on)
             ));
@@ -1197,8 +1200,8 @@ impl Groupement {
         if !pending.is_empty() {
             reasons.push(format!(
                 "la convention se signe une fois les adhésions arrêtées : invitation sans réponse \
-                 de {} (date limite d'adhésion : {})",
-                names(&pending),
+                 {} (date limite d'adhésion : {})",
+                de(&names(&pending)),
                 date_label(self.adhesion_deadline)
             ));
         }
@@ -2789,6 +2792,42 @@ mod tests {
             refused(&g, need(1, meylan(), 1)),
             ["le SIREN 213802291 n'est pas membre du groupement"]
         );
+    }
+
+    #[test]
+    fn refusals_elide_de_before_a_members_name() {
+        let g = Groupement::draft(new_groupement(CostSharing::ByVolume)).expect("draft");
+        let g = ok(&g, invite(echirolles(), "Échirolles", 36_926));
+        let g = ok(&g, Action::Open);
+        let g = ok(&g, join(echirolles(), "2027-02-01"));
+        let reasons = refused(
+            &g,
+            Action::SetNeed(LotNeed {
+                lot: 1,
+                member: echirolles(),
+                quantity: None,
+                estimated_amount: Amount::ZERO,
+                confirmed: true,
+            }),
+        );
+        assert!(
+            has(
+                &reasons,
+                "le montant estimé du besoin d'Échirolles pour le lot 1"
+            ),
+            "{reasons:?}"
+        );
+        let Action::Sign(mut signature) = sign(echirolles(), "2027-01-15") else {
+            unreachable!()
+        };
+        signature.deliberation.reference = String::new();
+        let reasons = refused(&g, Action::Sign(signature));
+        for expected in [
+            "signature d'Échirolles datée du 15/01/2027",
+            "la référence de la délibération d'Échirolles approuvant la convention est vide",
+        ] {
+            assert!(has(&reasons, expected), "{expected}: {reasons:?}");
+        }
     }
 
     #[test]

@@ -15,7 +15,7 @@ pub mod organisation;
 pub mod rules;
 pub mod text;
 
-pub use account::{AccountError, Email, PasswordPolicy, Role};
+pub use account::{AccountError, Capability, Email, PasswordPolicy, Role};
 pub use amount::Amount;
 pub use contract::{Contract, ContractKind, ContractSource};
 pub use cpv::{CpvCode, CpvDepth, CpvEntry, CpvError, CpvNomenclature, CpvRow, NomenclatureError};

@@ -32,6 +32,7 @@ use std::io::Cursor;
 use calamine::{Data, Reader, Xlsx};
 use chrono::{Datelike, Days, NaiveDate};
 use mutualis_domain::need::desired_start_problem;
+use mutualis_domain::text::de;
 use mutualis_domain::{
     Amount, Contract, CpvCode, CpvNomenclature, Need, Quantity, Reservation, Siren,
 };
@@ -408,8 +409,8 @@ fn write_help_sheet(sheet: &mut Worksheet, meta: &WorkbookMeta) -> Result<(), Wr
     )?;
     let intro = [
         format!(
-            "Ce classeur est celui de {} (SIREN {}) pour cette campagne. Répondez avant le {}.",
-            meta.member_name,
+            "Ce classeur est celui {} (SIREN {}) pour cette campagne. Répondez avant le {}.",
+            de(&meta.member_name),
             meta.member,
             meta.closes_on.format("%d/%m/%Y")
         ),
@@ -714,9 +715,10 @@ fn check_identity(sheet: &Sheet, expected: &WorkbookMeta, errors: &mut Errors) {
             CAMPAIGN_SHEET,
             SIREN_CELL,
             format!(
-                "ce classeur est celui d'un autre organisme (SIREN {siren}), pas de {} (SIREN \
+                "ce classeur est celui d'un autre organisme (SIREN {siren}), pas {} (SIREN \
                  {}) : téléchargez le classeur de votre organisme",
-                expected.member_name, expected.member
+                de(&expected.member_name),
+                expected.member
             ),
         );
     }
@@ -1096,7 +1098,8 @@ fn split_number(original: &str, body: &str, what: &str) -> Result<(String, Strin
     if separators > 1 {
         return Err(format!(
             "{what} « {original} » ambigu : le point et la virgule ne séparent pas les milliers \
-             (utilisez un espace) et une seule décimale est permise, {example}"
+             (utilisez un espace) et un nombre n'a qu'un seul séparateur décimal (une virgule ou \
+             un point), {example}"
         ));
     }
     let (whole, decimals) = match body.split_once([',', '.']) {
@@ -1290,6 +1293,20 @@ mod tests {
         }
         assert!(cents("12.500").unwrap_err().contains("ambigu"));
         assert!(cents("1.234,5").unwrap_err().contains("ambigu"));
+        // What is refused there is a second separator, not a second decimal digit.
+        for two_separators in ["1.234,5", "1.234.567"] {
+            let message = cents(two_separators).unwrap_err();
+            assert!(
+                message.contains("un seul séparateur décimal (une virgule ou un point)"),
+                "{message}"
+            );
+            assert!(!message.contains("seule décimale"), "{message}");
+        }
+        let quantity = parse_quantity_text("1,234.5").unwrap_err();
+        assert!(
+            quantity.contains("un seul séparateur décimal"),
+            "{quantity}"
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@ use std::io::BufRead;
 
 use std::ops::ControlFlow;
 
-use mutualis_formats::decp_read::{FileError, Rejection, read_decp_map};
+use mutualis_formats::decp_read::{FileError, RejectReason, Rejection, read_decp_map};
 use mutualis_reference::cpv::nomenclature;
 use mutualis_storage::contract_import::{ImportAction, PreparedContract};
 use mutualis_storage::{Database, StorageError};
@@ -42,6 +42,21 @@ pub struct ImportSummary {
     pub rejected: usize,
     /// Rejected records per reason code.
     pub rejected_by_reason: BTreeMap<String, usize>,
+}
+
+impl ImportSummary {
+    /// The rejected records per reason, the reason in French (`RejectReason::message`), for
+    /// people: summaries on a page or a terminal. `rejected_by_reason` keeps the codes, for
+    /// scripts.
+    pub fn rejected_by_reason_fr(&self) -> Vec<(&str, usize)> {
+        self.rejected_by_reason
+            .iter()
+            .map(|(code, n)| {
+                let reason = RejectReason::from_code(code).map_or(code.as_str(), |r| r.message());
+                (reason, *n)
+            })
+            .collect()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

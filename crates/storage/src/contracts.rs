@@ -121,15 +121,20 @@ enum Visibility {
 }
 
 impl Database {
-    /// The scope's own contracts.
+    /// The scope's own contracts; none for a role without a member's data.
     pub async fn contracts_in_scope(
         &self,
         scope: &Scope,
         filter: &ContractFilter,
         cpv: &CpvNomenclature,
     ) -> Result<ContractPage> {
-        self.list_contracts(Visibility::Own(scope.organisation_id()), filter, cpv)
-            .await
+        let Some(own) = scope.member_data() else {
+            return Ok(ContractPage {
+                total: 0,
+                records: Vec::new(),
+            });
+        };
+        self.list_contracts(Visibility::Own(own), filter, cpv).await
     }
 
     /// Every member's contracts: the coordinator's territory-wide view.
@@ -150,8 +155,10 @@ impl Database {
         id: i64,
         cpv: &CpvNomenclature,
     ) -> Result<Option<ContractRecord>> {
-        self.contract_by_id(id, Some(scope.organisation_id()), cpv)
-            .await
+        let Some(own) = scope.member_data() else {
+            return Ok(None);
+        };
+        self.contract_by_id(id, Some(own), cpv).await
     }
 
     pub async fn contract_territory_wide(

@@ -76,7 +76,8 @@ use mutualis_domain::groupement::{
     MemberStatus, Mission, NewGroupement, Refusal, Signature, lot_contract_id, member_contract_id,
 };
 use mutualis_domain::{
-    Amount, Contract, ContractKind, ContractSource, CpvNomenclature, Quantity, Role, Siren, Siret,
+    Amount, Capability, Contract, ContractKind, ContractSource, CpvNomenclature, Quantity, Siren,
+    Siret,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -462,7 +463,7 @@ fn authorise(
                 "{what} : seul le coordonnateur du groupement ({coordinator}) peut le faire"
             )))
         }
-        Who::Member(_) if !matches!(scope.role(), Role::Coordinator | Role::MemberBuyer) => {
+        Who::Member(_) if !scope.role().can(Capability::Groupements) => {
             Err(GroupementError::Forbidden(format!(
                 "{what} : un compte « {} » ne peut pas agir pour un membre du groupement ; il \
                  faut un compte acheteur de l'organisme",

@@ -1,6 +1,7 @@
 //! Organisations, their establishments and territories.
 
 use chrono::Utc;
+use mutualis_domain::text::{fold, folded_words};
 use mutualis_domain::{Organisation, OrganisationKind, Siren, Siret, Territory};
 
 use crate::scope::{Scope, TerritoryWide};
@@ -30,6 +31,34 @@ impl TerritoryRecord {
             .map(u64::from)
             .sum()
     }
+}
+
+/// How to filter and page a list of organisations.
+#[derive(Debug, Clone, Default)]
+pub struct OrganisationFilter {
+    /// Text the name contains, case and accents ignored: each of its words ("echirolles"
+    /// finds « Échirolles » and « Ville d'Échirolles »).
+    pub name: Option<String>,
+    pub kind: Option<OrganisationKind>,
+    /// Only the members of a territory (its lead body and its members), or only the others.
+    pub territory: Option<TerritoryMembership>,
+    /// One page (0-based, and its size, at most 500); every match when `None`.
+    pub page: Option<(u32, u32)>,
+}
+
+/// Membership of the territory `slug`, as a filter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TerritoryMembership {
+    pub slug: String,
+    /// Members (`true`) or the organisations that are not (`false`).
+    pub members: bool,
+}
+
+/// One page of organisations, by name, and how many match in all.
+#[derive(Debug, Clone)]
+pub struct OrganisationPage {
+    pub total: i64,
+    pub records: Vec<OrganisationRecord>,
 }
 
 /// What writing a territory changed. Writing the same territory twice changes nothing.
@@ -201,6 +230,93 @@ impl Database {
             .collect())
     }
 
+    /// The organisations a scope sees (its own) that pass `filter`.
+    pub async fn organisations_page_in_scope(
+        &self,
+        scope: &Scope,
+        filter: &OrganisationFilter,
+    ) -> Result<OrganisationPage> {
+        self.list_organisations(Some(scope.organisation_id()), filter)
+            .await
+    }
+
+    /// Every organisation that passes `filter`, by name: the coordinator's territory-wide
+    /// view.
+    pub async fn organisations_page_territory_wide(
+        &self,
+        _wide: TerritoryWide,
+        filter: &OrganisationFilter,
+    ) -> Result<OrganisationPage> {
+        self.list_organisations(None, filter).await
+    }
+
+    /// The organisations of `only` (or all) that pass `filter`, by name then SIREN. Without
+    /// a name, the database counts and pages; a name is matched here, folded as French
+    /// search folds it (`domain::text`), over the rows the other filters keep.
+    async fn list_organisations(
+        &self,
+        only: Option<i64>,
+        filter: &OrganisationFilter,
+    ) -> Result<OrganisationPage> {
+        const SELECT: &str = "SELECT o.id, o.siren, o.name, o.kind, o.insee_code, o.population \
+                              FROM organisations o WHERE 1 = 1";
+        const ORDER: &str = " ORDER BY o.name, o.siren";
+        let words = filter
+            .name
+            .as_deref()
+            .map(folded_words)
+            .filter(|w| !w.is_empty());
+        let page = filter.page.map(|(page, per_page)| {
+            let per_page = per_page.clamp(1, 500);
+            (i64::from(page) * i64::from(per_page), i64::from(per_page))
+        });
+        let (total, rows): (i64, Vec<OrgRow>) = match (words, page) {
+            (None, Some((offset, limit))) => on_pool!(self, pool => {
+                let mut count = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM organisations o WHERE 1 = 1");
+                push_organisation_filters(&mut count, only, filter);
+                let total: i64 = count.build_query_scalar().fetch_one(pool).await?;
+                let mut q = sqlx::QueryBuilder::new(SELECT);
+                push_organisation_filters(&mut q, only, filter);
+                q.push(ORDER);
+                q.push(" LIMIT ").push_bind(limit);
+                q.push(" OFFSET ").push_bind(offset);
+                (total, q.build_query_as().fetch_all(pool).await?)
+            }),
+            (words, page) => {
+                let rows: Vec<OrgRow> = on_pool!(self, pool => {
+                    let mut q = sqlx::QueryBuilder::new(SELECT);
+                    push_organisation_filters(&mut q, only, filter);
+                    q.push(ORDER);
+                    q.build_query_as().fetch_all(pool).await?
+                });
+                let matching: Vec<OrgRow> = match &words {
+                    Some(words) => rows
+                        .into_iter()
+                        .filter(|(_, _, name, ..)| {
+                            let name = fold(name);
+                            words.iter().all(|w| name.contains(w.as_str()))
+                        })
+                        .collect(),
+                    None => rows,
+                };
+                let total = matching.len() as i64;
+                let rows = match page {
+                    Some((offset, limit)) => matching
+                        .into_iter()
+                        .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+                        .take(usize::try_from(limit).unwrap_or(usize::MAX))
+                        .collect(),
+                    None => matching,
+                };
+                (total, rows)
+            }
+        };
+        Ok(OrganisationPage {
+            total,
+            records: self.records(rows).await?,
+        })
+    }
+
     /// One organisation, if the scope sees it; `None` for any other (as if it did not exist).
     pub async fn organisation_in_scope(
         &self,
@@ -331,6 +447,16 @@ impl Database {
                     .fetch_all(pool)
                     .await?
             }),
+            // A page of a list: its organisations' establishments only.
+            few if few.len() <= 500 => on_pool!(self, pool => {
+                let mut q = sqlx::QueryBuilder::new(format!("{SELECT_SIRETS} WHERE organisation_id IN ("));
+                let mut list = q.separated(", ");
+                for (id, ..) in few {
+                    list.push_bind(*id);
+                }
+                q.push(format!(") {ORDER_SIRETS}"));
+                q.build_query_as().fetch_all(pool).await?
+            }),
             _ => on_pool!(self, pool => {
                 sqlx::query_as(&format!("{SELECT_SIRETS} {ORDER_SIRETS}"))
                     .fetch_all(pool)
@@ -368,6 +494,38 @@ impl Database {
                 })
             })
             .collect()
+    }
+}
+
+/// The filters of a list of organisations but the name (matched after, folded).
+fn push_organisation_filters<DB: sqlx::Database>(
+    q: &mut sqlx::QueryBuilder<'_, DB>,
+    only: Option<i64>,
+    filter: &OrganisationFilter,
+) where
+    i64: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    String: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    if let Some(id) = only {
+        q.push(" AND o.id = ").push_bind(id);
+    }
+    if let Some(kind) = filter.kind {
+        q.push(" AND o.kind = ").push_bind(kind.code().to_owned());
+    }
+    if let Some(territory) = &filter.territory {
+        q.push(if territory.members {
+            " AND o.id IN ("
+        } else {
+            " AND o.id NOT IN ("
+        });
+        q.push("SELECT t.organisation_id FROM territories t WHERE t.slug = ")
+            .push_bind(territory.slug.clone());
+        q.push(
+            " UNION SELECT m.organisation_id FROM territory_members m \
+             JOIN territories t ON t.id = m.territory_id WHERE t.slug = ",
+        )
+        .push_bind(territory.slug.clone());
+        q.push(")");
     }
 }
 

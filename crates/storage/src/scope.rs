@@ -12,7 +12,7 @@
 //! which only a coordinator's scope grants and which the coordinator's territory-wide views
 //! call by name: `grep -rn territory_wide` lists every place that reads across members.
 
-use mutualis_domain::{Email, Role};
+use mutualis_domain::{Capability, Email, Role};
 
 /// Who is asking, as far as storage is concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +56,16 @@ impl Scope {
 
     pub fn role(&self) -> Role {
         self.role
+    }
+
+    /// The organisation whose own data (contracts…) this scope reads: its own, or `None` for
+    /// a role that has none of a member's data ([`Role::can`]), whatever organisation its
+    /// account belongs to: the mediator's account belongs to the métropole, whose contracts
+    /// it does not read.
+    pub fn member_data(&self) -> Option<i64> {
+        self.role
+            .can(Capability::MemberData)
+            .then_some(self.organisation_id)
     }
 
     /// The explicit escape from tenant isolation, for the coordinator's territory-wide views.

@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use chrono::Utc;
+use mutualis_domain::Capability;
 use mutualis_domain::opportunity::{Opportunity, Report};
 use mutualis_storage::contracts::ContractRecord;
 use mutualis_storage::organisations::OrganisationRecord;
@@ -27,8 +28,8 @@ use crate::pages::contracts::{FilterQuery, visible_contract, visible_contracts};
 use crate::pages::opportunities::{
     FieldError, RawQuestion, answer, list_question, question_for_prefix,
 };
-use crate::pages::organisations::visible_organisation;
-use crate::session::{ApiJson, ApiUser};
+use crate::pages::organisations::{OrganisationQuery, visible_organisation, visible_organisations};
+use crate::session::{ApiJson, ApiUser, require};
 
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()
@@ -146,27 +147,44 @@ impl From<OrganisationRecord> for OrganisationJson {
 
 #[derive(Serialize, ToSchema)]
 struct OrganisationList {
+    /// The organisations in this answer.
     count: usize,
+    /// The organisations that pass the filters, over every page.
+    total: i64,
+    /// The page answered, when one was asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    page: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    per_page: Option<u32>,
     organisations: Vec<OrganisationJson>,
 }
 
 #[utoipa::path(get, path = "/api/v1/organisations", tag = "organisations", security(("token" = [])),
+    params(
+        ("nom" = Option<String>, Query, description = "Texte du nom, sans tenir compte des accents ni de la casse"),
+        ("type" = Option<String>, Query, description = "Type : metropole, commune, ccas, syndicate, public_establishment, department, region, state, company ou other"),
+        ("territoire" = Option<String>, Query, description = "membres (du territoire) ou autres ; les deux par défaut"),
+        ("page" = Option<u32>, Query, description = "Page, à partir de 1 (25 organisations par page) ; toutes les organisations sans ce paramètre"),
+    ),
     responses(
         (status = 200, description = "Les organisations que le jeton voit : la sienne ; tout le territoire pour un coordinateur", body = OrganisationList),
         (status = 401, description = "Jeton absent, invalide ou révoqué", body = ApiErrorBody),
+        (status = 403, description = "Rôle sans accès aux données des membres (valideur, évaluateur, fournisseur, médiateur)", body = ApiErrorBody),
     ))]
 async fn organisations(
     State(state): State<Arc<AppState>>,
     ApiUser(user): ApiUser,
+    Query(query): Query<OrganisationQuery>,
 ) -> Result<Json<OrganisationList>, ApiError> {
-    let scope = user.scope();
-    let records = match scope.territory_wide() {
-        Some(wide) => state.db.organisations_territory_wide(wide).await?,
-        None => state.db.organisations_in_scope(scope).await?,
-    };
-    let organisations: Vec<OrganisationJson> = records.into_iter().map(Into::into).collect();
+    // Without `page`, every organisation, as the first version of this endpoint answered.
+    let filter = query.filter(&state.territory_slug, !query.page.trim().is_empty());
+    let page = visible_organisations(&state, &user, &filter).await?;
+    let organisations: Vec<OrganisationJson> = page.records.into_iter().map(Into::into).collect();
     Ok(Json(OrganisationList {
         count: organisations.len(),
+        total: page.total,
+        page: filter.page.map(|(p, _)| p + 1),
+        per_page: filter.page.map(|(_, n)| n),
         organisations,
     }))
 }
@@ -176,6 +194,7 @@ async fn organisations(
     responses(
         (status = 200, description = "L'organisation", body = OrganisationJson),
         (status = 401, description = "Jeton absent, invalide ou révoqué", body = ApiErrorBody),
+        (status = 403, description = "Rôle sans accès aux données des membres (valideur, évaluateur, fournisseur, médiateur)", body = ApiErrorBody),
         (status = 404, description = "Inconnue, ou hors de la portée du jeton", body = ApiErrorBody),
     ))]
 async fn organisation(
@@ -183,6 +202,7 @@ async fn organisation(
     ApiUser(user): ApiUser,
     Path(id): Path<String>,
 ) -> Result<Json<OrganisationJson>, ApiError> {
+    require(&user, Capability::MemberData)?;
     let id: i64 = id.parse().map_err(|_| WebError::not_found())?;
     visible_organisation(&state, &user, id)
         .await?
@@ -316,8 +336,8 @@ struct ContractList {
         ("membre" = Option<i64>, Query, description = "Organisation acheteuse (coordinateur seulement)"),
         ("cpv" = Option<String>, Query, description = "Début du code CPV, 2 à 8 chiffres"),
         ("procedure" = Option<String>, Query, description = "Procédure DECP 2.0"),
-        ("fin_apres" = Option<String>, Query, description = "Fin à partir de (AAAA-MM-JJ)"),
-        ("fin_avant" = Option<String>, Query, description = "Fin jusqu'au (AAAA-MM-JJ)"),
+        ("fin_apres" = Option<String>, Query, description = "Fin à partir de (AAAA-MM-JJ ; JJ/MM/AAAA accepté)"),
+        ("fin_avant" = Option<String>, Query, description = "Fin jusqu'au (AAAA-MM-JJ ; JJ/MM/AAAA accepté)"),
         ("montant_min" = Option<String>, Query, description = "Montant actuel minimal, euros HT"),
         ("montant_max" = Option<String>, Query, description = "Montant actuel maximal, euros HT"),
         ("tri" = Option<String>, Query, description = "fin (défaut), montant, acheteur ou objet"),
@@ -327,12 +347,14 @@ struct ContractList {
         (status = 200, description = "Les contrats que le jeton voit : ceux de son organisation ; tout le territoire pour un coordinateur", body = ContractList),
         (status = 400, description = "Filtre invalide ; le message nomme le champ", body = ApiErrorBody),
         (status = 401, description = "Jeton absent, invalide ou révoqué", body = ApiErrorBody),
+        (status = 403, description = "Rôle sans accès aux données des membres (valideur, évaluateur, fournisseur, médiateur)", body = ApiErrorBody),
     ))]
 async fn contracts(
     State(state): State<Arc<AppState>>,
     ApiUser(user): ApiUser,
     Query(query): Query<FilterQuery>,
 ) -> Result<Json<ContractList>, ApiError> {
+    require(&user, Capability::MemberData)?;
     let (filter, errors) = query.to_filter();
     if let Some(e) = errors.first() {
         return Err(ApiError(WebError::with_detail(
@@ -354,6 +376,7 @@ async fn contracts(
     responses(
         (status = 200, description = "Le contrat", body = ContractJson),
         (status = 401, description = "Jeton absent, invalide ou révoqué", body = ApiErrorBody),
+        (status = 403, description = "Rôle sans accès aux données des membres (valideur, évaluateur, fournisseur, médiateur)", body = ApiErrorBody),
         (status = 404, description = "Inconnu, ou hors de la portée du jeton", body = ApiErrorBody),
     ))]
 async fn contract(
@@ -361,6 +384,7 @@ async fn contract(
     ApiUser(user): ApiUser,
     Path(id): Path<String>,
 ) -> Result<Json<ContractJson>, ApiError> {
+    require(&user, Capability::MemberData)?;
     let id: i64 = id.parse().map_err(|_| WebError::not_found())?;
     let record = visible_contract(&state, &user, id).await?;
     record
@@ -419,7 +443,7 @@ fn bad_parameter(e: &FieldError) -> ApiError {
 
 #[utoipa::path(get, path = "/api/v1/opportunities", tag = "opportunités", security(("token" = [])),
     params(
-        ("as_of" = Option<String>, Query, description = "Date d'observation (AAAA-MM-JJ) ; aujourd'hui par défaut"),
+        ("as_of" = Option<String>, Query, description = "Date d'observation (AAAA-MM-JJ ; JJ/MM/AAAA accepté) ; aujourd'hui par défaut"),
         ("depth" = Option<String>, Query, description = "Regroupement CPV : division (2 chiffres), group (3), class (4, défaut) ou category (5) ; les noms français division, groupe, classe, categorie sont acceptés"),
         ("window_months" = Option<u32>, Query, description = "Fenêtre commune en mois après la date d'observation, de 1 à 120 (18 par défaut)"),
         ("min_buyers" = Option<u32>, Query, description = "Nombre minimal d'acheteurs distincts, de 2 (défaut) à 100"),
@@ -431,7 +455,7 @@ fn bad_parameter(e: &FieldError) -> ApiError {
         (status = 200, description = "Le rapport : paramètres, décomptes, exclusions et opportunités, la meilleure d'abord. Entre les organisations du territoire par défaut : le coordinateur voit toutes les opportunités ; un membre, celles dont son organisation fait partie (sur les contrats publiés du territoire et ses propres besoins)", body = OpportunityReportSchema),
         (status = 400, description = "Paramètre invalide ; le message le nomme", body = ApiErrorBody),
         (status = 401, description = "Jeton absent, invalide ou révoqué", body = ApiErrorBody),
-        (status = 403, description = "Rôle sans accès aux opportunités (fournisseur, médiateur)", body = ApiErrorBody),
+        (status = 403, description = "Rôle sans accès aux opportunités (valideur, évaluateur, fournisseur, médiateur)", body = ApiErrorBody),
     ))]
 async fn opportunities(
     State(state): State<Arc<AppState>>,
@@ -452,7 +476,7 @@ async fn opportunities(
 #[utoipa::path(get, path = "/api/v1/opportunities/{prefix}", tag = "opportunités", security(("token" = [])),
     params(
         ("prefix" = String, Path, description = "Chiffres significatifs de la famille CPV (2 à 5), par exemple 9091"),
-        ("as_of" = Option<String>, Query, description = "Date d'observation (AAAA-MM-JJ) ; aujourd'hui par défaut"),
+        ("as_of" = Option<String>, Query, description = "Date d'observation (AAAA-MM-JJ ; JJ/MM/AAAA accepté) ; aujourd'hui par défaut"),
         ("depth" = Option<String>, Query, description = "Regroupement CPV ; par défaut, celui de la longueur du préfixe"),
         ("window_months" = Option<u32>, Query, description = "Fenêtre commune en mois, de 1 à 120 (18 par défaut)"),
         ("min_buyers" = Option<u32>, Query, description = "Nombre minimal d'acheteurs distincts, de 2 (défaut) à 100"),
@@ -462,7 +486,7 @@ async fn opportunities(
         (status = 200, description = "L'opportunité, avec ses membres, ses ajustements, l'effet de seuil, l'économie estimée et ses hypothèses, le score et ses raisons", body = OpportunitySchema),
         (status = 400, description = "Paramètre invalide ; le message le nomme", body = ApiErrorBody),
         (status = 401, description = "Jeton absent, invalide ou révoqué", body = ApiErrorBody),
-        (status = 403, description = "Rôle sans accès aux opportunités (fournisseur, médiateur)", body = ApiErrorBody),
+        (status = 403, description = "Rôle sans accès aux opportunités (valideur, évaluateur, fournisseur, médiateur)", body = ApiErrorBody),
         (status = 404, description = "Pas d'opportunité visible pour ce préfixe et ces paramètres", body = ApiErrorBody),
     ))]
 async fn opportunity(

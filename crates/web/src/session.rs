@@ -11,6 +11,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use chrono::Utc;
+use mutualis_domain::Capability;
 use mutualis_storage::Principal;
 use mutualis_storage::credentials::{hash_secret, new_secret, secrets_equal};
 use serde::de::DeserializeOwned;
@@ -39,6 +40,7 @@ impl SignedIn {
         Layout {
             user: Some(NavUser {
                 email: p.email.to_string(),
+                role: p.role(),
                 role_label: p.role().label_fr(),
                 organisation: p.organisation_name.clone(),
                 coordinator: p.scope().territory_wide().is_some(),
@@ -63,6 +65,23 @@ impl SignedIn {
     /// An error page in this user's layout.
     pub fn error(&self, error: WebError) -> WebError {
         error.in_layout(self.layout())
+    }
+
+    /// The 403 page, in this user's layout, for a role without `capability`.
+    pub fn require(&self, capability: Capability) -> Result<(), WebError> {
+        require(&self.principal, capability).map_err(|e| self.error(e))
+    }
+}
+
+/// Refuses (403) a role without `capability`: pages and API alike ask [`Role::can`] through
+/// here. Refused whatever the id asked, so that a refusal reveals nothing about ids.
+///
+/// [`Role::can`]: mutualis_domain::Role::can
+pub fn require(user: &Principal, capability: Capability) -> Result<(), WebError> {
+    if user.role().can(capability) {
+        Ok(())
+    } else {
+        Err(WebError::forbidden())
     }
 }
 

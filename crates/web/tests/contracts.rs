@@ -94,17 +94,15 @@ async fn bad_filters_are_shown_next_to_their_field() {
         let cookie = app.sign_in(COORDINATOR).await;
         let page = app
             .get(
-                "/contrats?fin_avant=31%2F12%2F2026&montant_min=beaucoup&cpv=9",
+                "/contrats?fin_avant=31.12.2026&montant_min=beaucoup&cpv=9",
                 Some(&cookie),
             )
             .await;
         assert_eq!(page.status, StatusCode::OK);
         assert!(
-            page.body
-                .contains("id=\"fin_avant-erreur\">« 31/12/2026 » n&#39;est pas une date")
-                || page
-                    .body
-                    .contains("id=\"fin_avant-erreur\">« 31/12/2026 » n&#x27;est pas une date"),
+            page.body.contains(
+                "id=\"fin_avant-erreur\">Date « 31.12.2026 » non reconnue : attendu JJ/MM/AAAA"
+            ),
             "{}",
             page.body
         );
@@ -246,6 +244,95 @@ async fn the_coordinator_uploads_a_decp_file_and_sees_the_summary() {
             app.get("/contrats/import", Some(&member)).await.status,
             StatusCode::FORBIDDEN
         );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn html_in_imported_objects_is_shown_as_text_and_kept_as_published() {
+    each_backend(|db| async move {
+        let app = App::new(db).await;
+        with_isere_contracts(&app).await;
+        let cookie = app.sign_in(COORDINATOR).await;
+        // Contracts whose published object holds "<br />": "Ilot Sévigné<br />Aménagement…".
+        let list = app.get("/contrats?cpv=4510", Some(&cookie)).await;
+        assert!(rows(&list.body) > 0);
+        let body = &list.body;
+        assert!(
+            body.contains("Ilot Sévigné\nAménagement du parking silo"),
+            "{body}"
+        );
+        assert!(body.contains("class=\"texte-importe\""));
+        // Société d'Habitation des Alpes - Pluralis, whose contracts these are.
+        let pluralis = app.org_id("057506206").await;
+        let calendar = app
+            .get(&format!("/calendrier?membre={pluralis}"), Some(&cookie))
+            .await;
+        assert!(calendar.body.contains("Ilot Sévigné"), "{}", calendar.body);
+        for page in [&list.body, &calendar.body] {
+            for raw in ["&#60;br", "&lt;br", "&#x3c;br", "<br"] {
+                assert!(!page.contains(raw), "{raw}");
+            }
+        }
+        let at = body.find("Ilot Sévigné\nAménagement").unwrap();
+        let link = body[..at].rfind("href=\"/contrats/").unwrap() + "href=\"/contrats/".len();
+        let id = body[link..].split('"').next().unwrap().to_owned();
+        let detail = app.get(&format!("/contrats/{id}"), Some(&cookie)).await;
+        assert!(
+            detail
+                .body
+                .contains("<h1 class=\"texte-importe\">VOIRON - G. Sand - ZAC Rossignol - Ilot Sévigné\nAménagement"),
+            "{}",
+            detail.body
+        );
+        // The data keeps what was published: the API gives it back as it came.
+        let token = app.create_token(&cookie, "api").await;
+        let json = app
+            .api("GET", &format!("/api/v1/contracts/{id}"), Some(&token), None)
+            .await
+            .json();
+        assert!(
+            json["object"].as_str().unwrap().contains("Sévigné<br />Aménagement"),
+            "{json}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_upload_summary_names_each_rejection_reason_in_french() {
+    each_backend(|db| async move {
+        let app = App::new(db).await;
+        let cookie = app.sign_in(COORDINATOR).await;
+        let csrf = app
+            .get("/contrats/import", Some(&cookie))
+            .await
+            .csrf_field();
+        // Two records of the real extract, one with a CPV code that does not exist.
+        let isere: serde_json::Value = serde_json::from_slice(ISERE).unwrap();
+        let good = isere["marches"][0].clone();
+        let mut bad = isere["marches"][1].clone();
+        bad["codeCPV"] = "12345678".into();
+        let file = serde_json::json!({ "marches": [good, bad] }).to_string();
+        let (content_type, body) = multipart(&csrf, file.as_bytes());
+        let page = app
+            .send(
+                Request::post("/contrats/import")
+                    .header(header::COOKIE, &cookie)
+                    .header(header::CONTENT_TYPE, content_type)
+                    .body(Body::from(body))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        assert!(page.body.contains("<dt>Rejetés</dt><dd>1</dd>"));
+        assert!(
+            page.body
+                .contains("code CPV invalide (inconnu de la nomenclature CPV 2008"),
+            "{}",
+            page.body
+        );
+        assert!(!page.body.contains("invalid_cpv"), "{}", page.body);
     })
     .await;
 }

@@ -382,13 +382,14 @@ async fn a_groupement_from_an_opportunity_to_its_contracts() {
         done(&fontaine.act(&id, "decline", &[]).await);
         assert!(text(&coordinator.page(&id).await.body).contains("refus le"));
 
-        // A member may not take the coordinator's actions; an approver reads without forms.
+        // A member may not take the coordinator's actions; an approver, who has no pages of a
+        // member yet, does not see the groupement.
         let forbidden = grenoble.act(&id, "start_consultation", &[]).await;
         assert_eq!(forbidden.status, StatusCode::FORBIDDEN);
         assert!(text(&forbidden.body).contains("seul le coordonnateur"));
         let approver = session(&app, GRENOBLE_APPROVER).await;
         let read = approver.page(&id).await;
-        assert_eq!(read.status, StatusCode::OK);
+        assert_eq!(read.status, StatusCode::FORBIDDEN);
         assert!(!read.body.contains("name=\"action\""));
         // A bad SIREN is shown next to its field.
         let bad = coordinator

@@ -121,11 +121,11 @@ pub fn summary_text(file: &str, s: &ImportSummary) -> String {
     );
     if !s.rejected_by_reason.is_empty() {
         let reasons: Vec<String> = s
-            .rejected_by_reason
-            .iter()
-            .map(|(reason, n)| format!("{reason} {n}"))
+            .rejected_by_reason_fr()
+            .into_iter()
+            .map(|(reason, n)| format!("{reason} : {n}"))
             .collect();
-        text.push_str(&format!("  rejets par raison : {}\n", reasons.join(", ")));
+        text.push_str(&format!("  rejets par raison : {}\n", reasons.join(" ; ")));
     }
     text
 }

@@ -92,7 +92,7 @@ impl From<&CampaignSummary> for CampaignJson {
     responses(
         (status = 200, description = "Les campagnes de recensement que le jeton voit : celles de son organisation pour un coordinateur, celles auxquelles son organisation est invitée ; la date limite la plus lointaine d'abord", body = CampaignList),
         (status = 401, description = "Jeton absent, invalide ou révoqué", body = ApiErrorBody),
-        (status = 403, description = "Rôle sans accès aux campagnes (fournisseur, médiateur)", body = ApiErrorBody),
+        (status = 403, description = "Rôle sans accès aux campagnes (valideur, évaluateur, fournisseur, médiateur)", body = ApiErrorBody),
     ))]
 pub async fn campaigns(
     State(state): State<Arc<AppState>>,
@@ -181,7 +181,7 @@ pub struct NeedList {
     responses(
         (status = 200, description = "Les besoins de la campagne que le jeton voit : ceux de son organisation ; ceux de tous les membres invités pour le coordinateur de la campagne", body = NeedList),
         (status = 401, description = "Jeton absent, invalide ou révoqué", body = ApiErrorBody),
-        (status = 403, description = "Rôle sans accès aux campagnes (fournisseur, médiateur)", body = ApiErrorBody),
+        (status = 403, description = "Rôle sans accès aux campagnes (valideur, évaluateur, fournisseur, médiateur)", body = ApiErrorBody),
         (status = 404, description = "Inconnue, ou campagne à laquelle l'organisation du jeton n'est pas invitée", body = ApiErrorBody),
     ))]
 pub async fn needs(

@@ -3,9 +3,9 @@
 //! contracts the award created. Changes are made in the pages (`/groupements/{id}`).
 //!
 //! Who sees what is storage's decision (`groupements_for`, `groupement`), as for the pages:
-//! the coordinator sees its organisation's groupements, any buyer role those its organisation
-//! is invited to, has joined or has withdrawn from; another groupement answers 404 whatever its id; suppliers and
-//! the mediator get 403. Contracts: every member's for the coordinator of the groupement, the
+//! the coordinator sees its organisation's groupements, a member's buyer those its
+//! organisation is invited to, has joined or has withdrawn from; another groupement answers
+//! 404 whatever its id; the roles without `Capability::Groupements` get 403. Contracts: every member's for the coordinator of the groupement, the
 //! holder's organisation's own otherwise (storage filters, and so does this module, so that a
 //! member never reads another member's amounts).
 //!
@@ -22,7 +22,7 @@ use mutualis_domain::groupement::{
     Award, CostSharing, Groupement, GroupementStatus, LotNeed, MemberStatus, Signature,
     share_permille,
 };
-use mutualis_domain::{Amount, CpvCode, Quantity, Siren};
+use mutualis_domain::{Amount, Capability, CpvCode, Quantity, Siren};
 use mutualis_reference::cpv::nomenclature;
 use mutualis_storage::Principal;
 use mutualis_storage::groupements::{GroupementContract, GroupementError, StoredGroupement};
@@ -31,8 +31,8 @@ use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::error::{ApiError, ApiErrorBody, WebError};
-use crate::pages::campaigns::{check_role, today};
-use crate::session::ApiUser;
+use crate::pages::campaigns::today;
+use crate::session::{ApiUser, require};
 
 // ---------------------------------------------------------------------------------------------
 // Small parts
@@ -220,13 +220,13 @@ pub struct GroupementList {
     responses(
         (status = 200, description = "Les groupements de commandes que le jeton voit : ceux de son organisation pour un coordinateur, ceux auxquels son organisation est invitée ou a adhéré ; le dernier modifié d'abord", body = GroupementList),
         (status = 401, description = "Jeton absent, invalide ou révoqué", body = ApiErrorBody),
-        (status = 403, description = "Rôle sans accès aux groupements (fournisseur, médiateur)", body = ApiErrorBody),
+        (status = 403, description = "Rôle sans accès aux groupements (valideur, évaluateur, fournisseur, médiateur)", body = ApiErrorBody),
     ))]
 pub async fn groupements(
     State(state): State<Arc<AppState>>,
     ApiUser(user): ApiUser,
 ) -> Result<Json<GroupementList>, ApiError> {
-    check_role(&user)?;
+    require(&user, Capability::Groupements)?;
     let own = own_siren(&state, &user).await?;
     let stored = state
         .db
@@ -617,7 +617,7 @@ impl GroupementJson {
     responses(
         (status = 200, description = "Le groupement : membres, lots et besoins, attributions ; après l'attribution, les contrats créés (tous pour le coordonnateur, ceux de l'organisation du jeton pour un membre)", body = GroupementJson),
         (status = 401, description = "Jeton absent, invalide ou révoqué", body = ApiErrorBody),
-        (status = 403, description = "Rôle sans accès aux groupements (fournisseur, médiateur)", body = ApiErrorBody),
+        (status = 403, description = "Rôle sans accès aux groupements (valideur, évaluateur, fournisseur, médiateur)", body = ApiErrorBody),
         (status = 404, description = "Inconnu, ou groupement dont l'organisation du jeton n'est pas membre", body = ApiErrorBody),
     ))]
 pub async fn groupement(
@@ -625,7 +625,7 @@ pub async fn groupement(
     ApiUser(user): ApiUser,
     Path(id): Path<String>,
 ) -> Result<Json<GroupementJson>, ApiError> {
-    check_role(&user)?;
+    require(&user, Capability::Groupements)?;
     let id: i64 = id.parse().map_err(|_| WebError::not_found())?;
     let stored = state
         .db

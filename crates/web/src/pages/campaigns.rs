@@ -4,9 +4,9 @@
 //! The JSON API reads through [`visible_campaigns`] and [`visible_needs`].
 //!
 //! Who sees what: the coordinator, the campaigns of its organisation, with every invited
-//! member's answer and needs; a member's roles (buyer, approver, evaluator), the campaigns
-//! their organisation is invited to, with its own needs only, which they declare. Suppliers
-//! and the mediator buy nothing: 403, and no "Campagnes" link. A campaign the user does not
+//! member's answer and needs; a member's buyer, the campaigns its organisation is invited
+//! to, with its own needs only, which it declares. The other roles (`Capability::Campaigns`):
+//! 403, and no "Campagnes" link. A campaign the user does not
 //! see answers 404 whatever its id, like another tenant's.
 //!
 //! "Today", the day compared with a campaign's opening and closing dates, is the server's
@@ -28,8 +28,8 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{Local, NaiveDate};
 use mutualis_domain::need::desired_start_problem;
-use mutualis_domain::{Amount, Need, Quantity, Reservation, Role, Siren};
-use mutualis_formats::needs_workbook::{parse_amount_text, parse_date_text, parse_quantity_text};
+use mutualis_domain::{Amount, Capability, Need, Quantity, Reservation, Siren};
+use mutualis_formats::needs_workbook::{parse_amount_text, parse_quantity_text};
 use mutualis_reference::cpv::nomenclature;
 use mutualis_storage::campaigns::{
     Campaign, CampaignError, CampaignStatus, CampaignSummary, NeedSource, OTHER_FAMILY, StoredNeed,
@@ -41,8 +41,10 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::error::WebError;
 use crate::layout::Layout;
-use crate::pages::{confirmation, datetime_label};
-use crate::session::{HtmlForm, SignedIn};
+use crate::pages::confirmation;
+use crate::pages::datetime_label;
+use crate::pages::forms::{date_label, parse_date, sentence};
+use crate::session::{HtmlForm, SignedIn, require};
 
 mod new;
 mod workbook;
@@ -70,24 +72,6 @@ const CONTRACTS_PER_QUERY: u32 = 500;
 // ---------------------------------------------------------------------------------------------
 // Who sees campaigns, and when is today
 
-/// The roles that buy for an organisation: the coordinator, and the members' buyers,
-/// approvers and evaluators. Suppliers and the (independent) mediator do not.
-pub fn sees_campaigns(role: Role) -> bool {
-    matches!(
-        role,
-        Role::Coordinator | Role::MemberBuyer | Role::Approver | Role::Evaluator
-    )
-}
-
-/// Whether the navigation offers "Campagnes" to the role of this label (the layout knows the
-/// role by its label).
-pub fn shown_in_nav(role_label: &str) -> bool {
-    Role::ALL
-        .into_iter()
-        .find(|r| r.label_fr() == role_label)
-        .is_some_and(sees_campaigns)
-}
-
 /// The server's local calendar day: see the module documentation.
 pub fn today() -> NaiveDate {
     Local::now().date_naive()
@@ -95,11 +79,7 @@ pub fn today() -> NaiveDate {
 
 /// Refuses the roles that see no campaign.
 pub fn check_role(user: &Principal) -> Result<(), WebError> {
-    if sees_campaigns(user.role()) {
-        Ok(())
-    } else {
-        Err(WebError::forbidden())
-    }
+    require(user, Capability::Campaigns)
 }
 
 /// The campaigns the user sees: its organisation's (coordinator) and those its organisation
@@ -203,19 +183,6 @@ fn refusal(user: &SignedIn, e: CampaignError) -> Result<String, WebError> {
 
 // ---------------------------------------------------------------------------------------------
 // Display helpers
-
-/// A message of the lower layers ("montant « x » …") as a sentence: capital, final stop.
-pub(crate) fn sentence(message: &str) -> String {
-    let mut chars = message.trim().chars();
-    let mut out: String = match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    };
-    if !out.ends_with(['.', '!', '?']) {
-        out.push('.');
-    }
-    out
-}
 
 fn d(date: NaiveDate) -> String {
     date.format("%d/%m/%Y").to_string()
@@ -363,21 +330,26 @@ fn total_of(needs: &[StoredNeed]) -> String {
 /// A text field of a form, with its hint and error.
 pub struct Field {
     pub id: &'static str,
-    pub label: &'static str,
+    pub label: String,
     pub hint: String,
     pub value: String,
     pub error: Option<String>,
 }
 
 impl Field {
-    fn new(id: &'static str, label: &'static str, hint: &str) -> Field {
+    fn new(id: &'static str, label: &str, hint: &str) -> Field {
         Field {
             id,
-            label,
+            label: label.to_owned(),
             hint: hint.to_owned(),
             value: String::new(),
             error: None,
         }
+    }
+
+    /// A date field: its label says the format (`forms`).
+    fn date(id: &'static str, name: &str, hint: &str) -> Field {
+        Field::new(id, &date_label(name), hint)
     }
 
     fn with(mut self, value: &str, errors: &[FieldError]) -> Field {
@@ -782,8 +754,8 @@ impl NeedForm {
             ));
             None
         } else {
-            parse_date_text(&self.debut)
-                .map_err(|e| errors.push(FieldError::new("debut", sentence(&e))))
+            parse_date(&self.debut)
+                .map_err(|e| errors.push(FieldError::new("debut", e)))
                 .ok()
         };
         if let Some(why) = desired_start.and_then(|start| desired_start_problem(start, opens_on)) {
@@ -793,8 +765,8 @@ impl NeedForm {
         let current_contract_ends_on = if self.fin_contrat.trim().is_empty() {
             None
         } else {
-            parse_date_text(&self.fin_contrat)
-                .map_err(|e| errors.push(FieldError::new("fin_contrat", sentence(&e))))
+            parse_date(&self.fin_contrat)
+                .map_err(|e| errors.push(FieldError::new("fin_contrat", e)))
                 .ok()
         };
         let social_requirements = optional_text(
@@ -911,10 +883,10 @@ impl MemberPage {
                  point ; deux décimales au plus.",
             )
             .with(&form.montant, &errors),
-            Field::new(
+            Field::date(
                 "debut",
                 "Date de début souhaitée",
-                "JJ/MM/AAAA, par exemple 01/01/2027.",
+                "Par exemple 01/01/2027.",
             )
             .with(&form.debut, &errors),
         ];
@@ -931,7 +903,7 @@ impl MemberPage {
                 "Son identifiant dans les données essentielles (DECP).",
             )
             .with(&form.contrat, &errors),
-            Field::new("fin_contrat", "Date de fin du contrat", "JJ/MM/AAAA.")
+            Field::date("fin_contrat", "Date de fin du contrat", "")
                 .with(&form.fin_contrat, &errors),
         ];
         self.social = Field::new(
@@ -1301,19 +1273,5 @@ mod tests {
         assert_eq!(q(12_500, "t"), "12,5 t");
         assert_eq!(q(1_500_000, "m²"), "1\u{202f}500 m²");
         assert_eq!(q(1_005, "MWh"), "1,005 MWh");
-    }
-
-    #[test]
-    fn lower_layer_messages_become_sentences() {
-        assert_eq!(sentence("montant « x » ambigu"), "Montant « x » ambigu.");
-        assert_eq!(sentence("déjà une phrase."), "Déjà une phrase.");
-    }
-
-    #[test]
-    fn only_buying_roles_see_campaigns() {
-        assert!(shown_in_nav(Role::Coordinator.label_fr()));
-        assert!(shown_in_nav(Role::MemberBuyer.label_fr()));
-        assert!(!shown_in_nav(Role::Supplier.label_fr()));
-        assert!(!shown_in_nav(Role::Mediator.label_fr()));
     }
 }

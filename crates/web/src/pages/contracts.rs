@@ -7,7 +7,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Response};
 use chrono::{Datelike, NaiveDate, Utc};
-use mutualis_domain::Amount;
+use mutualis_domain::{Amount, Capability};
 use mutualis_reference::cpv::nomenclature;
 use mutualis_storage::Principal;
 use mutualis_storage::contracts::{ContractFilter, ContractPage, ContractRecord, ContractSort};
@@ -17,7 +17,8 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::error::WebError;
 use crate::layout::Layout;
-use crate::session::SignedIn;
+use crate::pages::{Pagination, forms, imported_text};
+use crate::session::{SignedIn, require};
 
 pub const PER_PAGE: u32 = 25;
 
@@ -64,22 +65,12 @@ pub const PROCEDURES: [&str; 10] = [
 ];
 
 fn parse_date(field: &'static str, value: &str, errors: &mut Vec<FieldError>) -> Option<NaiveDate> {
-    let value = value.trim();
-    if value.is_empty() {
+    if value.trim().is_empty() {
         return None;
     }
-    match NaiveDate::parse_from_str(value, "%Y-%m-%d") {
-        Ok(d) => Some(d),
-        Err(_) => {
-            errors.push(FieldError {
-                field,
-                message: format!(
-                    "« {value} » n'est pas une date : attendu AAAA-MM-JJ, par exemple 2026-12-31."
-                ),
-            });
-            None
-        }
-    }
+    forms::parse_date(value)
+        .map_err(|message| errors.push(FieldError { field, message }))
+        .ok()
 }
 
 fn parse_amount(field: &'static str, value: &str, errors: &mut Vec<FieldError>) -> Option<i64> {
@@ -135,15 +126,15 @@ impl FilterQuery {
                 "objet" => ContractSort::Object,
                 _ => ContractSort::EndDate,
             },
-            page: self.page.trim().parse::<u32>().unwrap_or(1).max(1) - 1,
+            page: Pagination::asked(&self.page) - 1,
             per_page: PER_PAGE,
         };
         (filter, errors)
     }
 
-    /// The query string of these filters with another page.
-    pub fn with_page(&self, page: u32) -> String {
-        let pairs = [
+    /// These filters as query parameters, kept from page to page.
+    fn pairs(&self) -> [(&'static str, &str); 8] {
+        [
             ("membre", self.membre.as_str()),
             ("cpv", &self.cpv),
             ("procedure", &self.procedure),
@@ -152,15 +143,7 @@ impl FilterQuery {
             ("montant_min", &self.montant_min),
             ("montant_max", &self.montant_max),
             ("tri", &self.tri),
-        ];
-        let mut query = url::form_urlencoded::Serializer::new(String::new());
-        for (k, v) in pairs {
-            if !v.trim().is_empty() {
-                query.append_pair(k, v);
-            }
-        }
-        query.append_pair("page", &page.to_string());
-        query.finish()
+        ]
     }
 
     pub fn error(&self, errors: &[FieldError], field: &str) -> Option<String> {
@@ -196,8 +179,8 @@ impl ContractRow {
         let c = &r.contract;
         ContractRow {
             id: r.id,
-            buyer: r.organisation_name.clone(),
-            object: c.object.clone(),
+            buyer: imported_text(&r.organisation_name).into_owned(),
+            object: imported_text(&c.object).into_owned(),
             cpv: c
                 .cpv
                 .and_then(|code| {
@@ -213,12 +196,14 @@ impl ContractRow {
     }
 }
 
-/// The contracts the user sees: its own; the territory's for the coordinator.
+/// The contracts the user sees: its own; the territory's for the coordinator; a role without
+/// a member's data is refused.
 pub async fn visible_contracts(
     state: &AppState,
     user: &Principal,
     filter: &ContractFilter,
 ) -> Result<ContractPage, WebError> {
+    require(user, Capability::MemberData)?;
     let scope = user.scope();
     Ok(match scope.territory_wide() {
         Some(wide) => {
@@ -236,12 +221,14 @@ pub async fn visible_contracts(
     })
 }
 
-/// One contract, if the user sees it; any other id is "not found", not "forbidden".
+/// One contract, if the user sees it; any other id is "not found", not "forbidden" (a role
+/// without a member's data is refused whatever the id).
 pub async fn visible_contract(
     state: &AppState,
     user: &Principal,
     id: i64,
 ) -> Result<Option<ContractRecord>, WebError> {
+    require(user, Capability::MemberData)?;
     let scope = user.scope();
     Ok(match scope.territory_wide() {
         Some(wide) => {
@@ -280,7 +267,7 @@ async fn member_choices(state: &AppState, user: &SignedIn) -> Result<Vec<(i64, S
 /// A text field of the filter form.
 struct FilterField {
     id: &'static str,
-    label: &'static str,
+    label: String,
     kind: &'static str,
     value: String,
     error: Option<String>,
@@ -297,10 +284,7 @@ struct ContractsPage {
     procedures: &'static [&'static str],
     rows: Vec<ContractRow>,
     total: i64,
-    page: u32,
-    pages: u32,
-    previous: Option<String>,
-    next: Option<String>,
+    pagination: Pagination,
 }
 
 impl ContractsPage {
@@ -314,50 +298,46 @@ pub async fn list(
     user: SignedIn,
     Query(query): Query<FilterQuery>,
 ) -> Result<Response, WebError> {
+    user.require(Capability::MemberData)?;
     let (filter, errors) = query.to_filter();
     let page = visible_contracts(&state, &user.principal, &filter).await?;
-    let pages = u32::try_from((page.total + i64::from(PER_PAGE) - 1) / i64::from(PER_PAGE))
-        .unwrap_or(u32::MAX)
-        .max(1);
-    let current = filter.page + 1;
-    let field =
-        |id: &'static str, label: &'static str, kind: &'static str, value: &str| FilterField {
-            id,
-            label,
-            kind,
-            value: value.to_owned(),
-            error: query.error(&errors, id),
-        };
+    let field = |id: &'static str, label: &str, kind: &'static str, value: String| FilterField {
+        id,
+        label: label.to_owned(),
+        kind,
+        value,
+        error: query.error(&errors, id),
+    };
     let fields = vec![
         field(
             "cpv",
             "Famille CPV (début du code, par exemple 90 ou 9091)",
             "text",
-            &query.cpv,
+            query.cpv.clone(),
         ),
         field(
             "fin_apres",
-            "Fin après le (AAAA-MM-JJ)",
+            &forms::date_label("Fin après le"),
             "text",
-            &query.fin_apres,
+            forms::shown_date(&query.fin_apres),
         ),
         field(
             "fin_avant",
-            "Fin avant le (AAAA-MM-JJ)",
+            &forms::date_label("Fin avant le"),
             "text",
-            &query.fin_avant,
+            forms::shown_date(&query.fin_avant),
         ),
         field(
             "montant_min",
             "Montant minimal (€ HT)",
             "text",
-            &query.montant_min,
+            query.montant_min.clone(),
         ),
         field(
             "montant_max",
             "Montant maximal (€ HT)",
             "text",
-            &query.montant_max,
+            query.montant_max.clone(),
         ),
     ];
     let html = ContractsPage {
@@ -367,10 +347,13 @@ pub async fn list(
         procedures: &PROCEDURES,
         rows: page.records.iter().map(ContractRow::from_record).collect(),
         total: page.total,
-        page: current,
-        pages,
-        previous: (current > 1).then(|| query.with_page(current - 1)),
-        next: (current < pages).then(|| query.with_page(current + 1)),
+        pagination: Pagination::new(
+            "/contrats",
+            page.total,
+            PER_PAGE,
+            filter.page + 1,
+            &query.pairs(),
+        ),
         query,
         errors,
     }
@@ -421,6 +404,7 @@ pub async fn detail(
     user: SignedIn,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
+    user.require(Capability::MemberData)?;
     let Ok(id) = id.parse::<i64>() else {
         return Err(user.error(WebError::not_found()));
     };
@@ -432,9 +416,9 @@ pub async fn detail(
     let months = |m: Option<u32>| m.map(|m| format!("{m} mois")).unwrap_or_else(|| "—".into());
     let page = ContractDetailPage {
         layout: user.layout(),
-        title: c.object.clone(),
+        title: imported_text(&c.object).into_owned(),
         decp_id: c.id.clone(),
-        buyer: record.organisation_name.clone(),
+        buyer: imported_text(&record.organisation_name).into_owned(),
         buyer_siret: c.buyer.to_string(),
         kind: c.kind.label_fr(),
         nature: c.nature.display().unwrap_or("—").to_owned(),
@@ -465,7 +449,7 @@ pub async fn detail(
             .current_operators()
             .iter()
             .map(|o| match &o.name {
-                Some(name) => format!("{name} ({} {})", o.id_type, o.id),
+                Some(name) => format!("{} ({} {})", imported_text(name), o.id_type, o.id),
                 None => format!("{} {}", o.id_type, o.id),
             })
             .collect(),
@@ -474,7 +458,12 @@ pub async fn detail(
             .into_iter()
             .map(|m| ModificationRow {
                 id: m.id.clone(),
-                object: m.object.clone().unwrap_or_default(),
+                object: m
+                    .object
+                    .as_deref()
+                    .map(imported_text)
+                    .unwrap_or_default()
+                    .into_owned(),
                 signed_on: date_fr(m.signed_on),
                 published_on: date_fr(m.published_on),
                 new_amount: amount_fr(m.new_amount),
@@ -495,10 +484,37 @@ struct CalendarItem {
     id: i64,
     object: String,
     ends_on: String,
-    /// Horizontal position of the marker, 0–1000.
+    /// Horizontal position of the marker, in the chart's 0–980 view box.
     x: i64,
     y: i64,
     ended: bool,
+    /// Where its date is written: after the marker, or before it near the right edge.
+    label: Label,
+}
+
+/// A label beside a position of the chart: `x` and its SVG `text-anchor`.
+struct Label {
+    x: i64,
+    anchor: &'static str,
+}
+
+impl Label {
+    /// A label of `chars` characters `gap` units after `x`, or before it when it would pass
+    /// the chart's right edge.
+    fn beside(x: i64, gap: i64, chars: usize) -> Label {
+        let width = i64::try_from(chars).unwrap_or(i64::MAX / 2) * LABEL_CHAR_WIDTH;
+        if x + gap + width > VIEW_WIDTH {
+            Label {
+                x: x - gap,
+                anchor: "end",
+            }
+        } else {
+            Label {
+                x: x + gap,
+                anchor: "start",
+            }
+        }
+    }
 }
 
 struct Tick {
@@ -513,16 +529,80 @@ struct CalendarPage {
     members: Vec<(i64, String)>,
     member: String,
     member_name: String,
-    items: Vec<CalendarItem>,
     undated: usize,
+    chart: Chart,
+}
+
+/// The calendar's chart: a marker per contract at its end date, the years, and today.
+struct Chart {
+    items: Vec<CalendarItem>,
     ticks: Vec<Tick>,
-    today_x: Option<i64>,
+    /// The "today" line, and its label under the chart.
+    today_x: i64,
+    today_label: Label,
+    /// Where the lines stop; the view box is a line taller, for the "today" label.
     height: i64,
+    view_height: i64,
+}
+
+impl Chart {
+    /// The chart of contracts (id, object, end date), as seen on `today`.
+    fn new(dated: Vec<(i64, String, NaiveDate)>, today: NaiveDate) -> Chart {
+        let (first_year, last_year) = match (
+            dated.iter().map(|(_, _, d)| d.year()).min(),
+            dated.iter().map(|(_, _, d)| d.year()).max(),
+        ) {
+            (Some(a), Some(b)) => (a.min(today.year()), b.max(today.year())),
+            _ => (today.year(), today.year()),
+        };
+        let start = NaiveDate::from_ymd_opt(first_year, 1, 1).unwrap_or(today);
+        let end = NaiveDate::from_ymd_opt(last_year + 1, 1, 1).unwrap_or(today);
+        let span = (end - start).num_days().max(1);
+        let x_of = |d: NaiveDate| CHART_LEFT + (d - start).num_days() * CHART_WIDTH / span;
+        let items: Vec<CalendarItem> = dated
+            .into_iter()
+            .enumerate()
+            .map(|(i, (id, object, d))| {
+                let ends_on = d.format("%d/%m/%Y").to_string();
+                CalendarItem {
+                    id,
+                    object: truncate(&object, 48),
+                    label: Label::beside(x_of(d), 10, ends_on.chars().count()),
+                    ends_on,
+                    x: x_of(d),
+                    y: 40 + i as i64 * ROW,
+                    ended: d < today,
+                }
+            })
+            .collect();
+        let ticks = (first_year..=last_year + 1)
+            .filter_map(|y| {
+                NaiveDate::from_ymd_opt(y, 1, 1).map(|d| Tick {
+                    x: x_of(d),
+                    label: y,
+                })
+            })
+            .collect();
+        let height = 60 + items.len() as i64 * ROW;
+        Chart {
+            height,
+            view_height: height + 20,
+            today_x: x_of(today),
+            today_label: Label::beside(x_of(today), 4, TODAY.chars().count()),
+            items,
+            ticks,
+        }
+    }
 }
 
 impl CalendarPage {
     fn selected_member(&self, id: &i64) -> bool {
         self.member == id.to_string()
+    }
+
+    /// "d'" and "Échirolles", for "Fin des contrats d'<strong>Échirolles</strong>".
+    fn of_member(&self) -> (&'static str, &str) {
+        mutualis_domain::text::de_parts(&self.member_name)
     }
 }
 
@@ -536,12 +616,19 @@ pub struct CalendarQuery {
 const CHART_LEFT: i64 = 360;
 const CHART_WIDTH: i64 = 600;
 const ROW: i64 = 22;
+/// The width of the view box (`calendar.html`): the chart, and room for labels.
+const VIEW_WIDTH: i64 = 980;
+/// The widest a character of the 12 px labels is taken to be, in view-box units.
+const LABEL_CHAR_WIDTH: i64 = 7;
+/// The label of the "today" line (the template writes it).
+const TODAY: &str = "aujourd'hui";
 
 pub async fn calendar(
     State(state): State<Arc<AppState>>,
     user: SignedIn,
     Query(query): Query<CalendarQuery>,
 ) -> Result<Response, WebError> {
+    user.require(Capability::MemberData)?;
     let members = member_choices(&state, &user).await?;
     let own = user.principal.organisation_id();
     let member: i64 = query.membre.trim().parse().unwrap_or(own);
@@ -562,48 +649,20 @@ pub async fn calendar(
         .filter_map(|r| r.contract.end_date().map(|d| (r, d)))
         .collect();
     let undated = page.records.len() - dated.len();
-    let today = Utc::now().date_naive();
-    let (first_year, last_year) = match (
-        dated.iter().map(|(_, d)| d.year()).min(),
-        dated.iter().map(|(_, d)| d.year()).max(),
-    ) {
-        (Some(a), Some(b)) => (a.min(today.year()), b.max(today.year())),
-        _ => (today.year(), today.year()),
-    };
-    let start = NaiveDate::from_ymd_opt(first_year, 1, 1).unwrap_or(today);
-    let end = NaiveDate::from_ymd_opt(last_year + 1, 1, 1).unwrap_or(today);
-    let span = (end - start).num_days().max(1);
-    let x_of = |d: NaiveDate| CHART_LEFT + (d - start).num_days() * CHART_WIDTH / span;
-    let items: Vec<CalendarItem> = dated
-        .iter()
-        .enumerate()
-        .map(|(i, (r, d))| CalendarItem {
-            id: r.id,
-            object: truncate(&r.contract.object, 48),
-            ends_on: d.format("%d/%m/%Y").to_string(),
-            x: x_of(*d),
-            y: 40 + i as i64 * ROW,
-            ended: *d < today,
-        })
-        .collect();
-    let ticks = (first_year..=last_year + 1)
-        .filter_map(|y| {
-            NaiveDate::from_ymd_opt(y, 1, 1).map(|d| Tick {
-                x: x_of(d),
-                label: y,
-            })
-        })
-        .collect();
+    let chart = Chart::new(
+        dated
+            .iter()
+            .map(|(r, d)| (r.id, imported_text(&r.contract.object).into_owned(), *d))
+            .collect(),
+        Utc::now().date_naive(),
+    );
     let page = CalendarPage {
         layout: user.layout(),
         members,
         member: member.to_string(),
         member_name,
-        height: 60 + items.len() as i64 * ROW,
-        today_x: Some(x_of(today)),
-        items,
         undated,
-        ticks,
+        chart,
     };
     Ok(Html(page.render()?).into_response())
 }
@@ -613,5 +672,84 @@ fn truncate(s: &str, max: usize) -> String {
         s.to_owned()
     } else {
         format!("{}…", s.chars().take(max - 1).collect::<String>())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    /// The attributes of the SVG `<text>` element that says `content`.
+    fn text_attributes(svg: &str, content: &str) -> String {
+        let end = svg
+            .find(&format!(">{content}</text>"))
+            .unwrap_or_else(|| panic!("no text {content}"));
+        let start = svg[..end].rfind("<text").unwrap();
+        svg[start..end].to_owned()
+    }
+
+    fn attribute(element: &str, name: &str) -> Option<String> {
+        let marker = format!(" {name}=\"");
+        let start = element.find(&marker)? + marker.len();
+        Some(element[start..].split('"').next()?.to_owned())
+    }
+
+    /// Whether a label of `chars` characters (12 px) written at `element` stays inside the
+    /// chart's view box.
+    fn inside(element: &str, chars: i64, view_width: i64, view_height: i64) -> bool {
+        let x: i64 = attribute(element, "x").unwrap().parse().unwrap();
+        let y: i64 = attribute(element, "y").unwrap().parse().unwrap();
+        let width = chars * 7;
+        let (left, right) = match attribute(element, "text-anchor").as_deref() {
+            Some("end") => (x - width, x),
+            Some("middle") => (x - width / 2, x + width / 2),
+            _ => (x, x + width),
+        };
+        // Descenders ("j") go 3 px below the baseline.
+        left >= 0 && right <= view_width && y + 3 <= view_height && y >= 12
+    }
+
+    #[test]
+    fn the_calendar_labels_stay_inside_the_chart_near_its_right_edge() {
+        // Today and a contract's end in the last days of the last year shown.
+        let chart = Chart::new(
+            vec![(1, "Nettoyage des écoles".into(), day(2026, 12, 30))],
+            day(2026, 12, 28),
+        );
+        let page = CalendarPage {
+            layout: Layout::default(),
+            members: Vec::new(),
+            member: "1".into(),
+            member_name: "Grenoble".into(),
+            undated: 0,
+            chart,
+        };
+        let html = page.render().unwrap();
+        let svg = html
+            .split("<svg")
+            .nth(1)
+            .unwrap()
+            .split("</svg>")
+            .next()
+            .unwrap();
+        let view_box = attribute(&format!(" {svg}"), "viewBox").unwrap();
+        let [_, _, width, height] = view_box
+            .split(' ')
+            .map(|n| n.parse::<i64>().unwrap())
+            .collect::<Vec<_>>()[..]
+        else {
+            panic!("{view_box}")
+        };
+        for (label, chars) in [("aujourd'hui", 11), ("30/12/2026", 10), ("2027", 4)] {
+            let element = text_attributes(svg, label);
+            assert!(
+                inside(&element, chars, width, height),
+                "{label}: {element} in {view_box}"
+            );
+        }
     }
 }

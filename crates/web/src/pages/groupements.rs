@@ -47,7 +47,7 @@ use mutualis_domain::groupement::{
 };
 use mutualis_domain::opportunity::Opportunity;
 use mutualis_domain::rules::RuleKind;
-use mutualis_domain::{Amount, CpvCode, Quantity, Siren, Siret};
+use mutualis_domain::{Amount, Capability, CpvCode, Quantity, Siren, Siret};
 use mutualis_formats::convention::{self, ConventionInput, LegalReference};
 use mutualis_formats::decp_write;
 use mutualis_formats::needs_workbook::{parse_amount_text, parse_quantity_text};
@@ -60,8 +60,9 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::error::{ErrorCode, WebError};
 use crate::layout::Layout;
-use crate::pages::campaigns::{check_role, sentence, today};
+use crate::pages::campaigns::today;
 use crate::pages::confirmation;
+use crate::pages::forms::{date_value, parse_date, sentence};
 use crate::pages::opportunities::{PageQuery, answer, question_for_prefix};
 use crate::session::{HtmlForm, SignedIn};
 
@@ -79,11 +80,6 @@ const TEXT_MAX: usize = 200;
 /// planned start: the field, and its label.
 const LATE_START_FIELD: &str = "debut_a_la_notification";
 const LATE_START_LABEL: &str = "Les contrats des membres commencent à la notification";
-
-/// Whether the navigation offers "Groupements" to the role of this label: the buyer roles.
-pub fn shown_in_nav(role_label: &str) -> bool {
-    crate::pages::campaigns::shown_in_nav(role_label)
-}
 
 fn d(date: NaiveDate) -> String {
     date.format("%d/%m/%Y").to_string()
@@ -110,7 +106,7 @@ async fn visible(
     user: &SignedIn,
     id: &str,
 ) -> Result<StoredGroupement, WebError> {
-    check_role(&user.principal).map_err(|e| user.error(e))?;
+    user.require(Capability::Groupements)?;
     let Ok(id) = id.parse::<i64>() else {
         return Err(user.error(WebError::not_found()));
     };
@@ -151,7 +147,7 @@ pub async fn list(
     State(state): State<Arc<AppState>>,
     user: SignedIn,
 ) -> Result<Response, WebError> {
-    check_role(&user.principal).map_err(|e| user.error(e))?;
+    user.require(Capability::Groupements)?;
     let own = own_siren(&state, &user).await?;
     let stored = state
         .db
@@ -600,8 +596,11 @@ fn form_defaults(g: &Groupement, today: NaiveDate) -> HashMap<String, String> {
     v.insert("mission".into(), g.mission.code().into());
     v.insert("cle".into(), g.cost_sharing.code().into());
     v.insert("duree".into(), g.duration_months.to_string());
-    v.insert("date_limite".into(), d(g.adhesion_deadline));
-    v.insert("debut".into(), g.proposed_start.map(d).unwrap_or_default());
+    v.insert("date_limite".into(), date_value(g.adhesion_deadline));
+    v.insert(
+        "debut".into(),
+        g.proposed_start.map(date_value).unwrap_or_default(),
+    );
     for lot in &g.lots {
         v.insert(format!("lot_{}_titre", lot.number), lot.title.clone());
         v.insert(format!("lot_{}_cpv", lot.number), lot.cpv.to_string());
@@ -611,8 +610,8 @@ fn form_defaults(g: &Groupement, today: NaiveDate) -> HashMap<String, String> {
             v.insert(format!("part_{siren}"), permille.to_string());
         }
     }
-    v.insert("notification".into(), d(today));
-    v.insert("publication".into(), d(today));
+    v.insert("notification".into(), date_value(today));
+    v.insert("publication".into(), date_value(today));
     v
 }
 
@@ -1301,16 +1300,10 @@ impl<'a> Fields<'a> {
     }
 
     fn date(&mut self, name: &str) -> NaiveDate {
-        let value = self.get(name);
-        NaiveDate::parse_from_str(value, "%Y-%m-%d")
-            .or_else(|_| NaiveDate::parse_from_str(value, "%d/%m/%Y"))
-            .unwrap_or_else(|_| {
-                self.errors.insert(
-                    name.to_owned(),
-                    "Date attendue au format jj/mm/aaaa, par exemple 15/02/2027.".to_owned(),
-                );
-                NaiveDate::MIN
-            })
+        parse_date(self.get(name)).unwrap_or_else(|message| {
+            self.errors.insert(name.to_owned(), message);
+            NaiveDate::MIN
+        })
     }
 }
 

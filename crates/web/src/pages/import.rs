@@ -49,15 +49,11 @@ impl ImportPage {
         }
     }
 
-    fn reasons(&self) -> Vec<(String, usize)> {
+    /// The rejected records per reason, in French.
+    fn reasons(&self) -> Vec<(&str, usize)> {
         self.summary
             .as_ref()
-            .map(|s| {
-                s.rejected_by_reason
-                    .iter()
-                    .map(|(k, v)| (k.clone(), *v))
-                    .collect()
-            })
+            .map(ImportSummary::rejected_by_reason_fr)
             .unwrap_or_default()
     }
 }

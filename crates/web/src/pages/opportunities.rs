@@ -24,7 +24,7 @@ use mutualis_domain::opportunity::{
     BuyerInfo, Input, Opportunity, OpportunityError, Params, Report, find_opportunities,
     french_date,
 };
-use mutualis_domain::{Amount, CpvDepth, Need, Role, Siren};
+use mutualis_domain::{Amount, Capability, CpvDepth, Need, Siren};
 use mutualis_reference::cpv::nomenclature;
 use mutualis_reference::pooling::pooling;
 use mutualis_reference::rules::rule_book;
@@ -34,27 +34,15 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::error::{ErrorCode, WebError};
 use crate::layout::Layout;
+use crate::pages::{forms, imported_text};
 use crate::session::SignedIn;
 
 // ---------------------------------------------------------------------------------------------
 // Who sees opportunities
 
-/// The roles that buy for an organisation: the coordinator and the members' buyers, approvers
-/// and evaluators. Suppliers and the (independent) mediator do not.
-pub fn sees_opportunities(role: Role) -> bool {
-    matches!(
-        role,
-        Role::Coordinator | Role::MemberBuyer | Role::Approver | Role::Evaluator
-    )
-}
-
-/// Whether the navigation offers "Opportunités" to the role of this label (the layout knows
-/// the role by its label).
-pub fn shown_in_nav(role_label: &str) -> bool {
-    Role::ALL
-        .into_iter()
-        .find(|r| r.label_fr() == role_label)
-        .is_some_and(sees_opportunities)
+/// The roles that buy for an organisation (`Capability::Opportunities`); the others: 403.
+fn check_role(user: &Principal) -> Result<(), WebError> {
+    crate::session::require(user, Capability::Opportunities)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -216,16 +204,10 @@ impl RawQuestion<'_> {
         let mut error = |field: Field, message: String| errors.push(FieldError { field, message });
         let mut params = Params::new(today);
 
-        let date = self.date.trim();
-        if !date.is_empty() {
-            match NaiveDate::parse_from_str(date, "%Y-%m-%d") {
+        if !self.date.trim().is_empty() {
+            match forms::parse_date(self.date) {
                 Ok(d) => params.as_of = d,
-                Err(_) => error(
-                    Field::Date,
-                    format!(
-                        "« {date} » n'est pas une date : attendu AAAA-MM-JJ, par exemple 2019-01-01."
-                    ),
-                ),
+                Err(message) => error(Field::Date, message),
             }
         }
         let depth = self.depth.trim();
@@ -402,9 +384,7 @@ pub async fn visible_report(
     params: Params,
     perimeter: Perimeter,
 ) -> Result<Result<Report, OpportunityError>, WebError> {
-    if !sees_opportunities(user.role()) {
-        return Err(WebError::forbidden());
-    }
+    check_role(user)?;
     let config = pooling();
     let scope = user.scope();
     let bodies: Vec<Siren> = config
@@ -484,9 +464,7 @@ pub async fn answer(
     user: &Principal,
     question: &Question,
 ) -> Result<Result<Report, FieldError>, WebError> {
-    if !sees_opportunities(user.role()) {
-        return Err(WebError::forbidden());
-    }
+    check_role(user)?;
     if question.perimeter != Perimeter::Territory && user.scope().territory_wide().is_none() {
         return Ok(Err(FieldError {
             field: Field::Perimeter,
@@ -577,7 +555,7 @@ impl PageQuery {
 /// A text field of the form.
 struct FormField {
     id: &'static str,
-    label: &'static str,
+    label: String,
     hint: &'static str,
     value: String,
     error: Option<String>,
@@ -954,9 +932,7 @@ pub async fn list(
     user: SignedIn,
     query: Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<Response, WebError> {
-    if !sees_opportunities(user.principal.role()) {
-        return Err(user.error(WebError::forbidden()));
-    }
+    user.require(Capability::Opportunities)?;
     let query = page_query(&user, query)?;
     let today = state.opportunities_as_of();
     let (mut question, mut errors) = list_question(&state, &query.raw());
@@ -1007,26 +983,27 @@ pub async fn list(
         })
         .collect();
     // A field shows what was typed, or the value the question used when left empty.
-    let field = |id: &'static str, label, hint, typed: &str, used: String, f: Field| FormField {
-        id,
-        label,
-        hint,
-        value: if typed.trim().is_empty() {
-            used
-        } else {
-            typed.to_owned()
-        },
-        error: error_of(&errors, f),
-    };
+    let field =
+        |id: &'static str, label: &str, hint, typed: &str, used: String, f: Field| FormField {
+            id,
+            label: label.to_owned(),
+            hint,
+            value: if typed.trim().is_empty() {
+                used
+            } else {
+                typed.to_owned()
+            },
+            error: error_of(&errors, f),
+        };
     let params = question.params;
     let page = ListPage {
         layout: user.layout(),
         date: field(
             "date",
-            "Date d'observation",
-            "AAAA-MM-JJ ; aujourd'hui par défaut",
-            &query.date,
-            params.as_of.to_string(),
+            &forms::date_label("Date d'observation"),
+            "aujourd'hui par défaut",
+            &forms::shown_date(&query.date),
+            forms::date_value(params.as_of),
             Field::Date,
         ),
         window: field(
@@ -1245,9 +1222,7 @@ pub async fn detail(
     Path(prefix): Path<String>,
     query: Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<Response, WebError> {
-    if !sees_opportunities(user.principal.role()) {
-        return Err(user.error(WebError::forbidden()));
-    }
+    user.require(Capability::Opportunities)?;
     let query = page_query(&user, query)?;
     let Some((question, errors)) =
         question_for_prefix(&prefix, &query.raw(), state.opportunities_as_of())
@@ -1313,7 +1288,7 @@ pub async fn detail(
                             .record_id
                             .filter(|_| linkable)
                             .map(|id| format!("/contrats/{id}")),
-                        object: c.object.clone(),
+                        object: imported_text(&c.object).into_owned(),
                         cpv: c.cpv.to_string(),
                         ends_on: short_date(c.ends_on),
                         amount: c

@@ -20,6 +20,20 @@ pub const GRENOBLE_BUYER: &str = "achats@grenoble.test";
 pub const ECHIROLLES_BUYER: &str = "achats@echirolles.test";
 pub const GRENOBLE_APPROVER: &str = "budget@grenoble.test";
 
+/// The real Isère extract shipped with the project: 220 DECP 1.x records.
+pub const ISERE: &[u8] = include_bytes!("../../../../data/decp/isere_extract_2019.json");
+
+/// A page's text with askama's escapes undone.
+pub fn text(html: &str) -> String {
+    html.replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&quot;", "\"")
+        .replace("&#34;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
 pub struct Reply {
     pub status: StatusCode,
     pub headers: axum::http::HeaderMap,
@@ -155,6 +169,35 @@ impl App {
             .unwrap()
             .unwrap()
             .principal
+    }
+
+    /// The real Isère contracts, imported.
+    pub async fn with_isere_contracts(&self) -> mutualis_import::ImportSummary {
+        mutualis_import::import_decp(&self.db, std::io::Cursor::new(ISERE), |_| {})
+            .await
+            .unwrap()
+    }
+
+    /// A campaign of the coordinator signed in as `coordinator`, open from today for 30
+    /// days over cleaning (9091), inviting the organisation of `member`; its id.
+    pub async fn campaign_inviting(&self, coordinator: &str, member: &str) -> i64 {
+        let c = self.principal(coordinator).await;
+        let m = self.principal(member).await;
+        let today = chrono::Local::now().date_naive();
+        self.db
+            .create_campaign(
+                c.scope().territory_wide().unwrap(),
+                c.organisation_id(),
+                &mutualis_storage::campaigns::NewCampaign {
+                    title: "Recensement".into(),
+                    opens_on: today,
+                    closes_on: today + chrono::Days::new(30),
+                    cpv_families: vec!["9091".into()],
+                },
+                &[m.organisation_id()],
+            )
+            .await
+            .unwrap()
     }
 
     pub async fn org_id(&self, siren: &str) -> i64 {

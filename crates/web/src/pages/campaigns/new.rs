@@ -10,7 +10,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::NaiveDate;
-use mutualis_formats::needs_workbook::parse_date_text;
 use mutualis_reference::cpv::nomenclature;
 use mutualis_storage::campaigns::{CampaignError, NewCampaign};
 
@@ -18,6 +17,7 @@ use super::{Field, FieldError, TITLE_MAX, d, error_for, redirect_done, respond, 
 use crate::AppState;
 use crate::error::WebError;
 use crate::layout::Layout;
+use crate::pages::forms::parse_date;
 use crate::session::{HtmlForm, SignedIn};
 
 struct MemberChoice {
@@ -67,7 +67,7 @@ impl NewCampaignPage {
         form: &NewCampaignForm,
         errors: Vec<FieldError>,
     ) -> NewCampaignPage {
-        let date_hint = "JJ/MM/AAAA, par exemple 15/09/2026.";
+        let date_hint = "Par exemple 15/09/2026.";
         NewCampaignPage {
             layout: user.layout(),
             title: Field::new(
@@ -76,9 +76,9 @@ impl NewCampaignPage {
                 "Par exemple : Recensement des besoins 2027.",
             )
             .with(&form.title, &errors),
-            opens: Field::new("ouverture", "Date d'ouverture", date_hint)
+            opens: Field::date("ouverture", "Date d'ouverture", date_hint)
                 .with(&form.opens, &errors),
-            closes: Field::new("cloture", "Date limite de réponse (incluse)", date_hint)
+            closes: Field::date("cloture", "Date limite de réponse (incluse)", date_hint)
                 .with(&form.closes, &errors),
             families: Field::new(
                 "familles",
@@ -166,8 +166,8 @@ impl NewCampaignForm {
                 ));
                 return None;
             }
-            parse_date_text(value)
-                .map_err(|e| errors.push(FieldError::new(field, sentence(&e))))
+            parse_date(value)
+                .map_err(|e| errors.push(FieldError::new(field, e)))
                 .ok()
         };
         let opens = date("ouverture", &self.opens, "date d'ouverture", &mut errors);
