@@ -240,22 +240,7 @@ async fn download(app: &App, campaign: i64, cookies: &str) -> Vec<u8> {
 }
 
 fn multipart(csrf: &str, file: &[u8]) -> (String, Vec<u8>) {
-    let boundary = "mutualis-test-boundary";
-    let mut body = Vec::new();
-    body.extend_from_slice(
-        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n")
-            .as_bytes(),
-    );
-    body.extend_from_slice(
-        format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"classeur\"; \
-             filename=\"besoins.xlsx\"\r\nContent-Type: {XLSX}\r\n\r\n"
-        )
-        .as_bytes(),
-    );
-    body.extend_from_slice(file);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
+    common::multipart(csrf, "classeur", "besoins.xlsx", XLSX, file)
 }
 
 async fn upload(app: &App, campaign: i64, cookies: &str, csrf: &str, file: &[u8]) -> common::Reply {

@@ -198,16 +198,7 @@ async fn the_api_lists_contracts_within_the_tokens_scope() {
 }
 
 fn multipart(csrf: &str, file: &[u8]) -> (String, Vec<u8>) {
-    let boundary = "mutualis-test-boundary";
-    let mut body = Vec::new();
-    body.extend_from_slice(
-        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n")
-            .as_bytes(),
-    );
-    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"fichier\"; filename=\"isere.json\"\r\nContent-Type: application/json\r\n\r\n").as_bytes());
-    body.extend_from_slice(file);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
+    common::multipart(csrf, "fichier", "isere.json", "application/json", file)
 }
 
 #[tokio::test]

@@ -82,7 +82,7 @@ async fn every_role(app: &App) -> Vec<(&'static str, &'static str)> {
 
 async fn upload(app: &App, cookie: &str, name: &str, file: &[u8]) -> String {
     let csrf = app.get("/contrats/import", Some(cookie)).await.csrf_field();
-    let (content_type, body) = multipart(&csrf, "fichier", name, file);
+    let (content_type, body) = multipart(&csrf, "fichier", name, "application/json", file);
     let reply = app
         .send(
             Request::post("/contrats/import")

@@ -319,9 +319,15 @@ impl App {
     }
 }
 
-/// A `multipart/form-data` body with the form's CSRF token and one file: its content type
-/// and bytes.
-pub fn multipart(csrf: &str, field: &str, filename: &str, file: &[u8]) -> (String, Vec<u8>) {
+/// A `multipart/form-data` body with the form's CSRF token and one file of `file_type` in the
+/// field `field`: the body's content type and its bytes.
+pub fn multipart(
+    csrf: &str,
+    field: &str,
+    filename: &str,
+    file_type: &str,
+    file: &[u8],
+) -> (String, Vec<u8>) {
     let boundary = "mutualis-test-boundary";
     let mut body = Vec::new();
     body.extend_from_slice(
@@ -331,7 +337,7 @@ pub fn multipart(csrf: &str, field: &str, filename: &str, file: &[u8]) -> (Strin
     body.extend_from_slice(
         format!(
             "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; \
-             filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+             filename=\"{filename}\"\r\nContent-Type: {file_type}\r\n\r\n"
         )
         .as_bytes(),
     );
