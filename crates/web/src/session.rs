@@ -163,10 +163,19 @@ pub fn login_url(asked: &str) -> String {
     format!("/connexion?suite={encoded}")
 }
 
-/// Where to go after signing in: only a path of this site, never another site ("//evil").
+/// Where to go after signing in: only a path of this site, never another site. Refused, for
+/// `/`: anything that does not start with one `/`, and any character outside visible ASCII or
+/// a backslash anywhere, since browsers drop tabs and newlines from a URL (`/\t/evil.example`
+/// is `//evil.example`, another host) and read `\` as `/`; our own links are percent-encoded.
 pub fn safe_return_path(suite: Option<&str>) -> String {
     match suite {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p.to_owned(),
+        Some(p)
+            if p.starts_with('/')
+                && !p.starts_with("//")
+                && p.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') =>
+        {
+            p.to_owned()
+        }
         _ => "/".to_owned(),
     }
 }
@@ -314,6 +323,9 @@ mod tests {
         assert_eq!(safe_return_path(Some("//evil.example")), "/");
         assert_eq!(safe_return_path(Some("https://evil.example")), "/");
         assert_eq!(safe_return_path(Some("/\\evil.example")), "/");
+        assert_eq!(safe_return_path(Some("/\t/evil.example")), "/");
+        assert_eq!(safe_return_path(Some("/\n")), "/");
+        assert_eq!(safe_return_path(Some("/a b")), "/");
         assert_eq!(safe_return_path(None), "/");
     }
 
