@@ -164,7 +164,7 @@ struct OrganisationList {
         ("nom" = Option<String>, Query, description = "Texte du nom, sans tenir compte des accents ni de la casse"),
         ("type" = Option<String>, Query, description = "Type : metropole, commune, ccas, syndicate, public_establishment, department, region, state, company ou other"),
         ("territoire" = Option<String>, Query, description = "membres (du territoire) ou autres ; les deux par défaut"),
-        ("page" = Option<u32>, Query, description = "Page, à partir de 1 (25 organisations par page) ; toutes les organisations sans ce paramètre"),
+        ("page" = Option<u32>, Query, minimum = 1, maximum = 1000000, description = "Page, de 1 à 1 000 000 (25 organisations par page) ; toutes les organisations sans ce paramètre ; une autre valeur est refusée (400)"),
     ),
     responses(
         (status = 200, description = "Les organisations que le jeton voit : la sienne ; tout le territoire pour un coordinateur", body = OrganisationList),
@@ -174,10 +174,13 @@ struct OrganisationList {
 async fn organisations(
     State(state): State<Arc<AppState>>,
     ApiUser(user): ApiUser,
-    Query(query): Query<OrganisationQuery>,
+    query: Result<Query<OrganisationQuery>, QueryRejection>,
 ) -> Result<Json<OrganisationList>, ApiError> {
+    let Query(query) = query.map_err(bad_query)?;
     // Without `page`, every organisation, as the first version of this endpoint answered.
-    let filter = query.filter(&state.territory_slug, !query.page.trim().is_empty());
+    let filter = query
+        .filter(&state.territory_slug, !query.page.trim().is_empty())
+        .map_err(|message| ApiError(WebError::with_detail(ErrorCode::BadRequest, message)))?;
     let page = visible_organisations(&state, &user, &filter).await?;
     let organisations: Vec<OrganisationJson> = page.records.into_iter().map(Into::into).collect();
     Ok(Json(OrganisationList {
@@ -341,7 +344,7 @@ struct ContractList {
         ("montant_min" = Option<String>, Query, description = "Montant actuel minimal, euros HT"),
         ("montant_max" = Option<String>, Query, description = "Montant actuel maximal, euros HT"),
         ("tri" = Option<String>, Query, description = "fin (défaut), montant, acheteur ou objet"),
-        ("page" = Option<u32>, Query, description = "Page, à partir de 1 (25 contrats par page)"),
+        ("page" = Option<u32>, Query, minimum = 1, maximum = 1000000, description = "Page, de 1 à 1 000 000 (25 contrats par page) ; une autre valeur est refusée (400)"),
     ),
     responses(
         (status = 200, description = "Les contrats que le jeton voit : ceux de son organisation ; tout le territoire pour un coordinateur", body = ContractList),
@@ -352,9 +355,10 @@ struct ContractList {
 async fn contracts(
     State(state): State<Arc<AppState>>,
     ApiUser(user): ApiUser,
-    Query(query): Query<FilterQuery>,
+    query: Result<Query<FilterQuery>, QueryRejection>,
 ) -> Result<Json<ContractList>, ApiError> {
     require(&user, Capability::MemberData)?;
+    let Query(query) = query.map_err(bad_query)?;
     let (filter, errors) = query.to_filter();
     if let Some(e) = errors.first() {
         return Err(ApiError(WebError::with_detail(
@@ -426,10 +430,16 @@ impl OpportunityQuery {
 }
 
 /// A query string that does not parse (a parameter given twice, say).
-fn bad_query(_: QueryRejection) -> ApiError {
+fn bad_query(rejection: QueryRejection) -> ApiError {
+    // axum names the parameter ("Failed to deserialize query string: duplicate field `page`").
+    let text = rejection.body_text();
+    let detail = text.rsplit_once(": ").map_or(text.as_str(), |(_, d)| d);
     ApiError(WebError::with_detail(
         ErrorCode::BadRequest,
-        crate::pages::opportunities::UNREADABLE_QUERY,
+        format!(
+            "{} ({detail})",
+            crate::pages::opportunities::UNREADABLE_QUERY
+        ),
     ))
 }
 

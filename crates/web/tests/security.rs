@@ -91,3 +91,59 @@ async fn every_response_carries_the_security_headers() {
     })
     .await;
 }
+
+/// A repeated, malformed or out-of-range query parameter is a 400 naming it, in the API's
+/// `{code, message}`, never ignored.
+#[tokio::test]
+async fn bad_query_parameters_are_refused_by_name() {
+    each_backend(|db| async move {
+        let app = App::new(db).await;
+        let cookies = app.sign_in(COORDINATOR).await;
+        let token = app.create_token(&cookies, "essai").await;
+        for (query, named) in [
+            ("/api/v1/contracts?page=abc", "page"),
+            ("/api/v1/contracts?page=-1", "page"),
+            ("/api/v1/contracts?page=0", "page"),
+            ("/api/v1/contracts?page=2147483648", "page"),
+            ("/api/v1/contracts?tri=x", "tri"),
+            ("/api/v1/contracts?membre=abc", "membre"),
+            ("/api/v1/contracts?procedure=inconnue", "procedure"),
+            ("/api/v1/contracts?page=1&page=2", "page"),
+            ("/api/v1/organisations?page=abc", "page"),
+            ("/api/v1/organisations?page=99999999999", "page"),
+            ("/api/v1/organisations?type=ville", "type"),
+            ("/api/v1/organisations?territoire=tous", "territoire"),
+            ("/api/v1/organisations?nom=a&nom=b", "nom"),
+        ] {
+            let reply = app.api("GET", query, Some(&token), None).await;
+            assert_eq!(
+                reply.status,
+                StatusCode::BAD_REQUEST,
+                "{query}: {}",
+                reply.body
+            );
+            let body = reply.json();
+            assert_eq!(body["code"], "bad_request", "{query}");
+            let message = body["message"].as_str().unwrap();
+            assert!(message.contains(named), "{query}: {message}");
+        }
+        for fine in [
+            "/api/v1/contracts?page=1&tri=montant",
+            "/api/v1/organisations?page=2&type=commune&territoire=membres",
+        ] {
+            let reply = app.api("GET", fine, Some(&token), None).await;
+            assert_eq!(reply.status, StatusCode::OK, "{fine}: {}", reply.body);
+        }
+        // The pages say it too, next to the filters or as a 400 page.
+        let page = app.get("/contrats?tri=x", Some(&cookies)).await;
+        assert!(
+            page.body.contains("» n&#39;est pas un tri"),
+            "{}",
+            page.body
+        );
+        let page = app.get("/organisations?page=abc", Some(&cookies)).await;
+        assert_eq!(page.status, StatusCode::BAD_REQUEST);
+        assert!(page.body.contains("page « abc » invalide"), "{}", page.body);
+    })
+    .await;
+}

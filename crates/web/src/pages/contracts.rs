@@ -108,25 +108,67 @@ impl FilterQuery {
             });
             None
         };
-        let procedure = Some(self.procedure.trim())
-            .filter(|p| !p.is_empty())
-            .and_then(|p| PROCEDURES.iter().find(|&&known| known == p))
-            .map(|p| (*p).to_owned());
+        let typed = self.procedure.trim();
+        let procedure = if typed.is_empty() {
+            None
+        } else if let Some(known) = PROCEDURES.iter().find(|&&known| known == typed) {
+            Some((*known).to_owned())
+        } else {
+            errors.push(FieldError {
+                field: "procedure",
+                message: format!(
+                    "« {typed} » n'est pas une procédure DECP 2.0 : attendu {}.",
+                    PROCEDURES.join(", ")
+                ),
+            });
+            None
+        };
+        let member = self.membre.trim();
+        let organisation_id = if member.is_empty() {
+            None
+        } else if let Ok(id) = member.parse::<i64>() {
+            Some(id)
+        } else {
+            errors.push(FieldError {
+                field: "membre",
+                message: format!(
+                    "« {member} » n'est pas un identifiant d'organisation : attendu un nombre entier."
+                ),
+            });
+            None
+        };
+        let sort = match self.tri.trim() {
+            "" | "fin" => ContractSort::EndDate,
+            "montant" => ContractSort::AmountDesc,
+            "acheteur" => ContractSort::Buyer,
+            "objet" => ContractSort::Object,
+            other => {
+                errors.push(FieldError {
+                    field: "tri",
+                    message: format!(
+                        "« {other} » n'est pas un tri : attendu fin, montant, acheteur ou objet."
+                    ),
+                });
+                ContractSort::EndDate
+            }
+        };
+        let page = Pagination::asked(&self.page).unwrap_or_else(|message| {
+            errors.push(FieldError {
+                field: "page",
+                message,
+            });
+            1
+        });
         let filter = ContractFilter {
-            organisation_id: self.membre.trim().parse().ok(),
+            organisation_id,
             cpv_prefix,
             procedure,
             ends_from: parse_date("fin_apres", &self.fin_apres, &mut errors),
             ends_until: parse_date("fin_avant", &self.fin_avant, &mut errors),
             min_amount_cents: parse_amount("montant_min", &self.montant_min, &mut errors),
             max_amount_cents: parse_amount("montant_max", &self.montant_max, &mut errors),
-            sort: match self.tri.as_str() {
-                "montant" => ContractSort::AmountDesc,
-                "acheteur" => ContractSort::Buyer,
-                "objet" => ContractSort::Object,
-                _ => ContractSort::EndDate,
-            },
-            page: Pagination::asked(&self.page) - 1,
+            sort,
+            page: page - 1,
             per_page: PER_PAGE,
         };
         (filter, errors)

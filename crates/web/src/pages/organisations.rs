@@ -15,7 +15,7 @@ use mutualis_storage::organisations::{
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::error::WebError;
+use crate::error::{ErrorCode, WebError};
 use crate::layout::Layout;
 use crate::pages::contracts::PER_PAGE;
 use crate::pages::{Pagination, datetime_label, imported_text};
@@ -35,7 +35,7 @@ pub struct OrganisationQuery {
     /// Text of the name, accents and case ignored.
     #[serde(default)]
     pub nom: String,
-    /// An organisation kind's code (`commune`, `metropole`…); any other value is no filter.
+    /// An organisation kind's code (`commune`, `metropole`…); empty for every kind.
     #[serde(default, rename = "type")]
     pub kind: String,
     /// `membres` of the territory, `autres`, or both when empty.
@@ -47,22 +47,36 @@ pub struct OrganisationQuery {
 
 impl OrganisationQuery {
     /// The storage filter, over the territory `slug`; one page of `PER_PAGE` when `paged`.
-    pub fn filter(&self, slug: &str, paged: bool) -> OrganisationFilter {
+    /// A value that names no kind, membership or page is refused with its parameter named.
+    pub fn filter(&self, slug: &str, paged: bool) -> Result<OrganisationFilter, String> {
         let name = self.nom.trim();
-        OrganisationFilter {
-            name: (!name.is_empty()).then(|| name.to_owned()),
-            kind: OrganisationKind::from_code(self.kind.trim()),
-            territory: match self.territoire.trim() {
-                "membres" => Some(true),
-                "autres" => Some(false),
-                _ => None,
+        let kind = match self.kind.trim() {
+            "" => None,
+            code => Some(OrganisationKind::from_code(code).ok_or_else(|| {
+                let known: Vec<&str> = OrganisationKind::ALL.iter().map(|k| k.code()).collect();
+                format!("type « {code} » inconnu : attendu {}.", known.join(", "))
+            })?),
+        };
+        let territory = match self.territoire.trim() {
+            "" => None,
+            "membres" => Some(true),
+            "autres" => Some(false),
+            other => {
+                return Err(format!(
+                    "territoire « {other} » invalide : attendu membres ou autres."
+                ));
             }
-            .map(|members| TerritoryMembership {
+        };
+        let page = Pagination::asked(&self.page)?;
+        Ok(OrganisationFilter {
+            name: (!name.is_empty()).then(|| name.to_owned()),
+            kind,
+            territory: territory.map(|members| TerritoryMembership {
                 slug: slug.to_owned(),
                 members,
             }),
-            page: paged.then(|| (Pagination::asked(&self.page) - 1, PER_PAGE)),
-        }
+            page: paged.then(|| (page - 1, PER_PAGE)),
+        })
     }
 
     fn pairs(&self) -> [(&'static str, &str); 3] {
@@ -113,7 +127,9 @@ pub async fn list(
     Query(query): Query<OrganisationQuery>,
 ) -> Result<Response, WebError> {
     user.require(Capability::MemberData)?;
-    let filter = query.filter(&state.territory_slug, true);
+    let filter = query
+        .filter(&state.territory_slug, true)
+        .map_err(|message| user.error(WebError::with_detail(ErrorCode::BadRequest, message)))?;
     let page = visible_organisations(&state, &user.principal, &filter).await?;
     let coordinator = user.principal.scope().territory_wide().is_some();
     let scope_note = if coordinator {
