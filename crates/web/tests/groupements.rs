@@ -397,6 +397,17 @@ async fn a_groupement_from_an_opportunity_to_its_contracts() {
             .await;
         assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(bad.body.contains("id=\"invitation-siren-erreur\""));
+        // Nine digits with a wrong key: said as the importer says it, not as a length.
+        let bad = coordinator
+            .act(&id, "invite", &[("siren", "213801856"), ("nom", "Commune")])
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            text(&bad.body)
+                .contains("SIREN « 213801856 » invalide : la clé de contrôle (Luhn) est fausse"),
+            "{}",
+            bad.body
+        );
 
         // Two members join and confirm or correct their proposed needs (French formats), with
         // a quantity.

@@ -1325,11 +1325,9 @@ fn read_action(
         "amend" => f.terms(g).map(|t| Action::Amend(Box::new(t))),
         "invite" => {
             let siren = Siren::parse(f.get("siren"));
-            if siren.is_err() {
-                f.errors.insert(
-                    "siren".to_owned(),
-                    "SIREN attendu : 9 chiffres, par exemple 213801855.".to_owned(),
-                );
+            if let Err(e) = &siren {
+                f.errors
+                    .insert("siren".to_owned(), sentence(&e.to_string()));
             }
             let name = f.text("nom", "le nom de l'organisme");
             let population = f.get("population");
@@ -1355,11 +1353,9 @@ fn read_action(
         }
         "uninvite" => match Siren::parse(f.get("siren")) {
             Ok(member) => Some(Action::Uninvite { member }),
-            Err(_) => {
-                f.errors.insert(
-                    "siren".to_owned(),
-                    "SIREN attendu : 9 chiffres, par exemple 213801855.".to_owned(),
-                );
+            Err(e) => {
+                f.errors
+                    .insert("siren".to_owned(), sentence(&e.to_string()));
                 None
             }
         },
