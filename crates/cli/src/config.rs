@@ -84,7 +84,19 @@ pub enum AuditCommand {
     /// Vérifie le journal entier : numérotation, liens et empreinte de chaque entrée. Affiche
     /// l'empreinte de la dernière entrée, à conserver ailleurs ; sinon nomme la première entrée
     /// altérée, supprimée ou déplacée, et sort en erreur.
-    Verify,
+    Verify(AuditVerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AuditVerifyArgs {
+    /// Écrit l'ancre du journal vérifié (nombre d'entrées et dernière empreinte) dans ce
+    /// fichier, à conserver hors de la base.
+    #[arg(long, value_name = "FICHIER")]
+    pub anchor: Option<PathBuf>,
+    /// Vérifie aussi que le journal contient encore l'ancre de ce fichier : détecte un journal
+    /// tronqué (dernières entrées supprimées) ou réécrit.
+    #[arg(long, value_name = "FICHIER")]
+    pub against: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

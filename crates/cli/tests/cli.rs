@@ -911,6 +911,83 @@ async fn two_drafted_groupements(url: &str) -> String {
     head
 }
 
+/// A log cut at its end is an intact chain: only an anchor kept outside the database shows it.
+#[test]
+fn audit_verify_against_an_anchor_detects_the_last_entries_dropped() {
+    let (path, url) = temp_db();
+    let head = two_drafted_groupements(&url);
+    let anchor = std::env::temp_dir().join(format!("mutualis-anchor-{}.txt", uuid::Uuid::new_v4()));
+    let anchor_arg = anchor.display().to_string();
+    let written = mutualis(&[
+        "audit",
+        "verify",
+        "--anchor",
+        &anchor_arg,
+        "--database-url",
+        &url,
+    ]);
+    assert!(written.status.success(), "{}", stderr(&written));
+    assert_eq!(
+        std::fs::read_to_string(&anchor).unwrap(),
+        format!("mutualis-audit-anchor-1 2 {head}\n")
+    );
+    let held = mutualis(&[
+        "audit",
+        "verify",
+        "--against",
+        &anchor_arg,
+        "--database-url",
+        &url,
+    ]);
+    assert!(held.status.success(), "{}", stderr(&held));
+    assert!(
+        stdout(&held).contains("l'ancre de 2 entrée(s) est retrouvée"),
+        "{}",
+        stdout(&held)
+    );
+
+    // Someone with the database file drops the append-only guard and the last entry.
+    let cut = "import sqlite3, sys\n\
+        c = sqlite3.connect(sys.argv[1])\n\
+        c.execute('DROP TRIGGER audit_log_no_delete')\n\
+        c.execute('DELETE FROM audit_log WHERE seq = 2')\n\
+        c.commit()\n";
+    match Command::new("python3")
+        .args(["-c", cut, &path.display().to_string()])
+        .output()
+    {
+        Ok(out) => assert!(out.status.success(), "{}", stderr(&out)),
+        Err(e) => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "note: audit truncation check SKIPPED (python3 not found: {e})"
+            );
+            remove_sqlite(&path);
+            return;
+        }
+    }
+    let alone = mutualis(&["audit", "verify", "--database-url", &url]);
+    assert!(
+        alone.status.success(),
+        "the chain alone cannot tell: {}",
+        stderr(&alone)
+    );
+    let err = one_line_failure(&mutualis(&[
+        "audit",
+        "verify",
+        "--against",
+        &anchor_arg,
+        "--database-url",
+        &url,
+    ]));
+    assert_eq!(
+        err,
+        "erreur : journal d'audit tronqué : l'ancre compte 2 entrée(s), le journal n'en a plus que 1"
+    );
+    let _ = std::fs::remove_file(&anchor);
+    remove_sqlite(&path);
+}
+
 #[test]
 fn audit_verify_passes_on_an_intact_log_and_names_the_entry_altered_by_hand() {
     let (path, url) = temp_db();

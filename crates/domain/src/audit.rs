@@ -207,6 +207,70 @@ pub fn verify_from(anchor: Option<&AuditEntry>, entries: &[AuditEntry]) -> Resul
     Ok(())
 }
 
+/// A copy of the log's head kept outside the database: how many entries the log had and the
+/// hash of the last one. Against it, a log cut at its end (the last entries dropped) or
+/// rewritten from an entry the anchor covers is detected, which the chain alone cannot show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditAnchor {
+    pub entries: u64,
+    /// The hash of entry `entries`; [`GENESIS_HASH`] for an empty log.
+    pub head_hash: String,
+}
+
+/// Why a log does not hold an anchor.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AnchorMismatch {
+    #[error(
+        "journal d'audit tronqué : l'ancre compte {anchored} entrée(s), le journal n'en a plus que {found}"
+    )]
+    Truncated { anchored: u64, found: u64 },
+    #[error(
+        "journal d'audit réécrit : l'entrée n° {seq} a l'empreinte {found}, l'ancre garde {anchored}"
+    )]
+    Rewritten {
+        seq: u64,
+        anchored: String,
+        found: String,
+    },
+}
+
+impl AuditAnchor {
+    /// The anchor of a verified log: its number of entries and its last hash.
+    pub fn of(entries: &[AuditEntry]) -> AuditAnchor {
+        AuditAnchor {
+            entries: entries.len() as u64,
+            head_hash: entries
+                .last()
+                .map_or_else(|| GENESIS_HASH.to_owned(), |e| e.hash.clone()),
+        }
+    }
+
+    /// Whether `entries`, a whole log already verified by [`verify_chain`], still holds this
+    /// anchor: at least as many entries, and the same hash at the anchored one (the chain then
+    /// vouches for every entry before it).
+    pub fn check(&self, entries: &[AuditEntry]) -> Result<(), AnchorMismatch> {
+        let found = entries.len() as u64;
+        if found < self.entries {
+            return Err(AnchorMismatch::Truncated {
+                anchored: self.entries,
+                found,
+            });
+        }
+        let hash = match self.entries {
+            0 => GENESIS_HASH,
+            n => entries[(n - 1) as usize].hash.as_str(),
+        };
+        if hash != self.head_hash {
+            return Err(AnchorMismatch::Rewritten {
+                seq: self.entries,
+                anchored: self.head_hash.clone(),
+                found: hash.to_owned(),
+            });
+        }
+        Ok(())
+    }
+}
+
 impl fmt::Display for AuditEntry {
     /// "n° 3, 01/03/2027 09:30:00 UTC, Mme Martin : join".
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -225,6 +289,36 @@ impl fmt::Display for AuditEntry {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn an_anchor_detects_a_log_cut_at_its_end_or_rewritten() {
+        let log = chain();
+        let anchor = AuditAnchor::of(&log[..3]);
+        assert_eq!(anchor.check(&log), Ok(()), "later entries are fine");
+        assert_eq!(anchor.check(&log[..3]), Ok(()));
+        // The last entries dropped: the chain of what is left is intact, the anchor is not.
+        assert_eq!(verify_chain(&log[..2]), Ok(()));
+        assert_eq!(
+            anchor.check(&log[..2]),
+            Err(AnchorMismatch::Truncated {
+                anchored: 3,
+                found: 2
+            })
+        );
+        // Rewritten from entry 2 on, every hash recomputed: the chain holds, the anchor not.
+        let mut forged = log[..1].to_vec();
+        for e in &log[1..] {
+            let next = AuditEntry::new(forged.last(), e.at, "faussaire", &e.action, "", "");
+            forged.push(next);
+        }
+        assert_eq!(verify_chain(&forged), Ok(()));
+        assert!(matches!(
+            anchor.check(&forged),
+            Err(AnchorMismatch::Rewritten { seq: 3, .. })
+        ));
+        assert_eq!(AuditAnchor::of(&[]).check(&[]), Ok(()));
+        assert_eq!(AuditAnchor::of(&[]).check(&log), Ok(()));
+    }
 
     fn at(minute: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2027, 3, 1, 9, minute, 0)

@@ -69,7 +69,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
-use mutualis_domain::audit::{AuditEntry, ChainBreak, verify_chain};
+use mutualis_domain::audit::{AnchorMismatch, AuditAnchor, AuditEntry, ChainBreak, verify_chain};
 use mutualis_domain::contract::{Label, Operator};
 use mutualis_domain::groupement::{
     Action, Award, Cancellation, CostSharing, Groupement, GroupementStatus, Lot, LotNeed, Member,
@@ -223,12 +223,28 @@ pub struct AuditReport {
     pub head_hash: Option<String>,
 }
 
+impl AuditReport {
+    /// The anchor to keep outside the database for this verified log.
+    pub fn anchor(&self) -> AuditAnchor {
+        AuditAnchor {
+            entries: self.entries as u64,
+            head_hash: self
+                .head_hash
+                .clone()
+                .unwrap_or_else(|| mutualis_domain::audit::GENESIS_HASH.to_owned()),
+        }
+    }
+}
+
 /// Why the audit log did not verify.
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {
     /// The first entry found altered, removed, reordered or relinked.
     #[error(transparent)]
     Broken(#[from] ChainBreak),
+    /// The chain holds, but not the anchor kept outside: cut at its end, or rewritten.
+    #[error(transparent)]
+    Anchor(#[from] AnchorMismatch),
     #[error(transparent)]
     Storage(#[from] StorageError),
 }
@@ -1481,6 +1497,15 @@ impl Database {
     /// Reads the whole audit log in `seq` order and checks its chain: the number of entries
     /// and the last hash, or the first entry found broken and why. It shows no entry's content.
     pub async fn verify_audit(&self) -> Result<AuditReport, AuditError> {
+        self.verify_audit_against(None).await
+    }
+
+    /// As [`Database::verify_audit`], and then checks that the log still holds `anchor` (a
+    /// head kept outside the database), which detects its last entries dropped.
+    pub async fn verify_audit_against(
+        &self,
+        anchor: Option<&AuditAnchor>,
+    ) -> Result<AuditReport, AuditError> {
         let entries: Vec<AuditEntry> = self
             .audit_log()
             .await?
@@ -1488,6 +1513,9 @@ impl Database {
             .map(|r| r.entry)
             .collect();
         verify_chain(&entries)?;
+        if let Some(anchor) = anchor {
+            anchor.check(&entries)?;
+        }
         Ok(AuditReport {
             entries: entries.len(),
             head_hash: entries.last().map(|e| e.hash.clone()),

@@ -69,7 +69,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(UserCommand::Add { org, role, email }) => {
             user::add(&cli.global, &org, role, &email).await
         }
-        Command::Audit(AuditCommand::Verify) => audit::verify(&cli.global).await,
+        Command::Audit(AuditCommand::Verify(args)) => audit::verify(&cli.global, &args).await,
     }
 }
 
