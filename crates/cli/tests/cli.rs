@@ -911,6 +911,38 @@ async fn two_drafted_groupements(url: &str) -> String {
     head
 }
 
+/// What an entry is about (its record and organisation) is covered by its hash too.
+#[test]
+fn audit_verify_detects_an_entry_moved_to_another_record() {
+    let (path, url) = temp_db();
+    two_drafted_groupements(&url);
+    let moved = "import sqlite3, sys\n\
+        c = sqlite3.connect(sys.argv[1])\n\
+        c.execute('DROP TRIGGER audit_log_no_update')\n\
+        c.execute('UPDATE audit_log SET record_id = record_id + 100 WHERE seq = 1')\n\
+        c.commit()\n";
+    match Command::new("python3")
+        .args(["-c", moved, &path.display().to_string()])
+        .output()
+    {
+        Ok(out) => assert!(out.status.success(), "{}", stderr(&out)),
+        Err(e) => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "note: audit record check SKIPPED (python3 not found: {e})"
+            );
+            remove_sqlite(&path);
+            return;
+        }
+    }
+    let err = one_line_failure(&mutualis(&["audit", "verify", "--database-url", &url]));
+    assert!(
+        err.starts_with("erreur : journal d'audit altéré à l'entrée n° 1 : contenu modifié"),
+        "{err}"
+    );
+    remove_sqlite(&path);
+}
+
 /// A log cut at its end is an intact chain: only an anchor kept outside the database shows it.
 #[test]
 fn audit_verify_against_an_anchor_detects_the_last_entries_dropped() {

@@ -19,9 +19,15 @@
 //!    characters, such as JSON, is written as it is; the escape keeps a separator inside a field
 //!    from being mistaken for the end of the field).
 //!
+//! 8. `record`, in entries of format 2 (every entry written since that format): what the
+//!    entry is about as its log stores it, `TYPE/ID@ORGANISATION` (`groupement/12@3`), so that
+//!    no column of an entry escapes its hash. Entries of format 1, written before, hash the
+//!    first seven fields only; once an entry of format 2 is in the log, an entry of format 1
+//!    after it is a break (a format cannot be lowered to leave a column out).
+//!
 //! No separator before the first field or after the last. To re-verify an entry by hand:
-//! `printf '%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s' "$prev" "$seq" "$at" "$actor" "$action"
-//! "$before" "$after" | sha256sum`.
+//! `printf '%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s' "$prev" "$seq" "$at" "$actor" "$action"
+//! "$before" "$after" "$record" | sha256sum` (format 1: without the last `\x1f%s`).
 //!
 //! # What the chain proves
 //! [`verify_chain`] finds the first entry that was altered, removed, reordered or relinked.
@@ -42,6 +48,10 @@ pub const GENESIS_HASH: &str = "000000000000000000000000000000000000000000000000
 /// The `seq` of the first entry.
 pub const FIRST_SEQ: u64 = 1;
 
+/// The hash format of the entries written now: the seven fields and the record (see the
+/// module documentation); 1 is the format of the entries written before, without the record.
+pub const HASH_FORMAT: u8 = 2;
+
 const SEPARATOR: u8 = 0x1f;
 const ESCAPE: u8 = 0x1b;
 
@@ -58,6 +68,10 @@ pub struct AuditEntry {
     /// The state before and after, as the caller's canonical text.
     pub before: String,
     pub after: String,
+    /// What the entry is about, `TYPE/ID@ORGANISATION`; hashed from format 2 on.
+    pub record: String,
+    /// 1 or 2: which fields `hash` covers (see the module documentation).
+    pub format: u8,
     /// The previous entry's hash, or [`GENESIS_HASH`].
     pub prev_hash: String,
     /// SHA-256 of this entry's fields and `prev_hash`; see the module documentation.
@@ -65,10 +79,24 @@ pub struct AuditEntry {
 }
 
 impl AuditEntry {
-    /// The entry that follows `prev` (or the first one), with its hash. `at` is kept to the
-    /// microsecond.
+    /// The entry that follows `prev` (or the first one), with its hash, about no record in
+    /// particular. `at` is kept to the microsecond.
     pub fn new(
         prev: Option<&AuditEntry>,
+        at: DateTime<Utc>,
+        actor: impl Into<String>,
+        action: impl Into<String>,
+        before: impl Into<String>,
+        after: impl Into<String>,
+    ) -> AuditEntry {
+        AuditEntry::about(prev, String::new(), at, actor, action, before, after)
+    }
+
+    /// The entry that follows `prev` about `record` (`TYPE/ID@ORGANISATION`, see
+    /// [`record_text`]), in the current [`HASH_FORMAT`].
+    pub fn about(
+        prev: Option<&AuditEntry>,
+        record: String,
         at: DateTime<Utc>,
         actor: impl Into<String>,
         action: impl Into<String>,
@@ -82,6 +110,8 @@ impl AuditEntry {
             action: action.into(),
             before: before.into(),
             after: after.into(),
+            record,
+            format: HASH_FORMAT,
             prev_hash: prev.map_or_else(|| GENESIS_HASH.to_owned(), |p| p.hash.clone()),
             hash: String::new(),
         };
@@ -93,7 +123,7 @@ impl AuditEntry {
     pub fn hashed_bytes(&self) -> Vec<u8> {
         let seq = self.seq.to_string();
         let at = canonical_time(self.at);
-        let fields: [&str; 7] = [
+        let all: [&str; 8] = [
             &self.prev_hash,
             &seq,
             &at,
@@ -101,7 +131,13 @@ impl AuditEntry {
             &self.action,
             &self.before,
             &self.after,
+            &self.record,
         ];
+        let fields = if self.format >= 2 {
+            &all[..]
+        } else {
+            &all[..7]
+        };
         let mut bytes = Vec::with_capacity(fields.iter().map(|f| f.len() + 1).sum());
         for (i, field) in fields.iter().enumerate() {
             if i > 0 {
@@ -121,6 +157,12 @@ impl AuditEntry {
     pub fn compute_hash(&self) -> String {
         hex::encode(Sha256::digest(self.hashed_bytes()))
     }
+}
+
+/// What an entry is about, as hashed: `groupement/12@3` (record type, its id, the id of the
+/// organisation whose record it is).
+pub fn record_text(record_type: &str, record_id: i64, organisation_id: i64) -> String {
+    format!("{record_type}/{record_id}@{organisation_id}")
 }
 
 /// `at` as hashed: RFC 3339, UTC, microseconds, `Z`.
@@ -155,6 +197,9 @@ pub enum BreakReason {
     /// The entry's content no longer matches its hash.
     #[error("contenu modifié : empreinte enregistrée {stored}, recalculée {computed}")]
     Altered { stored: String, computed: String },
+    /// The entry's hash format is unknown, or lower than an earlier entry's.
+    #[error("format d'empreinte {found} inattendu : attendu de {lowest} à {HASH_FORMAT}")]
+    Format { found: u8, lowest: u8 },
 }
 
 /// Checks a whole log, from its first entry: numbering, links and hashes. The first break
@@ -168,6 +213,7 @@ pub fn verify_chain(entries: &[AuditEntry]) -> Result<(), ChainBreak> {
 pub fn verify_from(anchor: Option<&AuditEntry>, entries: &[AuditEntry]) -> Result<(), ChainBreak> {
     let first_seq = anchor.map_or(FIRST_SEQ, |a| a.seq + 1);
     let mut expected_prev = anchor.map_or_else(|| GENESIS_HASH.to_owned(), |a| a.hash.clone());
+    let mut lowest_format = anchor.map_or(1, |a| a.format);
     for (i, entry) in entries.iter().enumerate() {
         let expected_seq = first_seq + i as u64;
         let broken = |reason| ChainBreak {
@@ -189,6 +235,13 @@ pub fn verify_from(anchor: Option<&AuditEntry>, entries: &[AuditEntry]) -> Resul
                 }
             }));
         }
+        if !(lowest_format..=HASH_FORMAT).contains(&entry.format) {
+            return Err(broken(BreakReason::Format {
+                found: entry.format,
+                lowest: lowest_format,
+            }));
+        }
+        lowest_format = entry.format;
         if entry.prev_hash != expected_prev {
             return Err(broken(BreakReason::WrongPrevLink {
                 expected: expected_prev,
@@ -291,6 +344,57 @@ mod tests {
     use chrono::TimeZone;
 
     #[test]
+    fn the_record_is_hashed_and_the_format_cannot_be_lowered() {
+        let first = AuditEntry::about(
+            None,
+            record_text("groupement", 12, 3),
+            at(0),
+            "a",
+            "open",
+            "",
+            "",
+        );
+        assert_eq!(first.format, HASH_FORMAT);
+        assert_eq!(first.record, "groupement/12@3");
+        // Another record, or another organisation: another hash.
+        let mut moved = first.clone();
+        moved.record = record_text("groupement", 13, 3);
+        assert_ne!(moved.compute_hash(), first.hash);
+        assert!(matches!(
+            verify_chain(&[moved]).unwrap_err().reason,
+            BreakReason::Altered { .. }
+        ));
+        // An entry of format 1 hashes the seven fields only; it may open a log written before
+        // format 2, never follow an entry of format 2.
+        let mut old = AuditEntry::new(None, at(0), "a", "open", "", "");
+        old.format = 1;
+        old.record = "groupement/1@1".into();
+        old.hash = old.compute_hash();
+        old.record = "groupement/99@99".into();
+        assert_eq!(verify_chain(std::slice::from_ref(&old)), Ok(()));
+        let next = AuditEntry::about(
+            Some(&old),
+            "groupement/1@1".into(),
+            at(1),
+            "b",
+            "join",
+            "",
+            "",
+        );
+        assert_eq!(verify_chain(&[old.clone(), next.clone()]), Ok(()));
+        let mut lowered = AuditEntry::new(Some(&next), at(2), "c", "sign", "", "");
+        lowered.format = 1;
+        lowered.hash = lowered.compute_hash();
+        assert_eq!(
+            verify_chain(&[old, next, lowered]).unwrap_err().reason,
+            BreakReason::Format {
+                found: 1,
+                lowest: 2
+            }
+        );
+    }
+
+    #[test]
     fn an_anchor_detects_a_log_cut_at_its_end_or_rewritten() {
         let log = chain();
         let anchor = AuditAnchor::of(&log[..3]);
@@ -372,8 +476,16 @@ mod tests {
 
     #[test]
     fn the_hash_is_reproducible_from_the_documented_layout() {
-        let entry = AuditEntry::new(None, at(30), "Mme Martin", "join", "{}", "{\"a\":1}");
-        let expected: Vec<u8> = [
+        let entry = AuditEntry::about(
+            None,
+            record_text("groupement", 12, 3),
+            at(30),
+            "Mme Martin",
+            "join",
+            "{}",
+            "{\"a\":1}",
+        );
+        let seven = [
             GENESIS_HASH,
             "1",
             "2027-03-01T09:30:00.000000Z",
@@ -381,13 +493,21 @@ mod tests {
             "join",
             "{}",
             "{\"a\":1}",
-        ]
-        .join("\u{1f}")
-        .into_bytes();
-        assert_eq!(entry.hashed_bytes(), expected);
+        ];
+        let mut eight = seven.to_vec();
+        eight.push("groupement/12@3");
+        assert_eq!(entry.hashed_bytes(), eight.join("\u{1f}").into_bytes());
         // Computed independently: printf '%s\x1f…' … | sha256sum
         assert_eq!(
             entry.hash,
+            "822e6079c742a4c4569e25bfb3b8862ad41e16216fe7c4d7f785d7a66c318ec7"
+        );
+        // Format 1, as entries were written before: the seven fields only.
+        let mut old = entry.clone();
+        old.format = 1;
+        assert_eq!(old.hashed_bytes(), seven.join("\u{1f}").into_bytes());
+        assert_eq!(
+            old.compute_hash(),
             "bd42af8a2b1bd0548487e75c0cddd41a9b8c8fdc7f3a88501c18bef84431ae32"
         );
     }

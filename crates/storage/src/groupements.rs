@@ -660,8 +660,9 @@ macro_rules! append_audit {
                 .fetch_optional(&mut *$tx)
                 .await?;
         let prev = head.map(AuditRow::into_record).transpose()?;
-        let entry = AuditEntry::new(
+        let entry = AuditEntry::about(
             prev.as_ref().map(|p| &p.entry),
+            mutualis_domain::audit::record_text(AUDIT_RECORD_TYPE, $record_id, $org),
             $at,
             $actor,
             $action,
@@ -672,8 +673,8 @@ macro_rules! append_audit {
             .map_err(|_| StorageError::Conflict("journal d'audit plein".into()))?;
         let inserted = sqlx::query(
             "INSERT INTO audit_log (organisation_id, record_type, record_id, seq, at, actor, \
-             action, before, after, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+             action, before, after, prev_hash, hash, hash_format) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind($org)
         .bind(AUDIT_RECORD_TYPE)
@@ -686,6 +687,7 @@ macro_rules! append_audit {
         .bind(&entry.after)
         .bind(&entry.prev_hash)
         .bind(&entry.hash)
+        .bind(i16::from(entry.format))
         .execute(&mut *$tx)
         .await;
         match inserted {
@@ -1456,10 +1458,11 @@ struct AuditRow {
     after: String,
     prev_hash: String,
     hash: String,
+    hash_format: i16,
 }
 
 const AUDIT_SELECT: &str = "SELECT organisation_id, record_type, record_id, seq, at, actor, \
-    action, before, after, prev_hash, hash FROM audit_log";
+    action, before, after, prev_hash, hash, hash_format FROM audit_log";
 
 impl AuditRow {
     fn into_record(self) -> Result<AuditRecord> {
@@ -1469,11 +1472,24 @@ impl AuditRow {
             value: self.seq.to_string(),
             reason: e.to_string(),
         })?;
+        let format = u8::try_from(self.hash_format).map_err(|e| StorageError::Corrupt {
+            table: "audit_log",
+            column: "hash_format",
+            value: self.hash_format.to_string(),
+            reason: e.to_string(),
+        })?;
+        let record = mutualis_domain::audit::record_text(
+            &self.record_type,
+            self.record_id,
+            self.organisation_id,
+        );
         Ok(AuditRecord {
             organisation_id: self.organisation_id,
             record_type: self.record_type,
             record_id: self.record_id,
             entry: AuditEntry {
+                record,
+                format,
                 seq,
                 at: self.at,
                 actor: self.actor,
