@@ -75,6 +75,10 @@ fn corrupt(table: &'static str, column: &'static str, value: &str) -> StorageErr
 
 const PRINCIPAL_COLUMNS: &str = "u.id, u.organisation_id, u.email, u.role, o.name";
 
+/// How many live (not revoked) API tokens a user may hold: enough for a few scripts and
+/// tools, few enough that a stolen session cannot mint tokens without end.
+pub const MAX_LIVE_API_TOKENS: i64 = 10;
+
 impl Database {
     /// Creates an account. An e-mail already used is a conflict, and nothing is written.
     pub async fn create_user(
@@ -139,15 +143,17 @@ impl Database {
         }))
     }
 
-    /// Replaces the scope's own password and ends every other session of that user.
+    /// Replaces the scope's own password, ends every other session of that user and revokes
+    /// its live API tokens (whoever held the old password may have made some); returns how
+    /// many tokens were revoked.
     pub async fn change_own_password(
         &self,
         scope: &Scope,
         password_hash: &str,
         keep_session_hash: &str,
         now: DateTime<Utc>,
-    ) -> Result<()> {
-        on_pool!(self, pool => {
+    ) -> Result<u64> {
+        Ok(on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             sqlx::query(
                 "UPDATE users SET password_hash = $1, password_changed_at = $2 \
@@ -164,9 +170,19 @@ impl Database {
                 .bind(keep_session_hash)
                 .execute(&mut *tx)
                 .await?;
+            let revoked = sqlx::query(
+                "UPDATE api_tokens SET revoked_at = $1 \
+                 WHERE user_id = $2 AND organisation_id = $3 AND revoked_at IS NULL",
+            )
+            .bind(now)
+            .bind(scope.user_id())
+            .bind(scope.organisation_id())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
             tx.commit().await?;
-        });
-        Ok(())
+            revoked
+        }))
     }
 
     /// Every user of the territory, for the coordinator.
@@ -284,26 +300,43 @@ impl Database {
         Ok(())
     }
 
-    /// Creates a personal API token for the scope's user; returns its id.
+    /// Creates a personal API token for the scope's user; returns its id, or `None` when the
+    /// user already has [`MAX_LIVE_API_TOKENS`] live tokens (counted and created in one
+    /// transaction).
     pub async fn create_api_token(
         &self,
         scope: &Scope,
         name: &str,
         token_hash: &str,
         now: DateTime<Utc>,
-    ) -> Result<i64> {
+    ) -> Result<Option<i64>> {
         Ok(on_pool!(self, pool => {
-            sqlx::query_scalar(
-                "INSERT INTO api_tokens (token_hash, user_id, organisation_id, name, created_at) \
-                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            let mut tx = pool.begin().await?;
+            let live: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM api_tokens \
+                 WHERE user_id = $1 AND organisation_id = $2 AND revoked_at IS NULL",
             )
-            .bind(token_hash)
             .bind(scope.user_id())
             .bind(scope.organisation_id())
-            .bind(name)
-            .bind(now)
-            .fetch_one(pool)
-            .await?
+            .fetch_one(&mut *tx)
+            .await?;
+            if live >= MAX_LIVE_API_TOKENS {
+                None
+            } else {
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO api_tokens (token_hash, user_id, organisation_id, name, \
+                     created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                )
+                .bind(token_hash)
+                .bind(scope.user_id())
+                .bind(scope.organisation_id())
+                .bind(name)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Some(id)
+            }
         }))
     }
 

@@ -145,10 +145,24 @@ async fn changing_the_password_ends_the_other_sessions() {
         db.create_session(&credentials, &other, "c2", Utc::now(), POLICY)
             .await
             .unwrap();
+        let secret = new_secret("mtl_");
+        db.create_api_token(p.scope(), "tableur", &hash_secret(&secret), Utc::now())
+            .await
+            .unwrap()
+            .unwrap();
         let new_hash = hash_password("un autre mot de passe long").unwrap();
-        db.change_own_password(p.scope(), &new_hash, &kept, Utc::now())
+        let revoked = db
+            .change_own_password(p.scope(), &new_hash, &kept, Utc::now())
             .await
             .unwrap();
+        // The tokens made with the old password die with it.
+        assert_eq!(revoked, 1);
+        assert!(
+            db.api_token_principal(&hash_secret(&secret), Utc::now())
+                .await
+                .unwrap()
+                .is_none()
+        );
         assert!(
             db.session(&kept, Utc::now(), POLICY)
                 .await
@@ -187,6 +201,7 @@ async fn api_tokens_are_personal_and_revocable() {
                 Utc::now(),
             )
             .await
+            .unwrap()
             .unwrap();
         let found = db
             .api_token_principal(&hash_secret(&secret), Utc::now())
@@ -269,6 +284,60 @@ async fn login_failures_count_within_their_window() {
                 .await
                 .unwrap(),
             0
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_user_holds_a_bounded_number_of_live_tokens() {
+    each_backend(|db| async move {
+        db.upsert_territory(&grenoble_alpes_metropole())
+            .await
+            .unwrap();
+        let (p, _) = sign_in(&db, GRENOBLE, Role::MemberBuyer, "achats@grenoble.fr").await;
+        let max = mutualis_storage::accounts::MAX_LIVE_API_TOKENS;
+        let mut ids = Vec::new();
+        for i in 0..max {
+            let secret = new_secret("mtl_");
+            let id = db
+                .create_api_token(
+                    p.scope(),
+                    &format!("outil {i}"),
+                    &hash_secret(&secret),
+                    Utc::now(),
+                )
+                .await
+                .unwrap();
+            ids.push(id.expect("under the cap"));
+        }
+        let refused = db
+            .create_api_token(
+                p.scope(),
+                "un de trop",
+                &hash_secret(&new_secret("mtl_")),
+                Utc::now(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(refused, None);
+        assert_eq!(db.api_tokens(p.scope()).await.unwrap().len(), max as usize);
+        // A revoked token frees its place.
+        assert!(
+            db.revoke_api_token(p.scope(), ids[0], Utc::now())
+                .await
+                .unwrap()
+        );
+        assert!(
+            db.create_api_token(
+                p.scope(),
+                "à nouveau",
+                &hash_secret(&new_secret("mtl_")),
+                Utc::now()
+            )
+            .await
+            .unwrap()
+            .is_some()
         );
     })
     .await;

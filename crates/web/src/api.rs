@@ -243,7 +243,12 @@ async fn new_token(
     let name = check_token_name(&request.name).map_err(|message| {
         WebError::with_detail(ErrorCode::InvalidJson, format!("champ name : {message}"))
     })?;
-    let (id, token) = create_token(&state, user.scope(), &name).await?;
+    let Some((id, token)) = create_token(&state, user.scope(), &name).await? else {
+        return Err(ApiError(WebError::with_detail(
+            ErrorCode::BadRequest,
+            crate::pages::account::too_many_tokens(),
+        )));
+    };
     Ok((StatusCode::CREATED, Json(CreatedToken { id, name, token })).into_response())
 }
 

@@ -147,3 +147,74 @@ async fn bad_query_parameters_are_refused_by_name() {
     })
     .await;
 }
+
+/// A user's live API tokens are capped, and changing the password revokes them.
+#[tokio::test]
+async fn tokens_are_capped_and_die_with_the_old_password() {
+    each_backend(|db| async move {
+        let app = App::new(db).await;
+        let cookies = app.sign_in(COORDINATOR).await;
+        let max = mutualis_storage::accounts::MAX_LIVE_API_TOKENS;
+        let mut tokens = Vec::new();
+        for i in 0..max {
+            tokens.push(app.create_token(&cookies, &format!("outil {i}")).await);
+        }
+        let csrf = app.session_csrf(&cookies).await;
+        let refused = app
+            .post_form(
+                "/compte/jetons",
+                Some(&cookies),
+                &[("csrf", &csrf), ("name", "un de trop")],
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            refused
+                .body
+                .contains(&format!("Vous avez déjà {max} jetons actifs")),
+            "{}",
+            refused.body
+        );
+        let api = app
+            .api(
+                "POST",
+                "/api/v1/tokens",
+                Some(&tokens[0]),
+                Some(r#"{"name":"un de trop"}"#),
+            )
+            .await;
+        assert_eq!(api.status, StatusCode::BAD_REQUEST, "{}", api.body);
+        assert!(
+            api.json()["message"]
+                .as_str()
+                .unwrap()
+                .contains("révoquez-en un")
+        );
+
+        let changed = app
+            .post_form(
+                "/compte/mot-de-passe",
+                Some(&cookies),
+                &[
+                    ("csrf", &csrf),
+                    ("current_password", PASSWORD),
+                    ("new_password", "une nouvelle phrase de passe"),
+                    ("confirmation", "une nouvelle phrase de passe"),
+                ],
+            )
+            .await;
+        assert_eq!(changed.status, StatusCode::OK);
+        assert!(
+            changed
+                .body
+                .contains(&format!("vos {max} jeton(s) d'API actif(s) révoqué(s)")),
+            "{}",
+            changed.body
+        );
+        for token in &tokens {
+            let reply = app.api("GET", "/api/v1/me", Some(token), None).await;
+            assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+        }
+    })
+    .await;
+}

@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::Utc;
 use mutualis_domain::PasswordPolicy;
+use mutualis_storage::accounts::MAX_LIVE_API_TOKENS;
 use mutualis_storage::credentials::{hash_password, hash_secret, new_secret, verify_password};
 use serde::Deserialize;
 
@@ -95,6 +96,8 @@ struct AccountPage {
     organisation: String,
     password: PasswordForm,
     password_changed: bool,
+    /// How many API tokens the password change revoked.
+    tokens_revoked: u64,
     /// (name, secret) of a token just created: shown this once.
     new_token: Option<(String, String)>,
     token_error: Option<String>,
@@ -123,6 +126,7 @@ impl AccountPage {
             organisation: user.principal.organisation_name.clone(),
             password: PasswordForm::new(Vec::new()),
             password_changed: false,
+            tokens_revoked: 0,
             new_token: None,
             token_error: None,
             tokens,
@@ -181,17 +185,19 @@ pub async fn change_password(
             message: "La confirmation ne correspond pas au nouveau mot de passe.".into(),
         });
     }
-    let mut page = AccountPage::load(&state, &user).await?;
     if !errors.is_empty() {
+        let mut page = AccountPage::load(&state, &user).await?;
         page.password = PasswordForm::new(errors);
         return page.respond(StatusCode::UNPROCESSABLE_ENTITY);
     }
     let hash = hash_password(&form.new_password)?;
-    state
+    let revoked = state
         .db
         .change_own_password(scope, &hash, &user.token_hash, Utc::now())
         .await?;
+    let mut page = AccountPage::load(&state, &user).await?;
     page.password_changed = true;
+    page.tokens_revoked = revoked;
     page.respond(StatusCode::OK)
 }
 
@@ -217,18 +223,26 @@ pub fn check_token_name(name: &str) -> Result<String, String> {
     Ok(name.to_owned())
 }
 
-/// Creates a token and returns its secret, to be shown once.
+/// What a user who holds as many live tokens as allowed is told.
+pub fn too_many_tokens() -> String {
+    format!(
+        "Vous avez déjà {MAX_LIVE_API_TOKENS} jetons actifs, le maximum : révoquez-en un avant d'en créer un autre."
+    )
+}
+
+/// Creates a token and returns its secret, to be shown once; `None` when the user already
+/// holds as many live tokens as allowed.
 pub async fn create_token(
     state: &AppState,
     scope: &mutualis_storage::Scope,
     name: &str,
-) -> Result<(i64, String), WebError> {
+) -> Result<Option<(i64, String)>, WebError> {
     let secret = new_secret(TOKEN_PREFIX);
-    let id = state
+    Ok(state
         .db
         .create_api_token(scope, name, &hash_secret(&secret), Utc::now())
-        .await?;
-    Ok((id, secret))
+        .await?
+        .map(|id| (id, secret)))
 }
 
 pub async fn new_token(
@@ -243,12 +257,18 @@ pub async fn new_token(
             page.token_error = Some(message);
             page.respond(StatusCode::UNPROCESSABLE_ENTITY)
         }
-        Ok(name) => {
-            let (_, secret) = create_token(&state, user.principal.scope(), &name).await?;
-            let mut page = AccountPage::load(&state, &user).await?;
-            page.new_token = Some((name, secret));
-            page.respond(StatusCode::OK)
-        }
+        Ok(name) => match create_token(&state, user.principal.scope(), &name).await? {
+            Some((_, secret)) => {
+                let mut page = AccountPage::load(&state, &user).await?;
+                page.new_token = Some((name, secret));
+                page.respond(StatusCode::OK)
+            }
+            None => {
+                let mut page = AccountPage::load(&state, &user).await?;
+                page.token_error = Some(too_many_tokens());
+                page.respond(StatusCode::UNPROCESSABLE_ENTITY)
+            }
+        },
     }
 }
 
