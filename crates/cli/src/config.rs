@@ -161,6 +161,11 @@ pub struct ServeArgs {
     /// depuis une autre machine que celle du serveur, jamais en production.
     #[arg(long, env = "MUTUALIS_INSECURE_COOKIES")]
     pub insecure_cookies: bool,
+    /// Adresse IP du mandataire inverse (reverse proxy) placé devant Mutualis : pour ses
+    /// requêtes seulement, l'adresse du client est lue dans X-Forwarded-For (la dernière
+    /// ajoutée), pour limiter les tentatives de connexion par client et non par mandataire.
+    #[arg(long, env = "MUTUALIS_TRUSTED_PROXY")]
+    pub trusted_proxy: Option<std::net::IpAddr>,
 }
 
 #[derive(Debug, Subcommand)]

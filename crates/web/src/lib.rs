@@ -52,6 +52,10 @@ pub struct WebConfig {
     pub cookie_secure: bool,
     pub session: SessionPolicy,
     pub throttle: Throttle,
+    /// The reverse proxy in front of Mutualis, if any: for its requests only, the client's
+    /// address is the last one it added to `X-Forwarded-For` (anyone else's header is ignored,
+    /// as a client could write any address in it).
+    pub trusted_proxy: Option<std::net::IpAddr>,
 }
 
 /// Sign-in throttling: after this many failures in the window, further attempts are refused
@@ -84,6 +88,7 @@ impl Default for WebConfig {
                 per_account: 5,
                 per_address: 50,
             },
+            trusted_proxy: None,
         }
     }
 }

@@ -210,20 +210,49 @@ pub fn anonymous_csrf(jar: CookieJar, secure: bool) -> (CookieJar, String) {
     (jar.add(cookie), token)
 }
 
-/// The address of the client, when the server knows it (not in in-process tests).
+/// The address of the client, when the server knows it (not in in-process tests): the peer's,
+/// or, when the peer is the configured trusted proxy, the last address that proxy appended
+/// to `X-Forwarded-For` (the one it saw; earlier ones are the client's own say).
 pub struct ClientAddr(pub Option<IpAddr>);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+impl FromRequestParts<Arc<AppState>> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddr(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|ConnectInfo(addr)| addr.ip()),
-        ))
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip());
+        Ok(ClientAddr(client_address(
+            peer,
+            state.config.trusted_proxy,
+            &parts.headers,
+        )))
     }
+}
+
+/// The client's address from the peer's and the `X-Forwarded-For` headers (see [`ClientAddr`]).
+pub fn client_address(
+    peer: Option<IpAddr>,
+    trusted_proxy: Option<IpAddr>,
+    headers: &axum::http::HeaderMap,
+) -> Option<IpAddr> {
+    let peer = peer?;
+    if Some(peer) != trusted_proxy {
+        return Some(peer);
+    }
+    let forwarded = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .last()
+        .and_then(|a| a.trim().parse::<IpAddr>().ok());
+    // A trusted proxy that forwards no readable address: its own, as before.
+    Some(forwarded.unwrap_or(peer))
 }
 
 /// A user of the JSON API, by personal token (`Authorization: Bearer mtl_…`).
@@ -312,6 +341,45 @@ fn body_error(status: StatusCode, text: String, json: bool) -> WebError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_client_address_is_the_proxys_word_only_for_the_trusted_proxy() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let mut headers = axum::http::HeaderMap::new();
+        headers.append("x-forwarded-for", "6.6.6.6, 198.51.100.7".parse().unwrap());
+        let proxy = Some(ip("10.0.0.1"));
+        // Behind the proxy: the address it appended last, not the one the client wrote.
+        assert_eq!(
+            client_address(Some(ip("10.0.0.1")), proxy, &headers),
+            Some(ip("198.51.100.7"))
+        );
+        // Anyone else writing the header is not believed.
+        assert_eq!(
+            client_address(Some(ip("203.0.113.9")), proxy, &headers),
+            Some(ip("203.0.113.9"))
+        );
+        assert_eq!(
+            client_address(Some(ip("10.0.0.1")), None, &headers),
+            Some(ip("10.0.0.1"))
+        );
+        // Two headers: the last one is the proxy's.
+        headers.append("x-forwarded-for", "192.0.2.4".parse().unwrap());
+        assert_eq!(
+            client_address(Some(ip("10.0.0.1")), proxy, &headers),
+            Some(ip("192.0.2.4"))
+        );
+        let garbage: axum::http::HeaderMap = [(
+            axum::http::header::HeaderName::from_static("x-forwarded-for"),
+            "n/a".parse().unwrap(),
+        )]
+        .into_iter()
+        .collect();
+        assert_eq!(
+            client_address(Some(ip("10.0.0.1")), proxy, &garbage),
+            Some(ip("10.0.0.1"))
+        );
+        assert_eq!(client_address(None, proxy, &headers), None);
+    }
 
     #[test]
     fn only_local_paths_are_followed_after_sign_in() {

@@ -28,6 +28,7 @@ pub async fn run(global: &Global, args: &ServeArgs) -> anyhow::Result<()> {
             default_depth: args.demo.then_some(demo::DATA_DEPTH),
             config: WebConfig {
                 cookie_secure: !args.insecure_cookies,
+                trusted_proxy: args.trusted_proxy,
                 ..WebConfig::default()
             },
         },
