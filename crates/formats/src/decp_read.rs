@@ -43,6 +43,8 @@
 //!   [`MAX_NESTING`] or with more than [`MAX_RECORD_ELEMENTS`] elements; a JSON `Infinity`
 //!   or `-Infinity` is read as that text, so that an infinite amount or duration is rejected
 //!   naming its field.
+//! - A JSON record that gives a key twice in one object is rejected, naming the key's path
+//!   (serde_json would silently keep the last value).
 //! - Tolerated, since their meaning is clear: a JSON `NaN` (written by pandas) read as
 //!   `null`; 2.0 lists and wrappers written the 1.x way or nested in extra arrays
 //!   (`"titulaires": [[{…}]]`, a titulaire without its `{"titulaire": …}` wrapper);
@@ -219,10 +221,12 @@ pub enum RejectReason {
     /// An XML record nests deeper than [`MAX_NESTING`] or has more than
     /// [`MAX_RECORD_ELEMENTS`] elements.
     RecordTooLarge,
+    /// A JSON object of the record gives the same key twice.
+    DuplicateKey,
 }
 
 impl RejectReason {
-    pub const ALL: [RejectReason; 13] = [
+    pub const ALL: [RejectReason; 14] = [
         RejectReason::InvalidStructure,
         RejectReason::MissingField,
         RejectReason::InvalidSiret,
@@ -236,6 +240,7 @@ impl RejectReason {
         RejectReason::UnknownLabel,
         RejectReason::TextTooLong,
         RejectReason::RecordTooLarge,
+        RejectReason::DuplicateKey,
     ];
 
     /// Stable snake_case code, for summaries, rejects files and scripts.
@@ -254,6 +259,7 @@ impl RejectReason {
             RejectReason::UnknownLabel => "unknown_label",
             RejectReason::TextTooLong => "text_too_long",
             RejectReason::RecordTooLarge => "record_too_large",
+            RejectReason::DuplicateKey => "duplicate_key",
         }
     }
 
@@ -285,6 +291,7 @@ impl RejectReason {
             RejectReason::RecordTooLarge => {
                 "enregistrement trop imbriqué ou comptant trop d'éléments"
             }
+            RejectReason::DuplicateKey => "clé en double dans un objet JSON",
         }
     }
 }
@@ -536,6 +543,37 @@ fn process<T>(
             })),
             rejected: true,
         },
+    }
+}
+
+/// Rejects a JSON record that gives a key twice in one object (`field`: the key's path).
+fn reject_duplicate<T>(
+    record: serde_json::Value,
+    index: usize,
+    kind: Option<ContractKind>,
+    field: String,
+    map: &(dyn Fn(Result<Contract, Rejection>) -> T + Sync),
+) -> Mapped<T> {
+    let mut record = record;
+    convert::shorten_long_texts(&mut record);
+    let id = match &record {
+        serde_json::Value::Object(m) => m.get("id").map(convert::value_text),
+        _ => None,
+    };
+    Mapped {
+        item: map(Err(Rejection {
+            index,
+            kind,
+            id,
+            detail: format!(
+                "la clé « {field} » figure deux fois dans le même objet : la valeur voulue est incertaine"
+            ),
+            field,
+            value: String::new(),
+            reason: RejectReason::DuplicateKey,
+            record,
+        })),
+        rejected: true,
     }
 }
 

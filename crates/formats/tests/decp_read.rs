@@ -1382,9 +1382,14 @@ fn the_facts_reader_rejects_what_the_import_rejects() {
     let text = serde_json::json!({"marches": {"marche": [
         marche("long", &"x".repeat(5_000), 12),
         marche("siecle", "Nettoyage", 99_999_999),
+        marche("double", "Nettoyage", 12),
         marche("bon", "Nettoyage", 12),
     ]}})
-    .to_string();
+    .to_string()
+    .replace(
+        r#""id":"double""#,
+        r#""id":"double","inconnu":1,"inconnu":2"#,
+    );
     let mut seen = Vec::new();
     let stats = mutualis_formats::decp_read::read_decp_facts(
         text.as_bytes(),
@@ -1397,13 +1402,36 @@ fn the_facts_reader_rejects_what_the_import_rejects() {
         },
     )
     .unwrap();
-    assert_eq!((stats.read, stats.contracts, stats.rejected), (3, 1, 2));
+    assert_eq!((stats.read, stats.contracts, stats.rejected), (4, 1, 3));
     assert_eq!(
         seen,
         [
             Err((RejectReason::TextTooLong, "objet".to_owned())),
             Err((RejectReason::InvalidDuration, "dureeMois".to_owned())),
+            Err((RejectReason::DuplicateKey, "inconnu".to_owned())),
             Ok("bon".to_owned()),
         ]
+    );
+}
+
+#[test]
+fn a_key_given_twice_in_a_json_record_is_reported() {
+    let text =
+        v1_then_valid(&[]).replacen("\"montant\":100000", "\"montant\":100000,\"montant\":5", 1);
+    let rej = first_rejected_second_read(&text);
+    assert_eq!(
+        (rej.reason, rej.field.as_str(), rej.id.as_deref()),
+        (RejectReason::DuplicateKey, "montant", Some("2019-001"))
+    );
+    assert!(rej.detail.contains("« montant » figure deux fois"), "{rej}");
+    let text = v1_then_valid(&[]).replacen(
+        "\"id\":\"21380185500015\"",
+        "\"id\":\"21380185500015\",\"id\":\"34027049500021\"",
+        1,
+    );
+    let rej = first_rejected_second_read(&text);
+    assert_eq!(
+        (rej.reason, rej.field.as_str()),
+        (RejectReason::DuplicateKey, "titulaires[0].id")
     );
 }

@@ -149,7 +149,8 @@ fn long_text(value: &Value) -> Option<(String, usize)> {
     }
 }
 
-fn join(head: &str, tail: &str) -> String {
+/// `head` and `tail` joined as a field's path (`a` and `b.c` → `a.b.c`, `a` and `[0]` → `a[0]`).
+pub(super) fn join(head: &str, tail: &str) -> String {
     if tail.is_empty() || tail.starts_with('[') {
         format!("{head}{tail}")
     } else {

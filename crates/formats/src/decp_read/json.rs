@@ -94,8 +94,21 @@ fn parse<T>(
             rejected: false,
         });
     }
-    match serde_json::from_slice::<Value>(text) {
-        Ok(value) => Outcome::Mapped(process(
+    match serde_json::from_slice::<Checked>(text) {
+        Ok(Checked {
+            value,
+            duplicate: Some(field),
+        }) => Outcome::Mapped(super::reject_duplicate(
+            value,
+            record.index,
+            record.kind,
+            field,
+            map,
+        )),
+        Ok(Checked {
+            value,
+            duplicate: None,
+        }) => Outcome::Mapped(process(
             value,
             record.index,
             record.version,
@@ -116,6 +129,106 @@ fn parse<T>(
                 message: json_message(&e),
             }
         }
+    }
+}
+
+/// A record parsed into a `Value` as `serde_json::from_slice` parses it (a key given twice
+/// keeps its last value), with the path of the first key given twice in one object
+/// ("acheteur.id", "titulaires[0].titulaire.id"): such a record is rejected, since which
+/// value the publisher meant is unknown.
+struct Checked {
+    value: Value,
+    duplicate: Option<String>,
+}
+
+impl<'de> serde::Deserialize<'de> for Checked {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(CheckedVisitor)
+    }
+}
+
+struct CheckedVisitor;
+
+fn checked(value: Value) -> Checked {
+    Checked {
+        value,
+        duplicate: None,
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for CheckedVisitor {
+    type Value = Checked;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, b: bool) -> Result<Checked, E> {
+        Ok(checked(Value::Bool(b)))
+    }
+    fn visit_i64<E>(self, n: i64) -> Result<Checked, E> {
+        Ok(checked(Value::Number(n.into())))
+    }
+    fn visit_u64<E>(self, n: u64) -> Result<Checked, E> {
+        Ok(checked(Value::Number(n.into())))
+    }
+    fn visit_f64<E>(self, n: f64) -> Result<Checked, E> {
+        Ok(checked(
+            serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number),
+        ))
+    }
+    fn visit_str<E>(self, s: &str) -> Result<Checked, E> {
+        Ok(checked(Value::String(s.to_owned())))
+    }
+    fn visit_string<E>(self, s: String) -> Result<Checked, E> {
+        Ok(checked(Value::String(s)))
+    }
+    fn visit_unit<E>(self) -> Result<Checked, E> {
+        Ok(checked(Value::Null))
+    }
+    fn visit_none<E>(self) -> Result<Checked, E> {
+        Ok(checked(Value::Null))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Checked, A::Error> {
+        let mut list = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        let mut duplicate = None;
+        while let Some(item) = seq.next_element::<Checked>()? {
+            if duplicate.is_none()
+                && let Some(path) = item.duplicate
+            {
+                duplicate = Some(super::convert::join(&format!("[{}]", list.len()), &path));
+            }
+            list.push(item.value);
+        }
+        Ok(Checked {
+            value: Value::Array(list),
+            duplicate,
+        })
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Checked, A::Error> {
+        let mut fields = serde_json::Map::new();
+        let mut duplicate = None;
+        while let Some(key) = map.next_key::<String>()? {
+            let item = map.next_value::<Checked>()?;
+            match fields.entry(key) {
+                serde_json::map::Entry::Vacant(entry) => {
+                    if duplicate.is_none()
+                        && let Some(path) = item.duplicate
+                    {
+                        duplicate = Some(super::convert::join(entry.key(), &path));
+                    }
+                    entry.insert(item.value);
+                }
+                serde_json::map::Entry::Occupied(mut entry) => {
+                    if duplicate.is_none() {
+                        duplicate = Some(entry.key().clone());
+                    }
+                    entry.insert(item.value);
+                }
+            }
+        }
+        Ok(Checked {
+            value: Value::Object(fields),
+            duplicate,
+        })
     }
 }
 

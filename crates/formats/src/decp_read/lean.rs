@@ -125,10 +125,27 @@ impl<'de> Visitor<'de> for ValidateVisitor {
         Ok(Validate)
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Validate, A::Error> {
-        while map.next_key::<Validate>()?.is_some() {
+        let mut keys = Keys::default();
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            keys.add(key)?;
             map.next_value::<Validate>()?;
         }
         Ok(Validate)
+    }
+}
+
+/// The keys of one object not read into a field, to find one given twice (which the full
+/// conversion rejects): few per object, compared one by one.
+#[derive(Default)]
+struct Keys<'de>(Vec<Cow<'de, str>>);
+
+impl<'de> Keys<'de> {
+    fn add<E: de::Error>(&mut self, key: Cow<'de, str>) -> Result<(), E> {
+        if self.0.contains(&key) {
+            return Err(E::custom("duplicate key"));
+        }
+        self.0.push(key);
+        Ok(())
     }
 }
 
@@ -298,7 +315,7 @@ fn permille(s: &Option<Scalar<'_>>) -> Check<()> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Objects as read: the fields the conversion reads, the others walked and dropped. A field
+// Objects as read: the fields the conversion reads, the others walked and dropped. A key
 // given twice sends the record to the full conversion.
 
 /// Sets a field once.
@@ -316,9 +333,11 @@ fn read_map<'de, A: MapAccess<'de>>(
     mut map: A,
     mut field: impl FnMut(&str, &mut A) -> Result<bool, A::Error>,
 ) -> Result<(), A::Error> {
+    let mut others = Keys::default();
     while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
         if !field(&key, &mut map)? {
             map.next_value::<Validate>()?;
+            others.add(key)?;
         }
     }
     Ok(())
