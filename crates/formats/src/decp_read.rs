@@ -38,14 +38,21 @@
 //!   The fields the domain has no place for are not read (`origineUE`, `origineFrance`,
 //!   `modificationsActesSousTraitance`, `donneesExecution`, and for 1.x the concession's
 //!   `montantSubventionPublique`, since 1.x contracts carry no `Decp2Fields`).
-//! - Tolerated, since their meaning is clear: a JSON `NaN`/`Infinity` (written by pandas)
-//!   read as `null`; 2.0 lists and wrappers written the 1.x way or nested in extra arrays
+//! - Bounded (see the limits below): no text longer than [`MAX_TEXT_CHARS`] characters, no
+//!   duration over [`MAX_DURATION_MONTHS`], no XML record nested deeper than
+//!   [`MAX_NESTING`] or with more than [`MAX_RECORD_ELEMENTS`] elements; a JSON `Infinity`
+//!   or `-Infinity` is read as that text, so that an infinite amount or duration is rejected
+//!   naming its field.
+//! - A JSON record that gives a key twice in one object is rejected, naming the key's path
+//!   (serde_json would silently keep the last value).
+//! - Tolerated, since their meaning is clear: a JSON `NaN` (written by pandas) read as
+//!   `null`; 2.0 lists and wrappers written the 1.x way or nested in extra arrays
 //!   (`"titulaires": [[{…}]]`, a titulaire without its `{"titulaire": …}` wrapper);
 //!   booleans written `"oui"`/`"non"`/`"true"`/`"1"`, as the XML schema allows; blank
 //!   strings and `null` read as absent.
 //!
 //! Each record is judged alone: the first problem found rejects it, in the order of the
-//! fields above (identity, labels, CPV, place, duration, dates, amount, operators, 2.0
+//! fields above (text lengths, identity, labels, CPV, place, duration, dates, amount, operators, 2.0
 //! fields, subcontracting, modifications).
 
 mod convert;
@@ -62,6 +69,29 @@ use std::ops::ControlFlow;
 use mutualis_domain::{Contract, ContractKind, CpvNomenclature};
 
 pub use lean::FactsView;
+
+// ---------------------------------------------------------------------------------------------
+// Limits: what a hostile or broken file may not exceed. Each is named in the message of the
+// error or rejection it causes, and listed in the README's paragraph on the import.
+
+/// How deep objects, lists and XML elements may nest: serde_json's own limit inside a JSON
+/// record, also applied to the JSON outer structure and to an XML record (counted from the
+/// record's element). Past it, a JSON file is refused; an XML record is rejected.
+pub const MAX_NESTING: usize = 128;
+
+/// Elements in one XML record (the record's own element included); past it, the record is
+/// rejected. Real records have a few dozen; 10,000 leaves room for long lists of titulaires
+/// or modifications.
+pub const MAX_RECORD_ELEMENTS: usize = 10_000;
+
+/// Characters in one text value of a record, once trimmed (any field, read or not): the DECP
+/// 2.0 schema's `maxLength` of `objet`, the longest text it bounds. Its tighter bounds (16
+/// characters for `id`, 256 for `intituleTarif`) are not applied: real files exceed them.
+pub const MAX_TEXT_CHARS: usize = 1_000;
+
+/// The longest duration accepted (`dureeMois` of a contract or a modification): 1,200 months,
+/// 100 years.
+pub const MAX_DURATION_MONTHS: u32 = 1_200;
 
 /// The format of a DECP file, as found from its content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -186,10 +216,17 @@ pub enum RejectReason {
     InvalidOperator,
     /// A value is outside the format's list for its field (nature, procedure, `ccag`…).
     UnknownLabel,
+    /// A text is longer than [`MAX_TEXT_CHARS`].
+    TextTooLong,
+    /// An XML record nests deeper than [`MAX_NESTING`] or has more than
+    /// [`MAX_RECORD_ELEMENTS`] elements.
+    RecordTooLarge,
+    /// A JSON object of the record gives the same key twice.
+    DuplicateKey,
 }
 
 impl RejectReason {
-    pub const ALL: [RejectReason; 11] = [
+    pub const ALL: [RejectReason; 14] = [
         RejectReason::InvalidStructure,
         RejectReason::MissingField,
         RejectReason::InvalidSiret,
@@ -201,6 +238,9 @@ impl RejectReason {
         RejectReason::InvalidBoolean,
         RejectReason::InvalidOperator,
         RejectReason::UnknownLabel,
+        RejectReason::TextTooLong,
+        RejectReason::RecordTooLarge,
+        RejectReason::DuplicateKey,
     ];
 
     /// Stable snake_case code, for summaries, rejects files and scripts.
@@ -217,6 +257,9 @@ impl RejectReason {
             RejectReason::InvalidBoolean => "invalid_boolean",
             RejectReason::InvalidOperator => "invalid_operator",
             RejectReason::UnknownLabel => "unknown_label",
+            RejectReason::TextTooLong => "text_too_long",
+            RejectReason::RecordTooLarge => "record_too_large",
+            RejectReason::DuplicateKey => "duplicate_key",
         }
     }
 
@@ -244,6 +287,11 @@ impl RejectReason {
                 "opérateur économique invalide (attendu un objet avec « id » et « typeIdentifiant »)"
             }
             RejectReason::UnknownLabel => "valeur hors de la liste du format DECP",
+            RejectReason::TextTooLong => "texte trop long",
+            RejectReason::RecordTooLarge => {
+                "enregistrement trop imbriqué ou comptant trop d'éléments"
+            }
+            RejectReason::DuplicateKey => "clé en double dans un objet JSON",
         }
     }
 }
@@ -447,6 +495,14 @@ struct Sink<'a, T> {
     stopped: bool,
 }
 
+/// Why a record could not be read whole: the element at fault and a French sentence naming
+/// the limit and the position.
+struct TooLarge {
+    field: String,
+    reason: RejectReason,
+    detail: String,
+}
+
 /// A record converted and mapped, not yet counted: what a reading thread hands back.
 struct Mapped<T> {
     item: T,
@@ -470,6 +526,13 @@ fn process<T>(
         },
         Err(p) => Mapped {
             item: map(Err(Rejection {
+                record: if p.reason == RejectReason::TextTooLong {
+                    let mut record = record;
+                    convert::shorten_long_texts(&mut record);
+                    record
+                } else {
+                    record
+                },
                 index,
                 kind: p.kind,
                 id: p.id,
@@ -477,10 +540,40 @@ fn process<T>(
                 value: p.value,
                 reason: p.reason,
                 detail: p.detail,
-                record,
             })),
             rejected: true,
         },
+    }
+}
+
+/// Rejects a JSON record that gives a key twice in one object (`field`: the key's path).
+fn reject_duplicate<T>(
+    record: serde_json::Value,
+    index: usize,
+    kind: Option<ContractKind>,
+    field: String,
+    map: &(dyn Fn(Result<Contract, Rejection>) -> T + Sync),
+) -> Mapped<T> {
+    let mut record = record;
+    convert::shorten_long_texts(&mut record);
+    let id = match &record {
+        serde_json::Value::Object(m) => m.get("id").map(convert::value_text),
+        _ => None,
+    };
+    Mapped {
+        item: map(Err(Rejection {
+            index,
+            kind,
+            id,
+            detail: format!(
+                "la clé « {field} » figure deux fois dans le même objet : la valeur voulue est incertaine"
+            ),
+            field,
+            value: String::new(),
+            reason: RejectReason::DuplicateKey,
+            record,
+        })),
+        rejected: true,
     }
 }
 
@@ -494,6 +587,30 @@ impl<T> Sink<'_, T> {
     ) -> ControlFlow<()> {
         let mapped = process(record, self.read, version, kind, self.cpv, self.map);
         self.deliver(mapped)
+    }
+
+    /// Rejects a record that could not be read whole (an XML record past a limit), and hands
+    /// it over. Its `record` is `null`: what was read of it is not kept.
+    fn reject(
+        &mut self,
+        kind: ContractKind,
+        id: Option<String>,
+        too_large: TooLarge,
+    ) -> ControlFlow<()> {
+        let item = (self.map)(Err(Rejection {
+            index: self.read,
+            kind: Some(kind),
+            id,
+            field: too_large.field,
+            value: String::new(),
+            reason: too_large.reason,
+            detail: too_large.detail,
+            record: serde_json::Value::Null,
+        }));
+        self.deliver(Mapped {
+            item,
+            rejected: true,
+        })
     }
 
     /// Counts a record, in file order, and hands it to the caller.

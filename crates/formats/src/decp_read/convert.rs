@@ -10,8 +10,8 @@ use mutualis_domain::{
 };
 use serde_json::{Map, Number, Value};
 
-use super::RejectReason;
 use super::vocab;
+use super::{MAX_DURATION_MONTHS, MAX_TEXT_CHARS, RejectReason};
 
 /// The DECP version whose rules apply to a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,6 +96,18 @@ pub(super) fn convert(
         path: String::new(),
     };
     let id = obj.text("id").ok().flatten();
+    if let Some((field, chars)) = long_text(record) {
+        return Err(Problem {
+            kind,
+            id,
+            value: String::new(),
+            reason: RejectReason::TextTooLong,
+            detail: format!(
+                "« {field} » compte {chars} caractères, au-delà de la limite de {MAX_TEXT_CHARS} caractères par texte"
+            ),
+            field,
+        });
+    }
     let problem = |kind: Option<ContractKind>, id: Option<String>, issue: Issue| Problem {
         kind,
         id,
@@ -109,6 +121,56 @@ pub(super) fn convert(
         Err(issue) => return Err(problem(None, id, issue)),
     };
     contract(&obj, version, kind, cpv).map_err(|issue| problem(Some(kind), id, issue))
+}
+
+/// Whether a text is longer than [`MAX_TEXT_CHARS`] once trimmed: its number of characters.
+/// One comparison for the texts of ordinary length.
+pub(super) fn too_long(s: &str) -> Option<usize> {
+    if s.len() <= MAX_TEXT_CHARS {
+        return None;
+    }
+    let chars = s.trim().chars().count();
+    (chars > MAX_TEXT_CHARS).then_some(chars)
+}
+
+/// The first text of the record (any field, read or not) longer than [`MAX_TEXT_CHARS`]: its
+/// path ("objet", "titulaires[0].titulaire.denominationSociale") and length. The recursion
+/// is bounded by the nesting limit of the readers ([`super::MAX_NESTING`]).
+fn long_text(value: &Value) -> Option<(String, usize)> {
+    match value {
+        Value::String(s) => too_long(s).map(|chars| (String::new(), chars)),
+        Value::Array(list) => list.iter().enumerate().find_map(|(i, v)| {
+            long_text(v).map(|(path, chars)| (join(&format!("[{i}]"), &path), chars))
+        }),
+        Value::Object(map) => map
+            .iter()
+            .find_map(|(key, v)| long_text(v).map(|(path, chars)| (join(key, &path), chars))),
+        _ => None,
+    }
+}
+
+/// `head` and `tail` joined as a field's path (`a` and `b.c` → `a.b.c`, `a` and `[0]` → `a[0]`).
+pub(super) fn join(head: &str, tail: &str) -> String {
+    if tail.is_empty() || tail.starts_with('[') {
+        format!("{head}{tail}")
+    } else {
+        format!("{head}.{tail}")
+    }
+}
+
+/// Cuts the texts longer than [`MAX_TEXT_CHARS`] to that many characters followed by "…", so
+/// that a rejected record kept for a rejects file stays small.
+pub(super) fn shorten_long_texts(value: &mut Value) {
+    match value {
+        Value::String(s) if too_long(s).is_some() => {
+            let mut cut: String = s.trim().chars().take(MAX_TEXT_CHARS).collect();
+            cut.push('…');
+            *s = cut;
+        }
+        Value::Array(list) => list.iter_mut().for_each(shorten_long_texts),
+        Value::Object(map) => map.values_mut().for_each(shorten_long_texts),
+        _ => {}
+    }
 }
 
 fn kind_of(obj: &Obj<'_>, known: Option<ContractKind>) -> Res<ContractKind> {
@@ -693,19 +755,20 @@ impl<'v> Obj<'v> {
             return Ok(None);
         };
         match whole_number(value).and_then(|n| u32::try_from(n).ok()) {
-            Some(n) if n >= min => Ok(Some(n)),
+            Some(n) if (min..=MAX_DURATION_MONTHS).contains(&n) => Ok(Some(n)),
             _ => Err(self.issue(
                 key,
                 value,
                 RejectReason::InvalidDuration,
                 format!(
-                    "durée « {} » invalide : attendu un nombre entier de mois{}",
+                    "durée « {} » invalide : attendu un nombre entier de mois{}, au plus {MAX_DURATION_MONTHS} ({} ans)",
                     value_text(value),
                     if min > 0 {
                         format!(", au moins {min}")
                     } else {
                         String::new()
-                    }
+                    },
+                    MAX_DURATION_MONTHS / 12
                 ),
             )),
         }

@@ -94,8 +94,21 @@ fn parse<T>(
             rejected: false,
         });
     }
-    match serde_json::from_slice::<Value>(text) {
-        Ok(value) => Outcome::Mapped(process(
+    match serde_json::from_slice::<Checked>(text) {
+        Ok(Checked {
+            value,
+            duplicate: Some(field),
+        }) => Outcome::Mapped(super::reject_duplicate(
+            value,
+            record.index,
+            record.kind,
+            field,
+            map,
+        )),
+        Ok(Checked {
+            value,
+            duplicate: None,
+        }) => Outcome::Mapped(process(
             value,
             record.index,
             record.version,
@@ -116,6 +129,106 @@ fn parse<T>(
                 message: json_message(&e),
             }
         }
+    }
+}
+
+/// A record parsed into a `Value` as `serde_json::from_slice` parses it (a key given twice
+/// keeps its last value), with the path of the first key given twice in one object
+/// ("acheteur.id", "titulaires[0].titulaire.id"): such a record is rejected, since which
+/// value the publisher meant is unknown.
+struct Checked {
+    value: Value,
+    duplicate: Option<String>,
+}
+
+impl<'de> serde::Deserialize<'de> for Checked {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(CheckedVisitor)
+    }
+}
+
+struct CheckedVisitor;
+
+fn checked(value: Value) -> Checked {
+    Checked {
+        value,
+        duplicate: None,
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for CheckedVisitor {
+    type Value = Checked;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, b: bool) -> Result<Checked, E> {
+        Ok(checked(Value::Bool(b)))
+    }
+    fn visit_i64<E>(self, n: i64) -> Result<Checked, E> {
+        Ok(checked(Value::Number(n.into())))
+    }
+    fn visit_u64<E>(self, n: u64) -> Result<Checked, E> {
+        Ok(checked(Value::Number(n.into())))
+    }
+    fn visit_f64<E>(self, n: f64) -> Result<Checked, E> {
+        Ok(checked(
+            serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number),
+        ))
+    }
+    fn visit_str<E>(self, s: &str) -> Result<Checked, E> {
+        Ok(checked(Value::String(s.to_owned())))
+    }
+    fn visit_string<E>(self, s: String) -> Result<Checked, E> {
+        Ok(checked(Value::String(s)))
+    }
+    fn visit_unit<E>(self) -> Result<Checked, E> {
+        Ok(checked(Value::Null))
+    }
+    fn visit_none<E>(self) -> Result<Checked, E> {
+        Ok(checked(Value::Null))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Checked, A::Error> {
+        let mut list = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        let mut duplicate = None;
+        while let Some(item) = seq.next_element::<Checked>()? {
+            if duplicate.is_none()
+                && let Some(path) = item.duplicate
+            {
+                duplicate = Some(super::convert::join(&format!("[{}]", list.len()), &path));
+            }
+            list.push(item.value);
+        }
+        Ok(Checked {
+            value: Value::Array(list),
+            duplicate,
+        })
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Checked, A::Error> {
+        let mut fields = serde_json::Map::new();
+        let mut duplicate = None;
+        while let Some(key) = map.next_key::<String>()? {
+            let item = map.next_value::<Checked>()?;
+            match fields.entry(key) {
+                serde_json::map::Entry::Vacant(entry) => {
+                    if duplicate.is_none()
+                        && let Some(path) = item.duplicate
+                    {
+                        duplicate = Some(super::convert::join(entry.key(), &path));
+                    }
+                    entry.insert(item.value);
+                }
+                serde_json::map::Entry::Occupied(mut entry) => {
+                    if duplicate.is_none() {
+                        duplicate = Some(entry.key().clone());
+                    }
+                    entry.insert(item.value);
+                }
+            }
+        }
+        Ok(Checked {
+            value: Value::Object(fields),
+            duplicate,
+        })
     }
 }
 
@@ -362,7 +475,7 @@ struct Scanner<R> {
 
 /// How deep the outer structure may nest, as serde_json allows inside a record: a hostile
 /// file of nested brackets is an error, not a stack overflow.
-const MAX_DEPTH: usize = 128;
+const MAX_DEPTH: usize = super::MAX_NESTING;
 
 fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\n' | b'\r' | b'\t')
@@ -388,7 +501,7 @@ impl<R: BufRead> Scanner<R> {
     fn enter(&mut self) -> Result<(), Stop> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err(self.syntax("imbrication trop profonde"));
+            return Err(self.syntax(&too_deep()));
         }
         Ok(())
     }
@@ -649,8 +762,8 @@ impl<R: BufRead> Scanner<R> {
 
     /// Copies one value out whole (an object or list, a string or a scalar), the first byte
     /// not yet consumed: spans of ordinary bytes at a time, straight from the read buffer.
-    /// The value is appended to `bytes`; the record says where. `NaN`, `Infinity` and
-    /// `-Infinity` outside strings are written `null`. An object or list that the read buffer
+    /// The value is appended to `bytes`; the record says where. `NaN` outside strings is
+    /// written `null`, `Infinity` and `-Infinity` `"Infinity"` and `"-Infinity"`. An object or list that the read buffer
     /// holds whole, without escapes or literals, is found 64 bytes at a time ([`extent`]).
     fn capture(
         &mut self,
@@ -770,8 +883,8 @@ impl<R: BufRead> Scanner<R> {
         Ok(())
     }
 
-    /// At `N`, `I` or `-` outside a string: consumes `NaN`, `Infinity` or `-Infinity` and
-    /// writes `null`, or consumes the bytes that began like one and writes them as they are.
+    /// At `N`, `I` or `-` outside a string: consumes `NaN` and writes `null`, or `Infinity` or
+    /// `-Infinity` and writes it as a string (`"Infinity"`), or consumes the bytes that began like one and writes them as they are.
     /// The byte that ended the attempt is left for the caller.
     fn literal(&mut self, out: &mut Vec<u8>) -> Result<(), Stop> {
         let mut pending: Vec<u8> = Vec::with_capacity(9);
@@ -779,7 +892,15 @@ impl<R: BufRead> Scanner<R> {
             pending.push(b);
             if LITERALS.contains(&pending.as_slice()) {
                 self.source.consume(1);
-                out.extend_from_slice(b"null");
+                if pending == b"NaN" {
+                    out.extend_from_slice(b"null");
+                } else {
+                    // No amount or duration is infinite: as a text, the conversion rejects
+                    // it, naming the field.
+                    out.push(b'"');
+                    out.extend_from_slice(&pending);
+                    out.push(b'"');
+                }
                 return Ok(());
             }
             if !LITERALS.iter().any(|l| l.starts_with(&pending)) {
@@ -934,7 +1055,7 @@ mod scanner_tests {
         assert!(
             records_of(&deep)
                 .unwrap_err()
-                .ends_with("imbrication trop profonde")
+                .ends_with("imbrication trop profonde (au plus 128 niveaux)")
         );
         let fine = format!(
             "{{\"x\": {}{}, \"marches\": []}}",
@@ -969,7 +1090,7 @@ fn json_message(e: &serde_json::Error) -> String {
         "control character (\\u0000-\\u001F) found while parsing a string" => {
             "caractère de contrôle dans une chaîne (un retour à la ligne doit s'écrire \\n)"
         }
-        "recursion limit exceeded" => "imbrication trop profonde",
+        "recursion limit exceeded" => return too_deep(),
         other => return format!("JSON invalide ({other})"),
     };
     french.to_owned()
@@ -977,11 +1098,16 @@ fn json_message(e: &serde_json::Error) -> String {
 
 // ---------------------------------------------------------------------------------------------
 
+/// The message of a JSON file nested deeper than [`MAX_DEPTH`].
+fn too_deep() -> String {
+    format!("imbrication trop profonde (au plus {MAX_DEPTH} niveaux)")
+}
+
 /// The non-JSON literals written by Python/pandas outside strings, read as `null`.
 const LITERALS: [&[u8]; 3] = [b"NaN", b"Infinity", b"-Infinity"];
 
-/// A scalar token with its literals written `null`, as [`Scanner::literal`] writes those of
-/// the records: each whole `NaN`, `Infinity` or `-Infinity` becomes `null`, other bytes stay.
+/// A skipped scalar token (checked, never kept) with its literals written `null`: each whole
+/// `NaN`, `Infinity` or `-Infinity` becomes `null`, other bytes stay.
 fn without_literals(token: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(token.len() + 1);
     let mut i = 0;
@@ -1043,11 +1169,10 @@ mod tests {
     }
 
     #[test]
-    fn nan_and_infinity_become_null_outside_strings_only() {
+    fn nan_becomes_null_and_infinity_a_string_outside_strings_only() {
         let input =
             r#"{"a": NaN, "b": "NaN", "c": -Infinity, "d": [Infinity, -12, "x\"NaN"], "e": -0.5}"#;
-        let expected =
-            r#"{"a": null, "b": "NaN", "c": null, "d": [null, -12, "x\"NaN"], "e": -0.5}"#;
+        let expected = r#"{"a": null, "b": "NaN", "c": "-Infinity", "d": ["Infinity", -12, "x\"NaN"], "e": -0.5}"#;
         for chunk in [1, 2, 3, 7, 1024] {
             assert_eq!(lenient(input, chunk), expected, "chunk {chunk}");
         }

@@ -9,7 +9,8 @@
 //! subcontracting, titulaires as a list of objects…). Fields it does not need are still
 //! walked through serde_json's `deserialize_any`, as `serde_json::Value` is, so that the
 //! syntax, UTF-8, number range and nesting depth are checked the same way: a record it
-//! accepts is one that parses as a `Value`.
+//! accepts is one that parses as a `Value`. A text longer than [`MAX_TEXT_CHARS`] bytes,
+//! anywhere in the record, sends it to the full conversion, which applies the limit.
 //!
 //! [`Contract`]: mutualis_domain::Contract
 
@@ -24,7 +25,7 @@ use serde_json::Number;
 use super::convert::{
     boolean_text, number_text, parse_date, permille_of, whole_of_number, whole_of_text,
 };
-use super::vocab;
+use super::{MAX_DURATION_MONTHS, MAX_TEXT_CHARS, vocab};
 
 /// What the opportunity engine reads of a DECP 2.0 marché, borrowed from the record's text
 /// when it can be. Its values are those the full conversion would give the contract
@@ -82,6 +83,16 @@ impl<'de> de::Deserialize<'de> for Validate {
 
 struct ValidateVisitor;
 
+/// A text the conversion may find too long ([`MAX_TEXT_CHARS`], in bytes here: a shorter
+/// text in characters may be sent to the full conversion too, which then decides).
+fn short<E: de::Error>(s: &str) -> Result<&str, E> {
+    if s.len() > MAX_TEXT_CHARS {
+        Err(E::custom("a long text"))
+    } else {
+        Ok(s)
+    }
+}
+
 impl<'de> Visitor<'de> for ValidateVisitor {
     type Value = Validate;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -99,7 +110,8 @@ impl<'de> Visitor<'de> for ValidateVisitor {
     fn visit_f64<E>(self, _: f64) -> Result<Validate, E> {
         Ok(Validate)
     }
-    fn visit_str<E>(self, _: &str) -> Result<Validate, E> {
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<Validate, E> {
+        short(s)?;
         Ok(Validate)
     }
     fn visit_unit<E>(self) -> Result<Validate, E> {
@@ -113,10 +125,27 @@ impl<'de> Visitor<'de> for ValidateVisitor {
         Ok(Validate)
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Validate, A::Error> {
-        while map.next_key::<Validate>()?.is_some() {
+        let mut keys = Keys::default();
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            keys.add(key)?;
             map.next_value::<Validate>()?;
         }
         Ok(Validate)
+    }
+}
+
+/// The keys of one object not read into a field, to find one given twice (which the full
+/// conversion rejects): few per object, compared one by one.
+#[derive(Default)]
+struct Keys<'de>(Vec<Cow<'de, str>>);
+
+impl<'de> Keys<'de> {
+    fn add<E: de::Error>(&mut self, key: Cow<'de, str>) -> Result<(), E> {
+        if self.0.contains(&key) {
+            return Err(E::custom("duplicate key"));
+        }
+        self.0.push(key);
+        Ok(())
     }
 }
 
@@ -174,11 +203,11 @@ impl<'de> de::Deserialize<'de> for Scalar<'de> {
                     .map(Scalar::Num)
                     .ok_or_else(|| E::custom("not finite"))
             }
-            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Scalar<'de>, E> {
-                Ok(Scalar::Str(Cow::Borrowed(s)))
+            fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::Str(Cow::Borrowed(short(s)?)))
             }
-            fn visit_str<E>(self, s: &str) -> Result<Scalar<'de>, E> {
-                Ok(Scalar::Str(Cow::Owned(s.to_owned())))
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::Str(Cow::Owned(short(s)?.to_owned())))
             }
             fn visit_unit<E>(self) -> Result<Scalar<'de>, E> {
                 Ok(Scalar::Null)
@@ -250,8 +279,8 @@ fn amount(s: &Option<Scalar<'_>>, min_cents: i64) -> Check<Option<Amount>> {
     }
 }
 
-/// As `Obj::months` and `Obj::count`: a whole number of at least `min`.
-fn whole(s: &Option<Scalar<'_>>, min: u32) -> Check<Option<u32>> {
+/// As `Obj::months` and `Obj::count`: a whole number between `min` and `max`.
+fn whole(s: &Option<Scalar<'_>>, min: u32, max: u32) -> Check<Option<u32>> {
     let n = match present(s) {
         None => return Ok(None),
         Some(Scalar::Num(n)) => whole_of_number(n),
@@ -259,7 +288,7 @@ fn whole(s: &Option<Scalar<'_>>, min: u32) -> Check<Option<u32>> {
         Some(_) => None,
     };
     match n.and_then(|n| u32::try_from(n).ok()) {
-        Some(n) if n >= min => Ok(Some(n)),
+        Some(n) if (min..=max).contains(&n) => Ok(Some(n)),
         _ => Err(Unsure),
     }
 }
@@ -286,7 +315,7 @@ fn permille(s: &Option<Scalar<'_>>) -> Check<()> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Objects as read: the fields the conversion reads, the others walked and dropped. A field
+// Objects as read: the fields the conversion reads, the others walked and dropped. A key
 // given twice sends the record to the full conversion.
 
 /// Sets a field once.
@@ -304,9 +333,11 @@ fn read_map<'de, A: MapAccess<'de>>(
     mut map: A,
     mut field: impl FnMut(&str, &mut A) -> Result<bool, A::Error>,
 ) -> Result<(), A::Error> {
+    let mut others = Keys::default();
     while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
         if !field(&key, &mut map)? {
             map.next_value::<Validate>()?;
+            others.add(key)?;
         }
     }
     Ok(())
@@ -435,11 +466,13 @@ impl<'de> Visitor<'de> for EnumListVisitor {
     fn visit_f64<E: de::Error>(self, _: f64) -> Result<EnumList<'de>, E> {
         Err(E::custom("a number is no value of a list"))
     }
-    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<EnumList<'de>, E> {
-        Ok(EnumList(vec![Scalar::Str(Cow::Borrowed(s))]))
+    fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<EnumList<'de>, E> {
+        Ok(EnumList(vec![Scalar::Str(Cow::Borrowed(short(s)?))]))
     }
-    fn visit_str<E>(self, s: &str) -> Result<EnumList<'de>, E> {
-        Ok(EnumList(vec![Scalar::Str(Cow::Owned(s.to_owned()))]))
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<EnumList<'de>, E> {
+        Ok(EnumList(vec![Scalar::Str(Cow::Owned(
+            short(s)?.to_owned(),
+        ))]))
     }
     fn visit_unit<E>(self) -> Result<EnumList<'de>, E> {
         Ok(EnumList(Vec::new()))
@@ -672,7 +705,7 @@ impl<'de> RawMarche<'de> {
                 _ => return Err(Unsure),
             }
         }
-        let duration_months = whole(&self.duration, 1)?;
+        let duration_months = whole(&self.duration, 1, MAX_DURATION_MONTHS)?;
         let notified_on = date(&self.notified)?;
         let published_on = date(&self.published)?;
         let amount = amount(&self.amount, 100)?;
@@ -689,7 +722,7 @@ impl<'de> RawMarche<'de> {
         text(&self.framework_id)?;
         boolean(&self.innovative)?;
         one_of(&self.ccag, vocab::CCAG)?;
-        whole(&self.offers, 1)?;
+        whole(&self.offers, 1, u32::MAX)?;
         boolean(&self.advance_paid)?;
         permille(&self.advance_rate)?;
         one_of(&self.grouping, vocab::OPERATOR_GROUPINGS)?;

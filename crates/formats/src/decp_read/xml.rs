@@ -17,7 +17,20 @@ use quick_xml::events::Event;
 use serde_json::{Map, Value};
 
 use super::convert::Version;
-use super::{DecpFormat, FileError, Sink};
+use super::{
+    DecpFormat, FileError, MAX_NESTING, MAX_RECORD_ELEMENTS, MAX_TEXT_CHARS, RejectReason, Sink,
+    TooLarge,
+};
+
+/// A record past a limit: its `id` when read before, and why.
+struct Rejected {
+    id: Option<String>,
+    too_large: TooLarge,
+}
+
+/// Bytes of text kept for one element: past them its text is too long whatever its blanks
+/// (at most 4 bytes a character, and room for indentation).
+const MAX_TEXT_BYTES: usize = 4 * MAX_TEXT_CHARS + 4096;
 
 /// An element of a record: its local name, its text and its child elements.
 #[derive(Debug, Default)]
@@ -134,10 +147,14 @@ fn format(version: Option<Version>) -> DecpFormat {
 
 fn record<T>(
     sink: &mut Sink<'_, T>,
-    node: Node,
+    node: Result<Node, Rejected>,
     kind: ContractKind,
     version: &mut Option<Version>,
 ) -> std::ops::ControlFlow<()> {
+    let node = match node {
+        Ok(node) => node,
+        Err(Rejected { id, too_large }) => return sink.reject(kind, id, too_large),
+    };
     let version = *version.get_or_insert_with(|| detect(&node));
     let value = to_value(&node, version);
     drop(node);
@@ -317,16 +334,22 @@ impl<R: BufRead> Xml<R> {
         }
     }
 
-    /// Reads the content of the element `name` whose start was just read, up to its end.
-    fn element(&mut self, name: &str) -> Result<Node, FileError> {
+    /// Reads the content of the element `name` whose start was just read, up to its end; a
+    /// record past a limit is read to its end and rejected.
+    fn element(&mut self, name: &str) -> Result<Result<Node, Rejected>, FileError> {
         let mut buf = std::mem::take(&mut self.buf);
         let result = self.element_into(name, &mut buf);
         self.buf = buf;
         result
     }
 
-    fn element_into(&mut self, name: &str, buf: &mut Vec<u8>) -> Result<Node, FileError> {
+    fn element_into(
+        &mut self,
+        name: &str,
+        buf: &mut Vec<u8>,
+    ) -> Result<Result<Node, Rejected>, FileError> {
         let mut stack = vec![Node::named(name)];
+        let mut elements = 1;
         loop {
             buf.clear();
             let event = match self.reader.read_event_into(buf) {
@@ -334,28 +357,62 @@ impl<R: BufRead> Xml<R> {
                 Err(e) => return Err(xml_error(&self.reader, e)),
             };
             match event {
-                Event::Start(start) => stack.push(Node::named(start.local_name().into_inner())),
+                Event::Start(start) => {
+                    elements += 1;
+                    let node = Node::named(start.local_name().into_inner());
+                    let past = if stack.len() >= MAX_NESTING {
+                        Some(format!(
+                            "le XML de l'enregistrement est imbriqué sur plus de {MAX_NESTING} niveaux"
+                        ))
+                    } else if elements > MAX_RECORD_ELEMENTS {
+                        Some(format!(
+                            "l'enregistrement compte plus de {MAX_RECORD_ELEMENTS} éléments XML"
+                        ))
+                    } else {
+                        None
+                    };
+                    stack.push(node);
+                    if let Some(what) = past {
+                        return self.reject(&stack, what, RejectReason::RecordTooLarge, buf);
+                    }
+                }
                 // Not produced with `expand_empty_elements`, read the same way all the same.
                 Event::Empty(empty) => {
+                    elements += 1;
                     if let Some(top) = stack.last_mut() {
+                        top.text = String::new();
                         top.children
                             .push(Node::named(empty.local_name().into_inner()));
+                    }
+                    if elements > MAX_RECORD_ELEMENTS {
+                        let what = format!(
+                            "l'enregistrement compte plus de {MAX_RECORD_ELEMENTS} éléments XML"
+                        );
+                        return self.reject(&stack, what, RejectReason::RecordTooLarge, buf);
                     }
                 }
                 Event::End(_) => {
                     let done = stack.pop().unwrap_or_default();
                     match stack.last_mut() {
-                        Some(parent) => parent.children.push(done),
-                        None => return Ok(done),
+                        Some(parent) => {
+                            // An element with children has no text of its own (blanks only).
+                            parent.text = String::new();
+                            parent.children.push(done);
+                        }
+                        None => return Ok(Ok(done)),
                     }
                 }
                 Event::Text(text) => {
-                    if let Some(top) = stack.last_mut() {
+                    if let Some(top) = stack.last_mut()
+                        && top.children.is_empty()
+                    {
                         top.text.push_str(&text.xml10_content());
                     }
                 }
                 Event::CData(cdata) => {
-                    if let Some(top) = stack.last_mut() {
+                    if let Some(top) = stack.last_mut()
+                        && top.children.is_empty()
+                    {
                         top.text.push_str(&cdata.xml10_content());
                     }
                 }
@@ -381,7 +438,9 @@ impl<R: BufRead> Xml<R> {
                             )));
                         }
                     };
-                    if let Some(top) = stack.last_mut() {
+                    if let Some(top) = stack.last_mut()
+                        && top.children.is_empty()
+                    {
                         top.text.push(c);
                     }
                 }
@@ -391,7 +450,63 @@ impl<R: BufRead> Xml<R> {
                 }
                 Event::Comment(_) | Event::Decl(_) | Event::PI(_) | Event::DocType(_) => {}
             }
+            if let Some(top) = stack.last()
+                && top.text.len() > MAX_TEXT_BYTES
+            {
+                let what = format!(
+                    "le texte de l'élément dépasse {MAX_TEXT_CHARS} caractères (limite par texte)"
+                );
+                return self.reject(&stack, what, RejectReason::TextTooLong, buf);
+            }
         }
+    }
+
+    /// Rejects the record whose open elements are `stack` (the last one at fault), and reads
+    /// on to the record's end tag, keeping
+    /// nothing, so that the next record is read.
+    fn reject(
+        &mut self,
+        stack: &[Node],
+        what: String,
+        reason: RejectReason,
+        buf: &mut Vec<u8>,
+    ) -> Result<Result<Node, Rejected>, FileError> {
+        let (line, column) = self
+            .reader
+            .get_ref()
+            .line_column(self.reader.buffer_position());
+        // The path of the element at fault from the record's element, its first levels only.
+        let names: Vec<&str> = stack[1..].iter().map(|n| n.name.as_str()).collect();
+        let field = if names.len() > 8 {
+            format!("{}…", names[..8].join("."))
+        } else {
+            names.join(".")
+        };
+        let id = stack
+            .first()
+            .and_then(|r| r.child("id"))
+            .map(|n| n.text.trim().to_owned())
+            .filter(|t| !t.is_empty());
+        let too_large = TooLarge {
+            field,
+            reason,
+            detail: format!("{what}, ligne {line}, colonne {column}"),
+        };
+        let mut open = stack.len();
+        while open > 0 {
+            buf.clear();
+            match self.reader.read_event_into(buf) {
+                Ok(Event::Start(_)) => open += 1,
+                Ok(Event::End(_)) => open -= 1,
+                Ok(Event::Eof) => {
+                    let open = stack.last().map_or("", |n| n.name.as_str()).to_owned();
+                    return Err(self.truncated(&open));
+                }
+                Ok(_) => {}
+                Err(e) => return Err(xml_error(&self.reader, e)),
+            }
+        }
+        Ok(Err(Rejected { id, too_large }))
     }
 
     /// Skips an element that is not a record.
