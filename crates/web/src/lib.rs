@@ -58,12 +58,20 @@ pub struct WebConfig {
     pub trusted_proxy: Option<std::net::IpAddr>,
 }
 
-/// Sign-in throttling: after this many failures in the window, further attempts are refused
-/// until the window ends, whether the password is right or not.
+/// Sign-in throttling (OWASP's authentication cheat sheet: lock out the guesser, not the
+/// owner). Within a window, attempts are refused, whether the password is right or not:
+/// - for one account from one address, after `per_account` failures from that address, so
+///   that a guesser cannot go on while the owner, signing in from elsewhere, is not locked out;
+/// - for one account from anywhere, after `per_account_anywhere` failures, far more, against
+///   guessing spread over many addresses;
+/// - for one address, after `per_address` failures over any accounts, against spraying.
+///
+/// The window ends every lock: the right password then works again.
 #[derive(Debug, Clone, Copy)]
 pub struct Throttle {
     pub window: Duration,
     pub per_account: i64,
+    pub per_account_anywhere: i64,
     pub per_address: i64,
 }
 
@@ -86,6 +94,7 @@ impl Default for WebConfig {
             throttle: Throttle {
                 window: Duration::minutes(15),
                 per_account: 5,
+                per_account_anywhere: 50,
                 per_address: 50,
             },
             trusted_proxy: None,

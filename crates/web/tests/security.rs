@@ -218,3 +218,51 @@ async fn tokens_are_capped_and_die_with_the_old_password() {
     })
     .await;
 }
+
+/// Signs in from `ip`: the login form then its POST, both as if from that address.
+async fn sign_in_from(app: &App, ip: &str, email: &str, password: &str) -> common::Reply {
+    use axum::body::Body;
+    use axum::extract::ConnectInfo;
+    use axum::http::{Request, header};
+    let peer: std::net::SocketAddr = format!("{ip}:40000").parse().unwrap();
+    let form = app.get("/connexion", None).await;
+    let csrf = form.cookie("mutualis_csrf").unwrap();
+    let body: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("csrf", &csrf)
+        .append_pair("email", email)
+        .append_pair("password", password)
+        .append_pair("suite", "/")
+        .finish();
+    let mut request = Request::post("/connexion")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, format!("mutualis_csrf={csrf}"))
+        .body(Body::from(body))
+        .unwrap();
+    request.extensions_mut().insert(ConnectInfo(peer));
+    app.send(request).await
+}
+
+/// A guesser locks the account out for its own address only: the owner, from elsewhere,
+/// still signs in; the guesser's address is refused even with the right password.
+#[tokio::test]
+async fn a_guesser_cannot_lock_the_owner_out() {
+    each_backend(|db| async move {
+        let app = App::new(db).await;
+        let (guesser, owner) = ("198.51.100.66", "192.0.2.10");
+        for _ in 0..5 {
+            let reply = sign_in_from(&app, guesser, COORDINATOR, "mauvais mot de passe").await;
+            assert_eq!(reply.status, StatusCode::OK);
+        }
+        let refused = sign_in_from(&app, guesser, COORDINATOR, PASSWORD).await;
+        assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+        let signed_in = sign_in_from(&app, owner, COORDINATOR, PASSWORD).await;
+        assert_eq!(
+            signed_in.status,
+            StatusCode::SEE_OTHER,
+            "{}",
+            signed_in.body
+        );
+        assert!(signed_in.cookie("mutualis_session").is_some());
+    })
+    .await;
+}

@@ -87,7 +87,13 @@ pub async fn login(
     }
     let now = Utc::now();
     let throttle = state.config.throttle;
-    let email_key = format!("account:{}", form.email.trim().to_lowercase());
+    let email = form.email.trim().to_lowercase();
+    let email_key = format!("account:{email}");
+    // The account as guessed from this address ("?" when the server does not know it).
+    let pair_key = format!(
+        "account:{email}|from:{}",
+        addr.map_or_else(|| "?".to_owned(), |a| a.to_string())
+    );
     let addr_key = addr.map(|a| format!("address:{a}"));
     let refuse = |status: StatusCode, message: &str| -> Result<Response, WebError> {
         let page = LoginPage {
@@ -103,9 +109,14 @@ pub async fn login(
 
     let mut throttled = state
         .db
-        .login_failures(&email_key, now, throttle.window)
+        .login_failures(&pair_key, now, throttle.window)
         .await?
         >= throttle.per_account;
+    throttled |= state
+        .db
+        .login_failures(&email_key, now, throttle.window)
+        .await?
+        >= throttle.per_account_anywhere;
     if let Some(key) = &addr_key {
         throttled |=
             state.db.login_failures(key, now, throttle.window).await? >= throttle.per_address;
@@ -130,10 +141,12 @@ pub async fn login(
         }
     };
     let Some(credentials) = credentials.filter(|_| verified) else {
-        state
-            .db
-            .record_login_failure(&email_key, now, throttle.window)
-            .await?;
+        for key in [&pair_key, &email_key] {
+            state
+                .db
+                .record_login_failure(key, now, throttle.window)
+                .await?;
+        }
         if let Some(key) = &addr_key {
             state
                 .db
@@ -143,7 +156,7 @@ pub async fn login(
         return refuse(StatusCode::OK, BAD_CREDENTIALS);
     };
 
-    state.db.clear_login_failures(&email_key).await?;
+    state.db.clear_login_failures(&pair_key).await?;
     // A new session id at every sign-in; whatever session the browser had is ended.
     if let Some(old) = jar.get(SESSION_COOKIE) {
         state.db.delete_session(&hash_secret(old.value())).await?;
