@@ -4,6 +4,9 @@
 
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 
+use std::io::{Cursor, Write};
+use std::time::{Duration, Instant};
+
 use calamine::{Data, Reader, Xlsx};
 use chrono::NaiveDate;
 use mutualis_domain::contract::{Label, Modification};
@@ -11,8 +14,9 @@ use mutualis_domain::{
     Amount, Contract, ContractKind, ContractSource, Need, Quantity, Reservation, Siren, Siret,
 };
 use mutualis_formats::needs_workbook::{
-    CellError, PrefillRow, TEMPLATE_VERSION, WorkbookErrors, WorkbookMeta, read_workbook,
-    write_workbook,
+    CellError, MAX_CELL_TEXT_CHARS, MAX_CELLS_TEXT_BYTES, MAX_INFLATED_BYTES, MAX_SHARED_STRINGS,
+    MAX_SHARED_STRINGS_BYTES, MAX_SHEET_COLUMNS, MAX_SHEET_ROWS, PrefillRow, TEMPLATE_VERSION,
+    WorkbookErrors, WorkbookMeta, read_workbook, write_workbook,
 };
 use mutualis_reference::cpv::nomenclature;
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
@@ -529,4 +533,200 @@ fn a_file_that_is_not_an_xlsx_workbook_is_refused() {
         );
         assert!(found[0].reason.contains(".xlsx"), "{}", found[0].reason);
     }
+}
+
+// Bombs: small files that declare or inflate to far more than a workbook holds. Each is
+// refused with the one error naming its limit, quickly, before reading past the limit.
+
+/// The good workbook with its part `name` replaced by what `write` streams (deflated, so
+/// that gigabytes of repeated bytes fit in a few megabytes).
+fn with_part(name: &str, write: impl FnOnce(&mut dyn Write)) -> Vec<u8> {
+    let good = Book::new(vec![good_row()]).bytes();
+    let mut source = zip::ZipArchive::new(Cursor::new(good)).unwrap();
+    let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    for i in 0..source.len() {
+        let part = source.by_index(i).unwrap();
+        if part.name().unwrap() == name {
+            continue;
+        }
+        out.raw_copy_file(part).unwrap();
+    }
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .compression_level(Some(6));
+    out.start_file(name, options).unwrap();
+    write(&mut out);
+    out.finish().unwrap().into_inner()
+}
+
+/// The sheet "Besoins" (the first) as raw XML.
+const NEEDS_PART: &str = "xl/worksheets/sheet1.xml";
+const SHEET_START: &str = r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">"#;
+
+/// Writes `total` bytes of `byte`, a mebibyte at a time.
+fn repeat(out: &mut dyn Write, byte: u8, total: usize) {
+    let chunk = vec![byte; 1 << 20];
+    for _ in 0..total / chunk.len() {
+        out.write_all(&chunk).unwrap();
+    }
+}
+
+/// Reads a bomb: one error whose reason contains `limit`, found within seconds.
+fn refused_for(bytes: &[u8], limit: &str) -> CellError {
+    assert!(bytes.len() < 5 * 1024 * 1024, "{} bytes", bytes.len());
+    let start = Instant::now();
+    let found = errors(read(bytes));
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].reason.contains(limit), "{}", found[0].reason);
+    found[0].clone()
+}
+
+#[test]
+fn a_sheet_declaring_the_whole_grid_is_refused_at_the_row_limit() {
+    let bytes = with_part(NEEDS_PART, |out| {
+        write!(
+            out,
+            r#"{SHEET_START}<dimension ref="A1:XFD1048576"/><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>Code CPV</t></is></c></row><row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData></worksheet>"#
+        )
+        .unwrap();
+    });
+    assert!(bytes.len() < 20_000);
+    let error = refused_for(&bytes, &format!("{MAX_SHEET_ROWS} lignes"));
+    assert_eq!(error.sheet.as_deref(), Some("Besoins"));
+    assert!(error.reason.contains("ligne 1048576"), "{}", error.reason);
+}
+
+#[test]
+fn a_cell_past_the_row_or_column_limit_is_refused() {
+    let mut rows = vec![good_row()];
+    rows.resize(MAX_SHEET_ROWS as usize, vec![]);
+    rows.push(vec![Text("x")]);
+    refused_for(
+        &Book::new(rows).bytes(),
+        &format!("{MAX_SHEET_ROWS} lignes"),
+    );
+    let mut row = good_row();
+    row.resize(MAX_SHEET_COLUMNS as usize, Empty);
+    row.push(Text("note"));
+    refused_for(
+        &Book::new(vec![row]).bytes(),
+        &format!("{MAX_SHEET_COLUMNS} colonnes"),
+    );
+}
+
+#[test]
+fn a_gigabyte_of_whitespace_is_refused_at_the_inflated_size_limit() {
+    let bytes = with_part(NEEDS_PART, |out| {
+        write!(out, "{SHEET_START}<sheetData>").unwrap();
+        repeat(out, b' ', 1 << 30);
+        write!(out, "</sheetData></worksheet>").unwrap();
+    });
+    let limit = format!("{} Mo", MAX_INFLATED_BYTES >> 20);
+    refused_for(&bytes, &limit);
+    understated_is_refused(bytes, NEEDS_PART, &limit);
+}
+
+#[test]
+fn a_gigabyte_shared_string_is_refused_at_the_shared_strings_limit() {
+    let bytes = with_part("xl/sharedStrings.xml", |out| {
+        write!(
+            out,
+            r#"<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1"><si><t>"#
+        )
+        .unwrap();
+        repeat(out, b'a', 1 << 30);
+        write!(out, "</t></si></sst>").unwrap();
+    });
+    let limit = format!("{} Mo", MAX_SHARED_STRINGS_BYTES >> 20);
+    refused_for(&bytes, &limit);
+    understated_is_refused(bytes, "xl/sharedStrings.xml", &limit);
+}
+
+#[test]
+fn a_declared_count_of_a_billion_shared_strings_is_refused() {
+    let bytes = with_part("xl/sharedStrings.xml", |out| {
+        write!(
+            out,
+            r#"<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1000000000" uniqueCount="1000000000"><si><t>Code CPV</t></si></sst>"#
+        )
+        .unwrap();
+    });
+    refused_for(&bytes, &format!("{MAX_SHARED_STRINGS} textes"));
+}
+
+#[test]
+fn a_cell_text_past_the_length_limit_is_refused_at_its_cell() {
+    // Past Excel's own limit: rust_xlsxwriter refuses to write it, so it is raw XML.
+    let bytes = with_part(NEEDS_PART, |out| {
+        write!(
+            out,
+            r#"{SHEET_START}<sheetData><row r="2"><c r="B2" t="inlineStr"><is><t>"#
+        )
+        .unwrap();
+        out.write_all("é".repeat(MAX_CELL_TEXT_CHARS + 1).as_bytes())
+            .unwrap();
+        write!(out, "</t></is></c></row></sheetData></worksheet>").unwrap();
+    });
+    let error = refused_for(&bytes, &format!("{MAX_CELL_TEXT_CHARS} caractères"));
+    assert_eq!(error.cell.as_deref(), Some("B2"));
+}
+
+#[test]
+fn one_long_shared_text_in_many_cells_is_refused_at_the_total_text_limit() {
+    let long: &'static str = "a".repeat(30_000).leak();
+    let rows = vec![row_with(1, Text(long)); MAX_CELLS_TEXT_BYTES / 30_000 + 1];
+    refused_for(
+        &Book::new(rows).bytes(),
+        &format!("{} Mo de texte", MAX_CELLS_TEXT_BYTES >> 20),
+    );
+}
+
+/// The bomb with the part's size declared as 1 byte: the bytes really inflated are counted,
+/// and the zip reader stops at the declared size and refuses the part's checksum, so the
+/// workbook is refused either at the limit or as unreadable, quickly either way.
+fn understated_is_refused(bytes: Vec<u8>, part: &str, limit: &str) {
+    let start = Instant::now();
+    let found = errors(read(&understate_sizes(bytes, part)));
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    let reason = &found[0].reason;
+    assert!(
+        reason.contains(limit) || reason.contains("lisible"),
+        "{reason}"
+    );
+}
+
+/// The zip with the uncompressed size of `name` declared as 1 byte, in its local header and
+/// in the central directory.
+fn understate_sizes(mut bytes: Vec<u8>, name: &str) -> Vec<u8> {
+    let mut patched = 0;
+    for (signature, size_at, name_len_at, name_at) in
+        [(b"PK\x03\x04", 22, 26, 30), (b"PK\x01\x02", 24, 28, 46)]
+    {
+        let mut i = 0;
+        while i + name_at <= bytes.len() {
+            if &bytes[i..i + 4] == signature {
+                let len = usize::from(u16::from_le_bytes([
+                    bytes[i + name_len_at],
+                    bytes[i + name_len_at + 1],
+                ]));
+                if bytes.get(i + name_at..i + name_at + len) == Some(name.as_bytes()) {
+                    bytes[i + size_at..i + size_at + 4].copy_from_slice(&1u32.to_le_bytes());
+                    patched += 1;
+                }
+            }
+            i += 1;
+        }
+    }
+    assert_eq!(patched, 2);
+    bytes
 }

@@ -11,7 +11,9 @@ use axum::http::{HeaderMap, Request, StatusCode, header};
 use chrono::{Days, Local, NaiveDate};
 use common::{App, COORDINATOR, ECHIROLLES_BUYER, GRENOBLE_BUYER};
 use mutualis_domain::{Organisation, OrganisationKind, Role, Siren, Siret};
-use mutualis_formats::needs_workbook::{PrefillRow, WorkbookMeta, read_workbook, write_workbook};
+use mutualis_formats::needs_workbook::{
+    MAX_SHARED_STRINGS, MAX_SHEET_ROWS, PrefillRow, WorkbookMeta, read_workbook, write_workbook,
+};
 use mutualis_reference::cpv::nomenclature;
 use mutualis_test_db::each_backend;
 use tower::ServiceExt;
@@ -1056,6 +1058,62 @@ async fn a_workbook_too_large_is_refused_with_a_clear_message() {
             .await;
         assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(missing.body.contains("id=\"classeur-erreur\">Choisissez le classeur rempli (.xlsx) à déposer."));
+    })
+    .await;
+}
+
+/// A workbook of the template with its part `name` replaced by `xml`.
+fn with_part(workbook: &[u8], name: &str, xml: &str) -> Vec<u8> {
+    use std::io::Write;
+    let mut source = zip::ZipArchive::new(std::io::Cursor::new(workbook)).unwrap();
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for i in 0..source.len() {
+        let part = source.by_index(i).unwrap();
+        if part.name().unwrap() != name {
+            out.raw_copy_file(part).unwrap();
+        }
+    }
+    out.start_file(name, zip::write::SimpleFileOptions::default())
+        .unwrap();
+    out.write_all(xml.as_bytes()).unwrap();
+    out.finish().unwrap().into_inner()
+}
+
+#[tokio::test]
+async fn a_workbook_bomb_is_refused_with_its_limit_and_the_server_keeps_serving() {
+    each_backend(|db| async move {
+        let app = app(db).await;
+        let coordinator = app.sign_in(COORDINATOR).await;
+        let id = open_campaign(&app, &coordinator).await;
+        let grenoble = app.sign_in(GRENOBLE_BUYER).await;
+        let good = write_workbook(&meta(id, GRENOBLE, "Grenoble"), &[]).unwrap();
+        let main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
+        // Two kilobytes declaring the whole grid, cells A1 and XFD1048576: the grid was built.
+        let grid = with_part(
+            &good,
+            "xl/worksheets/sheet1.xml",
+            &format!(
+                r#"<worksheet xmlns="{main}"><dimension ref="A1:XFD1048576"/><sheetData><row r="1"><c r="A1"><v>1</v></c></row><row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData></worksheet>"#
+            ),
+        );
+        // A billion shared strings declared: room was reserved for them.
+        let strings = with_part(
+            &good,
+            "xl/sharedStrings.xml",
+            &format!(r#"<sst xmlns="{main}" count="1000000000" uniqueCount="1000000000"></sst>"#),
+        );
+        for (bomb, limit) in [
+            (grid, format!("au plus {MAX_SHEET_ROWS} lignes")),
+            (strings, format!("{MAX_SHARED_STRINGS} textes")),
+        ] {
+            assert!(bomb.len() < 20_000);
+            let csrf = app.session_csrf(&grenoble).await;
+            let reply = upload(&app, id, &grenoble, &csrf, &bomb).await;
+            assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+            assert!(text(&reply.body).contains(&limit), "{}", reply.body);
+            let page = app.get(&format!("/campagnes/{id}"), Some(&grenoble)).await;
+            assert_eq!(page.status, StatusCode::OK);
+        }
     })
     .await;
 }
