@@ -216,6 +216,7 @@ async fn organisation(
 #[derive(Deserialize, ToSchema)]
 struct NewTokenRequest {
     /// What the token is for (1 to 100 characters).
+    #[schema(min_length = 1, max_length = 100)]
     name: String,
 }
 
@@ -342,7 +343,7 @@ struct ContractList {
 #[utoipa::path(get, path = "/api/v1/contracts", tag = "contrats", security(("token" = [])),
     params(
         ("membre" = Option<i64>, Query, description = "Organisation acheteuse (coordinateur seulement)"),
-        ("cpv" = Option<String>, Query, description = "Début du code CPV, 2 à 8 chiffres"),
+        ("cpv" = Option<String>, Query, pattern = "^[0-9]{2,8}$", description = "Début du code CPV, 2 à 8 chiffres"),
         ("procedure" = Option<String>, Query, description = "Procédure DECP 2.0"),
         ("fin_apres" = Option<String>, Query, description = "Fin à partir de (AAAA-MM-JJ ; JJ/MM/AAAA accepté)"),
         ("fin_avant" = Option<String>, Query, description = "Fin jusqu'au (AAAA-MM-JJ ; JJ/MM/AAAA accepté)"),
@@ -460,10 +461,10 @@ fn bad_parameter(e: &FieldError) -> ApiError {
     params(
         ("as_of" = Option<String>, Query, description = "Date d'observation (AAAA-MM-JJ ; JJ/MM/AAAA accepté) ; aujourd'hui par défaut"),
         ("depth" = Option<String>, Query, description = "Regroupement CPV : division (2 chiffres), group (3), class (4, défaut) ou category (5) ; les noms français division, groupe, classe, categorie sont acceptés"),
-        ("window_months" = Option<u32>, Query, description = "Fenêtre commune en mois après la date d'observation, de 1 à 120 (18 par défaut)"),
-        ("min_buyers" = Option<u32>, Query, description = "Nombre minimal d'acheteurs distincts, de 2 (défaut) à 100"),
+        ("window_months" = Option<u32>, Query, minimum = 1, maximum = 120, description = "Fenêtre commune en mois après la date d'observation, de 1 à 120 (18 par défaut)"),
+        ("min_buyers" = Option<u32>, Query, minimum = 2, maximum = 100, description = "Nombre minimal d'acheteurs distincts, de 2 (défaut) à 100"),
         ("family" = Option<String>, Query, description = "Ne garder qu'une famille d'achats (energy, cleaning, insurance…, other)"),
-        ("cpv" = Option<String>, Query, description = "Ne garder que les familles CPV qui contiennent ce début de code (2 à 8 chiffres) ou y sont contenues"),
+        ("cpv" = Option<String>, Query, pattern = "^[0-9]{2,8}$", description = "Ne garder que les familles CPV qui contiennent ce début de code (2 à 8 chiffres) ou y sont contenues"),
         ("perimeter" = Option<String>, Query, description = "Acheteurs pris en compte : territory (les organisations du territoire : la métropole et ses communes membres, par défaut) ou all (tous les acheteurs des contrats publiés, réservé au coordinateur)"),
     ),
     responses(
@@ -493,8 +494,8 @@ async fn opportunities(
         ("prefix" = String, Path, description = "Chiffres significatifs de la famille CPV (2 à 5), par exemple 9091"),
         ("as_of" = Option<String>, Query, description = "Date d'observation (AAAA-MM-JJ ; JJ/MM/AAAA accepté) ; aujourd'hui par défaut"),
         ("depth" = Option<String>, Query, description = "Regroupement CPV ; par défaut, celui de la longueur du préfixe"),
-        ("window_months" = Option<u32>, Query, description = "Fenêtre commune en mois, de 1 à 120 (18 par défaut)"),
-        ("min_buyers" = Option<u32>, Query, description = "Nombre minimal d'acheteurs distincts, de 2 (défaut) à 100"),
+        ("window_months" = Option<u32>, Query, minimum = 1, maximum = 120, description = "Fenêtre commune en mois, de 1 à 120 (18 par défaut)"),
+        ("min_buyers" = Option<u32>, Query, minimum = 2, maximum = 100, description = "Nombre minimal d'acheteurs distincts, de 2 (défaut) à 100"),
         ("perimeter" = Option<String>, Query, description = "Acheteurs pris en compte : territory (les organisations du territoire : la métropole et ses communes membres, par défaut) ou all (tous les acheteurs des contrats publiés, réservé au coordinateur)"),
     ),
     responses(

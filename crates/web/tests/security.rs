@@ -266,3 +266,56 @@ async fn a_guesser_cannot_lock_the_owner_out() {
     })
     .await;
 }
+
+/// The OpenAPI document states the limits the handlers enforce, so that a client (and
+/// schemathesis) knows what is refused before asking.
+#[tokio::test]
+async fn the_openapi_document_states_the_real_limits() {
+    each_backend(|db| async move {
+        let app = App::new(db).await;
+        let doc = app.get("/api/v1/openapi.json", None).await.json();
+        let param = |path: &str, name: &str| -> serde_json::Value {
+            doc["paths"][path]["get"]["parameters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p["name"] == name)
+                .unwrap_or_else(|| panic!("{path} {name}"))["schema"]
+                .clone()
+        };
+        for path in ["/api/v1/opportunities", "/api/v1/opportunities/{prefix}"] {
+            let min = param(path, "min_buyers");
+            assert_eq!(
+                (min["minimum"].as_f64(), min["maximum"].as_f64()),
+                (Some(2.0), Some(100.0)),
+                "{path}"
+            );
+            let window = param(path, "window_months");
+            assert_eq!(
+                (window["minimum"].as_f64(), window["maximum"].as_f64()),
+                (Some(1.0), Some(120.0)),
+                "{path}"
+            );
+        }
+        assert_eq!(
+            param("/api/v1/opportunities", "cpv")["pattern"],
+            "^[0-9]{2,8}$"
+        );
+        assert_eq!(param("/api/v1/contracts", "cpv")["pattern"], "^[0-9]{2,8}$");
+        for path in ["/api/v1/contracts", "/api/v1/organisations"] {
+            let page = param(path, "page");
+            assert_eq!(
+                (page["minimum"].as_f64(), page["maximum"].as_f64()),
+                (Some(1.0), Some(1_000_000.0)),
+                "{path}"
+            );
+        }
+        let token = &doc["components"]["schemas"]["NewTokenRequest"]["properties"]["name"];
+        assert_eq!(
+            (token["minLength"].as_u64(), token["maxLength"].as_u64()),
+            (Some(1), Some(100)),
+            "{token}"
+        );
+    })
+    .await;
+}
