@@ -168,6 +168,7 @@ struct OrganisationList {
     ),
     responses(
         (status = 200, description = "Les organisations que le jeton voit : la sienne ; tout le territoire pour un coordinateur", body = OrganisationList),
+        (status = 400, description = "Paramètre répété, illisible ou hors limites ; le message le nomme", body = ApiErrorBody),
         (status = 401, description = "Jeton absent, invalide ou révoqué", body = ApiErrorBody),
         (status = 403, description = "Rôle sans accès aux données des membres (valideur, évaluateur, fournisseur, médiateur)", body = ApiErrorBody),
     ))]
@@ -343,7 +344,7 @@ struct ContractList {
 #[utoipa::path(get, path = "/api/v1/contracts", tag = "contrats", security(("token" = [])),
     params(
         ("membre" = Option<i64>, Query, description = "Organisation acheteuse (coordinateur seulement)"),
-        ("cpv" = Option<String>, Query, pattern = "^[0-9]{2,8}$", description = "Début du code CPV, 2 à 8 chiffres"),
+        ("cpv" = Option<String>, Query, pattern = "^([0-9]{2,8})?$", description = "Début du code CPV, 2 à 8 chiffres"),
         ("procedure" = Option<String>, Query, description = "Procédure DECP 2.0"),
         ("fin_apres" = Option<String>, Query, description = "Fin à partir de (AAAA-MM-JJ ; JJ/MM/AAAA accepté)"),
         ("fin_avant" = Option<String>, Query, description = "Fin jusqu'au (AAAA-MM-JJ ; JJ/MM/AAAA accepté)"),
@@ -464,7 +465,7 @@ fn bad_parameter(e: &FieldError) -> ApiError {
         ("window_months" = Option<u32>, Query, minimum = 1, maximum = 120, description = "Fenêtre commune en mois après la date d'observation, de 1 à 120 (18 par défaut)"),
         ("min_buyers" = Option<u32>, Query, minimum = 2, maximum = 100, description = "Nombre minimal d'acheteurs distincts, de 2 (défaut) à 100"),
         ("family" = Option<String>, Query, description = "Ne garder qu'une famille d'achats (energy, cleaning, insurance…, other)"),
-        ("cpv" = Option<String>, Query, pattern = "^[0-9]{2,8}$", description = "Ne garder que les familles CPV qui contiennent ce début de code (2 à 8 chiffres) ou y sont contenues"),
+        ("cpv" = Option<String>, Query, pattern = "^([0-9]{2,8})?$", description = "Ne garder que les familles CPV qui contiennent ce début de code (2 à 8 chiffres) ou y sont contenues"),
         ("perimeter" = Option<String>, Query, description = "Acheteurs pris en compte : territory (les organisations du territoire : la métropole et ses communes membres, par défaut) ou all (tous les acheteurs des contrats publiés, réservé au coordinateur)"),
     ),
     responses(
