@@ -911,29 +911,45 @@ async fn two_drafted_groupements(url: &str) -> String {
     head
 }
 
+/// Runs `statement` on the SQLite file at `path` after `drop_trigger` (one of the audit log's
+/// append-only guards), as someone holding the database file would; `false`, with the skip
+/// written to the terminal (as the PostgreSQL skips are), when python3 is not there.
+fn tamper(path: &std::path::Path, drop_trigger: &str, statement: &str, check: &str) -> bool {
+    let script = format!(
+        "import sqlite3, sys\nc = sqlite3.connect(sys.argv[1])\nc.execute({drop_trigger:?})\n\
+         c.execute({statement:?})\nc.commit()\n"
+    );
+    match Command::new("python3")
+        .args(["-c", &script, &path.display().to_string()])
+        .output()
+    {
+        Ok(out) => {
+            assert!(out.status.success(), "{}", stderr(&out));
+            true
+        }
+        Err(e) => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "note: {check} SKIPPED (python3 not found: {e})"
+            );
+            false
+        }
+    }
+}
+
 /// What an entry is about (its record and organisation) is covered by its hash too.
 #[test]
 fn audit_verify_detects_an_entry_moved_to_another_record() {
     let (path, url) = temp_db();
     two_drafted_groupements(&url);
-    let moved = "import sqlite3, sys\n\
-        c = sqlite3.connect(sys.argv[1])\n\
-        c.execute('DROP TRIGGER audit_log_no_update')\n\
-        c.execute('UPDATE audit_log SET record_id = record_id + 100 WHERE seq = 1')\n\
-        c.commit()\n";
-    match Command::new("python3")
-        .args(["-c", moved, &path.display().to_string()])
-        .output()
-    {
-        Ok(out) => assert!(out.status.success(), "{}", stderr(&out)),
-        Err(e) => {
-            let _ = writeln!(
-                std::io::stderr(),
-                "note: audit record check SKIPPED (python3 not found: {e})"
-            );
-            remove_sqlite(&path);
-            return;
-        }
+    if !tamper(
+        &path,
+        "DROP TRIGGER audit_log_no_update",
+        "UPDATE audit_log SET record_id = record_id + 100 WHERE seq = 1",
+        "audit record check",
+    ) {
+        remove_sqlite(&path);
+        return;
     }
     let err = one_line_failure(&mutualis(&["audit", "verify", "--database-url", &url]));
     assert!(
@@ -979,24 +995,14 @@ fn audit_verify_against_an_anchor_detects_the_last_entries_dropped() {
     );
 
     // Someone with the database file drops the append-only guard and the last entry.
-    let cut = "import sqlite3, sys\n\
-        c = sqlite3.connect(sys.argv[1])\n\
-        c.execute('DROP TRIGGER audit_log_no_delete')\n\
-        c.execute('DELETE FROM audit_log WHERE seq = 2')\n\
-        c.commit()\n";
-    match Command::new("python3")
-        .args(["-c", cut, &path.display().to_string()])
-        .output()
-    {
-        Ok(out) => assert!(out.status.success(), "{}", stderr(&out)),
-        Err(e) => {
-            let _ = writeln!(
-                std::io::stderr(),
-                "note: audit truncation check SKIPPED (python3 not found: {e})"
-            );
-            remove_sqlite(&path);
-            return;
-        }
+    if !tamper(
+        &path,
+        "DROP TRIGGER audit_log_no_delete",
+        "DELETE FROM audit_log WHERE seq = 2",
+        "audit truncation check",
+    ) {
+        remove_sqlite(&path);
+        return;
     }
     let alone = mutualis(&["audit", "verify", "--database-url", &url]);
     assert!(
@@ -1039,25 +1045,14 @@ fn audit_verify_passes_on_an_intact_log_and_names_the_entry_altered_by_hand() {
     );
 
     // Someone with the database file drops the append-only guard and edits the second entry.
-    let tamper = "import sqlite3, sys\n\
-        c = sqlite3.connect(sys.argv[1])\n\
-        c.execute('DROP TRIGGER audit_log_no_update')\n\
-        c.execute(\"UPDATE audit_log SET actor = 'intrus' WHERE seq = 2\")\n\
-        c.commit()\n";
-    match Command::new("python3")
-        .args(["-c", tamper, &path.display().to_string()])
-        .output()
-    {
-        Ok(out) => assert!(out.status.success(), "{}", stderr(&out)),
-        Err(e) => {
-            // Straight to the terminal, as the PostgreSQL skips are.
-            let _ = writeln!(
-                std::io::stderr(),
-                "note: audit tampering check SKIPPED (python3 not found: {e})"
-            );
-            remove_sqlite(&path);
-            return;
-        }
+    if !tamper(
+        &path,
+        "DROP TRIGGER audit_log_no_update",
+        "UPDATE audit_log SET actor = 'intrus' WHERE seq = 2",
+        "audit tampering check",
+    ) {
+        remove_sqlite(&path);
+        return;
     }
     let err = one_line_failure(&mutualis(&["audit", "verify", "--database-url", &url]));
     assert!(
