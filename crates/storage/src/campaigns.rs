@@ -16,7 +16,9 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use mutualis_domain::need::desired_start_problem;
-use mutualis_domain::{Amount, CpvCode, CpvNomenclature, Need, Quantity, Reservation, Siren};
+use mutualis_domain::{
+    Amount, Capability, CpvCode, CpvNomenclature, Need, Quantity, Reservation, Role, Siren,
+};
 
 use crate::scope::{Scope, TerritoryWide};
 use crate::{Database, Result, StorageError, on_pool};
@@ -236,6 +238,13 @@ pub enum CampaignError {
     NotYetOpen { title: String, opens_on: NaiveDate },
     #[error("besoin introuvable dans cette campagne")]
     NeedNotFound,
+    /// A role that answers no campaign (approver, evaluator, supplier, mediator): the same
+    /// [`Role::can`] the pages and the API ask, enforced here too.
+    #[error(
+        "un compte « {} » ne peut pas répondre à une campagne de recensement : il faut un compte acheteur de l'organisme",
+        .0.label_fr()
+    )]
+    RoleRefused(Role),
     /// The need names another organisation than the one of the scope.
     #[error(
         "le besoin est déclaré pour le SIREN {given}, mais votre organisme a le SIREN {expected}"
@@ -721,6 +730,9 @@ impl Database {
         id: i64,
         today: NaiveDate,
     ) -> Result<Access, CampaignError> {
+        if !scope.role().can(Capability::Campaigns) {
+            return Err(CampaignError::RoleRefused(scope.role()));
+        }
         self.access(scope, id)
             .await?
             .ok_or(CampaignError::NotFound)?

@@ -9,6 +9,7 @@ mod common;
 use axum::http::StatusCode;
 use common::{App, COORDINATOR, GRENOBLE_APPROVER, GRENOBLE_BUYER};
 use mutualis_domain::{Organisation, OrganisationKind, Role, Siren, Siret};
+use mutualis_storage::campaigns::CampaignError;
 use mutualis_test_db::each_backend;
 
 const METROPOLE: &str = "200040715";
@@ -201,6 +202,102 @@ async fn the_mediator_does_not_read_the_contracts_of_the_organisation_it_belongs
             .await
             .unwrap();
         assert_eq!((page.total, page.records.len()), (0, 0));
+    })
+    .await;
+}
+
+/// The approver and the evaluator belong to invited organisations, yet neither declares a
+/// need, uploads a workbook nor answers: the pages refuse (403), and so does storage when
+/// asked directly with their scope.
+#[tokio::test]
+async fn roles_without_pages_cannot_answer_a_campaign_of_their_organisation() {
+    each_backend(|db| async move {
+        let app = app_with_roles(db).await;
+        let coordinator = app.sign_in(COORDINATOR).await;
+        for email in [GRENOBLE_APPROVER, EVALUATOR] {
+            let cookies = app.sign_in(email).await;
+            let id = app.campaign_inviting(&coordinator, &cookies).await;
+            let csrf = app.session_csrf(&cookies).await;
+            let start = (chrono::Local::now().date_naive() + chrono::Days::new(30))
+                .format("%d/%m/%Y")
+                .to_string();
+            let need = [
+                ("csrf", csrf.as_str()),
+                ("cpv", "90910000"),
+                ("description", "Nettoyage des écoles"),
+                ("montant", "12 500"),
+                ("quantite", "1"),
+                ("unite", "an"),
+                ("debut", start.as_str()),
+            ];
+            let (content_type, body) = common::multipart(
+                &csrf,
+                "classeur",
+                "besoins.xlsx",
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                b"PK\x03\x04",
+            );
+            let replies = [
+                app.post_form(&format!("/campagnes/{id}/besoins"), Some(&cookies), &need)
+                    .await,
+                app.post_form(
+                    &format!("/campagnes/{id}/reponse"),
+                    Some(&cookies),
+                    &[("csrf", &csrf)],
+                )
+                .await,
+                app.post_form(
+                    &format!("/campagnes/{id}/besoins/1/supprimer"),
+                    Some(&cookies),
+                    &[("csrf", &csrf)],
+                )
+                .await,
+                app.send(
+                    axum::http::Request::post(format!("/campagnes/{id}/classeur"))
+                        .header(axum::http::header::COOKIE, &cookies)
+                        .header(axum::http::header::CONTENT_TYPE, content_type)
+                        .body(axum::body::Body::from(body))
+                        .unwrap(),
+                )
+                .await,
+                app.get(&format!("/campagnes/{id}/classeur"), Some(&cookies))
+                    .await,
+            ];
+            for reply in replies {
+                assert_eq!(reply.status, StatusCode::FORBIDDEN, "{email}");
+                assert!(reply.body.contains("<h1>Accès refusé</h1>"), "{email}");
+            }
+            // Storage refuses the same scope on its own, by role, before looking at the campaign.
+            let scope = *app.principal(&cookies).await.scope();
+            let today = chrono::Local::now().date_naive();
+            let refused = app.db.submit_answer(&scope, id, today).await.unwrap_err();
+            assert!(
+                matches!(refused, CampaignError::RoleRefused(_)),
+                "{email}: {refused:?}"
+            );
+            assert!(
+                refused
+                    .to_string()
+                    .contains("ne peut pas répondre à une campagne de recensement"),
+                "{refused}"
+            );
+            let refused = app
+                .db
+                .replace_needs_from_workbook(&scope, id, &[], today)
+                .await
+                .unwrap_err();
+            assert!(matches!(refused, CampaignError::RoleRefused(_)), "{email}");
+            // Nothing was written: the campaign has no need and no answer.
+            let wide = *app.principal(&coordinator).await.scope();
+            let needs = app
+                .db
+                .needs_of(&wide, id, mutualis_reference::cpv::nomenclature())
+                .await
+                .unwrap();
+            assert!(needs.is_empty(), "{email}: {needs:?}");
+            let summary = app.db.campaign(&wide, id).await.unwrap().unwrap();
+            assert_eq!(summary.progress.unwrap().answered, 0, "{email}");
+        }
     })
     .await;
 }

@@ -176,6 +176,7 @@ fn refusal(user: &SignedIn, e: CampaignError) -> Result<String, WebError> {
         CampaignError::NotFound | CampaignError::NeedNotFound => {
             Err(user.error(WebError::not_found()))
         }
+        CampaignError::RoleRefused(_) => Err(user.error(WebError::forbidden())),
         CampaignError::Storage(e) => Err(user.error(WebError::internal(e))),
         other => Ok(sentence(&other.to_string())),
     }
