@@ -84,6 +84,11 @@ pub const MAX_NESTING: usize = 128;
 /// or modifications.
 pub const MAX_RECORD_ELEMENTS: usize = 10_000;
 
+/// Bytes in one JSON record as written in the file; past it, the record is rejected without
+/// being kept in memory. Real records weigh a few kilobytes; 4 MiB holds the
+/// [`MAX_RECORD_ELEMENTS`] an XML record may have, each of a few hundred bytes.
+pub const MAX_RECORD_BYTES: usize = 4 << 20;
+
 /// Characters in one text value of a record, once trimmed (any field, read or not): the DECP
 /// 2.0 schema's `maxLength` of `objet`, the longest text it bounds. Its tighter bounds (16
 /// characters for `id`, 256 for `intituleTarif`) are not applied: real files exceed them.
@@ -219,7 +224,7 @@ pub enum RejectReason {
     /// A text is longer than [`MAX_TEXT_CHARS`].
     TextTooLong,
     /// An XML record nests deeper than [`MAX_NESTING`] or has more than
-    /// [`MAX_RECORD_ELEMENTS`] elements.
+    /// [`MAX_RECORD_ELEMENTS`] elements; a JSON record weighs more than [`MAX_RECORD_BYTES`].
     RecordTooLarge,
     /// A JSON object of the record gives the same key twice.
     DuplicateKey,
@@ -289,7 +294,7 @@ impl RejectReason {
             RejectReason::UnknownLabel => "valeur hors de la liste du format DECP",
             RejectReason::TextTooLong => "texte trop long",
             RejectReason::RecordTooLarge => {
-                "enregistrement trop imbriqué ou comptant trop d'éléments"
+                "enregistrement trop volumineux, trop imbriqué ou comptant trop d'éléments"
             }
             RejectReason::DuplicateKey => "clé en double dans un objet JSON",
         }
@@ -572,6 +577,32 @@ fn reject_duplicate<T>(
             value: String::new(),
             reason: RejectReason::DuplicateKey,
             record,
+        })),
+        rejected: true,
+    }
+}
+
+/// The rejection of a JSON record past [`MAX_RECORD_BYTES`], of which nothing was kept.
+fn reject_too_large<T>(
+    index: usize,
+    kind: Option<ContractKind>,
+    size: u64,
+    map: &(dyn Fn(Result<Contract, Rejection>) -> T + Sync),
+) -> Mapped<T> {
+    Mapped {
+        item: map(Err(Rejection {
+            index,
+            kind,
+            id: None,
+            field: String::new(),
+            value: String::new(),
+            reason: RejectReason::RecordTooLarge,
+            detail: format!(
+                "l'enregistrement compte {size} octets, au-delà de la limite de {} Mio par \
+                 enregistrement JSON : il n'a pas été lu",
+                MAX_RECORD_BYTES >> 20
+            ),
+            record: serde_json::Value::Null,
         })),
         rejected: true,
     }

@@ -1336,6 +1336,36 @@ fn a_text_of_a_few_megabytes_is_rejected_naming_the_field_and_the_limit() {
     assert_eq!(c.object.chars().count(), 1_000);
 }
 
+/// A record too big to hold is rejected whole without being kept: its text past the limit
+/// (an `objet` of 190 MB made the import hold it twice over), in one line or many.
+#[test]
+fn a_json_record_past_the_byte_limit_is_rejected_without_being_kept() {
+    let limit = mutualis_formats::decp_read::MAX_RECORD_BYTES;
+    for filler in ["x".repeat(limit + 1), "x\\n".repeat(limit / 3 + 1)] {
+        let text = v1_then_valid(&[("objet", filler.into())]);
+        let rej = first_rejected_second_read(&text);
+        assert_eq!(rej.reason, RejectReason::RecordTooLarge, "{rej}");
+        assert_eq!((rej.index, rej.id.as_deref()), (0, None));
+        assert!(
+            rej.detail
+                .contains(&format!("au-delà de la limite de {} Mio", limit >> 20)),
+            "{rej}"
+        );
+        assert_eq!(rej.record, serde_json::Value::Null);
+        // Read from a file, through a buffer much smaller than the record: the same.
+        let mut r = read(BufReader::with_capacity(8 << 10, text.as_bytes())).unwrap();
+        assert_eq!((r.stats.read, r.stats.contracts), (2, 1));
+        let streamed = r.rejections.pop().unwrap();
+        assert_eq!((streamed.reason, streamed.detail), (rej.reason, rej.detail));
+    }
+    // Up to the limit, the record is read, and its text refused by the text limit.
+    let rej = first_rejected_second_read(&v1_then_valid(&[(
+        "objet",
+        "x".repeat(limit - 1_000).into(),
+    )]));
+    assert_eq!(rej.reason, RejectReason::TextTooLong, "{rej}");
+}
+
 #[test]
 fn infinite_amounts_and_absurd_durations_are_rejected_naming_the_field() {
     let text = v1_then_valid(&[]).replacen("\"montant\":100000", "\"montant\":Infinity", 1);

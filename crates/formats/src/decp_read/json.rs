@@ -19,7 +19,7 @@ use serde_json::error::Category;
 
 use super::convert::Version;
 use super::extent;
-use super::{DecpFormat, FileError, LeanFn, Mapped, Rejection, Sink, process};
+use super::{DecpFormat, FileError, LeanFn, MAX_RECORD_BYTES, Mapped, Rejection, Sink, process};
 use mutualis_domain::Contract;
 
 const MARCHES_TYPE: &str = "« marches » n'est ni une liste (DECP 1.x) ni un objet avec « marche » ou « contrat-concession » (DECP 2.0)";
@@ -59,6 +59,9 @@ struct RawRecord {
     /// Where it starts in the file (1-based).
     line: u64,
     column: u64,
+    /// Its size in bytes when past [`MAX_RECORD_BYTES`]: its text was not kept (the span is
+    /// empty) and it is rejected whole.
+    too_large: Option<u64>,
 }
 
 /// What a worker makes of a record.
@@ -83,6 +86,14 @@ fn parse<T>(
     lean: Option<LeanFn<'_, T>>,
     map: MapFn<'_, T>,
 ) -> Outcome<T> {
+    if let Some(size) = record.too_large {
+        return Outcome::Mapped(super::reject_too_large(
+            record.index,
+            record.kind,
+            size,
+            map,
+        ));
+    }
     let text = &bytes[record.span.clone()];
     if let Some(lean) = lean
         && record.version == Version::V2
@@ -774,14 +785,20 @@ impl<R: BufRead> Scanner<R> {
         let (line, column) = (self.line, self.column());
         let start = bytes.len();
         let buf = self.source.fill_buf()?;
-        match extent::value_len(buf) {
+        let too_large = match extent::value_len(buf) {
             Some(len) => {
                 bytes.extend_from_slice(&buf[..len]);
                 self.source.consume(len);
                 self.advance_over(bytes, start);
+                // Only a reader holding the whole record finds it at once: the file is in
+                // memory already.
+                (len > MAX_RECORD_BYTES).then(|| {
+                    bytes.truncate(start);
+                    len as u64
+                })
             }
-            None => self.walk_value(bytes)?,
-        }
+            None => self.walk_value(bytes, start)?,
+        };
         Ok(RawRecord {
             span: start..bytes.len(),
             index: 0,
@@ -789,11 +806,15 @@ impl<R: BufRead> Scanner<R> {
             kind,
             line,
             column,
+            too_large,
         })
     }
 
-    /// [`Scanner::capture`]'s walk, byte by byte but for spans of string contents.
-    fn walk_value(&mut self, bytes: &mut Vec<u8>) -> Result<(), Stop> {
+    /// [`Scanner::capture`]'s walk, byte by byte but for spans of string contents. Past
+    /// [`MAX_RECORD_BYTES`] the record's text is dropped from `bytes` (back to `start`) and no
+    /// longer kept, its syntax still checked to its end: returns its size then.
+    fn walk_value(&mut self, bytes: &mut Vec<u8>, start: usize) -> Result<Option<u64>, Stop> {
+        let mut dropped: u64 = 0;
         let mut depth: u32 = 0;
         let mut in_string = false;
         let mut escape = false;
@@ -867,9 +888,6 @@ impl<R: BufRead> Scanner<R> {
             let len = bytes.len();
             self.source.consume(i);
             self.advance_over(bytes, len - i);
-            if done {
-                break;
-            }
             if literal {
                 let from = bytes.len();
                 self.literal(bytes)?;
@@ -879,8 +897,20 @@ impl<R: BufRead> Scanner<R> {
                 }
                 started = true;
             }
+            if bytes.len() - start > MAX_RECORD_BYTES {
+                dropped += (bytes.len() - start) as u64;
+                bytes.truncate(start);
+            }
+            if done {
+                break;
+            }
         }
-        Ok(())
+        if dropped == 0 {
+            return Ok(None);
+        }
+        let size = dropped + (bytes.len() - start) as u64;
+        bytes.truncate(start);
+        Ok(Some(size))
     }
 
     /// At `N`, `I` or `-` outside a string: consumes `NaN` and writes `null`, or `Infinity` or
