@@ -2,45 +2,12 @@
 
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+mod common;
 
-fn mutualis(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mutualis"))
-        .args(args)
-        .env_remove("DATABASE_URL")
-        .env_remove("MUTUALIS_BIND")
-        .output()
-        .unwrap()
-}
+use std::io::Write;
+use std::process::{Command, Stdio};
 
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).unwrap()
-}
-
-/// Asserts the command failed with exactly one line on stderr, and returns it.
-fn one_line_failure(o: &Output) -> String {
-    assert!(!o.status.success(), "should have failed: {}", stdout(o));
-    let err = stderr(o);
-    assert_eq!(err.lines().count(), 1, "one line expected, got: {err}");
-    assert!(
-        !err.contains("panicked") && !err.contains("backtrace"),
-        "{err}"
-    );
-    err.trim_end().to_owned()
-}
-
-fn temp_db() -> (PathBuf, String) {
-    let path = std::env::temp_dir().join(format!("mutualis-cli-{}.db", uuid::Uuid::new_v4()));
-    let url = format!("sqlite://{}", path.display());
-    (path, url)
-}
+use common::{Server, mutualis, one_line_failure, remove_sqlite, stderr, stdout, temp_db};
 
 #[test]
 fn cpv_show_prints_both_labels() {
@@ -219,128 +186,6 @@ fn db_migrate_creates_the_database_then_has_nothing_to_do() {
     let second = mutualis(&["db", "migrate", "--database-url", &url]);
     assert!(stdout(&second).contains(&format!(": 0 migration(s) appliquée(s), {known} au total.")));
     remove_sqlite(&path);
-}
-
-fn remove_sqlite(path: &std::path::Path) {
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    }
-}
-
-/// A running `mutualis serve`, stopped when dropped.
-struct Server {
-    child: Child,
-    addr: String,
-    first_lines: Vec<String>,
-}
-
-impl Server {
-    fn start(url: &str) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_mutualis"))
-            .args([
-                "serve",
-                "--demo",
-                "--bind",
-                "127.0.0.1:0",
-                "--database-url",
-                url,
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let mut first_lines = Vec::new();
-        let addr = loop {
-            let line = lines.next().expect("server printed its address").unwrap();
-            if let Some(rest) = line.split("http://").nth(1) {
-                break rest.split('/').next().unwrap().to_owned();
-            }
-            first_lines.push(line);
-        };
-        Server {
-            child,
-            addr,
-            first_lines,
-        }
-    }
-
-    fn get(&self, path: &str) -> (u16, String) {
-        self.request("GET", path, "", "")
-    }
-
-    /// One HTTP/1.1 request with extra header lines (each ending in CRLF) and a body.
-    fn request(&self, method: &str, path: &str, headers: &str, body: &str) -> (u16, String) {
-        let mut stream = TcpStream::connect(&self.addr).unwrap();
-        write!(
-            stream,
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n{headers}\
-             Content-Length: {}\r\n\r\n{body}",
-            self.addr,
-            body.len()
-        )
-        .unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).unwrap();
-        let status = response[9..12].parse().unwrap();
-        (status, response)
-    }
-
-    /// The password the demo printed for `email`.
-    fn demo_password(&self, email: &str) -> String {
-        let line = self
-            .first_lines
-            .iter()
-            .find(|l| l.split_whitespace().nth(1) == Some(email))
-            .unwrap_or_else(|| panic!("{email} in {:?}", self.first_lines));
-        line.split_whitespace().nth(2).unwrap().to_owned()
-    }
-
-    /// Signs in through the login form; the `Cookie` header of the session.
-    fn sign_in(&self, email: &str) -> String {
-        let (_, form) = self.get("/connexion");
-        let cookie = |response: &str, name: &str| {
-            response
-                .lines()
-                .filter_map(|l| l.strip_prefix("set-cookie: "))
-                .find_map(|c| c.strip_prefix(&format!("{name}=")))
-                .map(|c| c.split(';').next().unwrap().to_owned())
-                .unwrap_or_else(|| panic!("{name} cookie in {response}"))
-        };
-        let csrf = cookie(&form, "mutualis_csrf");
-        let password = self.demo_password(email);
-        let body: String = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("csrf", &csrf)
-            .append_pair("email", email)
-            .append_pair("password", &password)
-            .append_pair("suite", "/")
-            .finish();
-        let (status, signed_in) = self.request(
-            "POST",
-            "/connexion",
-            &format!(
-                "Cookie: mutualis_csrf={csrf}\r\n\
-                 Content-Type: application/x-www-form-urlencoded\r\n"
-            ),
-            &body,
-        );
-        assert_eq!(status, 303, "{signed_in}");
-        format!(
-            "mutualis_session={}",
-            cookie(&signed_in, "mutualis_session")
-        )
-    }
-
-    fn get_as(&self, cookie: &str, path: &str) -> (u16, String) {
-        self.request("GET", path, &format!("Cookie: {cookie}\r\n"), "")
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// At first login, each demo member's buyer sees its own real contracts and at least one

@@ -175,6 +175,7 @@ pub async fn organisation_id(db: &Database, siren: &str) -> i64 {
 /// A database that exists for one test.
 pub struct TestDb {
     pub db: Database,
+    url: String,
     cleanup: Cleanup,
 }
 
@@ -192,14 +193,16 @@ impl TestDb {
     /// several connections behave as in production).
     pub async fn sqlite() -> Self {
         let path = std::env::temp_dir().join(format!("{}.db", unique_name()));
-        let url: DatabaseUrl = format!("sqlite://{}", path.display())
+        let url = format!("sqlite://{}", path.display());
+        let parsed: DatabaseUrl = url
             .parse()
             .expect("a temporary path makes a valid SQLite URL");
-        let db = Database::open(&url)
+        let db = Database::open(&parsed)
             .await
             .expect("open a test SQLite database");
         TestDb {
             db,
+            url,
             cleanup: Cleanup::SqliteFile(path),
         }
     }
@@ -216,14 +219,21 @@ impl TestDb {
             .await
             .expect("create a test database");
         admin.close().await.ok();
-        let url: DatabaseUrl = with_database(&server_url, &name)
-            .parse()
-            .expect("a valid PostgreSQL URL");
-        let db = Database::open(&url).await.expect("open the test database");
+        let url = with_database(&server_url, &name);
+        let parsed: DatabaseUrl = url.parse().expect("a valid PostgreSQL URL");
+        let db = Database::open(&parsed)
+            .await
+            .expect("open the test database");
         Some(TestDb {
             db,
+            url,
             cleanup: Cleanup::PostgresDatabase { server_url, name },
         })
+    }
+
+    /// The database's URL, for a `mutualis` process of the test's own.
+    pub fn url(&self) -> &str {
+        &self.url
     }
 
     /// Closes the pool and removes the database.
