@@ -483,25 +483,10 @@ fn multipart(csrf: &str, field: &str, file: &[u8]) -> (String, Vec<u8>) {
     )
 }
 
-/// The text of a page, tags dropped and entities of the messages decoded.
+/// A page with the escapes of its messages undone and its narrow spaces made plain.
 fn page_text(html: &str) -> String {
-    let mut text = String::new();
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => {
-                in_tag = false;
-                text.push(' ');
-            }
-            c if !in_tag => text.push(c),
-            _ => {}
-        }
-    }
-    text.replace("&#x27;", "'")
-        .replace("&#39;", "'")
-        .replace("&quot;", "\"")
-        .replace("&amp;", "&")
+    html.replace("&#39;", "'")
+        .replace("&#x27;", "'")
         .replace(['\u{a0}', '\u{202f}'], " ")
 }
 
