@@ -365,3 +365,58 @@ async fn the_openapi_document_states_the_real_limits() {
     })
     .await;
 }
+
+/// The query parameters that take one of a few words state them (`^(a|b|…)?$`, empty being no
+/// filter), and the API answers every one of them.
+#[tokio::test]
+async fn the_openapi_document_lists_the_words_a_parameter_takes() {
+    each_backend(|db| async move {
+        let app = App::new(db).await;
+        let token = app.api_token(COORDINATOR, "outil").await;
+        let doc = app.get("/api/v1/openapi.json", None).await.json();
+        let words = |path: &str, name: &str| -> Vec<String> {
+            let param = doc["paths"][path]["get"]["parameters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p["name"] == name)
+                .unwrap_or_else(|| panic!("{path} {name}"));
+            let pattern = param["schema"]["pattern"].as_str().unwrap_or_default();
+            let choices = pattern
+                .strip_prefix("^(")
+                .and_then(|p| p.strip_suffix(")?$"))
+                .unwrap_or_else(|| panic!("{path} {name}: pattern {pattern:?}"));
+            choices.split('|').map(str::to_owned).collect()
+        };
+        let kinds: Vec<&str> = mutualis_domain::OrganisationKind::ALL
+            .iter()
+            .map(|k| k.code())
+            .collect();
+        assert_eq!(words("/api/v1/organisations", "type"), kinds);
+        for prefix in ["/api/v1/opportunities", "/api/v1/opportunities/{prefix}"] {
+            for name in ["depth", "perimeter"] {
+                assert_eq!(
+                    words(prefix, name),
+                    words("/api/v1/opportunities", name),
+                    "{prefix} {name}"
+                );
+            }
+        }
+        for (path, name) in [
+            ("/api/v1/organisations", "type"),
+            ("/api/v1/organisations", "territoire"),
+            ("/api/v1/contracts", "procedure"),
+            ("/api/v1/contracts", "tri"),
+            ("/api/v1/opportunities", "depth"),
+            ("/api/v1/opportunities", "perimeter"),
+        ] {
+            for word in words(path, name) {
+                let value: String = url::form_urlencoded::byte_serialize(word.as_bytes()).collect();
+                let uri = format!("{path}?{name}={value}");
+                let reply = app.api("GET", &uri, Some(&token), None).await;
+                assert_eq!(reply.status, StatusCode::OK, "{uri}: {}", reply.body);
+            }
+        }
+    })
+    .await;
+}
