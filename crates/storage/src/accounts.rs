@@ -302,7 +302,7 @@ impl Database {
 
     /// Creates a personal API token for the scope's user; returns its id, or `None` when the
     /// user already has [`MAX_LIVE_API_TOKENS`] live tokens (counted and created in one
-    /// transaction).
+    /// transaction, one user's creations one after the other).
     pub async fn create_api_token(
         &self,
         scope: &Scope,
@@ -312,6 +312,15 @@ impl Database {
     ) -> Result<Option<i64>> {
         Ok(on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
+            // A write before the count: it locks the user's row on PostgreSQL, and on SQLite
+            // takes the write lock (waiting for it as long as the busy timeout) before
+            // anything is read. Creations asked for at once thus count one after the other:
+            // the cap holds, and none fails on SQLite for having read before another wrote.
+            sqlx::query("UPDATE users SET role = role WHERE id = $1 AND organisation_id = $2")
+                .bind(scope.user_id())
+                .bind(scope.organisation_id())
+                .execute(&mut *tx)
+                .await?;
             let live: i64 = sqlx::query_scalar(
                 "SELECT COUNT(*) FROM api_tokens \
                  WHERE user_id = $1 AND organisation_id = $2 AND revoked_at IS NULL",

@@ -162,8 +162,8 @@ struct OrganisationList {
 #[utoipa::path(get, path = "/api/v1/organisations", tag = "organisations", security(("token" = [])),
     params(
         ("nom" = Option<String>, Query, description = "Texte du nom, sans tenir compte des accents ni de la casse"),
-        ("type" = Option<String>, Query, description = "Type : metropole, commune, ccas, syndicate, public_establishment, department, region, state, company ou other"),
-        ("territoire" = Option<String>, Query, description = "membres (du territoire) ou autres ; les deux par défaut"),
+        ("type" = Option<String>, Query, pattern = "^(metropole|commune|ccas|syndicate|public_establishment|department|region|state|company|other)?$", description = "Type : metropole, commune, ccas, syndicate, public_establishment, department, region, state, company ou other"),
+        ("territoire" = Option<String>, Query, pattern = "^(membres|autres)?$", description = "membres (du territoire) ou autres ; les deux par défaut"),
         ("page" = Option<u32>, Query, minimum = 1, maximum = 1000000, description = "Page, de 1 à 1 000 000 (25 organisations par page) ; toutes les organisations sans ce paramètre ; une autre valeur est refusée (400)"),
     ),
     responses(
@@ -345,12 +345,12 @@ struct ContractList {
     params(
         ("membre" = Option<i64>, Query, description = "Organisation acheteuse (coordinateur seulement)"),
         ("cpv" = Option<String>, Query, pattern = "^([0-9]{2,8})?$", description = "Début du code CPV, 2 à 8 chiffres"),
-        ("procedure" = Option<String>, Query, description = "Procédure DECP 2.0"),
+        ("procedure" = Option<String>, Query, pattern = "^(Procédure adaptée|Appel d'offres ouvert|Appel d'offres restreint|Procédure avec négociation|Marché passé sans publicité ni mise en concurrence préalable|Dialogue compétitif|Procédure négociée ouverte|Procédure non négociée ouverte|Procédure négociée restreinte|Procédure non négociée restreinte)?$", description = "Procédure DECP 2.0, son libellé exact"),
         ("fin_apres" = Option<String>, Query, description = "Fin à partir de (AAAA-MM-JJ ; JJ/MM/AAAA accepté)"),
         ("fin_avant" = Option<String>, Query, description = "Fin jusqu'au (AAAA-MM-JJ ; JJ/MM/AAAA accepté)"),
         ("montant_min" = Option<String>, Query, description = "Montant actuel minimal, euros HT"),
         ("montant_max" = Option<String>, Query, description = "Montant actuel maximal, euros HT"),
-        ("tri" = Option<String>, Query, description = "fin (défaut), montant, acheteur ou objet"),
+        ("tri" = Option<String>, Query, pattern = "^(fin|montant|acheteur|objet)?$", description = "fin (défaut), montant, acheteur ou objet"),
         ("page" = Option<u32>, Query, minimum = 1, maximum = 1000000, description = "Page, de 1 à 1 000 000 (25 contrats par page) ; une autre valeur est refusée (400)"),
     ),
     responses(
@@ -461,12 +461,12 @@ fn bad_parameter(e: &FieldError) -> ApiError {
 #[utoipa::path(get, path = "/api/v1/opportunities", tag = "opportunités", security(("token" = [])),
     params(
         ("as_of" = Option<String>, Query, description = "Date d'observation (AAAA-MM-JJ ; JJ/MM/AAAA accepté) ; aujourd'hui par défaut"),
-        ("depth" = Option<String>, Query, description = "Regroupement CPV : division (2 chiffres), group (3), class (4, défaut) ou category (5) ; les noms français division, groupe, classe, categorie sont acceptés"),
+        ("depth" = Option<String>, Query, pattern = "^(division|groupe|group|classe|class|categorie|catégorie|category)?$", description = "Regroupement CPV : division (2 chiffres), group (3), class (4, défaut) ou category (5) ; les noms français division, groupe, classe, categorie sont acceptés"),
         ("window_months" = Option<u32>, Query, minimum = 1, maximum = 120, description = "Fenêtre commune en mois après la date d'observation, de 1 à 120 (18 par défaut)"),
         ("min_buyers" = Option<u32>, Query, minimum = 2, maximum = 100, description = "Nombre minimal d'acheteurs distincts, de 2 (défaut) à 100"),
         ("family" = Option<String>, Query, description = "Ne garder qu'une famille d'achats (energy, cleaning, insurance…, other)"),
         ("cpv" = Option<String>, Query, pattern = "^([0-9]{2,8})?$", description = "Ne garder que les familles CPV qui contiennent ce début de code (2 à 8 chiffres) ou y sont contenues"),
-        ("perimeter" = Option<String>, Query, description = "Acheteurs pris en compte : territory (les organisations du territoire : la métropole et ses communes membres, par défaut) ou all (tous les acheteurs des contrats publiés, réservé au coordinateur)"),
+        ("perimeter" = Option<String>, Query, pattern = "^(territory|territoire|all|tous)?$", description = "Acheteurs pris en compte : territory (les organisations du territoire : la métropole et ses communes membres, par défaut) ou all (tous les acheteurs des contrats publiés, réservé au coordinateur)"),
     ),
     responses(
         (status = 200, description = "Le rapport : paramètres, décomptes, exclusions et opportunités, la meilleure d'abord. Entre les organisations du territoire par défaut : le coordinateur voit toutes les opportunités ; un membre, celles dont son organisation fait partie (sur les contrats publiés du territoire et ses propres besoins)", body = OpportunityReportSchema),
@@ -494,10 +494,10 @@ async fn opportunities(
     params(
         ("prefix" = String, Path, description = "Chiffres significatifs de la famille CPV (2 à 5), par exemple 9091"),
         ("as_of" = Option<String>, Query, description = "Date d'observation (AAAA-MM-JJ ; JJ/MM/AAAA accepté) ; aujourd'hui par défaut"),
-        ("depth" = Option<String>, Query, description = "Regroupement CPV ; par défaut, celui de la longueur du préfixe"),
+        ("depth" = Option<String>, Query, pattern = "^(division|groupe|group|classe|class|categorie|catégorie|category)?$", description = "Regroupement CPV ; par défaut, celui de la longueur du préfixe"),
         ("window_months" = Option<u32>, Query, minimum = 1, maximum = 120, description = "Fenêtre commune en mois, de 1 à 120 (18 par défaut)"),
         ("min_buyers" = Option<u32>, Query, minimum = 2, maximum = 100, description = "Nombre minimal d'acheteurs distincts, de 2 (défaut) à 100"),
-        ("perimeter" = Option<String>, Query, description = "Acheteurs pris en compte : territory (les organisations du territoire : la métropole et ses communes membres, par défaut) ou all (tous les acheteurs des contrats publiés, réservé au coordinateur)"),
+        ("perimeter" = Option<String>, Query, pattern = "^(territory|territoire|all|tous)?$", description = "Acheteurs pris en compte : territory (les organisations du territoire : la métropole et ses communes membres, par défaut) ou all (tous les acheteurs des contrats publiés, réservé au coordinateur)"),
     ),
     responses(
         (status = 200, description = "L'opportunité, avec ses membres, ses ajustements, l'effet de seuil, l'économie estimée et ses hypothèses, le score et ses raisons", body = OpportunitySchema),

@@ -219,6 +219,49 @@ async fn tokens_are_capped_and_die_with_the_old_password() {
     .await;
 }
 
+/// Tokens asked for at once by one user (a script in parallel, schemathesis's workers) are
+/// each created or refused with the cap's 400, never a 500, and the cap still holds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn tokens_asked_for_at_once_are_created_up_to_the_cap() {
+    each_backend(|db| async move {
+        let app = App::new(db).await;
+        let cookies = app.sign_in(COORDINATOR).await;
+        let token = app.create_token(&cookies, "outil").await;
+        let max = mutualis_storage::accounts::MAX_LIVE_API_TOKENS;
+        let asked = usize::try_from(max).unwrap() + 6;
+        // Each on a task of its own, so that they run on the runtime's threads at once.
+        let mut calls = tokio::task::JoinSet::new();
+        for i in 0..asked {
+            let (db, token) = (app.db.clone(), token.clone());
+            calls.spawn(async move {
+                let body = format!(r#"{{"name":"parallèle {i}"}}"#);
+                App::bare(db)
+                    .api("POST", "/api/v1/tokens", Some(&token), Some(&body))
+                    .await
+            });
+        }
+        let replies = calls.join_all().await;
+        let mut created = 0;
+        for reply in &replies {
+            match reply.status {
+                StatusCode::CREATED => created += 1,
+                StatusCode::BAD_REQUEST => assert!(
+                    reply.json()["message"]
+                        .as_str()
+                        .unwrap()
+                        .contains("révoquez-en un"),
+                    "{}",
+                    reply.body
+                ),
+                other => panic!("{other}: {}", reply.body),
+            }
+        }
+        // The one created through the account page, and as many more as the cap allows.
+        assert_eq!(created, max - 1);
+    })
+    .await;
+}
+
 /// Signs in from `ip`: the login form then its POST, both as if from that address.
 async fn sign_in_from(app: &App, ip: &str, email: &str, password: &str) -> common::Reply {
     use axum::body::Body;
@@ -319,6 +362,61 @@ async fn the_openapi_document_states_the_real_limits() {
             (Some(1), Some(100)),
             "{token}"
         );
+    })
+    .await;
+}
+
+/// The query parameters that take one of a few words state them (`^(a|b|…)?$`, empty being no
+/// filter), and the API answers every one of them.
+#[tokio::test]
+async fn the_openapi_document_lists_the_words_a_parameter_takes() {
+    each_backend(|db| async move {
+        let app = App::new(db).await;
+        let token = app.api_token(COORDINATOR, "outil").await;
+        let doc = app.get("/api/v1/openapi.json", None).await.json();
+        let words = |path: &str, name: &str| -> Vec<String> {
+            let param = doc["paths"][path]["get"]["parameters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p["name"] == name)
+                .unwrap_or_else(|| panic!("{path} {name}"));
+            let pattern = param["schema"]["pattern"].as_str().unwrap_or_default();
+            let choices = pattern
+                .strip_prefix("^(")
+                .and_then(|p| p.strip_suffix(")?$"))
+                .unwrap_or_else(|| panic!("{path} {name}: pattern {pattern:?}"));
+            choices.split('|').map(str::to_owned).collect()
+        };
+        let kinds: Vec<&str> = mutualis_domain::OrganisationKind::ALL
+            .iter()
+            .map(|k| k.code())
+            .collect();
+        assert_eq!(words("/api/v1/organisations", "type"), kinds);
+        for prefix in ["/api/v1/opportunities", "/api/v1/opportunities/{prefix}"] {
+            for name in ["depth", "perimeter"] {
+                assert_eq!(
+                    words(prefix, name),
+                    words("/api/v1/opportunities", name),
+                    "{prefix} {name}"
+                );
+            }
+        }
+        for (path, name) in [
+            ("/api/v1/organisations", "type"),
+            ("/api/v1/organisations", "territoire"),
+            ("/api/v1/contracts", "procedure"),
+            ("/api/v1/contracts", "tri"),
+            ("/api/v1/opportunities", "depth"),
+            ("/api/v1/opportunities", "perimeter"),
+        ] {
+            for word in words(path, name) {
+                let value: String = url::form_urlencoded::byte_serialize(word.as_bytes()).collect();
+                let uri = format!("{path}?{name}={value}");
+                let reply = app.api("GET", &uri, Some(&token), None).await;
+                assert_eq!(reply.status, StatusCode::OK, "{uri}: {}", reply.body);
+            }
+        }
     })
     .await;
 }

@@ -302,6 +302,12 @@ impl App {
         self.get("/compte", Some(cookies)).await.csrf_field()
     }
 
+    /// Signs `email` in and creates an API token named `name` for it; its secret.
+    pub async fn api_token(&self, email: &str, name: &str) -> String {
+        let cookies = self.sign_in(email).await;
+        self.create_token(&cookies, name).await
+    }
+
     /// Creates an API token from the account page; returns its secret.
     pub async fn create_token(&self, cookies: &str, name: &str) -> String {
         let csrf = self.session_csrf(cookies).await;
