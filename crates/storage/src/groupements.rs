@@ -22,17 +22,11 @@
 //!    contracts, and an audit entry chained to the previous one.
 //!
 //! # Who may do what
-//! - `Open`, `Amend`, `Invite`, `Uninvite`, `StartConsultation`, `Award`, `StartExecution`, `Close`,
-//!   `Cancel`, and `SetNeed` of a proposal (`confirmed: false`, a need pre-filled for a
-//!   member): the coordinator only, that is a territory-wide scope (coordinator role) of the
-//!   groupement's organisation.
-//! - `Join`, `Decline`, `Withdraw`, `SetNeed` (confirmed), `Sign`: the member the action names, and only
-//!   it, that is a scope of that member's organisation with a buyer role (coordinator or
-//!   member buyer). The coordinator's organisation is a member too, and acts for itself so.
-//!
-//! Approvers, evaluators, suppliers and mediators only read. A scope that does not see the
-//! groupement gets "not found" whatever it asks; one that sees it but may not act gets
-//! [`GroupementError::Forbidden`], saying who may.
+//! The domain's policy decides (`mutualis_domain::groupement::policy`): every change is
+//! applied with `Groupement::apply_as` for the scope's organisation and role, the same function
+//! the pages draw their forms from. A scope that does not see the groupement gets "not found"
+//! whatever it asks; one that sees it but may not act gets [`GroupementError::Forbidden`],
+//! saying who may.
 //!
 //! # Who sees what
 //! The coordinator's territory-wide scope sees the groupements of its organisation; any scope
@@ -72,12 +66,12 @@ use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use mutualis_domain::audit::{AnchorMismatch, AuditAnchor, AuditEntry, ChainBreak, verify_chain};
 use mutualis_domain::contract::{Label, Operator};
 use mutualis_domain::groupement::{
-    Action, Award, Cancellation, CostSharing, Groupement, GroupementStatus, Lot, LotNeed, Member,
-    MemberStatus, Mission, NewGroupement, Refusal, Signature, lot_contract_id, member_contract_id,
+    Action, Actor, Award, Cancellation, CostSharing, Groupement, GroupementStatus, Lot, LotNeed,
+    Member, MemberStatus, Mission, NewGroupement, Refusal, RefusalCode, Signature, lot_contract_id,
+    member_contract_id,
 };
 use mutualis_domain::{
-    Amount, Capability, Contract, ContractKind, ContractSource, CpvNomenclature, Quantity, Siren,
-    Siret,
+    Amount, Contract, ContractKind, ContractSource, CpvNomenclature, Quantity, Siren, Siret,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -430,72 +424,21 @@ fn snapshot(id: i64, version: i64, state: &str) -> String {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Who may do what
+// Who may do what: the domain's policy, for the scope's organisation and role
 
-/// Who may apply an action.
-enum Who<'a> {
-    Coordinator,
-    /// Only the member named, for itself.
-    Member(&'a Siren),
-}
-
-fn who_may(action: &Action) -> Who<'_> {
-    match action {
-        Action::Open
-        | Action::Amend(_)
-        | Action::Invite { .. }
-        | Action::Uninvite { .. }
-        | Action::StartConsultation { .. }
-        | Action::Award(_)
-        | Action::StartExecution { .. }
-        | Action::Close { .. }
-        | Action::Cancel { .. } => Who::Coordinator,
-        Action::Join { member, .. }
-        | Action::Decline { member, .. }
-        | Action::Withdraw { member, .. } => Who::Member(member),
-        // A proposal is the coordinator's pre-filling; the need itself is the member's.
-        Action::SetNeed(need) if !need.confirmed => Who::Coordinator,
-        Action::SetNeed(need) => Who::Member(&need.member),
-        Action::Sign(signature) => Who::Member(&signature.member),
+/// The scope as the groupement policy sees it.
+fn actor(scope: &Scope, own_siren: &Siren) -> Actor {
+    Actor {
+        organisation: own_siren.clone(),
+        role: scope.role(),
     }
 }
 
-/// Refuses an action the scope may not take on a groupement it sees.
-fn authorise(
-    scope: &Scope,
-    owner: bool,
-    own_siren: &Siren,
-    groupement: &Groupement,
-    action: &Action,
-) -> Result<(), GroupementError> {
-    let what = action.label_fr();
-    match who_may(action) {
-        Who::Coordinator if owner => Ok(()),
-        Who::Coordinator => {
-            let coordinator = groupement
-                .member(&groupement.coordinator)
-                .map_or_else(|| groupement.coordinator.to_string(), |m| m.name.clone());
-            Err(GroupementError::Forbidden(format!(
-                "{what} : seul le coordonnateur du groupement ({coordinator}) peut le faire"
-            )))
-        }
-        Who::Member(_) if !scope.role().can(Capability::Groupements) => {
-            Err(GroupementError::Forbidden(format!(
-                "{what} : un compte « {} » ne peut pas agir pour un membre du groupement ; il \
-                 faut un compte acheteur de l'organisme",
-                scope.role().label_fr()
-            )))
-        }
-        Who::Member(member) if member == own_siren => Ok(()),
-        Who::Member(member) => {
-            let name = groupement
-                .member(member)
-                .map_or_else(|| format!("SIREN {member}"), |m| m.name.clone());
-            Err(GroupementError::Forbidden(format!(
-                "{what} : vous ne pouvez agir que pour votre propre organisme (SIREN \
-                 {own_siren}), pas pour {name}"
-            )))
-        }
+/// The domain's refusal as storage reports it: not the actor's business is "forbidden".
+fn refused(refusal: Refusal) -> GroupementError {
+    match refusal.code {
+        RefusalCode::Forbidden => GroupementError::Forbidden(refusal.to_string()),
+        _ => GroupementError::Refused(refusal),
     }
 }
 
@@ -966,17 +909,10 @@ impl Database {
                 expected: expected_version,
             });
         }
-        authorise(
-            scope,
-            loaded.owner,
-            &loaded.own_siren,
-            &loaded.groupement,
-            action,
-        )?;
         let next = loaded
             .groupement
-            .apply(action)
-            .map_err(GroupementError::Refused)?;
+            .apply_as(&actor(scope, &loaded.own_siren), action)
+            .map_err(refused)?;
         Ok((loaded, next))
     }
 

@@ -14,6 +14,8 @@
 
 mod common;
 
+use std::collections::BTreeSet;
+
 use axum::http::StatusCode;
 use chrono::{Local, NaiveDate};
 use common::{App, COORDINATOR, ECHIROLLES_BUYER, GRENOBLE_APPROVER, GRENOBLE_BUYER, Reply};
@@ -145,6 +147,65 @@ impl Session<'_> {
     }
 }
 
+impl Session<'_> {
+    /// The forms the groupement's page shows this user are the actions the domain's policy
+    /// gives it: the action of each form, against `available_actions` (a proposal is made
+    /// from an opportunity, not from a form; an invitation is withdrawn member by member).
+    async fn sees_the_policy(&self, id: &str) {
+        use mutualis_domain::groupement::{ActionKind, Actor};
+        let page = self.page(id).await;
+        let shown: BTreeSet<String> = page
+            .body
+            .split("name=\"action\" value=\"")
+            .skip(1)
+            .map(|rest| rest.split('"').next().unwrap().to_owned())
+            .collect();
+        let principal = self.app.principal(&self.cookies).await;
+        let scope = principal.scope();
+        let g = self
+            .app
+            .db
+            .groupement(scope, id.parse().unwrap(), nomenclature())
+            .await
+            .unwrap()
+            .unwrap()
+            .groupement;
+        let own = self
+            .app
+            .db
+            .organisation_in_scope(scope, scope.organisation_id())
+            .await
+            .unwrap()
+            .unwrap()
+            .organisation
+            .siren;
+        let actor = Actor {
+            organisation: own,
+            role: principal.role(),
+        };
+        let mut expected: BTreeSet<String> = g
+            .available_actions(&actor)
+            .into_iter()
+            .filter(|k| !matches!(k, ActionKind::ProposeNeed | ActionKind::Uninvite))
+            .map(|k| k.code().to_owned())
+            .collect();
+        if g.members
+            .iter()
+            .any(|m| g.may(&actor, ActionKind::Uninvite, Some(&m.siren)))
+        {
+            expected.insert("uninvite".into());
+        }
+        assert_eq!(shown, expected, "{} at {:?}", principal.email, g.status);
+    }
+}
+
+/// Every session's page shows the forms the policy gives it.
+async fn all_see_the_policy(id: &str, sessions: &[&Session<'_>]) {
+    for session in sessions {
+        session.sees_the_policy(id).await;
+    }
+}
+
 async fn session<'a>(app: &'a App, email: &str) -> Session<'a> {
     let cookies = app.sign_in(email).await;
     let csrf = app.session_csrf(&cookies).await;
@@ -233,6 +294,9 @@ async fn a_groupement_from_an_opportunity_to_its_contracts() {
             )
             .await;
         let id = created_id(&created);
+        let approver = session(&app, GRENOBLE_APPROVER).await;
+        let everyone = [&coordinator, &grenoble, &echirolles, &approver];
+        all_see_the_policy(&id, &everyone).await;
 
         let page = coordinator.page(&id).await;
         assert_eq!(page.status, StatusCode::OK, "{}", page.body);
@@ -376,6 +440,7 @@ async fn a_groupement_from_an_opportunity_to_its_contracts() {
         assert!(body.contains(FONTAINE));
 
         done(&coordinator.act(&id, "open", &[]).await);
+        all_see_the_policy(&id, &everyone).await;
         let list = text(&app.get("/groupements", Some(&grenoble.cookies)).await.body);
         assert!(list.contains("Ouvert aux adhésions") && list.contains("invitation sans réponse"));
         let fontaine = session(&app, FONTAINE_BUYER).await;
@@ -413,6 +478,7 @@ async fn a_groupement_from_an_opportunity_to_its_contracts() {
         // a quantity.
         done(&grenoble.act(&id, "join", &[]).await);
         done(&echirolles.act(&id, "join", &[]).await);
+        all_see_the_policy(&id, &everyone).await;
         let proposed = text(&grenoble.page(&id).await.body);
         assert!(proposed.contains("Confirmer le besoin"), "{proposed}");
         let no_unit = grenoble
@@ -488,6 +554,7 @@ async fn a_groupement_from_an_opportunity_to_its_contracts() {
             fields
         };
         done(&coordinator.act(&id, "sign", &signed("Le président")).await);
+        all_see_the_policy(&id, &everyone).await;
         done(
             &grenoble
                 .act(&id, "sign", &signed("Le maire de Grenoble"))
@@ -516,7 +583,9 @@ async fn a_groupement_from_an_opportunity_to_its_contracts() {
                 .act(&id, "sign", &signed("Le maire d'Échirolles"))
                 .await,
         );
+        all_see_the_policy(&id, &everyone).await;
         done(&coordinator.act(&id, "start_consultation", &[]).await);
+        all_see_the_policy(&id, &everyone).await;
         // The award takes what DECP publishes: nothing is chosen for the coordinator, and a
         // missing choice is shown next to its field.
         let bad = coordinator
@@ -708,9 +777,12 @@ async fn a_groupement_from_an_opportunity_to_its_contracts() {
                 .await;
             assert_eq!(r.status, StatusCode::FORBIDDEN, "{action}");
         }
+        all_see_the_policy(&id, &everyone).await;
         done(&coordinator.act(&id, "start_execution", &[]).await);
+        all_see_the_policy(&id, &everyone).await;
         assert!(text(&coordinator.page(&id).await.body).contains("En exécution : en cours"));
         done(&coordinator.act(&id, "close", &[]).await);
+        all_see_the_policy(&id, &everyone).await;
         assert!(text(&coordinator.page(&id).await.body).contains("Clos : fait"));
     })
     .await;

@@ -41,9 +41,9 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{Months, NaiveDate};
 use mutualis_domain::contract::{Decp2Fields, Place};
 use mutualis_domain::groupement::{
-    Action, Award, AwardPublication, CostSharing, Deliberation, Groupement, GroupementStatus, Lot,
-    LotAward, LotNeed, MemberStatus, Mission, NewGroupement, PERMILLE_TOTAL, Signature, Terms,
-    earliest_start, share_percent_label, share_permille,
+    Action, ActionKind, Actor, Award, AwardPublication, CostSharing, Deliberation, Groupement,
+    GroupementStatus, Lot, LotAward, LotNeed, MemberStatus, Mission, NewGroupement, PERMILLE_TOTAL,
+    Signature, Terms, earliest_start, share_percent_label, share_permille,
 };
 use mutualis_domain::opportunity::Opportunity;
 use mutualis_domain::rules::RuleKind;
@@ -682,25 +682,21 @@ async fn render_detail(
     let today = today();
     let own = own_siren(state, user).await?;
     let owner = owns(user, stored);
-    let buyer_role = matches!(
-        user.principal.role(),
-        mutualis_domain::Role::Coordinator | mutualis_domain::Role::MemberBuyer
-    );
+    // What the user may do, as the policy storage applies says: each form below is drawn from it.
+    let actor = Actor {
+        organisation: own.clone(),
+        role: user.principal.role(),
+    };
+    let may = |kind: ActionKind| g.may(&actor, kind, (!kind.is_coordinators()).then_some(&own));
     let name_of = |siren: &Siren| {
         g.member(siren)
             .map_or_else(|| siren.to_string(), |m| m.name.clone())
     };
-    let invitations_open = owner
-        && matches!(
-            g.status,
-            GroupementStatus::Draft | GroupementStatus::OpenForAdhesion
-        )
-        && g.signatures.is_empty();
     let members = g
         .members
         .iter()
         .map(|m| MemberRow {
-            uninvite: invitations_open && m.status == MemberStatus::Invited,
+            uninvite: g.may(&actor, ActionKind::Uninvite, Some(&m.siren)),
             name: if m.siren == g.coordinator {
                 format!("{} (coordonnateur)", m.name)
             } else {
@@ -806,104 +802,80 @@ async fn render_detail(
             .collect()
     };
     let s = g.status;
-    let before_consultation = matches!(
-        s,
-        GroupementStatus::Draft
-            | GroupementStatus::OpenForAdhesion
-            | GroupementStatus::ConventionSigned
-    );
     let coordinator = owner.then(|| CoordinatorForms {
-        amend: matches!(
-            s,
-            GroupementStatus::Draft | GroupementStatus::OpenForAdhesion
-        ) && g.signatures.is_empty(),
-        open: s == GroupementStatus::Draft,
-        invite: matches!(
-            s,
-            GroupementStatus::Draft | GroupementStatus::OpenForAdhesion
-        ) && g.signatures.is_empty(),
-        start_consultation: matches!(
-            s,
-            GroupementStatus::OpenForAdhesion | GroupementStatus::ConventionSigned
-        ),
-        award: s == GroupementStatus::Consultation,
-        start_execution: s == GroupementStatus::Awarded,
-        close: matches!(s, GroupementStatus::Awarded | GroupementStatus::InExecution),
-        cancel: !s.is_final(),
+        amend: may(ActionKind::Amend),
+        open: may(ActionKind::Open),
+        invite: may(ActionKind::Invite),
+        start_consultation: may(ActionKind::StartConsultation),
+        award: may(ActionKind::Award),
+        start_execution: may(ActionKind::StartExecution),
+        close: may(ActionKind::Close),
+        cancel: may(ActionKind::Cancel),
     });
-    let member = g.member(&own).filter(|_| buyer_role).map(|m| {
-        let joined = m.status.is_joined();
-        MemberForms {
-            answer: m.status == MemberStatus::Invited && s == GroupementStatus::OpenForAdhesion,
-            needs: if joined && before_consultation {
-                g.lots
-                    .iter()
-                    .map(|l| {
-                        let current = g
-                            .needs
-                            .iter()
-                            .find(|n| n.lot == l.number && n.member == own);
-                        let posted = outcome.values.get("action").map(String::as_str)
-                            == Some("set_need")
-                            && outcome.values.get("lot").map(String::as_str)
-                                == Some(l.number.to_string().as_str());
-                        let posted_value =
-                            |name: &str| outcome.values.get(name).cloned().unwrap_or_default();
-                        let quantity = current.and_then(|n| n.quantity.as_ref());
-                        OwnNeed {
-                            lot: l.number,
-                            title: l.title.clone(),
-                            amount: if posted {
-                                posted_value("montant")
-                            } else {
-                                current
-                                    .map(|n| n.estimated_amount.to_string())
-                                    .unwrap_or_default()
-                            },
-                            quantity: if posted {
-                                posted_value("quantite")
-                            } else {
-                                quantity
-                                    .map(|q| {
-                                        let label = q.label_fr();
-                                        label
-                                            .strip_suffix(q.unit.as_str())
-                                            .unwrap_or(&label)
-                                            .trim()
-                                            .to_owned()
-                                    })
-                                    .unwrap_or_default()
-                            },
-                            unit: if posted {
-                                posted_value("unite")
-                            } else {
-                                quantity.map(|q| q.unit.clone()).unwrap_or_default()
-                            },
-                            proposed: current.is_some_and(|n| !n.confirmed),
-                            errors: if posted {
-                                outcome.field_errors.clone()
-                            } else {
-                                HashMap::new()
-                            },
-                        }
-                    })
-                    .collect()
-            } else {
-                Vec::new()
-            },
-            sign: joined
-                && s == GroupementStatus::OpenForAdhesion
-                && g.signature_of(&own).is_none(),
-            withdraw: joined
-                && own != g.coordinator
-                && matches!(
-                    s,
-                    GroupementStatus::OpenForAdhesion | GroupementStatus::ConventionSigned
-                ),
-            withdrawal: g
-                .withdrawal_of(&own, today)
-                .map(|w| WithdrawalView::after(g, &w)),
-        }
+    let buyer_role = actor.role.can(Capability::Groupements);
+    let member = g.member(&own).filter(|_| buyer_role).map(|_| MemberForms {
+        answer: may(ActionKind::Join) || may(ActionKind::Decline),
+        needs: if may(ActionKind::SetNeed) {
+            g.lots
+                .iter()
+                .map(|l| {
+                    let current = g
+                        .needs
+                        .iter()
+                        .find(|n| n.lot == l.number && n.member == own);
+                    let posted = outcome.values.get("action").map(String::as_str)
+                        == Some("set_need")
+                        && outcome.values.get("lot").map(String::as_str)
+                            == Some(l.number.to_string().as_str());
+                    let posted_value =
+                        |name: &str| outcome.values.get(name).cloned().unwrap_or_default();
+                    let quantity = current.and_then(|n| n.quantity.as_ref());
+                    OwnNeed {
+                        lot: l.number,
+                        title: l.title.clone(),
+                        amount: if posted {
+                            posted_value("montant")
+                        } else {
+                            current
+                                .map(|n| n.estimated_amount.to_string())
+                                .unwrap_or_default()
+                        },
+                        quantity: if posted {
+                            posted_value("quantite")
+                        } else {
+                            quantity
+                                .map(|q| {
+                                    let label = q.label_fr();
+                                    label
+                                        .strip_suffix(q.unit.as_str())
+                                        .unwrap_or(&label)
+                                        .trim()
+                                        .to_owned()
+                                })
+                                .unwrap_or_default()
+                        },
+                        unit: if posted {
+                            posted_value("unite")
+                        } else {
+                            quantity.map(|q| q.unit.clone()).unwrap_or_default()
+                        },
+                        proposed: current.is_some_and(|n| !n.confirmed),
+                        errors: if posted {
+                            outcome.field_errors.clone()
+                        } else {
+                            HashMap::new()
+                        },
+                    }
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
+        sign: may(ActionKind::Sign),
+        withdraw: may(ActionKind::Withdraw),
+        withdrawal: g
+            .withdrawal_of(&own, today)
+            .map(|w| WithdrawalView::after(g, &w)),
     });
     let mut values = if owner {
         form_defaults(g, today)
