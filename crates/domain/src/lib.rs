@@ -5,6 +5,7 @@
 pub mod account;
 pub mod amount;
 pub mod audit;
+pub mod campaign;
 pub mod contract;
 pub mod cpv;
 pub mod groupement;

@@ -15,6 +15,9 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
+use mutualis_domain::campaign::{
+    CampaignAction, CampaignActor, Period, available_actions, family_of,
+};
 use mutualis_domain::need::desired_start_problem;
 use mutualis_domain::{
     Amount, Capability, CpvCode, CpvNomenclature, Need, Quantity, Reservation, Role, Siren,
@@ -29,37 +32,7 @@ pub const OTHER_FAMILY: &str = "autre";
 /// Rows per multi-row INSERT of needs: 19 parameters a row stays under SQLite's 32,766.
 const INSERT_CHUNK: usize = 500;
 
-/// Whether a campaign still takes answers. A campaign whose closing date has passed takes
-/// none either, whatever its status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum CampaignStatus {
-    Open,
-    Closed,
-}
-
-impl CampaignStatus {
-    pub fn code(self) -> &'static str {
-        match self {
-            CampaignStatus::Open => "open",
-            CampaignStatus::Closed => "closed",
-        }
-    }
-
-    pub fn from_code(code: &str) -> Option<CampaignStatus> {
-        match code {
-            "open" => Some(CampaignStatus::Open),
-            "closed" => Some(CampaignStatus::Closed),
-            _ => None,
-        }
-    }
-
-    pub fn label_fr(self) -> &'static str {
-        match self {
-            CampaignStatus::Open => "ouverte",
-            CampaignStatus::Closed => "close",
-        }
-    }
-}
+pub use mutualis_domain::campaign::{CampaignRefusal, CampaignStatus};
 
 /// Where a need was declared: the web form or the uploaded workbook. A new workbook replaces
 /// the member's workbook needs of the campaign and leaves its form needs alone.
@@ -114,26 +87,24 @@ pub struct Campaign {
 }
 
 impl Campaign {
-    /// Whether members may declare needs on `today`: open, opened, and not past its closing
-    /// date (the closing day itself included).
-    pub fn takes_answers_on(&self, today: NaiveDate) -> bool {
-        self.status == CampaignStatus::Open && self.opens_on <= today && today <= self.closes_on
+    /// What decides when it takes answers (`mutualis_domain::campaign`).
+    pub fn period(&self) -> Period {
+        Period {
+            status: self.status,
+            opens_on: self.opens_on,
+            closes_on: self.closes_on,
+        }
     }
 
-    /// The campaign's family a CPV code falls in: the longest family that prefixes it, so
-    /// that with "90" and "9091" a cleaning need counts under "9091" only.
+    /// Whether members may declare needs on `today` ([`Period::takes_answers_on`]).
+    pub fn takes_answers_on(&self, today: NaiveDate) -> bool {
+        self.period().takes_answers_on(today)
+    }
+
+    /// The campaign's family a CPV code falls in ([`family_of`]).
     pub fn family_of(&self, cpv: &CpvCode) -> Option<&str> {
         family_of(&self.cpv_families, &cpv.code8())
     }
-}
-
-/// The longest of `families` that prefixes the 8 digits `code8`.
-fn family_of<'a>(families: &'a [String], code8: &str) -> Option<&'a str> {
-    families
-        .iter()
-        .filter(|f| code8.starts_with(f.as_str()))
-        .max_by_key(|f| f.len())
-        .map(String::as_str)
 }
 
 /// A member's invitation to a campaign.
@@ -232,10 +203,9 @@ pub enum CampaignError {
     /// The coordinator sees its campaign but its own organisation is not invited to answer.
     #[error("votre organisme n'est pas invité à répondre à cette campagne")]
     NotInvited,
-    #[error("la campagne « {title} » est close depuis le {closes_on} : elle n'accepte plus de réponse", closes_on = closes_on.format("%d/%m/%Y"))]
-    Closed { title: String, closes_on: NaiveDate },
-    #[error("la campagne « {title} » n'ouvre que le {opens_on}", opens_on = opens_on.format("%d/%m/%Y"))]
-    NotYetOpen { title: String, opens_on: NaiveDate },
+    /// The campaign takes no answer on that day: closed, or not open yet.
+    #[error(transparent)]
+    Refused(#[from] CampaignRefusal),
     #[error("besoin introuvable dans cette campagne")]
     NeedNotFound,
     /// A role that answers no campaign (approver, evaluator, supplier, mediator): the same
@@ -432,33 +402,38 @@ struct Access {
 }
 
 impl Access {
-    /// Refuses a member's write unless it is invited and the campaign takes answers.
-    fn writable(self, today: NaiveDate) -> Result<Access, CampaignError> {
-        if self.invitation.is_none() {
+    /// Refuses a member's write unless the domain's policy lets `role` answer on `today`: a
+    /// buyer of an invited organisation, while the campaign takes answers.
+    fn writable(self, role: Role, today: NaiveDate) -> Result<Access, CampaignError> {
+        let actor = CampaignActor {
+            role,
+            owner: self.owner,
+            invited: self.invitation.is_some(),
+        };
+        if available_actions(actor, self.campaign.period(), today).contains(&CampaignAction::Answer)
+        {
+            return Ok(self);
+        }
+        if !actor.invited {
             return Err(CampaignError::NotInvited);
         }
-        let c = &self.campaign;
-        if c.status == CampaignStatus::Closed || today > c.closes_on {
-            return Err(CampaignError::Closed {
-                title: c.title.clone(),
-                closes_on: c.closes_on,
-            });
+        match self
+            .campaign
+            .period()
+            .answer_refusal(&self.campaign.title, today)
+        {
+            Some(refusal) => Err(refusal.into()),
+            None => Err(CampaignError::RoleRefused(role)),
         }
-        if today < c.opens_on {
-            return Err(CampaignError::NotYetOpen {
-                title: c.title.clone(),
-                opens_on: c.opens_on,
-            });
-        }
-        Ok(self)
     }
 
     /// The error to give when a guarded write found the campaign no longer open.
     fn closed(&self) -> CampaignError {
-        CampaignError::Closed {
+        CampaignRefusal::Closed {
             title: self.campaign.title.clone(),
             closes_on: self.campaign.closes_on,
         }
+        .into()
     }
 }
 
@@ -736,7 +711,7 @@ impl Database {
         self.access(scope, id)
             .await?
             .ok_or(CampaignError::NotFound)?
-            .writable(today)
+            .writable(scope.role(), today)
     }
 
     /// The coordinator's board of a campaign: every invited member with its answer, needs

@@ -8,7 +8,7 @@ use mutualis_domain::{Amount, Need, Organisation, OrganisationKind, Quantity, Re
 use mutualis_reference::cpv::nomenclature;
 use mutualis_storage::Database;
 use mutualis_storage::campaigns::{
-    CampaignError, CampaignStatus, NeedSource, NewCampaign, OTHER_FAMILY,
+    CampaignError, CampaignRefusal, CampaignStatus, NeedSource, NewCampaign, OTHER_FAMILY,
 };
 use mutualis_test_db::{ECHIROLLES, FONTAINE, GRENOBLE, METRO, World, each_backend, world};
 
@@ -366,7 +366,7 @@ async fn a_campaign_takes_answers_only_while_open() {
         assert!(matches!(
             db.add_need(w.grenoble.scope(), id, &paper, date("2026-05-31"))
                 .await,
-            Err(CampaignError::NotYetOpen { .. })
+            Err(CampaignError::Refused(CampaignRefusal::NotYetOpen { .. }))
         ));
         // The closing day itself still counts.
         let kept = db
@@ -386,7 +386,10 @@ async fn a_campaign_takes_answers_only_while_open() {
                 .map(|_| ()),
         ] {
             let err = late.unwrap_err();
-            assert!(matches!(err, CampaignError::Closed { .. }), "{err:?}");
+            assert!(
+                matches!(err, CampaignError::Refused(CampaignRefusal::Closed { .. })),
+                "{err:?}"
+            );
             assert!(
                 err.to_string().contains("close depuis le 31/07/2026"),
                 "{err}"
@@ -398,7 +401,7 @@ async fn a_campaign_takes_answers_only_while_open() {
             .unwrap();
         assert!(matches!(
             db.add_need(w.grenoble.scope(), id, &paper, today()).await,
-            Err(CampaignError::Closed { .. })
+            Err(CampaignError::Refused(CampaignRefusal::Closed { .. }))
         ));
         let summary = db.campaign(w.grenoble.scope(), id).await.unwrap().unwrap();
         assert_eq!(summary.campaign.status, CampaignStatus::Closed);

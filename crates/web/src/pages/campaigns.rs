@@ -27,6 +27,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{Local, NaiveDate};
+use mutualis_domain::campaign::{CampaignAction, CampaignActor, Stage, available_actions};
 use mutualis_domain::need::desired_start_problem;
 use mutualis_domain::{Amount, Capability, Need, Quantity, Reservation, Siren};
 use mutualis_formats::needs_workbook::{parse_amount_text, parse_quantity_text};
@@ -203,36 +204,30 @@ pub fn family_label(family: &str) -> String {
 
 /// Where a campaign stands on `today`, in a few words for the list.
 fn state_short(c: &Campaign, today: NaiveDate) -> String {
-    if c.status == CampaignStatus::Closed {
-        "close".into()
-    } else if today > c.closes_on {
-        "terminée (date limite passée)".into()
-    } else if today < c.opens_on {
-        format!("à venir (ouvre le {})", d(c.opens_on))
-    } else {
-        "ouverte".into()
+    match c.period().stage_on(today) {
+        Stage::Closed => "close".into(),
+        Stage::Ended => "terminée (date limite passée)".into(),
+        Stage::Upcoming => format!("à venir (ouvre le {})", d(c.opens_on)),
+        Stage::Open => "ouverte".into(),
     }
 }
 
 /// Where a campaign stands on `today`, as a sentence for its page.
 fn state_long(c: &Campaign, today: NaiveDate) -> String {
-    if c.status == CampaignStatus::Closed {
-        "Close par la coordination : elle n'accepte plus de réponse.".into()
-    } else if today > c.closes_on {
-        format!(
+    match c.period().stage_on(today) {
+        Stage::Closed => "Close par la coordination : elle n'accepte plus de réponse.".into(),
+        Stage::Ended => format!(
             "Terminée : la date limite du {} est passée, elle n'accepte plus de réponse.",
             d(c.closes_on)
-        )
-    } else if today < c.opens_on {
-        format!(
+        ),
+        Stage::Upcoming => format!(
             "À venir : elle ouvre le {} ; les besoins ne peuvent pas encore être déclarés.",
             d(c.opens_on)
-        )
-    } else {
-        format!(
+        ),
+        Stage::Open => format!(
             "Ouverte : les membres invités déclarent leurs besoins jusqu'au {} inclus.",
             d(c.closes_on)
-        )
+        ),
     }
 }
 
@@ -552,7 +547,16 @@ async fn board(
         .map_err(internal)?;
     let today = today();
     let c = &board.campaign;
-    let takes_answers = c.takes_answers_on(today);
+    // What the coordinator may do, as storage enforces it (the domain's campaign policy).
+    let actions = available_actions(
+        CampaignActor {
+            role: user.principal.role(),
+            owner: summary.progress.is_some(),
+            invited: summary.invitation.is_some(),
+        },
+        c.period(),
+        today,
+    );
     let answers: Vec<AnswerRow> = board
         .members
         .iter()
@@ -569,7 +573,7 @@ async fn board(
                     (1, Some(at)) => format!("1, le {}", datetime_label(at)),
                     (n, Some(at)) => format!("{n}, la dernière le {}", datetime_label(at)),
                 },
-                can_remind: takes_answers && i.answered_at.is_none(),
+                can_remind: actions.contains(&CampaignAction::Remind) && i.answered_at.is_none(),
             }
         })
         .collect();
@@ -619,7 +623,7 @@ async fn board(
             .collect(),
         needs: needs.iter().map(NeedRow::new).collect(),
         notice,
-        can_close: c.status == CampaignStatus::Open,
+        can_close: actions.contains(&CampaignAction::Close),
     };
     respond(StatusCode::OK, page)
 }
