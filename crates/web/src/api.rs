@@ -12,7 +12,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
-use chrono::Utc;
 use mutualis_domain::Capability;
 use mutualis_domain::opportunity::{Opportunity, Report};
 use mutualis_storage::contracts::ContractRecord;
@@ -269,7 +268,7 @@ async fn revoke_token(
     let id: i64 = id.parse().map_err(|_| WebError::not_found())?;
     if state
         .db
-        .revoke_api_token(user.scope(), id, Utc::now())
+        .revoke_api_token(user.scope(), id, state.clock.now())
         .await?
     {
         Ok(StatusCode::NO_CONTENT)

@@ -43,6 +43,9 @@ pub struct AppState {
     /// the class, when `None`): the demo's territory meets at the group level in 2019.
     pub default_depth: Option<mutualis_domain::CpvDepth>,
     pub config: WebConfig,
+    /// Where every page and API call reads the time: the system's clock in production, a
+    /// settable one in tests.
+    pub clock: std::sync::Arc<dyn mutualis_app::Clock>,
 }
 
 /// Security settings of the web layer.
@@ -78,8 +81,7 @@ pub struct Throttle {
 impl AppState {
     /// The observation date the opportunity pages and API start from when none is asked.
     pub fn opportunities_as_of(&self) -> chrono::NaiveDate {
-        self.default_as_of
-            .unwrap_or_else(|| chrono::Utc::now().date_naive())
+        self.default_as_of.unwrap_or_else(|| self.clock.today())
     }
 }
 

@@ -10,7 +10,6 @@ use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
-use chrono::Utc;
 use mutualis_domain::Capability;
 use mutualis_storage::Principal;
 use mutualis_storage::credentials::{hash_secret, new_secret, secrets_equal};
@@ -101,7 +100,7 @@ pub async fn session_from_headers(
     let token_hash = hash_secret(cookie.value());
     let Some(session) = state
         .db
-        .session(&token_hash, Utc::now(), state.config.session)
+        .session(&token_hash, state.clock.now(), state.config.session)
         .await?
     else {
         return Ok(None);
@@ -277,7 +276,7 @@ impl FromRequestParts<Arc<AppState>> for ApiUser {
         };
         match state
             .db
-            .api_token_principal(&hash_secret(token), Utc::now())
+            .api_token_principal(&hash_secret(token), state.clock.now())
             .await?
         {
             Some(principal) => Ok(ApiUser(principal)),

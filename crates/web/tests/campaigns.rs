@@ -1117,3 +1117,84 @@ async fn a_workbook_bomb_is_refused_with_its_limit_and_the_server_keeps_serving(
     })
     .await;
 }
+
+/// The application's clock moved, not waited for: a campaign takes answers on its closing day
+/// and refuses them the day after, the page saying it is over.
+#[tokio::test]
+async fn past_its_closing_day_a_campaign_refuses_answers_without_anyone_waiting() {
+    each_backend(|db| async move {
+        let app = app(db).await;
+        let coordinator = app.sign_in(COORDINATOR).await;
+        let grenoble = app.sign_in(GRENOBLE_BUYER).await;
+        // Open from today for 30 days.
+        let id = app.campaign_inviting(&coordinator, &grenoble).await;
+        let closing_day = today() + Days::new(30);
+        let desired_start = fr(closing_day + Days::new(60));
+        let declare = |cookies: String| {
+            let app = &app;
+            let desired_start = desired_start.clone();
+            async move {
+                let csrf = app.session_csrf(&cookies).await;
+                app.post_form(
+                    &format!("/campagnes/{id}/besoins"),
+                    Some(&cookies),
+                    &need_fields(&csrf, &[("debut", &desired_start)]),
+                )
+                .await
+            }
+        };
+        // On its closing day (a month later: the sessions have expired, so sign in again).
+        app.clock.advance(chrono::TimeDelta::days(30));
+        assert_eq!(mutualis_app::Clock::today(app.clock.as_ref()), closing_day);
+        let grenoble = app.sign_in(GRENOBLE_BUYER).await;
+        let accepted = declare(grenoble.clone()).await;
+        assert_eq!(
+            accepted.status,
+            StatusCode::SEE_OTHER,
+            "{}",
+            text(&accepted.body)
+        );
+        // The day after.
+        app.clock.advance(chrono::TimeDelta::days(1));
+        let grenoble = app.sign_in(GRENOBLE_BUYER).await;
+        let refused = declare(grenoble.clone()).await;
+        assert_eq!(refused.status, StatusCode::CONFLICT);
+        assert!(
+            text(&refused.body).contains(&format!(
+                "est close depuis le {} : elle n'accepte plus de réponse",
+                fr(closing_day)
+            )),
+            "{}",
+            text(&refused.body)
+        );
+        let page = text(
+            &app.get(&format!("/campagnes/{id}"), Some(&grenoble))
+                .await
+                .body,
+        );
+        assert!(
+            page.contains(&format!(
+                "Terminée : la date limite du {} est passée",
+                fr(closing_day)
+            )),
+            "{page}"
+        );
+        // One need: the one of the closing day.
+        let coordinator = app.sign_in(COORDINATOR).await;
+        let needs = app
+            .api(
+                "GET",
+                &format!("/api/v1/campaigns/{id}/needs"),
+                Some(&app.create_token(&coordinator, "relevé").await),
+                None,
+            )
+            .await;
+        assert_eq!(
+            needs.json()["needs"].as_array().map(Vec::len),
+            Some(1),
+            "{}",
+            needs.body
+        );
+    })
+    .await;
+}

@@ -31,6 +31,7 @@ pub async fn run(global: &Global, args: &ServeArgs) -> anyhow::Result<()> {
                 trusted_proxy: args.trusted_proxy,
                 ..WebConfig::default()
             },
+            clock: std::sync::Arc::new(mutualis_app::SystemClock),
         },
     )
     .await

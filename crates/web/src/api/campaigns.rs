@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::error::{ApiError, ApiErrorBody, WebError};
-use crate::pages::campaigns::{today, visible_campaigns, visible_needs};
+use crate::pages::campaigns::{visible_campaigns, visible_needs};
 use crate::session::ApiUser;
 
 /// An inventory campaign.
@@ -68,8 +68,9 @@ fn invitation_json(i: &Invitation) -> InvitationJson {
     }
 }
 
-impl From<&CampaignSummary> for CampaignJson {
-    fn from(s: &CampaignSummary) -> CampaignJson {
+impl CampaignJson {
+    /// A campaign as the API gives it, on the day `today` (whether it takes answers then).
+    fn new(s: &CampaignSummary, today: NaiveDate) -> CampaignJson {
         let c = &s.campaign;
         CampaignJson {
             id: c.id,
@@ -78,7 +79,7 @@ impl From<&CampaignSummary> for CampaignJson {
             closes_on: c.closes_on,
             cpv_families: c.cpv_families.clone(),
             status: c.status.code(),
-            takes_answers: c.takes_answers_on(today()),
+            takes_answers: c.takes_answers_on(today),
             invitation: s.invitation.as_ref().map(invitation_json),
             progress: s.progress.map(|p| ProgressJson {
                 invited: p.invited,
@@ -98,10 +99,11 @@ pub async fn campaigns(
     State(state): State<Arc<AppState>>,
     ApiUser(user): ApiUser,
 ) -> Result<Json<CampaignList>, ApiError> {
+    let today = state.clock.today();
     let campaigns: Vec<CampaignJson> = visible_campaigns(&state, &user)
         .await?
         .iter()
-        .map(Into::into)
+        .map(|c| CampaignJson::new(c, today))
         .collect();
     Ok(Json(CampaignList {
         count: campaigns.len(),

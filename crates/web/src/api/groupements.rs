@@ -31,7 +31,6 @@ use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::error::{ApiError, ApiErrorBody, WebError};
-use crate::pages::campaigns::today;
 use crate::session::{ApiUser, require};
 
 // ---------------------------------------------------------------------------------------------
@@ -655,7 +654,7 @@ pub async fn groupement(
         &own,
         owner,
         &contracts,
-        today(),
+        state.clock.today(),
         &supplier_names,
     )))
 }

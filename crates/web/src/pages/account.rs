@@ -6,7 +6,6 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use chrono::Utc;
 use mutualis_domain::PasswordPolicy;
 use mutualis_storage::accounts::MAX_LIVE_API_TOKENS;
 use mutualis_storage::credentials::{hash_password, hash_secret, new_secret, verify_password};
@@ -193,7 +192,7 @@ pub async fn change_password(
     let hash = hash_password(&form.new_password)?;
     let revoked = state
         .db
-        .change_own_password(scope, &hash, &user.token_hash, Utc::now())
+        .change_own_password(scope, &hash, &user.token_hash, state.clock.now())
         .await?;
     let mut page = AccountPage::load(&state, &user).await?;
     page.password_changed = true;
@@ -240,7 +239,7 @@ pub async fn create_token(
     let secret = new_secret(TOKEN_PREFIX);
     Ok(state
         .db
-        .create_api_token(scope, name, &hash_secret(&secret), Utc::now())
+        .create_api_token(scope, name, &hash_secret(&secret), state.clock.now())
         .await?
         .map(|id| (id, secret)))
 }
@@ -287,7 +286,7 @@ pub async fn revoke_token(
     user.check_csrf(&form.csrf)?;
     if !state
         .db
-        .revoke_api_token(user.principal.scope(), id, Utc::now())
+        .revoke_api_token(user.principal.scope(), id, state.clock.now())
         .await?
     {
         return Err(user.error(WebError::not_found()));

@@ -7,7 +7,6 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::CookieJar;
-use chrono::Utc;
 use mutualis_domain::Email;
 use mutualis_storage::credentials::{
     dummy_password_check, hash_secret, new_secret, secrets_equal, verify_password,
@@ -85,7 +84,7 @@ pub async fn login(
     if !expected_csrf.is_some_and(|t| secrets_equal(&form.csrf, &t)) {
         return Err(WebError::forbidden());
     }
-    let now = Utc::now();
+    let now = state.clock.now();
     let throttle = state.config.throttle;
     let email = form.email.trim().to_lowercase();
     let email_key = format!("account:{email}");

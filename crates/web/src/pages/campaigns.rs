@@ -26,7 +26,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use chrono::{Local, NaiveDate};
+use chrono::NaiveDate;
 use mutualis_domain::campaign::{CampaignAction, CampaignActor, Stage, available_actions};
 use mutualis_domain::need::desired_start_problem;
 use mutualis_domain::{Amount, Capability, Need, Quantity, Reservation, Siren};
@@ -72,11 +72,6 @@ const CONTRACTS_PER_QUERY: u32 = 500;
 
 // ---------------------------------------------------------------------------------------------
 // Who sees campaigns, and when is today
-
-/// The server's local calendar day: see the module documentation.
-pub fn today() -> NaiveDate {
-    Local::now().date_naive()
-}
 
 /// Refuses the roles that see no campaign.
 pub fn check_role(user: &Principal) -> Result<(), WebError> {
@@ -444,7 +439,7 @@ pub async fn list(
     let campaigns = visible_campaigns(&state, &user.principal)
         .await
         .map_err(|e| user.error(e))?;
-    let today = today();
+    let today = state.clock.today();
     let rows = campaigns
         .iter()
         .map(|s| {
@@ -545,7 +540,7 @@ async fn board(
         .needs_of(user.principal.scope(), id, nomenclature())
         .await
         .map_err(internal)?;
-    let today = today();
+    let today = state.clock.today();
     let c = &board.campaign;
     // What the coordinator may do, as storage enforces it (the domain's campaign policy).
     let actions = available_actions(
@@ -836,7 +831,7 @@ impl MemberPage {
             .map_err(|e| user.error(WebError::internal(e)))?;
         let mut page = MemberPage {
             layout: user.layout(),
-            info: CampaignInfo::new(c, today()),
+            info: CampaignInfo::new(c, state.clock.today()),
             organisation: user.principal.organisation_name.clone(),
             answered: summary
                 .invitation
@@ -1030,7 +1025,7 @@ pub async fn add_need(
     let campaign = summary.campaign.id;
     match state
         .db
-        .add_need(user.principal.scope(), campaign, &need, today())
+        .add_need(user.principal.scope(), campaign, &need, state.clock.today())
         .await
     {
         Ok(_) => Ok(redirect_done(campaign, "fait=besoin#besoins")),
@@ -1064,7 +1059,7 @@ pub async fn delete_need(
     let campaign = summary.campaign.id;
     match state
         .db
-        .delete_need(user.principal.scope(), campaign, need, today())
+        .delete_need(user.principal.scope(), campaign, need, state.clock.today())
         .await
     {
         Ok(()) => Ok(redirect_done(campaign, "fait=supprime#besoins")),
@@ -1083,7 +1078,7 @@ pub async fn submit_answer(
     let campaign = summary.campaign.id;
     match state
         .db
-        .submit_answer(user.principal.scope(), campaign, today())
+        .submit_answer(user.principal.scope(), campaign, state.clock.today())
         .await
     {
         Ok(()) => Ok(redirect_done(campaign, "fait=reponse")),
@@ -1170,7 +1165,7 @@ async fn close_confirmation(
         .await
         .map_err(|e| user.error(WebError::internal(e)))?;
     let c = &board.campaign;
-    let when = if today() <= c.closes_on {
+    let when = if state.clock.today() <= c.closes_on {
         format!(
             "La campagne sera close dès maintenant, avant sa date limite du {}",
             d(c.closes_on)

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Response};
-use chrono::{Datelike, NaiveDate, Utc};
+use chrono::{Datelike, NaiveDate};
 use mutualis_domain::{Amount, Capability};
 use mutualis_reference::cpv::nomenclature;
 use mutualis_storage::Principal;
@@ -696,7 +696,7 @@ pub async fn calendar(
             .iter()
             .map(|(r, d)| (r.id, imported_text(&r.contract.object).into_owned(), *d))
             .collect(),
-        Utc::now().date_naive(),
+        state.clock.today(),
     );
     let page = CalendarPage {
         layout: user.layout(),

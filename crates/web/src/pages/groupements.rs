@@ -60,7 +60,6 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::error::{ErrorCode, WebError};
 use crate::layout::Layout;
-use crate::pages::campaigns::today;
 use crate::pages::confirmation;
 use crate::pages::forms::{date_value, parse_date, sentence};
 use crate::pages::opportunities::{PageQuery, answer, question_for_prefix};
@@ -233,7 +232,7 @@ pub async fn create_from_opportunity(
     let Ok(Query(query)) = query else {
         return Err(bad(crate::pages::opportunities::UNREADABLE_QUERY.to_owned()));
     };
-    let default_day = state.default_as_of.unwrap_or_else(today);
+    let default_day = state.opportunities_as_of();
     let raw = crate::pages::opportunities::RawQuestion {
         date: &query.date,
         depth: &query.profondeur,
@@ -265,7 +264,7 @@ pub async fn create_from_opportunity(
         return Err(user.error(WebError::internal("the user's organisation is missing")));
     };
     let own = own.organisation;
-    let today = today();
+    let today = state.clock.today();
     let duration = o.proposed_duration_months.max(1);
     let adhesion_deadline = today.checked_add_months(Months::new(1)).unwrap_or(today);
     let start = planned_start(o, adhesion_deadline);
@@ -293,7 +292,7 @@ pub async fn create_from_opportunity(
         all_buyers: question.perimeter == crate::pages::opportunities::Perimeter::AllBuyers,
     };
     let actor = user.principal.email.to_string();
-    let now = chrono::Utc::now();
+    let now = state.clock.now();
     let id = match state
         .db
         .create_groupement(wide, org, new, Some(source), &actor, now)
@@ -679,7 +678,7 @@ async fn render_detail(
     status: StatusCode,
 ) -> Result<Response, WebError> {
     let g = &stored.groupement;
-    let today = today();
+    let today = state.clock.today();
     let own = own_siren(state, user).await?;
     let owner = owns(user, stored);
     // What the user may do, as the policy storage applies says: each form below is drawn from it.
@@ -992,7 +991,7 @@ pub async fn detail(
             }
             done
         }
-        code => irreversible::notice(g, &own, code, today())
+        code => irreversible::notice(g, &own, code, state.clock.today())
             .unwrap_or_else(|| format!("Enregistré : {}.", action_label(code))),
     };
     let outcome = Outcome {
@@ -1491,7 +1490,7 @@ pub async fn act(
             "version du formulaire manquante : rechargez la page",
         )));
     };
-    let (action, field_errors) = read_action(&form, &stored.groupement, &own, today());
+    let (action, field_errors) = read_action(&form, &stored.groupement, &own, state.clock.today());
     // A field that does not read, or an award whose DECP record would be incomplete: nothing
     // is applied.
     let problems = match &action {
@@ -1527,7 +1526,7 @@ pub async fn act(
             version,
             action,
             &user.principal.email.to_string(),
-            chrono::Utc::now(),
+            state.clock.now(),
             nomenclature(),
         )
         .await;
@@ -1678,8 +1677,8 @@ fn unpublishable(g: &Groupement, id: i64, award: &Award) -> Vec<String> {
 // ---------------------------------------------------------------------------------------------
 // The convention
 
-fn convention_input(g: &Groupement) -> ConventionInput<'_> {
-    let on = today();
+/// The convention as of `on`: the rules in force that day.
+fn convention_input(g: &Groupement, on: NaiveDate) -> ConventionInput<'_> {
     let mut input = ConventionInput::new(g, on);
     for code in std::iter::once(g.cpv).chain(g.lots.iter().map(|l| l.cpv)) {
         if let Some(entry) = nomenclature().entry(code) {
@@ -1700,7 +1699,11 @@ pub async fn convention_html(
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
     let stored = visible(&state, &user, &id).await?;
-    Ok(Html(convention::html(&convention_input(&stored.groupement))).into_response())
+    Ok(Html(convention::html(&convention_input(
+        &stored.groupement,
+        state.clock.today(),
+    )))
+    .into_response())
 }
 
 pub async fn convention_pdf(
@@ -1709,7 +1712,7 @@ pub async fn convention_pdf(
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
     let stored = visible(&state, &user, &id).await?;
-    let bytes = convention::pdf(&convention_input(&stored.groupement))
+    let bytes = convention::pdf(&convention_input(&stored.groupement, state.clock.today()))
         .map_err(|e| user.error(WebError::internal(e)))?;
     let disposition = format!(
         "attachment; filename=\"convention-groupement-{}.pdf\"",

@@ -3,10 +3,13 @@
 
 #![allow(dead_code)] // each test file uses part of it
 
+use std::sync::Arc;
+
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use chrono::Utc;
+use mutualis_app::SettableClock;
 use mutualis_domain::{Email, Role, Siren};
 use mutualis_reference::territory::{GRENOBLE_SLUG, grenoble_alpes_metropole};
 use mutualis_storage::Database;
@@ -86,6 +89,8 @@ impl Reply {
 pub struct App {
     pub db: Database,
     pub router: Router,
+    /// The application's clock: stopped at the test's start, moved by the test.
+    pub clock: Arc<SettableClock>,
 }
 
 pub async fn get_on(db: &Database, uri: &str) -> Reply {
@@ -99,6 +104,7 @@ impl App {
     }
 
     pub fn with_config(db: Database, config: WebConfig) -> App {
+        let clock = Arc::new(SettableClock::at_system_time());
         let router = router(AppState {
             db: db.clone(),
             territory_slug: GRENOBLE_SLUG.into(),
@@ -106,8 +112,9 @@ impl App {
             default_as_of: None,
             default_depth: None,
             config,
+            clock: clock.clone(),
         });
-        App { db, router }
+        App { db, router, clock }
     }
 
     /// The territory, and accounts: the coordinator (métropole), a buyer of Grenoble, a buyer
@@ -183,7 +190,7 @@ impl App {
     pub async fn campaign_inviting(&self, coordinator: &str, member: &str) -> i64 {
         let c = self.principal(coordinator).await;
         let m = self.principal(member).await;
-        let today = chrono::Local::now().date_naive();
+        let today = mutualis_app::Clock::today(self.clock.as_ref());
         self.db
             .create_campaign(
                 c.scope().territory_wide().unwrap(),

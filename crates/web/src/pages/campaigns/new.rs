@@ -13,7 +13,7 @@ use chrono::NaiveDate;
 use mutualis_reference::cpv::nomenclature;
 use mutualis_storage::campaigns::{CampaignError, NewCampaign};
 
-use super::{Field, FieldError, TITLE_MAX, d, error_for, redirect_done, respond, sentence, today};
+use super::{Field, FieldError, TITLE_MAX, d, error_for, redirect_done, respond, sentence};
 use crate::AppState;
 use crate::error::WebError;
 use crate::layout::Layout;
@@ -307,7 +307,7 @@ pub async fn create(
     user.check_csrf(&form.csrf)?;
     coordinator_only(&user)?;
     let members = invitable_members(&state, &user).await?;
-    let errors = match form.parse(&members, today()) {
+    let errors = match form.parse(&members, state.clock.today()) {
         Ok((campaign, invited)) => {
             let wide = user
                 .principal

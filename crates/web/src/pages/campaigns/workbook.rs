@@ -20,7 +20,7 @@ use mutualis_storage::organisations::OrganisationRecord;
 
 use super::{
     CONTRACTS_PER_QUERY, CellErrorRow, MemberPage, WORKBOOK_LIMIT_LABEL, XLSX_CONTENT_TYPE,
-    answerable_campaign, own_organisation, redirect_done, refused, respond, sentence, today,
+    answerable_campaign, own_organisation, redirect_done, refused, respond, sentence,
 };
 use crate::AppState;
 use crate::error::{ErrorCode, WebError};
@@ -240,7 +240,7 @@ pub async fn upload_workbook(
     }
     match state
         .db
-        .replace_needs_from_workbook(scope, campaign, &imported, today())
+        .replace_needs_from_workbook(scope, campaign, &imported, state.clock.today())
         .await
     {
         Ok(n) => Ok(redirect_done(
