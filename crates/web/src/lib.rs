@@ -3,6 +3,7 @@
 //! the domain crate for meaning, and neither of them knows it exists.
 
 mod api;
+mod blocking;
 mod error;
 mod layout;
 mod pages;

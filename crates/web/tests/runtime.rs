@@ -1,0 +1,263 @@
+//! Runtime hygiene, on both backends: CPU-heavy work (password hashing and checking, the
+//! convention's PDF, the needs workbook, the opportunity engine) waits for tokio's blocking
+//! pool instead of holding the async worker.
+//!
+//! Each test runs on a current-thread runtime (one async worker: the test's thread) whose
+//! blocking pool is watched: every thread it starts is counted and held at its start until the
+//! test lets it go. With the pool empty and held, a request that does its heavy work on the
+//! pool cannot answer before a thread has started for it, and meanwhile another page is served;
+//! a request that did the work inline would answer without any thread started, and fails.
+
+#![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
+
+mod common;
+
+use std::future::Future;
+use std::pin::pin;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use chrono::{NaiveDate, Utc};
+use common::{App, COORDINATOR, ECHIROLLES_BUYER, PASSWORD, Reply};
+use mutualis_domain::Siren;
+use mutualis_domain::groupement::{CostSharing, Lot, Mission, NewGroupement};
+use mutualis_reference::cpv::nomenclature;
+use mutualis_test_db::each_backend;
+use tokio::sync::watch;
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// tokio's blocking pool, watched and held.
+struct Pool {
+    threads: watch::Sender<Threads>,
+    open: Mutex<bool>,
+    opened: Condvar,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Threads {
+    alive: usize,
+    started: usize,
+}
+
+impl Pool {
+    fn new() -> Arc<Pool> {
+        Arc::new(Pool {
+            threads: watch::Sender::new(Threads::default()),
+            open: Mutex::new(true),
+            opened: Condvar::new(),
+        })
+    }
+
+    /// A current-thread runtime whose blocking threads this pool watches. They leave as soon
+    /// as they are idle, so that the next blocking task starts a thread.
+    fn runtime(self: &Arc<Pool>) -> tokio::runtime::Runtime {
+        let (start, stop) = (self.clone(), self.clone());
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .thread_keep_alive(Duration::from_millis(1))
+            .on_thread_start(move || start.thread_started())
+            .on_thread_stop(move || stop.threads.send_modify(|t| t.alive -= 1))
+            .build()
+            .unwrap()
+    }
+
+    fn thread_started(&self) {
+        self.threads.send_modify(|t| {
+            t.alive += 1;
+            t.started += 1;
+        });
+        let mut open = self.open.lock().unwrap();
+        while !*open {
+            open = self.opened.wait(open).unwrap();
+        }
+    }
+
+    fn set_open(&self, open: bool) {
+        *self.open.lock().unwrap() = open;
+        self.opened.notify_all();
+    }
+
+    /// Sends `request` with the pool empty and held; checks that it cannot answer before
+    /// `threads` blocking threads have started for it, that a page is served meanwhile, and
+    /// returns its answer once the pool is let go.
+    async fn needed_by<T>(&self, app: &App, threads: usize, request: impl Future<Output = T>) -> T {
+        let mut watch = self.threads.subscribe();
+        watch.wait_for(|t| t.alive == 0).await.unwrap();
+        let held = Held::new(self);
+        let before = watch.borrow().started;
+        let mut request = pin!(request);
+        tokio::select! {
+            _ = &mut request => panic!("answered without the blocking pool"),
+            started = watch.wait_for(|t| t.started >= before + threads) => { started.unwrap(); }
+        }
+        let (answer, page) = tokio::join!(request, async {
+            let page = app.get("/static/style.css", None).await;
+            drop(held);
+            page
+        });
+        assert_eq!(page.status, StatusCode::OK);
+        answer
+    }
+}
+
+/// The pool held until dropped (a failed assertion included, or the runtime would wait for
+/// its threads for ever).
+struct Held<'a>(&'a Pool);
+
+impl<'a> Held<'a> {
+    fn new(pool: &'a Pool) -> Held<'a> {
+        pool.set_open(false);
+        Held(pool)
+    }
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        self.0.set_open(true);
+    }
+}
+
+/// Runs `body` on both backends on the watched runtime.
+fn on_watched_runtime<F, Fut>(body: F)
+where
+    F: Fn(Arc<Pool>, App) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let pool = Pool::new();
+    pool.runtime().block_on(each_backend(|db| {
+        let pool = pool.clone();
+        let body = &body;
+        async move { body(pool, App::new(db).await).await }
+    }));
+}
+
+#[test]
+fn password_checks_wait_for_the_blocking_pool() {
+    on_watched_runtime(|pool, app| async move {
+        // A known account and an unknown one (checked against a dummy hash, to take as long),
+        // at once: a thread each.
+        let (known, unknown) = pool
+            .needed_by(&app, 2, async {
+                tokio::join!(
+                    app.try_sign_in(COORDINATOR, PASSWORD, "/"),
+                    app.try_sign_in("personne@nulle-part.test", PASSWORD, "/"),
+                )
+            })
+            .await;
+        assert_eq!(known.status, StatusCode::SEE_OTHER, "{}", known.body);
+        assert_eq!(unknown.status, StatusCode::OK);
+        assert!(common::text(&unknown.body).contains("mot de passe incorrect"));
+
+        // Changing one's password checks the current one first.
+        let cookies = app.sign_in(ECHIROLLES_BUYER).await;
+        let csrf = app.session_csrf(&cookies).await;
+        let new_password = "un nouveau mot de passe assez long";
+        let changed = pool
+            .needed_by(
+                &app,
+                1,
+                app.post_form(
+                    "/compte/mot-de-passe",
+                    Some(&cookies),
+                    &[
+                        ("csrf", &csrf),
+                        ("current_password", PASSWORD),
+                        ("new_password", new_password),
+                        ("confirmation", new_password),
+                    ],
+                ),
+            )
+            .await;
+        assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
+        let again = app.try_sign_in(ECHIROLLES_BUYER, new_password, "/").await;
+        assert_eq!(again.status, StatusCode::SEE_OTHER);
+    });
+}
+
+#[test]
+fn documents_are_made_on_the_blocking_pool() {
+    on_watched_runtime(|pool, app| async move {
+        let coordinator = app.sign_in(COORDINATOR).await;
+        let id = groupement(&app, &coordinator).await;
+        let get = |path: String| {
+            app.send_for_bytes(
+                Request::get(path)
+                    .header(header::COOKIE, &coordinator)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+        };
+        let (status, _, pdf) = pool
+            .needed_by(&app, 1, get(format!("/groupements/{id}/convention.pdf")))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(pdf.starts_with(b"%PDF-"));
+
+        let opportunities = pool.needed_by(&app, 1, app.get("/opportunites", Some(&coordinator)));
+        assert_eq!(opportunities.await.status, StatusCode::OK);
+
+        // The needs workbook, written for a member, then read back from its upload.
+        let member = app.sign_in(ECHIROLLES_BUYER).await;
+        let campaign = app.campaign_inviting(&coordinator, &member).await;
+        let path = format!("/campagnes/{campaign}");
+        let download = app.send_for_bytes(
+            Request::get(format!("{path}/classeur"))
+                .header(header::COOKIE, &member)
+                .body(Body::empty())
+                .unwrap(),
+        );
+        let (status, _, workbook) = pool.needed_by(&app, 1, download).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(workbook.starts_with(b"PK"));
+        let csrf = app.get(&path, Some(&member)).await.csrf_field();
+        let (content_type, body) =
+            common::multipart(&csrf, "classeur", "besoins.xlsx", XLSX, &workbook);
+        let upload = app.send(
+            Request::post(format!("{path}/classeur"))
+                .header(header::COOKIE, &member)
+                .header(header::CONTENT_TYPE, content_type)
+                .body(Body::from(body))
+                .unwrap(),
+        );
+        let uploaded: Reply = pool.needed_by(&app, 1, upload).await;
+        assert_eq!(uploaded.status, StatusCode::SEE_OTHER, "{}", uploaded.body);
+    });
+}
+
+/// A groupement drafted by the métropole's coordinator; its id.
+async fn groupement(app: &App, coordinator: &str) -> i64 {
+    let principal = app.principal(coordinator).await;
+    let cpv = nomenclature().parse("90910000-9").unwrap();
+    let day = NaiveDate::from_ymd_opt(2027, 1, 10).unwrap();
+    app.db
+        .create_groupement(
+            principal.scope().territory_wide().unwrap(),
+            principal.organisation_id(),
+            NewGroupement {
+                coordinator: Siren::parse("200040715").unwrap(),
+                coordinator_name: "Grenoble-Alpes-Métropole".into(),
+                coordinator_population: Some(449_509),
+                title: "Nettoyage des locaux".into(),
+                cpv,
+                lots: vec![Lot {
+                    number: 1,
+                    title: "Nettoyage".into(),
+                    cpv,
+                }],
+                mission: Mission::AwardOnly,
+                cost_sharing: CostSharing::ByVolume,
+                duration_months: 48,
+                adhesion_deadline: NaiveDate::from_ymd_opt(2027, 3, 1).unwrap(),
+                proposed_start: None,
+                created_on: day,
+            },
+            None,
+            principal.email.as_str(),
+            Utc::now(),
+        )
+        .await
+        .unwrap()
+}
