@@ -21,7 +21,10 @@ use chrono::Duration;
 use mutualis_storage::Database;
 use mutualis_storage::accounts::SessionPolicy;
 use tokio::net::TcpListener;
+use tower_http::LatencyUnit;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 pub use api::ApiDoc;
 pub use error::{ErrorCode, WebError};
@@ -197,7 +200,41 @@ pub fn router(state: AppState) -> Router {
                 HeaderValue::from_static(value),
             ))
         });
-    router.with_state(state)
+    traced(router).with_state(state)
+}
+
+/// Every request gets an id, `x-request-id` (the one the client or a proxy sent, or a new
+/// UUID), which its response carries back, and a span `request{method path request_id}` that
+/// every log line written while serving it names. At INFO, one line when it is answered, with
+/// its status and latency. The path is logged without its query string, which may carry a
+/// token or personal data; internal errors are logged by `WebError`, with their cause.
+fn traced(router: Router<Arc<AppState>>) -> Router<Arc<AppState>> {
+    let trace = TraceLayer::new_for_http()
+        .make_span_with(request_span)
+        .on_response(
+            DefaultOnResponse::new()
+                .level(tracing::Level::INFO)
+                .latency_unit(LatencyUnit::Millis),
+        )
+        .on_failure(());
+    router
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(trace)
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+fn request_span(request: &axum::extract::Request) -> tracing::Span {
+    let id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|id| id.to_str().ok())
+        .unwrap_or_default();
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        request_id = %id,
+    )
 }
 
 /// The Content-Security-Policy of every response: the site's own stylesheet, images and

@@ -1,8 +1,9 @@
-//! Runtime hygiene, on both backends: CPU-heavy work (password hashing and checking, the
-//! convention's PDF, the needs workbook, the opportunity engine) waits for tokio's blocking
-//! pool instead of holding the async worker.
+//! Runtime hygiene, on both backends: every request has an id, answered back and named by its
+//! log line; CPU-heavy work (password hashing and checking, the convention's PDF, the needs
+//! workbook, the opportunity engine) waits for tokio's blocking pool instead of holding the
+//! async worker.
 //!
-//! Each test runs on a current-thread runtime (one async worker: the test's thread) whose
+//! The blocking-pool tests run on a current-thread runtime (one async worker: the test's thread) whose
 //! blocking pool is watched: every thread it starts is counted and held at its start until the
 //! test lets it go. With the pool empty and held, a request that does its heavy work on the
 //! pool cannot answer before a thread has started for it, and meanwhile another page is served;
@@ -12,6 +13,7 @@
 
 mod common;
 
+use std::collections::HashSet;
 use std::future::Future;
 use std::pin::pin;
 use std::sync::{Arc, Condvar, Mutex};
@@ -28,6 +30,110 @@ use mutualis_test_db::each_backend;
 use tokio::sync::watch;
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+#[tokio::test]
+async fn every_response_carries_a_request_id() {
+    each_backend(|db| async move {
+        let app = App::new(db).await;
+        let cookies = app.sign_in(COORDINATOR).await;
+        let token = app.create_token(&cookies, "identifiants").await;
+        let replies = [
+            app.get("/", None).await,
+            app.get("/contrats", Some(&cookies)).await,
+            app.get("/nulle-part", Some(&cookies)).await,
+            app.get("/compte", None).await,
+            app.post_form("/connexion", None, &[]).await,
+            app.get("/static/style.css", None).await,
+            app.api("GET", "/api/v1/me", Some(&token), None).await,
+            app.api("GET", "/api/v1/me", None, None).await,
+        ];
+        let mut ids = HashSet::new();
+        for reply in &replies {
+            let id = reply.header("x-request-id");
+            assert!(
+                uuid::Uuid::parse_str(&id).is_ok(),
+                "{} {id:?}",
+                reply.status
+            );
+            ids.insert(id);
+        }
+        assert_eq!(ids.len(), replies.len(), "a new id for every request");
+
+        // An id given by the client (or a proxy in front) is kept and answered back.
+        let given = app
+            .send(
+                Request::get("/contrats")
+                    .header(header::COOKIE, &cookies)
+                    .header("x-request-id", "proxy-7f3a")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(given.status, StatusCode::OK);
+        assert_eq!(given.header("x-request-id"), "proxy-7f3a");
+    })
+    .await;
+}
+
+/// What a test's requests log, at INFO, as `mutualis serve` writes it.
+#[derive(Clone, Default)]
+struct Log(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Log {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The log is written on this test's thread only: the runtime of `#[tokio::test]` is the
+/// current thread's.
+#[tokio::test]
+async fn each_request_logs_one_line_with_its_id_and_without_its_query() {
+    let log = Log::default();
+    let writer = log.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    each_backend(|db| {
+        let log = log.clone();
+        async move {
+            let app = App::bare(db);
+            let reply = app
+                .send(
+                    Request::get("/connexion?suite=/compte%3Fjeton%3Dsecret-42")
+                        .header("x-request-id", "journal-1")
+                        .body(Body::empty())
+                        .unwrap(),
+                )
+                .await;
+            assert_eq!(reply.status, StatusCode::OK);
+            let written = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+            let lines: Vec<&str> = written
+                .lines()
+                .filter(|l| l.contains("request_id=journal-1"))
+                .collect();
+            assert_eq!(lines.len(), 1, "{written}");
+            for part in [
+                " INFO ",
+                "request{method=GET path=/connexion request_id=journal-1}",
+                "status=200",
+                "latency=",
+            ] {
+                assert!(lines[0].contains(part), "{part:?} missing: {}", lines[0]);
+            }
+            assert!(!written.contains("secret-42"), "{written}");
+        }
+    })
+    .await;
+}
 
 /// tokio's blocking pool, watched and held.
 struct Pool {
