@@ -16,7 +16,7 @@ mod common;
 use std::collections::HashSet;
 use std::future::Future;
 use std::pin::pin;
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::Duration;
 
 use axum::body::Body;
@@ -75,7 +75,7 @@ async fn every_response_carries_a_request_id() {
     .await;
 }
 
-/// What a test's requests log, at INFO, as `mutualis serve` writes it.
+/// What this file's tests log at INFO, as `mutualis serve` writes it.
 #[derive(Clone, Default)]
 struct Log(Arc<Mutex<Vec<u8>>>);
 
@@ -90,47 +90,52 @@ impl std::io::Write for Log {
     }
 }
 
-/// The log is written on this test's thread only: the runtime of `#[tokio::test]` is the
-/// current thread's.
+/// The process's log, a subscriber for all threads: tracing remembers across threads which
+/// call sites are enabled, so that a subscriber of this test's thread alone would miss those
+/// another test's thread met first.
+fn log() -> &'static Log {
+    static LOG: OnceLock<Log> = OnceLock::new();
+    LOG.get_or_init(|| {
+        let log = Log::default();
+        let writer = log.clone();
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::INFO)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .init();
+        // Call sites met before the subscriber was set are asked again.
+        tracing::callsite::rebuild_interest_cache();
+        log
+    })
+}
+
 #[tokio::test]
 async fn each_request_logs_one_line_with_its_id_and_without_its_query() {
-    let log = Log::default();
-    let writer = log.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::INFO)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-    each_backend(|db| {
-        let log = log.clone();
-        async move {
-            let app = App::bare(db);
-            let reply = app
-                .send(
-                    Request::get("/connexion?suite=/compte%3Fjeton%3Dsecret-42")
-                        .header("x-request-id", "journal-1")
-                        .body(Body::empty())
-                        .unwrap(),
-                )
-                .await;
-            assert_eq!(reply.status, StatusCode::OK);
-            let written = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
-            let lines: Vec<&str> = written
-                .lines()
-                .filter(|l| l.contains("request_id=journal-1"))
-                .collect();
-            assert_eq!(lines.len(), 1, "{written}");
-            for part in [
-                " INFO ",
-                "request{method=GET path=/connexion request_id=journal-1}",
-                "status=200",
-                "latency=",
-            ] {
-                assert!(lines[0].contains(part), "{part:?} missing: {}", lines[0]);
-            }
-            assert!(!written.contains("secret-42"), "{written}");
+    let log = log();
+    each_backend(|db| async move {
+        let app = App::bare(db);
+        let id = format!("journal-{}", uuid::Uuid::new_v4());
+        let reply = app
+            .send(
+                Request::get("/connexion?suite=/compte%3Fjeton%3Dsecret-42")
+                    .header("x-request-id", &id)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK);
+        let written = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<&str> = written.lines().filter(|l| l.contains(&id)).collect();
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        for part in [
+            " INFO ",
+            &format!("request{{method=GET path=/connexion request_id={id}}}"),
+            "status=200",
+            "latency=",
+        ] {
+            assert!(lines[0].contains(part), "{part:?} missing: {}", lines[0]);
         }
+        assert!(!written.contains("secret-42"), "{written}");
     })
     .await;
 }
