@@ -6,6 +6,7 @@ mod api;
 mod blocking;
 mod error;
 mod layout;
+mod limits;
 mod pages;
 mod session;
 
@@ -13,7 +14,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -28,10 +28,8 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 pub use api::ApiDoc;
 pub use error::{ErrorCode, WebError};
+pub use limits::{BODY_LIMIT_BYTES, Timeouts};
 pub use pages::account::TOKEN_PREFIX;
-
-/// The largest request body accepted: forms and JSON are small.
-pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
 
 /// What every request handler can reach.
 pub struct AppState {
@@ -60,6 +58,8 @@ pub struct WebConfig {
     /// address is the last one it added to `X-Forwarded-For` (anyone else's header is ignored,
     /// as a client could write any address in it).
     pub trusted_proxy: Option<std::net::IpAddr>,
+    /// How long a request may take, per route (`limits.rs`).
+    pub timeouts: Timeouts,
 }
 
 /// Sign-in throttling (OWASP's authentication cheat sheet: lock out the guesser, not the
@@ -102,6 +102,7 @@ impl Default for WebConfig {
                 per_address: 50,
             },
             trusted_proxy: None,
+            timeouts: Timeouts::default(),
         }
     }
 }
@@ -109,7 +110,8 @@ impl Default for WebConfig {
 /// Builds the application's router. Tests call it in-process; `serve` binds it to a socket.
 pub fn router(state: AppState) -> Router {
     let state = Arc::new(state);
-    let router = Router::new()
+    let timeouts = state.config.timeouts;
+    let ordinary = Router::new()
         .route("/", get(pages::home::home))
         .route(
             "/connexion",
@@ -130,12 +132,6 @@ pub fn router(state: AppState) -> Router {
         .route("/organisations/{id}", get(pages::organisations::detail))
         .route("/utilisateurs", get(pages::organisations::users))
         .route("/contrats", get(pages::contracts::list))
-        .route(
-            "/contrats/import",
-            get(pages::import::form)
-                .post(pages::import::upload)
-                .layer(DefaultBodyLimit::max(pages::import::UPLOAD_LIMIT_BYTES)),
-        )
         .route("/contrats/{id}", get(pages::contracts::detail))
         .route("/calendrier", get(pages::contracts::calendar))
         .route("/campagnes", get(pages::campaigns::list))
@@ -158,14 +154,6 @@ pub fn router(state: AppState) -> Router {
             post(pages::campaigns::remind),
         )
         .route("/campagnes/{id}/cloture", post(pages::campaigns::close))
-        .route(
-            "/campagnes/{id}/classeur",
-            get(pages::campaigns::download_workbook)
-                .post(pages::campaigns::upload_workbook)
-                .layer(DefaultBodyLimit::max(
-                    pages::campaigns::WORKBOOK_LIMIT_BYTES,
-                )),
-        )
         .route("/opportunites", get(pages::opportunities::list))
         .route("/opportunites/{prefix}", get(pages::opportunities::detail))
         .route(
@@ -186,12 +174,31 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/static/style.css", get(stylesheet))
         .nest("/api/v1", api::router())
-        .fallback(pages::not_found)
+        .fallback(pages::not_found);
+    // The routes whose body and time limits are not the ordinary ones (`limits.rs`).
+    let workbook = Router::new().route(
+        "/campagnes/{id}/classeur",
+        get(pages::campaigns::download_workbook).post(pages::campaigns::upload_workbook),
+    );
+    let import = Router::new().route(
+        "/contrats/import",
+        get(pages::import::form).post(pages::import::upload),
+    );
+    let router = limits::within(ordinary, BODY_LIMIT_BYTES, timeouts.request)
+        .merge(limits::within(
+            workbook,
+            limits::WORKBOOK_LIMIT_BYTES,
+            timeouts.workbook,
+        ))
+        .merge(limits::within(
+            import,
+            limits::UPLOAD_LIMIT_BYTES,
+            timeouts.import,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             error::frame_error_pages,
-        ))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES));
+        ));
     let router = SECURITY_HEADERS
         .into_iter()
         .fold(router, |router, (name, value)| {

@@ -1,13 +1,14 @@
-//! Runtime hygiene, on both backends: every request has an id, answered back and named by its
-//! log line; CPU-heavy work (password hashing and checking, the convention's PDF, the needs
-//! workbook, the opportunity engine) waits for tokio's blocking pool instead of holding the
-//! async worker.
+//! Runtime hygiene, on both backends: every request has an id, answered back and named by
+//! its log line; a request past its route's time limit is answered by the platform's error;
+//! CPU-heavy work (password hashing and checking, the convention's PDF, the needs workbook, the
+//! opportunity engine) waits for tokio's blocking pool instead of holding the async worker.
 //!
-//! The blocking-pool tests run on a current-thread runtime (one async worker: the test's thread) whose
-//! blocking pool is watched: every thread it starts is counted and held at its start until the
-//! test lets it go. With the pool empty and held, a request that does its heavy work on the
-//! pool cannot answer before a thread has started for it, and meanwhile another page is served;
-//! a request that did the work inline would answer without any thread started, and fails.
+//! The blocking-pool tests run on a current-thread runtime (one async worker: the test's
+//! thread) whose blocking pool is watched: every thread it starts is counted and held at its
+//! start until the test lets it go. With the pool empty and held, a request that does its heavy
+//! work on the pool cannot answer before a thread has started for it, and meanwhile another
+//! page is served; a request that did the work inline would answer without any thread started,
+//! and fails.
 
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 
@@ -26,17 +27,25 @@ use common::{App, COORDINATOR, ECHIROLLES_BUYER, PASSWORD, Reply};
 use mutualis_domain::Siren;
 use mutualis_domain::groupement::{CostSharing, Lot, Mission, NewGroupement};
 use mutualis_reference::cpv::nomenclature;
+use mutualis_storage::Database;
 use mutualis_test_db::each_backend;
+use mutualis_web::{ErrorCode, Timeouts, WebConfig};
 use tokio::sync::watch;
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
+/// The application with its accounts, and the coordinator's session cookie and API token.
+async fn with_coordinator(db: Database) -> (App, String, String) {
+    let app = App::new(db).await;
+    let cookies = app.sign_in(COORDINATOR).await;
+    let token = app.create_token(&cookies, "exploitation").await;
+    (app, cookies, token)
+}
+
 #[tokio::test]
 async fn every_response_carries_a_request_id() {
     each_backend(|db| async move {
-        let app = App::new(db).await;
-        let cookies = app.sign_in(COORDINATOR).await;
-        let token = app.create_token(&cookies, "identifiants").await;
+        let (app, cookies, token) = with_coordinator(db).await;
         let replies = [
             app.get("/", None).await,
             app.get("/contrats", Some(&cookies)).await,
@@ -136,6 +145,150 @@ async fn each_request_logs_one_line_with_its_id_and_without_its_query() {
             assert!(lines[0].contains(part), "{part:?} missing: {}", lines[0]);
         }
         assert!(!written.contains("secret-42"), "{written}");
+    })
+    .await;
+}
+
+const SHORT: Duration = Duration::from_millis(50);
+const LONG: Duration = Duration::from_secs(3600);
+
+/// The application over `app`'s database with other time limits.
+fn with_timeouts(app: &App, timeouts: Timeouts) -> App {
+    App::with_config(
+        app.db.clone(),
+        WebConfig {
+            timeouts,
+            ..WebConfig::default()
+        },
+    )
+}
+
+/// A request whose body never comes: its handler waits for it until the time limit strikes.
+fn stalled(request: axum::http::request::Builder) -> Request<Body> {
+    let never = futures::stream::pending::<Result<axum::body::Bytes, std::io::Error>>();
+    request.body(Body::from_stream(never)).unwrap()
+}
+
+/// The answer to a stalled request, which only a time limit gives (the test fails after a
+/// minute rather than wait for ever without one).
+async fn cut_short(app: &App, request: Request<Body>) -> Reply {
+    tokio::time::timeout(Duration::from_secs(60), app.send(request))
+        .await
+        .expect("a stalled request answered by its time limit")
+}
+
+const FORM: &str = "application/x-www-form-urlencoded";
+const MULTIPART: &str = "multipart/form-data; boundary=mutualis-test-boundary";
+
+#[tokio::test]
+async fn a_request_past_its_time_is_answered_by_the_platform_error() {
+    each_backend(|db| async move {
+        let (seeded, cookies, token) = with_coordinator(db).await;
+        let app = with_timeouts(
+            &seeded,
+            Timeouts {
+                request: SHORT,
+                ..Timeouts::default()
+            },
+        );
+        // A page: the error page, in the signed-in user's frame, with its request id.
+        let page = cut_short(
+            &app,
+            stalled(
+                Request::post("/compte/jetons")
+                    .header(header::COOKIE, &cookies)
+                    .header(header::CONTENT_TYPE, FORM),
+            ),
+        )
+        .await;
+        assert_eq!(page.status, StatusCode::SERVICE_UNAVAILABLE);
+        let text = common::text(&page.body);
+        for part in [
+            "<h1>Délai dépassé</h1>",
+            ErrorCode::Timeout.message(),
+            "Se déconnecter",
+            COORDINATOR,
+        ] {
+            assert!(text.contains(part), "{part:?} missing: {text}");
+        }
+        assert!(uuid::Uuid::parse_str(&page.header("x-request-id")).is_ok());
+        // The API: its JSON error.
+        let api = cut_short(
+            &app,
+            stalled(
+                Request::post("/api/v1/tokens")
+                    .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                    .header(header::CONTENT_TYPE, "application/json"),
+            ),
+        )
+        .await;
+        assert_eq!(api.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            api.json(),
+            serde_json::json!({"code": "timeout", "message": ErrorCode::Timeout.message()})
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_uploads_have_time_limits_of_their_own() {
+    each_backend(|db| async move {
+        let (seeded, coordinator, _) = with_coordinator(db).await;
+        let member = seeded.sign_in(ECHIROLLES_BUYER).await;
+        let campaign = seeded.campaign_inviting(&coordinator, &member).await;
+        let decp = || {
+            stalled(
+                Request::post("/contrats/import")
+                    .header(header::COOKIE, &coordinator)
+                    .header(header::CONTENT_TYPE, MULTIPART),
+            )
+        };
+        let workbook = || {
+            stalled(
+                Request::post(format!("/campagnes/{campaign}/classeur"))
+                    .header(header::COOKIE, &member)
+                    .header(header::CONTENT_TYPE, MULTIPART),
+            )
+        };
+
+        // Each upload is cut at its own limit...
+        let app = with_timeouts(
+            &seeded,
+            Timeouts {
+                request: LONG,
+                workbook: SHORT,
+                import: SHORT,
+            },
+        );
+        for request in [decp(), workbook()] {
+            let reply = cut_short(&app, request).await;
+            assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
+            assert!(reply.body.contains("<h1>Délai dépassé</h1>"));
+        }
+
+        // ... and not at the ordinary one: sent first, both uploads are still waiting when a
+        // form sent after them has been cut at the ordinary limit.
+        let app = with_timeouts(
+            &seeded,
+            Timeouts {
+                request: SHORT,
+                workbook: LONG,
+                import: LONG,
+            },
+        );
+        let mut decp = pin!(app.send(decp()));
+        let mut workbook = pin!(app.send(workbook()));
+        let form = cut_short(
+            &app,
+            stalled(Request::post("/connexion").header(header::CONTENT_TYPE, FORM)),
+        );
+        tokio::select! {
+            biased;
+            reply = &mut decp => panic!("DECP upload cut at the ordinary limit: {}", reply.status),
+            reply = &mut workbook => panic!("workbook cut at the ordinary limit: {}", reply.status),
+            reply = form => assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE),
+        }
     })
     .await;
 }
