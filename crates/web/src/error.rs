@@ -29,12 +29,14 @@ pub enum ErrorCode {
     PayloadTooLarge,
     /// Too many failed sign-ins: wait and retry.
     TooManyRequests,
+    /// The request took longer than its route allows (`limits.rs`) and was cut short.
+    Timeout,
     /// Something failed on the server; it was logged.
     Internal,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 8] = [
+    pub const ALL: [ErrorCode; 9] = [
         ErrorCode::BadRequest,
         ErrorCode::InvalidJson,
         ErrorCode::Unauthenticated,
@@ -42,6 +44,7 @@ impl ErrorCode {
         ErrorCode::NotFound,
         ErrorCode::PayloadTooLarge,
         ErrorCode::TooManyRequests,
+        ErrorCode::Timeout,
         ErrorCode::Internal,
     ];
 
@@ -53,6 +56,8 @@ impl ErrorCode {
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            // Not 408, which browsers may answer by sending the request again on their own.
+            ErrorCode::Timeout => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -66,6 +71,7 @@ impl ErrorCode {
             ErrorCode::NotFound => "not_found",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::TooManyRequests => "too_many_requests",
+            ErrorCode::Timeout => "timeout",
             ErrorCode::Internal => "internal",
         }
     }
@@ -79,6 +85,7 @@ impl ErrorCode {
             ErrorCode::NotFound => "Page introuvable",
             ErrorCode::PayloadTooLarge => "Envoi trop volumineux",
             ErrorCode::TooManyRequests => "Trop de tentatives",
+            ErrorCode::Timeout => "Délai dépassé",
             ErrorCode::Internal => "Erreur interne",
         }
     }
@@ -97,6 +104,9 @@ impl ErrorCode {
             ErrorCode::PayloadTooLarge => "L'envoi dépasse la taille autorisée (64 Kio).",
             ErrorCode::TooManyRequests => {
                 "Trop de tentatives de connexion échouées. Réessayez dans 15 minutes."
+            }
+            ErrorCode::Timeout => {
+                "La requête a pris trop de temps et a été interrompue. Vérifiez ce qui a été enregistré avant de recommencer."
             }
             ErrorCode::Internal => {
                 "Une erreur interne est survenue. Elle a été journalisée ; réessayez plus tard."

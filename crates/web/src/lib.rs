@@ -3,8 +3,10 @@
 //! the domain crate for meaning, and neither of them knows it exists.
 
 mod api;
+mod blocking;
 mod error;
 mod layout;
+mod limits;
 mod pages;
 mod session;
 
@@ -12,7 +14,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -20,14 +21,15 @@ use chrono::Duration;
 use mutualis_storage::Database;
 use mutualis_storage::accounts::SessionPolicy;
 use tokio::net::TcpListener;
+use tower_http::LatencyUnit;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 pub use api::ApiDoc;
 pub use error::{ErrorCode, WebError};
+pub use limits::{BODY_LIMIT_BYTES, Timeouts};
 pub use pages::account::TOKEN_PREFIX;
-
-/// The largest request body accepted: forms and JSON are small.
-pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
 
 /// What every request handler can reach.
 pub struct AppState {
@@ -59,6 +61,8 @@ pub struct WebConfig {
     /// address is the last one it added to `X-Forwarded-For` (anyone else's header is ignored,
     /// as a client could write any address in it).
     pub trusted_proxy: Option<std::net::IpAddr>,
+    /// How long a request may take, per route (`limits.rs`).
+    pub timeouts: Timeouts,
 }
 
 /// Sign-in throttling (OWASP's authentication cheat sheet: lock out the guesser, not the
@@ -100,6 +104,7 @@ impl Default for WebConfig {
                 per_address: 50,
             },
             trusted_proxy: None,
+            timeouts: Timeouts::default(),
         }
     }
 }
@@ -107,7 +112,8 @@ impl Default for WebConfig {
 /// Builds the application's router. Tests call it in-process; `serve` binds it to a socket.
 pub fn router(state: AppState) -> Router {
     let state = Arc::new(state);
-    let router = Router::new()
+    let timeouts = state.config.timeouts;
+    let ordinary = Router::new()
         .route("/", get(pages::home::home))
         .route(
             "/connexion",
@@ -128,12 +134,6 @@ pub fn router(state: AppState) -> Router {
         .route("/organisations/{id}", get(pages::organisations::detail))
         .route("/utilisateurs", get(pages::organisations::users))
         .route("/contrats", get(pages::contracts::list))
-        .route(
-            "/contrats/import",
-            get(pages::import::form)
-                .post(pages::import::upload)
-                .layer(DefaultBodyLimit::max(pages::import::UPLOAD_LIMIT_BYTES)),
-        )
         .route("/contrats/{id}", get(pages::contracts::detail))
         .route("/calendrier", get(pages::contracts::calendar))
         .route("/campagnes", get(pages::campaigns::list))
@@ -156,14 +156,6 @@ pub fn router(state: AppState) -> Router {
             post(pages::campaigns::remind),
         )
         .route("/campagnes/{id}/cloture", post(pages::campaigns::close))
-        .route(
-            "/campagnes/{id}/classeur",
-            get(pages::campaigns::download_workbook)
-                .post(pages::campaigns::upload_workbook)
-                .layer(DefaultBodyLimit::max(
-                    pages::campaigns::WORKBOOK_LIMIT_BYTES,
-                )),
-        )
         .route("/opportunites", get(pages::opportunities::list))
         .route("/opportunites/{prefix}", get(pages::opportunities::detail))
         .route(
@@ -184,12 +176,31 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/static/style.css", get(stylesheet))
         .nest("/api/v1", api::router())
-        .fallback(pages::not_found)
+        .fallback(pages::not_found);
+    // The routes whose body and time limits are not the ordinary ones (`limits.rs`).
+    let workbook = Router::new().route(
+        "/campagnes/{id}/classeur",
+        get(pages::campaigns::download_workbook).post(pages::campaigns::upload_workbook),
+    );
+    let import = Router::new().route(
+        "/contrats/import",
+        get(pages::import::form).post(pages::import::upload),
+    );
+    let router = limits::within(ordinary, BODY_LIMIT_BYTES, timeouts.request)
+        .merge(limits::within(
+            workbook,
+            limits::WORKBOOK_LIMIT_BYTES,
+            timeouts.workbook,
+        ))
+        .merge(limits::within(
+            import,
+            limits::UPLOAD_LIMIT_BYTES,
+            timeouts.import,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             error::frame_error_pages,
-        ))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES));
+        ));
     let router = SECURITY_HEADERS
         .into_iter()
         .fold(router, |router, (name, value)| {
@@ -198,7 +209,41 @@ pub fn router(state: AppState) -> Router {
                 HeaderValue::from_static(value),
             ))
         });
-    router.with_state(state)
+    traced(router).with_state(state)
+}
+
+/// Every request gets an id, `x-request-id` (the one the client or a proxy sent, or a new
+/// UUID), which its response carries back, and a span `request{method path request_id}` that
+/// every log line written while serving it names. At INFO, one line when it is answered, with
+/// its status and latency. The path is logged without its query string, which may carry a
+/// token or personal data; internal errors are logged by `WebError`, with their cause.
+fn traced(router: Router<Arc<AppState>>) -> Router<Arc<AppState>> {
+    let trace = TraceLayer::new_for_http()
+        .make_span_with(request_span)
+        .on_response(
+            DefaultOnResponse::new()
+                .level(tracing::Level::INFO)
+                .latency_unit(LatencyUnit::Millis),
+        )
+        .on_failure(());
+    router
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(trace)
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+fn request_span(request: &axum::extract::Request) -> tracing::Span {
+    let id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|id| id.to_str().ok())
+        .unwrap_or_default();
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        request_id = %id,
+    )
 }
 
 /// The Content-Security-Policy of every response: the site's own stylesheet, images and

@@ -12,6 +12,7 @@ use mutualis_storage::credentials::{hash_password, hash_secret, new_secret, veri
 use serde::Deserialize;
 
 use crate::AppState;
+use crate::blocking;
 use crate::error::WebError;
 use crate::layout::Layout;
 use crate::pages::datetime_label;
@@ -165,31 +166,47 @@ pub async fn change_password(
 ) -> Result<Response, WebError> {
     user.check_csrf(&form.csrf)?;
     let scope = user.principal.scope();
-    let mut errors = Vec::new();
+    let new_password_error = if let Err(e) = PasswordPolicy::check(&form.new_password) {
+        Some(FieldError {
+            field: "new_password",
+            message: format!("Nouveau mot de passe : {e}."),
+        })
+    } else if form.new_password != form.confirmation {
+        Some(FieldError {
+            field: "confirmation",
+            message: "La confirmation ne correspond pas au nouveau mot de passe.".into(),
+        })
+    } else {
+        None
+    };
     let current = state.db.own_password_hash(scope).await?.unwrap_or_default();
-    if !verify_password(&form.current_password, &current) {
-        errors.push(FieldError {
+    // Both argon2 computations in one trip to the blocking pool: the current password
+    // checked, then the new one hashed, only when the change goes ahead.
+    let goes_ahead = new_password_error.is_none();
+    let (current_password, new_password) =
+        (form.current_password.clone(), form.new_password.clone());
+    let (current_is_right, hash) = blocking::run(move || {
+        let right = verify_password(&current_password, &current);
+        (
+            right,
+            (right && goes_ahead).then(|| hash_password(&new_password)),
+        )
+    })
+    .await?;
+    let Some(hash) = hash else {
+        let current_error = (!current_is_right).then(|| FieldError {
             field: "current_password",
             message: "Le mot de passe actuel est incorrect.".into(),
         });
-    }
-    if let Err(e) = PasswordPolicy::check(&form.new_password) {
-        errors.push(FieldError {
-            field: "new_password",
-            message: format!("Nouveau mot de passe : {e}."),
-        });
-    } else if form.new_password != form.confirmation {
-        errors.push(FieldError {
-            field: "confirmation",
-            message: "La confirmation ne correspond pas au nouveau mot de passe.".into(),
-        });
-    }
-    if !errors.is_empty() {
+        let errors = current_error
+            .into_iter()
+            .chain(new_password_error)
+            .collect();
         let mut page = AccountPage::load(&state, &user).await?;
         page.password = PasswordForm::new(errors);
         return page.respond(StatusCode::UNPROCESSABLE_ENTITY);
-    }
-    let hash = hash_password(&form.new_password)?;
+    };
+    let hash = hash?;
     let revoked = state
         .db
         .change_own_password(scope, &hash, &user.token_hash, state.clock.now())

@@ -14,6 +14,7 @@ use mutualis_storage::credentials::{
 use serde::Deserialize;
 
 use crate::AppState;
+use crate::blocking;
 use crate::error::{ErrorCode, WebError};
 use crate::layout::Layout;
 use crate::session::{
@@ -132,13 +133,17 @@ pub async fn login(
         Ok(email) => state.db.credentials(&email).await?,
         Err(_) => None,
     };
-    let verified = match &credentials {
-        Some(c) => verify_password(&form.password, &c.password_hash),
+    // An unknown e-mail is checked against a dummy hash: the answer takes as long.
+    let password = form.password.clone();
+    let stored_hash = credentials.as_ref().map(|c| c.password_hash.clone());
+    let verified = blocking::run(move || match stored_hash {
+        Some(phc) => verify_password(&password, &phc),
         None => {
-            dummy_password_check(&form.password);
+            dummy_password_check(&password);
             false
         }
-    };
+    })
+    .await?;
     let Some(credentials) = credentials.filter(|_| verified) else {
         for key in [&pair_key, &email_key] {
             state

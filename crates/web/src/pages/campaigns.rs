@@ -42,6 +42,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::error::WebError;
 use crate::layout::Layout;
+use crate::limits::WORKBOOK_LIMIT_LABEL;
 use crate::pages::confirmation;
 use crate::pages::datetime_label;
 use crate::pages::forms::{date_label, parse_date, sentence};
@@ -52,13 +53,6 @@ mod workbook;
 
 pub use new::{create, new_form};
 pub use workbook::{download_workbook, upload_workbook};
-
-/// The largest workbook accepted. A workbook of the template with a few thousand needs is well
-/// under 1 MB; the limit leaves room for a member's formatting and bounds what the server
-/// unpacks.
-pub const WORKBOOK_LIMIT_BYTES: usize = 5 * 1024 * 1024;
-/// The limit as the page states it.
-const WORKBOOK_LIMIT_LABEL: &str = "5 Mo";
 
 pub const XLSX_CONTENT_TYPE: &str =
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";

@@ -1712,12 +1712,16 @@ pub async fn convention_pdf(
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
     let stored = visible(&state, &user, &id).await?;
-    let bytes = convention::pdf(&convention_input(&stored.groupement, state.clock.today()))
-        .map_err(|e| user.error(WebError::internal(e)))?;
     let disposition = format!(
         "attachment; filename=\"convention-groupement-{}.pdf\"",
         stored.id
     );
+    let on = state.clock.today();
+    let bytes =
+        crate::blocking::run(move || convention::pdf(&convention_input(&stored.groupement, on)))
+            .await
+            .map_err(|e| user.error(e))?
+            .map_err(|e| user.error(WebError::internal(e)))?;
     let disposition =
         HeaderValue::from_str(&disposition).map_err(|e| user.error(WebError::internal(e)))?;
     Ok((

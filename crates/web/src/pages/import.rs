@@ -15,8 +15,6 @@ use crate::error::WebError;
 use crate::layout::Layout;
 use crate::session::SignedIn;
 
-/// The largest DECP file accepted from the browser (the command line takes any size).
-pub const UPLOAD_LIMIT_BYTES: usize = 200 * 1024 * 1024;
 /// Rejected records listed on the page; all are counted in the summary.
 const REJECTS_SHOWN: usize = 200;
 

@@ -32,6 +32,7 @@ use mutualis_storage::Principal;
 use serde::Deserialize;
 
 use crate::AppState;
+use crate::blocking;
 use crate::error::{ErrorCode, WebError};
 use crate::layout::Layout;
 use crate::pages::{forms, imported_text};
@@ -436,7 +437,7 @@ pub async fn visible_report(
     buyers.extend(territory);
     let contracts = facts.contracts;
     // The engine is pure computation over every published contract: off the async threads.
-    let found = tokio::task::spawn_blocking(move || {
+    let found = blocking::run(move || {
         let input = Input {
             contracts: &contracts,
             needs: &needs,
@@ -444,8 +445,7 @@ pub async fn visible_report(
         };
         find_opportunities(input, params, pooling(), rule_book(), nomenclature())
     })
-    .await
-    .map_err(WebError::internal)?;
+    .await?;
     let mut report = match found {
         Ok(report) => report,
         Err(e) => return Ok(Err(e)),

@@ -23,6 +23,7 @@ use super::{
     answerable_campaign, own_organisation, redirect_done, refused, respond, sentence,
 };
 use crate::AppState;
+use crate::blocking;
 use crate::error::{ErrorCode, WebError};
 use crate::session::SignedIn;
 
@@ -97,7 +98,10 @@ pub async fn download_workbook(
         .map_err(|e| user.error(WebError::internal(e)))?;
     let rows = prefill_rows(&state, &user, campaign, &needs).await?;
     let meta = workbook_meta(campaign, &organisation);
-    let bytes = write_workbook(&meta, &rows).map_err(|e| user.error(WebError::internal(e)))?;
+    let bytes = blocking::run(move || write_workbook(&meta, &rows))
+        .await
+        .map_err(|e| user.error(e))?
+        .map_err(|e| user.error(WebError::internal(e)))?;
     let file_name = format!(
         "besoins-campagne-{}-{}.xlsx",
         campaign.id, organisation.organisation.siren
@@ -208,9 +212,9 @@ pub async fn upload_workbook(
     };
     let organisation = own_organisation(&state, &user).await?;
     let meta = workbook_meta(&summary.campaign, &organisation);
-    let read = tokio::task::spawn_blocking(move || read_workbook(&bytes, &meta, nomenclature()))
+    let read = blocking::run(move || read_workbook(&bytes, &meta, nomenclature()))
         .await
-        .map_err(|e| user.error(WebError::internal(e)))?;
+        .map_err(|e| user.error(e))?;
     let needs = match read {
         Ok(needs) => needs,
         Err(errors) => return refused_workbook(&state, &user, &summary, errors).await,
