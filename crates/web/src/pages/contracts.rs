@@ -8,6 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Response};
 use chrono::{Datelike, NaiveDate, Utc};
 use mutualis_domain::{Amount, Capability};
+use mutualis_formats::decp_vocab::{Nature, PriceForm, Procedure, Vocabulary};
 use mutualis_reference::cpv::nomenclature;
 use mutualis_storage::Principal;
 use mutualis_storage::contracts::{ContractFilter, ContractPage, ContractRecord, ContractSort};
@@ -49,20 +50,6 @@ pub struct FieldError {
     pub field: &'static str,
     pub message: String,
 }
-
-/// The procedures of DECP 2.0, for the filter's choices.
-pub const PROCEDURES: [&str; 10] = [
-    "Procédure adaptée",
-    "Appel d'offres ouvert",
-    "Appel d'offres restreint",
-    "Procédure avec négociation",
-    "Marché passé sans publicité ni mise en concurrence préalable",
-    "Dialogue compétitif",
-    "Procédure négociée ouverte",
-    "Procédure non négociée ouverte",
-    "Procédure négociée restreinte",
-    "Procédure non négociée restreinte",
-];
 
 fn parse_date(field: &'static str, value: &str, errors: &mut Vec<FieldError>) -> Option<NaiveDate> {
     if value.trim().is_empty() {
@@ -111,14 +98,14 @@ impl FilterQuery {
         let typed = self.procedure.trim();
         let procedure = if typed.is_empty() {
             None
-        } else if let Some(known) = PROCEDURES.iter().find(|&&known| known == typed) {
-            Some((*known).to_owned())
+        } else if let Some(known) = Procedure::from_code(typed) {
+            Some(known.code().to_owned())
         } else {
             errors.push(FieldError {
                 field: "procedure",
                 message: format!(
                     "« {typed} » n'est pas une procédure DECP 2.0 : attendu {}.",
-                    PROCEDURES.join(", ")
+                    Procedure::CODES.join(", ")
                 ),
             });
             None
@@ -231,7 +218,7 @@ impl ContractRow {
                         .map(|e| format!("{} {}", e.code, e.label_fr))
                 })
                 .unwrap_or_else(|| "—".into()),
-            procedure: c.procedure.display().unwrap_or("—").to_owned(),
+            procedure: Procedure::shown(&c.procedure).unwrap_or("—").to_owned(),
             amount: amount_fr(c.current_amount()),
             ends_on: date_fr(c.end_date()),
         }
@@ -386,7 +373,7 @@ pub async fn list(
         layout: user.layout(),
         fields,
         members: member_choices(&state, &user).await?,
-        procedures: &PROCEDURES,
+        procedures: Procedure::CODES,
         rows: page.records.iter().map(ContractRow::from_record).collect(),
         total: page.total,
         pagination: Pagination::new(
@@ -463,7 +450,7 @@ pub async fn detail(
         buyer: imported_text(&record.organisation_name).into_owned(),
         buyer_siret: c.buyer.to_string(),
         kind: c.kind.label_fr(),
-        nature: c.nature.display().unwrap_or("—").to_owned(),
+        nature: Nature::shown(&c.nature).unwrap_or("—").to_owned(),
         cpv: c
             .cpv
             .and_then(|code| {
@@ -472,13 +459,13 @@ pub async fn detail(
                     .map(|e| format!("{} {}", e.code, e.label_fr))
             })
             .unwrap_or_else(|| "—".into()),
-        procedure: c.procedure.display().unwrap_or("—").to_owned(),
+        procedure: Procedure::shown(&c.procedure).unwrap_or("—").to_owned(),
         procedure_original: c
             .procedure
             .original
             .clone()
             .filter(|_| c.procedure.value.is_some()),
-        price_form: c.price_form.display().unwrap_or("—").to_owned(),
+        price_form: PriceForm::shown(&c.price_form).unwrap_or("—").to_owned(),
         notified_on: date_fr(c.notified_on),
         starts_on: c.starts_on.map(|d| date_fr(Some(d))),
         published_on: date_fr(c.published_on),
@@ -753,6 +740,34 @@ mod tests {
         };
         // Descenders ("j") go 3 px below the baseline.
         left >= 0 && right <= view_width && y + 3 <= view_height && y >= 12
+    }
+
+    /// The OpenAPI document (whose attributes take literals only) states the procedures the
+    /// filter takes: the codes of `Procedure`, in order.
+    #[test]
+    fn the_api_states_every_procedure_the_filter_takes() {
+        use utoipa::OpenApi;
+        let doc = serde_json::to_value(crate::api::ApiDoc::openapi()).unwrap();
+        let parameters = doc["paths"]["/api/v1/contracts"]["get"]["parameters"]
+            .as_array()
+            .unwrap();
+        let procedure = parameters
+            .iter()
+            .find(|p| p["name"] == "procedure")
+            .unwrap();
+        assert_eq!(
+            procedure["schema"]["pattern"],
+            format!("^({})?$", Procedure::CODES.join("|"))
+        );
+        for code in Procedure::CODES {
+            let query = FilterQuery {
+                procedure: (*code).to_owned(),
+                ..FilterQuery::default()
+            };
+            let (filter, errors) = query.to_filter();
+            assert!(errors.is_empty(), "{code}");
+            assert_eq!(filter.procedure.as_deref(), Some(*code));
+        }
     }
 
     #[test]
