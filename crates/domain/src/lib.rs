@@ -7,6 +7,7 @@ pub mod amount;
 pub mod audit;
 pub mod contract;
 pub mod cpv;
+pub mod french;
 pub mod groupement;
 pub mod ids;
 pub mod need;
