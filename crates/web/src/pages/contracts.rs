@@ -7,7 +7,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Response};
 use chrono::{Datelike, NaiveDate, Utc};
-use mutualis_domain::{Amount, Capability};
+use mutualis_domain::{Amount, Capability, french};
 use mutualis_formats::decp_vocab::{Nature, PriceForm, Procedure, Vocabulary};
 use mutualis_reference::cpv::nomenclature;
 use mutualis_storage::Principal;
@@ -60,23 +60,21 @@ fn parse_date(field: &'static str, value: &str, errors: &mut Vec<FieldError>) ->
         .ok()
 }
 
+/// A bound of the amount filter, by the rules of every typed amount (`domain::french`), 0
+/// accepted.
 fn parse_amount(field: &'static str, value: &str, errors: &mut Vec<FieldError>) -> Option<i64> {
-    let value = value.trim();
-    if value.is_empty() {
+    if value.trim().is_empty() {
         return None;
     }
-    match Amount::parse_euros(value) {
-        Ok(a) if a >= Amount::ZERO => Some(a.cents()),
-        Ok(_) | Err(_) => {
+    french::parse_amount_or_zero(value)
+        .map(Amount::cents)
+        .map_err(|e| {
             errors.push(FieldError {
                 field,
-                message: format!(
-                    "« {value} » n'est pas un montant en euros HT, par exemple 40000 ou 1234,56."
-                ),
-            });
-            None
-        }
-    }
+                message: forms::sentence(&e),
+            })
+        })
+        .ok()
 }
 
 impl FilterQuery {
@@ -740,6 +738,39 @@ mod tests {
         };
         // Descenders ("j") go 3 px below the baseline.
         left >= 0 && right <= view_width && y + 3 <= view_height && y >= 12
+    }
+
+    /// The amount filter reads amounts as the need forms do: "12.500" is refused with its two
+    /// readings (it was 12,50 € here, and refused there).
+    #[test]
+    fn the_amount_filter_reads_french_amounts() {
+        let bounds = |min: &str, max: &str| {
+            let query = FilterQuery {
+                montant_min: min.to_owned(),
+                montant_max: max.to_owned(),
+                ..FilterQuery::default()
+            };
+            let (filter, errors) = query.to_filter();
+            let messages: Vec<String> = errors.into_iter().map(|e| e.message).collect();
+            (filter.min_amount_cents, filter.max_amount_cents, messages)
+        };
+        assert_eq!(
+            bounds("0", "12 500,50 €"),
+            (Some(0), Some(1_250_050), vec![])
+        );
+        assert_eq!(
+            bounds("40000", "1234.5"),
+            (Some(4_000_000), Some(123_450), vec![])
+        );
+        let (min, max, messages) = bounds("12.500", "beaucoup");
+        assert_eq!((min, max), (None, None));
+        assert_eq!(
+            messages,
+            [
+                "Montant « 12.500 » ambigu : milliers ou décimales ? Écrivez 12500 ou 12,50.",
+                "Montant « beaucoup » non reconnu : attendu un nombre, par exemple 12 500,50 ou 12500.5."
+            ]
+        );
     }
 
     /// The OpenAPI document (whose attributes take literals only) states the procedures the
