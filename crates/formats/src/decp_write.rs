@@ -24,9 +24,7 @@
 use std::io::{self, BufWriter, Write};
 
 use chrono::{Datelike, NaiveDate};
-use mutualis_domain::contract::{
-    Decp2Fields, Label, Modification, Operator, Place, Subcontracting,
-};
+use mutualis_domain::contract::{Label, Modification, Operator, Place, Subcontracting};
 use mutualis_domain::{Amount, Contract, ContractKind, Siret};
 use quick_xml::Writer;
 use quick_xml::escape::partial_escape;
@@ -488,22 +486,7 @@ fn marche(c: &Contract, missing: &mut Missing) -> Node {
         Some(&c.price_form),
         label::<PriceForm>(ContractKind::Marche),
     );
-    f.req(
-        "titulaires",
-        "titulaires",
-        Some(c.operators.as_slice()),
-        |ops| operators("titulaire", ops),
-    );
-    considerations(&mut f, d, ContractKind::Marche);
-    if !c.modifications.is_empty() {
-        let mods = c
-            .modifications
-            .iter()
-            .map(|m| marche_modification(m, f.missing))
-            .collect();
-        f.fields
-            .push(("modifications", Node::Wrapped("modification", mods)));
-    }
+    closing_fields(&mut f, c);
     f.into_node()
 }
 
@@ -553,27 +536,29 @@ fn concession(c: &Contract, missing: &mut Missing) -> Node {
         d.and_then(|d| d.public_subsidy),
         |a| amount(a, 0),
     );
-    f.req(
-        "concessionnaires",
-        "concessionnaires",
-        Some(c.operators.as_slice()),
-        |ops| operators("concessionnaire", ops),
-    );
-    considerations(&mut f, d, ContractKind::Concession);
-    if !c.modifications.is_empty() {
-        let mods = c
-            .modifications
-            .iter()
-            .map(|m| concession_modification(m, f.missing))
-            .collect();
-        f.fields
-            .push(("modifications", Node::Wrapped("modification", mods)));
-    }
+    closing_fields(&mut f, c);
     f.into_node()
 }
 
-/// `considerationsSociales` and `considerationsEnvironnementales`, from the lists of `kind`.
-fn considerations(f: &mut Fields<'_>, d: Option<&Decp2Fields>, kind: ContractKind) {
+/// The fields a marché and a concession both end with, named for its kind: its titulaires or
+/// concessionnaires, its considerations from the lists of its kind, and its modifications.
+fn closing_fields(f: &mut Fields<'_>, c: &Contract) {
+    type Write = fn(&Modification, &mut Missing) -> Node;
+    let (operators_key, operator_item, modification): (_, _, Write) = match c.kind {
+        ContractKind::Marche => ("titulaires", "titulaire", marche_modification),
+        ContractKind::Concession => (
+            "concessionnaires",
+            "concessionnaire",
+            concession_modification,
+        ),
+    };
+    f.req(
+        operators_key,
+        operators_key,
+        Some(c.operators.as_slice()),
+        |ops| operators(operator_item, ops),
+    );
+    let d = c.decp2.as_ref();
     f.req(
         "considerationsSociales",
         "considerationsSociales",
@@ -582,7 +567,7 @@ fn considerations(f: &mut Fields<'_>, d: Option<&Decp2Fields>, kind: ContractKin
             list(
                 "considerationSociale",
                 v,
-                SocialConsideration::codes_of(kind),
+                SocialConsideration::codes_of(c.kind),
             )
         },
     );
@@ -598,6 +583,15 @@ fn considerations(f: &mut Fields<'_>, d: Option<&Decp2Fields>, kind: ContractKin
             )
         },
     );
+    if !c.modifications.is_empty() {
+        let mods = c
+            .modifications
+            .iter()
+            .map(|m| modification(m, f.missing))
+            .collect();
+        f.fields
+            .push(("modifications", Node::Wrapped("modification", mods)));
+    }
 }
 
 fn marche_modification(m: &Modification, missing: &mut Missing) -> Node {
