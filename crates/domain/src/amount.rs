@@ -40,8 +40,10 @@ impl Amount {
         self.0
     }
 
-    /// Parses a decimal amount of euros written by a person or a file: "40000", "40000.5",
-    /// "1 234,56", "-12.30". At most two decimals; no exponent, no float rounding.
+    /// Parses a decimal amount of euros as files and command lines write it: "40000",
+    /// "40000.5", "1 234,56", "-12.30", "12.500" (12,50 €). At most two significant decimals;
+    /// no exponent, no float rounding. What a person types in a form or a spreadsheet is read
+    /// by [`crate::french::parse_amount`], which refuses "12.500" as ambiguous.
     pub fn parse_euros(input: &str) -> Result<Self, AmountError> {
         let original = input.trim();
         let compact: String = original

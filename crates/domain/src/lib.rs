@@ -8,6 +8,7 @@ pub mod audit;
 pub mod campaign;
 pub mod contract;
 pub mod cpv;
+pub mod french;
 pub mod groupement;
 pub mod ids;
 pub mod need;

@@ -59,7 +59,6 @@ mod convert;
 mod extent;
 mod json;
 mod lean;
-mod vocab;
 mod xml;
 
 use std::fmt;

@@ -30,6 +30,12 @@ use quick_xml::Writer;
 use quick_xml::escape::partial_escape;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 
+use crate::decp_vocab::{
+    Ccag, EnvironmentalConsideration, ExecutionMode, IdentifierScheme, Nature, OperatorGrouping,
+    PlaceCodeType, PriceForm, PriceType, PriceVariation, Procedure, SocialConsideration, Technique,
+    Vocabulary,
+};
+
 /// What an export wrote and what it left out.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WriteStats {
@@ -357,101 +363,18 @@ impl<'m> Fields<'m> {
     }
 }
 
-const MARCHE_NATURES: &[&str] = &[
-    "Marché",
-    "Marché de partenariat",
-    "Marché de défense ou de sécurité",
-];
-/// DECP 2.0's list of values (schema 2.0.3).
-pub const MARCHE_PROCEDURES: &[&str] = &[
-    "Procédure adaptée",
-    "Appel d'offres ouvert",
-    "Appel d'offres restreint",
-    "Procédure avec négociation",
-    "Marché passé sans publicité ni mise en concurrence préalable",
-    "Dialogue compétitif",
-];
-/// DECP 2.0's list of values (schema 2.0.3).
-pub const TECHNIQUES: &[&str] = &[
-    "Accord-cadre",
-    "Concours",
-    "Système de qualification",
-    "Système d'acquisition dynamique",
-    "Catalogue électronique",
-    "Enchère électronique",
-    "Sans objet",
-];
-/// DECP 2.0's list of values (schema 2.0.3).
-pub const EXECUTION_MODES: &[&str] = &[
-    "Tranches",
-    "Bons de commande",
-    "Marchés subséquents",
-    "Sans objet",
-];
-/// DECP 2.0's list of values (schema 2.0.3).
-pub const CCAG: &[&str] = &[
-    "Travaux",
-    "Maitrise d'œuvre",
-    "Fournitures courantes et services",
-    "Marchés industriels",
-    "Prestations intellectuelles",
-    "Techniques de l'information et de la communication",
-    "Pas de CCAG",
-];
-/// DECP 2.0's list of values (schema 2.0.3).
-pub const OPERATOR_GROUPINGS: &[&str] = &["Conjoint", "Solidaire", "Pas de groupement"];
-/// DECP 2.0's list of values (schema 2.0.3).
-pub const PLACE_CODE_TYPES: &[&str] = &[
-    "Code postal",
-    "Code commune",
-    "Code arrondissement",
-    "Code canton",
-    "Code département",
-    "Code région",
-    "Code pays",
-];
-/// DECP 2.0's list of values (schema 2.0.3).
-pub const PRICE_TYPES: &[&str] = &[
-    "Définitif ferme",
-    "Définitif actualisable",
-    "Définitif révisable",
-    "Provisoire",
-];
-/// DECP 2.0's list of values (schema 2.0.3).
-pub const PRICE_FORMS: &[&str] = &["Unitaire", "Forfaitaire", "Mixte"];
-const PRICE_VARIATIONS: &[&str] = &["Ferme", "Actualisable", "Révisable"];
-const ID_TYPES: &[&str] = &["SIRET", "TVA", "TAHITI", "RIDET", "FRWF", "IREP", "HORS-UE"];
-/// DECP 2.0's list of values (schema 2.0.3).
-pub const MARCHE_SOCIAL: &[&str] = &[
-    "Clause sociale",
-    "Critère social",
-    "Marché réservé",
-    "Pas de considération sociale",
-];
-const CONCESSION_SOCIAL: &[&str] = &[
-    "Clause sociale",
-    "Critère social",
-    "Concession réservée",
-    "Pas de considération sociale",
-];
-/// DECP 2.0's list of values (schema 2.0.3).
-pub const ENVIRONMENTAL: &[&str] = &[
-    "Clause environnementale",
-    "Critère environnemental",
-    "Pas de considération environnementale",
-];
-const CONCESSION_NATURES: &[&str] = &[
-    "Concession de travaux",
-    "Concession de service",
-    "Concession de service public",
-    "Délégation de service public",
-];
-const CONCESSION_PROCEDURES: &[&str] = &[
-    "Procédure négociée ouverte",
-    "Procédure non négociée ouverte",
-    "Procédure négociée restreinte",
-    "Procédure non négociée restreinte",
-];
+// The lists of values of a marché's award form (`web::pages::groupements`), which builds what
+// this module writes: each the codes of its `decp_vocab` enum.
+pub const MARCHE_PROCEDURES: &[&str] = Procedure::MARCHE_CODES;
+pub const PRICE_FORMS: &[&str] = PriceForm::CODES;
+pub const PRICE_TYPES: &[&str] = PriceType::CODES;
+pub const TECHNIQUES: &[&str] = Technique::CODES;
+pub const EXECUTION_MODES: &[&str] = ExecutionMode::CODES;
+pub const CCAG: &[&str] = Ccag::CODES;
+pub const OPERATOR_GROUPINGS: &[&str] = OperatorGrouping::CODES;
+pub const PLACE_CODE_TYPES: &[&str] = PlaceCodeType::CODES;
+pub const MARCHE_SOCIAL: &[&str] = SocialConsideration::MARCHE_CODES;
+pub const ENVIRONMENTAL: &[&str] = EnvironmentalConsideration::CODES;
 
 /// One cent short of 1 €: `montant` and `valeurGlobale` must be at least 1.
 const ONE_EURO_CENTS: i64 = 100;
@@ -461,21 +384,24 @@ fn marche(c: &Contract, missing: &mut Missing) -> Node {
     let mut f = Fields::new(missing);
     f.req("id", "id", Some(c.id.as_str()), identifier);
     f.req("acheteur", "acheteur", Some(&c.buyer), buyer);
-    f.req("nature", "nature", Some(&c.nature), |l| {
-        label(l, MARCHE_NATURES)
-    });
+    f.req(
+        "nature",
+        "nature",
+        Some(&c.nature),
+        label::<Nature>(ContractKind::Marche),
+    );
     f.req("objet", "objet", Some(c.object.as_str()), object);
     f.req("codeCPV", "codeCPV", c.cpv.as_ref(), |cpv| {
         Some(Node::Text(cpv.to_string()))
     });
     f.req("techniques", "techniques", d.map(|d| &d.techniques), |v| {
-        list("technique", v, TECHNIQUES)
+        list("technique", v, Technique::CODES)
     });
     f.req(
         "modalitesExecution",
         "modalitesExecution",
         d.map(|d| &d.execution_modes),
-        |v| list("modaliteExecution", v, EXECUTION_MODES),
+        |v| list("modaliteExecution", v, ExecutionMode::CODES),
     );
     f.opt(
         "idAccordCadre",
@@ -490,7 +416,7 @@ fn marche(c: &Contract, missing: &mut Missing) -> Node {
         |b| Some(Node::Bool(b)),
     );
     f.req("ccag", "ccag", d.and_then(|d| d.ccag.as_deref()), |v| {
-        one_of(v, CCAG)
+        one_of(v, Ccag::CODES)
     });
     f.req(
         "offresRecues",
@@ -514,7 +440,7 @@ fn marche(c: &Contract, missing: &mut Missing) -> Node {
         "typeGroupementOperateurs",
         "typeGroupementOperateurs",
         d.and_then(|d| d.operator_grouping.as_deref()),
-        |v| one_of(v, OPERATOR_GROUPINGS),
+        |v| one_of(v, OperatorGrouping::CODES),
     );
     f.req(
         "sousTraitanceDeclaree",
@@ -533,9 +459,12 @@ fn marche(c: &Contract, missing: &mut Missing) -> Node {
             Node::Wrapped("acteSousTraitance", acts),
         ));
     }
-    f.req("procedure", "procedure", Some(&c.procedure), |l| {
-        label(l, MARCHE_PROCEDURES)
-    });
+    f.req(
+        "procedure",
+        "procedure",
+        Some(&c.procedure),
+        label::<Procedure>(ContractKind::Marche),
+    );
     f.req("lieuExecution", "lieuExecution", c.place.as_ref(), place);
     f.req("dureeMois", "dureeMois", c.duration_months, positive);
     f.req("dateNotification", "dateNotification", c.notified_on, date);
@@ -549,38 +478,15 @@ fn marche(c: &Contract, missing: &mut Missing) -> Node {
         amount(a, ONE_EURO_CENTS)
     });
     f.req("typesPrix", "typesPrix", d.map(|d| &d.price_types), |v| {
-        list("typePrix", v, PRICE_TYPES)
-    });
-    f.req("formePrix", "formePrix", Some(&c.price_form), |l| {
-        label(l, PRICE_FORMS)
+        list("typePrix", v, PriceType::CODES)
     });
     f.req(
-        "titulaires",
-        "titulaires",
-        Some(c.operators.as_slice()),
-        |ops| operators("titulaire", ops),
+        "formePrix",
+        "formePrix",
+        Some(&c.price_form),
+        label::<PriceForm>(ContractKind::Marche),
     );
-    f.req(
-        "considerationsSociales",
-        "considerationsSociales",
-        d.map(|d| &d.social_considerations),
-        |v| list("considerationSociale", v, MARCHE_SOCIAL),
-    );
-    f.req(
-        "considerationsEnvironnementales",
-        "considerationsEnvironnementales",
-        d.map(|d| &d.environmental_considerations),
-        |v| list("considerationEnvironnementale", v, ENVIRONMENTAL),
-    );
-    if !c.modifications.is_empty() {
-        let mods = c
-            .modifications
-            .iter()
-            .map(|m| marche_modification(m, f.missing))
-            .collect();
-        f.fields
-            .push(("modifications", Node::Wrapped("modification", mods)));
-    }
+    closing_fields(&mut f, c);
     f.into_node()
 }
 
@@ -594,13 +500,19 @@ fn concession(c: &Contract, missing: &mut Missing) -> Node {
         Some(&c.buyer),
         buyer,
     );
-    f.req("nature", "nature", Some(&c.nature), |l| {
-        label(l, CONCESSION_NATURES)
-    });
+    f.req(
+        "nature",
+        "nature",
+        Some(&c.nature),
+        label::<Nature>(ContractKind::Concession),
+    );
     f.req("objet", "objet", Some(c.object.as_str()), object);
-    f.req("procedure", "procedure", Some(&c.procedure), |l| {
-        label(l, CONCESSION_PROCEDURES)
-    });
+    f.req(
+        "procedure",
+        "procedure",
+        Some(&c.procedure),
+        label::<Procedure>(ContractKind::Concession),
+    );
     f.req("dureeMois", "dureeMois", c.duration_months, positive);
     f.req("dateSignature", "dateSignature", c.notified_on, date);
     f.req(
@@ -624,34 +536,62 @@ fn concession(c: &Contract, missing: &mut Missing) -> Node {
         d.and_then(|d| d.public_subsidy),
         |a| amount(a, 0),
     );
+    closing_fields(&mut f, c);
+    f.into_node()
+}
+
+/// The fields a marché and a concession both end with, named for its kind: its titulaires or
+/// concessionnaires, its considerations from the lists of its kind, and its modifications.
+fn closing_fields(f: &mut Fields<'_>, c: &Contract) {
+    type Write = fn(&Modification, &mut Missing) -> Node;
+    let (operators_key, operator_item, modification): (_, _, Write) = match c.kind {
+        ContractKind::Marche => ("titulaires", "titulaire", marche_modification),
+        ContractKind::Concession => (
+            "concessionnaires",
+            "concessionnaire",
+            concession_modification,
+        ),
+    };
     f.req(
-        "concessionnaires",
-        "concessionnaires",
+        operators_key,
+        operators_key,
         Some(c.operators.as_slice()),
-        |ops| operators("concessionnaire", ops),
+        |ops| operators(operator_item, ops),
     );
+    let d = c.decp2.as_ref();
     f.req(
         "considerationsSociales",
         "considerationsSociales",
         d.map(|d| &d.social_considerations),
-        |v| list("considerationSociale", v, CONCESSION_SOCIAL),
+        |v| {
+            list(
+                "considerationSociale",
+                v,
+                SocialConsideration::codes_of(c.kind),
+            )
+        },
     );
     f.req(
         "considerationsEnvironnementales",
         "considerationsEnvironnementales",
         d.map(|d| &d.environmental_considerations),
-        |v| list("considerationEnvironnementale", v, ENVIRONMENTAL),
+        |v| {
+            list(
+                "considerationEnvironnementale",
+                v,
+                EnvironmentalConsideration::CODES,
+            )
+        },
     );
     if !c.modifications.is_empty() {
         let mods = c
             .modifications
             .iter()
-            .map(|m| concession_modification(m, f.missing))
+            .map(|m| modification(m, f.missing))
             .collect();
         f.fields
             .push(("modifications", Node::Wrapped("modification", mods)));
     }
-    f.into_node()
 }
 
 fn marche_modification(m: &Modification, missing: &mut Missing) -> Node {
@@ -766,7 +706,7 @@ fn subcontracting_act(s: &Subcontracting, missing: &mut Missing) -> Node {
         "variationPrix",
         "actesSousTraitance.variationPrix",
         s.price_variation.as_deref(),
-        |v| one_of(v, PRICE_VARIATIONS),
+        |v| one_of(v, PriceVariation::CODES),
     );
     f.into_node()
 }
@@ -813,8 +753,9 @@ fn one_of(value: &str, allowed: &[&str]) -> Option<Node> {
         .then(|| Node::Text(value.to_owned()))
 }
 
-fn label(l: &Label, allowed: &[&str]) -> Option<Node> {
-    one_of(l.value.as_deref()?, allowed)
+/// A label whose value is in the list of `V` for a contract of `kind`.
+fn label<V: Vocabulary>(kind: ContractKind) -> impl FnOnce(&Label) -> Option<Node> {
+    move |l| V::write_decp2(kind, l).map(|code| Node::Text(code.to_owned()))
 }
 
 /// A non-empty list of distinct values, each from `allowed`.
@@ -838,7 +779,10 @@ fn operator(op: &Operator) -> Option<Node> {
         return None;
     }
     Some(Node::Object(vec![
-        ("typeIdentifiant", one_of(&op.id_type, ID_TYPES)?),
+        (
+            "typeIdentifiant",
+            one_of(&op.id_type, IdentifierScheme::CODES)?,
+        ),
         ("id", text(&op.id)?),
     ]))
 }
@@ -863,7 +807,7 @@ fn place(p: &Place) -> Option<Node> {
     }
     Some(Node::Object(vec![
         ("code", text(&p.code)?),
-        ("typeCode", one_of(&p.code_type, PLACE_CODE_TYPES)?),
+        ("typeCode", one_of(&p.code_type, PlaceCodeType::CODES)?),
     ]))
 }
 

@@ -5,6 +5,7 @@
 
 pub mod convention;
 pub mod decp_read;
+pub mod decp_vocab;
 pub mod decp_write;
 pub mod needs_workbook;
 pub mod ocds;

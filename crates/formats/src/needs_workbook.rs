@@ -14,12 +14,10 @@
 //!   and a given check digit must be the right one.
 //! - **Amounts** (euros excluding VAT): a number cell (rounded to the cent when its value is
 //!   a cent amount up to floating-point noise; more than two decimals is refused), or text
-//!   where nothing is ambiguous: digits grouped by spaces (ordinary, non-breaking or narrow
-//!   ones), at most one decimal separator, "," or ".", followed by one or two digits, and an
-//!   optional "€", "EUR" or "HT" after: "12 500,50", "12500.5", "12 500 €". Dots and commas
-//!   as thousands separators are refused ("1.234,5", "1,234.50"), and so is a single
-//!   separator followed by three digits ("12.500": twelve and a half, or twelve thousand
-//!   five hundred?), naming the cell.
+//!   read by the rules of every typed amount ([`mutualis_domain::french`]): "12 500,50",
+//!   "12500.5", "12 500 €"; dots and commas as thousands separators are refused ("1.234,5"),
+//!   and so is a single separator followed by three digits ("12.500": twelve and a half, or
+//!   twelve thousand five hundred?), naming the cell.
 //! - **Quantities**: the same rules (a number cell may have three decimals, thousandths of
 //!   the unit); the unit goes in its own column.
 //! - **Dates**: an Excel date, or text "31/12/2026" (day first) or "2026-12-31". "12/31/2026"
@@ -39,6 +37,7 @@ use std::io::{self, BufReader, Cursor, Read, Seek};
 
 use calamine::{Data, DataRef, Reader, Xlsx};
 use chrono::{Datelike, Days, NaiveDate};
+use mutualis_domain::french;
 use mutualis_domain::need::desired_start_problem;
 use mutualis_domain::text::de;
 use mutualis_domain::{
@@ -1173,7 +1172,7 @@ impl RowReader<'_> {
             d if is_blank(d) => return None,
             Data::Float(f) => amount_from_number(*f),
             Data::Int(i) => amount_from_number(*i as f64),
-            Data::String(s) => parse_amount_text(s),
+            Data::String(s) => french::parse_amount(s),
             other => Err(type_error(other, "un montant en euros HT")),
         };
         match parsed {
@@ -1191,7 +1190,7 @@ impl RowReader<'_> {
             d if is_blank(d) => None,
             Data::Float(f) => Some(quantity_from_number(*f)),
             Data::Int(i) => Some(quantity_from_number(*i as f64)),
-            Data::String(s) => Some(parse_quantity_text(s)),
+            Data::String(s) => Some(french::parse_quantity(s)),
             other => Some(Err(type_error(other, "une quantité"))),
         };
         let thousandths = match parsed {
@@ -1235,7 +1234,7 @@ impl RowReader<'_> {
                 NaiveDate::from_ymd_opt(i32::from(y), u32::from(m), u32::from(d))
                     .ok_or_else(|| format!("date impossible ({d:02}/{m:02}/{y})"))
             }
-            Data::DateTimeIso(s) | Data::String(s) => parse_date_text(s),
+            Data::DateTimeIso(s) | Data::String(s) => french::parse_date(s),
             Data::Int(_) | Data::Float(_) => Err(format!(
                 "{} : saisissez une date JJ/MM/AAAA, par exemple 31/12/2026",
                 type_error(&data, "une date")
@@ -1284,9 +1283,8 @@ fn squash(s: &str) -> String {
         .collect()
 }
 
-/// The largest amount a cell may hold: ten billion euros, far above any need, far below
-/// where a float stops holding every cent.
-const MAX_EUROS: f64 = 1e10;
+/// The largest amount a cell may hold, as a float: the largest amount typed.
+const MAX_EUROS: f64 = french::MAX_EUROS as f64;
 
 /// Cents of an Excel number. The cell holds a binary float: a value that is a whole number
 /// of cents up to a few units of float precision is that number of cents; anything finer is
@@ -1332,184 +1330,6 @@ fn format_number(value: f64) -> String {
     value.to_string().replace('.', ",")
 }
 
-/// Spaces a person or a spreadsheet may put between groups of digits.
-fn is_digit_space(c: char) -> bool {
-    matches!(c, ' ' | '\u{a0}' | '\u{202f}' | '\u{2009}')
-}
-
-/// Splits a typed number into its whole part (digits, spaces between groups of three
-/// removed) and its decimals, refusing every form that could be read two ways.
-fn split_number(original: &str, body: &str, what: &str) -> Result<(String, String), String> {
-    let example = "par exemple 12 500,50 ou 12500.5";
-    if body.starts_with('-') {
-        return Err(format!(
-            "{what} « {original} » négatif : attendu un nombre positif"
-        ));
-    }
-    if !body
-        .chars()
-        .all(|c| c.is_ascii_digit() || c == ',' || c == '.' || is_digit_space(c))
-    {
-        return Err(format!(
-            "{what} « {original} » non reconnu : attendu un nombre, {example}"
-        ));
-    }
-    let separators = body.chars().filter(|c| *c == ',' || *c == '.').count();
-    if separators > 1 {
-        return Err(format!(
-            "{what} « {original} » ambigu : le point et la virgule ne séparent pas les milliers \
-             (utilisez un espace) et un nombre n'a qu'un seul séparateur décimal (une virgule ou \
-             un point), {example}"
-        ));
-    }
-    let (whole, decimals) = match body.split_once([',', '.']) {
-        Some((w, d)) => (w.trim_end_matches(is_digit_space), d),
-        None => (body, ""),
-    };
-    // Without spaces, any number of digits; with spaces, groups of three after the first.
-    let groups: Vec<&str> = whole.split(is_digit_space).collect();
-    let regular = match groups.as_slice() {
-        [single] => !single.is_empty(),
-        [first, rest @ ..] => (1..=3).contains(&first.len()) && rest.iter().all(|g| g.len() == 3),
-        [] => false,
-    };
-    if !regular {
-        return Err(format!(
-            "{what} « {original} » non reconnu : chiffres mal groupés, {example}"
-        ));
-    }
-    if !decimals.chars().all(|c| c.is_ascii_digit()) || separators == 1 && decimals.is_empty() {
-        return Err(format!("{what} « {original} » non reconnu, {example}"));
-    }
-    Ok((groups.concat(), decimals.to_owned()))
-}
-
-/// An amount typed as text; see the module documentation for what is accepted. Public so
-/// that the web form of a need reads amounts by the same rules as the workbook.
-pub fn parse_amount_text(original: &str) -> Result<Amount, String> {
-    let original = original.trim();
-    let mut body = original;
-    for suffix in ["HT", "ht", "€", "EUR", "eur", "euros"] {
-        body = body.trim_end_matches(is_digit_space);
-        body = body.strip_suffix(suffix).unwrap_or(body);
-    }
-    let body = body.trim_matches(is_digit_space);
-    let (whole, decimals) = split_number(original, body, "montant")?;
-    if decimals.len() == 3 {
-        return Err(format!(
-            "montant « {original} » ambigu : milliers ou décimales ? Écrivez {whole}{decimals} \
-             ou {whole},{}",
-            &decimals[..2]
-        ));
-    }
-    if decimals.len() > 2 {
-        return Err(format!(
-            "montant « {original} » : plus de deux décimales ; arrondissez au centime"
-        ));
-    }
-    let amount = Amount::parse_euros(&format!("{whole}.{decimals}"))
-        .map_err(|_| format!("montant « {original} » hors limites"))?;
-    if amount.cents() <= 0 {
-        return Err(format!(
-            "montant « {original} » : attendu un montant positif"
-        ));
-    }
-    if amount.cents() as f64 > MAX_EUROS * 100.0 {
-        return Err(format!("montant « {original} » hors limites"));
-    }
-    Ok(amount)
-}
-
-/// A quantity typed as text, in thousandths: the rules of amounts, one or two decimals.
-pub fn parse_quantity_text(original: &str) -> Result<i64, String> {
-    let original = original.trim();
-    let (whole, decimals) = split_number(original, original, "quantité").map_err(|e| {
-        if original.chars().any(char::is_alphabetic) {
-            format!(
-                "quantité « {original} » : un nombre seul, l'unité va dans la colonne « Unité »"
-            )
-        } else {
-            e
-        }
-    })?;
-    match decimals.len() {
-        0..=2 => {}
-        3 => {
-            return Err(format!(
-                "quantité « {original} » ambiguë : milliers ou décimales ? Écrivez {whole}{decimals} \
-                 ou saisissez un nombre"
-            ));
-        }
-        _ => return Err(format!("quantité « {original} » : plus de trois décimales")),
-    }
-    let whole: i64 = whole
-        .parse()
-        .map_err(|_| format!("quantité « {original} » hors limites"))?;
-    let frac: i64 = format!("{decimals:0<3}").parse().unwrap_or(0);
-    let thousandths = whole
-        .checked_mul(1000)
-        .and_then(|t| t.checked_add(frac))
-        .filter(|t| *t < 1_000_000_000_000_000)
-        .ok_or_else(|| format!("quantité « {original} » hors limites"))?;
-    if thousandths == 0 {
-        return Err(format!(
-            "quantité « {original} » : attendu une quantité positive"
-        ));
-    }
-    Ok(thousandths)
-}
-
-/// A date typed as text: "31/12/2026" (day first) or "2026-12-31" (an ISO date-time keeps
-/// its date).
-pub fn parse_date_text(original: &str) -> Result<NaiveDate, String> {
-    let s = original.trim();
-    let expected = "attendu JJ/MM/AAAA (jour puis mois), par exemple 31/12/2026";
-    let Some((year, month, day, day_first)) = iso_date_parts(s).or_else(|| french_date_parts(s))
-    else {
-        return Err(format!("date « {s} » non reconnue : {expected}"));
-    };
-    NaiveDate::from_ymd_opt(year, month, day).ok_or_else(|| {
-        if day_first && month > 12 && day <= 12 {
-            format!("date « {s} » impossible : le jour vient avant le mois ; {expected}")
-        } else {
-            format!("date « {s} » impossible")
-        }
-    })
-}
-
-/// Digits of a date part of `min` to `max` digits.
-fn date_part(part: &str, min: usize, max: usize) -> Option<u32> {
-    let fits = (min..=max).contains(&part.len()) && part.bytes().all(|b| b.is_ascii_digit());
-    fits.then(|| part.parse().ok()).flatten()
-}
-
-/// (year, month, day, false) of "2026-12-31" or "2026-12-31T…".
-fn iso_date_parts(s: &str) -> Option<(i32, u32, u32, bool)> {
-    let date = s.get(..10)?;
-    if s.len() > 10 && !s[10..].starts_with('T') {
-        return None;
-    }
-    let mut parts = date.split('-');
-    let year = date_part(parts.next()?, 4, 4)?;
-    let month = date_part(parts.next()?, 2, 2)?;
-    let day = date_part(parts.next()?, 2, 2)?;
-    Some((i32::try_from(year).ok()?, month, day, false))
-}
-
-/// (year, month, day, true) of "31/12/2026" or "1/2/2027".
-fn french_date_parts(s: &str) -> Option<(i32, u32, u32, bool)> {
-    let parts: Vec<&str> = s.split('/').collect();
-    let [day, month, year] = parts.as_slice() else {
-        return None;
-    };
-    Some((
-        i32::try_from(date_part(year, 4, 4)?).ok()?,
-        date_part(month, 1, 2)?,
-        date_part(day, 1, 2)?,
-        true,
-    ))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1520,53 +1340,6 @@ mod tests {
         assert_eq!(cell_name(6, 2), "C7");
         assert_eq!(cell_name(9, 25), "Z10");
         assert_eq!(cell_name(0, 26), "AA1");
-    }
-
-    #[test]
-    fn reads_unambiguous_amounts_and_refuses_the_rest() {
-        let cents = |s: &str| parse_amount_text(s).map(|a| a.cents());
-        assert_eq!(cents("12 500,50"), Ok(1_250_050));
-        assert_eq!(cents("12500.5"), Ok(1_250_050));
-        assert_eq!(cents("12 500 €"), Ok(1_250_000));
-        assert_eq!(cents("12\u{a0}500,5\u{a0}€ HT"), Ok(1_250_050));
-        assert_eq!(cents("1\u{202f}234\u{202f}567"), Ok(123_456_700));
-        assert_eq!(cents("48000"), Ok(4_800_000));
-        assert_eq!(cents("0,5"), Ok(50));
-        for refused in [
-            "1.234,5",
-            "1,234.50",
-            "12.500",
-            "12,500",
-            "1.234.567",
-            "12,3456",
-            "-12",
-            "0",
-            "douze",
-            "12 50",
-            "1 2345",
-            ",",
-            "12,",
-            "1e5",
-            "",
-        ] {
-            assert!(cents(refused).is_err(), "{refused} accepted");
-        }
-        assert!(cents("12.500").unwrap_err().contains("ambigu"));
-        assert!(cents("1.234,5").unwrap_err().contains("ambigu"));
-        // What is refused there is a second separator, not a second decimal digit.
-        for two_separators in ["1.234,5", "1.234.567"] {
-            let message = cents(two_separators).unwrap_err();
-            assert!(
-                message.contains("un seul séparateur décimal (une virgule ou un point)"),
-                "{message}"
-            );
-            assert!(!message.contains("seule décimale"), "{message}");
-        }
-        let quantity = parse_quantity_text("1,234.5").unwrap_err();
-        assert!(
-            quantity.contains("un seul séparateur décimal"),
-            "{quantity}"
-        );
     }
 
     #[test]
@@ -1583,46 +1356,5 @@ mod tests {
         assert!(cents(1e11).is_err());
         assert_eq!(quantity_from_number(12.125), Ok(12_125));
         assert!(quantity_from_number(1.0001).is_err());
-    }
-
-    #[test]
-    fn reads_quantities() {
-        assert_eq!(parse_quantity_text("12,5"), Ok(12_500));
-        assert_eq!(parse_quantity_text("1 500"), Ok(1_500_000));
-        assert!(
-            parse_quantity_text("1,500")
-                .unwrap_err()
-                .contains("ambiguë")
-        );
-        assert!(parse_quantity_text("12 t").unwrap_err().contains("Unité"));
-        assert!(parse_quantity_text("0").is_err());
-    }
-
-    #[test]
-    fn reads_french_and_iso_dates_only() {
-        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
-        assert_eq!(parse_date_text("31/12/2026"), Ok(d(2026, 12, 31)));
-        assert_eq!(parse_date_text("1/2/2027"), Ok(d(2027, 2, 1)));
-        assert_eq!(parse_date_text("2026-12-31"), Ok(d(2026, 12, 31)));
-        assert_eq!(parse_date_text("2026-12-31T00:00:00"), Ok(d(2026, 12, 31)));
-        assert!(
-            parse_date_text("12/31/2026")
-                .unwrap_err()
-                .contains("le jour vient avant le mois")
-        );
-        assert!(
-            parse_date_text("31/02/2026")
-                .unwrap_err()
-                .contains("impossible")
-        );
-        for refused in [
-            "31/12/26",
-            "31.12.2026",
-            "demain",
-            "2026-1-5",
-            "31/12/2026 extra",
-        ] {
-            assert!(parse_date_text(refused).is_err(), "{refused} accepted");
-        }
     }
 }

@@ -10,8 +10,12 @@ use mutualis_domain::{
 };
 use serde_json::{Map, Number, Value};
 
-use super::vocab;
 use super::{MAX_DURATION_MONTHS, MAX_TEXT_CHARS, RejectReason};
+use crate::decp_vocab::{
+    Ccag, EnvironmentalConsideration, ExecutionMode, IdentifierScheme, Nature, OperatorGrouping,
+    PlaceCodeType, PriceForm, PriceType, PriceVariation, Procedure, SocialConsideration, Technique,
+    Vocabulary,
+};
 
 /// The DECP version whose rules apply to a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,13 +46,6 @@ impl Version {
         match self {
             Version::V1 => 0,
             Version::V2 => 1,
-        }
-    }
-
-    fn id_types(self) -> &'static [&'static str] {
-        match self {
-            Version::V1 => vocab::ID_TYPES_V1,
-            Version::V2 => vocab::ID_TYPES_V2,
         }
     }
 }
@@ -217,16 +214,10 @@ fn contract(
             "autoriteConcedante"
         },
     )?;
-    let nature = obj.label("nature", version, |v| match version {
-        Version::V1 => vocab::v1_nature(kind, v),
-        Version::V2 => vocab::v2_value(v, vocab::natures(kind)).map(Label::v2),
-    })?;
+    let nature = obj.label::<Nature>("nature", version, kind)?;
     let object = obj.required_text("objet")?;
     let cpv = obj.cpv("codeCPV", cpv)?;
-    let procedure = obj.label("procedure", version, |v| match version {
-        Version::V1 => vocab::v1_procedure(kind, v),
-        Version::V2 => vocab::v2_value(v, vocab::procedures(kind)).map(Label::v2),
-    })?;
+    let procedure = obj.label::<Procedure>("procedure", version, kind)?;
     let place = place(obj)?;
     let duration_months = obj.months("dureeMois", version.min_months())?;
     let notified_on = obj.date(if marche {
@@ -245,10 +236,7 @@ fn contract(
         version.min_amount_cents(),
     )?;
     let price_form = if marche {
-        obj.label("formePrix", version, |v| match version {
-            Version::V1 => vocab::v1_price_form(v),
-            Version::V2 => vocab::v2_value(v, vocab::PRICE_FORMS).map(Label::v2),
-        })?
+        obj.label::<PriceForm>("formePrix", version, kind)?
     } else {
         no_label()
     };
@@ -330,7 +318,7 @@ fn place(obj: &Obj<'_>) -> Res<Option<Place>> {
     let Some(code_type) = place.text("typeCode")? else {
         return Err(place.missing("typeCode"));
     };
-    if vocab::v2_value(&code_type, vocab::PLACE_CODE_TYPES).is_none() {
+    if PlaceCodeType::from_code(&code_type).is_none() {
         return Err(place.unknown("typeCode", &code_type));
     }
     Ok(Some(Place { code, code_type }))
@@ -339,33 +327,33 @@ fn place(obj: &Obj<'_>) -> Res<Option<Place>> {
 fn decp2_fields(obj: &Obj<'_>, kind: ContractKind) -> Res<Decp2Fields> {
     let mut d = Decp2Fields::default();
     if kind == ContractKind::Marche {
-        d.techniques = obj.enum_list("techniques", "technique", vocab::TECHNIQUES)?;
+        d.techniques = obj.enum_list("techniques", "technique", Technique::CODES)?;
         d.execution_modes = obj.enum_list(
             "modalitesExecution",
             "modaliteExecution",
-            vocab::EXECUTION_MODES,
+            ExecutionMode::CODES,
         )?;
         d.framework_id = obj.text("idAccordCadre")?;
         d.innovative = obj.boolean("marcheInnovant")?;
-        d.ccag = obj.one_of("ccag", vocab::CCAG)?;
+        d.ccag = obj.one_of("ccag", Ccag::CODES)?;
         d.offers_received = obj.count("offresRecues", 1)?;
         d.advance_paid = obj.boolean("attributionAvance")?;
         d.advance_rate_permille = obj.permille("tauxAvance")?;
-        d.operator_grouping = obj.one_of("typeGroupementOperateurs", vocab::OPERATOR_GROUPINGS)?;
+        d.operator_grouping = obj.one_of("typeGroupementOperateurs", OperatorGrouping::CODES)?;
         d.subcontracting_declared = obj.boolean("sousTraitanceDeclaree")?;
-        d.price_types = obj.enum_list("typesPrix", "typePrix", vocab::PRICE_TYPES)?;
+        d.price_types = obj.enum_list("typesPrix", "typePrix", PriceType::CODES)?;
     } else {
         d.public_subsidy = obj.amount("montantSubventionPublique", 0)?;
     }
     d.social_considerations = obj.enum_list(
         "considerationsSociales",
         "considerationSociale",
-        vocab::social(kind),
+        SocialConsideration::codes_of(kind),
     )?;
     d.environmental_considerations = obj.enum_list(
         "considerationsEnvironnementales",
         "considerationEnvironnementale",
-        vocab::ENVIRONMENTAL,
+        EnvironmentalConsideration::CODES,
     )?;
     Ok(d)
 }
@@ -387,7 +375,7 @@ fn subcontracting(obj: &Obj<'_>) -> Res<Vec<Subcontracting>> {
             signed_on: act.date("dateNotification")?,
             published_on: act.date("datePublicationDonnees")?,
             amount: act.amount("montant", Version::V2.min_amount_cents())?,
-            price_variation: act.one_of("variationPrix", vocab::PRICE_VARIATIONS)?,
+            price_variation: act.one_of("variationPrix", PriceVariation::CODES)?,
         });
     }
     Ok(acts)
@@ -451,7 +439,7 @@ fn operator(value: &Value, path: &str, version: Version) -> Res<Operator> {
     let Some(id_type) = o.text("typeIdentifiant")? else {
         return Err(o.missing("typeIdentifiant"));
     };
-    if !version.id_types().contains(&id_type.as_str()) {
+    if !IdentifierScheme::is_published_scheme(version == Version::V1, &id_type) {
         return Err(o.unknown("typeIdentifiant", &id_type));
     }
     Ok(Operator {
@@ -624,16 +612,16 @@ impl<'v> Obj<'v> {
         Ok(ops)
     }
 
-    fn label(
-        &self,
-        key: &str,
-        version: Version,
-        map: impl Fn(&str) -> Option<Label>,
-    ) -> Res<Label> {
+    /// A label of the list `V` as `version` publishes it, for a contract of `kind`.
+    fn label<V: Vocabulary>(&self, key: &str, version: Version, kind: ContractKind) -> Res<Label> {
         let Some(value) = self.text(key)? else {
             return Ok(no_label());
         };
-        map(&value).ok_or_else(|| {
+        let label = match version {
+            Version::V1 => V::read_decp1(kind, &value),
+            Version::V2 => V::read_decp2(kind, &value),
+        };
+        label.ok_or_else(|| {
             let field = self.field(key);
             Issue {
                 detail: format!(
@@ -651,9 +639,10 @@ impl<'v> Obj<'v> {
         let Some(value) = self.text(key)? else {
             return Ok(None);
         };
-        match vocab::v2_value(&value, allowed) {
-            Some(v) => Ok(Some(v.to_owned())),
-            None => Err(self.unknown(key, &value)),
+        if allowed.contains(&value.as_str()) {
+            Ok(Some(value))
+        } else {
+            Err(self.unknown(key, &value))
         }
     }
 
@@ -679,7 +668,10 @@ impl<'v> Obj<'v> {
             .map(|v| {
                 let text = value_text(v);
                 match v {
-                    Value::String(s) => vocab::v2_value(s.trim(), allowed).map(str::to_owned),
+                    Value::String(s) => allowed
+                        .iter()
+                        .find(|a| **a == s.trim())
+                        .map(|a| (*a).to_owned()),
                     _ => None,
                 }
                 .ok_or_else(|| self.unknown(key, &text))

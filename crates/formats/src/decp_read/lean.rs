@@ -25,7 +25,11 @@ use serde_json::Number;
 use super::convert::{
     boolean_text, number_text, parse_date, permille_of, whole_of_number, whole_of_text,
 };
-use super::{MAX_DURATION_MONTHS, MAX_TEXT_CHARS, vocab};
+use super::{MAX_DURATION_MONTHS, MAX_TEXT_CHARS};
+use crate::decp_vocab::{
+    Ccag, EnvironmentalConsideration, ExecutionMode, IdentifierScheme, Nature, OperatorGrouping,
+    PlaceCodeType, PriceForm, PriceType, Procedure, SocialConsideration, Technique,
+};
 
 /// What the opportunity engine reads of a DECP 2.0 marché, borrowed from the record's text
 /// when it can be. Its values are those the full conversion would give the contract
@@ -253,7 +257,7 @@ fn required<'de>(s: &Option<Scalar<'de>>) -> Check<Cow<'de, str>> {
 fn one_of(s: &Option<Scalar<'_>>, allowed: &[&'static str]) -> Check<()> {
     match text(s)? {
         None => Ok(()),
-        Some(v) if vocab::v2_value(&v, allowed).is_some() => Ok(()),
+        Some(v) if allowed.contains(&v.as_ref()) => Ok(()),
         Some(_) => Err(Unsure),
     }
 }
@@ -654,7 +658,7 @@ fn enum_list(list: &Option<EnumList<'_>>, allowed: &[&'static str]) -> Check<()>
     }
     for v in values {
         match v {
-            Scalar::Str(s) if vocab::v2_value(s.trim(), allowed).is_some() => {}
+            Scalar::Str(s) if allowed.contains(&s.trim()) => {}
             _ => return Err(Unsure),
         }
     }
@@ -666,7 +670,7 @@ fn enum_list(list: &Option<EnumList<'_>>, allowed: &[&'static str]) -> Check<()>
 fn operator(op: &RawOperator<'_>) -> Check<Option<Siren>> {
     let id = required(&op.id)?;
     let id_type = required(&op.id_type)?;
-    if !vocab::ID_TYPES_V2.contains(&id_type.as_ref()) {
+    if !IdentifierScheme::is_published_scheme(false, &id_type) {
         return Err(Unsure);
     }
     text(&op.name)?;
@@ -684,24 +688,23 @@ impl<'de> RawMarche<'de> {
     }
 
     fn checked(self, nomenclature: &CpvNomenclature) -> Check<FactsView<'de>> {
-        use mutualis_domain::ContractKind::Marche;
         let id = required(&self.id)?;
         let buyer = self.buyer.as_ref().ok_or(Unsure)?;
         let buyer_id = required(&buyer.id)?;
         let siret = Siret::parse(&buyer_id).map_err(|_| Unsure)?;
         let buyer_name = text(&buyer.nom)?;
-        one_of(&self.nature, vocab::natures(Marche))?;
+        one_of(&self.nature, Nature::MARCHE_CODES)?;
         let object = required(&self.object)?;
         let cpv = match text(&self.cpv)? {
             None => None,
             Some(code) => Some(nomenclature.parse(&code).map_err(|_| Unsure)?),
         };
-        one_of(&self.procedure, vocab::procedures(Marche))?;
+        one_of(&self.procedure, Procedure::MARCHE_CODES)?;
         if let Some(place) = &self.place
             && text(&place.code)?.is_some()
         {
             match text(&place.type_code)? {
-                Some(t) if vocab::v2_value(&t, vocab::PLACE_CODE_TYPES).is_some() => {}
+                Some(t) if PlaceCodeType::CODES.contains(&t.as_ref()) => {}
                 _ => return Err(Unsure),
             }
         }
@@ -709,7 +712,7 @@ impl<'de> RawMarche<'de> {
         let notified_on = date(&self.notified)?;
         let published_on = date(&self.published)?;
         let amount = amount(&self.amount, 100)?;
-        one_of(&self.price_form, vocab::PRICE_FORMS)?;
+        one_of(&self.price_form, PriceForm::CODES)?;
         let mut suppliers = Vec::new();
         for item in self.operators.iter().flatten() {
             let op = item.wrapped.as_ref().unwrap_or(&item.fields);
@@ -717,19 +720,19 @@ impl<'de> RawMarche<'de> {
                 suppliers.push(siren);
             }
         }
-        enum_list(&self.techniques, vocab::TECHNIQUES)?;
-        enum_list(&self.execution_modes, vocab::EXECUTION_MODES)?;
+        enum_list(&self.techniques, Technique::CODES)?;
+        enum_list(&self.execution_modes, ExecutionMode::CODES)?;
         text(&self.framework_id)?;
         boolean(&self.innovative)?;
-        one_of(&self.ccag, vocab::CCAG)?;
+        one_of(&self.ccag, Ccag::CODES)?;
         whole(&self.offers, 1, u32::MAX)?;
         boolean(&self.advance_paid)?;
         permille(&self.advance_rate)?;
-        one_of(&self.grouping, vocab::OPERATOR_GROUPINGS)?;
+        one_of(&self.grouping, OperatorGrouping::CODES)?;
         boolean(&self.subcontracting_declared)?;
-        enum_list(&self.price_types, vocab::PRICE_TYPES)?;
-        enum_list(&self.social, vocab::social(Marche))?;
-        enum_list(&self.environmental, vocab::ENVIRONMENTAL)?;
+        enum_list(&self.price_types, PriceType::CODES)?;
+        enum_list(&self.social, SocialConsideration::MARCHE_CODES)?;
+        enum_list(&self.environmental, EnvironmentalConsideration::CODES)?;
         Ok(FactsView {
             id,
             buyer: siret,

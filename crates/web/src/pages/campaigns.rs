@@ -28,9 +28,9 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use mutualis_domain::campaign::{CampaignAction, CampaignActor, Stage, available_actions};
+use mutualis_domain::french;
 use mutualis_domain::need::desired_start_problem;
 use mutualis_domain::{Amount, Capability, Need, Quantity, Reservation, Siren};
-use mutualis_formats::needs_workbook::{parse_amount_text, parse_quantity_text};
 use mutualis_reference::cpv::nomenclature;
 use mutualis_storage::campaigns::{
     Campaign, CampaignError, CampaignStatus, CampaignSummary, NeedSource, OTHER_FAMILY, StoredNeed,
@@ -711,14 +711,14 @@ impl NeedForm {
             ));
             None
         } else {
-            parse_amount_text(&self.montant)
+            french::parse_amount(&self.montant)
                 .map_err(|e| errors.push(FieldError::new("montant", sentence(&e))))
                 .ok()
         };
         let thousandths = if self.quantite.trim().is_empty() {
             None
         } else {
-            parse_quantity_text(&self.quantite)
+            french::parse_quantity(&self.quantite)
                 .map_err(|e| errors.push(FieldError::new("quantite", sentence(&e))))
                 .ok()
         };

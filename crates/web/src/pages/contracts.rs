@@ -7,7 +7,8 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Response};
 use chrono::{Datelike, NaiveDate};
-use mutualis_domain::{Amount, Capability};
+use mutualis_domain::{Amount, Capability, french};
+use mutualis_formats::decp_vocab::{Nature, PriceForm, Procedure, Vocabulary};
 use mutualis_reference::cpv::nomenclature;
 use mutualis_storage::Principal;
 use mutualis_storage::contracts::{ContractFilter, ContractPage, ContractRecord, ContractSort};
@@ -50,20 +51,6 @@ pub struct FieldError {
     pub message: String,
 }
 
-/// The procedures of DECP 2.0, for the filter's choices.
-pub const PROCEDURES: [&str; 10] = [
-    "Procédure adaptée",
-    "Appel d'offres ouvert",
-    "Appel d'offres restreint",
-    "Procédure avec négociation",
-    "Marché passé sans publicité ni mise en concurrence préalable",
-    "Dialogue compétitif",
-    "Procédure négociée ouverte",
-    "Procédure non négociée ouverte",
-    "Procédure négociée restreinte",
-    "Procédure non négociée restreinte",
-];
-
 fn parse_date(field: &'static str, value: &str, errors: &mut Vec<FieldError>) -> Option<NaiveDate> {
     if value.trim().is_empty() {
         return None;
@@ -73,23 +60,21 @@ fn parse_date(field: &'static str, value: &str, errors: &mut Vec<FieldError>) ->
         .ok()
 }
 
+/// A bound of the amount filter, by the rules of every typed amount (`domain::french`), 0
+/// accepted.
 fn parse_amount(field: &'static str, value: &str, errors: &mut Vec<FieldError>) -> Option<i64> {
-    let value = value.trim();
-    if value.is_empty() {
+    if value.trim().is_empty() {
         return None;
     }
-    match Amount::parse_euros(value) {
-        Ok(a) if a >= Amount::ZERO => Some(a.cents()),
-        Ok(_) | Err(_) => {
+    french::parse_amount_or_zero(value)
+        .map(Amount::cents)
+        .map_err(|e| {
             errors.push(FieldError {
                 field,
-                message: format!(
-                    "« {value} » n'est pas un montant en euros HT, par exemple 40000 ou 1234,56."
-                ),
-            });
-            None
-        }
-    }
+                message: forms::sentence(&e),
+            })
+        })
+        .ok()
 }
 
 impl FilterQuery {
@@ -111,14 +96,14 @@ impl FilterQuery {
         let typed = self.procedure.trim();
         let procedure = if typed.is_empty() {
             None
-        } else if let Some(known) = PROCEDURES.iter().find(|&&known| known == typed) {
-            Some((*known).to_owned())
+        } else if let Some(known) = Procedure::from_code(typed) {
+            Some(known.code().to_owned())
         } else {
             errors.push(FieldError {
                 field: "procedure",
                 message: format!(
                     "« {typed} » n'est pas une procédure DECP 2.0 : attendu {}.",
-                    PROCEDURES.join(", ")
+                    Procedure::CODES.join(", ")
                 ),
             });
             None
@@ -231,7 +216,7 @@ impl ContractRow {
                         .map(|e| format!("{} {}", e.code, e.label_fr))
                 })
                 .unwrap_or_else(|| "—".into()),
-            procedure: c.procedure.display().unwrap_or("—").to_owned(),
+            procedure: Procedure::shown(&c.procedure).unwrap_or("—").to_owned(),
             amount: amount_fr(c.current_amount()),
             ends_on: date_fr(c.end_date()),
         }
@@ -386,7 +371,7 @@ pub async fn list(
         layout: user.layout(),
         fields,
         members: member_choices(&state, &user).await?,
-        procedures: &PROCEDURES,
+        procedures: Procedure::CODES,
         rows: page.records.iter().map(ContractRow::from_record).collect(),
         total: page.total,
         pagination: Pagination::new(
@@ -463,7 +448,7 @@ pub async fn detail(
         buyer: imported_text(&record.organisation_name).into_owned(),
         buyer_siret: c.buyer.to_string(),
         kind: c.kind.label_fr(),
-        nature: c.nature.display().unwrap_or("—").to_owned(),
+        nature: Nature::shown(&c.nature).unwrap_or("—").to_owned(),
         cpv: c
             .cpv
             .and_then(|code| {
@@ -472,13 +457,13 @@ pub async fn detail(
                     .map(|e| format!("{} {}", e.code, e.label_fr))
             })
             .unwrap_or_else(|| "—".into()),
-        procedure: c.procedure.display().unwrap_or("—").to_owned(),
+        procedure: Procedure::shown(&c.procedure).unwrap_or("—").to_owned(),
         procedure_original: c
             .procedure
             .original
             .clone()
             .filter(|_| c.procedure.value.is_some()),
-        price_form: c.price_form.display().unwrap_or("—").to_owned(),
+        price_form: PriceForm::shown(&c.price_form).unwrap_or("—").to_owned(),
         notified_on: date_fr(c.notified_on),
         starts_on: c.starts_on.map(|d| date_fr(Some(d))),
         published_on: date_fr(c.published_on),
@@ -753,6 +738,67 @@ mod tests {
         };
         // Descenders ("j") go 3 px below the baseline.
         left >= 0 && right <= view_width && y + 3 <= view_height && y >= 12
+    }
+
+    /// The amount filter reads amounts as the need forms do: "12.500" is refused with its two
+    /// readings (it was 12,50 € here, and refused there).
+    #[test]
+    fn the_amount_filter_reads_french_amounts() {
+        let bounds = |min: &str, max: &str| {
+            let query = FilterQuery {
+                montant_min: min.to_owned(),
+                montant_max: max.to_owned(),
+                ..FilterQuery::default()
+            };
+            let (filter, errors) = query.to_filter();
+            let messages: Vec<String> = errors.into_iter().map(|e| e.message).collect();
+            (filter.min_amount_cents, filter.max_amount_cents, messages)
+        };
+        assert_eq!(
+            bounds("0", "12 500,50 €"),
+            (Some(0), Some(1_250_050), vec![])
+        );
+        assert_eq!(
+            bounds("40000", "1234.5"),
+            (Some(4_000_000), Some(123_450), vec![])
+        );
+        let (min, max, messages) = bounds("12.500", "beaucoup");
+        assert_eq!((min, max), (None, None));
+        assert_eq!(
+            messages,
+            [
+                "Montant « 12.500 » ambigu : milliers ou décimales ? Écrivez 12500 ou 12,50.",
+                "Montant « beaucoup » non reconnu : attendu un nombre, par exemple 12 500,50 ou 12500.5."
+            ]
+        );
+    }
+
+    /// The OpenAPI document (whose attributes take literals only) states the procedures the
+    /// filter takes: the codes of `Procedure`, in order.
+    #[test]
+    fn the_api_states_every_procedure_the_filter_takes() {
+        use utoipa::OpenApi;
+        let doc = serde_json::to_value(crate::api::ApiDoc::openapi()).unwrap();
+        let parameters = doc["paths"]["/api/v1/contracts"]["get"]["parameters"]
+            .as_array()
+            .unwrap();
+        let procedure = parameters
+            .iter()
+            .find(|p| p["name"] == "procedure")
+            .unwrap();
+        assert_eq!(
+            procedure["schema"]["pattern"],
+            format!("^({})?$", Procedure::CODES.join("|"))
+        );
+        for code in Procedure::CODES {
+            let query = FilterQuery {
+                procedure: (*code).to_owned(),
+                ..FilterQuery::default()
+            };
+            let (filter, errors) = query.to_filter();
+            assert!(errors.is_empty(), "{code}");
+            assert_eq!(filter.procedure.as_deref(), Some(*code));
+        }
     }
 
     #[test]

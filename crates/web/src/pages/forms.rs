@@ -2,7 +2,7 @@
 //!
 //! A date field shows its date as JJ/MM/AAAA ([`date_value`]) and its label says so
 //! ([`date_label`]); it reads JJ/MM/AAAA and the ISO AAAA-MM-JJ of links, the API and
-//! spreadsheets ([`parse_date`], the rules of the needs workbook: `parse_date_text`), and
+//! spreadsheets ([`parse_date`], the rules of every typed date: `mutualis_domain::french`), and
 //! refuses anything else with a message naming the value and the format, shown next to the
 //! field. The fields are `type="text"`: a browser's date picker shows the date in the
 //! browser's own format and sends ISO, so that the page, its label and its error messages
@@ -11,7 +11,7 @@
 //! browser's own message would come before the page's, in the browser's language).
 
 use chrono::NaiveDate;
-use mutualis_formats::needs_workbook::parse_date_text;
+use mutualis_domain::french;
 
 /// What every date field's label says, after its name.
 pub const DATE_FORMAT: &str = "au format JJ/MM/AAAA";
@@ -29,7 +29,7 @@ pub fn date_value(date: NaiveDate) -> String {
 /// A date typed in a field: "31/12/2026" or "2026-12-31"; the error is a sentence that names
 /// the value and the format expected.
 pub fn parse_date(value: &str) -> Result<NaiveDate, String> {
-    parse_date_text(value).map_err(|e| sentence(&e))
+    french::parse_date(value).map_err(|e| sentence(&e))
 }
 
 /// What a date field shows back: the date it read, as JJ/MM/AAAA, or what was typed when it

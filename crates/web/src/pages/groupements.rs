@@ -40,6 +40,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{Months, NaiveDate};
 use mutualis_domain::contract::{Decp2Fields, Place};
+use mutualis_domain::french;
 use mutualis_domain::groupement::{
     Action, ActionKind, Actor, Award, AwardPublication, CostSharing, Deliberation, Groupement,
     GroupementStatus, Lot, LotAward, LotNeed, MemberStatus, Mission, NewGroupement, PERMILLE_TOTAL,
@@ -50,7 +51,6 @@ use mutualis_domain::rules::RuleKind;
 use mutualis_domain::{Amount, Capability, CpvCode, Quantity, Siren, Siret};
 use mutualis_formats::convention::{self, ConventionInput, LegalReference};
 use mutualis_formats::decp_write;
-use mutualis_formats::needs_workbook::{parse_amount_text, parse_quantity_text};
 use mutualis_reference::cpv::nomenclature;
 use mutualis_reference::pooling::pooling;
 use mutualis_reference::rules::rule_book;
@@ -1072,7 +1072,7 @@ impl<'a> Fields<'a> {
     }
 
     fn amount(&mut self, name: &str) -> Amount {
-        match parse_amount_text(self.get(name)) {
+        match french::parse_amount(self.get(name)) {
             Ok(a) if a.cents() > 0 => a,
             Ok(_) => {
                 self.errors
@@ -1107,11 +1107,7 @@ impl<'a> Fields<'a> {
 
     /// A whole number from `min`, spaces allowed ("1 000").
     fn whole(&mut self, name: &str, min: u32, what: &str) -> u32 {
-        match self
-            .get(name)
-            .replace([' ', '\u{a0}', '\u{202f}'], "")
-            .parse::<u32>()
-        {
+        match french::parse_whole(self.get(name)) {
             Ok(n) if n >= min => n,
             _ => {
                 self.errors.insert(
@@ -1227,7 +1223,7 @@ impl<'a> Fields<'a> {
         let advance_rate_permille = if self.get("taux_avance").is_empty() {
             None
         } else {
-            match parse_quantity_text(self.get("taux_avance")) {
+            match french::parse_quantity(self.get("taux_avance")) {
                 // A percentage in thousandths of a percent: 5 % → 5000 → 50 ‰.
                 Ok(t) if (0..=100_000).contains(&t) && t % 100 == 0 => u32::try_from(t / 100).ok(),
                 _ => {
@@ -1305,7 +1301,7 @@ fn read_action(
             let population = if population.is_empty() {
                 None
             } else {
-                match population.replace(' ', "").parse::<u32>() {
+                match french::parse_whole(population) {
                     Ok(p) => Some(p),
                     Err(_) => {
                         f.errors.insert(
@@ -1353,7 +1349,7 @@ fn read_action(
                     );
                     None
                 }
-                (text, no_unit) => match parse_quantity_text(text) {
+                (text, no_unit) => match french::parse_quantity(text) {
                     Ok(thousandths) if thousandths > 0 && !no_unit => Some(Quantity {
                         thousandths,
                         unit: unit.clone(),
