@@ -1,6 +1,7 @@
 #![allow(clippy::unwrap_used)]
-//! Inputs on which the fuzz targets (`fuzz/`, RELIABILITY.md) found a reader at fault, kept
-//! under `tests/data/fuzz-regressions/` once fixed: a file named `decp-*` is a DECP file.
+//! Inputs on which the fuzz targets (`fuzz/`) stopped, kept under
+//! `tests/data/fuzz-regressions/` (RELIABILITY.md says which found a reader at fault, and its
+//! fix): a file named `decp-*` is a DECP file.
 //! Each must read without a panic, its records counted, and a file error must be one line
 //! (the CLI prints it as `erreur : …`).
 
