@@ -364,7 +364,7 @@ pub fn read_decp_map<R: BufRead, T: Send>(
     map: impl Fn(Result<Contract, Rejection>) -> T + Sync,
     mut on_item: impl FnMut(T) -> ControlFlow<()>,
 ) -> Result<ReadStats, FileError> {
-    read_with(&mut reader, cpv, None, &map, &mut on_item)
+    read_with(&mut reader, cpv, None, &map, &mut on_item, true)
 }
 
 /// Like [`read_decp_map`], for a caller that needs only what the opportunity engine reads of
@@ -380,15 +380,32 @@ pub fn read_decp_facts<R: BufRead, T: Send>(
     map: impl Fn(Result<Contract, Rejection>) -> T + Sync,
     mut on_item: impl FnMut(T) -> ControlFlow<()>,
 ) -> Result<ReadStats, FileError> {
-    read_with(&mut reader, cpv, Some(&lean), &map, &mut on_item)
+    read_with(&mut reader, cpv, Some(&lean), &map, &mut on_item, true)
 }
 
+/// [`read_decp_map`], or [`read_decp_facts`] when `lean` is given, with every record parsed
+/// and converted on the calling thread: no worker thread is started. Same records, counts
+/// and errors; slower on a large file, and cheap for the many tiny inputs of the fuzz
+/// targets (`fuzz/`), which call it.
+#[doc(hidden)]
+pub fn read_decp_on_this_thread<R: BufRead, T: Send>(
+    reader: R,
+    cpv: &CpvNomenclature,
+    lean: Option<&(dyn Fn(FactsView<'_>) -> T + Sync)>,
+    map: &(dyn Fn(Result<Contract, Rejection>) -> T + Sync),
+    on_item: &mut dyn FnMut(T) -> ControlFlow<()>,
+) -> Result<ReadStats, FileError> {
+    read_with(reader, cpv, lean, map, on_item, false)
+}
+
+/// `workers`: JSON records are parsed on worker threads, else on this one.
 fn read_with<R: BufRead, T: Send>(
     mut reader: R,
     cpv: &CpvNomenclature,
     lean: Option<LeanFn<'_, T>>,
     map: &(dyn Fn(Result<Contract, Rejection>) -> T + Sync),
     on_item: &mut dyn FnMut(T) -> ControlFlow<()>,
+    workers: bool,
 ) -> Result<ReadStats, FileError> {
     let start = sniff(&mut reader)?;
     let mut sink = Sink {
@@ -396,6 +413,7 @@ fn read_with<R: BufRead, T: Send>(
         lean,
         map,
         on_item,
+        workers,
         read: 0,
         contracts: 0,
         rejected: 0,
@@ -493,6 +511,8 @@ struct Sink<'a, T> {
     lean: Option<LeanFn<'a, T>>,
     map: &'a (dyn Fn(Result<Contract, Rejection>) -> T + Sync),
     on_item: &'a mut dyn FnMut(T) -> ControlFlow<()>,
+    /// JSON records are parsed on worker threads; else on the reading thread.
+    workers: bool,
     read: usize,
     contracts: usize,
     rejected: usize,

@@ -1465,3 +1465,42 @@ fn a_key_given_twice_in_a_json_record_is_reported() {
         (RejectReason::DuplicateKey, "titulaires[0].id")
     );
 }
+
+#[test]
+fn reading_on_this_thread_hands_over_what_the_workers_do() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let files = [
+        "tests/data/decp-2019/data.gouv.fr_pes.json",
+        "data/decp/isere_extract_2019.json",
+        "crates/formats/tests/data/decp-format/v2.0/json/marches_concessions.json",
+        "crates/formats/tests/data/decp-format/v1.5/paquet.xml",
+    ];
+    for rel in files {
+        let bytes = std::fs::read(root.join(rel)).unwrap();
+        let mut threaded = Vec::new();
+        let stats = mutualis_formats::decp_read::read_decp_map(
+            bytes.as_slice(),
+            cpv(),
+            |record| record.map_err(Box::new),
+            |record| {
+                threaded.push(record);
+                ControlFlow::Continue(())
+            },
+        )
+        .unwrap();
+        let mut here = Vec::new();
+        let stats_here = mutualis_formats::decp_read::read_decp_on_this_thread(
+            bytes.as_slice(),
+            cpv(),
+            None,
+            &|record| record.map_err(Box::new),
+            &mut |record| {
+                here.push(record);
+                ControlFlow::Continue(())
+            },
+        )
+        .unwrap();
+        assert_eq!(stats, stats_here, "{rel}");
+        assert!(stats.read > 0 && threaded == here, "{rel}");
+    }
+}

@@ -252,9 +252,13 @@ pub(super) fn read<R: BufRead, T: Send>(
     let cpv = sink.cpv;
     let lean = sink.lean;
     let map = sink.map;
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, 4);
+    let workers = if sink.workers {
+        std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, 4)
+    } else {
+        0
+    };
     std::thread::scope(|scope| {
         let mut lanes = Vec::with_capacity(workers);
         for _ in 0..workers {
@@ -364,7 +368,8 @@ type Lane<T> = (
 );
 
 /// Batches records to the workers, round robin, and hands their outcomes to the sink in the
-/// order the batches were sent, which is file order.
+/// order the batches were sent, which is file order. Without workers, each batch is parsed
+/// on this thread when it is flushed.
 struct Pipeline<'s, 'a, T> {
     lanes: Vec<Lane<T>>,
     sent: usize,
@@ -393,6 +398,20 @@ impl<T> Pipeline<'_, '_, T> {
     fn flush(&mut self) -> Result<(), Stop> {
         if self.batch.records.is_empty() {
             return Ok(());
+        }
+        if self.lanes.is_empty() {
+            let Batch { bytes, records } = &mut self.batch;
+            let sink = &self.sink;
+            let outcomes: Vec<Outcome<T>> = records
+                .drain(..)
+                .map(|r| parse(r, bytes, sink.cpv, sink.lean, sink.map))
+                .collect();
+            bytes.clear();
+            let result = self.hand_over(outcomes);
+            if result.is_err() {
+                self.halted = true;
+            }
+            return result;
         }
         // Keep at most two batches in flight per worker.
         while self.sent - self.received >= 2 * self.lanes.len() {
@@ -424,6 +443,11 @@ impl<T> Pipeline<'_, '_, T> {
             .map_err(|_| Stop::Io(io::Error::other("un fil de lecture s'est arrêté")))?;
         self.received += 1;
         self.spare.push(batch);
+        self.hand_over(outcomes)
+    }
+
+    /// Hands a batch's outcomes to the sink, up to a malformed record or the caller's stop.
+    fn hand_over(&mut self, outcomes: Vec<Outcome<T>>) -> Result<(), Stop> {
         for outcome in outcomes {
             match outcome {
                 Outcome::Mapped(mapped) => {
@@ -976,6 +1000,7 @@ fn records_read(input: &str, capacity: usize) -> Result<Vec<String>, String> {
         lean: None,
         map: &map,
         on_item: &mut on_item,
+        workers: false,
         read: 0,
         contracts: 0,
         rejected: 0,

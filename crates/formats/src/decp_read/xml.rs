@@ -120,7 +120,8 @@ pub(super) fn read<R: BufRead, T>(
     } else {
         return Err(FileError::NotDecp {
             reason: format!(
-                "l'élément racine du document XML est <{root}>, attendu <marches>, <marche> ou <contrat-concession>"
+                "l'élément racine du document XML est <{}>, attendu <marches>, <marche> ou <contrat-concession>",
+                shown(&root)
             ),
         });
     }
@@ -427,14 +428,15 @@ impl<R: BufRead> Xml<R> {
                             "apos" => '\'',
                             other => {
                                 return Err(self.error_here(&format!(
-                                    "entité « &{other}; » inconnue en XML (seules &amp; &lt; &gt; &quot; &apos; existent)"
+                                    "entité « &{}; » inconnue en XML (seules &amp; &lt; &gt; &quot; &apos; existent)",
+                                    shown(other)
                                 )));
                             }
                         },
                         Err(_) => {
                             return Err(self.error_here(&format!(
                                 "référence de caractère « &{}; » invalide",
-                                &*reference
+                                shown(&reference)
                             )));
                         }
                     };
@@ -535,7 +537,8 @@ impl<R: BufRead> Xml<R> {
 
     fn truncated(&self, open: &str) -> FileError {
         self.error_here(&format!(
-            "le document XML s'arrête dans l'élément <{open}> : le fichier est tronqué"
+            "le document XML s'arrête dans l'élément <{}> : le fichier est tronqué",
+            shown(open)
         ))
     }
 }
@@ -560,16 +563,20 @@ fn xml_error<R: BufRead>(reader: &Reader<Counting<R>>, e: XmlError) -> FileError
         },
         XmlError::IllFormed(i) => match i {
             IllFormedError::MismatchedEndTag { expected, found } => {
+                let (found, expected) = (shown(&found), shown(&expected));
                 format!("balise fermante </{found}> trouvée, attendu </{expected}>")
             }
             IllFormedError::UnmatchedEndTag(tag) => {
-                format!("balise fermante </{tag}> sans balise ouvrante")
+                format!("balise fermante </{}> sans balise ouvrante", shown(&tag))
             }
             IllFormedError::MissingEndTag(tag) => {
-                format!("élément <{tag}> non fermé avant la fin du fichier")
+                format!(
+                    "élément <{}> non fermé avant la fin du fichier",
+                    shown(&tag)
+                )
             }
             IllFormedError::UnclosedReference => "référence « & » non fermée par « ; »".to_owned(),
-            other => format!("XML mal formé ({other})"),
+            other => format!("XML mal formé ({})", shown(&other.to_string())),
         },
         XmlError::Encoding(_) => "texte qui n'est pas de l'UTF-8 valide".to_owned(),
         XmlError::Escape(_) => "référence de caractère invalide".to_owned(),
@@ -582,6 +589,23 @@ fn xml_error<R: BufRead>(reader: &Reader<Counting<R>>, e: XmlError) -> FileError
         column,
         message,
     }
+}
+
+/// How many characters of a name (or of quick-xml's own message) an error shows.
+const SHOWN_CHARS: usize = 40;
+
+/// A name as written in the file, for an error message of one line: its first
+/// [`SHOWN_CHARS`] characters, control characters (line ends) shown as `·`.
+fn shown(name: &str) -> String {
+    let mut out: String = name
+        .chars()
+        .take(SHOWN_CHARS)
+        .map(|c| if c.is_control() { '·' } else { c })
+        .collect();
+    if name.chars().nth(SHOWN_CHARS).is_some() {
+        out.push('…');
+    }
+    out
 }
 
 // ---------------------------------------------------------------------------------------------
