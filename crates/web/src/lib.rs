@@ -28,7 +28,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 pub use api::ApiDoc;
 pub use error::{ErrorCode, WebError};
-pub use limits::{BODY_LIMIT_BYTES, Timeouts};
+pub use limits::{BODY_LIMIT_BYTES, Timeouts, UPLOAD_LIMIT_BYTES};
 pub use pages::account::TOKEN_PREFIX;
 
 /// What every request handler can reach.

@@ -31,6 +31,8 @@ pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
 
 /// The largest DECP file accepted from the browser (the command line takes any size).
 pub const UPLOAD_LIMIT_BYTES: usize = 200 * 1024 * 1024;
+/// [`UPLOAD_LIMIT_BYTES`] as the page states it.
+pub const UPLOAD_LIMIT_LABEL: &str = "200 Mio";
 
 /// The largest workbook accepted. A workbook of the template with a few thousand needs is well
 /// under 1 MB; the limit leaves room for a member's formatting and bounds what the server

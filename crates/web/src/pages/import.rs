@@ -79,7 +79,15 @@ pub async fn upload(
     let mut file: Option<std::fs::File> = None;
     let bad_upload = |e: axum::extract::multipart::MultipartError| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            WebError::new(crate::ErrorCode::PayloadTooLarge)
+            WebError::with_detail(
+                crate::ErrorCode::PayloadTooLarge,
+                format!(
+                    "Le fichier dépasse {}, la taille maximale d'un fichier DECP déposé ici : rien \
+                     n'a été importé. Un fichier plus gros s'importe par la commande « mutualis \
+                     import decp ».",
+                    crate::limits::UPLOAD_LIMIT_LABEL
+                ),
+            )
         } else {
             WebError::with_detail(
                 crate::ErrorCode::BadRequest,
