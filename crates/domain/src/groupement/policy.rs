@@ -324,21 +324,23 @@ impl Groupement {
                 // The member declares its own need once it has joined; the coordinator
                 // proposes one to an invited buyer too.
                 if let Some(member) = subject {
-                    match self.member(member).map(|m| (m, m.status)) {
-                        None => reasons
-                            .push(format!("le SIREN {member} n'est pas membre du groupement")),
-                        Some((_, MemberStatus::Joined { .. })) => {}
-                        Some((_, MemberStatus::Invited)) if kind == ActionKind::ProposeNeed => {}
-                        Some((m, MemberStatus::Invited)) => reasons.push(format!(
-                            "{} n'a pas adhéré au groupement ({})",
-                            m.name,
-                            MemberStatus::Invited.label_fr()
-                        )),
-                        Some((m, other)) => reasons.push(format!(
-                            "{} ({}) : ses besoins ne comptent plus",
-                            m.name,
-                            other.label_fr()
-                        )),
+                    match self.member(member) {
+                        Some(m)
+                            if kind == ActionKind::ProposeNeed
+                                && m.status == MemberStatus::Invited => {}
+                        Some(m)
+                            if matches!(
+                                m.status,
+                                MemberStatus::Declined { .. } | MemberStatus::Withdrawn { .. }
+                            ) =>
+                        {
+                            reasons.push(format!(
+                                "{} ({}) : ses besoins ne comptent plus",
+                                m.name,
+                                m.status.label_fr()
+                            ));
+                        }
+                        _ => self.require_joined(&mut reasons, member, ""),
                     }
                 }
             }
