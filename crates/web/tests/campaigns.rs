@@ -10,6 +10,7 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use chrono::{Days, Local, NaiveDate};
 use common::{App, COORDINATOR, ECHIROLLES_BUYER, GRENOBLE_BUYER};
+use mutualis_app::Clock;
 use mutualis_domain::{Organisation, OrganisationKind, Role, Siren, Siret};
 use mutualis_formats::needs_workbook::{
     MAX_SHARED_STRINGS, MAX_SHEET_ROWS, PrefillRow, WorkbookMeta, read_workbook, write_workbook,
@@ -1128,7 +1129,7 @@ async fn past_its_closing_day_a_campaign_refuses_answers_without_anyone_waiting(
         let grenoble = app.sign_in(GRENOBLE_BUYER).await;
         // Open from today for 30 days.
         let id = app.campaign_inviting(&coordinator, &grenoble).await;
-        let closing_day = today() + Days::new(30);
+        let closing_day = app.clock.today() + Days::new(30);
         let desired_start = fr(closing_day + Days::new(60));
         let declare = |cookies: String| {
             let app = &app;
@@ -1145,7 +1146,7 @@ async fn past_its_closing_day_a_campaign_refuses_answers_without_anyone_waiting(
         };
         // On its closing day (a month later: the sessions have expired, so sign in again).
         app.clock.advance(chrono::TimeDelta::days(30));
-        assert_eq!(mutualis_app::Clock::today(app.clock.as_ref()), closing_day);
+        assert_eq!(app.clock.today(), closing_day);
         let grenoble = app.sign_in(GRENOBLE_BUYER).await;
         let accepted = declare(grenoble.clone()).await;
         assert_eq!(

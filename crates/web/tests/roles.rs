@@ -8,6 +8,7 @@ mod common;
 
 use axum::http::StatusCode;
 use common::{App, COORDINATOR, GRENOBLE_APPROVER, GRENOBLE_BUYER};
+use mutualis_app::Clock;
 use mutualis_domain::{Organisation, OrganisationKind, Role, Siren, Siret};
 use mutualis_storage::campaigns::CampaignError;
 use mutualis_test_db::each_backend;
@@ -218,7 +219,8 @@ async fn roles_without_pages_cannot_answer_a_campaign_of_their_organisation() {
             let cookies = app.sign_in(email).await;
             let id = app.campaign_inviting(&coordinator, &cookies).await;
             let csrf = app.session_csrf(&cookies).await;
-            let start = (chrono::Local::now().date_naive() + chrono::Days::new(30))
+            let today = app.clock.today();
+            let start = (today + chrono::Days::new(30))
                 .format("%d/%m/%Y")
                 .to_string();
             let need = [
@@ -269,7 +271,6 @@ async fn roles_without_pages_cannot_answer_a_campaign_of_their_organisation() {
             }
             // Storage refuses the same scope on its own, by role, before looking at the campaign.
             let scope = *app.principal(&cookies).await.scope();
-            let today = chrono::Local::now().date_naive();
             let refused = app.db.submit_answer(&scope, id, today).await.unwrap_err();
             assert!(
                 matches!(refused, CampaignError::RoleRefused(_)),

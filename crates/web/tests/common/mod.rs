@@ -8,8 +8,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use chrono::Utc;
-use mutualis_app::SettableClock;
+use mutualis_app::{Clock, SettableClock};
 use mutualis_domain::{Email, Role, Siren};
 use mutualis_reference::territory::{GRENOBLE_SLUG, grenoble_alpes_metropole};
 use mutualis_storage::Database;
@@ -123,29 +122,16 @@ impl App {
         db.upsert_territory(&grenoble_alpes_metropole())
             .await
             .unwrap();
-        let hash = hash_password(PASSWORD).unwrap();
+        let app = App::bare(db);
         for (email, role, siren) in [
             (COORDINATOR, Role::Coordinator, "200040715"),
             (GRENOBLE_BUYER, Role::MemberBuyer, "213801855"),
             (ECHIROLLES_BUYER, Role::MemberBuyer, "213801517"),
             (GRENOBLE_APPROVER, Role::Approver, "213801855"),
         ] {
-            let org = db
-                .organisation_by_siren(&Siren::parse(siren).unwrap())
-                .await
-                .unwrap()
-                .unwrap();
-            db.create_user(
-                org.id,
-                &Email::parse(email).unwrap(),
-                role,
-                &hash,
-                Utc::now(),
-            )
-            .await
-            .unwrap();
+            app.add_account(siren, role, email).await;
         }
-        App::bare(db)
+        app
     }
 
     /// An account of the organisation `siren` with the harness's password.
@@ -157,7 +143,7 @@ impl App {
                 &Email::parse(email).unwrap(),
                 role,
                 &hash_password(PASSWORD).unwrap(),
-                Utc::now(),
+                self.clock.now(),
             )
             .await
             .unwrap();
@@ -169,7 +155,7 @@ impl App {
         self.db
             .session(
                 &mutualis_storage::credentials::hash_secret(secret),
-                Utc::now(),
+                self.clock.now(),
                 WebConfig::default().session,
             )
             .await
@@ -190,7 +176,7 @@ impl App {
     pub async fn campaign_inviting(&self, coordinator: &str, member: &str) -> i64 {
         let c = self.principal(coordinator).await;
         let m = self.principal(member).await;
-        let today = mutualis_app::Clock::today(self.clock.as_ref());
+        let today = self.clock.today();
         self.db
             .create_campaign(
                 c.scope().territory_wide().unwrap(),
