@@ -22,13 +22,13 @@ use utoipa::{Modify, OpenApi, ToSchema};
 
 use crate::AppState;
 use crate::error::{ApiError, ApiErrorBody, ErrorCode, WebError};
-use crate::pages::account::{check_token_name, create_token};
-use crate::pages::contracts::{FilterQuery, visible_contract, visible_contracts};
-use crate::pages::opportunities::{
+use crate::session::{ApiJson, ApiUser, require};
+use mutualis_app::accounts::{self, check_token_name};
+use mutualis_app::contracts::{FilterQuery, visible_contract, visible_contracts};
+use mutualis_app::opportunities::{
     FieldError, RawQuestion, answer, list_question, question_for_prefix,
 };
-use crate::pages::organisations::{OrganisationQuery, visible_organisation, visible_organisations};
-use crate::session::{ApiJson, ApiUser, require};
+use mutualis_app::organisations::{OrganisationQuery, visible_organisation, visible_organisations};
 
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()
@@ -244,13 +244,18 @@ async fn new_token(
     let name = check_token_name(&request.name).map_err(|message| {
         WebError::with_detail(ErrorCode::InvalidJson, format!("champ name : {message}"))
     })?;
-    let Some((id, token)) = create_token(&state, user.scope(), &name).await? else {
-        return Err(ApiError(WebError::with_detail(
-            ErrorCode::BadRequest,
-            crate::pages::account::too_many_tokens(),
-        )));
-    };
-    Ok((StatusCode::CREATED, Json(CreatedToken { id, name, token })).into_response())
+    let created = accounts::create_token(&state, user.scope(), &name)
+        .await?
+        .map_err(|message| WebError::with_detail(ErrorCode::BadRequest, message))?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedToken {
+            id: created.id,
+            name: created.name,
+            token: created.secret,
+        }),
+    )
+        .into_response())
 }
 
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "compte", security(("token" = [])),

@@ -184,6 +184,19 @@ impl From<mutualis_storage::StorageError> for WebError {
     }
 }
 
+impl From<mutualis_app::AppError> for WebError {
+    fn from(e: mutualis_app::AppError) -> WebError {
+        use mutualis_app::AppError;
+        match e {
+            AppError::Forbidden => WebError::forbidden(),
+            AppError::NotFound => WebError::not_found(),
+            AppError::Invalid(message) => WebError::with_detail(ErrorCode::BadRequest, message),
+            AppError::Storage(e) => WebError::internal(e),
+            AppError::Internal(cause) => WebError::internal(cause),
+        }
+    }
+}
+
 impl From<askama::Error> for WebError {
     fn from(e: askama::Error) -> WebError {
         WebError::internal(e)
@@ -270,6 +283,12 @@ pub struct ApiError(pub WebError);
 impl From<WebError> for ApiError {
     fn from(e: WebError) -> ApiError {
         ApiError(e)
+    }
+}
+
+impl From<mutualis_app::AppError> for ApiError {
+    fn from(e: mutualis_app::AppError) -> ApiError {
+        ApiError(e.into())
     }
 }
 

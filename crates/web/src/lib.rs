@@ -18,7 +18,6 @@ use axum::http::{HeaderValue, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use chrono::Duration;
-use mutualis_storage::Database;
 use mutualis_storage::accounts::SessionPolicy;
 use tokio::net::TcpListener;
 use tower_http::LatencyUnit;
@@ -31,23 +30,22 @@ pub use error::{ErrorCode, WebError};
 pub use limits::{BODY_LIMIT_BYTES, Timeouts, UPLOAD_LIMIT_BYTES};
 pub use pages::account::TOKEN_PREFIX;
 
-/// What every request handler can reach.
+/// What every request handler can reach: the application (its database, clock and
+/// territory, which the use cases of `mutualis_app` work with) and the web layer's own
+/// settings. It dereferences to the [`App`](mutualis_app::App).
 pub struct AppState {
-    pub db: Database,
-    /// The territory the home page presents.
-    pub territory_slug: String,
+    pub app: mutualis_app::App,
     /// Started with `--demo`: the sign-in page says so.
     pub demo: bool,
-    /// The observation date the opportunity pages start from when none is asked (today when
-    /// `None`): the demo's contracts are of 2019, so `serve --demo` starts from their year.
-    pub default_as_of: Option<chrono::NaiveDate>,
-    /// The CPV depth the opportunity list starts from when none is asked (the engine's default,
-    /// the class, when `None`): the demo's territory meets at the group level in 2019.
-    pub default_depth: Option<mutualis_domain::CpvDepth>,
     pub config: WebConfig,
-    /// Where every page and API call reads the time: the system's clock in production, a
-    /// settable one in tests.
-    pub clock: std::sync::Arc<dyn mutualis_app::Clock>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = mutualis_app::App;
+
+    fn deref(&self) -> &mutualis_app::App {
+        &self.app
+    }
 }
 
 /// Security settings of the web layer.
@@ -65,29 +63,7 @@ pub struct WebConfig {
     pub timeouts: Timeouts,
 }
 
-/// Sign-in throttling (OWASP's authentication cheat sheet: lock out the guesser, not the
-/// owner). Within a window, attempts are refused, whether the password is right or not:
-/// - for one account from one address, after `per_account` failures from that address, so
-///   that a guesser cannot go on while the owner, signing in from elsewhere, is not locked out;
-/// - for one account from anywhere, after `per_account_anywhere` failures, far more, against
-///   guessing spread over many addresses;
-/// - for one address, after `per_address` failures over any accounts, against spraying.
-///
-/// The window ends every lock: the right password then works again.
-#[derive(Debug, Clone, Copy)]
-pub struct Throttle {
-    pub window: Duration,
-    pub per_account: i64,
-    pub per_account_anywhere: i64,
-    pub per_address: i64,
-}
-
-impl AppState {
-    /// The observation date the opportunity pages and API start from when none is asked.
-    pub fn opportunities_as_of(&self) -> chrono::NaiveDate {
-        self.default_as_of.unwrap_or_else(|| self.clock.today())
-    }
-}
+pub use mutualis_app::accounts::Throttle;
 
 impl Default for WebConfig {
     fn default() -> WebConfig {

@@ -62,7 +62,8 @@ impl SignedIn {
     }
 
     /// An error page in this user's layout.
-    pub fn error(&self, error: WebError) -> WebError {
+    pub fn error(&self, error: impl Into<WebError>) -> WebError {
+        let error: WebError = error.into();
         error.in_layout(self.layout())
     }
 
@@ -77,11 +78,7 @@ impl SignedIn {
 ///
 /// [`Role::can`]: mutualis_domain::Role::can
 pub fn require(user: &Principal, capability: Capability) -> Result<(), WebError> {
-    if user.role().can(capability) {
-        Ok(())
-    } else {
-        Err(WebError::forbidden())
-    }
+    Ok(mutualis_app::require(user, capability)?)
 }
 
 async fn session_from(parts: &Parts, state: &AppState) -> Result<Option<SignedIn>, WebError> {

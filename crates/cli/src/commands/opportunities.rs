@@ -9,16 +9,17 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use chrono::Utc;
+use mutualis_app::opportunities;
 use mutualis_domain::opportunity::{
     BuyerInfo, Input, Params, Report, find_opportunities, french_date,
 };
-use mutualis_domain::{Amount, Need, Siren, Territory};
+use mutualis_domain::{Amount, Siren, Territory};
 use mutualis_import::facts::DecpFacts;
 use mutualis_reference::cpv::nomenclature;
 use mutualis_reference::pooling::pooling;
 use mutualis_reference::rules::rule_book;
 use mutualis_reference::territory::{GRENOBLE_SLUG, grenoble_alpes_metropole};
-use mutualis_storage::{Database, TerritoryWide};
+use mutualis_storage::Database;
 
 use crate::commands::emit;
 use crate::config::{Format, Global, OpportunitiesArgs};
@@ -60,7 +61,6 @@ pub async fn run(global: &Global, args: &OpportunitiesArgs) -> anyhow::Result<()
         min_buyers: args.min_buyers,
         limit: args.top,
     };
-    let config = pooling();
     // Timings for the benchmark (`RUST_LOG=timings=info`), never for pass/fail.
     let started = Instant::now();
     let report = if args.decp.is_empty() {
@@ -70,33 +70,12 @@ pub async fn run(global: &Global, args: &OpportunitiesArgs) -> anyhow::Result<()
         } else {
             Some(territory(global)?)
         };
-        let members: Option<Vec<Siren>> = territory
-            .as_ref()
-            .map(|t| t.organisations().map(|o| o.siren.clone()).collect());
-        let bodies: Vec<Siren> = config
-            .central_purchasing
-            .iter()
-            .map(|b| b.siren.clone())
-            .collect();
-        let facts = db
-            .published_contract_facts(members.as_deref(), &bodies, nomenclature())
-            .await?;
-        let wide = TerritoryWide::for_operator_command_line();
-        let needs: Vec<Need> = db
-            .all_campaign_needs(wide, nomenclature())
-            .await?
-            .into_iter()
-            .filter(|n| members.as_ref().is_none_or(|m| m.contains(&n.buyer)))
-            .collect();
+        let inputs = opportunities::operator_inputs(&db, territory.as_ref()).await?;
         db.close().await;
-        let mut buyers = facts.buyers;
-        if let Some(t) = &territory {
-            buyers.extend(territory_buyers(t));
-        }
         let input = Input {
-            contracts: &facts.contracts,
-            needs: &needs,
-            buyers: &buyers,
+            contracts: &inputs.contracts,
+            needs: &inputs.needs,
+            buyers: &inputs.buyers,
         };
         engine(input, params, started)?
     } else {
@@ -162,28 +141,8 @@ fn engine(input: Input<'_>, params: Params, started: Instant) -> anyhow::Result<
 
 fn table(report: &Report) -> String {
     let mut out = String::new();
-    let c = &report.counts;
-    let _ = writeln!(
-        out,
-        "Opportunités au {} : regroupement par {} CPV, échéances jusqu'au {} ({} mois), {} acheteurs au moins.",
-        french_date(report.as_of),
-        report.depth.label_fr(),
-        french_date(report.window_end),
-        report.window_months,
-        report.min_buyers
-    );
-    let _ = writeln!(
-        out,
-        "Contrats : {} lus, {} dans la fenêtre ; hors fenêtre {}, sans date de fin {}, sans code CPV {}, remplacés par un besoin déclaré {}. Besoins déclarés : {} dont {} dans la fenêtre.",
-        c.contracts,
-        c.contracts_in_window,
-        c.outside_window,
-        c.without_end_date,
-        c.without_cpv,
-        c.renewed_by_need,
-        c.needs,
-        c.needs_in_window
-    );
+    let _ = writeln!(out, "{}", opportunities::question_sentence(report));
+    let _ = writeln!(out, "{}", opportunities::counts_sentence(report));
     for e in &report.excluded {
         let _ = writeln!(out, "Exclus : {}", e.explanation);
     }

@@ -21,17 +21,17 @@ pub async fn run(global: &Global, args: &ServeArgs) -> anyhow::Result<()> {
     mutualis_web::serve(
         listener,
         AppState {
-            db: db.clone(),
-            territory_slug: global.territory.clone(),
+            app: mutualis_app::App {
+                default_as_of: args.demo.then_some(demo::DATA_AS_OF),
+                default_depth: args.demo.then_some(demo::DATA_DEPTH),
+                ..mutualis_app::App::new(db.clone(), global.territory.clone())
+            },
             demo: args.demo,
-            default_as_of: args.demo.then_some(demo::DATA_AS_OF),
-            default_depth: args.demo.then_some(demo::DATA_DEPTH),
             config: WebConfig {
                 cookie_secure: !args.insecure_cookies,
                 trusted_proxy: args.trusted_proxy,
                 ..WebConfig::default()
             },
-            clock: std::sync::Arc::new(mutualis_app::SystemClock),
         },
     )
     .await

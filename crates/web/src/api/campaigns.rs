@@ -14,8 +14,8 @@ use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::error::{ApiError, ApiErrorBody, WebError};
-use crate::pages::campaigns::{visible_campaigns, visible_needs};
 use crate::session::ApiUser;
+use mutualis_app::campaigns::{visible_campaigns, visible_needs};
 
 /// An inventory campaign.
 #[derive(Serialize, ToSchema)]

@@ -24,7 +24,6 @@ use mutualis_domain::groupement::{
 };
 use mutualis_domain::{Amount, Capability, CpvCode, Quantity, Siren};
 use mutualis_reference::cpv::nomenclature;
-use mutualis_storage::Principal;
 use mutualis_storage::groupements::{GroupementContract, GroupementError, StoredGroupement};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -143,22 +142,7 @@ fn signature_json(s: &Signature) -> SignatureJson {
 // ---------------------------------------------------------------------------------------------
 // Visibility
 
-/// The SIREN of the holder's organisation.
-async fn own_siren(state: &AppState, user: &Principal) -> Result<Siren, ApiError> {
-    let scope = user.scope();
-    state
-        .db
-        .organisation_in_scope(scope, scope.organisation_id())
-        .await?
-        .map(|r| r.organisation.siren)
-        .ok_or_else(|| ApiError(WebError::internal("the token's organisation is missing")))
-}
-
-/// Whether the holder is the groupement's coordinator: a territory-wide scope of the
-/// organisation that owns it (what storage calls the owner).
-fn owns(user: &Principal, stored: &StoredGroupement) -> bool {
-    user.scope().territory_wide().is_some() && stored.organisation_id == user.organisation_id()
-}
+use mutualis_app::groupements::{self as use_cases, own_siren, owns};
 
 fn groupement_error(e: GroupementError) -> ApiError {
     match e {
@@ -227,10 +211,7 @@ pub async fn groupements(
 ) -> Result<Json<GroupementList>, ApiError> {
     require(&user, Capability::Groupements)?;
     let own = own_siren(&state, &user).await?;
-    let stored = state
-        .db
-        .groupements_for(user.scope(), nomenclature())
-        .await?;
+    let stored = use_cases::visible_groupements(&state, &user).await?;
     let groupements: Vec<GroupementSummaryJson> = stored
         .iter()
         .map(|s| GroupementSummaryJson::new(s, &own))
@@ -626,28 +607,12 @@ pub async fn groupement(
 ) -> Result<Json<GroupementJson>, ApiError> {
     require(&user, Capability::Groupements)?;
     let id: i64 = id.parse().map_err(|_| WebError::not_found())?;
-    let stored = state
-        .db
-        .groupement(user.scope(), id, nomenclature())
-        .await?
-        .ok_or_else(WebError::not_found)?;
+    let stored = use_cases::visible_groupement(&state, &user, id).await?;
     let own = own_siren(&state, &user).await?;
     let owner = owns(&user, &stored);
-    let contracts = if stored.groupement.awards.is_empty() {
-        Vec::new()
-    } else {
-        let mut found = state
-            .db
-            .groupement_contracts(user.scope(), id, nomenclature())
-            .await
-            .map_err(groupement_error)?;
-        // Storage gives a member its own contracts only; never let another's through.
-        if !owner {
-            let org = user.organisation_id();
-            found.retain(|c| c.organisation_id == org);
-        }
-        found
-    };
+    let contracts = use_cases::visible_contracts(&state, &user, &stored)
+        .await
+        .map_err(groupement_error)?;
     let supplier_names = state.db.award_supplier_names(&stored.groupement).await?;
     Ok(Json(GroupementJson::new(
         &stored,

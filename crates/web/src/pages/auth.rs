@@ -7,14 +7,10 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::CookieJar;
-use mutualis_domain::Email;
-use mutualis_storage::credentials::{
-    dummy_password_check, hash_secret, new_secret, secrets_equal, verify_password,
-};
+use mutualis_storage::credentials::secrets_equal;
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::blocking;
 use crate::error::{ErrorCode, WebError};
 use crate::layout::Layout;
 use crate::session::{
@@ -23,7 +19,7 @@ use crate::session::{
 };
 
 /// The one message for a failed sign-in, whatever failed: no account enumeration.
-const BAD_CREDENTIALS: &str = "Adresse électronique ou mot de passe incorrect.";
+use mutualis_app::accounts::{self, BAD_CREDENTIALS, SignIn};
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -85,16 +81,6 @@ pub async fn login(
     if !expected_csrf.is_some_and(|t| secrets_equal(&form.csrf, &t)) {
         return Err(WebError::forbidden());
     }
-    let now = state.clock.now();
-    let throttle = state.config.throttle;
-    let email = form.email.trim().to_lowercase();
-    let email_key = format!("account:{email}");
-    // The account as guessed from this address ("?" when the server does not know it).
-    let pair_key = format!(
-        "account:{email}|from:{}",
-        addr.map_or_else(|| "?".to_owned(), |a| a.to_string())
-    );
-    let addr_key = addr.map(|a| format!("address:{a}"));
     let refuse = |status: StatusCode, message: &str| -> Result<Response, WebError> {
         let page = LoginPage {
             layout: Layout::default(),
@@ -106,79 +92,27 @@ pub async fn login(
         };
         Ok((status, Html(page.render()?)).into_response())
     };
-
-    let mut throttled = state
-        .db
-        .login_failures(&pair_key, now, throttle.window)
-        .await?
-        >= throttle.per_account;
-    throttled |= state
-        .db
-        .login_failures(&email_key, now, throttle.window)
-        .await?
-        >= throttle.per_account_anywhere;
-    if let Some(key) = &addr_key {
-        throttled |=
-            state.db.login_failures(key, now, throttle.window).await? >= throttle.per_address;
-    }
-    if throttled {
-        tracing::warn!(account = %email_key, address = ?addr, "sign-in throttled");
-        return refuse(
+    let signed_in = accounts::sign_in(
+        &state,
+        &form.email,
+        &form.password,
+        addr,
+        jar.get(SESSION_COOKIE).map(|c| c.value()),
+        state.config.throttle,
+        state.config.session,
+    )
+    .await?;
+    match signed_in {
+        SignIn::Throttled => refuse(
             StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::TooManyRequests.message(),
-        );
+        ),
+        SignIn::BadCredentials => refuse(StatusCode::OK, BAD_CREDENTIALS),
+        SignIn::SignedIn { secret } => {
+            let jar = jar.add(session_cookie(secret, state.config.cookie_secure));
+            Ok((jar, Redirect::to(&safe_return_path(Some(&form.suite)))).into_response())
+        }
     }
-
-    let credentials = match Email::parse(&form.email) {
-        Ok(email) => state.db.credentials(&email).await?,
-        Err(_) => None,
-    };
-    // An unknown e-mail is checked against a dummy hash: the answer takes as long.
-    let password = form.password.clone();
-    let stored_hash = credentials.as_ref().map(|c| c.password_hash.clone());
-    let verified = blocking::run(move || match stored_hash {
-        Some(phc) => verify_password(&password, &phc),
-        None => {
-            dummy_password_check(&password);
-            false
-        }
-    })
-    .await?;
-    let Some(credentials) = credentials.filter(|_| verified) else {
-        for key in [&pair_key, &email_key] {
-            state
-                .db
-                .record_login_failure(key, now, throttle.window)
-                .await?;
-        }
-        if let Some(key) = &addr_key {
-            state
-                .db
-                .record_login_failure(key, now, throttle.window)
-                .await?;
-        }
-        return refuse(StatusCode::OK, BAD_CREDENTIALS);
-    };
-
-    state.db.clear_login_failures(&pair_key).await?;
-    // A new session id at every sign-in; whatever session the browser had is ended.
-    if let Some(old) = jar.get(SESSION_COOKIE) {
-        state.db.delete_session(&hash_secret(old.value())).await?;
-    }
-    let secret = new_secret("");
-    state
-        .db
-        .create_session(
-            &credentials,
-            &hash_secret(&secret),
-            &new_secret(""),
-            now,
-            state.config.session,
-        )
-        .await?;
-    tracing::info!(user = credentials.user_id, "signed in");
-    let jar = jar.add(session_cookie(secret, state.config.cookie_secure));
-    Ok((jar, Redirect::to(&safe_return_path(Some(&form.suite)))).into_response())
 }
 
 #[derive(Deserialize)]

@@ -30,14 +30,16 @@ use chrono::NaiveDate;
 use mutualis_domain::campaign::{CampaignAction, CampaignActor, Stage, available_actions};
 use mutualis_domain::french;
 use mutualis_domain::need::desired_start_problem;
-use mutualis_domain::{Amount, Capability, Need, Quantity, Reservation, Siren};
+use mutualis_domain::{Amount, Need, Quantity, Reservation, Siren};
 use mutualis_reference::cpv::nomenclature;
+use mutualis_storage::TerritoryWide;
 use mutualis_storage::campaigns::{
     Campaign, CampaignError, CampaignStatus, CampaignSummary, NeedSource, OTHER_FAMILY, StoredNeed,
 };
 use mutualis_storage::organisations::OrganisationRecord;
-use mutualis_storage::{Principal, TerritoryWide};
 use serde::Deserialize;
+
+use mutualis_app::campaigns;
 
 use crate::AppState;
 use crate::error::WebError;
@@ -46,7 +48,7 @@ use crate::limits::WORKBOOK_LIMIT_LABEL;
 use crate::pages::confirmation;
 use crate::pages::datetime_label;
 use crate::pages::forms::{date_label, parse_date, sentence};
-use crate::session::{HtmlForm, SignedIn, require};
+use crate::session::{HtmlForm, SignedIn};
 
 mod new;
 mod workbook;
@@ -61,61 +63,25 @@ const TITLE_MAX: usize = 200;
 const DESCRIPTION_MAX: usize = 500;
 const SHORT_TEXT_MAX: usize = 100;
 const REQUIREMENTS_MAX: usize = 2_000;
-/// Contracts read per query when pre-filling a workbook (the storage's largest page).
-const CONTRACTS_PER_QUERY: u32 = 500;
 
 // ---------------------------------------------------------------------------------------------
 // Who sees campaigns, and when is today
 
-/// Refuses the roles that see no campaign.
-pub fn check_role(user: &Principal) -> Result<(), WebError> {
-    require(user, Capability::Campaigns)
-}
+pub use mutualis_app::campaigns::check_role;
 
-/// The campaigns the user sees: its organisation's (coordinator) and those its organisation
-/// is invited to. What `/campagnes` lists and the API answers.
-pub async fn visible_campaigns(
-    state: &AppState,
-    user: &Principal,
-) -> Result<Vec<CampaignSummary>, WebError> {
-    check_role(user)?;
-    Ok(state.db.campaigns_for(user.scope()).await?)
-}
-
-/// The needs of a campaign the user sees: every member's for the coordinator's own campaign,
-/// its organisation's otherwise; `None` when the user does not see the campaign.
-pub async fn visible_needs(
-    state: &AppState,
-    user: &Principal,
-    campaign_id: i64,
-) -> Result<Option<Vec<StoredNeed>>, WebError> {
-    check_role(user)?;
-    match state
-        .db
-        .needs_of(user.scope(), campaign_id, nomenclature())
-        .await
-    {
-        Ok(needs) => Ok(Some(needs)),
-        Err(CampaignError::NotFound) => Ok(None),
-        Err(e) => Err(WebError::internal(e)),
-    }
-}
-
-/// One campaign the signed-in user sees, or the 403 or 404 page.
+/// One campaign the signed-in user sees (`mutualis_app::campaigns`), or the 403 or 404 page.
 async fn visible_campaign(
     state: &AppState,
     user: &SignedIn,
     id: &str,
 ) -> Result<CampaignSummary, WebError> {
     check_role(&user.principal).map_err(|e| user.error(e))?;
-    let Ok(id) = id.parse::<i64>() else {
-        return Err(user.error(WebError::not_found()));
-    };
-    state
-        .db
-        .campaign(user.principal.scope(), id)
-        .await?
-        .ok_or_else(|| user.error(WebError::not_found()))
+    let id = id
+        .parse::<i64>()
+        .map_err(|_| user.error(WebError::not_found()))?;
+    campaigns::visible_campaign(state, &user.principal, id)
+        .await
+        .map_err(|e| user.error(e))
 }
 
 /// A campaign the user's organisation is invited to answer; any other is "not found".
@@ -124,11 +90,13 @@ async fn answerable_campaign(
     user: &SignedIn,
     id: &str,
 ) -> Result<CampaignSummary, WebError> {
-    let summary = visible_campaign(state, user, id).await?;
-    if summary.invitation.is_none() {
-        return Err(user.error(WebError::not_found()));
-    }
-    Ok(summary)
+    check_role(&user.principal).map_err(|e| user.error(e))?;
+    let id = id
+        .parse::<i64>()
+        .map_err(|_| user.error(WebError::not_found()))?;
+    campaigns::answerable_campaign(state, &user.principal, id)
+        .await
+        .map_err(|e| user.error(e))
 }
 
 /// A campaign of the coordinator's own organisation; other roles are refused.
@@ -140,11 +108,12 @@ async fn owned_campaign(
     if user.principal.scope().territory_wide().is_none() {
         return Err(user.error(WebError::forbidden()));
     }
-    let summary = visible_campaign(state, user, id).await?;
-    if summary.progress.is_none() {
-        return Err(user.error(WebError::not_found()));
-    }
-    Ok(summary)
+    let id = id
+        .parse::<i64>()
+        .map_err(|_| user.error(WebError::not_found()))?;
+    campaigns::owned_campaign(state, &user.principal, id)
+        .await
+        .map_err(|e| user.error(e))
 }
 
 /// The user's own organisation (its SIREN names every need it declares).
@@ -152,12 +121,9 @@ async fn own_organisation(
     state: &AppState,
     user: &SignedIn,
 ) -> Result<OrganisationRecord, WebError> {
-    let scope = user.principal.scope();
-    state
-        .db
-        .organisation_in_scope(scope, scope.organisation_id())
-        .await?
-        .ok_or_else(|| user.error(WebError::internal("the user's organisation is missing")))
+    campaigns::own_organisation(state, &user.principal)
+        .await
+        .map_err(|e| user.error(e))
 }
 
 /// A refused write: the reason to show on the page, or the error page to give instead.
@@ -430,7 +396,7 @@ pub async fn list(
     State(state): State<Arc<AppState>>,
     user: SignedIn,
 ) -> Result<Response, WebError> {
-    let campaigns = visible_campaigns(&state, &user.principal)
+    let campaigns = campaigns::visible_campaigns(&state, &user.principal)
         .await
         .map_err(|e| user.error(e))?;
     let today = state.clock.today();
@@ -1017,11 +983,7 @@ pub async fn add_need(
         }
     };
     let campaign = summary.campaign.id;
-    match state
-        .db
-        .add_need(user.principal.scope(), campaign, &need, state.clock.today())
-        .await
-    {
+    match campaigns::add_need(&state, &user.principal, campaign, &need).await {
         Ok(_) => Ok(redirect_done(campaign, "fait=besoin#besoins")),
         Err(e) => {
             let reason = refusal(&user, e)?;
@@ -1051,11 +1013,7 @@ pub async fn delete_need(
         return Err(user.error(WebError::not_found()));
     };
     let campaign = summary.campaign.id;
-    match state
-        .db
-        .delete_need(user.principal.scope(), campaign, need, state.clock.today())
-        .await
-    {
+    match campaigns::delete_need(&state, &user.principal, campaign, need).await {
         Ok(()) => Ok(redirect_done(campaign, "fait=supprime#besoins")),
         Err(e) => refused(&state, &user, &summary, e).await,
     }
@@ -1070,11 +1028,7 @@ pub async fn submit_answer(
     user.check_csrf(&form.csrf)?;
     let summary = answerable_campaign(&state, &user, &id).await?;
     let campaign = summary.campaign.id;
-    match state
-        .db
-        .submit_answer(user.principal.scope(), campaign, state.clock.today())
-        .await
-    {
+    match campaigns::submit_answer(&state, &user.principal, campaign).await {
         Ok(()) => Ok(redirect_done(campaign, "fait=reponse")),
         Err(e) => refused(&state, &user, &summary, e).await,
     }
@@ -1091,13 +1045,8 @@ pub async fn remind(
     let Ok(organisation) = organisation.parse::<i64>() else {
         return Err(user.error(WebError::not_found()));
     };
-    let wide = user
-        .principal
-        .scope()
-        .territory_wide()
-        .ok_or_else(|| user.error(WebError::forbidden()))?;
     let campaign = summary.campaign.id;
-    match state.db.record_reminder(wide, campaign, organisation).await {
+    match campaigns::remind(&state, &user.principal, campaign, organisation).await {
         Ok(()) => Ok(redirect_done(
             campaign,
             &format!("fait=relance&membre={organisation}"),
@@ -1138,7 +1087,7 @@ pub async fn close(
     if form.confirmation != confirmation::CONFIRMED {
         return close_confirmation(&state, &user, wide, campaign).await;
     }
-    match state.db.close_campaign(wide, campaign).await {
+    match campaigns::close(&state, &user.principal, campaign).await {
         Ok(()) => Ok(redirect_done(campaign, "fait=cloture")),
         Err(CampaignError::NotFound) => Err(user.error(WebError::not_found())),
         Err(e) => Err(user.error(WebError::internal(e))),

@@ -7,11 +7,11 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Response};
 use chrono::{Datelike, NaiveDate};
-use mutualis_domain::{Amount, Capability, french};
+use mutualis_app::contracts::{visible_contract, visible_contracts};
+use mutualis_domain::{Amount, Capability};
 use mutualis_formats::decp_vocab::{Nature, PriceForm, Procedure, Vocabulary};
 use mutualis_reference::cpv::nomenclature;
-use mutualis_storage::Principal;
-use mutualis_storage::contracts::{ContractFilter, ContractPage, ContractRecord, ContractSort};
+use mutualis_storage::contracts::{ContractFilter, ContractRecord};
 use mutualis_storage::organisations::OrganisationRecord;
 use serde::Deserialize;
 
@@ -19,167 +19,9 @@ use crate::AppState;
 use crate::error::WebError;
 use crate::layout::Layout;
 use crate::pages::{Pagination, forms, imported_text};
-use crate::session::{SignedIn, require};
+use crate::session::SignedIn;
 
-pub const PER_PAGE: u32 = 25;
-
-/// The filters as typed in the form (all text, so that a bad value can be shown back).
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct FilterQuery {
-    #[serde(default)]
-    pub membre: String,
-    #[serde(default)]
-    pub cpv: String,
-    #[serde(default)]
-    pub procedure: String,
-    #[serde(default)]
-    pub fin_apres: String,
-    #[serde(default)]
-    pub fin_avant: String,
-    #[serde(default)]
-    pub montant_min: String,
-    #[serde(default)]
-    pub montant_max: String,
-    #[serde(default)]
-    pub tri: String,
-    #[serde(default)]
-    pub page: String,
-}
-
-pub struct FieldError {
-    pub field: &'static str,
-    pub message: String,
-}
-
-fn parse_date(field: &'static str, value: &str, errors: &mut Vec<FieldError>) -> Option<NaiveDate> {
-    if value.trim().is_empty() {
-        return None;
-    }
-    forms::parse_date(value)
-        .map_err(|message| errors.push(FieldError { field, message }))
-        .ok()
-}
-
-/// A bound of the amount filter, by the rules of every typed amount (`domain::french`), 0
-/// accepted.
-fn parse_amount(field: &'static str, value: &str, errors: &mut Vec<FieldError>) -> Option<i64> {
-    if value.trim().is_empty() {
-        return None;
-    }
-    french::parse_amount_or_zero(value)
-        .map(Amount::cents)
-        .map_err(|e| {
-            errors.push(FieldError {
-                field,
-                message: forms::sentence(&e),
-            })
-        })
-        .ok()
-}
-
-impl FilterQuery {
-    /// The storage filter, and the errors to show next to the fields they concern.
-    pub fn to_filter(&self) -> (ContractFilter, Vec<FieldError>) {
-        let mut errors = Vec::new();
-        let cpv = self.cpv.trim();
-        let cpv_prefix = if cpv.is_empty() {
-            None
-        } else if cpv.len() >= 2 && cpv.len() <= 8 && cpv.chars().all(|c| c.is_ascii_digit()) {
-            Some(cpv.to_owned())
-        } else {
-            errors.push(FieldError {
-                field: "cpv",
-                message: format!("« {cpv} » n'est pas un début de code CPV : attendu 2 à 8 chiffres, par exemple 90 ou 9091."),
-            });
-            None
-        };
-        let typed = self.procedure.trim();
-        let procedure = if typed.is_empty() {
-            None
-        } else if let Some(known) = Procedure::from_code(typed) {
-            Some(known.code().to_owned())
-        } else {
-            errors.push(FieldError {
-                field: "procedure",
-                message: format!(
-                    "« {typed} » n'est pas une procédure DECP 2.0 : attendu {}.",
-                    Procedure::CODES.join(", ")
-                ),
-            });
-            None
-        };
-        let member = self.membre.trim();
-        let organisation_id = if member.is_empty() {
-            None
-        } else if let Ok(id) = member.parse::<i64>() {
-            Some(id)
-        } else {
-            errors.push(FieldError {
-                field: "membre",
-                message: format!(
-                    "« {member} » n'est pas un identifiant d'organisation : attendu un nombre entier."
-                ),
-            });
-            None
-        };
-        let sort = match self.tri.trim() {
-            "" | "fin" => ContractSort::EndDate,
-            "montant" => ContractSort::AmountDesc,
-            "acheteur" => ContractSort::Buyer,
-            "objet" => ContractSort::Object,
-            other => {
-                errors.push(FieldError {
-                    field: "tri",
-                    message: format!(
-                        "« {other} » n'est pas un tri : attendu fin, montant, acheteur ou objet."
-                    ),
-                });
-                ContractSort::EndDate
-            }
-        };
-        let page = Pagination::asked(&self.page).unwrap_or_else(|message| {
-            errors.push(FieldError {
-                field: "page",
-                message,
-            });
-            1
-        });
-        let filter = ContractFilter {
-            organisation_id,
-            cpv_prefix,
-            procedure,
-            ends_from: parse_date("fin_apres", &self.fin_apres, &mut errors),
-            ends_until: parse_date("fin_avant", &self.fin_avant, &mut errors),
-            min_amount_cents: parse_amount("montant_min", &self.montant_min, &mut errors),
-            max_amount_cents: parse_amount("montant_max", &self.montant_max, &mut errors),
-            sort,
-            page: page - 1,
-            per_page: PER_PAGE,
-        };
-        (filter, errors)
-    }
-
-    /// These filters as query parameters, kept from page to page.
-    fn pairs(&self) -> [(&'static str, &str); 8] {
-        [
-            ("membre", self.membre.as_str()),
-            ("cpv", &self.cpv),
-            ("procedure", &self.procedure),
-            ("fin_apres", &self.fin_apres),
-            ("fin_avant", &self.fin_avant),
-            ("montant_min", &self.montant_min),
-            ("montant_max", &self.montant_max),
-            ("tri", &self.tri),
-        ]
-    }
-
-    pub fn error(&self, errors: &[FieldError], field: &str) -> Option<String> {
-        errors
-            .iter()
-            .find(|e| e.field == field)
-            .map(|e| e.message.clone())
-    }
-}
+pub use mutualis_app::contracts::{FieldError, FilterQuery, PER_PAGE};
 
 /// A contract as a row of the list.
 pub struct ContractRow {
@@ -221,56 +63,6 @@ impl ContractRow {
             ends_on: date_fr(c.end_date()),
         }
     }
-}
-
-/// The contracts the user sees: its own; the territory's for the coordinator; a role without
-/// a member's data is refused.
-pub async fn visible_contracts(
-    state: &AppState,
-    user: &Principal,
-    filter: &ContractFilter,
-) -> Result<ContractPage, WebError> {
-    require(user, Capability::MemberData)?;
-    let scope = user.scope();
-    Ok(match scope.territory_wide() {
-        Some(wide) => {
-            state
-                .db
-                .contracts_territory_wide(wide, filter, nomenclature())
-                .await?
-        }
-        None => {
-            state
-                .db
-                .contracts_in_scope(scope, filter, nomenclature())
-                .await?
-        }
-    })
-}
-
-/// One contract, if the user sees it; any other id is "not found", not "forbidden" (a role
-/// without a member's data is refused whatever the id).
-pub async fn visible_contract(
-    state: &AppState,
-    user: &Principal,
-    id: i64,
-) -> Result<Option<ContractRecord>, WebError> {
-    require(user, Capability::MemberData)?;
-    let scope = user.scope();
-    Ok(match scope.territory_wide() {
-        Some(wide) => {
-            state
-                .db
-                .contract_territory_wide(wide, id, nomenclature())
-                .await?
-        }
-        None => {
-            state
-                .db
-                .contract_in_scope(scope, id, nomenclature())
-                .await?
-        }
-    })
 }
 
 /// The members a coordinator can pick in the filters.

@@ -38,31 +38,31 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use chrono::{Months, NaiveDate};
+use chrono::NaiveDate;
 use mutualis_domain::contract::{Decp2Fields, Place};
 use mutualis_domain::french;
 use mutualis_domain::groupement::{
     Action, ActionKind, Actor, Award, AwardPublication, CostSharing, Deliberation, Groupement,
-    GroupementStatus, Lot, LotAward, LotNeed, MemberStatus, Mission, NewGroupement, PERMILLE_TOTAL,
-    Signature, Terms, earliest_start, share_percent_label, share_permille,
+    GroupementStatus, Lot, LotAward, LotNeed, MemberStatus, Mission, PERMILLE_TOTAL, Signature,
+    Terms, share_percent_label, share_permille,
 };
-use mutualis_domain::opportunity::Opportunity;
 use mutualis_domain::rules::RuleKind;
 use mutualis_domain::{Amount, Capability, CpvCode, Quantity, Siren, Siret};
 use mutualis_formats::convention::{self, ConventionInput, LegalReference};
 use mutualis_formats::decp_write;
 use mutualis_reference::cpv::nomenclature;
-use mutualis_reference::pooling::pooling;
 use mutualis_reference::rules::rule_book;
-use mutualis_storage::groupements::{GroupementError, OpportunitySource, StoredGroupement};
+use mutualis_storage::groupements::{GroupementError, StoredGroupement};
 use serde::Deserialize;
+
+use mutualis_app::groupements;
 
 use crate::AppState;
 use crate::error::{ErrorCode, WebError};
 use crate::layout::Layout;
 use crate::pages::confirmation;
 use crate::pages::forms::{date_value, parse_date, sentence};
-use crate::pages::opportunities::{PageQuery, answer, question_for_prefix};
+use crate::pages::opportunities::{PageQuery, question_for_prefix};
 use crate::session::{HtmlForm, SignedIn};
 
 mod irreversible;
@@ -90,13 +90,9 @@ fn respond(status: StatusCode, page: impl Template) -> Result<Response, WebError
 
 /// The user's organisation's SIREN.
 async fn own_siren(state: &AppState, user: &SignedIn) -> Result<Siren, WebError> {
-    let scope = user.principal.scope();
-    state
-        .db
-        .organisation_in_scope(scope, scope.organisation_id())
-        .await?
-        .map(|r| r.organisation.siren)
-        .ok_or_else(|| user.error(WebError::internal("the user's organisation is missing")))
+    groupements::own_siren(state, &user.principal)
+        .await
+        .map_err(|e| user.error(e))
 }
 
 /// A groupement the user sees, or the 403 or 404 page.
@@ -106,19 +102,16 @@ async fn visible(
     id: &str,
 ) -> Result<StoredGroupement, WebError> {
     user.require(Capability::Groupements)?;
-    let Ok(id) = id.parse::<i64>() else {
-        return Err(user.error(WebError::not_found()));
-    };
-    state
-        .db
-        .groupement(user.principal.scope(), id, nomenclature())
-        .await?
-        .ok_or_else(|| user.error(WebError::not_found()))
+    let id = id
+        .parse::<i64>()
+        .map_err(|_| user.error(WebError::not_found()))?;
+    groupements::visible_groupement(state, &user.principal, id)
+        .await
+        .map_err(|e| user.error(e))
 }
 
 fn owns(user: &SignedIn, stored: &StoredGroupement) -> bool {
-    user.principal.scope().territory_wide().is_some()
-        && stored.organisation_id == user.principal.organisation_id()
+    groupements::owns(&user.principal, stored)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -148,10 +141,9 @@ pub async fn list(
 ) -> Result<Response, WebError> {
     user.require(Capability::Groupements)?;
     let own = own_siren(&state, &user).await?;
-    let stored = state
-        .db
-        .groupements_for(user.principal.scope(), nomenclature())
-        .await?;
+    let stored = groupements::visible_groupements(&state, &user.principal)
+        .await
+        .map_err(|e| user.error(e))?;
     let rows = stored
         .iter()
         .map(|s| {
@@ -225,9 +217,9 @@ pub async fn create_from_opportunity(
     HtmlForm(form): HtmlForm<CsrfOnly>,
 ) -> Result<Response, WebError> {
     user.check_csrf(&form.csrf)?;
-    let Some(wide) = user.principal.scope().territory_wide() else {
+    if user.principal.scope().territory_wide().is_none() {
         return Err(user.error(WebError::forbidden()));
-    };
+    }
     let bad = |message: String| user.error(WebError::with_detail(ErrorCode::BadRequest, message));
     let Ok(Query(query)) = query else {
         return Err(bad(crate::pages::opportunities::UNREADABLE_QUERY.to_owned()));
@@ -248,140 +240,17 @@ pub async fn create_from_opportunity(
     if let Some(e) = errors.first() {
         return Err(bad(format!("{} : {}", e.field.page_name(), e.message)));
     }
-    let report = answer(&state, &user.principal, &question)
-        .await
-        .map_err(|e| user.error(e))?
-        .map_err(|e| bad(e.message))?;
-    let Some(o) = report.opportunities.iter().find(|o| o.cpv.prefix == prefix) else {
-        return Err(user.error(WebError::not_found()));
-    };
-    let org = user.principal.organisation_id();
-    let Some(own) = state
-        .db
-        .organisation_in_scope(user.principal.scope(), org)
-        .await?
-    else {
-        return Err(user.error(WebError::internal("the user's organisation is missing")));
-    };
-    let own = own.organisation;
-    let today = state.clock.today();
-    let duration = o.proposed_duration_months.max(1);
-    let adhesion_deadline = today.checked_add_months(Months::new(1)).unwrap_or(today);
-    let start = planned_start(o, adhesion_deadline);
-    let new = NewGroupement {
-        coordinator: own.siren.clone(),
-        coordinator_name: own.name.clone(),
-        coordinator_population: own.population,
-        title: format!("Groupement de commandes — {}", o.cpv.label),
-        cpv: o.cpv.code,
-        lots: vec![Lot {
-            number: 1,
-            title: o.cpv.label.clone(),
-            cpv: o.cpv.code,
-        }],
-        mission: Mission::AwardOnly,
-        cost_sharing: CostSharing::ByVolume,
-        duration_months: duration,
-        adhesion_deadline,
-        proposed_start: Some(start.on),
-        created_on: today,
-    };
-    let source = OpportunitySource {
-        cpv_prefix: prefix.clone(),
-        as_of: question.params.as_of,
-        all_buyers: question.perimeter == crate::pages::opportunities::Perimeter::AllBuyers,
-    };
-    let actor = user.principal.email.to_string();
-    let now = state.clock.now();
-    let id = match state
-        .db
-        .create_groupement(wide, org, new, Some(source), &actor, now)
-        .await
-    {
-        Ok(id) => id,
-        Err(GroupementError::Storage(e)) => return Err(user.error(WebError::internal(e))),
-        Err(e) => return Err(bad(e.to_string())),
-    };
-    let mut version = 1;
-    let mut actions = Vec::new();
-    // Only the territory's organisations are invited: a buyer outside it (the coordinator
-    // widened the perimeter) is listed "hors territoire" on the opportunity, never invited here.
-    let territory = crate::pages::opportunities::territory_sirens(&state)
+    let created = groupements::create_from_opportunity(&state, &user.principal, &prefix, &question)
         .await
         .map_err(|e| user.error(e))?;
-    for b in &o.buyers {
-        if b.siren == own.siren || !territory.contains(&b.siren) {
-            continue;
-        }
-        if let Some(rec) = state.db.organisation_by_siren(&b.siren).await? {
-            actions.push(Action::Invite {
-                member: b.siren.clone(),
-                name: rec.organisation.name,
-                population: rec.organisation.population,
-            });
-        }
-    }
-    // Each buyer's need over the duration: the coordinator's own, the others' as proposals.
-    for b in &o.buyers {
-        let cents = b.annual_amount_cents * i64::from(duration) / 12;
-        let invited = actions
-            .iter()
-            .any(|a| matches!(a, Action::Invite { member, .. } if *member == b.siren));
-        if cents > 0 && (b.siren == own.siren || invited) {
-            actions.push(Action::SetNeed(LotNeed {
-                lot: 1,
-                member: b.siren.clone(),
-                quantity: None,
-                estimated_amount: Amount::from_cents(cents),
-                confirmed: b.siren == own.siren,
-            }));
-        }
-    }
-    for action in actions {
-        let scope = user.principal.scope();
-        match state
-            .db
-            .apply_groupement_action(scope, id, version, action, &actor, now, nomenclature())
-            .await
-        {
-            Ok(stored) => version = stored.version,
-            // The groupement exists: the coordinator sees on its page what was not done.
-            Err(e) => tracing::warn!(groupement = id, error = %e, "pre-filling refused"),
-        }
-    }
-    let moved = if start.moved {
-        format!(
-            "&debut_opportunite={}&delai={}",
-            o.proposed_start.format("%Y-%m-%d"),
-            start.lead_months
-        )
-    } else {
-        String::new()
+    let moved = match created.moved_from {
+        Some((start, lead_months)) => format!(
+            "&debut_opportunite={}&delai={lead_months}",
+            start.format("%Y-%m-%d")
+        ),
+        None => String::new(),
     };
-    Ok(Redirect::to(&format!("/groupements/{id}?fait=creation{moved}")).into_response())
-}
-
-/// The start a groupement created from an opportunity plans.
-struct PlannedStart {
-    on: NaiveDate,
-    /// The opportunity's common start came too early and was moved.
-    moved: bool,
-    /// The lead time of the opportunity's procedure, in months.
-    lead_months: u32,
-}
-
-/// The opportunity's common start, unless it comes before the groupement can hold its
-/// consultation — the adhesion deadline plus the lead time of the opportunity's procedure, as
-/// for an opportunity computed from an old "as of" date: then the first day of the month that
-/// follows them ([`earliest_start`]).
-fn planned_start(o: &Opportunity, adhesion_deadline: NaiveDate) -> PlannedStart {
-    let lead_months = pooling().lead_times.months(o.procedure.pooled.procedure);
-    let earliest = earliest_start(adhesion_deadline, lead_months);
-    PlannedStart {
-        on: o.proposed_start.max(earliest),
-        moved: o.proposed_start < earliest,
-        lead_months,
-    }
+    Ok(Redirect::to(&format!("/groupements/{}?fait=creation{moved}", created.id)).into_response())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -767,9 +636,7 @@ async fn render_detail(
     let contracts = if g.awards.is_empty() {
         Vec::new()
     } else {
-        let found = state
-            .db
-            .groupement_contracts(user.principal.scope(), stored.id, nomenclature())
+        let found = groupements::visible_contracts(state, &user.principal, stored)
             .await
             .map_err(|e| user.error(WebError::internal(e)))?;
         found
@@ -1514,18 +1381,7 @@ pub async fn act(
         return confirm(&state, &user, &stored, version, action, values).await;
     }
     let code = action.code();
-    let result = state
-        .db
-        .apply_groupement_action(
-            user.principal.scope(),
-            stored.id,
-            version,
-            action,
-            &user.principal.email.to_string(),
-            state.clock.now(),
-            nomenclature(),
-        )
-        .await;
+    let result = groupements::apply(&state, &user.principal, stored.id, version, action).await;
     match result {
         Ok(_) => {
             Ok(Redirect::to(&format!("/groupements/{}?fait={code}", stored.id)).into_response())
@@ -1578,16 +1434,7 @@ async fn confirm(
     action: Action,
     values: HashMap<String, String>,
 ) -> Result<Response, WebError> {
-    let checked = state
-        .db
-        .check_groupement_action(
-            user.principal.scope(),
-            stored.id,
-            version,
-            &action,
-            nomenclature(),
-        )
-        .await;
+    let checked = groupements::check(state, &user.principal, stored.id, version, &action).await;
     if let Err(e) = checked {
         return not_applied(state, user, &stored.id.to_string(), values, e).await;
     }

@@ -28,10 +28,6 @@ pub fn datetime_label(t: DateTime<Utc>) -> String {
     t.format("%d/%m/%Y à %H:%M UTC").to_string()
 }
 
-/// The deepest page a list answers (25 rows a page: 25 million rows), so that a page number
-/// never overflows an offset.
-pub const MAX_PAGE: u32 = 1_000_000;
-
 /// A list's pages: the page shown, how many there are, and the query strings of the previous
 /// and the next page, which keep the list's filters. Rendered by `pagination.html`.
 pub struct Pagination {
@@ -74,21 +70,6 @@ impl Pagination {
             pages,
             previous: (page > 1).then(|| link(page - 1)),
             next: (page < pages).then(|| link(page + 1)),
-        }
-    }
-
-    /// The 1-based page a `page` parameter asks for: 1 when empty; a whole number from 1 to
-    /// [`MAX_PAGE`] otherwise, or the message naming the value.
-    pub fn asked(value: &str) -> Result<u32, String> {
-        let value = value.trim();
-        if value.is_empty() {
-            return Ok(1);
-        }
-        match value.parse::<u32>() {
-            Ok(page) if (1..=MAX_PAGE).contains(&page) => Ok(page),
-            _ => Err(format!(
-                "page « {value} » invalide : attendu un numéro de page de 1 à {MAX_PAGE}."
-            )),
         }
     }
 }

@@ -9,17 +9,13 @@ use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Response};
 use mutualis_domain::amount::group_thousands;
 use mutualis_domain::{Capability, OrganisationKind};
-use mutualis_storage::organisations::{
-    self, OrganisationFilter, OrganisationRecord, TerritoryMembership,
-};
-use serde::Deserialize;
 
 use crate::AppState;
 use crate::error::{ErrorCode, WebError};
 use crate::layout::Layout;
-use crate::pages::contracts::PER_PAGE;
 use crate::pages::{Pagination, datetime_label, imported_text};
-use crate::session::{SignedIn, require};
+use crate::session::SignedIn;
+use mutualis_app::organisations::{PER_PAGE, visible_organisation, visible_organisations};
 
 struct OrgRow {
     id: i64,
@@ -29,64 +25,7 @@ struct OrgRow {
     population: String,
 }
 
-/// The filters of the list as typed, kept from page to page; the API takes the same.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct OrganisationQuery {
-    /// Text of the name, accents and case ignored.
-    #[serde(default)]
-    pub nom: String,
-    /// An organisation kind's code (`commune`, `metropole`…); empty for every kind.
-    #[serde(default, rename = "type")]
-    pub kind: String,
-    /// `membres` of the territory, `autres`, or both when empty.
-    #[serde(default)]
-    pub territoire: String,
-    #[serde(default)]
-    pub page: String,
-}
-
-impl OrganisationQuery {
-    /// The storage filter, over the territory `slug`; one page of `PER_PAGE` when `paged`.
-    /// A value that names no kind, membership or page is refused with its parameter named.
-    pub fn filter(&self, slug: &str, paged: bool) -> Result<OrganisationFilter, String> {
-        let name = self.nom.trim();
-        let kind = match self.kind.trim() {
-            "" => None,
-            code => Some(OrganisationKind::from_code(code).ok_or_else(|| {
-                let known: Vec<&str> = OrganisationKind::ALL.iter().map(|k| k.code()).collect();
-                format!("type « {code} » inconnu : attendu {}.", known.join(", "))
-            })?),
-        };
-        let territory = match self.territoire.trim() {
-            "" => None,
-            "membres" => Some(true),
-            "autres" => Some(false),
-            other => {
-                return Err(format!(
-                    "territoire « {other} » invalide : attendu membres ou autres."
-                ));
-            }
-        };
-        let page = Pagination::asked(&self.page)?;
-        Ok(OrganisationFilter {
-            name: (!name.is_empty()).then(|| name.to_owned()),
-            kind,
-            territory: territory.map(|members| TerritoryMembership {
-                slug: slug.to_owned(),
-                members,
-            }),
-            page: paged.then(|| (page - 1, PER_PAGE)),
-        })
-    }
-
-    fn pairs(&self) -> [(&'static str, &str); 3] {
-        [
-            ("nom", self.nom.as_str()),
-            ("type", &self.kind),
-            ("territoire", &self.territoire),
-        ]
-    }
-}
+pub use mutualis_app::organisations::OrganisationQuery;
 
 #[derive(Template)]
 #[template(path = "organisations.html")]
@@ -100,25 +39,6 @@ struct OrganisationsPage {
     rows: Vec<OrgRow>,
     total: i64,
     pagination: Pagination,
-}
-
-/// The organisations the user sees that pass `filter`: its own; all for the coordinator.
-pub async fn visible_organisations(
-    state: &AppState,
-    user: &mutualis_storage::Principal,
-    filter: &OrganisationFilter,
-) -> Result<organisations::OrganisationPage, WebError> {
-    require(user, Capability::MemberData)?;
-    let scope = user.scope();
-    Ok(match scope.territory_wide() {
-        Some(wide) => {
-            state
-                .db
-                .organisations_page_territory_wide(wide, filter)
-                .await?
-        }
-        None => state.db.organisations_page_in_scope(scope, filter).await?,
-    })
 }
 
 pub async fn list(
@@ -186,22 +106,6 @@ struct OrganisationPage {
     insee_code: Option<String>,
     population: Option<String>,
     sirets: Vec<String>,
-}
-
-/// One organisation the user's scope sees; any other id is "not found", not "forbidden",
-/// so that ids of other tenants reveal nothing (a role without a member's data is refused
-/// whatever the id).
-pub async fn visible_organisation(
-    state: &AppState,
-    user: &mutualis_storage::Principal,
-    id: i64,
-) -> Result<Option<OrganisationRecord>, WebError> {
-    require(user, Capability::MemberData)?;
-    let scope = user.scope();
-    Ok(match scope.territory_wide() {
-        Some(wide) => state.db.organisation_territory_wide(wide, id).await?,
-        None => state.db.organisation_in_scope(scope, id).await?,
-    })
 }
 
 pub async fn detail(

@@ -105,13 +105,12 @@ impl App {
     pub fn with_config(db: Database, config: WebConfig) -> App {
         let clock = Arc::new(SettableClock::at_system_time());
         let router = router(AppState {
-            db: db.clone(),
-            territory_slug: GRENOBLE_SLUG.into(),
+            app: mutualis_app::App {
+                clock: clock.clone(),
+                ..mutualis_app::App::new(db.clone(), GRENOBLE_SLUG)
+            },
             demo: false,
-            default_as_of: None,
-            default_depth: None,
             config,
-            clock: clock.clone(),
         });
         App { db, router, clock }
     }

@@ -309,14 +309,7 @@ pub async fn create(
     let members = invitable_members(&state, &user).await?;
     let errors = match form.parse(&members, state.clock.today()) {
         Ok((campaign, invited)) => {
-            let wide = user
-                .principal
-                .scope()
-                .territory_wide()
-                .ok_or_else(|| user.error(WebError::forbidden()))?;
-            match state
-                .db
-                .create_campaign(wide, user.principal.organisation_id(), &campaign, &invited)
+            match mutualis_app::campaigns::create(&state, &user.principal, &campaign, &invited)
                 .await
             {
                 Ok(id) => return Ok(redirect_done(id, "fait=creee")),

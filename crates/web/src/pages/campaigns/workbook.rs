@@ -2,26 +2,25 @@
 //! and the upload, read whole (every error listed with its sheet and cell, nothing written)
 //! before it replaces the needs of the member's previous workbook.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use mutualis_domain::Need;
 use mutualis_formats::needs_workbook::{
-    PrefillRow, WorkbookErrors, WorkbookMeta, read_workbook, write_workbook,
+    WorkbookErrors, WorkbookMeta, read_workbook, write_workbook,
 };
 use mutualis_reference::cpv::nomenclature;
-use mutualis_storage::campaigns::{Campaign, CampaignSummary, NeedSource, StoredNeed};
-use mutualis_storage::contracts::ContractFilter;
+use mutualis_storage::campaigns::{Campaign, CampaignSummary};
 use mutualis_storage::organisations::OrganisationRecord;
 
 use super::{
-    CONTRACTS_PER_QUERY, CellErrorRow, MemberPage, WORKBOOK_LIMIT_LABEL, XLSX_CONTENT_TYPE,
-    answerable_campaign, own_organisation, redirect_done, refused, respond, sentence,
+    CellErrorRow, MemberPage, WORKBOOK_LIMIT_LABEL, XLSX_CONTENT_TYPE, answerable_campaign,
+    own_organisation, redirect_done, refused, respond, sentence,
 };
+use mutualis_app::campaigns;
+
 use crate::AppState;
 use crate::blocking;
 use crate::error::{ErrorCode, WebError};
@@ -39,50 +38,6 @@ fn workbook_meta(campaign: &Campaign, organisation: &OrganisationRecord) -> Work
     }
 }
 
-/// The rows a member's workbook starts with: its contracts ending after the campaign opens,
-/// in the campaign's families (when it has some), unless a declared need already renews them;
-/// then every need it has declared.
-async fn prefill_rows(
-    state: &AppState,
-    user: &SignedIn,
-    campaign: &Campaign,
-    needs: &[StoredNeed],
-) -> Result<Vec<PrefillRow>, WebError> {
-    let renewed: HashSet<&str> = needs
-        .iter()
-        .filter_map(|n| n.need.current_contract.as_deref())
-        .collect();
-    let mut rows = Vec::new();
-    let mut page = 0;
-    loop {
-        let filter = ContractFilter {
-            ends_from: Some(campaign.opens_on),
-            per_page: CONTRACTS_PER_QUERY,
-            page,
-            ..ContractFilter::default()
-        };
-        let found = state
-            .db
-            .contracts_in_scope(user.principal.scope(), &filter, nomenclature())
-            .await?;
-        for record in &found.records {
-            let c = &record.contract;
-            let in_families = campaign.cpv_families.is_empty()
-                || c.cpv.is_some_and(|cpv| campaign.family_of(&cpv).is_some());
-            if in_families && !renewed.contains(c.id.as_str()) {
-                rows.push(PrefillRow::from_contract(c));
-            }
-        }
-        let read = i64::from(page + 1) * i64::from(CONTRACTS_PER_QUERY);
-        if found.records.len() < CONTRACTS_PER_QUERY as usize || read >= found.total {
-            break;
-        }
-        page += 1;
-    }
-    rows.extend(needs.iter().map(|n| PrefillRow::from(&n.need)));
-    Ok(rows)
-}
-
 pub async fn download_workbook(
     State(state): State<Arc<AppState>>,
     user: SignedIn,
@@ -96,7 +51,9 @@ pub async fn download_workbook(
         .needs_of(user.principal.scope(), campaign.id, nomenclature())
         .await
         .map_err(|e| user.error(WebError::internal(e)))?;
-    let rows = prefill_rows(&state, &user, campaign, &needs).await?;
+    let rows = campaigns::workbook_rows(&state, &user.principal, campaign, &needs)
+        .await
+        .map_err(|e| user.error(e))?;
     let meta = workbook_meta(campaign, &organisation);
     let bytes = blocking::run(move || write_workbook(&meta, &rows))
         .await
@@ -219,37 +176,14 @@ pub async fn upload_workbook(
         Ok(needs) => needs,
         Err(errors) => return refused_workbook(&state, &user, &summary, errors).await,
     };
-    // A row identical to a need entered in the form is that need: not imported twice.
     let campaign = summary.campaign.id;
-    let scope = user.principal.scope();
-    let mut form_needs: Vec<Need> = state
-        .db
-        .needs_of(scope, campaign, nomenclature())
-        .await
-        .map_err(|e| user.error(WebError::internal(e)))?
-        .into_iter()
-        .filter(|n| n.source == NeedSource::Form)
-        .map(|n| n.need)
-        .collect();
-    let mut imported = Vec::with_capacity(needs.len());
-    let mut duplicates = 0;
-    for need in needs {
-        match form_needs.iter().position(|f| *f == need) {
-            Some(i) => {
-                form_needs.swap_remove(i);
-                duplicates += 1;
-            }
-            None => imported.push(need),
-        }
-    }
-    match state
-        .db
-        .replace_needs_from_workbook(scope, campaign, &imported, state.clock.today())
-        .await
-    {
-        Ok(n) => Ok(redirect_done(
+    match campaigns::import_workbook(&state, &user.principal, campaign, needs).await {
+        Ok(done) => Ok(redirect_done(
             campaign,
-            &format!("fait=classeur&n={n}&doublons={duplicates}#resultat"),
+            &format!(
+                "fait=classeur&n={}&doublons={}#resultat",
+                done.needs, done.duplicates
+            ),
         )),
         Err(e) => refused(&state, &user, &summary, e).await,
     }
