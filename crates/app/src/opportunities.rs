@@ -160,6 +160,10 @@ impl Perimeter {
 /// What a member asking for every buyer is told.
 pub const PERIMETER_COORDINATOR_ONLY: &str = "Seul le coordonnateur du territoire peut élargir le périmètre à tous les acheteurs des données : les opportunités d'un membre sont celles du territoire.";
 
+/// What a query string that does not parse is told.
+pub const UNREADABLE_QUERY: &str =
+    "Paramètres illisibles : donnez chaque paramètre une seule fois, encodé en UTF-8.";
+
 /// The question as typed (text, so that a bad value can be shown back).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RawQuestion<'a> {

@@ -449,7 +449,7 @@ fn bad_query(rejection: QueryRejection) -> ApiError {
         ErrorCode::BadRequest,
         format!(
             "{} ({detail})",
-            crate::pages::opportunities::UNREADABLE_QUERY
+            mutualis_app::opportunities::UNREADABLE_QUERY
         ),
     ))
 }
