@@ -2,6 +2,11 @@
 # Benchmark of `mutualis import decp` against the analyst's baseline, in one run.
 #
 #   bench/import.sh [RECORDS...]        (default: 100000 1000000)
+#   BENCH_BEFORE_BIN=/path/to/older/mutualis bench/import.sh …
+#
+# With BENCH_BEFORE_BIN, an older build of mutualis (say, of the commit before a refactoring)
+# runs the same imports in the same run, its rows marked "(before)", so that a change is
+# compared side by side on the same machine at the same moment.
 #
 # For each size: generates a synthetic DECP 2.0 file with ../shared/bench/gen_decp.py (same
 # seed, same file), imports it with the release binary into a fresh SQLite file and a fresh
@@ -39,14 +44,23 @@ for n in "${sizes[@]}"; do
   rm -f "$work/baseline.sqlite"
   read -r base_s base_kib < <(measure python3 "$shared/baseline.py" import "$file" "$work/baseline.sqlite")
 
-  rm -f "$work/mutualis.db" "$work/mutualis.db-wal" "$work/mutualis.db-shm"
-  read -r sqlite_s sqlite_kib < <(measure "$bin" import decp "$file" --database-url "sqlite://$work/mutualis.db")
-  grep -q " $n lus" "$work/out.log" || { echo "bench: unexpected summary: $(cat "$work/out.log")" >&2; exit 1; }
+  # Each build: "label|binary"; the older one first when given.
+  builds=()
+  [ -n "${BENCH_BEFORE_BIN:-}" ] && builds+=(" (before)|$BENCH_BEFORE_BIN")
+  builds+=("|$bin")
+  results=()
+  for build in "${builds[@]}"; do
+    label=${build%%|*}; program=${build#*|}
+    rm -f "$work/mutualis.db" "$work/mutualis.db-wal" "$work/mutualis.db-shm"
+    read -r sqlite_s sqlite_kib < <(measure "$program" import decp "$file" --database-url "sqlite://$work/mutualis.db")
+    grep -q " $n lus" "$work/out.log" || { echo "bench: unexpected summary: $(cat "$work/out.log")" >&2; exit 1; }
 
-  db="mutualis_bench_$$"
-  psql "$pg_server" -qc "CREATE DATABASE $db" >/dev/null
-  read -r pg_s pg_kib < <(measure "$bin" import decp "$file" --database-url "${pg_server%/*}/$db")
-  psql "$pg_server" -qc "DROP DATABASE $db WITH (FORCE)" >/dev/null
+    db="mutualis_bench_$$"
+    psql "$pg_server" -qc "CREATE DATABASE $db" >/dev/null
+    read -r pg_s pg_kib < <(measure "$program" import decp "$file" --database-url "${pg_server%/*}/$db")
+    psql "$pg_server" -qc "DROP DATABASE $db WITH (FORCE)" >/dev/null
+    results+=("mutualis$label import decp → SQLite|$sqlite_s|$sqlite_kib" "mutualis$label import decp → PostgreSQL|$pg_s|$pg_kib")
+  done
 
   row() { # program seconds kib
     python3 - "$n" "$mb" "$1" "$2" "$3" "$base_s" <<'PY'
@@ -58,6 +72,8 @@ print(f"| {n:,} | {mb:,.0f} MB | {prog} | {s:.2f} | {n / s:,.0f} | {mb / s:,.1f}
 PY
   }
   row "baseline.py import (json + sqlite3)" "$base_s" "$base_kib"
-  row "mutualis import decp → SQLite" "$sqlite_s" "$sqlite_kib"
-  row "mutualis import decp → PostgreSQL" "$pg_s" "$pg_kib"
+  for r in "${results[@]}"; do
+    IFS='|' read -r name s kib <<< "$r"
+    row "$name" "$s" "$kib"
+  done
 done

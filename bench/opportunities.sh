@@ -11,6 +11,8 @@
 #      into a fresh SQLite file, then `mutualis opportunities --all` logs how long loading the
 #      contracts and running the engine took (`RUST_LOG=timings=info`), once with `--top 20`
 #      (every node ranked, the best 20 built) and once for the whole report.
+# With BENCH_BEFORE_BIN=/path/to/older/mutualis, an older build runs the same commands in the
+# same run, its rows marked "(before)", for a change compared side by side.
 # Both use --as-of 2026-11-25, the baseline's default. Polars 2.1.0 is installed in a virtual
 # environment under the work folder when it is missing. Needs ../shared (not part of a clone).
 set -euo pipefail
@@ -60,30 +62,37 @@ for n in "${sizes[@]}"; do
   [ -s "$file" ] || python3 "$shared/gen_decp.py" --records "$n" --out "$file" >&2
 
   read -r base_s base_kib < <(measure "$python" "$shared/baseline.py" opportunities "$file" --as-of "$as_of")
-  read -r ours_s ours_kib < <(RUST_LOG=timings=info measure "$bin" opportunities --decp "$file" --as-of "$as_of" --top 20 --format json)
-  python3 - "$n" "$base_s" "$base_kib" "$ours_s" "$ours_kib" <<'PY'
-import sys
-n, bs, bk, os_, ok = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])
-print(f"| {n:,} | baseline.py opportunities (json + Polars) | {bs:.2f} | {bk / 1024:,.0f} MB | 1× |")
-print(f"| {n:,} | mutualis opportunities --decp | {os_:.2f} | {ok / 1024:,.0f} MB | {bs / max(os_, 0.01):.1f}× faster |")
-PY
+  python3 -c "print(f'| {int(\"$n\"):,} | baseline.py opportunities (json + Polars) | {float(\"$base_s\"):.2f} | {int(\"$base_kib\") / 1024:,.0f} MB | 1× |')"
+
+  builds=()
+  [ -n "${BENCH_BEFORE_BIN:-}" ] && builds+=(" (before)|$BENCH_BEFORE_BIN")
+  builds+=("|$bin")
+  for build in "${builds[@]}"; do
+    label=${build%%|*}; program=${build#*|}
+    read -r ours_s ours_kib < <(RUST_LOG=timings=info measure "$program" opportunities --decp "$file" --as-of "$as_of" --top 20 --format json)
+    python3 -c "print(f'| {int(\"$n\"):,} | mutualis$label opportunities --decp | {float(\"$ours_s\"):.2f} | {int(\"$ours_kib\") / 1024:,.0f} MB | {float(\"$base_s\") / max(float(\"$ours_s\"), 0.01):.1f}× faster |')"
+  done
 
   db="$work/opportunities-$n.db"
   if [ ! -s "$db" ]; then
     rm -f "$db" "$db-wal" "$db-shm"
     "$bin" import decp "$file" --database-url "sqlite://$db" > /dev/null
   fi
-  RUST_LOG=timings=info measure "$bin" opportunities --all --as-of "$as_of" --top 20 --format json --database-url "sqlite://$db" > /dev/null
-  top=$(timings)
-  RUST_LOG=timings=info measure "$bin" opportunities --all --as-of "$as_of" --format json --database-url "sqlite://$db" > /dev/null
-  read -r _ _ whole <<< "$(timings)"
-  engine_rows+=("$top $whole")
+  for build in "${builds[@]}"; do
+    label=${build%%|*}; program=${build#*|}
+    RUST_LOG=timings=info measure "$program" opportunities --all --as-of "$as_of" --top 20 --format json --database-url "sqlite://$db" > /dev/null
+    top=$(timings)
+    RUST_LOG=timings=info measure "$program" opportunities --all --as-of "$as_of" --format json --database-url "sqlite://$db" > /dev/null
+    read -r _ _ whole <<< "$(timings)"
+    engine_rows+=("${label:-·}|$top $whole")
+  done
 done
 
 echo
-echo "| contracts in the database | loading them (s) | engine alone, --top 20 (s) | engine alone, whole report (s) |"
-echo "|---:|---:|---:|---:|"
+echo "| build | contracts in the database | loading them (s) | engine alone, --top 20 (s) | engine alone, whole report (s) |"
+echo "|---|---:|---:|---:|---:|"
 for row in "${engine_rows[@]}"; do
-  read -r contracts read engine whole <<< "$row"
-  python3 -c "print(f'| {int(\"$contracts\"):,} | {float(\"$read\"):.2f} | {float(\"$engine\"):.3f} | {float(\"$whole\"):.3f} |')"
+  build=${row%%|*}; [ "$build" = "·" ] && build="this build" || build="before"
+  read -r contracts read engine whole <<< "${row#*|}"
+  python3 -c "print(f'| $build | {int(\"$contracts\"):,} | {float(\"$read\"):.2f} | {float(\"$engine\"):.3f} | {float(\"$whole\"):.3f} |')"
 done
