@@ -5,7 +5,7 @@
 use std::net::IpAddr;
 
 use chrono::Duration;
-use mutualis_domain::{Email, PasswordPolicy};
+use mutualis_domain::{Email, PasswordPolicy, Role, Siren};
 use mutualis_storage::Scope;
 use mutualis_storage::accounts::{MAX_LIVE_API_TOKENS, SessionPolicy};
 use mutualis_storage::credentials::{
@@ -244,4 +244,49 @@ pub async fn revoke_token(app: &App, scope: &Scope, id: i64) -> Result<(), AppEr
     } else {
         Err(AppError::NotFound)
     }
+}
+
+/// An account created for a person of an organisation.
+#[derive(Debug)]
+pub struct NewAccount {
+    pub user_id: i64,
+    /// The organisation's name, for the confirmation.
+    pub organisation_name: String,
+}
+
+/// Creates an account of `role` for `email` in the organisation of SIREN `organisation`,
+/// with `password` (checked against the password policy, hashed on the blocking pool).
+pub async fn create_account(
+    app: &App,
+    organisation: &Siren,
+    email: &Email,
+    role: Role,
+    password: String,
+) -> Result<NewAccount, AppError> {
+    let record = account_organisation(app, organisation).await?;
+    PasswordPolicy::check(&password).map_err(|e| AppError::Invalid(e.to_string()))?;
+    let hash = blocking::run(move || hash_password(&password)).await??;
+    let user_id = app
+        .db
+        .create_user(record.id, email, role, &hash, app.clock.now())
+        .await?;
+    Ok(NewAccount {
+        user_id,
+        organisation_name: record.organisation.name,
+    })
+}
+
+/// The organisation an account is created in, known to the database.
+pub async fn account_organisation(
+    app: &App,
+    organisation: &Siren,
+) -> Result<mutualis_storage::organisations::OrganisationRecord, AppError> {
+    app.db
+        .organisation_by_siren(organisation)
+        .await?
+        .ok_or_else(|| {
+            AppError::Invalid(format!(
+                "organisation de SIREN {organisation} inconnue : chargez d'abord le territoire (mutualis serve --demo) ou l'organisation"
+            ))
+        })
 }

@@ -15,7 +15,7 @@ use mutualis_domain::{
 };
 use mutualis_reference::cpv::nomenclature;
 use mutualis_storage::accounts::SessionPolicy;
-use mutualis_storage::credentials::{hash_password, hash_secret, new_password, new_secret};
+use mutualis_storage::credentials::{hash_secret, new_password, new_secret};
 use mutualis_storage::{Database, Principal};
 
 /// The demo accounts: role, e-mail, SIREN of their organisation. Two communes have a buyer,
@@ -117,12 +117,16 @@ pub async fn seed(db: &Database, territory: &Territory) -> anyhow::Result<()> {
         if db.credentials(&email).await?.is_some() {
             continue;
         }
-        let Some(org) = db.organisation_by_siren(&Siren::parse(siren)?).await? else {
-            anyhow::bail!("organisation de démonstration {siren} absente");
-        };
         let password = new_password();
-        db.create_user(org.id, &email, role, &hash_password(&password)?, Utc::now())
-            .await?;
+        let app = mutualis_app::App::new(db.clone(), mutualis_reference::territory::GRENOBLE_SLUG);
+        mutualis_app::accounts::create_account(
+            &app,
+            &Siren::parse(siren)?,
+            &email,
+            role,
+            password.clone(),
+        )
+        .await?;
         created.push((role, email, password));
     }
     if created.is_empty() {

@@ -1,10 +1,9 @@
 use std::io::{BufRead, IsTerminal};
 
 use anyhow::{Context, bail};
-use chrono::Utc;
-use mutualis_domain::{Email, PasswordPolicy, Role, Siren};
+use mutualis_app::{App, AppError, accounts};
+use mutualis_domain::{Email, Role, Siren};
 use mutualis_storage::Database;
-use mutualis_storage::credentials::hash_password;
 
 use crate::config::Global;
 
@@ -12,21 +11,23 @@ use crate::config::Global;
 /// first line of standard input when it is not a terminal (for scripts).
 pub async fn add(global: &Global, org: &Siren, role: Role, email: &Email) -> anyhow::Result<()> {
     let db = Database::open(&global.database_url).await?;
-    let Some(organisation) = db.organisation_by_siren(org).await? else {
-        bail!(
-            "organisation de SIREN {org} inconnue dans la base {} : chargez d'abord le territoire (mutualis serve --demo) ou l'organisation",
-            global.database_url
-        );
+    let app = App::new(db.clone(), global.territory.clone());
+    let in_database = |e: AppError| match e {
+        AppError::Invalid(message) => anyhow::anyhow!("{message} (base {})", global.database_url),
+        other => other.into(),
     };
+    // The organisation is checked before the password is asked.
+    accounts::account_organisation(&app, org)
+        .await
+        .map_err(in_database)?;
     let password = read_password()?;
-    PasswordPolicy::check(&password)?;
-    let hash = hash_password(&password)?;
-    db.create_user(organisation.id, email, role, &hash, Utc::now())
-        .await?;
+    let created = accounts::create_account(&app, org, email, role, password)
+        .await
+        .map_err(in_database)?;
     println!(
         "Compte créé : {email} ({}, {}).",
         role.label_fr(),
-        organisation.organisation.name
+        created.organisation_name
     );
     db.close().await;
     Ok(())
