@@ -14,8 +14,9 @@
 //!
 //! [`Clock`]: crate::Clock
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 
+use mutualis_domain::campaign::{CampaignAction, CampaignActor, available_actions};
 use mutualis_domain::{Capability, Need};
 use mutualis_formats::needs_workbook::PrefillRow;
 use mutualis_reference::cpv::nomenclature;
@@ -114,6 +115,24 @@ pub async fn own_organisation(app: &App, user: &Principal) -> Result<Organisatio
         .organisation_in_scope(scope, scope.organisation_id())
         .await?
         .ok_or_else(|| AppError::internal("the user's organisation is missing"))
+}
+
+/// What the user may do with the campaign today, by the domain's campaign policy: what
+/// storage enforces and what the pages offer.
+pub fn actions_of(
+    app: &App,
+    user: &Principal,
+    summary: &CampaignSummary,
+) -> BTreeSet<CampaignAction> {
+    available_actions(
+        CampaignActor {
+            role: user.role(),
+            owner: summary.progress.is_some(),
+            invited: summary.invitation.is_some(),
+        },
+        summary.campaign.period(),
+        app.clock.today(),
+    )
 }
 
 /// Creates a campaign of the coordinator's organisation, inviting `invited` (organisation

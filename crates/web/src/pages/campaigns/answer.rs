@@ -215,7 +215,11 @@ impl MemberPage {
             .map_err(|e| user.error(WebError::internal(e)))?;
         let mut page = MemberPage {
             layout: user.layout(),
-            info: CampaignInfo::new(c, state.clock.today()),
+            info: CampaignInfo::new(
+                c,
+                state.clock.today(),
+                &campaigns::actions_of(state, &user.principal, summary),
+            ),
             organisation: user.principal.organisation_name.clone(),
             answered: summary
                 .invitation

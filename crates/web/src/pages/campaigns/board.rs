@@ -60,15 +60,7 @@ pub(super) async fn board(
     let today = state.clock.today();
     let c = &board.campaign;
     // What the coordinator may do, as storage enforces it (the domain's campaign policy).
-    let actions = available_actions(
-        CampaignActor {
-            role: user.principal.role(),
-            owner: summary.progress.is_some(),
-            invited: summary.invitation.is_some(),
-        },
-        c.period(),
-        today,
-    );
+    let actions = campaigns::actions_of(state, &user.principal, summary);
     let answers: Vec<AnswerRow> = board
         .members
         .iter()
@@ -116,7 +108,7 @@ pub(super) async fn board(
     };
     let page = BoardPage {
         layout: user.layout(),
-        info: CampaignInfo::new(c, today),
+        info: CampaignInfo::new(c, today, &actions),
         answered: board.answered(),
         invited: board.members.len(),
         need_count: board.need_count,

@@ -20,6 +20,7 @@
 //! to a need entered in the form is that need and is not imported a second time, so that a
 //! workbook downloaded and uploaded back unchanged doubles no need.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use askama::Template;
@@ -27,7 +28,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
-use mutualis_domain::campaign::{CampaignAction, CampaignActor, Stage, available_actions};
+use mutualis_domain::campaign::{CampaignAction, Stage};
 use mutualis_domain::french;
 use mutualis_domain::need::desired_start_problem;
 use mutualis_domain::{Amount, Need, Quantity, Reservation, Siren};
@@ -205,7 +206,8 @@ struct CampaignInfo {
 }
 
 impl CampaignInfo {
-    fn new(c: &Campaign, today: NaiveDate) -> CampaignInfo {
+    /// `actions`: what the user may do today (`mutualis_app::campaigns::actions_of`).
+    fn new(c: &Campaign, today: NaiveDate, actions: &BTreeSet<CampaignAction>) -> CampaignInfo {
         CampaignInfo {
             id: c.id,
             title: c.title.clone(),
@@ -213,7 +215,7 @@ impl CampaignInfo {
             closes_on: d(c.closes_on),
             families: c.cpv_families.iter().map(|f| family_label(f)).collect(),
             state: state_long(c, today),
-            takes_answers: c.takes_answers_on(today),
+            takes_answers: actions.contains(&CampaignAction::Answer),
         }
     }
 }
