@@ -1,7 +1,19 @@
 //! The groupement's lifecycle, policy and shares, on the métropole's energy groupement.
+use std::collections::BTreeSet;
+
+use chrono::NaiveDate;
+
+use super::GroupementStatus::{
+    Awarded, Cancelled, Closed, Consultation, ConventionSigned, Draft, InExecution, OpenForAdhesion,
+};
+use super::shares::split_cents;
 use super::*;
 use crate::Role;
+use crate::amount::Amount;
+use crate::contract::{Decp2Fields, Place};
 use crate::cpv::{CpvNomenclature, CpvRow};
+use crate::ids::Siret;
+use crate::need::Quantity;
 
 fn d(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
