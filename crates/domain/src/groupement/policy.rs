@@ -439,4 +439,42 @@ impl Groupement {
             )),
         }
     }
+
+    fn require_status(&self, reasons: &mut Vec<String>, what: &str, allowed: &[GroupementStatus]) {
+        if !allowed.contains(&self.status) {
+            let allowed: Vec<String> = allowed
+                .iter()
+                .map(|s| format!("« {} »", s.label_fr()))
+                .collect();
+            reasons.push(format!(
+                "{what} est impossible au statut « {} » (possible seulement au statut {})",
+                self.status.label_fr(),
+                allowed.join(" ou ")
+            ));
+        }
+    }
+
+    fn require_invited(&self, reasons: &mut Vec<String>, siren: &Siren) {
+        match self.member(siren) {
+            None => reasons.push(format!("le SIREN {siren} n'est pas invité au groupement")),
+            Some(member) => match member.status {
+                MemberStatus::Invited => {}
+                MemberStatus::Joined { on } => reasons.push(format!(
+                    "{} a déjà adhéré le {}",
+                    member.name,
+                    date_label(on)
+                )),
+                MemberStatus::Declined { on } => reasons.push(format!(
+                    "{} a décliné l'invitation le {}",
+                    member.name,
+                    date_label(on)
+                )),
+                MemberStatus::Withdrawn { on } => reasons.push(format!(
+                    "{} a quitté le groupement le {}",
+                    member.name,
+                    date_label(on)
+                )),
+            },
+        }
+    }
 }

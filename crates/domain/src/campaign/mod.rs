@@ -7,13 +7,14 @@
 //! workbook, submit their answer) with a buyer account; the coordinator who owns it reminds
 //! members and closes it. The other roles (approver, evaluator, supplier, mediator) do nothing
 //! with a campaign.
-
-use std::collections::BTreeSet;
+//!
+//! This file holds the campaign's period and stage; `policy.rs` who may do what with it, and
+//! why an answer is refused.
 
 use chrono::NaiveDate;
 
-use crate::account::{Capability, Role};
-use crate::rules::date_label;
+mod policy;
+pub use policy::{CampaignAction, CampaignActor, CampaignRefusal, available_actions};
 
 /// Whether the coordinator has closed a campaign. A campaign whose closing date has passed
 /// takes no answer either, whatever its status ([`Period::stage_on`]).
@@ -86,87 +87,6 @@ impl Period {
     pub fn takes_answers_on(self, today: NaiveDate) -> bool {
         self.stage_on(today) == Stage::Open
     }
-
-    /// Why members may not answer on `today`, in French, naming the campaign; `None` when they
-    /// may.
-    pub fn answer_refusal(self, title: &str, today: NaiveDate) -> Option<CampaignRefusal> {
-        match self.stage_on(today) {
-            Stage::Open => None,
-            Stage::Closed | Stage::Ended => Some(CampaignRefusal::Closed {
-                title: title.to_owned(),
-                closes_on: self.closes_on,
-            }),
-            Stage::Upcoming => Some(CampaignRefusal::NotYetOpen {
-                title: title.to_owned(),
-                opens_on: self.opens_on,
-            }),
-        }
-    }
-}
-
-/// Why a campaign refuses an answer now.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum CampaignRefusal {
-    #[error("la campagne « {title} » est close depuis le {} : elle n'accepte plus de réponse", date_label(*closes_on))]
-    Closed { title: String, closes_on: NaiveDate },
-    #[error("la campagne « {title} » n'ouvre que le {}", date_label(*opens_on))]
-    NotYetOpen { title: String, opens_on: NaiveDate },
-}
-
-/// What a user may do with a campaign.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum CampaignAction {
-    /// Declare or delete needs, upload the workbook, submit the answer.
-    Answer,
-    /// Remind a member that has not answered.
-    Remind,
-    /// Close the campaign, freezing its needs.
-    Close,
-}
-
-impl CampaignAction {
-    pub const ALL: [CampaignAction; 3] = [
-        CampaignAction::Answer,
-        CampaignAction::Remind,
-        CampaignAction::Close,
-    ];
-}
-
-/// Who acts on a campaign: its role, whether its organisation owns the campaign (the
-/// coordinator's), whether it is invited to answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CampaignActor {
-    pub role: Role,
-    pub owner: bool,
-    pub invited: bool,
-}
-
-impl CampaignActor {
-    /// Whether answering is this actor's business: a buyer account of an invited member.
-    pub fn may_answer(self) -> bool {
-        self.invited && self.role.can(Capability::Campaigns)
-    }
-
-    /// Whether running the campaign is: the coordinator account of the owning organisation.
-    pub fn runs(self) -> bool {
-        self.owner && self.role == Role::Coordinator
-    }
-}
-
-/// What `actor` may do with a campaign of `period` on `today`.
-pub fn available_actions(
-    actor: CampaignActor,
-    period: Period,
-    today: NaiveDate,
-) -> BTreeSet<CampaignAction> {
-    CampaignAction::ALL
-        .into_iter()
-        .filter(|action| match action {
-            CampaignAction::Answer => actor.may_answer() && period.takes_answers_on(today),
-            CampaignAction::Remind => actor.runs() && period.takes_answers_on(today),
-            CampaignAction::Close => actor.runs() && period.status == CampaignStatus::Open,
-        })
-        .collect()
 }
 
 /// The campaign's family a CPV code (its 8 digits) falls in: the longest of `families` that
@@ -183,11 +103,11 @@ pub fn family_of<'a>(families: &'a [String], code8: &str) -> Option<&'a str> {
 mod tests {
     use super::*;
 
-    fn d(s: &str) -> NaiveDate {
+    pub(super) fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
     }
 
-    const PERIOD: Period = Period {
+    pub(super) const PERIOD: Period = Period {
         status: CampaignStatus::Open,
         opens_on: NaiveDate::from_ymd_opt(2027, 1, 10).expect("date"),
         closes_on: NaiveDate::from_ymd_opt(2027, 2, 10).expect("date"),
@@ -224,44 +144,6 @@ mod tests {
                 .answer_refusal("Recensement", d("2027-01-01"))
                 .map(|r| r.to_string()),
             Some("la campagne « Recensement » n'ouvre que le 10/01/2027".to_owned())
-        );
-    }
-
-    #[test]
-    fn only_an_invited_buyer_answers_and_only_the_coordinator_runs_the_campaign() {
-        let on = d("2027-01-20");
-        let actor = |role, owner, invited| CampaignActor {
-            role,
-            owner,
-            invited,
-        };
-        let answer = BTreeSet::from([CampaignAction::Answer]);
-        assert_eq!(
-            available_actions(actor(Role::MemberBuyer, false, true), PERIOD, on),
-            answer
-        );
-        for role in [
-            Role::Approver,
-            Role::Evaluator,
-            Role::Supplier,
-            Role::Mediator,
-        ] {
-            assert!(available_actions(actor(role, false, true), PERIOD, on).is_empty());
-            assert!(available_actions(actor(role, true, true), PERIOD, on).is_empty());
-        }
-        assert!(available_actions(actor(Role::MemberBuyer, false, false), PERIOD, on).is_empty());
-        assert_eq!(
-            available_actions(actor(Role::Coordinator, true, false), PERIOD, on),
-            BTreeSet::from([CampaignAction::Remind, CampaignAction::Close])
-        );
-        // Past its closing day: no answer, no reminder; the coordinator may still close it.
-        assert_eq!(
-            available_actions(
-                actor(Role::Coordinator, true, true),
-                PERIOD,
-                d("2027-03-01")
-            ),
-            BTreeSet::from([CampaignAction::Close])
         );
     }
 
