@@ -1,5 +1,6 @@
 //! `mutualis opportunities`: the opportunity engine over the database, or over DECP files
-//! directly (`--decp`), printed as text or as the JSON documented in the README.
+//! directly (`--decp`), printed as text or as the JSON documented in the README (the wire
+//! types of `mutualis_formats::opportunity_json`, which the API answers too).
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -14,6 +15,7 @@ use mutualis_domain::opportunity::{
     BuyerInfo, Input, Params, Report, find_opportunities, french_date,
 };
 use mutualis_domain::{Amount, Siren, Territory};
+use mutualis_formats::opportunity_json::OpportunityReport;
 use mutualis_import::facts::DecpFacts;
 use mutualis_reference::cpv::nomenclature;
 use mutualis_reference::pooling::pooling;
@@ -118,7 +120,10 @@ pub async fn run(global: &Global, args: &OpportunitiesArgs) -> anyhow::Result<()
         report
     };
     match args.format {
-        Format::Json => emit(&(serde_json::to_string_pretty(&report)? + "\n")),
+        Format::Json => {
+            let json = OpportunityReport::try_from(&report)?;
+            emit(&(serde_json::to_string_pretty(&json)? + "\n"))
+        }
         Format::Table => emit(&table(&report)),
     }
 }
