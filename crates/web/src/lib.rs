@@ -48,6 +48,8 @@ pub struct AppState {
     /// Where every page and API call reads the time: the system's clock in production, a
     /// settable one in tests.
     pub clock: std::sync::Arc<dyn mutualis_app::Clock>,
+    /// Where the DECP uploads wait for their import job (shared with the workers).
+    pub uploads: mutualis_app::jobs::Uploads,
 }
 
 /// Security settings of the web layer.
@@ -173,6 +175,8 @@ pub fn router(state: AppState) -> Router {
             "/groupements/{id}/convention.pdf",
             get(pages::groupements::convention_pdf),
         )
+        .route("/travaux", get(pages::jobs::list))
+        .route("/travaux/{id}", get(pages::jobs::detail))
         .route("/healthz", get(healthz))
         .route("/static/style.css", get(stylesheet))
         .nest("/api/v1", api::router())
