@@ -270,6 +270,11 @@ async fn the_page_follows_a_running_job_its_retries_and_its_failure() {
         assert_eq!((job.status, job.attempts), (JobStatus::Failed, 1));
         let error = job.error.unwrap();
         assert!(
+            error.starts_with("le fichier n'est ni du JSON ni du XML"),
+            "{error}"
+        );
+        let error = error.replacen('l', "L", 1);
+        assert!(
             text(&failed.body).contains(&error),
             "{error} in {}",
             failed.body

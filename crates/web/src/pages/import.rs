@@ -32,7 +32,7 @@ impl ImportPage {
     }
 }
 
-pub(crate) fn coordinator_only(user: &SignedIn) -> Result<(), WebError> {
+fn coordinator_only(user: &SignedIn) -> Result<(), WebError> {
     match user.principal.scope().territory_wide() {
         Some(_) => Ok(()),
         None => Err(user.error(WebError::forbidden())),

@@ -91,7 +91,7 @@ impl JobView {
             status,
             status_code,
             finished: job.status.is_finished(),
-            error: job.error.clone(),
+            error: job.error.as_deref().map(sentence),
             attempts: (job.attempts > 0)
                 .then(|| format!("essai {} sur {}", job.attempts, job.max_attempts)),
             created: datetime_label(job.created_at),
@@ -104,6 +104,16 @@ impl JobView {
             retry_at,
             progress,
         }
+    }
+}
+
+/// An error as a sentence: its first letter in capitals (the reader's errors start in lower
+/// case, to follow a file name on the command line).
+fn sentence(error: &str) -> String {
+    let mut chars = error.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
     }
 }
 
