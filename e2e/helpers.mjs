@@ -59,10 +59,11 @@ export function parseCredentials(text) {
 }
 
 /**
- * Starts `mutualis serve --demo` on a free port with a fresh SQLite database.
+ * Starts `mutualis serve --demo` on a free port with a fresh SQLite database, with `extraArgs`
+ * after its own (`--no-worker`).
  * Resolves once the server printed its URL; returns {baseUrl, accounts, account(role), stop()}.
  */
-export async function startServer() {
+export async function startServer({ extraArgs = [] } = {}) {
   const bin = mutualisBinary();
   if (!existsSync(bin)) {
     throw new Error(
@@ -79,6 +80,7 @@ export async function startServer() {
     `127.0.0.1:${port}`,
     '--database-url',
     `sqlite://${path.join(dir, 'e2e.db')}`,
+    ...extraArgs,
   ];
   const child = spawn(bin, args, {
     cwd: dir,

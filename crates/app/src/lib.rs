@@ -10,6 +10,9 @@
 //! The domain reads no clock; every use case that needs the time asks the [`Clock`] of its
 //! [`App`], the system's in production and a [`SettableClock`] in tests, so that a test moves
 //! past a deadline without sleeping.
+//!
+//! Background jobs (`jobs`): what runs outside a request, queued in the database and run by a
+//! [`jobs::Worker`] (DECP imports uploaded through the pages first).
 
 pub mod accounts;
 pub mod blocking;
@@ -18,6 +21,7 @@ pub mod clock;
 pub mod contracts;
 pub mod error;
 pub mod groupements;
+pub mod jobs;
 pub mod opportunities;
 pub mod organisations;
 

@@ -77,6 +77,27 @@ pub enum Command {
     /// Journal d'audit des groupements de commandes (chaîne d'empreintes SHA-256).
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Exécute les travaux en arrière-plan (imports de fichiers DECP déposés sur les pages),
+    /// seul, sur la même base et le même dossier de données que `mutualis serve`. S'arrête
+    /// sur Ctrl-C ou SIGTERM : le travail en cours finit, ou est repris plus tard.
+    Worker(WorkerArgs),
+}
+
+/// Where the jobs' files live, for `serve` and `worker` alike.
+#[derive(Debug, Args)]
+pub struct DataDirArgs {
+    /// Dossier de données, partagé par `mutualis serve` et `mutualis worker` : les fichiers
+    /// déposés y attendent leur import (sous-dossier uploads). Par défaut : le dossier
+    /// mutualis-data à côté de la base SQLite ; avec PostgreSQL, dans le dossier temporaire du
+    /// système (à fixer en production).
+    #[arg(long, env = "MUTUALIS_DATA_DIR", value_name = "DOSSIER")]
+    pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    #[command(flatten)]
+    pub data: DataDirArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -166,6 +187,12 @@ pub struct ServeArgs {
     /// ajoutée), pour limiter les tentatives de connexion par client et non par mandataire.
     #[arg(long, env = "MUTUALIS_TRUSTED_PROXY")]
     pub trusted_proxy: Option<std::net::IpAddr>,
+    #[command(flatten)]
+    pub data: DataDirArgs,
+    /// N'exécute pas les travaux en arrière-plan dans ce processus : un `mutualis worker`
+    /// lancé à part s'en charge.
+    #[arg(long, env = "MUTUALIS_NO_WORKER")]
+    pub no_worker: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -54,11 +54,11 @@ fn fail(error: &anyhow::Error) -> ExitCode {
     ExitCode::FAILURE
 }
 
-/// Logs go to stderr: `info` while serving, warnings only for one-shot commands, unless
+/// Logs go to stderr: `info` while serving or running jobs, warnings only for one-shot commands, unless
 /// `RUST_LOG` says otherwise.
 fn init_tracing(command: &config::Command) {
     let default = match command {
-        config::Command::Serve(_) => "info",
+        config::Command::Serve(_) | config::Command::Worker(_) => "info",
         _ => "warn",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()

@@ -12,6 +12,7 @@ pub mod contract_import;
 pub mod contracts;
 pub mod credentials;
 pub mod groupements;
+pub mod jobs;
 pub mod opportunities;
 pub mod organisations;
 mod scope;

@@ -38,6 +38,8 @@ pub struct AppState {
     /// Started with `--demo`: the sign-in page says so.
     pub demo: bool,
     pub config: WebConfig,
+    /// Where the DECP uploads wait for their import job (shared with the workers).
+    pub uploads: mutualis_app::jobs::Uploads,
 }
 
 impl std::ops::Deref for AppState {
@@ -149,6 +151,8 @@ pub fn router(state: AppState) -> Router {
             "/groupements/{id}/convention.pdf",
             get(pages::groupements::convention_pdf),
         )
+        .route("/travaux", get(pages::jobs::list))
+        .route("/travaux/{id}", get(pages::jobs::detail))
         .route("/healthz", get(healthz))
         .route("/static/style.css", get(stylesheet))
         .nest("/api/v1", api::router())

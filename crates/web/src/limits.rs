@@ -3,7 +3,7 @@
 //!
 //! | route | body | time |
 //! |---|---|---|
-//! | `/contrats/import` (the coordinator's DECP upload, imported within the request) | [`UPLOAD_LIMIT_BYTES`] | [`IMPORT_TIMEOUT`] |
+//! | `/contrats/import` (the coordinator's DECP upload, received within the request and imported by a background job) | [`UPLOAD_LIMIT_BYTES`] | [`IMPORT_TIMEOUT`] |
 //! | `/campagnes/{id}/classeur` (a member's needs workbook, downloaded and uploaded) | [`WORKBOOK_LIMIT_BYTES`] | [`WORKBOOK_TIMEOUT`] |
 //! | every other route: pages, forms, the JSON API | [`BODY_LIMIT_BYTES`] | [`REQUEST_TIMEOUT`] |
 //!
@@ -50,8 +50,8 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// of a member.
 pub const WORKBOOK_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 
-/// The DECP upload, which imports the file within the request: up to 200 MiB to receive, then
-/// a few hundred thousand contracts to write.
+/// The DECP upload: up to 200 MiB to receive over a slow line (its import runs afterwards, as a
+/// background job).
 pub const IMPORT_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 
 /// The time limits the router applies (the constants above, unless a test shortens them).

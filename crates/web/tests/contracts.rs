@@ -197,10 +197,6 @@ async fn the_api_lists_contracts_within_the_tokens_scope() {
     .await;
 }
 
-fn multipart(csrf: &str, file: &[u8]) -> (String, Vec<u8>) {
-    common::multipart(csrf, "fichier", "isere.json", "application/json", file)
-}
-
 #[tokio::test]
 async fn the_coordinator_uploads_a_decp_file_and_sees_the_summary() {
     each_backend(|db| async move {
@@ -209,27 +205,44 @@ async fn the_coordinator_uploads_a_decp_file_and_sees_the_summary() {
         let form = app.get("/contrats/import", Some(&cookie)).await;
         assert_eq!(form.status, StatusCode::OK);
         let csrf = form.csrf_field();
-        let upload = |csrf: String, file: &'static [u8]| {
-            let (content_type, body) = multipart(&csrf, file);
-            Request::post("/contrats/import")
-                .header(header::COOKIE, &cookie)
-                .header(header::CONTENT_TYPE, content_type)
-                .body(Body::from(body))
-                .unwrap()
-        };
-        let first = app.send(upload(csrf.clone(), ISERE)).await;
-        assert_eq!(first.status, StatusCode::OK, "{}", first.body);
-        assert!(first.body.contains("<dt>Lus</dt><dd>220</dd>"));
-        let second = app.send(upload(csrf.clone(), ISERE)).await;
+        let first = app.import_through_page(&cookie, "isere.json", ISERE).await;
+        assert!(
+            first.body.contains("<dt>Lus</dt><dd>220</dd>"),
+            "{}",
+            first.body
+        );
+        let second = app.import_through_page(&cookie, "isere.json", ISERE).await;
         assert!(
             second.body.contains("<dt>Créés</dt><dd>0</dd>"),
             "idempotent"
         );
-        let garbage = app.send(upload(csrf.clone(), b"pas du JSON")).await;
-        assert_eq!(garbage.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(garbage.body.contains("id=\"fichier-erreur\""));
-        let forged = app.send(upload("forged".into(), ISERE)).await;
+        // A file that is not DECP: its job fails, and its page says why.
+        let garbage = app
+            .upload_decp_with(&cookie, &csrf, "notes.txt", b"pas du JSON")
+            .await;
+        assert_eq!(garbage.status, StatusCode::SEE_OTHER);
+        app.run_jobs().await;
+        let failed = app.get(&garbage.header("location"), Some(&cookie)).await;
+        assert!(failed.body.contains("Échec"), "{}", failed.body);
+        assert!(failed.body.contains("role=\"alert\""), "{}", failed.body);
+        // No file at all: refused next to the field, nothing queued.
+        let (content_type, body) = common::multipart(&csrf, "autre", "x", "text/plain", b"x");
+        let none = app
+            .send(
+                Request::post("/contrats/import")
+                    .header(header::COOKIE, &cookie)
+                    .header(header::CONTENT_TYPE, content_type)
+                    .body(Body::from(body))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(none.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(none.body.contains("id=\"fichier-erreur\""));
+        let forged = app
+            .upload_decp_with(&cookie, "forged", "isere.json", ISERE)
+            .await;
         assert_eq!(forged.status, StatusCode::FORBIDDEN);
+        assert_eq!(app.run_jobs().await, 0, "nothing queued by a forged form");
         let member = app.sign_in(GRENOBLE_BUYER).await;
         assert_eq!(
             app.get("/contrats/import", Some(&member)).await.status,
@@ -295,27 +308,15 @@ async fn the_upload_summary_names_each_rejection_reason_in_french() {
     each_backend(|db| async move {
         let app = App::new(db).await;
         let cookie = app.sign_in(COORDINATOR).await;
-        let csrf = app
-            .get("/contrats/import", Some(&cookie))
-            .await
-            .csrf_field();
         // Two records of the real extract, one with a CPV code that does not exist.
         let isere: serde_json::Value = serde_json::from_slice(ISERE).unwrap();
         let good = isere["marches"][0].clone();
         let mut bad = isere["marches"][1].clone();
         bad["codeCPV"] = "12345678".into();
         let file = serde_json::json!({ "marches": [good, bad] }).to_string();
-        let (content_type, body) = multipart(&csrf, file.as_bytes());
         let page = app
-            .send(
-                Request::post("/contrats/import")
-                    .header(header::COOKIE, &cookie)
-                    .header(header::CONTENT_TYPE, content_type)
-                    .body(Body::from(body))
-                    .unwrap(),
-            )
+            .import_through_page(&cookie, "isere.json", file.as_bytes())
             .await;
-        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
         assert!(page.body.contains("<dt>Rejetés</dt><dd>1</dd>"));
         assert!(
             page.body

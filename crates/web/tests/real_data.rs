@@ -1,13 +1,13 @@
-//! The real DECP files of 2019, uploaded through the coordinator's page, then every list page
+//! The real DECP files of 2019, uploaded through the coordinator's page (and imported by its
+//! job), then every list page
 //! and API list of every role: nothing the importer accepted may make a reader fail.
 
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 
 mod common;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
-use common::{App, COORDINATOR, ECHIROLLES_BUYER, GRENOBLE_APPROVER, GRENOBLE_BUYER, multipart};
+use axum::http::StatusCode;
+use common::{App, COORDINATOR, ECHIROLLES_BUYER, GRENOBLE_APPROVER, GRENOBLE_BUYER};
 use mutualis_domain::{Organisation, OrganisationKind, Role, Siren, Siret};
 use mutualis_test_db::{each_backend, execute_sql};
 
@@ -80,20 +80,10 @@ async fn every_role(app: &App) -> Vec<(&'static str, &'static str)> {
     ]
 }
 
+/// Uploads `file` through the coordinator's page, runs its import job, and reads the job's
+/// page.
 async fn upload(app: &App, cookie: &str, name: &str, file: &[u8]) -> String {
-    let csrf = app.get("/contrats/import", Some(cookie)).await.csrf_field();
-    let (content_type, body) = multipart(&csrf, "fichier", name, "application/json", file);
-    let reply = app
-        .send(
-            Request::post("/contrats/import")
-                .header(header::COOKIE, cookie)
-                .header(header::CONTENT_TYPE, content_type)
-                .body(Body::from(body))
-                .unwrap(),
-        )
-        .await;
-    assert_eq!(reply.status, StatusCode::OK, "{name}: {}", reply.body);
-    reply.body
+    app.import_through_page(cookie, name, file).await.body
 }
 
 #[tokio::test]

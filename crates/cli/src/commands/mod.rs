@@ -12,6 +12,7 @@ mod rules;
 mod serve;
 mod territory;
 mod user;
+mod worker;
 
 use crate::config::{
     AuditCommand, Cli, Command, CpvCommand, DbCommand, ExportCommand, ImportCommand, RulesCommand,
@@ -70,6 +71,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             user::add(&cli.global, &org, role, &email).await
         }
         Command::Audit(AuditCommand::Verify(args)) => audit::verify(&cli.global, &args).await,
+        Command::Worker(args) => worker::run(&cli.global, &args).await,
     }
 }
 

@@ -1,5 +1,6 @@
-//! The coordinator's DECP upload: the same import as `mutualis import decp`, with the same
-//! summary and the rejected records listed.
+//! The coordinator's DECP upload: the file is received into the uploads folder and imported by
+//! a background job (`mutualis_app::jobs::decp_import`, the same import as `mutualis import
+//! decp`), whose progress page (`pages/jobs.rs`) shows the summary and the rejected records.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -7,52 +8,27 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
-use mutualis_import::{ImportError, ImportSummary, import_decp};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use mutualis_app::jobs::{DecpImport, JobSpec, Upload, enqueue};
 
 use crate::AppState;
 use crate::error::WebError;
 use crate::layout::Layout;
 use crate::session::SignedIn;
 
-/// Rejected records listed on the page; all are counted in the summary.
-const REJECTS_SHOWN: usize = 200;
-
-struct RejectRow {
-    index: usize,
-    id: String,
-    field: String,
-    value: String,
-    reason: String,
-}
-
 #[derive(Template)]
 #[template(path = "import.html")]
 struct ImportPage {
     layout: Layout,
-    file_name: String,
-    summary: Option<ImportSummary>,
     file_error: Option<String>,
-    rejects: Vec<RejectRow>,
 }
 
 impl ImportPage {
     fn new(user: &SignedIn) -> ImportPage {
         ImportPage {
             layout: user.layout(),
-            file_name: String::new(),
-            summary: None,
             file_error: None,
-            rejects: Vec::new(),
         }
-    }
-
-    /// The rejected records per reason, in French.
-    fn reasons(&self) -> Vec<(&str, usize)> {
-        self.summary
-            .as_ref()
-            .map(ImportSummary::rejected_by_reason_fr)
-            .unwrap_or_default()
     }
 }
 
@@ -68,6 +44,8 @@ pub async fn form(user: SignedIn) -> Result<Response, WebError> {
     Ok(Html(ImportPage::new(&user).render()?).into_response())
 }
 
+/// The upload is written to a file of the uploads folder as it arrives, then a DECP import
+/// job is queued and the browser sent at once to its progress page (`/travaux/{id}`).
 pub async fn upload(
     State(state): State<Arc<AppState>>,
     user: SignedIn,
@@ -76,7 +54,7 @@ pub async fn upload(
     coordinator_only(&user)?;
     let mut csrf = String::new();
     let mut page = ImportPage::new(&user);
-    let mut file: Option<std::fs::File> = None;
+    let mut received: Option<(Upload, String, u64)> = None;
     let bad_upload = |e: axum::extract::multipart::MultipartError| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             WebError::with_detail(
@@ -101,67 +79,42 @@ pub async fn upload(
             Some("fichier") => {
                 // The token comes first in the form: nothing is stored for a forged request.
                 user.check_csrf(&csrf)?;
-                page.file_name = field.file_name().unwrap_or("fichier").to_owned();
-                let mut temp = tempfile().map_err(WebError::internal)?;
+                let file_name = field.file_name().unwrap_or("fichier").to_owned();
+                // Deleted when dropped: an upload cut short or refused leaves nothing behind.
+                let mut upload = state.uploads.create("decp").map_err(WebError::internal)?;
+                let mut size = 0u64;
                 while let Some(chunk) = field.chunk().await.map_err(bad_upload)? {
-                    temp.write_all(&chunk).map_err(WebError::internal)?;
+                    upload
+                        .file()
+                        .write_all(&chunk)
+                        .map_err(WebError::internal)?;
+                    size += chunk.len() as u64;
                 }
-                file = Some(temp);
+                upload.file().flush().map_err(WebError::internal)?;
+                received = Some((upload, file_name, size));
             }
             _ => {}
         }
     }
     user.check_csrf(&csrf)?;
-    let Some(mut file) = file else {
+    let Some((upload, file_name, size)) = received else {
         page.file_error = Some("Choisissez un fichier DECP à importer.".into());
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
     };
-    use std::io::Seek;
-    file.rewind().map_err(WebError::internal)?;
-    let mut rejects = Vec::new();
-    let outcome = import_decp(&state.db, std::io::BufReader::new(file), |r| {
-        if rejects.len() < REJECTS_SHOWN {
-            rejects.push(RejectRow {
-                index: r.index,
-                id: r.id.clone().unwrap_or_default(),
-                field: r.field.clone(),
-                value: r.value.clone(),
-                reason: r.detail.clone(),
-            });
+    let name = upload.keep();
+    let job = JobSpec::DecpImport(DecpImport {
+        upload: name.clone(),
+        file_name,
+        size,
+    });
+    match enqueue(&state.db, &*state.clock, user.principal.scope(), &job).await {
+        Ok(id) => {
+            tracing::info!(job = id, size, "DECP upload queued");
+            Ok(Redirect::to(&format!("/travaux/{id}")).into_response())
         }
-    })
-    .await;
-    match outcome {
-        Ok(summary) => {
-            tracing::info!(file = %page.file_name, read = summary.read, rejected = summary.rejected, "DECP upload imported");
-            page.summary = Some(summary);
-            page.rejects = rejects;
-            Ok(Html(page.render()?).into_response())
+        Err(e) => {
+            state.uploads.remove(&name);
+            Err(user.error(WebError::internal(e)))
         }
-        Err(ImportError::File(e)) => {
-            page.file_error = Some(e.to_string());
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
-        }
-        Err(e) => Err(user.error(WebError::internal(e))),
     }
-}
-
-/// An anonymous temporary file, removed by the system when closed.
-fn tempfile() -> std::io::Result<std::fs::File> {
-    let path = std::env::temp_dir().join(format!(
-        "mutualis-upload-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or_default()
-    ));
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create_new(true)
-        .open(&path)?;
-    // Unlinked at once: the open handle keeps it until the import is done.
-    std::fs::remove_file(&path)?;
-    Ok(file)
 }

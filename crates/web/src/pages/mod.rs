@@ -9,6 +9,7 @@ pub mod forms;
 pub mod groupements;
 pub mod home;
 pub mod import;
+pub mod jobs;
 pub mod opportunities;
 pub mod organisations;
 

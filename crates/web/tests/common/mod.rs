@@ -8,6 +8,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
+use mutualis_app::jobs::{Uploads, Worker, WorkerConfig};
 use mutualis_app::{Clock, SettableClock};
 use mutualis_domain::{Email, Role, Siren};
 use mutualis_reference::territory::{GRENOBLE_SLUG, grenoble_alpes_metropole};
@@ -32,6 +33,8 @@ pub fn text(html: &str) -> String {
         .replace("&quot;", "\"")
         .replace("&#34;", "\"")
         .replace("&lt;", "<")
+        .replace("&#60;", "<")
+        .replace("&#62;", ">")
         .replace("&gt;", ">")
         .replace("&amp;", "&")
 }
@@ -90,6 +93,8 @@ pub struct App {
     pub router: Router,
     /// The application's clock: stopped at the test's start, moved by the test.
     pub clock: Arc<SettableClock>,
+    /// Where uploads wait for their job.
+    pub uploads: Uploads,
 }
 
 pub async fn get_on(db: &Database, uri: &str) -> Reply {
@@ -104,6 +109,7 @@ impl App {
 
     pub fn with_config(db: Database, config: WebConfig) -> App {
         let clock = Arc::new(SettableClock::at_system_time());
+        let uploads = Uploads::new(std::env::temp_dir().join("mutualis-web-tests-uploads"));
         let router = router(AppState {
             app: mutualis_app::App {
                 clock: clock.clone(),
@@ -111,8 +117,75 @@ impl App {
             },
             demo: false,
             config,
+            uploads: uploads.clone(),
         });
-        App { db, router, clock }
+        App {
+            db,
+            router,
+            clock,
+            uploads,
+        }
+    }
+
+    /// A background jobs' worker over the application's database, clock and uploads folder.
+    pub fn worker(&self) -> Worker {
+        Worker::new(
+            self.db.clone(),
+            self.clock.clone(),
+            self.uploads.clone(),
+            WorkerConfig::default(),
+        )
+    }
+
+    /// Runs the queued jobs to their end; how many ran.
+    pub async fn run_jobs(&self) -> usize {
+        self.worker().run_until_idle().await.unwrap()
+    }
+
+    /// Posts `file` to the coordinator's DECP upload page as the signed-in `cookie`; the
+    /// reply (a 303 to the job's page when queued).
+    pub async fn upload_decp(&self, cookie: &str, name: &str, file: &[u8]) -> Reply {
+        let csrf = self
+            .get("/contrats/import", Some(cookie))
+            .await
+            .csrf_field();
+        self.upload_decp_with(cookie, &csrf, name, file).await
+    }
+
+    /// [`App::upload_decp`] with a given CSRF token.
+    pub async fn upload_decp_with(
+        &self,
+        cookie: &str,
+        csrf: &str,
+        name: &str,
+        file: &[u8],
+    ) -> Reply {
+        let (content_type, body) = multipart(csrf, "fichier", name, "application/json", file);
+        self.send(
+            Request::post("/contrats/import")
+                .header(header::COOKIE, cookie)
+                .header(header::CONTENT_TYPE, content_type)
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// Uploads `file`, runs the jobs, and reads the job's page: the import's summary.
+    pub async fn import_through_page(&self, cookie: &str, name: &str, file: &[u8]) -> Reply {
+        let queued = self.upload_decp(cookie, name, file).await;
+        assert_eq!(
+            queued.status,
+            StatusCode::SEE_OTHER,
+            "{name}: {}",
+            queued.body
+        );
+        let job = queued.header("location");
+        assert!(job.starts_with("/travaux/"), "{job}");
+        self.run_jobs().await;
+        let page = self.get(&job, Some(cookie)).await;
+        assert_eq!(page.status, StatusCode::OK, "{name}: {}", page.body);
+        page
     }
 
     /// The territory, and accounts: the coordinator (métropole), a buyer of Grenoble, a buyer
