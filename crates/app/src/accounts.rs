@@ -290,3 +290,16 @@ pub async fn account_organisation(
             ))
         })
 }
+
+/// The user's API tokens, live and revoked.
+pub async fn tokens(
+    app: &App,
+    scope: &Scope,
+) -> Result<Vec<mutualis_storage::accounts::ApiTokenRecord>, AppError> {
+    Ok(app.db.api_tokens(scope).await?)
+}
+
+/// Ends the session whose secret hashes to `token_hash`.
+pub async fn sign_out(app: &App, token_hash: &str) -> Result<(), AppError> {
+    Ok(app.db.delete_session(token_hash).await?)
+}

@@ -22,7 +22,7 @@ use mutualis_formats::needs_workbook::PrefillRow;
 use mutualis_reference::cpv::nomenclature;
 use mutualis_storage::Principal;
 use mutualis_storage::campaigns::{
-    Campaign, CampaignError, CampaignSummary, NeedSource, NewCampaign, StoredNeed,
+    Campaign, CampaignBoard, CampaignError, CampaignSummary, NeedSource, NewCampaign, StoredNeed,
 };
 use mutualis_storage::contracts::ContractFilter;
 use mutualis_storage::organisations::OrganisationRecord;
@@ -110,11 +110,7 @@ pub async fn owned_campaign(
 
 /// The user's own organisation (its SIREN names every need it declares).
 pub async fn own_organisation(app: &App, user: &Principal) -> Result<OrganisationRecord, AppError> {
-    let scope = user.scope();
-    app.db
-        .organisation_in_scope(scope, scope.organisation_id())
-        .await?
-        .ok_or_else(|| AppError::internal("the user's organisation is missing"))
+    crate::organisations::own_organisation(app, user).await
 }
 
 /// What the user may do with the campaign today, by the domain's campaign policy: what
@@ -296,4 +292,26 @@ pub async fn workbook_rows(
     }
     rows.extend(needs.iter().map(|n| PrefillRow::from(&n.need)));
     Ok(rows)
+}
+
+/// The needs of a campaign the user sees (every member's for its coordinator, its own
+/// organisation's otherwise).
+pub async fn needs(
+    app: &App,
+    user: &Principal,
+    campaign: i64,
+) -> Result<Vec<StoredNeed>, AppError> {
+    visible_needs(app, user, campaign)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// The coordinator's board of its campaign: who answered, reminders, totals per family.
+pub async fn board(app: &App, user: &Principal, campaign: i64) -> Result<CampaignBoard, AppError> {
+    let wide = user.scope().territory_wide().ok_or(AppError::Forbidden)?;
+    match app.db.campaign_board(wide, campaign).await {
+        Ok(board) => Ok(board),
+        Err(CampaignError::NotFound) => Err(AppError::NotFound),
+        Err(e) => Err(AppError::internal(e)),
+    }
 }

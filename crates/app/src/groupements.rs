@@ -21,12 +21,19 @@ use crate::{App, AppError, require};
 
 /// The SIREN of the user's organisation.
 pub async fn own_siren(app: &App, user: &Principal) -> Result<Siren, AppError> {
-    let scope = user.scope();
-    app.db
-        .organisation_in_scope(scope, scope.organisation_id())
+    Ok(crate::organisations::own_organisation(app, user)
         .await?
-        .map(|r| r.organisation.siren)
-        .ok_or_else(|| AppError::internal("the user's organisation is missing"))
+        .organisation
+        .siren)
+}
+
+/// The names of the suppliers of the groupement's awards, by SIRET, as the database knows
+/// them.
+pub async fn supplier_names(
+    app: &App,
+    g: &mutualis_domain::groupement::Groupement,
+) -> Result<std::collections::BTreeMap<String, String>, AppError> {
+    Ok(app.db.award_supplier_names(g).await?)
 }
 
 /// Whether the user is the groupement's coordinator: a territory-wide scope of the

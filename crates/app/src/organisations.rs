@@ -1,8 +1,10 @@
 //! Organisations: the list's filters as typed, and the organisations a user may see.
 
 use mutualis_domain::{Capability, OrganisationKind};
+use mutualis_storage::Principal;
+use mutualis_storage::accounts::UserRecord;
 use mutualis_storage::organisations::{
-    self, OrganisationFilter, OrganisationRecord, TerritoryMembership,
+    self, OrganisationFilter, OrganisationRecord, TerritoryMembership, TerritoryRecord,
 };
 use serde::Deserialize;
 
@@ -102,4 +104,24 @@ pub async fn visible_organisation(
         Some(wide) => app.db.organisation_territory_wide(wide, id).await?,
         None => app.db.organisation_in_scope(scope, id).await?,
     })
+}
+
+/// The user's own organisation.
+pub async fn own_organisation(app: &App, user: &Principal) -> Result<OrganisationRecord, AppError> {
+    let scope = user.scope();
+    app.db
+        .organisation_in_scope(scope, scope.organisation_id())
+        .await?
+        .ok_or_else(|| AppError::internal("the user's organisation is missing"))
+}
+
+/// The territory served, with its lead body and members; `None` before it is loaded.
+pub async fn territory(app: &App) -> Result<Option<TerritoryRecord>, AppError> {
+    Ok(app.db.territory(&app.territory_slug).await?)
+}
+
+/// The accounts of every organisation, for the territory's coordinator only.
+pub async fn users(app: &App, user: &Principal) -> Result<Vec<UserRecord>, AppError> {
+    let wide = user.scope().territory_wide().ok_or(AppError::Forbidden)?;
+    Ok(app.db.users_territory_wide(wide).await?)
 }

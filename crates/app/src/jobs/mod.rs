@@ -178,6 +178,35 @@ pub async fn enqueue(
     .await
 }
 
+/// The last `limit` jobs, for the territory's coordinator only: jobs are the coordinator's.
+pub async fn visible_jobs(
+    app: &crate::App,
+    user: &mutualis_storage::Principal,
+    limit: u32,
+) -> Result<Vec<mutualis_storage::jobs::Job>, crate::AppError> {
+    let wide = user
+        .scope()
+        .territory_wide()
+        .ok_or(crate::AppError::Forbidden)?;
+    Ok(app.db.jobs_territory_wide(wide, limit).await?)
+}
+
+/// One job, for the territory's coordinator; for anyone else, no job exists.
+pub async fn visible_job(
+    app: &crate::App,
+    user: &mutualis_storage::Principal,
+    id: i64,
+) -> Result<mutualis_storage::jobs::Job, crate::AppError> {
+    let wide = user
+        .scope()
+        .territory_wide()
+        .ok_or(crate::AppError::NotFound)?;
+    app.db
+        .job_territory_wide(wide, id)
+        .await?
+        .ok_or(crate::AppError::NotFound)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 mod tests {

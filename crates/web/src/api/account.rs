@@ -97,13 +97,6 @@ pub async fn revoke_token(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let id: i64 = id.parse().map_err(|_| WebError::not_found())?;
-    if state
-        .db
-        .revoke_api_token(user.scope(), id, state.clock.now())
-        .await?
-    {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError(WebError::not_found()))
-    }
+    accounts::revoke_token(&state, user.scope(), id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

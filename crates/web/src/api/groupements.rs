@@ -77,7 +77,7 @@ pub async fn groupement(
     let contracts = use_cases::visible_contracts(&state, &user, &stored)
         .await
         .map_err(groupement_error)?;
-    let supplier_names = state.db.award_supplier_names(&stored.groupement).await?;
+    let supplier_names = use_cases::supplier_names(&state, &stored.groupement).await?;
     Ok(Json(GroupementJson::new(
         &stored,
         &own,

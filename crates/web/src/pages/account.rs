@@ -99,9 +99,7 @@ struct AccountPage {
 
 impl AccountPage {
     async fn load(state: &AppState, user: &SignedIn) -> Result<AccountPage, WebError> {
-        let tokens = state
-            .db
-            .api_tokens(user.principal.scope())
+        let tokens = accounts::tokens(state, user.principal.scope())
             .await?
             .into_iter()
             .map(|t| TokenRow {

@@ -128,7 +128,7 @@ pub async fn logout(
     HtmlForm(form): HtmlForm<CsrfOnly>,
 ) -> Result<Response, WebError> {
     user.check_csrf(&form.csrf)?;
-    state.db.delete_session(&user.token_hash).await?;
+    accounts::sign_out(&state, &user.token_hash).await?;
     Ok((
         jar.remove(removal_cookie(SESSION_COOKIE)),
         Redirect::to("/"),

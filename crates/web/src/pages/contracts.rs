@@ -70,7 +70,7 @@ async fn member_choices(state: &AppState, user: &SignedIn) -> Result<Vec<(i64, S
     if user.principal.scope().territory_wide().is_none() {
         return Ok(Vec::new());
     }
-    let Some(territory) = state.db.territory(&state.territory_slug).await? else {
+    let Some(territory) = mutualis_app::organisations::territory(state).await? else {
         return Ok(Vec::new());
     };
     let mut members: Vec<&OrganisationRecord> = std::iter::once(&territory.lead)

@@ -87,7 +87,7 @@ pub async fn home(
     if let Some(space) = user.0.as_ref().and_then(|u| role_space(u.principal.role())) {
         return Ok(Html(RoleHomePage { layout, space }.render()?).into_response());
     }
-    let Some(territory) = state.db.territory(&state.territory_slug).await? else {
+    let Some(territory) = mutualis_app::organisations::territory(&state).await? else {
         return Ok(Html(EmptyPage { layout }.render()?).into_response());
     };
     let page = HomePage {

@@ -171,10 +171,9 @@ pub async fn list(
     State(state): State<Arc<AppState>>,
     user: SignedIn,
 ) -> Result<Response, WebError> {
-    let Some(tw) = user.principal.scope().territory_wide() else {
-        return Err(user.error(WebError::forbidden()));
-    };
-    let jobs = state.db.jobs_territory_wide(tw, LISTED).await?;
+    let jobs = mutualis_app::jobs::visible_jobs(&state, &user.principal, LISTED)
+        .await
+        .map_err(|e| user.error(e))?;
     let page = JobsPage {
         layout: user.layout(),
         jobs: jobs.iter().map(JobView::new).collect(),
@@ -189,12 +188,12 @@ pub async fn detail(
     Query(query): Query<JobQuery>,
 ) -> Result<Response, WebError> {
     // Jobs are the coordinator's: for anyone else, no job exists.
-    let (Some(tw), Ok(id)) = (user.principal.scope().territory_wide(), id.parse::<i64>()) else {
-        return Err(user.error(WebError::not_found()));
-    };
-    let Some(job) = state.db.job_territory_wide(tw, id).await? else {
-        return Err(user.error(WebError::not_found()));
-    };
+    let id = id
+        .parse::<i64>()
+        .map_err(|_| user.error(WebError::not_found()))?;
+    let job = mutualis_app::jobs::visible_job(&state, &user.principal, id)
+        .await
+        .map_err(|e| user.error(e))?;
     let view = JobView::new(&job);
     let refreshing = !view.finished && query.actualiser.as_deref() != Some("non");
     let mut page = JobPage {

@@ -152,13 +152,9 @@ pub async fn users(
     State(state): State<Arc<AppState>>,
     user: SignedIn,
 ) -> Result<Response, WebError> {
-    let Some(wide) = user.principal.scope().territory_wide() else {
-        return Err(user.error(WebError::forbidden()));
-    };
-    let rows = state
-        .db
-        .users_territory_wide(wide)
-        .await?
+    let rows = mutualis_app::organisations::users(&state, &user.principal)
+        .await
+        .map_err(|e| user.error(e))?
         .into_iter()
         .map(|u| UserRow {
             email: u.email,

@@ -208,11 +208,9 @@ impl MemberPage {
         summary: &CampaignSummary,
     ) -> Result<MemberPage, WebError> {
         let c = &summary.campaign;
-        let needs = state
-            .db
-            .needs_of(user.principal.scope(), c.id, nomenclature())
+        let needs = campaigns::needs(state, &user.principal, c.id)
             .await
-            .map_err(|e| user.error(WebError::internal(e)))?;
+            .map_err(|e| user.error(e))?;
         let mut page = MemberPage {
             layout: user.layout(),
             info: CampaignInfo::new(

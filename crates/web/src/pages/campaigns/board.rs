@@ -44,19 +44,13 @@ pub(super) async fn board(
     summary: &CampaignSummary,
     done: &Done,
 ) -> Result<Response, WebError> {
-    let wide = user
-        .principal
-        .scope()
-        .territory_wide()
-        .ok_or_else(|| user.error(WebError::forbidden()))?;
     let id = summary.campaign.id;
-    let internal = |e: CampaignError| user.error(WebError::internal(e));
-    let board = state.db.campaign_board(wide, id).await.map_err(internal)?;
-    let needs = state
-        .db
-        .needs_of(user.principal.scope(), id, nomenclature())
+    let board = campaigns::board(state, &user.principal, id)
         .await
-        .map_err(internal)?;
+        .map_err(|e| user.error(e))?;
+    let needs = campaigns::needs(state, &user.principal, id)
+        .await
+        .map_err(|e| user.error(e))?;
     let today = state.clock.today();
     let c = &board.campaign;
     // What the coordinator may do, as storage enforces it (the domain's campaign policy).
@@ -173,17 +167,12 @@ pub async fn close(
 ) -> Result<Response, WebError> {
     user.check_csrf(&form.csrf)?;
     let summary = owned_campaign(&state, &user, &id).await?;
-    let wide = user
-        .principal
-        .scope()
-        .territory_wide()
-        .ok_or_else(|| user.error(WebError::forbidden()))?;
     let campaign = summary.campaign.id;
     if summary.campaign.status == CampaignStatus::Closed {
         return Ok(Redirect::to(&format!("/campagnes/{campaign}")).into_response());
     }
     if form.confirmation != confirmation::CONFIRMED {
-        return close_confirmation(&state, &user, wide, campaign).await;
+        return close_confirmation(&state, &user, campaign).await;
     }
     match campaigns::close(&state, &user.principal, campaign).await {
         Ok(()) => Ok(redirect_done(campaign, "fait=cloture")),
@@ -197,14 +186,11 @@ pub async fn close(
 async fn close_confirmation(
     state: &AppState,
     user: &SignedIn,
-    wide: TerritoryWide,
     campaign: i64,
 ) -> Result<Response, WebError> {
-    let board = state
-        .db
-        .campaign_board(wide, campaign)
+    let board = campaigns::board(state, &user.principal, campaign)
         .await
-        .map_err(|e| user.error(WebError::internal(e)))?;
+        .map_err(|e| user.error(e))?;
     let c = &board.campaign;
     let when = if state.clock.today() <= c.closes_on {
         format!(

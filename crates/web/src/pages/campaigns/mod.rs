@@ -33,7 +33,6 @@ use mutualis_domain::french;
 use mutualis_domain::need::desired_start_problem;
 use mutualis_domain::{Amount, Need, Quantity, Reservation, Siren};
 use mutualis_reference::cpv::nomenclature;
-use mutualis_storage::TerritoryWide;
 use mutualis_storage::campaigns::{
     Campaign, CampaignError, CampaignStatus, CampaignSummary, NeedSource, OTHER_FAMILY, StoredNeed,
 };

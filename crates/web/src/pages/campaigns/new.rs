@@ -45,7 +45,7 @@ async fn invitable_members(
     state: &AppState,
     user: &SignedIn,
 ) -> Result<Vec<(i64, String)>, WebError> {
-    let Some(territory) = state.db.territory(&state.territory_slug).await? else {
+    let Some(territory) = mutualis_app::organisations::territory(state).await? else {
         return Ok(Vec::new());
     };
     if territory.lead.id != user.principal.organisation_id() {

@@ -46,11 +46,9 @@ pub async fn download_workbook(
     let summary = answerable_campaign(&state, &user, &id).await?;
     let campaign = &summary.campaign;
     let organisation = own_organisation(&state, &user).await?;
-    let needs = state
-        .db
-        .needs_of(user.principal.scope(), campaign.id, nomenclature())
+    let needs = campaigns::needs(&state, &user.principal, campaign.id)
         .await
-        .map_err(|e| user.error(WebError::internal(e)))?;
+        .map_err(|e| user.error(e))?;
     let rows = campaigns::workbook_rows(&state, &user.principal, campaign, &needs)
         .await
         .map_err(|e| user.error(e))?;

@@ -333,11 +333,9 @@ pub(super) async fn render_detail(
             ),
         })
         .collect();
-    let supplier_names = state
-        .db
-        .award_supplier_names(g)
+    let supplier_names = groupements::supplier_names(state, g)
         .await
-        .map_err(|e| user.error(WebError::internal(e)))?;
+        .map_err(|e| user.error(e))?;
     let lots = g
         .lots
         .iter()

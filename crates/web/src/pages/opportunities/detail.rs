@@ -154,15 +154,16 @@ pub async fn detail(
     };
     // A contract's page opens for its buyer and for the coordinator only.
     let coordinator = user.principal.scope().territory_wide().is_some();
-    let own_org = user.principal.organisation_id();
     let own_siren = if coordinator {
         None
     } else {
-        state
-            .db
-            .organisation_in_scope(user.principal.scope(), own_org)
-            .await?
-            .map(|r| r.organisation.siren)
+        Some(
+            mutualis_app::organisations::own_organisation(&state, &user.principal)
+                .await
+                .map_err(|e| user.error(e))?
+                .organisation
+                .siren,
+        )
     };
     let months = |m: Option<u32>| m.map_or_else(|| "—".to_owned(), |m| format!("{m} mois"));
     let territory = territory_sirens(&state).await.map_err(|e| user.error(e))?;
