@@ -95,6 +95,11 @@ impl PreparedContract {
         &self.contract
     }
 
+    /// The content hash stored in `contracts.content_hash` (hex SHA-256).
+    pub fn content_hash(&self) -> &str {
+        &self.hash
+    }
+
     /// The contract's key: its buyer's SIRET and the buyer's own identifier.
     fn key(&self) -> (&str, &str) {
         (self.contract.buyer.as_str(), self.contract.id.as_str())
