@@ -170,7 +170,7 @@ fn every_field() -> Contract {
         notified_on: date("2024-03-01"),
         starts_on: date("2024-07-01"),
         published_on: date("2024-03-15"),
-        amount: Some(Amount::from_cents(123_456_789_01)),
+        amount: Some(Amount::from_cents(12_345_678_901)),
         price_form: Label {
             value: None,
             original: Some("Révisable".into()),
@@ -185,7 +185,7 @@ fn every_field() -> Contract {
                 object: Some("Avenant 1".into()),
                 signed_on: date("2025-01-10"),
                 published_on: date("2025-01-20"),
-                new_amount: Some(Amount::from_cents(130_000_000_00)),
+                new_amount: Some(Amount::from_cents(13_000_000_000)),
                 new_duration_months: Some(252),
                 new_operators: vec![operator("91234567500017", None)],
             },
@@ -202,7 +202,7 @@ fn every_field() -> Contract {
         subcontracting: vec![Subcontracting {
             id: "S1".into(),
             subcontractor: operator("44306184100047", Some("SOUS-TRAITANT")),
-            amount: Some(Amount::from_cents(5_000_00)),
+            amount: Some(Amount::from_cents(500_000)),
             duration_months: Some(12),
             signed_on: date("2024-05-02"),
             published_on: date("2024-05-03"),
@@ -222,7 +222,7 @@ fn every_field() -> Contract {
             subcontracting_declared: Some(true),
             social_considerations: vec!["Clause sociale".into()],
             environmental_considerations: vec!["Critère environnemental".into()],
-            public_subsidy: Some(Amount::from_cents(1_000_00)),
+            public_subsidy: Some(Amount::from_cents(100_000)),
         }),
     }
 }
