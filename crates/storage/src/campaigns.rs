@@ -24,7 +24,7 @@ use mutualis_domain::{
 };
 
 use crate::scope::{Scope, TerritoryWide};
-use crate::{Database, Result, StorageError, on_pool};
+use crate::{Database, Result, StorageError, on_backend};
 
 /// The family under which the board counts needs outside every family of the campaign.
 pub const OTHER_FAMILY: &str = "autre";
@@ -479,33 +479,48 @@ const NEED_SELECT: &str = "SELECT n.id, n.campaign_id, n.organisation_id, \
 
 const NEED_ORDER: &str = " ORDER BY n.campaign_id, o.name, n.id";
 
-/// The columns a need is written with, in the order `bind_need!` binds them.
+/// The columns a need is written with, in the order `bind_need` binds them.
 const NEED_COLUMNS_WRITTEN: &str = "campaign_id, organisation_id, cpv, description, \
     annual_amount_cents, quantity_thousandths, quantity_unit, desired_start, current_contract, \
     current_contract_ends_on, social_requirements, environmental_requirements, reservation, \
     source, created_at, updated_at";
 
-/// Binds a need's columns on a `Separated`, in `NEED_COLUMNS_WRITTEN` order.
-macro_rules! bind_need {
-    ($row:expr, $campaign:expr, $org:expr, $need:expr, $source:expr, $now:expr) => {{
-        let n: &Need = $need;
-        $row.push_bind($campaign)
-            .push_bind($org)
-            .push_bind(n.cpv.code8())
-            .push_bind(n.description.trim().to_owned())
-            .push_bind(n.annual_amount.cents())
-            .push_bind(n.quantity.as_ref().map(|q| q.thousandths))
-            .push_bind(n.quantity.as_ref().map(|q| q.unit.trim().to_owned()))
-            .push_bind(n.desired_start)
-            .push_bind(n.current_contract.clone())
-            .push_bind(n.current_contract_ends_on)
-            .push_bind(n.social_requirements.clone())
-            .push_bind(n.environmental_requirements.clone())
-            .push_bind(n.reservation.map(Reservation::code))
-            .push_bind($source.code())
-            .push_bind($now)
-            .push_bind($now);
-    }};
+/// Binds a need's columns on a `Separated`, in `NEED_COLUMNS_WRITTEN` order, on either
+/// backend's query.
+fn bind_need<'args, DB: sqlx::Database>(
+    row: &mut sqlx::query_builder::Separated<'_, 'args, DB, &'static str>,
+    campaign: i64,
+    org: i64,
+    n: &Need,
+    source: NeedSource,
+    now: DateTime<Utc>,
+) where
+    i64: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+    Option<i64>: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+    String: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+    Option<String>: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+    &'static str: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+    Option<&'static str>: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+    NaiveDate: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+    Option<NaiveDate>: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+    DateTime<Utc>: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+{
+    row.push_bind(campaign)
+        .push_bind(org)
+        .push_bind(n.cpv.code8())
+        .push_bind(n.description.trim().to_owned())
+        .push_bind(n.annual_amount.cents())
+        .push_bind(n.quantity.as_ref().map(|q| q.thousandths))
+        .push_bind(n.quantity.as_ref().map(|q| q.unit.trim().to_owned()))
+        .push_bind(n.desired_start)
+        .push_bind(n.current_contract.clone())
+        .push_bind(n.current_contract_ends_on)
+        .push_bind(n.social_requirements.clone())
+        .push_bind(n.environmental_requirements.clone())
+        .push_bind(n.reservation.map(Reservation::code))
+        .push_bind(source.code())
+        .push_bind(now)
+        .push_bind(now);
 }
 
 impl NeedRow {
@@ -571,7 +586,7 @@ impl Database {
         let families = validate_campaign(new)?.join(",");
         let invited: BTreeSet<i64> = invited.iter().copied().collect();
         let now = Utc::now();
-        let id = on_pool!(self, pool => {
+        let id = on_backend!(self, pool => {
             let mut tx = pool.begin().await?;
             let members: Vec<i64> = sqlx::query_scalar(
                 "SELECT m.organisation_id FROM territory_members m \
@@ -623,7 +638,7 @@ impl Database {
         _wide: TerritoryWide,
         campaign_id: i64,
     ) -> Result<(), CampaignError> {
-        let done = on_pool!(self, pool => {
+        let done = on_backend!(self, pool => {
             sqlx::query("UPDATE campaigns SET status = 'closed', updated_at = $2 WHERE id = $1")
                 .bind(campaign_id)
                 .bind(Utc::now())
@@ -643,7 +658,7 @@ impl Database {
     pub async fn campaigns_for(&self, scope: &Scope) -> Result<Vec<CampaignSummary>> {
         let org = scope.organisation_id();
         let wide = scope.territory_wide().is_some();
-        let rows: Vec<CampaignRow> = on_pool!(self, pool => {
+        let rows: Vec<CampaignRow> = on_backend!(self, pool => {
             let mut q = sqlx::QueryBuilder::new(CAMPAIGN_SELECT);
             q.push_bind(org);
             q.push(" WHERE i.organisation_id IS NOT NULL");
@@ -678,7 +693,7 @@ impl Database {
     /// The campaign and the scope's invitation, or `None` when the scope does not see it.
     async fn access(&self, scope: &Scope, id: i64) -> Result<Option<Access>> {
         let org = scope.organisation_id();
-        let row: Option<CampaignRow> = on_pool!(self, pool => {
+        let row: Option<CampaignRow> = on_backend!(self, pool => {
             let mut q = sqlx::QueryBuilder::new(CAMPAIGN_SELECT);
             q.push_bind(org);
             q.push(" WHERE c.id = ").push_bind(id);
@@ -733,7 +748,7 @@ impl Database {
         /// A need's member, CPV and annual amount.
         type NeedAmount = (i64, String, i64);
         type Rows = (Option<CampaignRow>, Vec<MemberRow>, Vec<NeedAmount>);
-        let (row, members, needs): Rows = on_pool!(self, pool => {
+        let (row, members, needs): Rows = on_backend!(self, pool => {
             let mut q = sqlx::QueryBuilder::new(CAMPAIGN_SELECT);
             // No organisation is asking for its own invitation.
             q.push_bind(0_i64);
@@ -836,7 +851,7 @@ impl Database {
         campaign_id: i64,
         organisation_id: i64,
     ) -> Result<(), CampaignError> {
-        let done = on_pool!(self, pool => {
+        let done = on_backend!(self, pool => {
             sqlx::query(
                 "UPDATE campaign_invitations SET last_reminded_at = $3, \
                  reminder_count = reminder_count + 1 \
@@ -867,7 +882,7 @@ impl Database {
             .access(scope, campaign_id)
             .await?
             .ok_or(CampaignError::NotFound)?;
-        let rows: Vec<NeedRow> = on_pool!(self, pool => {
+        let rows: Vec<NeedRow> = on_backend!(self, pool => {
             let mut q = sqlx::QueryBuilder::new(NEED_SELECT);
             q.push(" WHERE n.campaign_id = ").push_bind(campaign_id);
             if !access.owner {
@@ -887,7 +902,7 @@ impl Database {
         campaign: &Campaign,
         needs: &[Need],
     ) -> Result<(), CampaignError> {
-        let siren: String = on_pool!(self, pool => {
+        let siren: String = on_backend!(self, pool => {
             sqlx::query_scalar("SELECT siren FROM organisations WHERE id = $1")
                 .bind(scope.organisation_id())
                 .fetch_one(pool)
@@ -919,13 +934,13 @@ impl Database {
             .await?;
         let org = scope.organisation_id();
         let now = Utc::now();
-        let id: Option<i64> = on_pool!(self, pool => {
+        let id: Option<i64> = on_backend!(self, pool => {
             let mut q = sqlx::QueryBuilder::new(format!(
                 "INSERT INTO campaign_needs ({NEED_COLUMNS_WRITTEN}) SELECT "
             ));
             {
                 let mut row = q.separated(", ");
-                bind_need!(row, campaign_id, org, need, NeedSource::Form, now);
+                bind_need(&mut row, campaign_id, org, need, NeedSource::Form, now);
             }
             q.push(" WHERE EXISTS (SELECT 1 FROM campaigns gc JOIN campaign_invitations gi ON gi.campaign_id = gc.id WHERE gc.id = ")
                 .push_bind(campaign_id)
@@ -951,7 +966,7 @@ impl Database {
     ) -> Result<(), CampaignError> {
         self.writable(scope, campaign_id, today).await?;
         let guard = open_and_invited("$2", "$3", "$4");
-        let done = on_pool!(self, pool => {
+        let done = on_backend!(self, pool => {
             sqlx::query(&format!(
                 "DELETE FROM campaign_needs WHERE id = $1 AND campaign_id = $2 \
                  AND organisation_id = $3 AND {guard}"
@@ -987,7 +1002,7 @@ impl Database {
         let org = scope.organisation_id();
         let now = Utc::now();
         let guard = open_and_invited("$1", "$2", "$4");
-        let written = on_pool!(self, pool => {
+        let written = on_backend!(self, pool => {
             let mut tx = pool.begin().await?;
             // First a write, guarded: the transaction takes the write lock at once, and a
             // campaign closed since the check above stops here.
@@ -1018,7 +1033,7 @@ impl Database {
                     "INSERT INTO campaign_needs ({NEED_COLUMNS_WRITTEN}) "
                 ));
                 q.push_values(chunk.iter(), |mut row, need| {
-                    bind_need!(row, campaign_id, org, need, NeedSource::Workbook, now);
+                    bind_need(&mut row, campaign_id, org, need, NeedSource::Workbook, now);
                 });
                 q.build().execute(&mut *tx).await?;
             }
@@ -1038,7 +1053,7 @@ impl Database {
     ) -> Result<(), CampaignError> {
         let access = self.writable(scope, campaign_id, today).await?;
         let guard = open_and_invited("$1", "$2", "$4");
-        let done = on_pool!(self, pool => {
+        let done = on_backend!(self, pool => {
             sqlx::query(&format!(
                 "UPDATE campaign_invitations SET answered_at = $3 \
                  WHERE campaign_id = $1 AND organisation_id = $2 AND {guard}"
@@ -1064,7 +1079,7 @@ impl Database {
         _wide: TerritoryWide,
         cpv: &CpvNomenclature,
     ) -> Result<Vec<Need>> {
-        let rows: Vec<NeedRow> = on_pool!(self, pool => {
+        let rows: Vec<NeedRow> = on_backend!(self, pool => {
             sqlx::query_as(&format!("{NEED_SELECT}{NEED_ORDER}"))
                 .fetch_all(pool)
                 .await?
@@ -1079,7 +1094,7 @@ impl Database {
         scope: &Scope,
         cpv: &CpvNomenclature,
     ) -> Result<Vec<Need>> {
-        let rows: Vec<NeedRow> = on_pool!(self, pool => {
+        let rows: Vec<NeedRow> = on_backend!(self, pool => {
             sqlx::query_as(&format!("{NEED_SELECT} WHERE n.organisation_id = $1{NEED_ORDER}"))
                 .bind(scope.organisation_id())
                 .fetch_all(pool)

@@ -9,7 +9,7 @@ use mutualis_domain::{Contract, ContractKind, ContractSource, CpvNomenclature, S
 use serde::Deserialize;
 
 use crate::scope::{Scope, TerritoryWide};
-use crate::{Database, Result, StorageError, on_pool};
+use crate::{Database, Result, StorageError, on_backend};
 
 /// The parts of a contract stored as one JSON document (absent values left out).
 #[derive(Deserialize)]
@@ -176,7 +176,7 @@ impl Database {
         organisation: Option<i64>,
         cpv: &CpvNomenclature,
     ) -> Result<Option<ContractRecord>> {
-        let rows: Vec<ContractRow> = on_pool!(self, pool => {
+        let rows: Vec<ContractRow> = on_backend!(self, pool => {
             let mut q = sqlx::QueryBuilder::new(format!(
                 "SELECT {CONTRACT_COLUMNS} FROM contracts c JOIN organisations o ON o.id = c.organisation_id WHERE c.id = "
             ));
@@ -196,7 +196,7 @@ impl Database {
         cpv: &CpvNomenclature,
     ) -> Result<ContractPage> {
         let per_page = filter.per_page.clamp(1, 500);
-        let (total, rows): (i64, Vec<ContractRow>) = on_pool!(self, pool => {
+        let (total, rows): (i64, Vec<ContractRow>) = on_backend!(self, pool => {
             let mut count = sqlx::QueryBuilder::new(
                 "SELECT COUNT(*) FROM contracts c JOIN organisations o ON o.id = c.organisation_id WHERE 1 = 1",
             );
@@ -231,7 +231,7 @@ impl Database {
         since: Option<NaiveDate>,
         cpv: &CpvNomenclature,
     ) -> Result<Vec<ContractRecord>> {
-        let rows: Vec<ContractRow> = on_pool!(self, pool => {
+        let rows: Vec<ContractRow> = on_backend!(self, pool => {
             let mut q = sqlx::QueryBuilder::new(format!(
                 "SELECT {CONTRACT_COLUMNS} FROM contracts c JOIN organisations o ON o.id = c.organisation_id WHERE c.groupement_id IS NULL"
             ));
@@ -249,7 +249,7 @@ impl Database {
 
     /// How many contracts are stored.
     pub async fn contract_count(&self) -> Result<i64> {
-        Ok(on_pool!(self, pool => {
+        Ok(on_backend!(self, pool => {
             sqlx::query_scalar("SELECT COUNT(*) FROM contracts").fetch_one(pool).await?
         }))
     }

@@ -77,7 +77,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::scope::{Scope, TerritoryWide};
-use crate::{Database, Result, StorageError, on_pool};
+use crate::{Database, Result, StorageError, Tx, on_backend};
 
 /// The `record_type` of a groupement's audit entries.
 pub const AUDIT_RECORD_TYPE: &str = "groupement";
@@ -566,14 +566,12 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
         .is_some_and(|d| d.is_unique_violation())
 }
 
-/// Rewrites the members' copy of a groupement inside the transaction `$tx`.
-macro_rules! write_members {
-    ($tx:ident, $id:expr, $rows:expr) => {{
-        let id: i64 = $id;
-        let rows: &[MemberRow] = $rows;
+/// Rewrites the members' copy of a groupement inside the transaction.
+async fn write_members(tx: &mut Tx<'_>, id: i64, rows: &[MemberRow]) -> Result<()> {
+    on_backend!(tx, conn => {
         sqlx::query("DELETE FROM groupement_members WHERE groupement_id = $1")
             .bind(id)
-            .execute(&mut *$tx)
+            .execute(&mut *conn)
             .await?;
         if !rows.is_empty() {
             let mut q = sqlx::QueryBuilder::new(
@@ -588,40 +586,51 @@ macro_rules! write_members {
                     .push_bind(m.signed_on)
                     .push_bind(m.is_coordinator);
             });
-            q.build().execute(&mut *$tx).await?;
+            q.build().execute(&mut *conn).await?;
         }
-    }};
+    });
+    Ok(())
 }
 
-/// Appends an audit entry after the last one inside the transaction `$tx`. Evaluates to
-/// `false` when another transaction appended the same `seq` first (the caller starts over).
-macro_rules! append_audit {
-    ($tx:ident, $org:expr, $record_id:expr, $at:expr, $actor:expr, $action:expr,
-     $before:expr, $after:expr) => {{
-        let head: Option<AuditRow> =
-            sqlx::query_as(&format!("{AUDIT_SELECT} ORDER BY seq DESC LIMIT 1"))
-                .fetch_optional(&mut *$tx)
-                .await?;
-        let prev = head.map(AuditRow::into_record).transpose()?;
-        let entry = AuditEntry::about(
-            prev.as_ref().map(|p| &p.entry),
-            mutualis_domain::audit::record_text(AUDIT_RECORD_TYPE, $record_id, $org),
-            $at,
-            $actor,
-            $action,
-            $before,
-            $after,
-        );
-        let seq = i64::try_from(entry.seq)
-            .map_err(|_| StorageError::Conflict("journal d'audit plein".into()))?;
-        let inserted = sqlx::query(
+/// Appends an audit entry after the last one inside the transaction. `false` when another
+/// transaction appended the same `seq` first (the caller starts over).
+#[allow(clippy::too_many_arguments)] // each is one column of the entry
+async fn append_audit(
+    tx: &mut Tx<'_>,
+    org: i64,
+    record_id: i64,
+    at: DateTime<Utc>,
+    actor: &str,
+    action: &str,
+    before: String,
+    after: String,
+) -> Result<bool> {
+    let head: Option<AuditRow> = on_backend!(tx, conn => {
+        sqlx::query_as(&format!("{AUDIT_SELECT} ORDER BY seq DESC LIMIT 1"))
+            .fetch_optional(&mut *conn)
+            .await?
+    });
+    let prev = head.map(AuditRow::into_record).transpose()?;
+    let entry = AuditEntry::about(
+        prev.as_ref().map(|p| &p.entry),
+        mutualis_domain::audit::record_text(AUDIT_RECORD_TYPE, record_id, org),
+        at,
+        actor,
+        action,
+        before,
+        after,
+    );
+    let seq = i64::try_from(entry.seq)
+        .map_err(|_| StorageError::Conflict("journal d'audit plein".into()))?;
+    let inserted = on_backend!(tx, conn => {
+        sqlx::query(
             "INSERT INTO audit_log (organisation_id, record_type, record_id, seq, at, actor, \
              action, before, after, prev_hash, hash, hash_format) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
-        .bind($org)
+        .bind(org)
         .bind(AUDIT_RECORD_TYPE)
-        .bind($record_id)
+        .bind(record_id)
         .bind(seq)
         .bind(entry.at)
         .bind(&entry.actor)
@@ -631,25 +640,29 @@ macro_rules! append_audit {
         .bind(&entry.prev_hash)
         .bind(&entry.hash)
         .bind(i16::from(entry.format))
-        .execute(&mut *$tx)
-        .await;
-        match inserted {
-            Ok(_) => true,
-            Err(e) if is_unique_violation(&e) => false,
-            Err(e) => return Err(e.into()),
-        }
-    }};
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+    });
+    match inserted {
+        Ok(()) => Ok(true),
+        Err(e) if is_unique_violation(&e) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
 }
 
-/// Writes the contracts of an award, and links them to their titulaire, inside `$tx`.
-macro_rules! insert_contracts {
-    ($tx:ident, $groupement_id:expr, $contracts:expr, $now:expr) => {{
-        let groupement_id: i64 = $groupement_id;
-        let now: DateTime<Utc> = $now;
-        for p in $contracts {
-            let p: &PlannedContract = p;
-            let c = &p.contract;
-            let contract_id: i64 = sqlx::query_scalar(
+/// Writes the contracts of an award, and links them to their titulaire, inside the
+/// transaction.
+async fn insert_contracts(
+    tx: &mut Tx<'_>,
+    groupement_id: i64,
+    contracts: &[PlannedContract],
+    now: DateTime<Utc>,
+) -> Result<()> {
+    for p in contracts {
+        let c = &p.contract;
+        let contract_id: i64 = on_backend!(tx, conn => {
+            sqlx::query_scalar(
                 "INSERT INTO contracts (organisation_id, buyer_siret, decp_id, kind, source, \
                  object, cpv, nature, nature_original, procedure, procedure_original, price_form, \
                  price_form_original, duration_months, notified_on, amount_cents, \
@@ -684,22 +697,24 @@ macro_rules! insert_contracts {
             .bind(groupement_id)
             .bind(i64::from(p.lot))
             .bind(c.starts_on)
-            .fetch_one(&mut *$tx)
-            .await?;
-            for siret in c.operators.iter().filter_map(Operator::siret) {
-                let siren = siret.siren().to_string();
+            .fetch_one(&mut *conn)
+            .await?
+        });
+        for siret in c.operators.iter().filter_map(Operator::siret) {
+            let siren = siret.siren().to_string();
+            on_backend!(tx, conn => {
                 sqlx::query(
                     "INSERT INTO organisations (siren, name, kind, created_at, updated_at) \
                      VALUES ($1, $1, 'company', $2, $2) ON CONFLICT (siren) DO NOTHING",
                 )
                 .bind(&siren)
                 .bind(now)
-                .execute(&mut *$tx)
+                .execute(&mut *conn)
                 .await?;
                 let supplier: i64 =
                     sqlx::query_scalar("SELECT id FROM organisations WHERE siren = $1")
                         .bind(&siren)
-                        .fetch_one(&mut *$tx)
+                        .fetch_one(&mut *conn)
                         .await?;
                 sqlx::query(
                     "INSERT INTO establishments (organisation_id, siret) VALUES ($1, $2) \
@@ -707,7 +722,7 @@ macro_rules! insert_contracts {
                 )
                 .bind(supplier)
                 .bind(siret.as_str())
-                .execute(&mut *$tx)
+                .execute(&mut *conn)
                 .await?;
                 sqlx::query(
                     "INSERT INTO contract_suppliers (contract_id, organisation_id, \
@@ -717,11 +732,12 @@ macro_rules! insert_contracts {
                 .bind(contract_id)
                 .bind(p.organisation_id)
                 .bind(supplier)
-                .execute(&mut *$tx)
+                .execute(&mut *conn)
                 .await?;
-            }
+            });
         }
-    }};
+    }
+    Ok(())
 }
 
 fn too_busy() -> GroupementError {
@@ -766,9 +782,9 @@ impl Database {
         let state = state_json(&groupement)?;
         let now = now.trunc_subsecs(6);
         for _ in 0..MAX_ATTEMPTS {
-            let created: Option<i64> = on_pool!(self, pool => {
-                let mut tx = pool.begin().await?;
-                let id: i64 = sqlx::query_scalar(
+            let mut tx = self.begin().await?;
+            let id: i64 = on_backend!(tx, conn => {
+                sqlx::query_scalar(
                     "INSERT INTO groupements (organisation_id, title, cpv, status, version, \
                      state, source_cpv_prefix, source_as_of, source_all_buyers, adhesion_deadline, \
                      created_at, updated_at) \
@@ -784,19 +800,24 @@ impl Database {
                 .bind(source.as_ref().is_some_and(|s| s.all_buyers))
                 .bind(groupement.adhesion_deadline)
                 .bind(now)
-                .fetch_one(&mut *tx)
-                .await?;
-                write_members!(tx, id, &members);
-                let after = snapshot(id, 1, &state);
-                let before = String::new();
-                if append_audit!(tx, coordinator_org, id, now, actor, CREATE_ACTION, before, after) {
-                    tx.commit().await?;
-                    Some(id)
-                } else {
-                    None
-                }
+                .fetch_one(&mut *conn)
+                .await?
             });
-            if let Some(id) = created {
+            write_members(&mut tx, id, &members).await?;
+            let after = snapshot(id, 1, &state);
+            let created = append_audit(
+                &mut tx,
+                coordinator_org,
+                id,
+                now,
+                actor,
+                CREATE_ACTION,
+                String::new(),
+                after,
+            )
+            .await?;
+            if created {
+                tx.commit().await?;
                 return Ok(id);
             }
         }
@@ -825,7 +846,7 @@ impl Database {
         cpv: &CpvNomenclature,
     ) -> Result<Vec<StoredGroupement>> {
         let org = scope.organisation_id();
-        let rows: Vec<GroupementRow> = on_pool!(self, pool => {
+        let rows: Vec<GroupementRow> = on_backend!(self, pool => {
             let mut q = sqlx::QueryBuilder::new(GROUPEMENT_SELECT);
             q.push(
                 " WHERE EXISTS (SELECT 1 FROM groupement_members m WHERE m.groupement_id = g.id \
@@ -946,11 +967,11 @@ impl Database {
         let org = loaded.row.organisation_id;
         let before = snapshot(id, expected_version, &loaded.row.state);
         let after = snapshot(id, version, &state);
-        let written: bool = on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
-            // First a write, guarded by the version: the transaction takes the write lock at
-            // once, and a change committed since the load stops here.
-            let updated = sqlx::query(
+        let mut tx = self.begin().await?;
+        // First a write, guarded by the version: the transaction takes the write lock at
+        // once, and a change committed since the load stops here.
+        let updated = on_backend!(tx, conn => {
+            sqlx::query(
                 "UPDATE groupements SET state = $1, title = $2, cpv = $3, status = $4, \
                  adhesion_deadline = $5, version = $6, updated_at = $7 \
                  WHERE id = $8 AND version = $9",
@@ -964,23 +985,22 @@ impl Database {
             .bind(now)
             .bind(id)
             .bind(expected_version)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?
-            .rows_affected();
-            if updated == 0 {
-                return Err(GroupementError::Conflict {
-                    expected: expected_version,
-                });
-            }
-            write_members!(tx, id, &members);
-            insert_contracts!(tx, id, &contracts, now);
-            if append_audit!(tx, org, id, now, actor, action.code(), before, after) {
-                tx.commit().await?;
-                true
-            } else {
-                false
-            }
+            .rows_affected()
         });
+        if updated == 0 {
+            return Err(GroupementError::Conflict {
+                expected: expected_version,
+            });
+        }
+        write_members(&mut tx, id, &members).await?;
+        insert_contracts(&mut tx, id, &contracts, now).await?;
+        let written =
+            append_audit(&mut tx, org, id, now, actor, action.code(), before, after).await?;
+        if written {
+            tx.commit().await?;
+        }
         if !written {
             return Ok(None);
         }
@@ -995,7 +1015,7 @@ impl Database {
         if sirens.is_empty() {
             return Ok(BTreeMap::new());
         }
-        let rows: Vec<(String, String)> = on_pool!(self, pool => {
+        let rows: Vec<(String, String)> = on_backend!(self, pool => {
             let mut q = sqlx::QueryBuilder::new(
                 "SELECT o.siren, e.siret FROM organisations o \
                  JOIN establishments e ON e.organisation_id = o.id WHERE o.siren IN (",
@@ -1025,7 +1045,7 @@ impl Database {
         if sirets.is_empty() {
             return Ok(BTreeMap::new());
         }
-        let rows: Vec<(String, String)> = on_pool!(self, pool => {
+        let rows: Vec<(String, String)> = on_backend!(self, pool => {
             let mut q =
                 sqlx::QueryBuilder::new("SELECT siren, name FROM organisations WHERE siren IN (");
             let mut list = q.separated(", ");
@@ -1061,7 +1081,7 @@ impl Database {
         since: Option<NaiveDate>,
         cpv: &CpvNomenclature,
     ) -> Result<GroupementPublications> {
-        let rows: Vec<GroupementRow> = on_pool!(self, pool => {
+        let rows: Vec<GroupementRow> = on_backend!(self, pool => {
             sqlx::query_as(&format!("{GROUPEMENT_SELECT} ORDER BY g.id"))
                 .fetch_all(pool)
                 .await?
@@ -1136,7 +1156,7 @@ impl Database {
             Option<NaiveDate>,
             Option<NaiveDate>,
         );
-        let rows: Vec<Row> = on_pool!(self, pool => {
+        let rows: Vec<Row> = on_backend!(self, pool => {
             // Contracts awarded before their start was recorded start on their notification.
             let mut q = sqlx::QueryBuilder::new(
                 "SELECT id, organisation_id, groupement_lot, decp_id, buyer_siret, amount_cents, \
@@ -1187,7 +1207,7 @@ impl Database {
     async fn load(&self, scope: &Scope, id: i64, cpv: &CpvNomenclature) -> Result<Option<Loaded>> {
         let org = scope.organisation_id();
         type Rows = (Option<GroupementRow>, (Option<String>, Option<String>));
-        let (row, (own_siren, member_status)): Rows = on_pool!(self, pool => {
+        let (row, (own_siren, member_status)): Rows = on_backend!(self, pool => {
             let row = sqlx::query_as(&format!("{GROUPEMENT_SELECT} WHERE g.id = $1"))
                 .bind(id)
                 .fetch_optional(pool)
@@ -1230,7 +1250,7 @@ impl Database {
     }
 
     async fn organisation_siren(&self, id: i64) -> Result<Option<Siren>> {
-        let siren: Option<String> = on_pool!(self, pool => {
+        let siren: Option<String> = on_backend!(self, pool => {
             sqlx::query_scalar("SELECT siren FROM organisations WHERE id = $1")
                 .bind(id)
                 .fetch_optional(pool)
@@ -1254,7 +1274,7 @@ impl Database {
         &self,
         g: &Groupement,
     ) -> Result<HashMap<Siren, i64>, GroupementError> {
-        let rows: Vec<(i64, String)> = on_pool!(self, pool => {
+        let rows: Vec<(i64, String)> = on_backend!(self, pool => {
             let mut q =
                 sqlx::QueryBuilder::new("SELECT id, siren FROM organisations WHERE siren IN (");
             let mut list = q.separated(", ");
@@ -1475,7 +1495,7 @@ impl Database {
     }
 
     async fn audit_log(&self) -> Result<Vec<AuditRecord>> {
-        let rows: Vec<AuditRow> = on_pool!(self, pool => {
+        let rows: Vec<AuditRow> = on_backend!(self, pool => {
             sqlx::query_as(&format!("{AUDIT_SELECT} ORDER BY seq"))
                 .fetch_all(pool)
                 .await?

@@ -1,11 +1,11 @@
 //! Organisations, their establishments and territories.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use mutualis_domain::text::{fold, folded_words};
 use mutualis_domain::{Organisation, OrganisationKind, Siren, Siret, Territory};
 
 use crate::scope::{Scope, TerritoryWide};
-use crate::{Database, Result, StorageError, on_pool};
+use crate::{Database, Result, StorageError, Tx, on_backend};
 
 /// An organisation as stored, with its database id.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,21 +70,23 @@ pub struct SeedReport {
     pub links_added: usize,
 }
 
-/// Writes one organisation and its establishments inside the transaction `$tx`, counting in
-/// `$report`; evaluates to its id. A macro, not a function, so that it runs on either
-/// backend's transaction.
-macro_rules! upsert_organisation {
-    ($tx:ident, $org:expr, $now:expr, $report:ident) => {{
-        let org: &Organisation = $org;
-        let now = $now;
+/// Writes one organisation and its establishments inside the transaction, counting in
+/// `report`; returns its id.
+async fn write_organisation(
+    tx: &mut Tx<'_>,
+    org: &Organisation,
+    now: DateTime<Utc>,
+    report: &mut SeedReport,
+) -> Result<i64> {
+    on_backend!(tx, conn => {
         let population = org.population.map(i64::from);
         let existing: Option<OrgRow> = sqlx::query_as(&format!("{SELECT_ORG} WHERE siren = $1"))
             .bind(org.siren.as_str())
-            .fetch_optional(&mut *$tx)
+            .fetch_optional(&mut *conn)
             .await?;
         let id = match existing {
             None => {
-                $report.created += 1;
+                report.created += 1;
                 sqlx::query_scalar(
                     "INSERT INTO organisations \
                              (siren, name, kind, insee_code, population, created_at, updated_at) \
@@ -96,7 +98,7 @@ macro_rules! upsert_organisation {
                 .bind(org.insee_code.as_deref())
                 .bind(population)
                 .bind(now)
-                .fetch_one(&mut *$tx)
+                .fetch_one(&mut *conn)
                 .await?
             }
             Some((id, _, name, kind, insee, pop))
@@ -105,11 +107,11 @@ macro_rules! upsert_organisation {
                     && insee == org.insee_code
                     && pop == population =>
             {
-                $report.unchanged += 1;
+                report.unchanged += 1;
                 id
             }
             Some((id, ..)) => {
-                $report.updated += 1;
+                report.updated += 1;
                 sqlx::query(
                     "UPDATE organisations SET name = $2, kind = $3, insee_code = $4, \
                              population = $5, updated_at = $6 WHERE id = $1",
@@ -120,7 +122,7 @@ macro_rules! upsert_organisation {
                 .bind(org.insee_code.as_deref())
                 .bind(population)
                 .bind(now)
-                .execute(&mut *$tx)
+                .execute(&mut *conn)
                 .await?;
                 id
             }
@@ -133,14 +135,14 @@ macro_rules! upsert_organisation {
             .bind(id)
             .bind(siret.as_str())
             .bind(i == 0)
-            .execute(&mut *$tx)
+            .execute(&mut *conn)
             .await?;
             if added.rows_affected() == 0 {
                 let owner: i64 = sqlx::query_scalar(
                     "SELECT organisation_id FROM establishments WHERE siret = $1",
                 )
                 .bind(siret.as_str())
-                .fetch_one(&mut *$tx)
+                .fetch_one(&mut *conn)
                 .await?;
                 if owner != id {
                     return Err(StorageError::Conflict(format!(
@@ -149,10 +151,10 @@ macro_rules! upsert_organisation {
                     )));
                 }
             }
-            $report.links_added += added.rows_affected() as usize;
+            report.links_added += added.rows_affected() as usize;
         }
-        id
-    }};
+        Ok(id)
+    })
 }
 
 type OrgRow = (i64, String, String, String, Option<String>, Option<i64>);
@@ -165,12 +167,9 @@ impl Database {
     pub async fn upsert_organisation(&self, org: &Organisation) -> Result<(i64, SeedReport)> {
         let now = Utc::now();
         let mut report = SeedReport::default();
-        let id = on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
-            let id = upsert_organisation!(tx, org, now, report);
-            tx.commit().await?;
-            id
-        });
+        let mut tx = self.begin().await?;
+        let id = write_organisation(&mut tx, org, now, &mut report).await?;
+        tx.commit().await?;
         Ok((id, report))
     }
 
@@ -180,17 +179,16 @@ impl Database {
     pub async fn upsert_territory(&self, territory: &Territory) -> Result<SeedReport> {
         let now = Utc::now();
         let mut report = SeedReport::default();
-        on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
-            let mut ids = Vec::with_capacity(territory.members.len() + 1);
-            for org in territory.organisations() {
-                let id = upsert_organisation!(tx, org, now, report);
-                ids.push(id);
-            }
-            let lead_id = ids[0];
+        let mut tx = self.begin().await?;
+        let mut ids = Vec::with_capacity(territory.members.len() + 1);
+        for org in territory.organisations() {
+            ids.push(write_organisation(&mut tx, org, now, &mut report).await?);
+        }
+        let lead_id = ids[0];
+        on_backend!(tx, conn => {
             let territory_id: i64 = match sqlx::query_scalar("SELECT id FROM territories WHERE slug = $1")
                 .bind(&territory.slug)
-                .fetch_optional(&mut *tx)
+                .fetch_optional(&mut *conn)
                 .await?
             {
                 Some(id) => id,
@@ -201,7 +199,7 @@ impl Database {
                     )
                     .bind(&territory.slug)
                     .bind(lead_id)
-                    .fetch_one(&mut *tx)
+                    .fetch_one(&mut *conn)
                     .await?
                 }
             };
@@ -212,12 +210,12 @@ impl Database {
                 )
                 .bind(territory_id)
                 .bind(member_id)
-                .execute(&mut *tx)
+                .execute(&mut *conn)
                 .await?;
                 report.links_added += added.rows_affected() as usize;
             }
-            tx.commit().await?;
         });
+        tx.commit().await?;
         Ok(report)
     }
 
@@ -271,7 +269,7 @@ impl Database {
             (i64::from(page) * i64::from(per_page), i64::from(per_page))
         });
         let (total, rows): (i64, Vec<OrgRow>) = match (words, page) {
-            (None, Some((offset, limit))) => on_pool!(self, pool => {
+            (None, Some((offset, limit))) => on_backend!(self, pool => {
                 let mut count = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM organisations o WHERE 1 = 1");
                 push_organisation_filters(&mut count, only, filter);
                 let total: i64 = count.build_query_scalar().fetch_one(pool).await?;
@@ -283,7 +281,7 @@ impl Database {
                 (total, q.build_query_as().fetch_all(pool).await?)
             }),
             (words, page) => {
-                let rows: Vec<OrgRow> = on_pool!(self, pool => {
+                let rows: Vec<OrgRow> = on_backend!(self, pool => {
                     let mut q = sqlx::QueryBuilder::new(SELECT);
                     push_organisation_filters(&mut q, only, filter);
                     q.push(ORDER);
@@ -334,7 +332,7 @@ impl Database {
         &self,
         _wide: TerritoryWide,
     ) -> Result<Vec<OrganisationRecord>> {
-        let rows: Vec<OrgRow> = on_pool!(self, pool => {
+        let rows: Vec<OrgRow> = on_backend!(self, pool => {
             sqlx::query_as(&format!("{SELECT_ORG} ORDER BY name, siren"))
                 .fetch_all(pool)
                 .await?
@@ -352,7 +350,7 @@ impl Database {
     }
 
     async fn organisation_by_id(&self, id: i64) -> Result<Option<OrganisationRecord>> {
-        let row: Option<OrgRow> = on_pool!(self, pool => {
+        let row: Option<OrgRow> = on_backend!(self, pool => {
             sqlx::query_as(&format!("{SELECT_ORG} WHERE id = $1"))
                 .bind(id)
                 .fetch_optional(pool)
@@ -364,7 +362,7 @@ impl Database {
     /// An organisation by its SIREN: the public identity of a legal unit, for administration
     /// (creating accounts from the command line, seeding).
     pub async fn organisation_by_siren(&self, siren: &Siren) -> Result<Option<OrganisationRecord>> {
-        let row: Option<OrgRow> = on_pool!(self, pool => {
+        let row: Option<OrgRow> = on_backend!(self, pool => {
             sqlx::query_as(&format!("{SELECT_ORG} WHERE siren = $1"))
                 .bind(siren.as_str())
                 .fetch_optional(pool)
@@ -390,7 +388,7 @@ impl Database {
 
     /// The territory `slug` with its lead body and members, largest population first.
     pub async fn territory(&self, slug: &str) -> Result<Option<TerritoryRecord>> {
-        let head: Option<(i64, i64)> = on_pool!(self, pool => {
+        let head: Option<(i64, i64)> = on_backend!(self, pool => {
             sqlx::query_as("SELECT id, organisation_id FROM territories WHERE slug = $1")
                 .bind(slug)
                 .fetch_optional(pool)
@@ -399,13 +397,13 @@ impl Database {
         let Some((territory_id, lead_id)) = head else {
             return Ok(None);
         };
-        let lead_rows: Vec<OrgRow> = on_pool!(self, pool => {
+        let lead_rows: Vec<OrgRow> = on_backend!(self, pool => {
             sqlx::query_as(&format!("{SELECT_ORG} WHERE id = $1"))
                 .bind(lead_id)
                 .fetch_all(pool)
                 .await?
         });
-        let member_rows: Vec<OrgRow> = on_pool!(self, pool => {
+        let member_rows: Vec<OrgRow> = on_backend!(self, pool => {
             sqlx::query_as(
                 "SELECT o.id, o.siren, o.name, o.kind, o.insee_code, o.population \
                  FROM organisations o JOIN territory_members m ON m.organisation_id = o.id \
@@ -428,7 +426,7 @@ impl Database {
 
     /// The slugs of the territories stored.
     pub async fn territory_slugs(&self) -> Result<Vec<String>> {
-        Ok(on_pool!(self, pool => {
+        Ok(on_backend!(self, pool => {
             sqlx::query_scalar("SELECT slug FROM territories ORDER BY slug")
                 .fetch_all(pool)
                 .await?
@@ -441,14 +439,14 @@ impl Database {
         const ORDER_SIRETS: &str = "ORDER BY organisation_id, is_head_office DESC, siret";
         let sirets: Vec<(i64, String)> = match rows.as_slice() {
             [] => Vec::new(),
-            [(id, ..)] => on_pool!(self, pool => {
+            [(id, ..)] => on_backend!(self, pool => {
                 sqlx::query_as(&format!("{SELECT_SIRETS} WHERE organisation_id = $1 {ORDER_SIRETS}"))
                     .bind(id)
                     .fetch_all(pool)
                     .await?
             }),
             // A page of a list: its organisations' establishments only.
-            few if few.len() <= 500 => on_pool!(self, pool => {
+            few if few.len() <= 500 => on_backend!(self, pool => {
                 let mut q = sqlx::QueryBuilder::new(format!("{SELECT_SIRETS} WHERE organisation_id IN ("));
                 let mut list = q.separated(", ");
                 for (id, ..) in few {
@@ -457,7 +455,7 @@ impl Database {
                 q.push(format!(") {ORDER_SIRETS}"));
                 q.build_query_as().fetch_all(pool).await?
             }),
-            _ => on_pool!(self, pool => {
+            _ => on_backend!(self, pool => {
                 sqlx::query_as(&format!("{SELECT_SIRETS} {ORDER_SIRETS}"))
                     .fetch_all(pool)
                     .await?
