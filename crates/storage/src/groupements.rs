@@ -1,5 +1,4 @@
-//! Groupements de commandes (PRODUCT.md §2.4) in the database, and the audit log that records
-//! every change made to them.
+//! Groupements de commandes (PRODUCT.md §2.4) in the database.
 //!
 //! # What is stored
 //! A groupement is one row of `groupements`: the whole domain [`Groupement`] as JSON in
@@ -52,18 +51,16 @@
 //! for OCDS.
 //!
 //! # The audit log
-//! One chain for the whole database, in `seq` order (`domain::audit` gives the hash layout):
-//! one head hash to keep elsewhere covers every record. An entry's `before` and `after` are
+//! Every change appends one entry to the database's audit log (`crate::audit`), about
+//! `groupement/ID@ORGANISATION`. An entry's `before` and `after` are
 //! `{"groupement_id":…,"version":…,"state":…}` with the state's stored JSON (empty `before`
-//! at creation), so that an entry names the record it changed. The table is append-only: no
-//! UPDATE or DELETE here, and triggers refuse them. Two transactions appending at once: SQLite
-//! runs one writer at a time; on PostgreSQL the unique `seq` makes the second fail, and the
-//! whole change is tried again from the start (up to ten times).
+//! at creation), so that an entry names the record it changed. When another transaction
+//! extended the chain first (PostgreSQL), the whole change is tried again from the start (up
+//! to ten times).
 
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
-use mutualis_domain::audit::{AnchorMismatch, AuditAnchor, AuditEntry, ChainBreak, verify_chain};
 use mutualis_domain::contract::{Label, Operator};
 use mutualis_domain::groupement::{
     Action, Actor, Award, Cancellation, CostSharing, Groupement, GroupementStatus, Lot, LotNeed,
@@ -76,6 +73,8 @@ use mutualis_domain::{
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::audit::{self, AuditSubject};
+pub use crate::audit::{AuditError, AuditRecord, AuditReport};
 use crate::scope::{Scope, TerritoryWide};
 use crate::{Database, Result, StorageError, Tx, on_backend};
 
@@ -195,57 +194,6 @@ pub enum GroupementError {
 impl From<sqlx::Error> for GroupementError {
     fn from(e: sqlx::Error) -> Self {
         GroupementError::Storage(StorageError::Sql(e))
-    }
-}
-
-/// An entry of the audit log with what it is about.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuditRecord {
-    /// The tenant whose record changed (a groupement's coordinator).
-    pub organisation_id: i64,
-    pub record_type: String,
-    pub record_id: i64,
-    pub entry: AuditEntry,
-}
-
-/// A verified audit log: how many entries, and the hash of the last one (to keep elsewhere:
-/// see `domain::audit` for what the chain proves).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuditReport {
-    pub entries: usize,
-    /// `None` for an empty log.
-    pub head_hash: Option<String>,
-}
-
-impl AuditReport {
-    /// The anchor to keep outside the database for this verified log.
-    pub fn anchor(&self) -> AuditAnchor {
-        AuditAnchor {
-            entries: self.entries as u64,
-            head_hash: self
-                .head_hash
-                .clone()
-                .unwrap_or_else(|| mutualis_domain::audit::GENESIS_HASH.to_owned()),
-        }
-    }
-}
-
-/// Why the audit log did not verify.
-#[derive(Debug, thiserror::Error)]
-pub enum AuditError {
-    /// The first entry found altered, removed, reordered or relinked.
-    #[error(transparent)]
-    Broken(#[from] ChainBreak),
-    /// The chain holds, but not the anchor kept outside: cut at its end, or rewritten.
-    #[error(transparent)]
-    Anchor(#[from] AnchorMismatch),
-    #[error(transparent)]
-    Storage(#[from] StorageError),
-}
-
-impl From<sqlx::Error> for AuditError {
-    fn from(e: sqlx::Error) -> Self {
-        AuditError::Storage(StorageError::Sql(e))
     }
 }
 
@@ -417,6 +365,16 @@ fn parse_state(json: &str, cpv: &CpvNomenclature) -> Result<Groupement> {
         })
 }
 
+/// What a groupement's audit entries are about: the groupement, of its coordinator's
+/// organisation.
+fn subject(organisation_id: i64, id: i64) -> AuditSubject {
+    AuditSubject {
+        organisation_id,
+        record_type: AUDIT_RECORD_TYPE,
+        record_id: id,
+    }
+}
+
 /// What an audit entry records as the state of a groupement: its id, its version and its
 /// stored JSON, written the same way every time.
 fn snapshot(id: i64, version: i64, state: &str) -> String {
@@ -559,13 +517,6 @@ struct ContractDetails<'a> {
     operators: &'a [Operator],
 }
 
-/// Whether a failed statement is a unique constraint: another transaction wrote the same
-/// audit `seq` first.
-fn is_unique_violation(e: &sqlx::Error) -> bool {
-    e.as_database_error()
-        .is_some_and(|d| d.is_unique_violation())
-}
-
 /// Rewrites the members' copy of a groupement inside the transaction.
 async fn write_members(tx: &mut Tx<'_>, id: i64, rows: &[MemberRow]) -> Result<()> {
     on_backend!(tx, conn => {
@@ -590,65 +541,6 @@ async fn write_members(tx: &mut Tx<'_>, id: i64, rows: &[MemberRow]) -> Result<(
         }
     });
     Ok(())
-}
-
-/// Appends an audit entry after the last one inside the transaction. `false` when another
-/// transaction appended the same `seq` first (the caller starts over).
-#[allow(clippy::too_many_arguments)] // each is one column of the entry
-async fn append_audit(
-    tx: &mut Tx<'_>,
-    org: i64,
-    record_id: i64,
-    at: DateTime<Utc>,
-    actor: &str,
-    action: &str,
-    before: String,
-    after: String,
-) -> Result<bool> {
-    let head: Option<AuditRow> = on_backend!(tx, conn => {
-        sqlx::query_as(&format!("{AUDIT_SELECT} ORDER BY seq DESC LIMIT 1"))
-            .fetch_optional(&mut *conn)
-            .await?
-    });
-    let prev = head.map(AuditRow::into_record).transpose()?;
-    let entry = AuditEntry::about(
-        prev.as_ref().map(|p| &p.entry),
-        mutualis_domain::audit::record_text(AUDIT_RECORD_TYPE, record_id, org),
-        at,
-        actor,
-        action,
-        before,
-        after,
-    );
-    let seq = i64::try_from(entry.seq)
-        .map_err(|_| StorageError::Conflict("journal d'audit plein".into()))?;
-    let inserted = on_backend!(tx, conn => {
-        sqlx::query(
-            "INSERT INTO audit_log (organisation_id, record_type, record_id, seq, at, actor, \
-             action, before, after, prev_hash, hash, hash_format) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        )
-        .bind(org)
-        .bind(AUDIT_RECORD_TYPE)
-        .bind(record_id)
-        .bind(seq)
-        .bind(entry.at)
-        .bind(&entry.actor)
-        .bind(&entry.action)
-        .bind(&entry.before)
-        .bind(&entry.after)
-        .bind(&entry.prev_hash)
-        .bind(&entry.hash)
-        .bind(i16::from(entry.format))
-        .execute(&mut *conn)
-        .await
-        .map(|_| ())
-    });
-    match inserted {
-        Ok(()) => Ok(true),
-        Err(e) if is_unique_violation(&e) => Ok(false),
-        Err(e) => Err(e.into()),
-    }
 }
 
 /// Writes the contracts of an award, and links them to their titulaire, inside the
@@ -805,10 +697,9 @@ impl Database {
             });
             write_members(&mut tx, id, &members).await?;
             let after = snapshot(id, 1, &state);
-            let created = append_audit(
+            let created = audit::append(
                 &mut tx,
-                coordinator_org,
-                id,
+                &subject(coordinator_org, id),
                 now,
                 actor,
                 CREATE_ACTION,
@@ -996,8 +887,16 @@ impl Database {
         }
         write_members(&mut tx, id, &members).await?;
         insert_contracts(&mut tx, id, &contracts, now).await?;
-        let written =
-            append_audit(&mut tx, org, id, now, actor, action.code(), before, after).await?;
+        let written = audit::append(
+            &mut tx,
+            &subject(org, id),
+            now,
+            actor,
+            action.code(),
+            before,
+            after,
+        )
+        .await?;
         if written {
             tx.commit().await?;
         }
@@ -1395,111 +1294,5 @@ impl Database {
             });
         }
         Ok(planned)
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// The audit log
-
-#[derive(sqlx::FromRow)]
-struct AuditRow {
-    organisation_id: i64,
-    record_type: String,
-    record_id: i64,
-    seq: i64,
-    at: DateTime<Utc>,
-    actor: String,
-    action: String,
-    before: String,
-    after: String,
-    prev_hash: String,
-    hash: String,
-    hash_format: i16,
-}
-
-const AUDIT_SELECT: &str = "SELECT organisation_id, record_type, record_id, seq, at, actor, \
-    action, before, after, prev_hash, hash, hash_format FROM audit_log";
-
-impl AuditRow {
-    fn into_record(self) -> Result<AuditRecord> {
-        let seq = u64::try_from(self.seq).map_err(|e| StorageError::Corrupt {
-            table: "audit_log",
-            column: "seq",
-            value: self.seq.to_string(),
-            reason: e.to_string(),
-        })?;
-        let format = u8::try_from(self.hash_format).map_err(|e| StorageError::Corrupt {
-            table: "audit_log",
-            column: "hash_format",
-            value: self.hash_format.to_string(),
-            reason: e.to_string(),
-        })?;
-        let record = mutualis_domain::audit::record_text(
-            &self.record_type,
-            self.record_id,
-            self.organisation_id,
-        );
-        Ok(AuditRecord {
-            organisation_id: self.organisation_id,
-            record_type: self.record_type,
-            record_id: self.record_id,
-            entry: AuditEntry {
-                record,
-                format,
-                seq,
-                at: self.at,
-                actor: self.actor,
-                action: self.action,
-                before: self.before,
-                after: self.after,
-                prev_hash: self.prev_hash,
-                hash: self.hash,
-            },
-        })
-    }
-}
-
-impl Database {
-    /// The whole audit log, in `seq` order. It reads across members: the coordinator's or the
-    /// operator's.
-    pub async fn audit_entries(&self, _wide: TerritoryWide) -> Result<Vec<AuditRecord>> {
-        self.audit_log().await
-    }
-
-    /// Reads the whole audit log in `seq` order and checks its chain: the number of entries
-    /// and the last hash, or the first entry found broken and why. It shows no entry's content.
-    pub async fn verify_audit(&self) -> Result<AuditReport, AuditError> {
-        self.verify_audit_against(None).await
-    }
-
-    /// As [`Database::verify_audit`], and then checks that the log still holds `anchor` (a
-    /// head kept outside the database), which detects its last entries dropped.
-    pub async fn verify_audit_against(
-        &self,
-        anchor: Option<&AuditAnchor>,
-    ) -> Result<AuditReport, AuditError> {
-        let entries: Vec<AuditEntry> = self
-            .audit_log()
-            .await?
-            .into_iter()
-            .map(|r| r.entry)
-            .collect();
-        verify_chain(&entries)?;
-        if let Some(anchor) = anchor {
-            anchor.check(&entries)?;
-        }
-        Ok(AuditReport {
-            entries: entries.len(),
-            head_hash: entries.last().map(|e| e.hash.clone()),
-        })
-    }
-
-    async fn audit_log(&self) -> Result<Vec<AuditRecord>> {
-        let rows: Vec<AuditRow> = on_backend!(self, pool => {
-            sqlx::query_as(&format!("{AUDIT_SELECT} ORDER BY seq"))
-                .fetch_all(pool)
-                .await?
-        });
-        rows.into_iter().map(AuditRow::into_record).collect()
     }
 }

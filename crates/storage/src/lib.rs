@@ -8,6 +8,7 @@
 //! transaction are plain functions taking `&mut Tx<'_>`. sqlx's `Any` driver is not used.
 
 pub mod accounts;
+pub mod audit;
 pub mod campaigns;
 mod connect;
 pub mod contract_import;
