@@ -1,12 +1,12 @@
 //! The audit log of every aggregate: one hash chain for the whole database, in `seq` order
 //! (`domain::audit` gives the hash layout), so that one head hash kept elsewhere covers every
-//! record. Each aggregate appends its entries with [`append`] inside the transaction of the
+//! record. Each aggregate appends its entries with `append` inside the transaction of the
 //! change they record, naming what the entry is about with an [`AuditSubject`] (its
 //! `record_type`: `groupement`, …); `before` and `after` are the aggregate's own snapshots.
 //! The table is append-only: no UPDATE or DELETE here, and triggers refuse them.
 //!
 //! Two transactions appending at once: SQLite runs one writer at a time; on PostgreSQL the
-//! unique `seq` makes the second fail, [`append`] says so, and the caller tries its whole
+//! unique `seq` makes the second fail, `append` says so, and the caller tries its whole
 //! change again from the start.
 //!
 //! Reading: [`Database::audit_entries`] lists the log, [`Database::verify_audit`] and
