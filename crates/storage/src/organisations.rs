@@ -1,5 +1,7 @@
 //! Organisations, their establishments and territories.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use mutualis_domain::text::{fold, folded_words};
 use mutualis_domain::{Organisation, OrganisationKind, Siren, Siret, Territory};
@@ -156,6 +158,10 @@ async fn write_organisation(
         Ok(id)
     })
 }
+
+/// SIRENs per lookup of [`Database::organisations_by_sirens`]: at most as many rows as
+/// `records` reads the establishments of in one query.
+const SIREN_CHUNK: usize = 500;
 
 type OrgRow = (i64, String, String, String, Option<String>, Option<i64>);
 
@@ -369,6 +375,34 @@ impl Database {
                 .await?
         });
         Ok(self.records(row.into_iter().collect()).await?.pop())
+    }
+
+    /// The stored organisations of `sirens`, by SIREN, in one query per 500 SIRENs (under both
+    /// backends' parameter limits) with their establishments; a SIREN no organisation has is
+    /// absent from the map.
+    pub async fn organisations_by_sirens(
+        &self,
+        sirens: &[Siren],
+    ) -> Result<HashMap<Siren, OrganisationRecord>> {
+        let mut found = HashMap::with_capacity(sirens.len());
+        let mut wanted: Vec<&str> = sirens.iter().map(Siren::as_str).collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        for chunk in wanted.chunks(SIREN_CHUNK) {
+            let rows: Vec<OrgRow> = on_backend!(self, pool => {
+                let mut q = sqlx::QueryBuilder::new(format!("{SELECT_ORG} WHERE siren IN ("));
+                let mut list = q.separated(", ");
+                for siren in chunk {
+                    list.push_bind(*siren);
+                }
+                q.push(")");
+                q.build_query_as().fetch_all(pool).await?
+            });
+            for record in self.records(rows).await? {
+                found.insert(record.organisation.siren.clone(), record);
+            }
+        }
+        Ok(found)
     }
 
     /// Gives the stored organisation of `siret`'s SIREN this establishment, when it does not

@@ -23,7 +23,7 @@ fn actor(scope: &Scope, own_siren: &Siren) -> Actor {
 }
 
 /// The domain's refusal as storage reports it: not the actor's business is "forbidden".
-fn refused(refusal: Refusal) -> GroupementError {
+pub(super) fn refused(refusal: Refusal) -> GroupementError {
     match refusal.code {
         RefusalCode::Forbidden => GroupementError::Forbidden(refusal.to_string()),
         _ => GroupementError::Refused(refusal),
