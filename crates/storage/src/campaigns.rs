@@ -582,10 +582,10 @@ impl Database {
         coordinator_org: i64,
         new: &NewCampaign,
         invited: &[i64],
+        now: DateTime<Utc>,
     ) -> Result<i64, CampaignError> {
         let families = validate_campaign(new)?.join(",");
         let invited: BTreeSet<i64> = invited.iter().copied().collect();
-        let now = Utc::now();
         let id = on_backend!(self, pool => {
             let mut tx = pool.begin().await?;
             let members: Vec<i64> = sqlx::query_scalar(
@@ -637,11 +637,12 @@ impl Database {
         &self,
         _wide: TerritoryWide,
         campaign_id: i64,
+        now: DateTime<Utc>,
     ) -> Result<(), CampaignError> {
         let done = on_backend!(self, pool => {
             sqlx::query("UPDATE campaigns SET status = 'closed', updated_at = $2 WHERE id = $1")
                 .bind(campaign_id)
-                .bind(Utc::now())
+                .bind(now)
                 .execute(pool)
                 .await?
                 .rows_affected()
@@ -850,6 +851,7 @@ impl Database {
         _wide: TerritoryWide,
         campaign_id: i64,
         organisation_id: i64,
+        now: DateTime<Utc>,
     ) -> Result<(), CampaignError> {
         let done = on_backend!(self, pool => {
             sqlx::query(
@@ -859,7 +861,7 @@ impl Database {
             )
             .bind(campaign_id)
             .bind(organisation_id)
-            .bind(Utc::now())
+            .bind(now)
             .execute(pool)
             .await?
             .rows_affected()
@@ -928,12 +930,12 @@ impl Database {
         campaign_id: i64,
         need: &Need,
         today: NaiveDate,
+        now: DateTime<Utc>,
     ) -> Result<i64, CampaignError> {
         let access = self.writable(scope, campaign_id, today).await?;
         self.check_needs(scope, &access.campaign, std::slice::from_ref(need))
             .await?;
         let org = scope.organisation_id();
-        let now = Utc::now();
         let id: Option<i64> = on_backend!(self, pool => {
             let mut q = sqlx::QueryBuilder::new(format!(
                 "INSERT INTO campaign_needs ({NEED_COLUMNS_WRITTEN}) SELECT "
@@ -996,11 +998,11 @@ impl Database {
         campaign_id: i64,
         needs: &[Need],
         today: NaiveDate,
+        now: DateTime<Utc>,
     ) -> Result<usize, CampaignError> {
         let access = self.writable(scope, campaign_id, today).await?;
         self.check_needs(scope, &access.campaign, needs).await?;
         let org = scope.organisation_id();
-        let now = Utc::now();
         let guard = open_and_invited("$1", "$2", "$4");
         let written = on_backend!(self, pool => {
             let mut tx = pool.begin().await?;
@@ -1050,6 +1052,7 @@ impl Database {
         scope: &Scope,
         campaign_id: i64,
         today: NaiveDate,
+        now: DateTime<Utc>,
     ) -> Result<(), CampaignError> {
         let access = self.writable(scope, campaign_id, today).await?;
         let guard = open_and_invited("$1", "$2", "$4");
@@ -1060,7 +1063,7 @@ impl Database {
             ))
             .bind(campaign_id)
             .bind(scope.organisation_id())
-            .bind(Utc::now())
+            .bind(now)
             .bind(today)
             .execute(pool)
             .await?

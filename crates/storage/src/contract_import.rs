@@ -240,7 +240,11 @@ impl Database {
     }
 
     /// Imports one batch of contracts in one transaction (see [`ContractImport`]).
-    pub async fn import_contracts(&self, batch: &[Contract]) -> Result<Vec<ImportAction>> {
+    pub async fn import_contracts(
+        &self,
+        batch: &[Contract],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ImportAction>> {
         let prepared = batch
             .iter()
             .cloned()
@@ -248,7 +252,7 @@ impl Database {
             .collect::<Result<Vec<_>>>()?;
         let mut import = self.contract_import().await?;
         let mut tx = import.begin().await?;
-        let actions = tx.write(&prepared).await?;
+        let actions = tx.write(&prepared, now).await?;
         tx.commit().await?;
         Ok(actions)
     }
@@ -384,8 +388,8 @@ async fn write_batch(
     tx: &mut Tx<'_>,
     batch: &[PreparedContract],
     cache: &mut ImportCache,
+    now: DateTime<Utc>,
 ) -> Result<Vec<ImportAction>> {
-    let now: DateTime<Utc> = Utc::now();
     write_parties(tx, batch, cache, now).await?;
     let org_of = |siren: String| -> Result<i64> {
         cache
@@ -571,11 +575,15 @@ impl ImportTransaction<'_> {
     /// a SIRET become organisations keyed by SIREN. The batch costs a few statements, not a
     /// few per contract. On error the whole transaction is rolled back, and so are the
     /// batches written in it before.
-    pub async fn write(&mut self, batch: &[PreparedContract]) -> Result<Vec<ImportAction>> {
+    pub async fn write(
+        &mut self,
+        batch: &[PreparedContract],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ImportAction>> {
         let cache = &mut *self.cache;
         let result = match &mut self.tx {
             None => Err(rolled_back()),
-            Some(tx) => write_batch(tx, batch, cache).await,
+            Some(tx) => write_batch(tx, batch, cache, now).await,
         };
         if result.is_err() {
             self.rollback();

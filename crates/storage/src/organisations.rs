@@ -170,8 +170,11 @@ const SELECT_ORG: &str = "SELECT id, siren, name, kind, insee_code, population F
 impl Database {
     /// Writes one organisation (a supplier, say) as `upsert_territory` writes each of its
     /// members; returns its id.
-    pub async fn upsert_organisation(&self, org: &Organisation) -> Result<(i64, SeedReport)> {
-        let now = Utc::now();
+    pub async fn upsert_organisation(
+        &self,
+        org: &Organisation,
+        now: DateTime<Utc>,
+    ) -> Result<(i64, SeedReport)> {
         let mut report = SeedReport::default();
         let mut tx = self.begin().await?;
         let id = write_organisation(&mut tx, org, now, &mut report).await?;
@@ -182,8 +185,11 @@ impl Database {
     /// Writes a territory: creates missing organisations, updates those whose name, kind,
     /// INSEE code or population changed, adds missing establishments and memberships. All or
     /// nothing, in one transaction.
-    pub async fn upsert_territory(&self, territory: &Territory) -> Result<SeedReport> {
-        let now = Utc::now();
+    pub async fn upsert_territory(
+        &self,
+        territory: &Territory,
+        now: DateTime<Utc>,
+    ) -> Result<SeedReport> {
         let mut report = SeedReport::default();
         let mut tx = self.begin().await?;
         let mut ids = Vec::with_capacity(territory.members.len() + 1);
@@ -408,14 +414,14 @@ impl Database {
     /// Gives the stored organisation of `siret`'s SIREN this establishment, when it does not
     /// have it yet (the territory's communes come with their SIREN only, and an award makes
     /// out each member's contract to a SIRET). `false` when no organisation has that SIREN.
-    pub async fn add_establishment(&self, siret: &Siret) -> Result<bool> {
+    pub async fn add_establishment(&self, siret: &Siret, now: DateTime<Utc>) -> Result<bool> {
         let Some(record) = self.organisation_by_siren(&siret.siren()).await? else {
             return Ok(false);
         };
         let mut org = record.organisation;
         if !org.establishments.contains(siret) {
             org.establishments.push(siret.clone());
-            self.upsert_organisation(&org).await?;
+            self.upsert_organisation(&org, now).await?;
         }
         Ok(true)
     }

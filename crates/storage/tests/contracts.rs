@@ -104,9 +104,15 @@ async fn importing_twice_changes_nothing_and_a_round_trip_keeps_every_field() {
             with_modification.clone(),
             contract(GRENOBLE, "G-1", "2019-06-01", 80_000),
         ];
-        let first = db.import_contracts(&batch).await.unwrap();
+        let first = db
+            .import_contracts(&batch, chrono::Utc::now())
+            .await
+            .unwrap();
         assert_eq!(first, [ImportAction::Created; 3]);
-        let second = db.import_contracts(&batch).await.unwrap();
+        let second = db
+            .import_contracts(&batch, chrono::Utc::now())
+            .await
+            .unwrap();
         assert_eq!(second, [ImportAction::Unchanged; 3]);
         assert_eq!(db.contract_count().await.unwrap(), 3);
         // Buyers and the supplier became organisations, the supplier once.
@@ -157,23 +163,25 @@ async fn a_newer_publication_updates_an_older_one_does_not() {
         let mut newer = original.clone();
         newer.published_on = Some(date("2019-02-01"));
         newer.object = "Nettoyage des locaux (corrigé)".into();
-        db.import_contracts(std::slice::from_ref(&original))
+        db.import_contracts(std::slice::from_ref(&original), chrono::Utc::now())
             .await
             .unwrap();
         assert_eq!(
-            db.import_contracts(&[newer.clone()]).await.unwrap(),
+            db.import_contracts(&[newer.clone()], chrono::Utc::now())
+                .await
+                .unwrap(),
             [ImportAction::Updated]
         );
         // The older one again, in the same file or a later one: no going back.
         assert_eq!(
-            db.import_contracts(std::slice::from_ref(&original))
+            db.import_contracts(std::slice::from_ref(&original), chrono::Utc::now())
                 .await
                 .unwrap(),
             [ImportAction::Unchanged]
         );
         // Both in one batch, in either order, end the same way.
         assert_eq!(
-            db.import_contracts(&[newer.clone(), original.clone()])
+            db.import_contracts(&[newer.clone(), original.clone()], chrono::Utc::now())
                 .await
                 .unwrap(),
             [ImportAction::Unchanged, ImportAction::Unchanged]
@@ -203,7 +211,11 @@ async fn a_failed_batch_leaves_no_half_written_contract() {
                 .map(|_| ()),
         }
         .unwrap();
-        assert!(db.import_contracts(&batch).await.is_err());
+        assert!(
+            db.import_contracts(&batch, chrono::Utc::now())
+                .await
+                .is_err()
+        );
         assert_eq!(db.contract_count().await.unwrap(), 0);
         assert_eq!(count(&db, "SELECT COUNT(*) FROM organisations").await, 0);
         assert_eq!(count(&db, "SELECT COUNT(*) FROM establishments").await, 0);
@@ -231,9 +243,12 @@ async fn an_import_holds_its_batches_until_it_commits() {
         // Two batches in one transaction: the second sees the first.
         let mut import = db.contract_import().await.unwrap();
         let mut tx = import.begin().await.unwrap();
-        assert_eq!(tx.write(&first).await.unwrap(), [ImportAction::Created; 2]);
         assert_eq!(
-            tx.write(&second).await.unwrap(),
+            tx.write(&first, chrono::Utc::now()).await.unwrap(),
+            [ImportAction::Created; 2]
+        );
+        assert_eq!(
+            tx.write(&second, chrono::Utc::now()).await.unwrap(),
             [ImportAction::Updated, ImportAction::Created]
         );
         drop(tx);
@@ -243,12 +258,15 @@ async fn an_import_holds_its_batches_until_it_commits() {
 
         // The same import goes on after a rollback: it forgot the ids it had learnt.
         let mut tx = import.begin().await.unwrap();
-        assert_eq!(tx.write(&first).await.unwrap(), [ImportAction::Created; 2]);
+        assert_eq!(
+            tx.write(&first, chrono::Utc::now()).await.unwrap(),
+            [ImportAction::Created; 2]
+        );
         tx.commit().await.unwrap();
         // What was committed stays when the next transaction is dropped.
         let mut tx = import.begin().await.unwrap();
         assert_eq!(
-            tx.write(&second).await.unwrap(),
+            tx.write(&second, chrono::Utc::now()).await.unwrap(),
             [ImportAction::Updated, ImportAction::Created]
         );
         drop(tx);
@@ -259,7 +277,7 @@ async fn an_import_holds_its_batches_until_it_commits() {
 
         // Committed, the second transaction's batch stays too.
         let mut tx = import.begin().await.unwrap();
-        tx.write(&second).await.unwrap();
+        tx.write(&second, chrono::Utc::now()).await.unwrap();
         tx.commit().await.unwrap();
         assert_eq!(db.contract_count().await.unwrap(), 3);
     })
@@ -269,7 +287,7 @@ async fn an_import_holds_its_batches_until_it_commits() {
 #[tokio::test]
 async fn members_see_their_contracts_and_the_coordinator_all() {
     each_backend(|db| async move {
-        db.upsert_territory(&grenoble_alpes_metropole())
+        db.upsert_territory(&grenoble_alpes_metropole(), chrono::Utc::now())
             .await
             .unwrap();
         let batch = vec![
@@ -277,7 +295,9 @@ async fn members_see_their_contracts_and_the_coordinator_all() {
             contract(GRENOBLE, "G-1", "2019-06-01", 80_000),
             contract(GRENOBLE, "G-2", "2018-06-01", 300_000),
         ];
-        db.import_contracts(&batch).await.unwrap();
+        db.import_contracts(&batch, chrono::Utc::now())
+            .await
+            .unwrap();
         // The buyers were already the territory's organisations: linked, not duplicated.
         assert_eq!(count(&db, "SELECT COUNT(*) FROM organisations").await, 51);
         let grenoble = sign_in(&db, "213801855", Role::MemberBuyer, "achats@grenoble.test")
@@ -366,7 +386,7 @@ async fn coordinator(db: &Database) -> Principal {
         .unwrap()
         .is_none()
     {
-        db.upsert_territory(&grenoble_alpes_metropole())
+        db.upsert_territory(&grenoble_alpes_metropole(), chrono::Utc::now())
             .await
             .unwrap();
     }

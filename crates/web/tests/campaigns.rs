@@ -83,14 +83,17 @@ async fn app(db: mutualis_storage::Database) -> App {
     app.add_account(FONTAINE, Role::MemberBuyer, FONTAINE_BUYER)
         .await;
     app.db
-        .upsert_organisation(&Organisation {
-            siren: Siren::parse("912345675").unwrap(),
-            name: "Nettoyage des Alpes".into(),
-            kind: OrganisationKind::Company,
-            insee_code: None,
-            population: None,
-            establishments: vec![Siret::parse("91234567500017").unwrap()],
-        })
+        .upsert_organisation(
+            &Organisation {
+                siren: Siren::parse("912345675").unwrap(),
+                name: "Nettoyage des Alpes".into(),
+                kind: OrganisationKind::Company,
+                insee_code: None,
+                population: None,
+                establishments: vec![Siret::parse("91234567500017").unwrap()],
+            },
+            chrono::Utc::now(),
+        )
         .await
         .unwrap();
     app.add_account("912345675", Role::Supplier, SUPPLIER).await;

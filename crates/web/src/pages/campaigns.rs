@@ -1019,7 +1019,13 @@ pub async fn add_need(
     let campaign = summary.campaign.id;
     match state
         .db
-        .add_need(user.principal.scope(), campaign, &need, state.clock.today())
+        .add_need(
+            user.principal.scope(),
+            campaign,
+            &need,
+            state.clock.today(),
+            state.clock.now(),
+        )
         .await
     {
         Ok(_) => Ok(redirect_done(campaign, "fait=besoin#besoins")),
@@ -1072,7 +1078,12 @@ pub async fn submit_answer(
     let campaign = summary.campaign.id;
     match state
         .db
-        .submit_answer(user.principal.scope(), campaign, state.clock.today())
+        .submit_answer(
+            user.principal.scope(),
+            campaign,
+            state.clock.today(),
+            state.clock.now(),
+        )
         .await
     {
         Ok(()) => Ok(redirect_done(campaign, "fait=reponse")),
@@ -1097,7 +1108,11 @@ pub async fn remind(
         .territory_wide()
         .ok_or_else(|| user.error(WebError::forbidden()))?;
     let campaign = summary.campaign.id;
-    match state.db.record_reminder(wide, campaign, organisation).await {
+    match state
+        .db
+        .record_reminder(wide, campaign, organisation, state.clock.now())
+        .await
+    {
         Ok(()) => Ok(redirect_done(
             campaign,
             &format!("fait=relance&membre={organisation}"),
@@ -1138,7 +1153,11 @@ pub async fn close(
     if form.confirmation != confirmation::CONFIRMED {
         return close_confirmation(&state, &user, wide, campaign).await;
     }
-    match state.db.close_campaign(wide, campaign).await {
+    match state
+        .db
+        .close_campaign(wide, campaign, state.clock.now())
+        .await
+    {
         Ok(()) => Ok(redirect_done(campaign, "fait=cloture")),
         Err(CampaignError::NotFound) => Err(user.error(WebError::not_found())),
         Err(e) => Err(user.error(WebError::internal(e))),

@@ -316,7 +316,13 @@ pub async fn create(
                 .ok_or_else(|| user.error(WebError::forbidden()))?;
             match state
                 .db
-                .create_campaign(wide, user.principal.organisation_id(), &campaign, &invited)
+                .create_campaign(
+                    wide,
+                    user.principal.organisation_id(),
+                    &campaign,
+                    &invited,
+                    state.clock.now(),
+                )
                 .await
             {
                 Ok(id) => return Ok(redirect_done(id, "fait=creee")),

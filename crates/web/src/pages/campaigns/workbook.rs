@@ -244,7 +244,13 @@ pub async fn upload_workbook(
     }
     match state
         .db
-        .replace_needs_from_workbook(scope, campaign, &imported, state.clock.today())
+        .replace_needs_from_workbook(
+            scope,
+            campaign,
+            &imported,
+            state.clock.today(),
+            state.clock.now(),
+        )
         .await
     {
         Ok(n) => Ok(redirect_done(
