@@ -14,7 +14,6 @@ use chrono::{DateTime, NaiveDate, Utc};
 use mutualis_domain::contract::{Decp2Fields, Modification, Operator, Subcontracting};
 use mutualis_domain::{Contract, Siret};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::{Database, Result, StorageError, Tx, on_backend};
 
@@ -43,26 +42,25 @@ struct DetailsRef<'a> {
     decp2: &'a Option<Decp2Fields>,
 }
 
-/// Feeds what serde writes straight into the hash, without an intermediate buffer.
-struct HashWriter(Sha256);
-
-impl std::io::Write for HashWriter {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.update(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 fn serialisation(e: serde_json::Error) -> StorageError {
     StorageError::Conflict(e.to_string())
 }
 
-/// A contract ready to be written: its SHA-256 content hash (re-importing the same record
-/// changes nothing) and its details document, computed in advance.
+/// The details document of a contract (`contracts.details`), as every writer stores it.
+pub(crate) fn details_json(contract: &Contract) -> Result<String> {
+    serde_json::to_string(&DetailsRef {
+        buyer_name: &contract.buyer_name,
+        operators: &contract.operators,
+        modifications: &contract.modifications,
+        subcontracting: &contract.subcontracting,
+        decp2: &contract.decp2,
+    })
+    .map_err(serialisation)
+}
+
+/// A contract ready to be written: its SHA-256 content hash (over the hash form v1, see
+/// `hash_form`: re-importing the same record changes nothing) and its details document,
+/// computed in advance.
 #[derive(Debug, Clone)]
 pub struct PreparedContract {
     contract: Contract,
@@ -73,17 +71,8 @@ pub struct PreparedContract {
 impl PreparedContract {
     /// Pure computing, no I/O: call it where the contract is read.
     pub fn new(contract: Contract) -> Result<Self> {
-        let mut hasher = HashWriter(Sha256::new());
-        serde_json::to_writer(&mut hasher, &contract).map_err(serialisation)?;
-        let hash = hex::encode(hasher.0.finalize());
-        let details = serde_json::to_string(&DetailsRef {
-            buyer_name: &contract.buyer_name,
-            operators: &contract.operators,
-            modifications: &contract.modifications,
-            subcontracting: &contract.subcontracting,
-            decp2: &contract.decp2,
-        })
-        .map_err(serialisation)?;
+        let hash = crate::hash_form::content_hash(&contract).map_err(serialisation)?;
+        let details = details_json(&contract)?;
         Ok(PreparedContract {
             contract,
             hash,

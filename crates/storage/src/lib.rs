@@ -15,6 +15,7 @@ pub mod contract_import;
 pub mod contracts;
 pub mod credentials;
 pub mod groupements;
+mod hash_form;
 pub mod opportunities;
 pub mod organisations;
 mod scope;

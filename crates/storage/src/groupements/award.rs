@@ -9,10 +9,10 @@ use mutualis_domain::groupement::{Award, Groupement, member_contract_id};
 use mutualis_domain::{
     Amount, Contract, ContractKind, ContractSource, CpvNomenclature, Siren, Siret,
 };
-use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use super::{GroupementContract, GroupementError};
+use crate::contract_import::details_json;
+use crate::hash_form::content_hash;
 use crate::scope::Scope;
 use crate::{Database, Result, StorageError, Tx, on_backend};
 
@@ -23,13 +23,6 @@ pub(super) struct PlannedContract {
     pub(super) contract: Contract,
     pub(super) details: String,
     pub(super) content_hash: String,
-}
-
-/// The parts of a contract that `contracts.details` holds (read back by `contracts.rs`).
-#[derive(Serialize)]
-struct ContractDetails<'a> {
-    buyer_name: &'a Option<String>,
-    operators: &'a [Operator],
 }
 
 /// Writes the contracts of an award, and links them to their titulaire, inside the
@@ -273,16 +266,10 @@ impl Database {
                 subcontracting: Vec::new(),
                 decp2: None,
             };
-            let serialise = |e: serde_json::Error| StorageError::Conflict(e.to_string());
-            let details = serde_json::to_string(&ContractDetails {
-                buyer_name: &contract.buyer_name,
-                operators: &contract.operators,
-            })
-            .map_err(serialise)?;
+            let details = details_json(&contract)?;
             // The same hash as an import of this contract would compute.
-            let content_hash = hex::encode(Sha256::digest(
-                serde_json::to_vec(&contract).map_err(serialise)?,
-            ));
+            let content_hash =
+                content_hash(&contract).map_err(|e| StorageError::Conflict(e.to_string()))?;
             planned.push(PlannedContract {
                 organisation_id: *org,
                 lot: lot.number,
