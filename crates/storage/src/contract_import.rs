@@ -27,9 +27,12 @@ pub enum ImportAction {
 }
 
 /// The parts of a contract stored as one JSON document (absent values left out), borrowed
-/// from the contract; read back as `contracts::Details`.
+/// from the contract; read back as `contracts::Details`. Its first member, `"v"`, says its
+/// format version, [`DETAILS_FORMAT`]; the documents written before have none, and are read as
+/// version 1.
 #[derive(Serialize)]
 struct DetailsRef<'a> {
+    v: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     buyer_name: &'a Option<String>,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
@@ -46,9 +49,13 @@ fn serialisation(e: serde_json::Error) -> StorageError {
     StorageError::Conflict(e.to_string())
 }
 
+/// The format of the details documents this version of Mutualis writes and reads.
+pub(crate) const DETAILS_FORMAT: u32 = 1;
+
 /// The details document of a contract (`contracts.details`), as every writer stores it.
 pub(crate) fn details_json(contract: &Contract) -> Result<String> {
     serde_json::to_string(&DetailsRef {
+        v: DETAILS_FORMAT,
         buyer_name: &contract.buyer_name,
         operators: &contract.operators,
         modifications: &contract.modifications,

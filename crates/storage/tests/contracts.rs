@@ -397,3 +397,66 @@ async fn coordinator(db: &Database) -> Principal {
 fn uuid_like() -> String {
     hash_secret(&new_secret(""))[..8].to_owned()
 }
+
+#[tokio::test]
+async fn a_details_document_says_its_format_and_one_written_before_is_read_as_format_1() {
+    each_backend(|db| async move {
+        let mut full = contract(METRO, "2019-001", "2019-01-15", 120_000);
+        full.modifications.push(Modification {
+            id: "1".into(),
+            object: Some("Avenant 1".into()),
+            signed_on: Some(date("2020-01-10")),
+            published_on: None,
+            new_amount: Some(Amount::from_cents(6_000_050)),
+            new_duration_months: None,
+            new_operators: vec![],
+        });
+        db.import_contracts(&[full], chrono::Utc::now())
+            .await
+            .unwrap();
+        let written = exported(&db, Some(METRO)).await;
+        assert_eq!(
+            count(
+                &db,
+                "SELECT COUNT(*) FROM contracts WHERE details LIKE '{\"v\":1,%'"
+            )
+            .await,
+            1
+        );
+        // The document as it was written before it said its format.
+        mutualis_test_db::execute_sql(
+            &db,
+            "UPDATE contracts SET details = REPLACE(details, '{\"v\":1,', '{')",
+        )
+        .await;
+        assert_eq!(
+            count(
+                &db,
+                "SELECT COUNT(*) FROM contracts WHERE details LIKE '{\"buyer_name\":%'"
+            )
+            .await,
+            1
+        );
+        let read = exported(&db, Some(METRO)).await;
+        assert_eq!(read[0].contract, written[0].contract);
+        assert_eq!(read[0].contract.modifications.len(), 1);
+        // A format this version does not know is not guessed at.
+        mutualis_test_db::execute_sql(
+            &db,
+            "UPDATE contracts SET details = REPLACE(details, '{', '{\"v\":2,')",
+        )
+        .await;
+        let wide = coordinator(&db).await;
+        let err = db
+            .contracts_for_export(
+                wide.scope().territory_wide().unwrap(),
+                None,
+                None,
+                nomenclature(),
+            )
+            .await
+            .expect_err("an unknown format");
+        assert!(err.to_string().contains("format 2 inconnu"), "{err}");
+    })
+    .await;
+}

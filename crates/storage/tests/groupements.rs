@@ -1421,3 +1421,53 @@ fn luhn_siren(n: u32) -> String {
         .find(|s| Siren::parse(s).is_ok())
         .unwrap()
 }
+
+#[tokio::test]
+async fn a_stored_state_says_its_format_and_one_written_before_is_read_as_format_1() {
+    each_backend(|db| async move {
+        let w = world(&db).await;
+        let (id, version) = opened(&db, &w).await;
+        let read = || db.groupement(w.coordinator.scope(), id, nomenclature());
+        let written = read().await.unwrap().unwrap();
+        // The state as it was written before it said its format.
+        let old = by_hand(
+            &db,
+            "UPDATE groupements SET state = REPLACE(state, '{\"v\":1,', '{')",
+        )
+        .await
+        .unwrap();
+        assert_eq!(old, 1);
+        assert_eq!(read().await.unwrap().unwrap(), written);
+        // And it takes the next change, written in the current format.
+        act(
+            &db,
+            &w.echirolles,
+            id,
+            version,
+            join(ECHIROLLES, "2027-02-01"),
+        )
+        .await;
+        db.verify_audit().await.unwrap();
+        let entries = db
+            .audit_entries(w.coordinator.scope().territory_wide().unwrap())
+            .await
+            .unwrap();
+        let last = &entries.last().unwrap().entry;
+        assert!(
+            !last.before.contains("\"state\":{\"v\":"),
+            "{}",
+            last.before
+        );
+        assert!(last.after.contains("\"state\":{\"v\":1,"), "{}", last.after);
+        // A format this version does not know is not guessed at.
+        by_hand(
+            &db,
+            "UPDATE groupements SET state = REPLACE(state, '{\"v\":1,', '{\"v\":2,')",
+        )
+        .await
+        .unwrap();
+        let err = read().await.expect_err("an unknown format");
+        assert!(err.to_string().contains("format 2 inconnu"), "{err}");
+    })
+    .await;
+}

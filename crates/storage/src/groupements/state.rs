@@ -1,4 +1,6 @@
-//! The stored state of a groupement: the JSON document in `groupements.state`.
+//! The stored state of a groupement: the JSON document in `groupements.state`, which says its
+//! format version in its first member, `"v"`. A state written before the documents said their
+//! version has no `"v"`, and is read as version 1.
 
 use chrono::NaiveDate;
 use mutualis_domain::groupement::{
@@ -14,6 +16,10 @@ use crate::{Result, StorageError};
 /// parts that need nothing but themselves; lots and needs are mirrored here.
 #[derive(Debug, Serialize, Deserialize)]
 struct StateDoc {
+    /// The format version, [`STATE_FORMAT`]; absent (version 1) from the states written
+    /// before.
+    #[serde(default = "format_1")]
+    v: u32,
     coordinator: Siren,
     title: String,
     /// "09123000-7".
@@ -34,6 +40,13 @@ struct StateDoc {
     execution_started_on: Option<NaiveDate>,
     closed_on: Option<NaiveDate>,
     cancellation: Option<Cancellation>,
+}
+
+/// The format of the states this version of Mutualis writes and reads.
+const STATE_FORMAT: u32 = 1;
+
+fn format_1() -> u32 {
+    1
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -67,6 +80,7 @@ struct QuantityDoc {
 impl StateDoc {
     fn of(g: &Groupement) -> StateDoc {
         StateDoc {
+            v: STATE_FORMAT,
             coordinator: g.coordinator.clone(),
             title: g.title.clone(),
             cpv: g.cpv.to_string(),
@@ -110,6 +124,12 @@ impl StateDoc {
     }
 
     fn into_groupement(self, cpv: &CpvNomenclature) -> Result<Groupement, String> {
+        if self.v != STATE_FORMAT {
+            return Err(format!(
+                "format {} inconnu : cette version de Mutualis lit le format {STATE_FORMAT}",
+                self.v
+            ));
+        }
         let code = |s: &str| cpv.parse(s).map_err(|e| e.to_string());
         let lots = self
             .lots
