@@ -575,7 +575,8 @@ fn stored(rows: Vec<NeedRow>, cpv: &CpvNomenclature) -> Result<Vec<StoredNeed>> 
 
 impl Database {
     /// Opens a campaign of the coordinator's organisation and invites `invited`: the
-    /// coordinator's own organisation or members of a territory it leads. One transaction.
+    /// coordinator's own organisation or members of a territory it leads. One transaction;
+    /// `now` (the caller's clock) dates the campaign and the invitations.
     pub async fn create_campaign(
         &self,
         _coordinator: TerritoryWide,
@@ -632,7 +633,7 @@ impl Database {
     }
 
     /// Closes a campaign: it takes no more answers. Its needs stay, and keep feeding the
-    /// opportunity engine.
+    /// opportunity engine. `now` dates the change.
     pub async fn close_campaign(
         &self,
         _wide: TerritoryWide,
@@ -845,7 +846,7 @@ impl Database {
         })
     }
 
-    /// Notes that the coordinator reminded an invited member to answer.
+    /// Notes that the coordinator reminded an invited member to answer, at `now`.
     pub async fn record_reminder(
         &self,
         _wide: TerritoryWide,
@@ -923,7 +924,7 @@ impl Database {
     }
 
     /// Declares one need in the web form, for the scope's own organisation, while the
-    /// campaign takes answers on `today` (the caller's calendar day).
+    /// campaign takes answers on `today` (the caller's calendar day); `now` dates the need.
     pub async fn add_need(
         &self,
         scope: &Scope,
@@ -991,7 +992,7 @@ impl Database {
 
     /// Replaces the scope's workbook needs of a campaign by those of a new workbook and marks
     /// the member as having answered: one transaction, all or nothing. Form needs stay.
-    /// Returns how many needs were written.
+    /// `now` dates the needs and the answer. Returns how many needs were written.
     pub async fn replace_needs_from_workbook(
         &self,
         scope: &Scope,
@@ -1046,7 +1047,7 @@ impl Database {
     }
 
     /// Marks the scope's organisation as having answered a campaign (its form needs are
-    /// complete) while the campaign takes answers.
+    /// complete) while the campaign takes answers; `now` dates the answer.
     pub async fn submit_answer(
         &self,
         scope: &Scope,

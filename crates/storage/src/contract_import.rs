@@ -235,7 +235,8 @@ impl Database {
         })
     }
 
-    /// Imports one batch of contracts in one transaction (see [`ContractImport`]).
+    /// Imports one batch of contracts in one transaction (see [`ContractImport`]), dated
+    /// `now`.
     pub async fn import_contracts(
         &self,
         batch: &[Contract],
@@ -570,7 +571,7 @@ impl ImportTransaction<'_> {
     /// buyer SIRET and id) update them, the rest is left unchanged. Buyers and suppliers with
     /// a SIRET become organisations keyed by SIREN. The batch costs a few statements, not a
     /// few per contract. On error the whole transaction is rolled back, and so are the
-    /// batches written in it before.
+    /// batches written in it before. `now` dates the rows written.
     pub async fn write(
         &mut self,
         batch: &[PreparedContract],

@@ -169,7 +169,7 @@ const SELECT_ORG: &str = "SELECT id, siren, name, kind, insee_code, population F
 
 impl Database {
     /// Writes one organisation (a supplier, say) as `upsert_territory` writes each of its
-    /// members; returns its id.
+    /// members, dated `now`; returns its id.
     pub async fn upsert_organisation(
         &self,
         org: &Organisation,
@@ -184,7 +184,7 @@ impl Database {
 
     /// Writes a territory: creates missing organisations, updates those whose name, kind,
     /// INSEE code or population changed, adds missing establishments and memberships. All or
-    /// nothing, in one transaction.
+    /// nothing, in one transaction; `now` dates what it writes.
     pub async fn upsert_territory(
         &self,
         territory: &Territory,
@@ -413,7 +413,8 @@ impl Database {
 
     /// Gives the stored organisation of `siret`'s SIREN this establishment, when it does not
     /// have it yet (the territory's communes come with their SIREN only, and an award makes
-    /// out each member's contract to a SIRET). `false` when no organisation has that SIREN.
+    /// out each member's contract to a SIRET), dated `now`. `false` when no organisation has
+    /// that SIREN.
     pub async fn add_establishment(&self, siret: &Siret, now: DateTime<Utc>) -> Result<bool> {
         let Some(record) = self.organisation_by_siren(&siret.siren()).await? else {
             return Ok(false);
