@@ -144,7 +144,13 @@ pub async fn create(
         .territory_wide()
         .ok_or(CampaignError::RoleRefused(user.role()))?;
     app.db
-        .create_campaign(wide, user.organisation_id(), campaign, invited)
+        .create_campaign(
+            wide,
+            user.organisation_id(),
+            campaign,
+            invited,
+            app.clock.now(),
+        )
         .await
 }
 
@@ -156,7 +162,13 @@ pub async fn add_need(
     need: &Need,
 ) -> Result<i64, CampaignError> {
     app.db
-        .add_need(user.scope(), campaign, need, app.clock.today())
+        .add_need(
+            user.scope(),
+            campaign,
+            need,
+            app.clock.today(),
+            app.clock.now(),
+        )
         .await
 }
 
@@ -179,7 +191,7 @@ pub async fn submit_answer(
     campaign: i64,
 ) -> Result<(), CampaignError> {
     app.db
-        .submit_answer(user.scope(), campaign, app.clock.today())
+        .submit_answer(user.scope(), campaign, app.clock.today(), app.clock.now())
         .await
 }
 
@@ -190,20 +202,22 @@ pub async fn remind(
     campaign: i64,
     organisation: i64,
 ) -> Result<(), CampaignError> {
-    let wide = user
-        .scope()
-        .territory_wide()
-        .ok_or(CampaignError::RoleRefused(user.role()))?;
-    app.db.record_reminder(wide, campaign, organisation).await
+    app.db
+        .record_reminder(
+            user.scope(),
+            campaign,
+            organisation,
+            app.clock.today(),
+            app.clock.now(),
+        )
+        .await
 }
 
 /// Closes the coordinator's campaign, for good: no more answers nor changes to the needs.
 pub async fn close(app: &App, user: &Principal, campaign: i64) -> Result<(), CampaignError> {
-    let wide = user
-        .scope()
-        .territory_wide()
-        .ok_or(CampaignError::RoleRefused(user.role()))?;
-    app.db.close_campaign(wide, campaign).await
+    app.db
+        .close_campaign(user.scope(), campaign, app.clock.today(), app.clock.now())
+        .await
 }
 
 /// What a workbook uploaded back did: the needs it holds now, and the rows left out because
@@ -245,7 +259,13 @@ pub async fn import_workbook(
     }
     let needs = app
         .db
-        .replace_needs_from_workbook(scope, campaign, &imported, app.clock.today())
+        .replace_needs_from_workbook(
+            scope,
+            campaign,
+            &imported,
+            app.clock.today(),
+            app.clock.now(),
+        )
         .await?;
     Ok(WorkbookImport { needs, duplicates })
 }

@@ -5,7 +5,7 @@
 
 use chrono::{Months, NaiveDate};
 use mutualis_domain::groupement::{
-    Action, CostSharing, Lot, LotNeed, Mission, NewGroupement, earliest_start,
+    Action, Actor, CostSharing, Groupement, Lot, LotNeed, Mission, NewGroupement, earliest_start,
 };
 use mutualis_domain::opportunity::Opportunity;
 use mutualis_domain::{Amount, Capability, Siren};
@@ -145,21 +145,17 @@ pub async fn create_from_opportunity(
     prefix: &str,
     question: &Question,
 ) -> Result<Created, AppError> {
-    let Some(wide) = user.scope().territory_wide() else {
+    if user.scope().territory_wide().is_none() {
         return Err(AppError::Forbidden);
-    };
+    }
     let report = opportunities::answer(app, user, question)
         .await?
         .map_err(|e| AppError::Invalid(e.message))?;
     let Some(o) = report.opportunities.iter().find(|o| o.cpv.prefix == prefix) else {
         return Err(AppError::NotFound);
     };
-    let org = user.organisation_id();
-    let own = app
-        .db
-        .organisation_in_scope(user.scope(), org)
+    let own = crate::organisations::own_organisation(app, user)
         .await?
-        .ok_or_else(|| AppError::internal("the user's organisation is missing"))?
         .organisation;
     let today = app.clock.today();
     let duration = o.proposed_duration_months.max(1);
@@ -188,40 +184,29 @@ pub async fn create_from_opportunity(
         as_of: question.params.as_of,
         all_buyers: question.perimeter == Perimeter::AllBuyers,
     };
-    let actor = user.email.to_string();
-    let now = app.clock.now();
-    let id = match app
-        .db
-        .create_groupement(wide, org, new, Some(source), &actor, now)
-        .await
-    {
-        Ok(id) => id,
-        Err(GroupementError::Storage(e)) => return Err(AppError::Storage(e)),
-        Err(e) => return Err(AppError::Invalid(e.to_string())),
-    };
-    let mut version = 1;
-    let mut actions = Vec::new();
-    // Only the territory's organisations are invited.
+    // Only the territory's organisations are invited, found in one query.
     let territory = opportunities::territory_sirens(app).await?;
-    for b in &o.buyers {
-        if b.siren == own.siren || !territory.contains(&b.siren) {
-            continue;
-        }
-        if let Some(rec) = app.db.organisation_by_siren(&b.siren).await? {
-            actions.push(Action::Invite {
-                member: b.siren.clone(),
-                name: rec.organisation.name,
-                population: rec.organisation.population,
-            });
-        }
-    }
+    let others: Vec<Siren> = o
+        .buyers
+        .iter()
+        .filter(|b| b.siren != own.siren && territory.contains(&b.siren))
+        .map(|b| b.siren.clone())
+        .collect();
+    let known = app.db.organisations_by_sirens(&others).await?;
+    let mut actions: Vec<Action> = others
+        .iter()
+        .filter_map(|siren| known.get(siren))
+        .map(|rec| Action::Invite {
+            member: rec.organisation.siren.clone(),
+            name: rec.organisation.name.clone(),
+            population: rec.organisation.population,
+        })
+        .collect();
     // Each buyer's need over the duration: the coordinator's own, the others' as proposals.
     for b in &o.buyers {
         let cents = b.annual_amount_cents * i64::from(duration) / 12;
-        let invited = actions
-            .iter()
-            .any(|a| matches!(a, Action::Invite { member, .. } if *member == b.siren));
-        if cents > 0 && (b.siren == own.siren || invited) {
+        let invited = b.siren == own.siren || known.contains_key(&b.siren);
+        if cents > 0 && invited {
             actions.push(Action::SetNeed(LotNeed {
                 lot: 1,
                 member: b.siren.clone(),
@@ -231,25 +216,39 @@ pub async fn create_from_opportunity(
             }));
         }
     }
-    for action in actions {
-        match app
-            .db
-            .apply_groupement_action(
-                user.scope(),
-                id,
-                version,
-                action,
-                &actor,
-                now,
-                nomenclature(),
-            )
-            .await
-        {
-            Ok(stored) => version = stored.version,
-            // The groupement exists: the coordinator sees on its page what was not done.
-            Err(e) => tracing::warn!(groupement = id, error = %e, "pre-filling refused"),
+    // The draft with the actions the domain's policy accepts, in order: one it refuses is
+    // left out (the coordinator sees on the page what was not done), never the whole creation.
+    let mut draft = Groupement::draft(new.clone()).map_err(|r| AppError::Invalid(r.to_string()))?;
+    let coordinator = Actor {
+        organisation: own.siren.clone(),
+        role: user.role(),
+    };
+    actions.retain(|action| match draft.apply_as(&coordinator, action) {
+        Ok(next) => {
+            draft = next;
+            true
         }
-    }
+        Err(refusal) => {
+            tracing::warn!(action = action.code(), %refusal, "pre-filling refused");
+            false
+        }
+    });
+    let id = match app
+        .db
+        .create_groupement_with_actions(
+            user.scope(),
+            new,
+            Some(source),
+            actions,
+            &user.email.to_string(),
+            app.clock.now(),
+        )
+        .await
+    {
+        Ok(id) => id,
+        Err(GroupementError::Storage(e)) => return Err(AppError::Storage(e)),
+        Err(e) => return Err(AppError::Invalid(e.to_string())),
+    };
     Ok(Created {
         id,
         moved_from: start.moved.then_some((o.proposed_start, start.lead_months)),

@@ -712,9 +712,12 @@ async fn two_drafted_groupements(url: &str) -> String {
     use mutualis_storage::{Database, TerritoryWide};
 
     let db = Database::open(&url.parse().unwrap()).await.unwrap();
-    db.upsert_territory(&mutualis_reference::territory::grenoble_alpes_metropole())
-        .await
-        .unwrap();
+    db.upsert_territory(
+        &mutualis_reference::territory::grenoble_alpes_metropole(),
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
     let metro = Siren::parse("200040715").unwrap();
     let metro_id = db.organisation_by_siren(&metro).await.unwrap().unwrap().id;
     let cpv = |code: &str| mutualis_reference::cpv::nomenclature().parse(code).unwrap();

@@ -546,6 +546,7 @@ fn upload_bombs_are_refused_by_their_limit_while_the_server_stays_small_and_serv
                 cpv_families: vec!["9091".into()],
             },
             &[org("213801509").await],
+            chrono::Utc::now(),
         )
         .await
         .unwrap()

@@ -13,6 +13,7 @@ use std::io::BufRead;
 
 use std::ops::ControlFlow;
 
+use chrono::Utc;
 use mutualis_formats::decp_read::{FileError, RejectReason, Rejection, read_decp_map};
 use mutualis_reference::cpv::nomenclature;
 use mutualis_storage::contract_import::{ImportAction, PreparedContract};
@@ -148,7 +149,7 @@ async fn write(
     while let Some(message) = rx.recv().await {
         match message {
             Message::Batch(contracts) => {
-                let actions = tx.write(&contracts).await?;
+                let actions = tx.write(&contracts, Utc::now()).await?;
                 uncommitted += actions.len();
                 for action in actions {
                     match action {

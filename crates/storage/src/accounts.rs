@@ -4,7 +4,7 @@ use chrono::{DateTime, Duration, Utc};
 use mutualis_domain::{Email, Role};
 
 use crate::scope::{Principal, Scope, TerritoryWide};
-use crate::{Database, Result, StorageError, on_pool};
+use crate::{Database, Result, StorageError, on_backend};
 
 /// A user as listed to a coordinator.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,7 +89,7 @@ impl Database {
         password_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<i64> {
-        let existing: Option<i64> = on_pool!(self, pool => {
+        let existing: Option<i64> = on_backend!(self, pool => {
             sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
                 .bind(email.as_str())
                 .fetch_optional(pool)
@@ -100,7 +100,7 @@ impl Database {
                 "un compte existe déjà pour l'adresse {email}"
             )));
         }
-        Ok(on_pool!(self, pool => {
+        Ok(on_backend!(self, pool => {
             sqlx::query_scalar(
                 "INSERT INTO users (organisation_id, email, role, password_hash, created_at, \
                  password_changed_at) VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
@@ -117,7 +117,7 @@ impl Database {
 
     /// The stored credentials of an account, for signing in.
     pub async fn credentials(&self, email: &Email) -> Result<Option<Credentials>> {
-        let row: Option<(i64, i64, String)> = on_pool!(self, pool => {
+        let row: Option<(i64, i64, String)> = on_backend!(self, pool => {
             sqlx::query_as("SELECT id, organisation_id, password_hash FROM users WHERE email = $1")
                 .bind(email.as_str())
                 .fetch_optional(pool)
@@ -134,7 +134,7 @@ impl Database {
 
     /// The password hash of the scope's own user.
     pub async fn own_password_hash(&self, scope: &Scope) -> Result<Option<String>> {
-        Ok(on_pool!(self, pool => {
+        Ok(on_backend!(self, pool => {
             sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1 AND organisation_id = $2")
                 .bind(scope.user_id())
                 .bind(scope.organisation_id())
@@ -153,7 +153,7 @@ impl Database {
         keep_session_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<u64> {
-        Ok(on_pool!(self, pool => {
+        Ok(on_backend!(self, pool => {
             let mut tx = pool.begin().await?;
             sqlx::query(
                 "UPDATE users SET password_hash = $1, password_changed_at = $2 \
@@ -187,7 +187,7 @@ impl Database {
 
     /// Every user of the territory, for the coordinator.
     pub async fn users_territory_wide(&self, _wide: TerritoryWide) -> Result<Vec<UserRecord>> {
-        let rows: Vec<(i64, String, String, i64, String, DateTime<Utc>)> = on_pool!(self, pool => {
+        let rows: Vec<(i64, String, String, i64, String, DateTime<Utc>)> = on_backend!(self, pool => {
             sqlx::query_as(
                 "SELECT u.id, u.email, u.role, u.organisation_id, o.name, u.created_at \
                  FROM users u JOIN organisations o ON o.id = u.organisation_id \
@@ -222,7 +222,7 @@ impl Database {
         now: DateTime<Utc>,
         policy: SessionPolicy,
     ) -> Result<()> {
-        on_pool!(self, pool => {
+        on_backend!(self, pool => {
             sqlx::query(
                 "INSERT INTO sessions (token_hash, user_id, organisation_id, csrf_token, \
                  created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $5, $5, $6)",
@@ -257,7 +257,7 @@ impl Database {
             DateTime<Utc>,
             DateTime<Utc>,
         );
-        let row: Option<Row> = on_pool!(self, pool => {
+        let row: Option<Row> = on_backend!(self, pool => {
             sqlx::query_as(&format!(
                 "SELECT {PRINCIPAL_COLUMNS}, s.csrf_token, s.last_seen_at, s.expires_at \
                  FROM sessions s JOIN users u ON u.id = s.user_id \
@@ -276,7 +276,7 @@ impl Database {
         }
         // Record activity at most once a minute: reads should not all be writes.
         if now - last_seen >= Duration::minutes(1) {
-            on_pool!(self, pool => {
+            on_backend!(self, pool => {
                 sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
                     .bind(now)
                     .bind(token_hash)
@@ -291,7 +291,7 @@ impl Database {
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
-        on_pool!(self, pool => {
+        on_backend!(self, pool => {
             sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
                 .bind(token_hash)
                 .execute(pool)
@@ -310,7 +310,7 @@ impl Database {
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<i64>> {
-        Ok(on_pool!(self, pool => {
+        Ok(on_backend!(self, pool => {
             let mut tx = pool.begin().await?;
             // A write before the count: it locks the user's row on PostgreSQL, and on SQLite
             // takes the write lock (waiting for it as long as the busy timeout) before
@@ -358,7 +358,7 @@ impl Database {
             Option<DateTime<Utc>>,
             Option<DateTime<Utc>>,
         );
-        let rows: Vec<Row> = on_pool!(self, pool => {
+        let rows: Vec<Row> = on_backend!(self, pool => {
             sqlx::query_as(
                 "SELECT id, name, created_at, last_used_at, revoked_at FROM api_tokens \
                  WHERE user_id = $1 AND organisation_id = $2 ORDER BY id DESC",
@@ -390,7 +390,7 @@ impl Database {
         id: i64,
         now: DateTime<Utc>,
     ) -> Result<bool> {
-        let done = on_pool!(self, pool => {
+        let done = on_backend!(self, pool => {
             sqlx::query(
                 "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 \
                  AND organisation_id = $4 AND revoked_at IS NULL",
@@ -412,7 +412,7 @@ impl Database {
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<Principal>> {
-        let row: Option<PrincipalRow> = on_pool!(self, pool => {
+        let row: Option<PrincipalRow> = on_backend!(self, pool => {
             sqlx::query_as(&format!(
                 "SELECT {PRINCIPAL_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id \
                  JOIN organisations o ON o.id = u.organisation_id \
@@ -423,7 +423,7 @@ impl Database {
             .await?
         });
         let Some(row) = row else { return Ok(None) };
-        on_pool!(self, pool => {
+        on_backend!(self, pool => {
             sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE token_hash = $2")
                 .bind(now)
                 .bind(token_hash)
@@ -440,7 +440,7 @@ impl Database {
         now: DateTime<Utc>,
         window: Duration,
     ) -> Result<i64> {
-        let row: Option<(i64, DateTime<Utc>)> = on_pool!(self, pool => {
+        let row: Option<(i64, DateTime<Utc>)> = on_backend!(self, pool => {
             sqlx::query_as("SELECT failures, window_start FROM login_throttle WHERE throttle_key = $1")
                 .bind(key)
                 .fetch_optional(pool)
@@ -471,7 +471,7 @@ impl Database {
         } else {
             "login_throttle.window_start"
         };
-        on_pool!(self, pool => {
+        on_backend!(self, pool => {
             sqlx::query(&format!(
                 "INSERT INTO login_throttle (throttle_key, failures, window_start) VALUES ($1, $2, $3) \
                  ON CONFLICT (throttle_key) DO UPDATE SET failures = excluded.failures, \
@@ -487,7 +487,7 @@ impl Database {
     }
 
     pub async fn clear_login_failures(&self, key: &str) -> Result<()> {
-        on_pool!(self, pool => {
+        on_backend!(self, pool => {
             sqlx::query("DELETE FROM login_throttle WHERE throttle_key = $1")
                 .bind(key)
                 .execute(pool)

@@ -24,7 +24,7 @@ use mutualis_domain::{
 };
 
 use crate::scope::{Scope, TerritoryWide};
-use crate::{Database, Result, StorageError, on_pool};
+use crate::{Database, Result, StorageError, on_backend};
 
 /// The family under which the board counts needs outside every family of the campaign.
 pub const OTHER_FAMILY: &str = "autre";
@@ -427,6 +427,36 @@ impl Access {
         }
     }
 
+    /// Refuses a coordinator's `action` (a reminder, the closing) unless the domain's policy
+    /// gives it to `role` on `today`: the coordinator of the owning organisation, a reminder
+    /// while the campaign takes answers, the closing until it is closed.
+    fn permits(
+        &self,
+        action: CampaignAction,
+        role: Role,
+        today: NaiveDate,
+    ) -> Result<(), CampaignError> {
+        let actor = CampaignActor {
+            role,
+            owner: self.owner,
+            invited: self.invitation.is_some(),
+        };
+        if available_actions(actor, self.campaign.period(), today).contains(&action) {
+            return Ok(());
+        }
+        if !actor.runs() {
+            return Err(CampaignError::RoleRefused(role));
+        }
+        match self
+            .campaign
+            .period()
+            .answer_refusal(&self.campaign.title, today)
+        {
+            Some(refusal) if action == CampaignAction::Remind => Err(refusal.into()),
+            _ => Err(self.closed()),
+        }
+    }
+
     /// The error to give when a guarded write found the campaign no longer open.
     fn closed(&self) -> CampaignError {
         CampaignRefusal::Closed {
@@ -479,33 +509,48 @@ const NEED_SELECT: &str = "SELECT n.id, n.campaign_id, n.organisation_id, \
 
 const NEED_ORDER: &str = " ORDER BY n.campaign_id, o.name, n.id";
 
-/// The columns a need is written with, in the order `bind_need!` binds them.
+/// The columns a need is written with, in the order `bind_need` binds them.
 const NEED_COLUMNS_WRITTEN: &str = "campaign_id, organisation_id, cpv, description, \
     annual_amount_cents, quantity_thousandths, quantity_unit, desired_start, current_contract, \
     current_contract_ends_on, social_requirements, environmental_requirements, reservation, \
     source, created_at, updated_at";
 
-/// Binds a need's columns on a `Separated`, in `NEED_COLUMNS_WRITTEN` order.
-macro_rules! bind_need {
-    ($row:expr, $campaign:expr, $org:expr, $need:expr, $source:expr, $now:expr) => {{
-        let n: &Need = $need;
-        $row.push_bind($campaign)
-            .push_bind($org)
-            .push_bind(n.cpv.code8())
-            .push_bind(n.description.trim().to_owned())
-            .push_bind(n.annual_amount.cents())
-            .push_bind(n.quantity.as_ref().map(|q| q.thousandths))
-            .push_bind(n.quantity.as_ref().map(|q| q.unit.trim().to_owned()))
-            .push_bind(n.desired_start)
-            .push_bind(n.current_contract.clone())
-            .push_bind(n.current_contract_ends_on)
-            .push_bind(n.social_requirements.clone())
-            .push_bind(n.environmental_requirements.clone())
-            .push_bind(n.reservation.map(Reservation::code))
-            .push_bind($source.code())
-            .push_bind($now)
-            .push_bind($now);
-    }};
+/// Binds a need's columns on a `Separated`, in `NEED_COLUMNS_WRITTEN` order, on either
+/// backend's query.
+fn bind_need<'args, DB: sqlx::Database>(
+    row: &mut sqlx::query_builder::Separated<'_, 'args, DB, &'static str>,
+    campaign: i64,
+    org: i64,
+    n: &Need,
+    source: NeedSource,
+    now: DateTime<Utc>,
+) where
+    i64: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+    Option<i64>: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+    String: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+    Option<String>: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+    &'static str: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+    Option<&'static str>: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+    NaiveDate: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+    Option<NaiveDate>: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+    DateTime<Utc>: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+{
+    row.push_bind(campaign)
+        .push_bind(org)
+        .push_bind(n.cpv.code8())
+        .push_bind(n.description.trim().to_owned())
+        .push_bind(n.annual_amount.cents())
+        .push_bind(n.quantity.as_ref().map(|q| q.thousandths))
+        .push_bind(n.quantity.as_ref().map(|q| q.unit.trim().to_owned()))
+        .push_bind(n.desired_start)
+        .push_bind(n.current_contract.clone())
+        .push_bind(n.current_contract_ends_on)
+        .push_bind(n.social_requirements.clone())
+        .push_bind(n.environmental_requirements.clone())
+        .push_bind(n.reservation.map(Reservation::code))
+        .push_bind(source.code())
+        .push_bind(now)
+        .push_bind(now);
 }
 
 impl NeedRow {
@@ -560,18 +605,19 @@ fn stored(rows: Vec<NeedRow>, cpv: &CpvNomenclature) -> Result<Vec<StoredNeed>> 
 
 impl Database {
     /// Opens a campaign of the coordinator's organisation and invites `invited`: the
-    /// coordinator's own organisation or members of a territory it leads. One transaction.
+    /// coordinator's own organisation or members of a territory it leads. One transaction;
+    /// `now` (the caller's clock) dates the campaign and the invitations.
     pub async fn create_campaign(
         &self,
         _coordinator: TerritoryWide,
         coordinator_org: i64,
         new: &NewCampaign,
         invited: &[i64],
+        now: DateTime<Utc>,
     ) -> Result<i64, CampaignError> {
         let families = validate_campaign(new)?.join(",");
         let invited: BTreeSet<i64> = invited.iter().copied().collect();
-        let now = Utc::now();
-        let id = on_pool!(self, pool => {
+        let id = on_backend!(self, pool => {
             let mut tx = pool.begin().await?;
             let members: Vec<i64> = sqlx::query_scalar(
                 "SELECT m.organisation_id FROM territory_members m \
@@ -617,16 +663,23 @@ impl Database {
     }
 
     /// Closes a campaign: it takes no more answers. Its needs stay, and keep feeding the
-    /// opportunity engine.
+    /// opportunity engine. Only its coordinator closes it, once (the domain's policy, on
+    /// `today`); `now` dates the change.
     pub async fn close_campaign(
         &self,
-        _wide: TerritoryWide,
+        scope: &Scope,
         campaign_id: i64,
+        today: NaiveDate,
+        now: DateTime<Utc>,
     ) -> Result<(), CampaignError> {
-        let done = on_pool!(self, pool => {
+        self.access(scope, campaign_id)
+            .await?
+            .ok_or(CampaignError::NotFound)?
+            .permits(CampaignAction::Close, scope.role(), today)?;
+        let done = on_backend!(self, pool => {
             sqlx::query("UPDATE campaigns SET status = 'closed', updated_at = $2 WHERE id = $1")
                 .bind(campaign_id)
-                .bind(Utc::now())
+                .bind(now)
                 .execute(pool)
                 .await?
                 .rows_affected()
@@ -643,7 +696,7 @@ impl Database {
     pub async fn campaigns_for(&self, scope: &Scope) -> Result<Vec<CampaignSummary>> {
         let org = scope.organisation_id();
         let wide = scope.territory_wide().is_some();
-        let rows: Vec<CampaignRow> = on_pool!(self, pool => {
+        let rows: Vec<CampaignRow> = on_backend!(self, pool => {
             let mut q = sqlx::QueryBuilder::new(CAMPAIGN_SELECT);
             q.push_bind(org);
             q.push(" WHERE i.organisation_id IS NOT NULL");
@@ -678,7 +731,7 @@ impl Database {
     /// The campaign and the scope's invitation, or `None` when the scope does not see it.
     async fn access(&self, scope: &Scope, id: i64) -> Result<Option<Access>> {
         let org = scope.organisation_id();
-        let row: Option<CampaignRow> = on_pool!(self, pool => {
+        let row: Option<CampaignRow> = on_backend!(self, pool => {
             let mut q = sqlx::QueryBuilder::new(CAMPAIGN_SELECT);
             q.push_bind(org);
             q.push(" WHERE c.id = ").push_bind(id);
@@ -733,7 +786,7 @@ impl Database {
         /// A need's member, CPV and annual amount.
         type NeedAmount = (i64, String, i64);
         type Rows = (Option<CampaignRow>, Vec<MemberRow>, Vec<NeedAmount>);
-        let (row, members, needs): Rows = on_pool!(self, pool => {
+        let (row, members, needs): Rows = on_backend!(self, pool => {
             let mut q = sqlx::QueryBuilder::new(CAMPAIGN_SELECT);
             // No organisation is asking for its own invitation.
             q.push_bind(0_i64);
@@ -829,14 +882,21 @@ impl Database {
         })
     }
 
-    /// Notes that the coordinator reminded an invited member to answer.
+    /// Notes that the coordinator reminded an invited member to answer, at `now`: only its
+    /// coordinator, while the campaign takes answers on `today` (the domain's policy).
     pub async fn record_reminder(
         &self,
-        _wide: TerritoryWide,
+        scope: &Scope,
         campaign_id: i64,
         organisation_id: i64,
+        today: NaiveDate,
+        now: DateTime<Utc>,
     ) -> Result<(), CampaignError> {
-        let done = on_pool!(self, pool => {
+        self.access(scope, campaign_id)
+            .await?
+            .ok_or(CampaignError::NotFound)?
+            .permits(CampaignAction::Remind, scope.role(), today)?;
+        let done = on_backend!(self, pool => {
             sqlx::query(
                 "UPDATE campaign_invitations SET last_reminded_at = $3, \
                  reminder_count = reminder_count + 1 \
@@ -844,7 +904,7 @@ impl Database {
             )
             .bind(campaign_id)
             .bind(organisation_id)
-            .bind(Utc::now())
+            .bind(now)
             .execute(pool)
             .await?
             .rows_affected()
@@ -867,7 +927,7 @@ impl Database {
             .access(scope, campaign_id)
             .await?
             .ok_or(CampaignError::NotFound)?;
-        let rows: Vec<NeedRow> = on_pool!(self, pool => {
+        let rows: Vec<NeedRow> = on_backend!(self, pool => {
             let mut q = sqlx::QueryBuilder::new(NEED_SELECT);
             q.push(" WHERE n.campaign_id = ").push_bind(campaign_id);
             if !access.owner {
@@ -887,7 +947,7 @@ impl Database {
         campaign: &Campaign,
         needs: &[Need],
     ) -> Result<(), CampaignError> {
-        let siren: String = on_pool!(self, pool => {
+        let siren: String = on_backend!(self, pool => {
             sqlx::query_scalar("SELECT siren FROM organisations WHERE id = $1")
                 .bind(scope.organisation_id())
                 .fetch_one(pool)
@@ -906,26 +966,26 @@ impl Database {
     }
 
     /// Declares one need in the web form, for the scope's own organisation, while the
-    /// campaign takes answers on `today` (the caller's calendar day).
+    /// campaign takes answers on `today` (the caller's calendar day); `now` dates the need.
     pub async fn add_need(
         &self,
         scope: &Scope,
         campaign_id: i64,
         need: &Need,
         today: NaiveDate,
+        now: DateTime<Utc>,
     ) -> Result<i64, CampaignError> {
         let access = self.writable(scope, campaign_id, today).await?;
         self.check_needs(scope, &access.campaign, std::slice::from_ref(need))
             .await?;
         let org = scope.organisation_id();
-        let now = Utc::now();
-        let id: Option<i64> = on_pool!(self, pool => {
+        let id: Option<i64> = on_backend!(self, pool => {
             let mut q = sqlx::QueryBuilder::new(format!(
                 "INSERT INTO campaign_needs ({NEED_COLUMNS_WRITTEN}) SELECT "
             ));
             {
                 let mut row = q.separated(", ");
-                bind_need!(row, campaign_id, org, need, NeedSource::Form, now);
+                bind_need(&mut row, campaign_id, org, need, NeedSource::Form, now);
             }
             q.push(" WHERE EXISTS (SELECT 1 FROM campaigns gc JOIN campaign_invitations gi ON gi.campaign_id = gc.id WHERE gc.id = ")
                 .push_bind(campaign_id)
@@ -951,7 +1011,7 @@ impl Database {
     ) -> Result<(), CampaignError> {
         self.writable(scope, campaign_id, today).await?;
         let guard = open_and_invited("$2", "$3", "$4");
-        let done = on_pool!(self, pool => {
+        let done = on_backend!(self, pool => {
             sqlx::query(&format!(
                 "DELETE FROM campaign_needs WHERE id = $1 AND campaign_id = $2 \
                  AND organisation_id = $3 AND {guard}"
@@ -974,20 +1034,20 @@ impl Database {
 
     /// Replaces the scope's workbook needs of a campaign by those of a new workbook and marks
     /// the member as having answered: one transaction, all or nothing. Form needs stay.
-    /// Returns how many needs were written.
+    /// `now` dates the needs and the answer. Returns how many needs were written.
     pub async fn replace_needs_from_workbook(
         &self,
         scope: &Scope,
         campaign_id: i64,
         needs: &[Need],
         today: NaiveDate,
+        now: DateTime<Utc>,
     ) -> Result<usize, CampaignError> {
         let access = self.writable(scope, campaign_id, today).await?;
         self.check_needs(scope, &access.campaign, needs).await?;
         let org = scope.organisation_id();
-        let now = Utc::now();
         let guard = open_and_invited("$1", "$2", "$4");
-        let written = on_pool!(self, pool => {
+        let written = on_backend!(self, pool => {
             let mut tx = pool.begin().await?;
             // First a write, guarded: the transaction takes the write lock at once, and a
             // campaign closed since the check above stops here.
@@ -1018,7 +1078,7 @@ impl Database {
                     "INSERT INTO campaign_needs ({NEED_COLUMNS_WRITTEN}) "
                 ));
                 q.push_values(chunk.iter(), |mut row, need| {
-                    bind_need!(row, campaign_id, org, need, NeedSource::Workbook, now);
+                    bind_need(&mut row, campaign_id, org, need, NeedSource::Workbook, now);
                 });
                 q.build().execute(&mut *tx).await?;
             }
@@ -1029,23 +1089,24 @@ impl Database {
     }
 
     /// Marks the scope's organisation as having answered a campaign (its form needs are
-    /// complete) while the campaign takes answers.
+    /// complete) while the campaign takes answers; `now` dates the answer.
     pub async fn submit_answer(
         &self,
         scope: &Scope,
         campaign_id: i64,
         today: NaiveDate,
+        now: DateTime<Utc>,
     ) -> Result<(), CampaignError> {
         let access = self.writable(scope, campaign_id, today).await?;
         let guard = open_and_invited("$1", "$2", "$4");
-        let done = on_pool!(self, pool => {
+        let done = on_backend!(self, pool => {
             sqlx::query(&format!(
                 "UPDATE campaign_invitations SET answered_at = $3 \
                  WHERE campaign_id = $1 AND organisation_id = $2 AND {guard}"
             ))
             .bind(campaign_id)
             .bind(scope.organisation_id())
-            .bind(Utc::now())
+            .bind(now)
             .bind(today)
             .execute(pool)
             .await?
@@ -1064,7 +1125,7 @@ impl Database {
         _wide: TerritoryWide,
         cpv: &CpvNomenclature,
     ) -> Result<Vec<Need>> {
-        let rows: Vec<NeedRow> = on_pool!(self, pool => {
+        let rows: Vec<NeedRow> = on_backend!(self, pool => {
             sqlx::query_as(&format!("{NEED_SELECT}{NEED_ORDER}"))
                 .fetch_all(pool)
                 .await?
@@ -1079,7 +1140,7 @@ impl Database {
         scope: &Scope,
         cpv: &CpvNomenclature,
     ) -> Result<Vec<Need>> {
-        let rows: Vec<NeedRow> = on_pool!(self, pool => {
+        let rows: Vec<NeedRow> = on_backend!(self, pool => {
             sqlx::query_as(&format!("{NEED_SELECT} WHERE n.organisation_id = $1{NEED_ORDER}"))
                 .bind(scope.organisation_id())
                 .fetch_all(pool)

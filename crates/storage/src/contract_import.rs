@@ -14,9 +14,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use mutualis_domain::contract::{Decp2Fields, Modification, Operator, Subcontracting};
 use mutualis_domain::{Contract, Siret};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
-use crate::{Database, Result, StorageError};
+use crate::{Database, Result, StorageError, Tx, on_backend};
 
 /// What importing one contract did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,9 +27,12 @@ pub enum ImportAction {
 }
 
 /// The parts of a contract stored as one JSON document (absent values left out), borrowed
-/// from the contract; read back as `contracts::Details`.
+/// from the contract; read back as `contracts::Details`. Its first member, `"v"`, says its
+/// format version, [`DETAILS_FORMAT`]; the documents written before have none, and are read as
+/// version 1.
 #[derive(Serialize)]
 struct DetailsRef<'a> {
+    v: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     buyer_name: &'a Option<String>,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
@@ -43,26 +45,29 @@ struct DetailsRef<'a> {
     decp2: &'a Option<Decp2Fields>,
 }
 
-/// Feeds what serde writes straight into the hash, without an intermediate buffer.
-struct HashWriter(Sha256);
-
-impl std::io::Write for HashWriter {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.update(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 fn serialisation(e: serde_json::Error) -> StorageError {
     StorageError::Conflict(e.to_string())
 }
 
-/// A contract ready to be written: its SHA-256 content hash (re-importing the same record
-/// changes nothing) and its details document, computed in advance.
+/// The format of the details documents this version of Mutualis writes and reads.
+pub(crate) const DETAILS_FORMAT: u32 = 1;
+
+/// The details document of a contract (`contracts.details`), as every writer stores it.
+pub(crate) fn details_json(contract: &Contract) -> Result<String> {
+    serde_json::to_string(&DetailsRef {
+        v: DETAILS_FORMAT,
+        buyer_name: &contract.buyer_name,
+        operators: &contract.operators,
+        modifications: &contract.modifications,
+        subcontracting: &contract.subcontracting,
+        decp2: &contract.decp2,
+    })
+    .map_err(serialisation)
+}
+
+/// A contract ready to be written: its SHA-256 content hash (over the hash form v1, see
+/// `hash_form`: re-importing the same record changes nothing) and its details document,
+/// computed in advance.
 #[derive(Debug, Clone)]
 pub struct PreparedContract {
     contract: Contract,
@@ -73,17 +78,8 @@ pub struct PreparedContract {
 impl PreparedContract {
     /// Pure computing, no I/O: call it where the contract is read.
     pub fn new(contract: Contract) -> Result<Self> {
-        let mut hasher = HashWriter(Sha256::new());
-        serde_json::to_writer(&mut hasher, &contract).map_err(serialisation)?;
-        let hash = hex::encode(hasher.0.finalize());
-        let details = serde_json::to_string(&DetailsRef {
-            buyer_name: &contract.buyer_name,
-            operators: &contract.operators,
-            modifications: &contract.modifications,
-            subcontracting: &contract.subcontracting,
-            decp2: &contract.decp2,
-        })
-        .map_err(serialisation)?;
+        let hash = crate::hash_form::content_hash(&contract).map_err(serialisation)?;
+        let details = details_json(&contract)?;
         Ok(PreparedContract {
             contract,
             hash,
@@ -93,6 +89,11 @@ impl PreparedContract {
 
     pub fn contract(&self) -> &Contract {
         &self.contract
+    }
+
+    /// The content hash stored in `contracts.content_hash` (hex SHA-256).
+    pub fn content_hash(&self) -> &str {
+        &self.hash
     }
 
     /// The contract's key: its buyer's SIRET and the buyer's own identifier.
@@ -137,43 +138,53 @@ const INSERT_CHUNK: usize = 500;
 /// Keys per lookup of stored versions: two parameters a key.
 const LOOKUP_CHUNK: usize = 5_000;
 
-/// Binds a contract's columns, in `CONTRACT_COLUMNS_WRITTEN` order, ending with `updated_at`.
-/// Text is bound borrowed from the batch.
-macro_rules! bind_contract {
-    ($q:expr, $p:expr, $now:expr) => {{
-        let prepared: &PreparedContract = $p.prepared;
-        let c = &prepared.contract;
-        $q.push_bind($p.buyer_org)
-            .push_bind(c.buyer.as_str())
-            .push_bind(c.id.as_str())
-            .push_bind(c.kind.code())
-            .push_bind(c.source.code())
-            .push_bind(c.object.as_str())
-            .push_bind(c.cpv.map(|code| code.code8()))
-            .push_bind(c.nature.value.as_deref())
-            .push_bind(c.nature.original.as_deref())
-            .push_bind(c.procedure.value.as_deref())
-            .push_bind(c.procedure.original.as_deref())
-            .push_bind(c.price_form.value.as_deref())
-            .push_bind(c.price_form.original.as_deref())
-            .push_bind(c.place.as_ref().map(|p| p.code.as_str()))
-            .push_bind(c.place.as_ref().map(|p| p.code_type.as_str()))
-            .push_bind(to_i64(c.duration_months))
-            .push_bind(c.notified_on)
-            .push_bind(c.starts_on)
-            .push_bind(c.published_on)
-            .push_bind(c.amount.map(|a| a.cents()))
-            .push_bind(c.current_amount().map(|a| a.cents()))
-            .push_bind(to_i64(c.current_duration_months()))
-            .push_bind(c.end_date())
-            .push_bind(c.modifications.len() as i64)
-            .push_bind(prepared.details.as_str())
-            .push_bind(prepared.hash.as_str())
-            .push_bind($now);
-    }};
+/// Binds a contract's columns, in `CONTRACT_COLUMNS_WRITTEN` order, ending with `updated_at`,
+/// on either backend's query. Text is bound borrowed from the batch.
+fn bind_contract<'args, DB: sqlx::Database>(
+    row: &mut sqlx::query_builder::Separated<'_, 'args, DB, &'static str>,
+    p: &Pending<'args>,
+    now: DateTime<Utc>,
+) where
+    i64: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+    Option<i64>: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+    &'args str: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+    Option<&'args str>: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+    Option<String>: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+    Option<NaiveDate>: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+    DateTime<Utc>: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+{
+    let prepared: &'args PreparedContract = p.prepared;
+    let c = &prepared.contract;
+    row.push_bind(p.buyer_org)
+        .push_bind(c.buyer.as_str())
+        .push_bind(c.id.as_str())
+        .push_bind(c.kind.code())
+        .push_bind(c.source.code())
+        .push_bind(c.object.as_str())
+        .push_bind(c.cpv.map(|code| code.code8()))
+        .push_bind(c.nature.value.as_deref())
+        .push_bind(c.nature.original.as_deref())
+        .push_bind(c.procedure.value.as_deref())
+        .push_bind(c.procedure.original.as_deref())
+        .push_bind(c.price_form.value.as_deref())
+        .push_bind(c.price_form.original.as_deref())
+        .push_bind(c.place.as_ref().map(|p| p.code.as_str()))
+        .push_bind(c.place.as_ref().map(|p| p.code_type.as_str()))
+        .push_bind(to_i64(c.duration_months))
+        .push_bind(c.notified_on)
+        .push_bind(c.starts_on)
+        .push_bind(c.published_on)
+        .push_bind(c.amount.map(|a| a.cents()))
+        .push_bind(c.current_amount().map(|a| a.cents()))
+        .push_bind(to_i64(c.current_duration_months()))
+        .push_bind(c.end_date())
+        .push_bind(c.modifications.len() as i64)
+        .push_bind(prepared.details.as_str())
+        .push_bind(prepared.hash.as_str())
+        .push_bind(now);
 }
 
-/// The columns an import writes, in the order `bind_contract!` binds them.
+/// The columns an import writes, in the order `bind_contract` binds them.
 const CONTRACT_COLUMNS_WRITTEN: &str = "organisation_id, buyer_siret, decp_id, kind, source, \
     object, cpv, nature, nature_original, procedure, procedure_original, price_form, \
     price_form_original, place_code, place_type, duration_months, notified_on, starts_on, \
@@ -203,16 +214,11 @@ pub struct ContractImport {
     cache: ImportCache,
 }
 
-enum ImportTx<'c> {
-    Sqlite(sqlx::Transaction<'c, sqlx::Sqlite>),
-    Postgres(sqlx::Transaction<'c, sqlx::Postgres>),
-}
-
 /// A transaction of an import. Dropped without a commit, or after a failed batch, it is rolled
 /// back: no half-written contract stays, and the import forgets the ids it had learnt in it.
 pub struct ImportTransaction<'i> {
     /// `None` once a batch failed: the transaction was rolled back.
-    tx: Option<ImportTx<'i>>,
+    tx: Option<Tx<'i>>,
     cache: &'i mut ImportCache,
 }
 
@@ -229,8 +235,13 @@ impl Database {
         })
     }
 
-    /// Imports one batch of contracts in one transaction (see [`ContractImport`]).
-    pub async fn import_contracts(&self, batch: &[Contract]) -> Result<Vec<ImportAction>> {
+    /// Imports one batch of contracts in one transaction (see [`ContractImport`]), dated
+    /// `now`.
+    pub async fn import_contracts(
+        &self,
+        batch: &[Contract],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ImportAction>> {
         let prepared = batch
             .iter()
             .cloned()
@@ -238,7 +249,7 @@ impl Database {
             .collect::<Result<Vec<_>>>()?;
         let mut import = self.contract_import().await?;
         let mut tx = import.begin().await?;
-        let actions = tx.write(&prepared).await?;
+        let actions = tx.write(&prepared, now).await?;
         tx.commit().await?;
         Ok(actions)
     }
@@ -249,10 +260,10 @@ impl ContractImport {
     pub async fn begin(&mut self) -> Result<ImportTransaction<'_>> {
         let tx = match &mut self.conn {
             ImportConnection::Sqlite(conn) => {
-                ImportTx::Sqlite(sqlx::Connection::begin(&mut **conn).await?)
+                Tx::Sqlite(sqlx::Connection::begin(&mut **conn).await?)
             }
             ImportConnection::Postgres(conn) => {
-                ImportTx::Postgres(sqlx::Connection::begin(&mut **conn).await?)
+                Tx::Postgres(sqlx::Connection::begin(&mut **conn).await?)
             }
         };
         Ok(ImportTransaction {
@@ -262,40 +273,40 @@ impl ContractImport {
     }
 }
 
-/// The statements of one batch, written once for both backends (`$conn` is a connection of
-/// either).
-macro_rules! write_batch {
-    ($conn:expr, $batch:expr, $cache:expr) => {{
-        let conn = $conn;
-        let batch: &[PreparedContract] = $batch;
-        let cache: &mut ImportCache = $cache;
-        let now: DateTime<Utc> = Utc::now();
-        // The organisations and establishments of the batch, in a few statements.
-        let mut wanted: HashMap<String, (Option<&str>, &str)> = HashMap::new();
-        let mut sirets: Vec<(String, Siret)> = Vec::new();
-        for c in batch.iter().map(PreparedContract::contract) {
-            let siren = c.buyer.siren().to_string();
-            if !cache.sirets.contains(c.buyer.as_str()) {
-                sirets.push((siren.clone(), c.buyer.clone()));
+/// The organisations and establishments of a batch, in a few statements: those the import
+/// has not met yet are looked up, created, or named from the data.
+async fn write_parties(
+    tx: &mut Tx<'_>,
+    batch: &[PreparedContract],
+    cache: &mut ImportCache,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let mut wanted: HashMap<String, (Option<&str>, &str)> = HashMap::new();
+    let mut sirets: Vec<(String, Siret)> = Vec::new();
+    for c in batch.iter().map(PreparedContract::contract) {
+        let siren = c.buyer.siren().to_string();
+        if !cache.sirets.contains(c.buyer.as_str()) {
+            sirets.push((siren.clone(), c.buyer.clone()));
+        }
+        if !cache.organisations.contains_key(&siren) {
+            let entry = wanted.entry(siren).or_insert((None, "other"));
+            entry.0 = entry.0.or(c.buyer_name.as_deref());
+        }
+        for operator in c.current_operators() {
+            let Some(siret) = operator.siret() else {
+                continue;
+            };
+            let siren = siret.siren().to_string();
+            if !cache.sirets.contains(siret.as_str()) {
+                sirets.push((siren.clone(), siret));
             }
             if !cache.organisations.contains_key(&siren) {
-                let entry = wanted.entry(siren).or_insert((None, "other"));
-                entry.0 = entry.0.or(c.buyer_name.as_deref());
-            }
-            for operator in c.current_operators() {
-                let Some(siret) = operator.siret() else {
-                    continue;
-                };
-                let siren = siret.siren().to_string();
-                if !cache.sirets.contains(siret.as_str()) {
-                    sirets.push((siren.clone(), siret));
-                }
-                if !cache.organisations.contains_key(&siren) {
-                    let entry = wanted.entry(siren).or_insert((None, "company"));
-                    entry.0 = entry.0.or(operator.name.as_deref());
-                }
+                let entry = wanted.entry(siren).or_insert((None, "company"));
+                entry.0 = entry.0.or(operator.name.as_deref());
             }
         }
+    }
+    on_backend!(tx, conn => {
         if !wanted.is_empty() {
             let mut q = sqlx::QueryBuilder::new(
                 "SELECT id, siren, name FROM organisations WHERE siren IN (",
@@ -365,21 +376,36 @@ macro_rules! write_batch {
             q.push(" ON CONFLICT (siret) DO NOTHING");
             q.build().execute(&mut *conn).await?;
         }
-        let org_of = |siren: String| -> Result<i64> {
-            cache.organisations.get(&siren).copied().ok_or_else(|| {
-                StorageError::Conflict(format!("organisation {siren} absente"))
-            })
-        };
-        // The stored versions of the batch's contracts, a few thousand keys a query: a
-        // row-value IN over the unique (buyer_siret, decp_id) index, where both backends look
-        // each key up.
-        let keys: Vec<(&str, &str)> = batch
-            .iter()
-            .map(PreparedContract::key)
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .collect();
-        let mut stored: Vec<(i64, String, String, String, Option<NaiveDate>, i64)> = Vec::new();
+        Ok(())
+    })
+}
+
+/// The statements of one batch, inside the import's transaction.
+async fn write_batch(
+    tx: &mut Tx<'_>,
+    batch: &[PreparedContract],
+    cache: &mut ImportCache,
+    now: DateTime<Utc>,
+) -> Result<Vec<ImportAction>> {
+    write_parties(tx, batch, cache, now).await?;
+    let org_of = |siren: String| -> Result<i64> {
+        cache
+            .organisations
+            .get(&siren)
+            .copied()
+            .ok_or_else(|| StorageError::Conflict(format!("organisation {siren} absente")))
+    };
+    // The stored versions of the batch's contracts, a few thousand keys a query: a
+    // row-value IN over the unique (buyer_siret, decp_id) index, where both backends look
+    // each key up.
+    let keys: Vec<(&str, &str)> = batch
+        .iter()
+        .map(PreparedContract::key)
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let stored: Vec<(i64, String, String, String, Option<NaiveDate>, i64)> = on_backend!(tx, conn => {
+        let mut stored = Vec::new();
         for chunk in keys.chunks(LOOKUP_CHUNK) {
             let mut q = sqlx::QueryBuilder::new(
                 "SELECT id, buyer_siret, decp_id, content_hash, published_on, modification_count \
@@ -400,77 +426,80 @@ macro_rules! write_batch {
             let query = q.build_query_as().persistent(false);
             stored.extend(query.fetch_all(&mut *conn).await?);
         }
-        let mut known: HashMap<(&str, &str), Known> = stored
-            .iter()
-            .map(|(id, siret, decp_id, hash, published_on, modifications)| {
-                let version = Known {
-                    id: Some(*id),
-                    hash,
-                    published_on: *published_on,
-                    modifications: *modifications,
-                };
-                ((siret.as_str(), decp_id.as_str()), version)
-            })
-            .collect();
-        // Decide, record by record in file order, which version wins; the winners are
-        // written in file order.
-        let mut actions = Vec::with_capacity(batch.len());
-        let mut winners: Vec<Pending> = Vec::new();
-        let mut winner_at: HashMap<(&str, &str), usize> = HashMap::new();
-        for prepared in batch {
-            let c = &prepared.contract;
-            let modifications = c.modifications.len() as i64;
-            let key = prepared.key();
-            let action = match known.get(&key) {
-                None => ImportAction::Created,
-                Some(k)
-                    if k.hash == prepared.hash
-                        || version_key(c.published_on, modifications, &prepared.hash)
-                            < version_key(k.published_on, k.modifications, k.hash) =>
-                {
-                    ImportAction::Unchanged
-                }
-                Some(_) => ImportAction::Updated,
+        stored
+    });
+    let mut known: HashMap<(&str, &str), Known> = stored
+        .iter()
+        .map(|(id, siret, decp_id, hash, published_on, modifications)| {
+            let version = Known {
+                id: Some(*id),
+                hash,
+                published_on: *published_on,
+                modifications: *modifications,
             };
-            actions.push(action);
-            if action == ImportAction::Unchanged {
-                continue;
+            ((siret.as_str(), decp_id.as_str()), version)
+        })
+        .collect();
+    // Decide, record by record in file order, which version wins; the winners are
+    // written in file order.
+    let mut actions = Vec::with_capacity(batch.len());
+    let mut winners: Vec<Pending> = Vec::new();
+    let mut winner_at: HashMap<(&str, &str), usize> = HashMap::new();
+    for prepared in batch {
+        let c = &prepared.contract;
+        let modifications = c.modifications.len() as i64;
+        let key = prepared.key();
+        let action = match known.get(&key) {
+            None => ImportAction::Created,
+            Some(k)
+                if k.hash == prepared.hash
+                    || version_key(c.published_on, modifications, &prepared.hash)
+                        < version_key(k.published_on, k.modifications, k.hash) =>
+            {
+                ImportAction::Unchanged
             }
-            let buyer_org = org_of(c.buyer.siren().to_string())?;
-            let stored_id = known.get(&key).and_then(|k| k.id);
-            known.insert(
-                key,
-                Known {
-                    id: stored_id,
-                    hash: &prepared.hash,
-                    published_on: c.published_on,
-                    modifications,
-                },
-            );
-            let pending = Pending {
-                prepared,
-                buyer_org,
-            };
-            match winner_at.get(&key) {
-                Some(&at) => winners[at] = pending,
-                None => {
-                    winner_at.insert(key, winners.len());
-                    winners.push(pending);
-                }
+            Some(_) => ImportAction::Updated,
+        };
+        actions.push(action);
+        if action == ImportAction::Unchanged {
+            continue;
+        }
+        let buyer_org = org_of(c.buyer.siren().to_string())?;
+        let stored_id = known.get(&key).and_then(|k| k.id);
+        known.insert(
+            key,
+            Known {
+                id: stored_id,
+                hash: &prepared.hash,
+                published_on: c.published_on,
+                modifications,
+            },
+        );
+        let pending = Pending {
+            prepared,
+            buyer_org,
+        };
+        match winner_at.get(&key) {
+            Some(&at) => winners[at] = pending,
+            None => {
+                winner_at.insert(key, winners.len());
+                winners.push(pending);
             }
         }
-        // Write the winners: updates one by one (rare), inserts many rows at a time.
-        let mut written: Vec<(i64, &Pending)> = Vec::with_capacity(winners.len());
-        let mut inserts: Vec<&Pending> = Vec::new();
-        for p in &winners {
-            match known.get(&p.prepared.key()).and_then(|k| k.id) {
-                Some(id) => {
+    }
+    // Write the winners: updates one by one (rare), inserts many rows at a time.
+    let mut written: Vec<(i64, &Pending)> = Vec::with_capacity(winners.len());
+    let mut inserts: Vec<&Pending> = Vec::new();
+    for p in &winners {
+        match known.get(&p.prepared.key()).and_then(|k| k.id) {
+            Some(id) => {
+                on_backend!(tx, conn => {
                     let mut q = sqlx::QueryBuilder::new(format!(
                         "UPDATE contracts SET ({CONTRACT_COLUMNS_WRITTEN}) = ("
                     ));
                     {
                         let mut row = q.separated(", ");
-                        bind_contract!(row, p, now);
+                        bind_contract(&mut row, p, now);
                     }
                     q.push(") WHERE id = ").push_bind(id);
                     q.build().execute(&mut *conn).await?;
@@ -478,46 +507,51 @@ macro_rules! write_batch {
                         .bind(id)
                         .execute(&mut *conn)
                         .await?;
-                    written.push((id, p));
-                }
-                None => inserts.push(p),
+                });
+                written.push((id, p));
             }
+            None => inserts.push(p),
         }
-        for chunk in inserts.chunks(INSERT_CHUNK) {
+    }
+    for chunk in inserts.chunks(INSERT_CHUNK) {
+        let ids = on_backend!(tx, conn => {
             let mut q = sqlx::QueryBuilder::new(format!(
                 "INSERT INTO contracts ({CONTRACT_COLUMNS_WRITTEN}, created_at) "
             ));
             q.push_values(chunk.iter(), |mut row, p| {
-                bind_contract!(row, p, now);
+                bind_contract(&mut row, p, now);
                 row.push_bind(now);
             });
             q.push(" RETURNING id, buyer_siret, decp_id");
             let ids: Vec<(i64, String, String)> =
                 q.build_query_as().fetch_all(&mut *conn).await?;
-            let by_key: HashMap<(&str, &str), i64> = ids
-                .iter()
-                .map(|(id, siret, decp_id)| ((siret.as_str(), decp_id.as_str()), *id))
-                .collect();
-            for p in chunk {
-                if let Some(id) = by_key.get(&p.prepared.key()) {
-                    written.push((*id, p));
-                }
+            ids
+        });
+        let by_key: HashMap<(&str, &str), i64> = ids
+            .iter()
+            .map(|(id, siret, decp_id)| ((siret.as_str(), decp_id.as_str()), *id))
+            .collect();
+        for p in chunk {
+            if let Some(id) = by_key.get(&p.prepared.key()) {
+                written.push((*id, p));
             }
         }
-        // Supplier links, many rows at a time.
-        let mut links: Vec<(i64, i64, i64)> = Vec::new();
-        for (contract_id, p) in &written {
-            let mut seen = HashSet::new();
-            for operator in p.prepared.contract.current_operators() {
-                let Some(siret) = operator.siret() else {
-                    continue;
-                };
-                let supplier = org_of(siret.siren().to_string())?;
-                if seen.insert(supplier) {
-                    links.push((*contract_id, p.buyer_org, supplier));
-                }
+    }
+    // Supplier links, many rows at a time.
+    let mut links: Vec<(i64, i64, i64)> = Vec::new();
+    for (contract_id, p) in &written {
+        let mut seen = HashSet::new();
+        for operator in p.prepared.contract.current_operators() {
+            let Some(siret) = operator.siret() else {
+                continue;
+            };
+            let supplier = org_of(siret.siren().to_string())?;
+            if seen.insert(supplier) {
+                links.push((*contract_id, p.buyer_org, supplier));
             }
         }
+    }
+    on_backend!(tx, conn => {
         for chunk in links.chunks(INSERT_CHUNK) {
             let mut q = sqlx::QueryBuilder::new(
                 "INSERT INTO contract_suppliers (contract_id, organisation_id, supplier_organisation_id) ",
@@ -528,8 +562,8 @@ macro_rules! write_batch {
             q.push(" ON CONFLICT (contract_id, supplier_organisation_id) DO NOTHING");
             q.build().execute(&mut *conn).await?;
         }
-        Ok(actions)
-    }};
+    });
+    Ok(actions)
 }
 
 impl ImportTransaction<'_> {
@@ -537,13 +571,16 @@ impl ImportTransaction<'_> {
     /// buyer SIRET and id) update them, the rest is left unchanged. Buyers and suppliers with
     /// a SIRET become organisations keyed by SIREN. The batch costs a few statements, not a
     /// few per contract. On error the whole transaction is rolled back, and so are the
-    /// batches written in it before.
-    pub async fn write(&mut self, batch: &[PreparedContract]) -> Result<Vec<ImportAction>> {
+    /// batches written in it before. `now` dates the rows written.
+    pub async fn write(
+        &mut self,
+        batch: &[PreparedContract],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ImportAction>> {
         let cache = &mut *self.cache;
         let result = match &mut self.tx {
             None => Err(rolled_back()),
-            Some(ImportTx::Sqlite(tx)) => write_batch!(&mut **tx, batch, cache),
-            Some(ImportTx::Postgres(tx)) => write_batch!(&mut **tx, batch, cache),
+            Some(tx) => write_batch(tx, batch, cache, now).await,
         };
         if result.is_err() {
             self.rollback();
@@ -555,8 +592,7 @@ impl ImportTransaction<'_> {
     pub async fn commit(mut self) -> Result<()> {
         let result = match self.tx.take() {
             None => Err(rolled_back()),
-            Some(ImportTx::Sqlite(tx)) => tx.commit().await.map_err(StorageError::from),
-            Some(ImportTx::Postgres(tx)) => tx.commit().await.map_err(StorageError::from),
+            Some(tx) => tx.commit().await,
         };
         if result.is_err() {
             self.rollback();

@@ -8,12 +8,17 @@ use mutualis_domain::contract::{
 use mutualis_domain::{Contract, ContractKind, ContractSource, CpvNomenclature, Siret};
 use serde::Deserialize;
 
+use crate::contract_import::DETAILS_FORMAT;
 use crate::scope::{Scope, TerritoryWide};
-use crate::{Database, Result, StorageError, on_pool};
+use crate::{Database, Result, StorageError, on_backend};
 
-/// The parts of a contract stored as one JSON document (absent values left out).
+/// The parts of a contract stored as one JSON document (absent values left out), written by
+/// `contract_import::details_json`.
 #[derive(Deserialize)]
 struct Details {
+    /// The format version; absent (version 1) from the documents written before.
+    #[serde(default = "format_1")]
+    v: u32,
     #[serde(default)]
     buyer_name: Option<String>,
     #[serde(default)]
@@ -24,6 +29,10 @@ struct Details {
     subcontracting: Vec<Subcontracting>,
     #[serde(default)]
     decp2: Option<Decp2Fields>,
+}
+
+fn format_1() -> u32 {
+    1
 }
 
 /// A contract as stored, with its database id and buyer organisation.
@@ -176,7 +185,7 @@ impl Database {
         organisation: Option<i64>,
         cpv: &CpvNomenclature,
     ) -> Result<Option<ContractRecord>> {
-        let rows: Vec<ContractRow> = on_pool!(self, pool => {
+        let rows: Vec<ContractRow> = on_backend!(self, pool => {
             let mut q = sqlx::QueryBuilder::new(format!(
                 "SELECT {CONTRACT_COLUMNS} FROM contracts c JOIN organisations o ON o.id = c.organisation_id WHERE c.id = "
             ));
@@ -196,7 +205,7 @@ impl Database {
         cpv: &CpvNomenclature,
     ) -> Result<ContractPage> {
         let per_page = filter.per_page.clamp(1, 500);
-        let (total, rows): (i64, Vec<ContractRow>) = on_pool!(self, pool => {
+        let (total, rows): (i64, Vec<ContractRow>) = on_backend!(self, pool => {
             let mut count = sqlx::QueryBuilder::new(
                 "SELECT COUNT(*) FROM contracts c JOIN organisations o ON o.id = c.organisation_id WHERE 1 = 1",
             );
@@ -231,7 +240,7 @@ impl Database {
         since: Option<NaiveDate>,
         cpv: &CpvNomenclature,
     ) -> Result<Vec<ContractRecord>> {
-        let rows: Vec<ContractRow> = on_pool!(self, pool => {
+        let rows: Vec<ContractRow> = on_backend!(self, pool => {
             let mut q = sqlx::QueryBuilder::new(format!(
                 "SELECT {CONTRACT_COLUMNS} FROM contracts c JOIN organisations o ON o.id = c.organisation_id WHERE c.groupement_id IS NULL"
             ));
@@ -249,7 +258,7 @@ impl Database {
 
     /// How many contracts are stored.
     pub async fn contract_count(&self) -> Result<i64> {
-        Ok(on_pool!(self, pool => {
+        Ok(on_backend!(self, pool => {
             sqlx::query_scalar("SELECT COUNT(*) FROM contracts").fetch_one(pool).await?
         }))
     }
@@ -310,6 +319,16 @@ pub(crate) fn corrupt(column: &'static str, value: &str, reason: impl ToString) 
 fn record(r: ContractRow, cpv: &CpvNomenclature) -> Result<ContractRecord> {
     let details: Details =
         serde_json::from_str(&r.details).map_err(|e| corrupt("details", "…", e))?;
+    if details.v != DETAILS_FORMAT {
+        return Err(corrupt(
+            "details",
+            &r.details.chars().take(80).collect::<String>(),
+            format!(
+                "format {} inconnu : cette version de Mutualis lit le format {DETAILS_FORMAT}",
+                details.v
+            ),
+        ));
+    }
     let contract = Contract {
         id: r.decp_id,
         buyer: Siret::parse(&r.buyer_siret)

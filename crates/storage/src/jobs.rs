@@ -16,7 +16,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::scope::{Scope, TerritoryWide};
-use crate::{Database, Result, StorageError, on_pool};
+use crate::{Database, Result, StorageError, on_backend};
 
 /// Where a job is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -222,7 +222,7 @@ impl Database {
     ) -> Result<i64> {
         let max_attempts = attempts_param(job.max_attempts.max(1));
         let (user, organisation) = (by.map(Scope::user_id), by.map(Scope::organisation_id));
-        let id: i64 = on_pool!(self, pool => {
+        let id: i64 = on_backend!(self, pool => {
             sqlx::query_scalar(
                 "INSERT INTO jobs (kind, payload, status, attempts, max_attempts, \
                  created_by, organisation_id, created_at, run_after) \
@@ -275,7 +275,7 @@ impl Database {
              WHERE id = ({candidates}{lock}) RETURNING {RETURNING}"
         );
         let lease_until = now + lease_for;
-        let row: Option<JobRow> = on_pool!(self, pool => {
+        let row: Option<JobRow> = on_backend!(self, pool => {
             let mut query = sqlx::query_as(&sql).bind(now).bind(owner).bind(lease_until);
             for kind in kinds {
                 query = query.bind(*kind);
@@ -302,7 +302,7 @@ impl Database {
         now: DateTime<Utc>,
         lease_for: TimeDelta,
     ) -> Result<bool> {
-        let updated = on_pool!(self, pool => {
+        let updated = on_backend!(self, pool => {
             sqlx::query(
                 "UPDATE jobs SET lease_until = $1, heartbeat_at = $2, progress_done = $3, \
                  progress_total = $4 \
@@ -331,7 +331,7 @@ impl Database {
         progress: JobProgress,
         now: DateTime<Utc>,
     ) -> Result<bool> {
-        let updated = on_pool!(self, pool => {
+        let updated = on_backend!(self, pool => {
             sqlx::query(
                 "UPDATE jobs SET status = 'done', result = $1, error = NULL, finished_at = $2, \
                  progress_done = $3, progress_total = $4, lease_owner = NULL, \
@@ -362,7 +362,7 @@ impl Database {
         retry_at: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> Result<AttemptOutcome> {
-        let row: Option<(String, DateTime<Utc>)> = on_pool!(self, pool => {
+        let row: Option<(String, DateTime<Utc>)> = on_backend!(self, pool => {
             sqlx::query_as(
                 "UPDATE jobs SET \
                  status = CASE WHEN $1 AND attempts < max_attempts THEN 'queued' ELSE 'failed' END, \
@@ -398,7 +398,7 @@ impl Database {
              WHERE status = 'running' AND lease_until < $2 AND attempts >= max_attempts \
              RETURNING {RETURNING}"
         );
-        let rows: Vec<JobRow> = on_pool!(self, pool => {
+        let rows: Vec<JobRow> = on_backend!(self, pool => {
             sqlx::query_as(&sql).bind(error).bind(now).fetch_all(pool).await?
         });
         rows.into_iter().map(Job::try_from).collect()
@@ -407,7 +407,7 @@ impl Database {
     /// One job, whoever asked for it: for the workers and the operator's command line.
     pub async fn job(&self, id: i64) -> Result<Option<Job>> {
         let sql = format!("SELECT {COLUMNS} FROM jobs j WHERE j.id = $1");
-        let row: Option<JobRow> = on_pool!(self, pool => {
+        let row: Option<JobRow> = on_backend!(self, pool => {
             sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?
         });
         row.map(Job::try_from).transpose()
@@ -421,7 +421,7 @@ impl Database {
     /// The latest `limit` jobs, newest first, for the coordinator's view.
     pub async fn jobs_territory_wide(&self, _: TerritoryWide, limit: u32) -> Result<Vec<Job>> {
         let sql = format!("SELECT {COLUMNS} FROM jobs j ORDER BY j.id DESC LIMIT $1");
-        let rows: Vec<JobRow> = on_pool!(self, pool => {
+        let rows: Vec<JobRow> = on_backend!(self, pool => {
             sqlx::query_as(&sql).bind(i64::from(limit)).fetch_all(pool).await?
         });
         rows.into_iter().map(Job::try_from).collect()

@@ -3,15 +3,19 @@
 //! two differ are in this crate and nowhere else.
 //!
 //! Every query is written once, with `$1`-style parameters that both backends accept, and
-//! run on either pool by the `on_pool!` macro. sqlx's `Any` driver is not used.
+//! run on either backend by the one dispatch macro, `on_backend!`: on a pool of the
+//! [`Database`], or on the connection of a transaction ([`Tx`]). Helpers that write inside a
+//! transaction are plain functions taking `&mut Tx<'_>`. sqlx's `Any` driver is not used.
 
 pub mod accounts;
+pub mod audit;
 pub mod campaigns;
 mod connect;
 pub mod contract_import;
 pub mod contracts;
 pub mod credentials;
 pub mod groupements;
+mod hash_form;
 pub mod jobs;
 pub mod opportunities;
 pub mod organisations;
@@ -21,7 +25,7 @@ use std::fmt;
 
 pub use connect::DatabaseUrl;
 pub use scope::{Principal, Scope, TerritoryWide};
-use sqlx::{PgPool, SqlitePool};
+use sqlx::{PgConnection, PgPool, SqliteConnection, SqlitePool};
 
 /// The schema history, one migrator per backend with the same versions and names.
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -79,19 +83,66 @@ pub enum StorageError {
 
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;
 
-/// Runs `$body` with `$pool` bound to the concrete pool of `$db`, once per backend.
-/// The body is compiled twice, so it must only use what both backends support.
-macro_rules! on_pool {
-    ($db:expr, $pool:ident => $body:expr) => {
-        match $db {
-            $crate::Database::Sqlite($pool) => $body,
-            $crate::Database::Postgres($pool) => $body,
+/// One value per backend: what [`Database::split`] and [`Tx::split`] give the dispatch macro.
+pub(crate) enum Backends<S, P> {
+    Sqlite(S),
+    Postgres(P),
+}
+
+/// Runs `$body` with `$x` bound to the concrete pool of a [`Database`], or to the concrete
+/// connection of a [`Tx`], once per backend: the one place where the two are dispatched. The
+/// body is compiled twice, so it must only use what both backends support.
+macro_rules! on_backend {
+    ($on:expr, $x:ident => $body:expr) => {
+        match $on.split() {
+            $crate::Backends::Sqlite($x) => $body,
+            $crate::Backends::Postgres($x) => $body,
         }
     };
 }
-pub(crate) use on_pool;
+pub(crate) use on_backend;
+
+/// A transaction on either backend. Dropped without [`Tx::commit`], it is rolled back.
+pub enum Tx<'c> {
+    Sqlite(sqlx::Transaction<'c, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'c, sqlx::Postgres>),
+}
+
+impl Tx<'_> {
+    /// The transaction's connection, for `on_backend!`.
+    pub(crate) fn split(&mut self) -> Backends<&mut SqliteConnection, &mut PgConnection> {
+        match self {
+            Tx::Sqlite(tx) => Backends::Sqlite(&mut **tx),
+            Tx::Postgres(tx) => Backends::Postgres(&mut **tx),
+        }
+    }
+
+    pub async fn commit(self) -> Result<()> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+}
 
 impl Database {
+    /// The pool, for `on_backend!`.
+    pub(crate) fn split(&self) -> Backends<&SqlitePool, &PgPool> {
+        match self {
+            Database::Sqlite(pool) => Backends::Sqlite(pool),
+            Database::Postgres(pool) => Backends::Postgres(pool),
+        }
+    }
+
+    /// Starts a transaction on a connection of the pool.
+    pub async fn begin(&self) -> Result<Tx<'static>> {
+        Ok(match self {
+            Database::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+            Database::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
     /// Opens (and for SQLite creates) the database at `url`. Does not migrate.
     pub async fn connect(url: &DatabaseUrl) -> Result<Self> {
         connect::connect(url).await
@@ -122,7 +173,7 @@ impl Database {
 
     /// A round trip to the database, for health checks.
     pub async fn ping(&self) -> Result<()> {
-        on_pool!(self, pool => {
+        on_backend!(self, pool => {
             sqlx::query("SELECT 1").execute(pool).await?;
         });
         Ok(())
@@ -130,7 +181,7 @@ impl Database {
 
     /// The migrations applied, as (version, description), oldest first.
     pub async fn applied_migrations(&self) -> Result<Vec<(i64, String)>> {
-        Ok(on_pool!(self, pool => {
+        Ok(on_backend!(self, pool => {
             sqlx::query_as(
                 "SELECT version, description FROM _sqlx_migrations WHERE success ORDER BY version",
             )
@@ -183,6 +234,6 @@ impl Database {
     }
 
     pub async fn close(&self) {
-        on_pool!(self, pool => pool.close().await);
+        on_backend!(self, pool => pool.close().await);
     }
 }

@@ -14,7 +14,7 @@ use mutualis_domain::rules::BuyerKind;
 use mutualis_domain::{ContractSource, CpvNomenclature, OrganisationKind, Siren, Siret};
 
 use crate::contracts::corrupt;
-use crate::{Database, Result, on_pool};
+use crate::{Database, Result, on_backend};
 
 /// The published contracts of some buyers, and those buyers' names and kinds.
 #[derive(Debug, Default)]
@@ -48,7 +48,7 @@ impl Database {
         cpv: &CpvNomenclature,
     ) -> Result<PublishedFacts> {
         let published = [ContractSource::Decp1.code(), ContractSource::Decp2.code()];
-        let rows: Vec<FactRow> = on_pool!(self, pool => {
+        let rows: Vec<FactRow> = on_backend!(self, pool => {
             let mut q = sqlx::QueryBuilder::new(
                 "SELECT c.id, c.decp_id, c.buyer_siret, o.name, o.kind, c.object, c.cpv, c.ends_on, \
                  c.current_amount_cents, c.current_duration_months \
@@ -76,7 +76,7 @@ impl Database {
         });
         let mut suppliers: HashMap<i64, Vec<Siren>> = HashMap::new();
         if !suppliers_of_interest.is_empty() {
-            let links: Vec<(i64, String)> = on_pool!(self, pool => {
+            let links: Vec<(i64, String)> = on_backend!(self, pool => {
                 let mut q = sqlx::QueryBuilder::new(
                     "SELECT cs.contract_id, s.siren FROM contract_suppliers cs \
                      JOIN organisations s ON s.id = cs.supplier_organisation_id WHERE s.siren IN (",

@@ -1,11 +1,13 @@
 //! Organisations, their establishments and territories.
 
-use chrono::Utc;
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
 use mutualis_domain::text::{fold, folded_words};
 use mutualis_domain::{Organisation, OrganisationKind, Siren, Siret, Territory};
 
 use crate::scope::{Scope, TerritoryWide};
-use crate::{Database, Result, StorageError, on_pool};
+use crate::{Database, Result, StorageError, Tx, on_backend};
 
 /// An organisation as stored, with its database id.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,21 +72,23 @@ pub struct SeedReport {
     pub links_added: usize,
 }
 
-/// Writes one organisation and its establishments inside the transaction `$tx`, counting in
-/// `$report`; evaluates to its id. A macro, not a function, so that it runs on either
-/// backend's transaction.
-macro_rules! upsert_organisation {
-    ($tx:ident, $org:expr, $now:expr, $report:ident) => {{
-        let org: &Organisation = $org;
-        let now = $now;
+/// Writes one organisation and its establishments inside the transaction, counting in
+/// `report`; returns its id.
+async fn write_organisation(
+    tx: &mut Tx<'_>,
+    org: &Organisation,
+    now: DateTime<Utc>,
+    report: &mut SeedReport,
+) -> Result<i64> {
+    on_backend!(tx, conn => {
         let population = org.population.map(i64::from);
         let existing: Option<OrgRow> = sqlx::query_as(&format!("{SELECT_ORG} WHERE siren = $1"))
             .bind(org.siren.as_str())
-            .fetch_optional(&mut *$tx)
+            .fetch_optional(&mut *conn)
             .await?;
         let id = match existing {
             None => {
-                $report.created += 1;
+                report.created += 1;
                 sqlx::query_scalar(
                     "INSERT INTO organisations \
                              (siren, name, kind, insee_code, population, created_at, updated_at) \
@@ -96,7 +100,7 @@ macro_rules! upsert_organisation {
                 .bind(org.insee_code.as_deref())
                 .bind(population)
                 .bind(now)
-                .fetch_one(&mut *$tx)
+                .fetch_one(&mut *conn)
                 .await?
             }
             Some((id, _, name, kind, insee, pop))
@@ -105,11 +109,11 @@ macro_rules! upsert_organisation {
                     && insee == org.insee_code
                     && pop == population =>
             {
-                $report.unchanged += 1;
+                report.unchanged += 1;
                 id
             }
             Some((id, ..)) => {
-                $report.updated += 1;
+                report.updated += 1;
                 sqlx::query(
                     "UPDATE organisations SET name = $2, kind = $3, insee_code = $4, \
                              population = $5, updated_at = $6 WHERE id = $1",
@@ -120,7 +124,7 @@ macro_rules! upsert_organisation {
                 .bind(org.insee_code.as_deref())
                 .bind(population)
                 .bind(now)
-                .execute(&mut *$tx)
+                .execute(&mut *conn)
                 .await?;
                 id
             }
@@ -133,14 +137,14 @@ macro_rules! upsert_organisation {
             .bind(id)
             .bind(siret.as_str())
             .bind(i == 0)
-            .execute(&mut *$tx)
+            .execute(&mut *conn)
             .await?;
             if added.rows_affected() == 0 {
                 let owner: i64 = sqlx::query_scalar(
                     "SELECT organisation_id FROM establishments WHERE siret = $1",
                 )
                 .bind(siret.as_str())
-                .fetch_one(&mut *$tx)
+                .fetch_one(&mut *conn)
                 .await?;
                 if owner != id {
                     return Err(StorageError::Conflict(format!(
@@ -149,11 +153,15 @@ macro_rules! upsert_organisation {
                     )));
                 }
             }
-            $report.links_added += added.rows_affected() as usize;
+            report.links_added += added.rows_affected() as usize;
         }
-        id
-    }};
+        Ok(id)
+    })
 }
+
+/// SIRENs per lookup of [`Database::organisations_by_sirens`]: at most as many rows as
+/// `records` reads the establishments of in one query.
+const SIREN_CHUNK: usize = 500;
 
 type OrgRow = (i64, String, String, String, Option<String>, Option<i64>);
 
@@ -161,36 +169,38 @@ const SELECT_ORG: &str = "SELECT id, siren, name, kind, insee_code, population F
 
 impl Database {
     /// Writes one organisation (a supplier, say) as `upsert_territory` writes each of its
-    /// members; returns its id.
-    pub async fn upsert_organisation(&self, org: &Organisation) -> Result<(i64, SeedReport)> {
-        let now = Utc::now();
+    /// members, dated `now`; returns its id.
+    pub async fn upsert_organisation(
+        &self,
+        org: &Organisation,
+        now: DateTime<Utc>,
+    ) -> Result<(i64, SeedReport)> {
         let mut report = SeedReport::default();
-        let id = on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
-            let id = upsert_organisation!(tx, org, now, report);
-            tx.commit().await?;
-            id
-        });
+        let mut tx = self.begin().await?;
+        let id = write_organisation(&mut tx, org, now, &mut report).await?;
+        tx.commit().await?;
         Ok((id, report))
     }
 
     /// Writes a territory: creates missing organisations, updates those whose name, kind,
     /// INSEE code or population changed, adds missing establishments and memberships. All or
-    /// nothing, in one transaction.
-    pub async fn upsert_territory(&self, territory: &Territory) -> Result<SeedReport> {
-        let now = Utc::now();
+    /// nothing, in one transaction; `now` dates what it writes.
+    pub async fn upsert_territory(
+        &self,
+        territory: &Territory,
+        now: DateTime<Utc>,
+    ) -> Result<SeedReport> {
         let mut report = SeedReport::default();
-        on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
-            let mut ids = Vec::with_capacity(territory.members.len() + 1);
-            for org in territory.organisations() {
-                let id = upsert_organisation!(tx, org, now, report);
-                ids.push(id);
-            }
-            let lead_id = ids[0];
+        let mut tx = self.begin().await?;
+        let mut ids = Vec::with_capacity(territory.members.len() + 1);
+        for org in territory.organisations() {
+            ids.push(write_organisation(&mut tx, org, now, &mut report).await?);
+        }
+        let lead_id = ids[0];
+        on_backend!(tx, conn => {
             let territory_id: i64 = match sqlx::query_scalar("SELECT id FROM territories WHERE slug = $1")
                 .bind(&territory.slug)
-                .fetch_optional(&mut *tx)
+                .fetch_optional(&mut *conn)
                 .await?
             {
                 Some(id) => id,
@@ -201,7 +211,7 @@ impl Database {
                     )
                     .bind(&territory.slug)
                     .bind(lead_id)
-                    .fetch_one(&mut *tx)
+                    .fetch_one(&mut *conn)
                     .await?
                 }
             };
@@ -212,12 +222,12 @@ impl Database {
                 )
                 .bind(territory_id)
                 .bind(member_id)
-                .execute(&mut *tx)
+                .execute(&mut *conn)
                 .await?;
                 report.links_added += added.rows_affected() as usize;
             }
-            tx.commit().await?;
         });
+        tx.commit().await?;
         Ok(report)
     }
 
@@ -271,7 +281,7 @@ impl Database {
             (i64::from(page) * i64::from(per_page), i64::from(per_page))
         });
         let (total, rows): (i64, Vec<OrgRow>) = match (words, page) {
-            (None, Some((offset, limit))) => on_pool!(self, pool => {
+            (None, Some((offset, limit))) => on_backend!(self, pool => {
                 let mut count = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM organisations o WHERE 1 = 1");
                 push_organisation_filters(&mut count, only, filter);
                 let total: i64 = count.build_query_scalar().fetch_one(pool).await?;
@@ -283,7 +293,7 @@ impl Database {
                 (total, q.build_query_as().fetch_all(pool).await?)
             }),
             (words, page) => {
-                let rows: Vec<OrgRow> = on_pool!(self, pool => {
+                let rows: Vec<OrgRow> = on_backend!(self, pool => {
                     let mut q = sqlx::QueryBuilder::new(SELECT);
                     push_organisation_filters(&mut q, only, filter);
                     q.push(ORDER);
@@ -334,7 +344,7 @@ impl Database {
         &self,
         _wide: TerritoryWide,
     ) -> Result<Vec<OrganisationRecord>> {
-        let rows: Vec<OrgRow> = on_pool!(self, pool => {
+        let rows: Vec<OrgRow> = on_backend!(self, pool => {
             sqlx::query_as(&format!("{SELECT_ORG} ORDER BY name, siren"))
                 .fetch_all(pool)
                 .await?
@@ -352,7 +362,7 @@ impl Database {
     }
 
     async fn organisation_by_id(&self, id: i64) -> Result<Option<OrganisationRecord>> {
-        let row: Option<OrgRow> = on_pool!(self, pool => {
+        let row: Option<OrgRow> = on_backend!(self, pool => {
             sqlx::query_as(&format!("{SELECT_ORG} WHERE id = $1"))
                 .bind(id)
                 .fetch_optional(pool)
@@ -364,7 +374,7 @@ impl Database {
     /// An organisation by its SIREN: the public identity of a legal unit, for administration
     /// (creating accounts from the command line, seeding).
     pub async fn organisation_by_siren(&self, siren: &Siren) -> Result<Option<OrganisationRecord>> {
-        let row: Option<OrgRow> = on_pool!(self, pool => {
+        let row: Option<OrgRow> = on_backend!(self, pool => {
             sqlx::query_as(&format!("{SELECT_ORG} WHERE siren = $1"))
                 .bind(siren.as_str())
                 .fetch_optional(pool)
@@ -373,24 +383,53 @@ impl Database {
         Ok(self.records(row.into_iter().collect()).await?.pop())
     }
 
+    /// The stored organisations of `sirens`, by SIREN, in one query per 500 SIRENs (under both
+    /// backends' parameter limits) with their establishments; a SIREN no organisation has is
+    /// absent from the map.
+    pub async fn organisations_by_sirens(
+        &self,
+        sirens: &[Siren],
+    ) -> Result<HashMap<Siren, OrganisationRecord>> {
+        let mut found = HashMap::with_capacity(sirens.len());
+        let mut wanted: Vec<&str> = sirens.iter().map(Siren::as_str).collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        for chunk in wanted.chunks(SIREN_CHUNK) {
+            let rows: Vec<OrgRow> = on_backend!(self, pool => {
+                let mut q = sqlx::QueryBuilder::new(format!("{SELECT_ORG} WHERE siren IN ("));
+                let mut list = q.separated(", ");
+                for siren in chunk {
+                    list.push_bind(*siren);
+                }
+                q.push(")");
+                q.build_query_as().fetch_all(pool).await?
+            });
+            for record in self.records(rows).await? {
+                found.insert(record.organisation.siren.clone(), record);
+            }
+        }
+        Ok(found)
+    }
+
     /// Gives the stored organisation of `siret`'s SIREN this establishment, when it does not
     /// have it yet (the territory's communes come with their SIREN only, and an award makes
-    /// out each member's contract to a SIRET). `false` when no organisation has that SIREN.
-    pub async fn add_establishment(&self, siret: &Siret) -> Result<bool> {
+    /// out each member's contract to a SIRET), dated `now`. `false` when no organisation has
+    /// that SIREN.
+    pub async fn add_establishment(&self, siret: &Siret, now: DateTime<Utc>) -> Result<bool> {
         let Some(record) = self.organisation_by_siren(&siret.siren()).await? else {
             return Ok(false);
         };
         let mut org = record.organisation;
         if !org.establishments.contains(siret) {
             org.establishments.push(siret.clone());
-            self.upsert_organisation(&org).await?;
+            self.upsert_organisation(&org, now).await?;
         }
         Ok(true)
     }
 
     /// The territory `slug` with its lead body and members, largest population first.
     pub async fn territory(&self, slug: &str) -> Result<Option<TerritoryRecord>> {
-        let head: Option<(i64, i64)> = on_pool!(self, pool => {
+        let head: Option<(i64, i64)> = on_backend!(self, pool => {
             sqlx::query_as("SELECT id, organisation_id FROM territories WHERE slug = $1")
                 .bind(slug)
                 .fetch_optional(pool)
@@ -399,13 +438,13 @@ impl Database {
         let Some((territory_id, lead_id)) = head else {
             return Ok(None);
         };
-        let lead_rows: Vec<OrgRow> = on_pool!(self, pool => {
+        let lead_rows: Vec<OrgRow> = on_backend!(self, pool => {
             sqlx::query_as(&format!("{SELECT_ORG} WHERE id = $1"))
                 .bind(lead_id)
                 .fetch_all(pool)
                 .await?
         });
-        let member_rows: Vec<OrgRow> = on_pool!(self, pool => {
+        let member_rows: Vec<OrgRow> = on_backend!(self, pool => {
             sqlx::query_as(
                 "SELECT o.id, o.siren, o.name, o.kind, o.insee_code, o.population \
                  FROM organisations o JOIN territory_members m ON m.organisation_id = o.id \
@@ -428,7 +467,7 @@ impl Database {
 
     /// The slugs of the territories stored.
     pub async fn territory_slugs(&self) -> Result<Vec<String>> {
-        Ok(on_pool!(self, pool => {
+        Ok(on_backend!(self, pool => {
             sqlx::query_scalar("SELECT slug FROM territories ORDER BY slug")
                 .fetch_all(pool)
                 .await?
@@ -441,14 +480,14 @@ impl Database {
         const ORDER_SIRETS: &str = "ORDER BY organisation_id, is_head_office DESC, siret";
         let sirets: Vec<(i64, String)> = match rows.as_slice() {
             [] => Vec::new(),
-            [(id, ..)] => on_pool!(self, pool => {
+            [(id, ..)] => on_backend!(self, pool => {
                 sqlx::query_as(&format!("{SELECT_SIRETS} WHERE organisation_id = $1 {ORDER_SIRETS}"))
                     .bind(id)
                     .fetch_all(pool)
                     .await?
             }),
             // A page of a list: its organisations' establishments only.
-            few if few.len() <= 500 => on_pool!(self, pool => {
+            few if few.len() <= 500 => on_backend!(self, pool => {
                 let mut q = sqlx::QueryBuilder::new(format!("{SELECT_SIRETS} WHERE organisation_id IN ("));
                 let mut list = q.separated(", ");
                 for (id, ..) in few {
@@ -457,7 +496,7 @@ impl Database {
                 q.push(format!(") {ORDER_SIRETS}"));
                 q.build_query_as().fetch_all(pool).await?
             }),
-            _ => on_pool!(self, pool => {
+            _ => on_backend!(self, pool => {
                 sqlx::query_as(&format!("{SELECT_SIRETS} {ORDER_SIRETS}"))
                     .fetch_all(pool)
                     .await?

@@ -19,7 +19,7 @@ const METROPOLE: &str = "200040715";
 #[tokio::test]
 async fn a_member_sees_only_its_own_organisation() {
     each_backend(|db| async move {
-        db.upsert_territory(&grenoble_alpes_metropole())
+        db.upsert_territory(&grenoble_alpes_metropole(), chrono::Utc::now())
             .await
             .unwrap();
         let (grenoble, _) = sign_in(&db, GRENOBLE, Role::MemberBuyer, "achats@grenoble.fr").await;
@@ -50,7 +50,7 @@ async fn a_member_sees_only_its_own_organisation() {
 #[tokio::test]
 async fn only_the_coordinator_sees_the_territory() {
     each_backend(|db| async move {
-        db.upsert_territory(&grenoble_alpes_metropole())
+        db.upsert_territory(&grenoble_alpes_metropole(), chrono::Utc::now())
             .await
             .unwrap();
         let (coordinator, _) =
@@ -88,7 +88,7 @@ async fn only_the_coordinator_sees_the_territory() {
 #[tokio::test]
 async fn an_email_has_one_account() {
     each_backend(|db| async move {
-        db.upsert_territory(&grenoble_alpes_metropole())
+        db.upsert_territory(&grenoble_alpes_metropole(), chrono::Utc::now())
             .await
             .unwrap();
         sign_in(&db, GRENOBLE, Role::MemberBuyer, "achats@grenoble.fr").await;
@@ -105,7 +105,7 @@ async fn an_email_has_one_account() {
 #[tokio::test]
 async fn sessions_expire_when_idle_or_old_and_are_then_gone() {
     each_backend(|db| async move {
-        db.upsert_territory(&grenoble_alpes_metropole())
+        db.upsert_territory(&grenoble_alpes_metropole(), chrono::Utc::now())
             .await
             .unwrap();
         let (_, token) = sign_in(&db, GRENOBLE, Role::MemberBuyer, "achats@grenoble.fr").await;
@@ -136,7 +136,7 @@ async fn sessions_expire_when_idle_or_old_and_are_then_gone() {
 #[tokio::test]
 async fn changing_the_password_ends_the_other_sessions() {
     each_backend(|db| async move {
-        db.upsert_territory(&grenoble_alpes_metropole())
+        db.upsert_territory(&grenoble_alpes_metropole(), chrono::Utc::now())
             .await
             .unwrap();
         let (p, kept) = sign_in(&db, GRENOBLE, Role::MemberBuyer, "achats@grenoble.fr").await;
@@ -186,7 +186,7 @@ async fn changing_the_password_ends_the_other_sessions() {
 #[tokio::test]
 async fn api_tokens_are_personal_and_revocable() {
     each_backend(|db| async move {
-        db.upsert_territory(&grenoble_alpes_metropole())
+        db.upsert_territory(&grenoble_alpes_metropole(), chrono::Utc::now())
             .await
             .unwrap();
         let (grenoble, _) = sign_in(&db, GRENOBLE, Role::MemberBuyer, "achats@grenoble.fr").await;
@@ -292,7 +292,7 @@ async fn login_failures_count_within_their_window() {
 #[tokio::test]
 async fn a_user_holds_a_bounded_number_of_live_tokens() {
     each_backend(|db| async move {
-        db.upsert_territory(&grenoble_alpes_metropole())
+        db.upsert_territory(&grenoble_alpes_metropole(), chrono::Utc::now())
             .await
             .unwrap();
         let (p, _) = sign_in(&db, GRENOBLE, Role::MemberBuyer, "achats@grenoble.fr").await;

@@ -70,6 +70,7 @@ async fn open_campaign(db: &Database, w: &World) -> i64 {
         w.metro_id,
         &new_campaign("2026-06-01", "2026-07-31"),
         &[w.grenoble_id, w.echirolles_id, w.grenoble_id],
+        chrono::Utc::now(),
     )
     .await
     .unwrap()
@@ -135,25 +136,28 @@ async fn a_campaign_that_does_not_hold_together_is_refused() {
         let wide = w.coordinator.scope().territory_wide().unwrap();
         let backwards = new_campaign("2026-08-01", "2026-07-01");
         assert!(matches!(
-            db.create_campaign(wide, w.metro_id, &backwards, &[]).await,
+            db.create_campaign(wide, w.metro_id, &backwards, &[], chrono::Utc::now()).await,
             Err(CampaignError::Invalid(m)) if m.contains("avant d'ouvrir")
         ));
         let mut bad_family = new_campaign("2026-06-01", "2026-07-31");
         bad_family.cpv_families = vec!["9".into()];
         assert!(matches!(
-            db.create_campaign(wide, w.metro_id, &bad_family, &[]).await,
+            db.create_campaign(wide, w.metro_id, &bad_family, &[], chrono::Utc::now()).await,
             Err(CampaignError::Invalid(m)) if m.contains("« 9 »")
         ));
         // A company outside the territory cannot be invited; nothing is written.
         let (company, _) = db
-            .upsert_organisation(&Organisation {
-                siren: Siren::parse("912345675").unwrap(),
-                name: "NETTOYAGE DES ALPES".into(),
-                kind: OrganisationKind::Company,
-                insee_code: None,
-                population: None,
-                establishments: vec![],
-            })
+            .upsert_organisation(
+                &Organisation {
+                    siren: Siren::parse("912345675").unwrap(),
+                    name: "NETTOYAGE DES ALPES".into(),
+                    kind: OrganisationKind::Company,
+                    insee_code: None,
+                    population: None,
+                    establishments: vec![],
+                },
+                chrono::Utc::now(),
+            )
             .await
             .unwrap();
         assert!(matches!(
@@ -162,7 +166,7 @@ async fn a_campaign_that_does_not_hold_together_is_refused() {
                 w.metro_id,
                 &new_campaign("2026-06-01", "2026-07-31"),
                 &[w.grenoble_id, company]
-            )
+            , chrono::Utc::now())
             .await,
             Err(CampaignError::NotATerritoryMember(id)) if id == company
         ));
@@ -184,14 +188,14 @@ async fn a_member_reads_and_writes_only_its_own_needs() {
         let cpv = nomenclature();
 
         let g = db
-            .add_need(w.grenoble.scope(), id, &full_need(GRENOBLE), today())
+            .add_need(w.grenoble.scope(), id, &full_need(GRENOBLE), today(), chrono::Utc::now())
             .await
             .unwrap();
         db.add_need(
             w.echirolles.scope(),
             id,
             &need(ECHIROLLES, "30192000", "Fournitures de bureau", 12_000),
-            today(),
+            today(), chrono::Utc::now(),
         )
         .await
         .unwrap();
@@ -225,7 +229,7 @@ async fn a_member_reads_and_writes_only_its_own_needs() {
                 id,
                 &need(FONTAINE, "30192000", "Papier", 1_000),
                 today()
-            )
+            , chrono::Utc::now())
             .await,
             Err(CampaignError::NotFound)
         ));
@@ -236,7 +240,7 @@ async fn a_member_reads_and_writes_only_its_own_needs() {
                 id,
                 &need(ECHIROLLES, "30192000", "Papier", 1_000),
                 today()
-            )
+            , chrono::Utc::now())
             .await,
             Err(CampaignError::WrongBuyer { .. })
         ));
@@ -252,7 +256,7 @@ async fn a_member_reads_and_writes_only_its_own_needs() {
                 id,
                 &[need(ECHIROLLES, "30192000", "Papier", 1_000)],
                 today()
-            )
+            , chrono::Utc::now())
             .await,
             Err(CampaignError::WrongBuyer { .. })
         ));
@@ -263,7 +267,7 @@ async fn a_member_reads_and_writes_only_its_own_needs() {
                 id,
                 &need(METRO, "30192000", "Papier", 1_000),
                 today()
-            )
+            , chrono::Utc::now())
             .await,
             Err(CampaignError::NotInvited)
         ));
@@ -274,7 +278,7 @@ async fn a_member_reads_and_writes_only_its_own_needs() {
                 id,
                 &need(GRENOBLE, "30192000", " ", 1_000),
                 today()
-            )
+            , chrono::Utc::now())
             .await,
             Err(CampaignError::Invalid(_))
         ));
@@ -284,7 +288,7 @@ async fn a_member_reads_and_writes_only_its_own_needs() {
                 id,
                 &need(GRENOBLE, "30192000", "Papier", 0),
                 today()
-            )
+            , chrono::Utc::now())
             .await,
             Err(CampaignError::Invalid(_))
         ));
@@ -295,7 +299,7 @@ async fn a_member_reads_and_writes_only_its_own_needs() {
             ..need(GRENOBLE, "30192000", "Papier", 1_000)
         };
         let Err(CampaignError::Invalid(why)) =
-            db.add_need(w.grenoble.scope(), id, &old, today()).await
+            db.add_need(w.grenoble.scope(), id, &old, today(), chrono::Utc::now()).await
         else {
             panic!("a need of 2019 accepted in a campaign of 2026");
         };
@@ -307,7 +311,7 @@ async fn a_member_reads_and_writes_only_its_own_needs() {
         );
         let workbook = [need(GRENOBLE, "30192000", "Cartouches", 500), old];
         assert!(matches!(
-            db.replace_needs_from_workbook(w.grenoble.scope(), id, &workbook, today())
+            db.replace_needs_from_workbook(w.grenoble.scope(), id, &workbook, today(), chrono::Utc::now())
                 .await,
             Err(CampaignError::Invalid(m)) if m.contains("avant l'ouverture")
         ));
@@ -316,7 +320,7 @@ async fn a_member_reads_and_writes_only_its_own_needs() {
             ..need(GRENOBLE, "30192000", "Papier", 1_000)
         };
         let kept = db
-            .add_need(w.grenoble.scope(), id, &opening_day, today())
+            .add_need(w.grenoble.scope(), id, &opening_day, today(), chrono::Utc::now())
             .await
             .unwrap();
         db.delete_need(w.grenoble.scope(), id, kept, today())
@@ -364,26 +368,55 @@ async fn a_campaign_takes_answers_only_while_open() {
         let id = open_campaign(&db, &w).await;
         let paper = need(GRENOBLE, "30192000", "Papier", 3_000);
         assert!(matches!(
-            db.add_need(w.grenoble.scope(), id, &paper, date("2026-05-31"))
-                .await,
+            db.add_need(
+                w.grenoble.scope(),
+                id,
+                &paper,
+                date("2026-05-31"),
+                chrono::Utc::now()
+            )
+            .await,
             Err(CampaignError::Refused(CampaignRefusal::NotYetOpen { .. }))
         ));
         // The closing day itself still counts.
         let kept = db
-            .add_need(w.grenoble.scope(), id, &paper, date("2026-07-31"))
+            .add_need(
+                w.grenoble.scope(),
+                id,
+                &paper,
+                date("2026-07-31"),
+                chrono::Utc::now(),
+            )
             .await
             .unwrap();
         for late in [
-            db.add_need(w.grenoble.scope(), id, &paper, date("2026-08-01"))
-                .await
-                .map(|_| ()),
-            db.submit_answer(w.grenoble.scope(), id, date("2026-08-01"))
-                .await,
+            db.add_need(
+                w.grenoble.scope(),
+                id,
+                &paper,
+                date("2026-08-01"),
+                chrono::Utc::now(),
+            )
+            .await
+            .map(|_| ()),
+            db.submit_answer(
+                w.grenoble.scope(),
+                id,
+                date("2026-08-01"),
+                chrono::Utc::now(),
+            )
+            .await,
             db.delete_need(w.grenoble.scope(), id, kept, date("2026-08-01"))
                 .await,
-            db.replace_needs_from_workbook(w.grenoble.scope(), id, &[], date("2026-08-01"))
-                .await
-                .map(|_| ()),
+            db.replace_needs_from_workbook(
+                w.grenoble.scope(),
+                id,
+                &[],
+                date("2026-08-01"),
+                chrono::Utc::now(),
+            )
+            .await
+            .map(|_| ()),
         ] {
             let err = late.unwrap_err();
             assert!(
@@ -396,11 +429,12 @@ async fn a_campaign_takes_answers_only_while_open() {
             );
         }
         // Closed by the coordinator before its date: closed all the same.
-        db.close_campaign(w.coordinator.scope().territory_wide().unwrap(), id)
+        db.close_campaign(w.coordinator.scope(), id, today(), chrono::Utc::now())
             .await
             .unwrap();
         assert!(matches!(
-            db.add_need(w.grenoble.scope(), id, &paper, today()).await,
+            db.add_need(w.grenoble.scope(), id, &paper, today(), chrono::Utc::now())
+                .await,
             Err(CampaignError::Refused(CampaignRefusal::Closed { .. }))
         ));
         let summary = db.campaign(w.grenoble.scope(), id).await.unwrap().unwrap();
@@ -432,6 +466,7 @@ async fn a_workbook_replaces_the_members_workbook_needs_all_or_nothing() {
             id,
             &need(GRENOBLE, "30192000", "Papier (formulaire)", 2_000),
             today(),
+            chrono::Utc::now(),
         )
         .await
         .unwrap();
@@ -440,7 +475,7 @@ async fn a_workbook_replaces_the_members_workbook_needs_all_or_nothing() {
             need(GRENOBLE, "45000000", "Travaux de voirie", 300_000),
         ];
         assert_eq!(
-            db.replace_needs_from_workbook(scope, id, &first, today())
+            db.replace_needs_from_workbook(scope, id, &first, today(), chrono::Utc::now())
                 .await
                 .unwrap(),
             2
@@ -459,7 +494,7 @@ async fn a_workbook_replaces_the_members_workbook_needs_all_or_nothing() {
 
         // A second workbook replaces the first one's needs, not the form's.
         let second = vec![need(GRENOBLE, "90911000", "Nettoyage des gymnases", 20_000)];
-        db.replace_needs_from_workbook(scope, id, &second, today())
+        db.replace_needs_from_workbook(scope, id, &second, today(), chrono::Utc::now())
             .await
             .unwrap();
         let mut descriptions: Vec<String> = db
@@ -483,7 +518,7 @@ async fn a_workbook_replaces_the_members_workbook_needs_all_or_nothing() {
             need(GRENOBLE, "90911000", "BOOM", 20_000),
         ];
         assert!(matches!(
-            db.replace_needs_from_workbook(scope, id, &failing, today())
+            db.replace_needs_from_workbook(scope, id, &failing, today(), chrono::Utc::now())
                 .await,
             Err(CampaignError::Storage(_))
         ));
@@ -547,6 +582,7 @@ async fn the_board_shows_who_answered_and_the_totals_per_family() {
                 need(GRENOBLE, "45000000", "Travaux", 100_000),
             ],
             today(),
+            chrono::Utc::now(),
         )
         .await
         .unwrap();
@@ -555,13 +591,37 @@ async fn the_board_shows_who_answered_and_the_totals_per_family() {
             id,
             &need(ECHIROLLES, "90911000", "Nettoyage des locaux", 30_000),
             today(),
+            chrono::Utc::now(),
         )
         .await
         .unwrap();
-        db.record_reminder(wide, id, w.echirolles_id).await.unwrap();
-        db.record_reminder(wide, id, w.echirolles_id).await.unwrap();
+        db.record_reminder(
+            w.coordinator.scope(),
+            id,
+            w.echirolles_id,
+            today(),
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+        db.record_reminder(
+            w.coordinator.scope(),
+            id,
+            w.echirolles_id,
+            today(),
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
         assert!(matches!(
-            db.record_reminder(wide, id, w.metro_id).await,
+            db.record_reminder(
+                w.coordinator.scope(),
+                id,
+                w.metro_id,
+                today(),
+                chrono::Utc::now()
+            )
+            .await,
             Err(CampaignError::NotFound)
         ));
 
@@ -614,7 +674,7 @@ async fn a_form_answer_is_submitted_once_the_needs_are_entered() {
     each_backend(|db| async move {
         let w = world(&db).await;
         let id = open_campaign(&db, &w).await;
-        db.submit_answer(w.echirolles.scope(), id, today())
+        db.submit_answer(w.echirolles.scope(), id, today(), chrono::Utc::now())
             .await
             .unwrap();
         let summary = db
@@ -632,7 +692,8 @@ async fn a_form_answer_is_submitted_once_the_needs_are_entered() {
             .unwrap();
         assert_eq!((progress.invited, progress.answered), (2, 1));
         assert!(matches!(
-            db.submit_answer(w.fontaine.scope(), id, today()).await,
+            db.submit_answer(w.fontaine.scope(), id, today(), chrono::Utc::now())
+                .await,
             Err(CampaignError::NotFound)
         ));
     })

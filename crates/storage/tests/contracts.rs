@@ -104,9 +104,15 @@ async fn importing_twice_changes_nothing_and_a_round_trip_keeps_every_field() {
             with_modification.clone(),
             contract(GRENOBLE, "G-1", "2019-06-01", 80_000),
         ];
-        let first = db.import_contracts(&batch).await.unwrap();
+        let first = db
+            .import_contracts(&batch, chrono::Utc::now())
+            .await
+            .unwrap();
         assert_eq!(first, [ImportAction::Created; 3]);
-        let second = db.import_contracts(&batch).await.unwrap();
+        let second = db
+            .import_contracts(&batch, chrono::Utc::now())
+            .await
+            .unwrap();
         assert_eq!(second, [ImportAction::Unchanged; 3]);
         assert_eq!(db.contract_count().await.unwrap(), 3);
         // Buyers and the supplier became organisations, the supplier once.
@@ -157,23 +163,25 @@ async fn a_newer_publication_updates_an_older_one_does_not() {
         let mut newer = original.clone();
         newer.published_on = Some(date("2019-02-01"));
         newer.object = "Nettoyage des locaux (corrigé)".into();
-        db.import_contracts(std::slice::from_ref(&original))
+        db.import_contracts(std::slice::from_ref(&original), chrono::Utc::now())
             .await
             .unwrap();
         assert_eq!(
-            db.import_contracts(&[newer.clone()]).await.unwrap(),
+            db.import_contracts(&[newer.clone()], chrono::Utc::now())
+                .await
+                .unwrap(),
             [ImportAction::Updated]
         );
         // The older one again, in the same file or a later one: no going back.
         assert_eq!(
-            db.import_contracts(std::slice::from_ref(&original))
+            db.import_contracts(std::slice::from_ref(&original), chrono::Utc::now())
                 .await
                 .unwrap(),
             [ImportAction::Unchanged]
         );
         // Both in one batch, in either order, end the same way.
         assert_eq!(
-            db.import_contracts(&[newer.clone(), original.clone()])
+            db.import_contracts(&[newer.clone(), original.clone()], chrono::Utc::now())
                 .await
                 .unwrap(),
             [ImportAction::Unchanged, ImportAction::Unchanged]
@@ -203,7 +211,11 @@ async fn a_failed_batch_leaves_no_half_written_contract() {
                 .map(|_| ()),
         }
         .unwrap();
-        assert!(db.import_contracts(&batch).await.is_err());
+        assert!(
+            db.import_contracts(&batch, chrono::Utc::now())
+                .await
+                .is_err()
+        );
         assert_eq!(db.contract_count().await.unwrap(), 0);
         assert_eq!(count(&db, "SELECT COUNT(*) FROM organisations").await, 0);
         assert_eq!(count(&db, "SELECT COUNT(*) FROM establishments").await, 0);
@@ -231,9 +243,12 @@ async fn an_import_holds_its_batches_until_it_commits() {
         // Two batches in one transaction: the second sees the first.
         let mut import = db.contract_import().await.unwrap();
         let mut tx = import.begin().await.unwrap();
-        assert_eq!(tx.write(&first).await.unwrap(), [ImportAction::Created; 2]);
         assert_eq!(
-            tx.write(&second).await.unwrap(),
+            tx.write(&first, chrono::Utc::now()).await.unwrap(),
+            [ImportAction::Created; 2]
+        );
+        assert_eq!(
+            tx.write(&second, chrono::Utc::now()).await.unwrap(),
             [ImportAction::Updated, ImportAction::Created]
         );
         drop(tx);
@@ -243,12 +258,15 @@ async fn an_import_holds_its_batches_until_it_commits() {
 
         // The same import goes on after a rollback: it forgot the ids it had learnt.
         let mut tx = import.begin().await.unwrap();
-        assert_eq!(tx.write(&first).await.unwrap(), [ImportAction::Created; 2]);
+        assert_eq!(
+            tx.write(&first, chrono::Utc::now()).await.unwrap(),
+            [ImportAction::Created; 2]
+        );
         tx.commit().await.unwrap();
         // What was committed stays when the next transaction is dropped.
         let mut tx = import.begin().await.unwrap();
         assert_eq!(
-            tx.write(&second).await.unwrap(),
+            tx.write(&second, chrono::Utc::now()).await.unwrap(),
             [ImportAction::Updated, ImportAction::Created]
         );
         drop(tx);
@@ -259,7 +277,7 @@ async fn an_import_holds_its_batches_until_it_commits() {
 
         // Committed, the second transaction's batch stays too.
         let mut tx = import.begin().await.unwrap();
-        tx.write(&second).await.unwrap();
+        tx.write(&second, chrono::Utc::now()).await.unwrap();
         tx.commit().await.unwrap();
         assert_eq!(db.contract_count().await.unwrap(), 3);
     })
@@ -269,7 +287,7 @@ async fn an_import_holds_its_batches_until_it_commits() {
 #[tokio::test]
 async fn members_see_their_contracts_and_the_coordinator_all() {
     each_backend(|db| async move {
-        db.upsert_territory(&grenoble_alpes_metropole())
+        db.upsert_territory(&grenoble_alpes_metropole(), chrono::Utc::now())
             .await
             .unwrap();
         let batch = vec![
@@ -277,7 +295,9 @@ async fn members_see_their_contracts_and_the_coordinator_all() {
             contract(GRENOBLE, "G-1", "2019-06-01", 80_000),
             contract(GRENOBLE, "G-2", "2018-06-01", 300_000),
         ];
-        db.import_contracts(&batch).await.unwrap();
+        db.import_contracts(&batch, chrono::Utc::now())
+            .await
+            .unwrap();
         // The buyers were already the territory's organisations: linked, not duplicated.
         assert_eq!(count(&db, "SELECT COUNT(*) FROM organisations").await, 51);
         let grenoble = sign_in(&db, "213801855", Role::MemberBuyer, "achats@grenoble.test")
@@ -366,7 +386,7 @@ async fn coordinator(db: &Database) -> Principal {
         .unwrap()
         .is_none()
     {
-        db.upsert_territory(&grenoble_alpes_metropole())
+        db.upsert_territory(&grenoble_alpes_metropole(), chrono::Utc::now())
             .await
             .unwrap();
     }
@@ -376,4 +396,67 @@ async fn coordinator(db: &Database) -> Principal {
 
 fn uuid_like() -> String {
     hash_secret(&new_secret(""))[..8].to_owned()
+}
+
+#[tokio::test]
+async fn a_details_document_says_its_format_and_one_written_before_is_read_as_format_1() {
+    each_backend(|db| async move {
+        let mut full = contract(METRO, "2019-001", "2019-01-15", 120_000);
+        full.modifications.push(Modification {
+            id: "1".into(),
+            object: Some("Avenant 1".into()),
+            signed_on: Some(date("2020-01-10")),
+            published_on: None,
+            new_amount: Some(Amount::from_cents(6_000_050)),
+            new_duration_months: None,
+            new_operators: vec![],
+        });
+        db.import_contracts(&[full], chrono::Utc::now())
+            .await
+            .unwrap();
+        let written = exported(&db, Some(METRO)).await;
+        assert_eq!(
+            count(
+                &db,
+                "SELECT COUNT(*) FROM contracts WHERE details LIKE '{\"v\":1,%'"
+            )
+            .await,
+            1
+        );
+        // The document as it was written before it said its format.
+        mutualis_test_db::execute_sql(
+            &db,
+            "UPDATE contracts SET details = REPLACE(details, '{\"v\":1,', '{')",
+        )
+        .await;
+        assert_eq!(
+            count(
+                &db,
+                "SELECT COUNT(*) FROM contracts WHERE details LIKE '{\"buyer_name\":%'"
+            )
+            .await,
+            1
+        );
+        let read = exported(&db, Some(METRO)).await;
+        assert_eq!(read[0].contract, written[0].contract);
+        assert_eq!(read[0].contract.modifications.len(), 1);
+        // A format this version does not know is not guessed at.
+        mutualis_test_db::execute_sql(
+            &db,
+            "UPDATE contracts SET details = REPLACE(details, '{', '{\"v\":2,')",
+        )
+        .await;
+        let wide = coordinator(&db).await;
+        let err = db
+            .contracts_for_export(
+                wide.scope().territory_wide().unwrap(),
+                None,
+                None,
+                nomenclature(),
+            )
+            .await
+            .expect_err("an unknown format");
+        assert!(err.to_string().contains("format 2 inconnu"), "{err}");
+    })
+    .await;
 }

@@ -1198,3 +1198,276 @@ async fn the_exports_publish_the_award_under_the_coordinator_not_the_shares() {
     })
     .await;
 }
+
+/// What the pages prefill from an opportunity: two buyers invited, the coordinator's need and
+/// a proposed need of Grenoble.
+fn prefill() -> Vec<Action> {
+    let mut proposed = need(1, GRENOBLE, 80_000);
+    if let Action::SetNeed(n) = &mut proposed {
+        n.confirmed = false;
+    }
+    vec![
+        invite(GRENOBLE, "Ville de Grenoble", 156_389),
+        invite(ECHIROLLES, "Ville d'Échirolles", 37_000),
+        need(1, METRO, 200_000),
+        proposed,
+    ]
+}
+
+fn opportunity() -> Option<OpportunitySource> {
+    Some(OpportunitySource {
+        cpv_prefix: "09".into(),
+        as_of: date("2027-01-01"),
+        all_buyers: false,
+    })
+}
+
+/// A groupement's audit entries as (action, actor, at, before, after), its id written `ID`.
+async fn trail(db: &Database, w: &World, id: i64) -> Vec<[String; 5]> {
+    let records = db
+        .audit_entries(w.coordinator.scope().territory_wide().unwrap())
+        .await
+        .unwrap();
+    let anonymous =
+        |s: &str| s.replace(&format!("\"groupement_id\":{id},"), "\"groupement_id\":ID,");
+    records
+        .into_iter()
+        .filter(|r| r.record_type == "groupement" && r.record_id == id)
+        .map(|r| {
+            [
+                r.entry.action,
+                r.entry.actor,
+                r.entry.at.to_rfc3339(),
+                anonymous(&r.entry.before),
+                anonymous(&r.entry.after),
+            ]
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_groupement_created_with_its_first_actions_is_what_one_change_after_another_makes() {
+    each_backend(|db| async move {
+        let w = world(&db).await;
+        let who = &w.coordinator;
+        // One change after another, as the pages did.
+        let one_by_one = create_new(&db, &w, new_groupement()).await;
+        let mut version = 1;
+        for action in prefill() {
+            version = db
+                .apply_groupement_action(
+                    who.scope(),
+                    one_by_one,
+                    version,
+                    action,
+                    who.email.as_str(),
+                    at(0),
+                    nomenclature(),
+                )
+                .await
+                .unwrap()
+                .version;
+        }
+        // All at once.
+        let at_once = db
+            .create_groupement_with_actions(
+                who.scope(),
+                new_groupement(),
+                Some(OpportunitySource {
+                    cpv_prefix: "09".into(),
+                    as_of: date("2027-01-01"),
+                    all_buyers: true,
+                }),
+                prefill(),
+                who.email.as_str(),
+                at(0),
+            )
+            .await
+            .unwrap();
+
+        let read = |id| db.groupement(who.scope(), id, nomenclature());
+        let (a, b) = (
+            read(one_by_one).await.unwrap().unwrap(),
+            read(at_once).await.unwrap().unwrap(),
+        );
+        assert_eq!(b.version, 5);
+        assert_eq!(
+            (b.version, &b.groupement, &b.source),
+            (a.version, &a.groupement, &a.source)
+        );
+        assert_eq!(b.groupement.members.len(), 3);
+        assert_eq!(b.groupement.needs.len(), 2);
+        // Grenoble sees it, invited.
+        let seen = db
+            .groupements_for(w.grenoble.scope(), nomenclature())
+            .await
+            .unwrap();
+        assert!(seen.iter().any(|g| g.id == at_once), "{seen:?}");
+        // The same audit trail: create, then one entry per action, versions 1 to 5.
+        let (ta, tb) = (
+            trail(&db, &w, one_by_one).await,
+            trail(&db, &w, at_once).await,
+        );
+        let actions: Vec<&str> = tb.iter().map(|e| e[0].as_str()).collect();
+        assert_eq!(
+            actions,
+            [CREATE_ACTION, "invite", "invite", "set_need", "set_need"]
+        );
+        assert_eq!(tb, ta);
+        db.verify_audit().await.unwrap();
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_groupement_whose_first_actions_fail_is_not_created_at_all() {
+    each_backend(|db| async move {
+        let w = world(&db).await;
+        let who = &w.coordinator;
+        let entries = audit_count(&db, &w).await;
+        let create = |actions| {
+            db.create_groupement_with_actions(
+                who.scope(),
+                new_groupement(),
+                opportunity(),
+                actions,
+                who.email.as_str(),
+                at(0),
+            )
+        };
+        // The domain refuses the last action: a consultation before the adhesions.
+        let mut actions = prefill();
+        actions.push(Action::StartConsultation {
+            on: date("2027-04-01"),
+        });
+        let err = create(actions).await.expect_err("a consultation too early");
+        assert!(matches!(err, GroupementError::Refused(_)), "{err:?}");
+        // An organisation Mutualis does not know, found when the members are written.
+        let mut actions = prefill();
+        actions.push(invite("552100554", "Inconnu", 1));
+        let err = create(actions).await.expect_err("an unknown organisation");
+        assert!(
+            matches!(&err, GroupementError::UnknownOrganisation(s) if s.as_str() == "552100554"),
+            "{err:?}"
+        );
+        // A member's scope may not create one.
+        let err = db
+            .create_groupement_with_actions(
+                w.grenoble.scope(),
+                new_groupement(),
+                None,
+                vec![],
+                w.grenoble.email.as_str(),
+                at(0),
+            )
+            .await
+            .expect_err("a member creating");
+        assert!(matches!(err, GroupementError::Forbidden(_)), "{err:?}");
+
+        assert!(
+            db.groupements_for(who.scope(), nomenclature())
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(audit_count(&db, &w).await, entries);
+        // Nothing half-written either: no member row, no groupement row.
+        let rows = by_hand(&db, "DELETE FROM groupement_members")
+            .await
+            .unwrap();
+        assert_eq!(rows, 0);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn organisations_are_found_by_siren_in_one_call() {
+    each_backend(|db| async move {
+        world(&db).await;
+        let unknown = siren("552100554");
+        let found = db
+            .organisations_by_sirens(&[
+                siren(GRENOBLE),
+                siren(ECHIROLLES),
+                unknown.clone(),
+                siren(GRENOBLE),
+            ])
+            .await
+            .unwrap();
+        assert_eq!(found.len(), 2);
+        assert!(!found.contains_key(&unknown));
+        for s in [GRENOBLE, ECHIROLLES] {
+            let one = db.organisation_by_siren(&siren(s)).await.unwrap().unwrap();
+            assert_eq!(found[&siren(s)], one);
+        }
+        // More SIRENs than one query takes: every organisation of the territory, and as many
+        // unknown SIRENs.
+        let territory = mutualis_reference::territory::grenoble_alpes_metropole();
+        let mut many: Vec<Siren> = territory.organisations().map(|o| o.siren.clone()).collect();
+        let known = many.len();
+        many.extend((0..600).map(|n| Siren::parse(&luhn_siren(n)).unwrap()));
+        let found = db.organisations_by_sirens(&many).await.unwrap();
+        assert_eq!(found.len(), known);
+        assert!(db.organisations_by_sirens(&[]).await.unwrap().is_empty());
+    })
+    .await;
+}
+
+/// A valid SIREN no organisation of the tests has: "9" then 7 digits of `n`, then the Luhn key.
+fn luhn_siren(n: u32) -> String {
+    let body = format!("9{n:07}");
+    (0..10)
+        .map(|k| format!("{body}{k}"))
+        .find(|s| Siren::parse(s).is_ok())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_stored_state_says_its_format_and_one_written_before_is_read_as_format_1() {
+    each_backend(|db| async move {
+        let w = world(&db).await;
+        let (id, version) = opened(&db, &w).await;
+        let read = || db.groupement(w.coordinator.scope(), id, nomenclature());
+        let written = read().await.unwrap().unwrap();
+        // The state as it was written before it said its format.
+        let old = by_hand(
+            &db,
+            "UPDATE groupements SET state = REPLACE(state, '{\"v\":1,', '{')",
+        )
+        .await
+        .unwrap();
+        assert_eq!(old, 1);
+        assert_eq!(read().await.unwrap().unwrap(), written);
+        // And it takes the next change, written in the current format.
+        act(
+            &db,
+            &w.echirolles,
+            id,
+            version,
+            join(ECHIROLLES, "2027-02-01"),
+        )
+        .await;
+        db.verify_audit().await.unwrap();
+        let entries = db
+            .audit_entries(w.coordinator.scope().territory_wide().unwrap())
+            .await
+            .unwrap();
+        let last = &entries.last().unwrap().entry;
+        assert!(
+            !last.before.contains("\"state\":{\"v\":"),
+            "{}",
+            last.before
+        );
+        assert!(last.after.contains("\"state\":{\"v\":1,"), "{}", last.after);
+        // A format this version does not know is not guessed at.
+        by_hand(
+            &db,
+            "UPDATE groupements SET state = REPLACE(state, '{\"v\":1,', '{\"v\":2,')",
+        )
+        .await
+        .unwrap();
+        let err = read().await.expect_err("an unknown format");
+        assert!(err.to_string().contains("format 2 inconnu"), "{err}");
+    })
+    .await;
+}

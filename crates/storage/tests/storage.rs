@@ -65,7 +65,10 @@ async fn migrating_again_changes_nothing() {
 async fn the_grenoble_territory_is_stored_once() {
     each_backend(|db| async move {
         let territory = grenoble_alpes_metropole();
-        let first = db.upsert_territory(&territory).await.unwrap();
+        let first = db
+            .upsert_territory(&territory, chrono::Utc::now())
+            .await
+            .unwrap();
         assert_eq!(
             first,
             SeedReport {
@@ -76,7 +79,10 @@ async fn the_grenoble_territory_is_stored_once() {
                 links_added: 51,
             }
         );
-        let second = db.upsert_territory(&territory).await.unwrap();
+        let second = db
+            .upsert_territory(&territory, chrono::Utc::now())
+            .await
+            .unwrap();
         assert_eq!(
             second,
             SeedReport {
@@ -113,10 +119,15 @@ async fn the_grenoble_territory_is_stored_once() {
 async fn a_changed_population_is_an_update_not_a_new_organisation() {
     each_backend(|db| async move {
         let mut territory = grenoble_alpes_metropole();
-        db.upsert_territory(&territory).await.unwrap();
+        db.upsert_territory(&territory, chrono::Utc::now())
+            .await
+            .unwrap();
         territory.members[0].population = Some(160_000);
         territory.members[1].name = "Saint-Martin-d'Hères (ville)".into();
-        let report = db.upsert_territory(&territory).await.unwrap();
+        let report = db
+            .upsert_territory(&territory, chrono::Utc::now())
+            .await
+            .unwrap();
         assert_eq!(
             (report.created, report.updated, report.unchanged),
             (0, 2, 48)
@@ -134,12 +145,20 @@ async fn a_changed_population_is_an_update_not_a_new_organisation() {
 #[tokio::test]
 async fn an_establishment_is_added_once_to_its_organisation() {
     each_backend(|db| async move {
-        db.upsert_territory(&grenoble_alpes_metropole())
+        db.upsert_territory(&grenoble_alpes_metropole(), chrono::Utc::now())
             .await
             .unwrap();
         let siret = Siret::parse("21380185500015").unwrap();
-        assert!(db.add_establishment(&siret).await.unwrap());
-        assert!(db.add_establishment(&siret).await.unwrap());
+        assert!(
+            db.add_establishment(&siret, chrono::Utc::now())
+                .await
+                .unwrap()
+        );
+        assert!(
+            db.add_establishment(&siret, chrono::Utc::now())
+                .await
+                .unwrap()
+        );
         let grenoble = db
             .organisation_by_siren(&siret.siren())
             .await
@@ -154,7 +173,11 @@ async fn an_establishment_is_added_once_to_its_organisation() {
         assert_eq!(matching, 1);
         // No organisation has this SIREN: nothing is written.
         let stranger = Siret::parse("91234567500017").unwrap();
-        assert!(!db.add_establishment(&stranger).await.unwrap());
+        assert!(
+            !db.add_establishment(&stranger, chrono::Utc::now())
+                .await
+                .unwrap()
+        );
         assert!(
             db.organisation_by_siren(&stranger.siren())
                 .await
@@ -173,7 +196,7 @@ async fn a_failed_write_leaves_nothing_behind() {
         let siret = territory.lead.establishments[0].clone();
         territory.members[10].establishments.push(siret);
         assert!(matches!(
-            db.upsert_territory(&territory).await,
+            db.upsert_territory(&territory, chrono::Utc::now()).await,
             Err(StorageError::Conflict(_))
         ));
         assert_eq!(count(&db, "organisations").await, 0);

@@ -115,7 +115,7 @@ pub async fn sign_in(db: &Database, siren: &str, role: Role, email: &str) -> (Pr
 pub async fn add_establishment(db: &Database, siret: &str) {
     let siret = Siret::parse(siret).expect("a valid SIRET");
     let stored = db
-        .add_establishment(&siret)
+        .add_establishment(&siret, Utc::now())
         .await
         .expect("store the establishment");
     assert!(stored, "the organisation of {siret} is stored");
@@ -141,9 +141,12 @@ pub struct World {
 
 /// Stores the territory and signs in its [`World`] accounts.
 pub async fn world(db: &Database) -> World {
-    db.upsert_territory(&mutualis_reference::territory::grenoble_alpes_metropole())
-        .await
-        .expect("store the territory");
+    db.upsert_territory(
+        &mutualis_reference::territory::grenoble_alpes_metropole(),
+        Utc::now(),
+    )
+    .await
+    .expect("store the territory");
     World {
         coordinator: sign_in(db, METRO, Role::Coordinator, "coord@lametro.test")
             .await

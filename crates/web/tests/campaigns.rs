@@ -83,14 +83,17 @@ async fn app(db: mutualis_storage::Database) -> App {
     app.add_account(FONTAINE, Role::MemberBuyer, FONTAINE_BUYER)
         .await;
     app.db
-        .upsert_organisation(&Organisation {
-            siren: Siren::parse("912345675").unwrap(),
-            name: "Nettoyage des Alpes".into(),
-            kind: OrganisationKind::Company,
-            insee_code: None,
-            population: None,
-            establishments: vec![Siret::parse("91234567500017").unwrap()],
-        })
+        .upsert_organisation(
+            &Organisation {
+                siren: Siren::parse("912345675").unwrap(),
+                name: "Nettoyage des Alpes".into(),
+                kind: OrganisationKind::Company,
+                insee_code: None,
+                population: None,
+                establishments: vec![Siret::parse("91234567500017").unwrap()],
+            },
+            chrono::Utc::now(),
+        )
         .await
         .unwrap();
     app.add_account("912345675", Role::Supplier, SUPPLIER).await;
@@ -1195,6 +1198,172 @@ async fn past_its_closing_day_a_campaign_refuses_answers_without_anyone_waiting(
             Some(1),
             "{}",
             needs.body
+        );
+    })
+    .await;
+}
+
+/// Each campaign page offers the actions the domain's campaign policy gives its user on that
+/// day, and only those: the need form and the answer to an invited member while the campaign
+/// takes answers; reminders while it takes answers and closing until it is closed to its
+/// coordinator. Every action offered is accepted; every action hidden is refused, whatever
+/// is posted. Upcoming, open, ended and closed, on the application's clock.
+#[tokio::test]
+async fn each_campaign_page_offers_what_the_policy_allows_and_every_other_action_is_refused() {
+    use mutualis_domain::campaign::{CampaignAction, Stage};
+    each_backend(|db| async move {
+        let app = app(db).await;
+        let coordinator = app.sign_in(COORDINATOR).await;
+        let grenoble = app.sign_in(GRENOBLE_BUYER).await;
+        let open = app.campaign_inviting(&coordinator, &grenoble).await;
+        // A second campaign, opening in 5 days.
+        let c = app.principal(&coordinator).await;
+        let member = app.principal(&grenoble).await;
+        let today = app.clock.today();
+        let upcoming = app
+            .db
+            .create_campaign(
+                c.scope().territory_wide().unwrap(),
+                c.organisation_id(),
+                &mutualis_storage::campaigns::NewCampaign {
+                    title: "Recensement à venir".into(),
+                    opens_on: today + Days::new(5),
+                    closes_on: today + Days::new(60),
+                    cpv_families: vec!["9091".into()],
+                },
+                &[member.organisation_id()],
+                app.clock.now(),
+            )
+            .await
+            .unwrap();
+        let grenoble_org = member.organisation_id();
+
+        // What the pages offer and what is accepted, against what the policy gives.
+        let check = |id: i64, stage: Stage| {
+            let app = &app;
+            async move {
+                let coordinator = app.sign_in(COORDINATOR).await;
+                let grenoble = app.sign_in(GRENOBLE_BUYER).await;
+                for (cookies, email) in [(&grenoble, GRENOBLE_BUYER), (&coordinator, COORDINATOR)] {
+                    let principal = app.principal(cookies).await;
+                    let summary = app
+                        .db
+                        .campaign(principal.scope(), id)
+                        .await
+                        .unwrap()
+                        .unwrap();
+                    assert_eq!(summary.campaign.period().stage_on(app.clock.today()), stage);
+                    let expected = mutualis_domain::campaign::available_actions(
+                        mutualis_domain::campaign::CampaignActor {
+                            role: principal.role(),
+                            owner: summary.progress.is_some(),
+                            invited: summary.invitation.is_some(),
+                        },
+                        summary.campaign.period(),
+                        app.clock.today(),
+                    );
+                    let page = app.get(&format!("/campagnes/{id}"), Some(cookies)).await;
+                    assert_eq!(page.status, StatusCode::OK);
+                    let offers = |path: &str| {
+                        page.body
+                            .contains(&format!("action=\"/campagnes/{id}{path}"))
+                    };
+                    let offered = [
+                        (CampaignAction::Answer, offers("/besoins\"")),
+                        (CampaignAction::Remind, offers("/relances/")),
+                        (CampaignAction::Close, offers("/cloture\"")),
+                    ];
+                    for (action, shown) in offered {
+                        assert_eq!(
+                            shown,
+                            expected.contains(&action),
+                            "{email}, {stage:?}: {action:?} shown {shown}"
+                        );
+                    }
+                    let csrf = app.session_csrf(cookies).await;
+                    let start = fr(app.clock.today() + Days::new(400));
+                    // Answering: a need declared.
+                    if summary.invitation.is_some() {
+                        let reply = app
+                            .post_form(
+                                &format!("/campagnes/{id}/besoins"),
+                                Some(cookies),
+                                &need_fields(&csrf, &[("debut", &start)]),
+                            )
+                            .await;
+                        let accepted = reply.status == StatusCode::SEE_OTHER;
+                        assert!(accepted || reply.status.is_client_error(), "{}", reply.status);
+                        assert_eq!(
+                            accepted,
+                            expected.contains(&CampaignAction::Answer),
+                            "{email}, {stage:?}: answer {}",
+                            reply.status
+                        );
+                    }
+                    // Reminding Grenoble, which has not answered.
+                    let reply = app
+                        .post_form(
+                            &format!("/campagnes/{id}/relances/{grenoble_org}"),
+                            Some(cookies),
+                            &[("csrf", &csrf)],
+                        )
+                        .await;
+                    assert_eq!(
+                        reply.status == StatusCode::SEE_OTHER,
+                        expected.contains(&CampaignAction::Remind),
+                        "{email}, {stage:?}: remind {}",
+                        reply.status
+                    );
+                    assert!(
+                        reply.status.is_redirection() || reply.status.is_client_error(),
+                        "{email}, {stage:?}: remind {}",
+                        reply.status
+                    );
+                    // Storage refuses what the policy does not give, whatever the page does.
+                    if !expected.contains(&CampaignAction::Remind) {
+                        assert!(
+                            app.db
+                                .record_reminder(
+                                    principal.scope(),
+                                    id,
+                                    grenoble_org,
+                                    app.clock.today(),
+                                    app.clock.now()
+                                )
+                                .await
+                                .is_err(),
+                            "{email}, {stage:?}: storage took a reminder"
+                        );
+                    }
+                }
+            }
+        };
+
+        check(upcoming, Stage::Upcoming).await;
+        check(open, Stage::Open).await;
+        // A month later, the first campaign has ended; the second is open.
+        app.clock.advance(chrono::TimeDelta::days(31));
+        check(open, Stage::Ended).await;
+        check(upcoming, Stage::Open).await;
+        // Closed by its coordinator, confirmed.
+        let coordinator = app.sign_in(COORDINATOR).await;
+        let csrf = app.session_csrf(&coordinator).await;
+        let closed = app
+            .post_form(
+                &format!("/campagnes/{open}/cloture"),
+                Some(&coordinator),
+                &[("csrf", &csrf), ("confirmation", "oui")],
+            )
+            .await;
+        assert_eq!(closed.status, StatusCode::SEE_OTHER);
+        check(open, Stage::Closed).await;
+        // Storage refuses to close it again.
+        let c = app.principal(&coordinator).await;
+        assert!(
+            app.db
+                .close_campaign(c.scope(), open, app.clock.today(), app.clock.now())
+                .await
+                .is_err()
         );
     })
     .await;

@@ -96,6 +96,7 @@ async fn with_cleaning_needs(app: &App, coordinator: &str, grenoble: &str, echir
                 g.organisation_id(),
                 f.organisation_id(),
             ],
+            chrono::Utc::now(),
         )
         .await
         .unwrap();
@@ -105,7 +106,13 @@ async fn with_cleaning_needs(app: &App, coordinator: &str, grenoble: &str, echir
         (&f, FONTAINE, "Nettoyage des crèches"),
     ] {
         app.db
-            .add_need(p.scope(), campaign, &need(siren, what), day("2018-12-15"))
+            .add_need(
+                p.scope(),
+                campaign,
+                &need(siren, what),
+                day("2018-12-15"),
+                chrono::Utc::now(),
+            )
             .await
             .unwrap();
     }

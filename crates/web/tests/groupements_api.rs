@@ -76,14 +76,17 @@ async fn world(db: mutualis_storage::Database) -> World {
     app.add_account(FONTAINE, Role::MemberBuyer, FONTAINE_BUYER)
         .await;
     app.db
-        .upsert_organisation(&Organisation {
-            siren: siren("912345675"),
-            name: "Énergie des Alpes".into(),
-            kind: OrganisationKind::Company,
-            insee_code: None,
-            population: None,
-            establishments: vec![Siret::parse(SUPPLIER_SIRET).unwrap()],
-        })
+        .upsert_organisation(
+            &Organisation {
+                siren: siren("912345675"),
+                name: "Énergie des Alpes".into(),
+                kind: OrganisationKind::Company,
+                insee_code: None,
+                population: None,
+                establishments: vec![Siret::parse(SUPPLIER_SIRET).unwrap()],
+            },
+            chrono::Utc::now(),
+        )
         .await
         .unwrap();
     app.add_account("912345675", Role::Supplier, SUPPLIER_EMAIL)

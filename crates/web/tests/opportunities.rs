@@ -680,14 +680,17 @@ async fn suppliers_and_the_mediator_see_no_opportunity() {
         let app = App::new(db).await;
         with_isere_contracts(&app).await;
         app.db
-            .upsert_organisation(&Organisation {
-                siren: Siren::parse("912345675").unwrap(),
-                name: "Nettoyage des Alpes".into(),
-                kind: OrganisationKind::Company,
-                insee_code: None,
-                population: None,
-                establishments: vec![Siret::parse("91234567500017").unwrap()],
-            })
+            .upsert_organisation(
+                &Organisation {
+                    siren: Siren::parse("912345675").unwrap(),
+                    name: "Nettoyage des Alpes".into(),
+                    kind: OrganisationKind::Company,
+                    insee_code: None,
+                    population: None,
+                    establishments: vec![Siret::parse("91234567500017").unwrap()],
+                },
+                chrono::Utc::now(),
+            )
             .await
             .unwrap();
         app.add_account("912345675", Role::Supplier, "offres@nettoyage.test")
@@ -762,6 +765,7 @@ async fn declared_needs_are_the_coordinators_and_their_own_members_only() {
                     cpv_families: vec!["9091".into()],
                 },
                 &[e.organisation_id(), g.organisation_id()],
+                chrono::Utc::now(),
             )
             .await
             .unwrap();
@@ -772,6 +776,7 @@ async fn declared_needs_are_the_coordinators_and_their_own_members_only() {
                 campaign,
                 &need(ECHIROLLES, "Nettoyage des écoles", "2020-01-01"),
                 today,
+                chrono::Utc::now(),
             )
             .await
             .unwrap();
@@ -781,6 +786,7 @@ async fn declared_needs_are_the_coordinators_and_their_own_members_only() {
                 campaign,
                 &need(GRENOBLE, "Nettoyage des gymnases", "2019-12-01"),
                 today,
+                chrono::Utc::now(),
             )
             .await
             .unwrap();

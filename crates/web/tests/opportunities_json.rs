@@ -11,6 +11,7 @@ mod common;
 use axum::http::StatusCode;
 use chrono::NaiveDate;
 use common::{App, COORDINATOR, ECHIROLLES_BUYER, GRENOBLE_BUYER};
+use mutualis_app::Clock;
 use mutualis_domain::{Amount, Need, Siren};
 use mutualis_reference::cpv::nomenclature;
 use mutualis_storage::campaigns::NewCampaign;
@@ -91,6 +92,7 @@ async fn the_api_answers_the_documented_opportunity_json_byte_for_byte() {
                     cpv_families: vec!["9091".into()],
                 },
                 &[e.organisation_id(), g.organisation_id()],
+                app.clock.now(),
             )
             .await
             .unwrap();
@@ -111,7 +113,7 @@ async fn the_api_answers_the_documented_opportunity_json_byte_for_byte() {
             ),
         ] {
             app.db
-                .add_need(principal.scope(), campaign, &need, today)
+                .add_need(principal.scope(), campaign, &need, today, app.clock.now())
                 .await
                 .unwrap();
         }

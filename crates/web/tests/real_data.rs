@@ -64,7 +64,10 @@ async fn every_role(app: &App) -> Vec<(&'static str, &'static str)> {
         population: None,
         establishments: vec![Siret::parse("91234567500017").unwrap()],
     };
-    app.db.upsert_organisation(&company).await.unwrap();
+    app.db
+        .upsert_organisation(&company, chrono::Utc::now())
+        .await
+        .unwrap();
     app.add_account("213801517", Role::Evaluator, EVALUATOR)
         .await;
     app.add_account("912345675", Role::Supplier, SUPPLIER).await;

@@ -34,14 +34,17 @@ async fn app_with_roles(db: mutualis_storage::Database) -> App {
     let app = App::new(db).await;
     app.with_isere_contracts().await;
     app.db
-        .upsert_organisation(&Organisation {
-            siren: Siren::parse("912345675").unwrap(),
-            name: "Nettoyage des Alpes".into(),
-            kind: OrganisationKind::Company,
-            insee_code: None,
-            population: None,
-            establishments: vec![Siret::parse("91234567500017").unwrap()],
-        })
+        .upsert_organisation(
+            &Organisation {
+                siren: Siren::parse("912345675").unwrap(),
+                name: "Nettoyage des Alpes".into(),
+                kind: OrganisationKind::Company,
+                insee_code: None,
+                population: None,
+                establishments: vec![Siret::parse("91234567500017").unwrap()],
+            },
+            chrono::Utc::now(),
+        )
         .await
         .unwrap();
     app.add_account("912345675", Role::Supplier, SUPPLIER).await;
@@ -271,7 +274,11 @@ async fn roles_without_pages_cannot_answer_a_campaign_of_their_organisation() {
             }
             // Storage refuses the same scope on its own, by role, before looking at the campaign.
             let scope = *app.principal(&cookies).await.scope();
-            let refused = app.db.submit_answer(&scope, id, today).await.unwrap_err();
+            let refused = app
+                .db
+                .submit_answer(&scope, id, today, chrono::Utc::now())
+                .await
+                .unwrap_err();
             assert!(
                 matches!(refused, CampaignError::RoleRefused(_)),
                 "{email}: {refused:?}"
@@ -284,7 +291,7 @@ async fn roles_without_pages_cannot_answer_a_campaign_of_their_organisation() {
             );
             let refused = app
                 .db
-                .replace_needs_from_workbook(&scope, id, &[], today)
+                .replace_needs_from_workbook(&scope, id, &[], today, chrono::Utc::now())
                 .await
                 .unwrap_err();
             assert!(matches!(refused, CampaignError::RoleRefused(_)), "{email}");

@@ -94,7 +94,7 @@ const ISERE_DECP: &[u8] = include_bytes!("../../../../data/decp/isere_extract_20
 
 /// Seeds the demo and prints what it did.
 pub async fn seed(db: &Database, territory: &Territory) -> anyhow::Result<()> {
-    let report = db.upsert_territory(territory).await?;
+    let report = db.upsert_territory(territory, Utc::now()).await?;
     println!(
         "Démonstration : territoire {} ({} organisations) — {} créée(s), {} mise(s) à jour, {} inchangée(s).",
         territory.lead.name,
@@ -103,7 +103,7 @@ pub async fn seed(db: &Database, territory: &Territory) -> anyhow::Result<()> {
         report.updated,
         report.unchanged
     );
-    db.upsert_organisation(&demo_company()?).await?;
+    db.upsert_organisation(&demo_company()?, Utc::now()).await?;
     let contracts =
         mutualis_import::import_decp(db, std::io::Cursor::new(ISERE_DECP), |_| {}).await?;
     print!(

@@ -191,7 +191,7 @@ impl App {
     /// The territory, and accounts: the coordinator (métropole), a buyer of Grenoble, a buyer
     /// of Échirolles, an approver of Grenoble.
     pub async fn new(db: Database) -> App {
-        db.upsert_territory(&grenoble_alpes_metropole())
+        db.upsert_territory(&grenoble_alpes_metropole(), chrono::Utc::now())
             .await
             .unwrap();
         let app = App::bare(db);
@@ -260,6 +260,7 @@ impl App {
                     cpv_families: vec!["9091".into()],
                 },
                 &[m.organisation_id()],
+                self.clock.now(),
             )
             .await
             .unwrap()

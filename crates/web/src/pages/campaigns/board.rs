@@ -143,8 +143,11 @@ pub async fn remind(
             campaign,
             &format!("fait=relance&membre={organisation}"),
         )),
-        Err(CampaignError::NotFound) => Err(user.error(WebError::not_found())),
-        Err(e) => Err(user.error(WebError::internal(e))),
+        // A refusal of the campaign's policy (a stale page): its reason, in French.
+        Err(e) => Err(user.error(WebError::with_detail(
+            ErrorCode::BadRequest,
+            refusal(&user, e)?,
+        ))),
     }
 }
 
@@ -176,8 +179,11 @@ pub async fn close(
     }
     match campaigns::close(&state, &user.principal, campaign).await {
         Ok(()) => Ok(redirect_done(campaign, "fait=cloture")),
-        Err(CampaignError::NotFound) => Err(user.error(WebError::not_found())),
-        Err(e) => Err(user.error(WebError::internal(e))),
+        // A refusal of the campaign's policy (a stale page): its reason, in French.
+        Err(e) => Err(user.error(WebError::with_detail(
+            ErrorCode::BadRequest,
+            refusal(&user, e)?,
+        ))),
     }
 }
 

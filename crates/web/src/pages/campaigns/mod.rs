@@ -42,7 +42,7 @@ use serde::Deserialize;
 use mutualis_app::campaigns;
 
 use crate::AppState;
-use crate::error::WebError;
+use crate::error::{ErrorCode, WebError};
 use crate::layout::Layout;
 use crate::limits::WORKBOOK_LIMIT_LABEL;
 use crate::pages::confirmation;
