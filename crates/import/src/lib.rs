@@ -13,7 +13,7 @@ use std::io::BufRead;
 
 use std::ops::ControlFlow;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use mutualis_formats::decp_read::{FileError, RejectReason, Rejection, read_decp_map};
 use mutualis_reference::cpv::nomenclature;
 use mutualis_storage::contract_import::{ImportAction, PreparedContract};
@@ -78,10 +78,12 @@ enum Message {
     Failed(StorageError),
 }
 
-/// Imports one DECP file. `on_rejection` sees every rejected record, in file order.
+/// Imports one DECP file; `now` (the caller's clock) dates every contract written.
+/// `on_rejection` sees every rejected record, in file order.
 pub async fn import_decp<R>(
     db: &Database,
     reader: R,
+    now: DateTime<Utc>,
     mut on_rejection: impl FnMut(&Rejection),
 ) -> Result<ImportSummary, ImportError>
 where
@@ -122,7 +124,7 @@ where
     });
 
     let mut summary = ImportSummary::default();
-    let written = write(db, &mut rx, &mut summary, &mut on_rejection).await;
+    let written = write(db, &mut rx, now, &mut summary, &mut on_rejection).await;
     // The writer stopped (or finished): the reader sees the channel closed and ends.
     drop(rx);
     let stats = reading
@@ -140,6 +142,7 @@ where
 async fn write(
     db: &Database,
     rx: &mut mpsc::Receiver<Message>,
+    now: DateTime<Utc>,
     summary: &mut ImportSummary,
     on_rejection: &mut impl FnMut(&Rejection),
 ) -> Result<(), StorageError> {
@@ -149,7 +152,7 @@ async fn write(
     while let Some(message) = rx.recv().await {
         match message {
             Message::Batch(contracts) => {
-                let actions = tx.write(&contracts, Utc::now()).await?;
+                let actions = tx.write(&contracts, now).await?;
                 uncommitted += actions.len();
                 for action in actions {
                     match action {

@@ -131,6 +131,7 @@ async fn with_echirolles_contracts(app: &App) {
     let summary = mutualis_import::import_decp(
         &app.db,
         std::io::Cursor::new(serde_json::to_vec(&file).unwrap()),
+        app.clock.now(),
         |r| panic!("rejected: {r:?}"),
     )
     .await
@@ -1292,7 +1293,11 @@ async fn each_campaign_page_offers_what_the_policy_allows_and_every_other_action
                             )
                             .await;
                         let accepted = reply.status == StatusCode::SEE_OTHER;
-                        assert!(accepted || reply.status.is_client_error(), "{}", reply.status);
+                        assert!(
+                            accepted || reply.status.is_client_error(),
+                            "{}",
+                            reply.status
+                        );
                         assert_eq!(
                             accepted,
                             expected.contains(&CampaignAction::Answer),

@@ -13,9 +13,14 @@ use mutualis_test_db::each_backend;
 const ISERE: &[u8] = include_bytes!("../../../data/decp/isere_extract_2019.json");
 
 async fn with_isere_contracts(app: &App) -> mutualis_import::ImportSummary {
-    mutualis_import::import_decp(&app.db, std::io::Cursor::new(ISERE), |_| {})
-        .await
-        .unwrap()
+    mutualis_import::import_decp(
+        &app.db,
+        std::io::Cursor::new(ISERE),
+        chrono::Utc::now(),
+        |_| {},
+    )
+    .await
+    .unwrap()
 }
 
 fn rows(html: &str) -> usize {

@@ -239,9 +239,14 @@ fn created_id(created: &Reply) -> String {
 /// The Isère contracts imported, and the sessions of the coordinator and of the two communes'
 /// buyers, which have declared cleaning needs: the cleaning opportunity's buyers.
 async fn cleaning_buyers(app: &App) -> (Session<'_>, Session<'_>, Session<'_>) {
-    mutualis_import::import_decp(&app.db, std::io::Cursor::new(ISERE), |_| {})
-        .await
-        .unwrap();
+    mutualis_import::import_decp(
+        &app.db,
+        std::io::Cursor::new(ISERE),
+        chrono::Utc::now(),
+        |_| {},
+    )
+    .await
+    .unwrap();
     let coordinator = session(app, COORDINATOR).await;
     let grenoble = session(app, GRENOBLE_BUYER).await;
     let echirolles = session(app, ECHIROLLES_BUYER).await;

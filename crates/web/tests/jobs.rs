@@ -45,10 +45,14 @@ fn job_id(location: &str) -> i64 {
 async fn an_upload_answers_at_once_and_its_page_shows_the_import_once_the_worker_ran_it() {
     // What `mutualis import decp` makes of the file on a fresh database.
     let reference = TestDb::sqlite().await;
-    let expected =
-        mutualis_import::import_decp(&reference.db, std::io::Cursor::new(REAL_FILE), |_| {})
-            .await
-            .unwrap();
+    let expected = mutualis_import::import_decp(
+        &reference.db,
+        std::io::Cursor::new(REAL_FILE),
+        chrono::Utc::now(),
+        |_| {},
+    )
+    .await
+    .unwrap();
     reference.drop_db().await;
     assert!(
         expected.read > 1_000 && expected.rejected > 0,

@@ -39,9 +39,14 @@ const DOMENE: &str = "213801509";
 const GRENOBLE: &str = "213801855";
 
 async fn with_isere_contracts(app: &App) {
-    mutualis_import::import_decp(&app.db, std::io::Cursor::new(ISERE), |_| {})
-        .await
-        .unwrap();
+    mutualis_import::import_decp(
+        &app.db,
+        std::io::Cursor::new(ISERE),
+        chrono::Utc::now(),
+        |_| {},
+    )
+    .await
+    .unwrap();
 }
 
 /// The page's text with askama's escapes undone, to search for French text.

@@ -122,7 +122,7 @@ impl DecpImport {
             },
         );
         let mut rejects = Vec::new();
-        let outcome = import_decp(&context.db, reader, |r| {
+        let outcome = import_decp(&context.db, reader, context.clock.now(), |r| {
             if rejects.len() < REJECTS_KEPT {
                 rejects.push(RejectedRecord {
                     index: r.index,

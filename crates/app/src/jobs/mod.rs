@@ -95,6 +95,8 @@ impl JobSpec {
 pub struct JobContext {
     pub db: Database,
     pub uploads: Uploads,
+    /// The worker's clock.
+    pub clock: std::sync::Arc<dyn crate::Clock>,
 }
 
 /// A failed attempt: the error for people (French), and whether another attempt may help

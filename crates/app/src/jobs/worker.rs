@@ -84,7 +84,11 @@ impl Worker {
             &uuid::Uuid::new_v4().simple().to_string()[..8]
         );
         Worker {
-            context: JobContext { db, uploads },
+            context: JobContext {
+                db,
+                uploads,
+                clock: clock.clone(),
+            },
             clock,
             config,
             id,

@@ -4,7 +4,8 @@
 //! by the demo users themselves, each through a session as when signing in). Idempotent:
 //! what exists is left alone, and a password is printed only when its account is created.
 
-use chrono::{Duration, Months, NaiveDate, Utc};
+use chrono::{Duration, Months, NaiveDate};
+use mutualis_app::{Clock, SystemClock};
 use mutualis_domain::groupement::{
     Action, CostSharing, Deliberation, Lot, LotNeed, Mission, NewGroupement, Signature,
     earliest_start,
@@ -94,7 +95,7 @@ const ISERE_DECP: &[u8] = include_bytes!("../../../../data/decp/isere_extract_20
 
 /// Seeds the demo and prints what it did.
 pub async fn seed(db: &Database, territory: &Territory) -> anyhow::Result<()> {
-    let report = db.upsert_territory(territory, Utc::now()).await?;
+    let report = db.upsert_territory(territory, SystemClock.now()).await?;
     println!(
         "Démonstration : territoire {} ({} organisations) — {} créée(s), {} mise(s) à jour, {} inchangée(s).",
         territory.lead.name,
@@ -103,9 +104,15 @@ pub async fn seed(db: &Database, territory: &Territory) -> anyhow::Result<()> {
         report.updated,
         report.unchanged
     );
-    db.upsert_organisation(&demo_company()?, Utc::now()).await?;
-    let contracts =
-        mutualis_import::import_decp(db, std::io::Cursor::new(ISERE_DECP), |_| {}).await?;
+    db.upsert_organisation(&demo_company()?, SystemClock.now())
+        .await?;
+    let contracts = mutualis_import::import_decp(
+        db,
+        std::io::Cursor::new(ISERE_DECP),
+        SystemClock.now(),
+        |_| {},
+    )
+    .await?;
     print!(
         "{}",
         super::import::summary_text("Démonstration : contrats de l'Isère, DECP 2019", &contracts)
@@ -160,7 +167,7 @@ async fn sign_in(db: &Database, email: &str) -> anyhow::Result<(Principal, Strin
         absolute: Duration::minutes(10),
         idle: Duration::minutes(10),
     };
-    let now = Utc::now();
+    let now = SystemClock.now();
     db.create_session(&credentials, &token, &new_secret("csrf_"), now, policy)
         .await?;
     let Some(session) = db.session(&token, now, policy).await? else {
@@ -208,7 +215,7 @@ async fn seed_groupement_as(db: &Database, coordinator: &Principal) -> anyhow::R
         anyhow::bail!("organisation du coordonnateur de démonstration absente");
     };
     let own = own.organisation;
-    let today = Utc::now().date_naive();
+    let today = SystemClock.now().date_naive();
     // Adhesions for two months, then the consultation: about 3.8 M€ over four years is a
     // formal procedure, so the contracts start after its lead time (`data/pooling`), on the
     // first day of a month, whatever the day of the run.
@@ -237,7 +244,7 @@ async fn seed_groupement_as(db: &Database, coordinator: &Principal) -> anyhow::R
         created_on: today,
     };
     let actor = coordinator.email.to_string();
-    let now = Utc::now();
+    let now = SystemClock.now();
     let id = db
         .create_groupement(wide, scope.organisation_id(), new, None, &actor, now)
         .await?;
@@ -308,7 +315,7 @@ async fn seed_groupement_as(db: &Database, coordinator: &Principal) -> anyhow::R
                 version,
                 action,
                 &principal.email.to_string(),
-                Utc::now(),
+                SystemClock.now(),
                 cpv,
             )
             .await;

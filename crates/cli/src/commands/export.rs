@@ -1,11 +1,12 @@
 //! `mutualis export decp|ocds`: the open-data publications of the contracts stored.
 
+use mutualis_app::{Clock, SystemClock};
 use std::fs::File;
 use std::io::Write;
 use std::path::Path;
 
 use anyhow::Context;
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use mutualis_domain::{Contract, Siret};
 use mutualis_formats::decp_write::{self, WriteStats};
 use mutualis_formats::ocds::{self, OcdsOptions, ReleaseInput};
@@ -133,7 +134,7 @@ pub async fn ocds(
     out: Option<&Path>,
 ) -> anyhow::Result<()> {
     let all = stored(global, buyer, None).await?;
-    let mut options = OcdsOptions::new(uri, "Mutualis", Utc::now().fixed_offset());
+    let mut options = OcdsOptions::new(uri, "Mutualis", SystemClock.now().fixed_offset());
     options.ocid_prefix = prefix.to_owned();
     options.license = Some("https://www.etalab.gouv.fr/licence-ouverte-open-licence".into());
     let mut writer = output(out)?;

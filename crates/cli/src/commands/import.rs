@@ -1,6 +1,7 @@
 //! `mutualis import decp FILE…`: a summary per file, rejected records to a JSON-lines file,
 //! a progress bar on a terminal.
 
+use mutualis_app::{Clock, SystemClock};
 use std::fs::File;
 use std::io::{BufReader, BufWriter, IsTerminal, Read, Write};
 use std::path::Path;
@@ -159,7 +160,7 @@ async fn import_file(
     );
     let mut rejects = rejects;
     let mut write_error = None;
-    let summary = import_decp(db, reader, |rejection: &Rejection| {
+    let summary = import_decp(db, reader, SystemClock.now(), |rejection: &Rejection| {
         if let Some(out) = rejects.as_mut() {
             let line = RejectLine {
                 file: name,

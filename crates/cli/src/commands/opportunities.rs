@@ -2,6 +2,7 @@
 //! directly (`--decp`), printed as text or as the JSON documented in the README (the wire
 //! types of `mutualis_formats::opportunity_json`, which the API answers too).
 
+use mutualis_app::{Clock, SystemClock};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::fs::File;
@@ -9,7 +10,6 @@ use std::io::BufReader;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use chrono::Utc;
 use mutualis_app::opportunities;
 use mutualis_domain::opportunity::{
     BuyerInfo, Input, Params, Report, find_opportunities, french_date,
@@ -57,7 +57,7 @@ pub async fn run(global: &Global, args: &OpportunitiesArgs) -> anyhow::Result<()
         bail!("--all et --territory s'excluent : choisissez tous les acheteurs ou un territoire");
     }
     let params = Params {
-        as_of: args.as_of.unwrap_or_else(|| Utc::now().date_naive()),
+        as_of: args.as_of.unwrap_or_else(|| SystemClock.now().date_naive()),
         depth: args.depth.into(),
         window_months: args.window_months,
         min_buyers: args.min_buyers,

@@ -1,6 +1,7 @@
+use mutualis_app::{Clock, SystemClock};
 use std::fmt::Write;
 
-use chrono::{Local, NaiveDate};
+use chrono::NaiveDate;
 use mutualis_domain::Amount;
 use mutualis_domain::rules::{BuyerKind, Nature, Rule, date_label};
 use mutualis_reference::rules::rule_book;
@@ -9,7 +10,7 @@ use crate::commands::emit;
 use crate::config::Format;
 
 fn today() -> NaiveDate {
-    Local::now().date_naive()
+    SystemClock.today()
 }
 
 pub fn procedure(

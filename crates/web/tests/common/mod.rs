@@ -238,9 +238,14 @@ impl App {
 
     /// The real Isère contracts, imported.
     pub async fn with_isere_contracts(&self) -> mutualis_import::ImportSummary {
-        mutualis_import::import_decp(&self.db, std::io::Cursor::new(ISERE), |_| {})
-            .await
-            .unwrap()
+        mutualis_import::import_decp(
+            &self.db,
+            std::io::Cursor::new(ISERE),
+            self.clock.now(),
+            |_| {},
+        )
+        .await
+        .unwrap()
     }
 
     /// A campaign of the coordinator signed in as `coordinator`, open from today for 30
