@@ -19,7 +19,7 @@ pub async fn run(global: &Global, args: &WorkerArgs) -> anyhow::Result<()> {
     tracing::info!(database = %global.database_url, backend = %db.backend(), "database ready");
     let running = Running::start(db.clone(), uploads);
     println!("Le programme de traitement des travaux est prêt (Ctrl-C pour arrêter).");
-    stop_signal().await;
+    mutualis_app::shutdown_signal().await;
     running.stop().await;
     db.close().await;
     Ok(())
@@ -65,27 +65,5 @@ impl Running {
         if let Err(e) = self.task.await {
             tracing::error!(error = %e, "the worker ended on an error");
         }
-    }
-}
-
-/// Ctrl-C or SIGTERM.
-pub async fn stop_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
     }
 }

@@ -39,17 +39,7 @@ pub fn shown_date(typed: &str) -> String {
 }
 
 /// A message of the lower layers ("montant « x » …") as a sentence: capital, final stop.
-pub fn sentence(message: &str) -> String {
-    let mut chars = message.trim().chars();
-    let mut out: String = match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    };
-    if !out.ends_with(['.', '!', '?']) {
-        out.push('.');
-    }
-    out
-}
+pub use mutualis_app::sentence;
 
 #[cfg(test)]
 mod tests {

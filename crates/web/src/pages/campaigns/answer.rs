@@ -388,7 +388,7 @@ pub async fn add_need(
     HtmlForm(form): HtmlForm<NeedForm>,
 ) -> Result<Response, WebError> {
     user.check_csrf(&form.csrf)?;
-    let summary = answerable_campaign(&state, &user, &id).await?;
+    let summary = campaign(&state, &user, &id, Seen::Answerable).await?;
     let organisation = own_organisation(&state, &user).await?;
     let need = match form.parse(&organisation.organisation.siren, summary.campaign.opens_on) {
         Ok(need) => need,
@@ -424,7 +424,7 @@ pub async fn delete_need(
     HtmlForm(form): HtmlForm<CsrfOnly>,
 ) -> Result<Response, WebError> {
     user.check_csrf(&form.csrf)?;
-    let summary = answerable_campaign(&state, &user, &id).await?;
+    let summary = campaign(&state, &user, &id, Seen::Answerable).await?;
     let Ok(need) = need.parse::<i64>() else {
         return Err(user.error(WebError::not_found()));
     };
@@ -442,7 +442,7 @@ pub async fn submit_answer(
     HtmlForm(form): HtmlForm<CsrfOnly>,
 ) -> Result<Response, WebError> {
     user.check_csrf(&form.csrf)?;
-    let summary = answerable_campaign(&state, &user, &id).await?;
+    let summary = campaign(&state, &user, &id, Seen::Answerable).await?;
     let campaign = summary.campaign.id;
     match campaigns::submit_answer(&state, &user.principal, campaign).await {
         Ok(()) => Ok(redirect_done(campaign, "fait=reponse")),

@@ -133,7 +133,7 @@ pub async fn remind(
     HtmlForm(form): HtmlForm<CsrfOnly>,
 ) -> Result<Response, WebError> {
     user.check_csrf(&form.csrf)?;
-    let summary = owned_campaign(&state, &user, &id).await?;
+    let summary = campaign(&state, &user, &id, Seen::Owned).await?;
     let Ok(organisation) = organisation.parse::<i64>() else {
         return Err(user.error(WebError::not_found()));
     };
@@ -169,7 +169,7 @@ pub async fn close(
     HtmlForm(form): HtmlForm<CloseForm>,
 ) -> Result<Response, WebError> {
     user.check_csrf(&form.csrf)?;
-    let summary = owned_campaign(&state, &user, &id).await?;
+    let summary = campaign(&state, &user, &id, Seen::Owned).await?;
     let campaign = summary.campaign.id;
     if summary.campaign.status == CampaignStatus::Closed {
         return Ok(Redirect::to(&format!("/campagnes/{campaign}")).into_response());

@@ -76,51 +76,42 @@ const REQUIREMENTS_MAX: usize = 2_000;
 
 pub use mutualis_app::campaigns::check_role;
 
-/// One campaign the signed-in user sees (`mutualis_app::campaigns`), or the 403 or 404 page.
-async fn visible_campaign(
-    state: &AppState,
-    user: &SignedIn,
-    id: &str,
-) -> Result<CampaignSummary, WebError> {
-    check_role(&user.principal).map_err(|e| user.error(e))?;
-    let id = id
-        .parse::<i64>()
-        .map_err(|_| user.error(WebError::not_found()))?;
-    campaigns::visible_campaign(state, &user.principal, id)
-        .await
-        .map_err(|e| user.error(e))
+/// Which of the user's campaigns a page is about.
+#[derive(Clone, Copy)]
+enum Seen {
+    /// Any campaign the user sees.
+    Visible,
+    /// A campaign the user's organisation is invited to answer; any other is "not found".
+    Answerable,
+    /// A campaign of the coordinator's own organisation; other roles are refused.
+    Owned,
 }
 
-/// A campaign the user's organisation is invited to answer; any other is "not found".
-async fn answerable_campaign(
+/// The campaign of the path, as the use case of `seen` (`mutualis_app::campaigns`) gives it
+/// to the signed-in user, or the 403 or 404 page.
+async fn campaign(
     state: &AppState,
     user: &SignedIn,
     id: &str,
+    seen: Seen,
 ) -> Result<CampaignSummary, WebError> {
-    check_role(&user.principal).map_err(|e| user.error(e))?;
+    let principal = &user.principal;
+    let checked = match seen {
+        Seen::Owned if principal.scope().territory_wide().is_none() => {
+            Err(mutualis_app::AppError::Forbidden)
+        }
+        _ => check_role(principal),
+    };
+    checked.map_err(|e| user.error(e))?;
     let id = id
         .parse::<i64>()
         .map_err(|_| user.error(WebError::not_found()))?;
-    campaigns::answerable_campaign(state, &user.principal, id)
-        .await
-        .map_err(|e| user.error(e))
-}
-
-/// A campaign of the coordinator's own organisation; other roles are refused.
-async fn owned_campaign(
-    state: &AppState,
-    user: &SignedIn,
-    id: &str,
-) -> Result<CampaignSummary, WebError> {
-    if user.principal.scope().territory_wide().is_none() {
-        return Err(user.error(WebError::forbidden()));
-    }
-    let id = id
-        .parse::<i64>()
-        .map_err(|_| user.error(WebError::not_found()))?;
-    campaigns::owned_campaign(state, &user.principal, id)
-        .await
-        .map_err(|e| user.error(e))
+    let found = match seen {
+        Seen::Visible => campaigns::visible_campaign(state, principal, id).await,
+        Seen::Answerable => campaigns::answerable_campaign(state, principal, id).await,
+        Seen::Owned => campaigns::owned_campaign(state, principal, id).await,
+    };
+    found.map_err(|e| user.error(e))
 }
 
 /// The user's own organisation (its SIREN names every need it declares).
@@ -460,7 +451,7 @@ pub async fn detail(
     Path(id): Path<String>,
     Query(done): Query<Done>,
 ) -> Result<Response, WebError> {
-    let summary = visible_campaign(&state, &user, &id).await?;
+    let summary = campaign(&state, &user, &id, Seen::Visible).await?;
     if summary.progress.is_some() {
         return board(&state, &user, &summary, &done).await;
     }

@@ -16,7 +16,7 @@ use mutualis_storage::campaigns::{Campaign, CampaignSummary};
 use mutualis_storage::organisations::OrganisationRecord;
 
 use super::{
-    CellErrorRow, MemberPage, WORKBOOK_LIMIT_LABEL, XLSX_CONTENT_TYPE, answerable_campaign,
+    CellErrorRow, MemberPage, Seen, WORKBOOK_LIMIT_LABEL, XLSX_CONTENT_TYPE, campaign,
     own_organisation, redirect_done, refused, respond, sentence,
 };
 use mutualis_app::campaigns;
@@ -43,7 +43,7 @@ pub async fn download_workbook(
     user: SignedIn,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
-    let summary = answerable_campaign(&state, &user, &id).await?;
+    let summary = campaign(&state, &user, &id, Seen::Answerable).await?;
     let campaign = &summary.campaign;
     let organisation = own_organisation(&state, &user).await?;
     let needs = campaigns::needs(&state, &user.principal, campaign.id)
@@ -146,7 +146,7 @@ pub async fn upload_workbook(
             ),
         ))
     })?;
-    let summary = answerable_campaign(&state, &user, &id).await?;
+    let summary = campaign(&state, &user, &id, Seen::Answerable).await?;
     let upload = read_upload(&user, multipart).await?;
     let bytes = match upload {
         Upload::File(bytes) => bytes,
