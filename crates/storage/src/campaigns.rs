@@ -23,6 +23,7 @@ use mutualis_domain::{
     Amount, Capability, CpvCode, CpvNomenclature, Need, Quantity, Reservation, Role, Siren,
 };
 
+use crate::audit::{self, AuditSubject};
 use crate::scope::{Scope, TerritoryWide};
 use crate::{Database, Result, StorageError, on_backend};
 
@@ -603,7 +604,27 @@ fn stored(rows: Vec<NeedRow>, cpv: &CpvNomenclature) -> Result<Vec<StoredNeed>> 
     rows.into_iter().map(|r| r.into_stored(cpv)).collect()
 }
 
+/// What a campaign's audit entries are about: the campaign, under its coordinator's
+/// organisation.
+fn campaign_subject(access: &Access) -> AuditSubject {
+    AuditSubject {
+        organisation_id: access.campaign.organisation_id,
+        record_type: "campaign",
+        record_id: access.campaign.id,
+    }
+}
+
 impl Database {
+    /// Who a scope's user is, for the audit log: the account's e-mail.
+    async fn actor_of(&self, scope: &Scope) -> Result<String> {
+        Ok(on_backend!(self, pool => {
+            sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
+                .bind(scope.user_id())
+                .fetch_one(pool)
+                .await?
+        }))
+    }
+
     /// Opens a campaign of the coordinator's organisation and invites `invited`: the
     /// coordinator's own organisation or members of a territory it leads. One transaction;
     /// `now` (the caller's clock) dates the campaign and the invitations.
@@ -672,22 +693,46 @@ impl Database {
         today: NaiveDate,
         now: DateTime<Utc>,
     ) -> Result<(), CampaignError> {
-        self.access(scope, campaign_id)
+        let access = self
+            .access(scope, campaign_id)
             .await?
-            .ok_or(CampaignError::NotFound)?
-            .permits(CampaignAction::Close, scope.role(), today)?;
-        let done = on_backend!(self, pool => {
-            sqlx::query("UPDATE campaigns SET status = 'closed', updated_at = $2 WHERE id = $1")
+            .ok_or(CampaignError::NotFound)?;
+        access.permits(CampaignAction::Close, scope.role(), today)?;
+        let subject = campaign_subject(&access);
+        let actor = self.actor_of(scope).await?;
+        // The change and its audit entry in one transaction; started over when another
+        // change took the audit log's next entry first.
+        loop {
+            let mut tx = self.begin().await?;
+            let done = on_backend!(tx, conn => {
+                sqlx::query(
+                    "UPDATE campaigns SET status = 'closed', updated_at = $2 \
+                     WHERE id = $1 AND status = 'open'",
+                )
                 .bind(campaign_id)
                 .bind(now)
-                .execute(pool)
+                .execute(&mut *conn)
                 .await?
                 .rows_affected()
-        });
-        if done == 0 {
-            return Err(CampaignError::NotFound);
+            });
+            if done == 0 {
+                return Err(access.closed());
+            }
+            let written = audit::append(
+                &mut tx,
+                &subject,
+                now,
+                &actor,
+                "close",
+                r#"{"status":"open"}"#.to_owned(),
+                r#"{"status":"closed"}"#.to_owned(),
+            )
+            .await?;
+            if written {
+                tx.commit().await?;
+                return Ok(());
+            }
         }
-        Ok(())
     }
 
     /// The campaigns a scope sees, latest closing first: a coordinator's territory-wide scope
@@ -892,27 +937,46 @@ impl Database {
         today: NaiveDate,
         now: DateTime<Utc>,
     ) -> Result<(), CampaignError> {
-        self.access(scope, campaign_id)
+        let access = self
+            .access(scope, campaign_id)
             .await?
-            .ok_or(CampaignError::NotFound)?
-            .permits(CampaignAction::Remind, scope.role(), today)?;
-        let done = on_backend!(self, pool => {
-            sqlx::query(
-                "UPDATE campaign_invitations SET last_reminded_at = $3, \
-                 reminder_count = reminder_count + 1 \
-                 WHERE campaign_id = $1 AND organisation_id = $2",
+            .ok_or(CampaignError::NotFound)?;
+        access.permits(CampaignAction::Remind, scope.role(), today)?;
+        let subject = campaign_subject(&access);
+        let actor = self.actor_of(scope).await?;
+        loop {
+            let mut tx = self.begin().await?;
+            let done = on_backend!(tx, conn => {
+                sqlx::query(
+                    "UPDATE campaign_invitations SET last_reminded_at = $3, \
+                     reminder_count = reminder_count + 1 \
+                     WHERE campaign_id = $1 AND organisation_id = $2",
+                )
+                .bind(campaign_id)
+                .bind(organisation_id)
+                .bind(now)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected()
+            });
+            if done == 0 {
+                return Err(CampaignError::NotFound);
+            }
+            let written = audit::append(
+                &mut tx,
+                &subject,
+                now,
+                &actor,
+                "remind",
+                String::new(),
+                format!(r#"{{"reminded":{organisation_id}}}"#),
             )
-            .bind(campaign_id)
-            .bind(organisation_id)
-            .bind(now)
-            .execute(pool)
-            .await?
-            .rows_affected()
-        });
-        if done == 0 {
-            return Err(CampaignError::NotFound);
+            .await?;
+            if written {
+                tx.commit().await?;
+                return Ok(());
+            }
         }
-        Ok(())
     }
 
     /// The needs of a campaign the scope sees: the coordinator's territory-wide scope sees

@@ -699,3 +699,49 @@ async fn a_form_answer_is_submitted_once_the_needs_are_entered() {
     })
     .await;
 }
+
+/// The coordinator's decisions on a campaign — each reminder and the closing — are entries of
+/// the audit log, about the campaign under its organisation, by the coordinator's account,
+/// written with the change; the chain verifies.
+#[tokio::test]
+async fn reminders_and_the_closing_are_in_the_audit_log() {
+    each_backend(|db| async move {
+        let w = world(&db).await;
+        let id = open_campaign(&db, &w).await;
+        let now = chrono::Utc::now();
+        let coordinator = w.coordinator.scope();
+        db.record_reminder(coordinator, id, w.echirolles_id, today(), now)
+            .await
+            .unwrap();
+        db.close_campaign(coordinator, id, today(), now)
+            .await
+            .unwrap();
+        // Refused writes leave nothing: a second closing, a reminder after it.
+        assert!(
+            db.close_campaign(coordinator, id, today(), now)
+                .await
+                .is_err()
+        );
+        assert!(
+            db.record_reminder(coordinator, id, w.echirolles_id, today(), now)
+                .await
+                .is_err()
+        );
+        let entries = db
+            .audit_entries(coordinator.territory_wide().unwrap())
+            .await
+            .unwrap();
+        let campaign: Vec<_> = entries
+            .iter()
+            .filter(|e| e.record_type == "campaign" && e.record_id == id)
+            .collect();
+        let actions: Vec<&str> = campaign.iter().map(|e| e.entry.action.as_str()).collect();
+        assert_eq!(actions, ["remind", "close"]);
+        for e in &campaign {
+            assert_eq!(e.organisation_id, w.coordinator.scope().organisation_id());
+            assert!(e.entry.actor.contains('@'), "{}", e.entry.actor);
+        }
+        assert_eq!(db.verify_audit().await.unwrap().entries, entries.len());
+    })
+    .await;
+}
