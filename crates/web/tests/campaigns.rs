@@ -92,7 +92,7 @@ async fn app(db: mutualis_storage::Database) -> App {
                 population: None,
                 establishments: vec![Siret::parse("91234567500017").unwrap()],
             },
-            chrono::Utc::now(),
+            app.clock.now(),
         )
         .await
         .unwrap();

@@ -7,6 +7,7 @@ mod common;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use common::{App, COORDINATOR, ECHIROLLES_BUYER, GRENOBLE_BUYER};
+use mutualis_app::Clock;
 use mutualis_test_db::each_backend;
 
 /// The real Isère extract shipped with the project: 220 DECP 1.x records.
@@ -16,7 +17,7 @@ async fn with_isere_contracts(app: &App) -> mutualis_import::ImportSummary {
     mutualis_import::import_decp(
         &app.db,
         std::io::Cursor::new(ISERE),
-        chrono::Utc::now(),
+        app.clock.now(),
         |_| {},
     )
     .await

@@ -14,6 +14,7 @@
 
 mod common;
 
+use mutualis_app::Clock;
 use std::collections::BTreeSet;
 
 use axum::http::StatusCode;
@@ -96,7 +97,7 @@ async fn with_cleaning_needs(app: &App, coordinator: &str, grenoble: &str, echir
                 g.organisation_id(),
                 f.organisation_id(),
             ],
-            chrono::Utc::now(),
+            app.clock.now(),
         )
         .await
         .unwrap();
@@ -111,7 +112,7 @@ async fn with_cleaning_needs(app: &App, coordinator: &str, grenoble: &str, echir
                 campaign,
                 &need(siren, what),
                 day("2018-12-15"),
-                chrono::Utc::now(),
+                app.clock.now(),
             )
             .await
             .unwrap();
@@ -242,7 +243,7 @@ async fn cleaning_buyers(app: &App) -> (Session<'_>, Session<'_>, Session<'_>) {
     mutualis_import::import_decp(
         &app.db,
         std::io::Cursor::new(ISERE),
-        chrono::Utc::now(),
+        app.clock.now(),
         |_| {},
     )
     .await

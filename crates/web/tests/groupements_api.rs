@@ -13,6 +13,7 @@ mod common;
 use axum::http::StatusCode;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use common::{App, COORDINATOR, ECHIROLLES_BUYER, GRENOBLE_APPROVER, GRENOBLE_BUYER, Reply};
+use mutualis_app::Clock;
 use mutualis_domain::groupement::{
     Action, Award, CostSharing, Deliberation, Lot, LotAward, LotNeed, Mission, NewGroupement,
     Signature,
@@ -85,7 +86,7 @@ async fn world(db: mutualis_storage::Database) -> World {
                 population: None,
                 establishments: vec![Siret::parse(SUPPLIER_SIRET).unwrap()],
             },
-            chrono::Utc::now(),
+            app.clock.now(),
         )
         .await
         .unwrap();

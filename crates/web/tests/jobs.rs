@@ -48,7 +48,7 @@ async fn an_upload_answers_at_once_and_its_page_shows_the_import_once_the_worker
     let expected = mutualis_import::import_decp(
         &reference.db,
         std::io::Cursor::new(REAL_FILE),
-        chrono::Utc::now(),
+        mutualis_app::SystemClock.now(),
         |_| {},
     )
     .await

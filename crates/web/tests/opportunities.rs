@@ -9,6 +9,7 @@ mod common;
 use axum::http::StatusCode;
 use chrono::NaiveDate;
 use common::{App, COORDINATOR, ECHIROLLES_BUYER, GRENOBLE_BUYER};
+use mutualis_app::Clock;
 use mutualis_domain::{Amount, Need, Organisation, OrganisationKind, Role, Siren, Siret};
 use mutualis_reference::cpv::nomenclature;
 use mutualis_storage::campaigns::NewCampaign;
@@ -42,7 +43,7 @@ async fn with_isere_contracts(app: &App) {
     mutualis_import::import_decp(
         &app.db,
         std::io::Cursor::new(ISERE),
-        chrono::Utc::now(),
+        app.clock.now(),
         |_| {},
     )
     .await
@@ -694,7 +695,7 @@ async fn suppliers_and_the_mediator_see_no_opportunity() {
                     population: None,
                     establishments: vec![Siret::parse("91234567500017").unwrap()],
                 },
-                chrono::Utc::now(),
+                app.clock.now(),
             )
             .await
             .unwrap();
@@ -770,7 +771,7 @@ async fn declared_needs_are_the_coordinators_and_their_own_members_only() {
                     cpv_families: vec!["9091".into()],
                 },
                 &[e.organisation_id(), g.organisation_id()],
-                chrono::Utc::now(),
+                app.clock.now(),
             )
             .await
             .unwrap();
@@ -781,7 +782,7 @@ async fn declared_needs_are_the_coordinators_and_their_own_members_only() {
                 campaign,
                 &need(ECHIROLLES, "Nettoyage des écoles", "2020-01-01"),
                 today,
-                chrono::Utc::now(),
+                app.clock.now(),
             )
             .await
             .unwrap();
@@ -791,7 +792,7 @@ async fn declared_needs_are_the_coordinators_and_their_own_members_only() {
                 campaign,
                 &need(GRENOBLE, "Nettoyage des gymnases", "2019-12-01"),
                 today,
-                chrono::Utc::now(),
+                app.clock.now(),
             )
             .await
             .unwrap();

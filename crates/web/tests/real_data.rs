@@ -8,6 +8,7 @@ mod common;
 
 use axum::http::StatusCode;
 use common::{App, COORDINATOR, ECHIROLLES_BUYER, GRENOBLE_APPROVER, GRENOBLE_BUYER};
+use mutualis_app::Clock;
 use mutualis_domain::{Organisation, OrganisationKind, Role, Siren, Siret};
 use mutualis_test_db::{each_backend, execute_sql};
 
@@ -65,7 +66,7 @@ async fn every_role(app: &App) -> Vec<(&'static str, &'static str)> {
         establishments: vec![Siret::parse("91234567500017").unwrap()],
     };
     app.db
-        .upsert_organisation(&company, chrono::Utc::now())
+        .upsert_organisation(&company, app.clock.now())
         .await
         .unwrap();
     app.add_account("213801517", Role::Evaluator, EVALUATOR)

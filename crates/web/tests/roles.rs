@@ -43,7 +43,7 @@ async fn app_with_roles(db: mutualis_storage::Database) -> App {
                 population: None,
                 establishments: vec![Siret::parse("91234567500017").unwrap()],
             },
-            chrono::Utc::now(),
+            app.clock.now(),
         )
         .await
         .unwrap();
@@ -276,7 +276,7 @@ async fn roles_without_pages_cannot_answer_a_campaign_of_their_organisation() {
             let scope = *app.principal(&cookies).await.scope();
             let refused = app
                 .db
-                .submit_answer(&scope, id, today, chrono::Utc::now())
+                .submit_answer(&scope, id, today, app.clock.now())
                 .await
                 .unwrap_err();
             assert!(
@@ -291,7 +291,7 @@ async fn roles_without_pages_cannot_answer_a_campaign_of_their_organisation() {
             );
             let refused = app
                 .db
-                .replace_needs_from_workbook(&scope, id, &[], today, chrono::Utc::now())
+                .replace_needs_from_workbook(&scope, id, &[], today, app.clock.now())
                 .await
                 .unwrap_err();
             assert!(matches!(refused, CampaignError::RoleRefused(_)), "{email}");

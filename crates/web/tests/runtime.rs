@@ -14,6 +14,7 @@
 
 mod common;
 
+use mutualis_app::Clock;
 use std::collections::HashSet;
 use std::future::Future;
 use std::pin::pin;
@@ -22,7 +23,7 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use common::{App, COORDINATOR, ECHIROLLES_BUYER, PASSWORD, Reply};
 use mutualis_domain::Siren;
 use mutualis_domain::groupement::{CostSharing, Lot, Mission, NewGroupement};
@@ -520,7 +521,7 @@ async fn groupement(app: &App, coordinator: &str) -> i64 {
             },
             None,
             principal.email.as_str(),
-            Utc::now(),
+            app.clock.now(),
         )
         .await
         .unwrap()

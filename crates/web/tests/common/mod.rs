@@ -191,10 +191,11 @@ impl App {
     /// The territory, and accounts: the coordinator (métropole), a buyer of Grenoble, a buyer
     /// of Échirolles, an approver of Grenoble.
     pub async fn new(db: Database) -> App {
-        db.upsert_territory(&grenoble_alpes_metropole(), chrono::Utc::now())
+        let app = App::bare(db);
+        app.db
+            .upsert_territory(&grenoble_alpes_metropole(), app.clock.now())
             .await
             .unwrap();
-        let app = App::bare(db);
         for (email, role, siren) in [
             (COORDINATOR, Role::Coordinator, "200040715"),
             (GRENOBLE_BUYER, Role::MemberBuyer, "213801855"),
