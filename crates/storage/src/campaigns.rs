@@ -615,6 +615,24 @@ fn campaign_subject(access: &Access) -> AuditSubject {
 }
 
 impl Database {
+    /// The campaign a coordinator's `action` is about, once the domain's policy allowed it on
+    /// `today`; with what its audit entry is about, and who acts (the account's e-mail).
+    async fn coordinator_action(
+        &self,
+        scope: &Scope,
+        campaign_id: i64,
+        action: CampaignAction,
+        today: NaiveDate,
+    ) -> Result<(Access, AuditSubject, String), CampaignError> {
+        let access = self
+            .access(scope, campaign_id)
+            .await?
+            .ok_or(CampaignError::NotFound)?;
+        access.permits(action, scope.role(), today)?;
+        let subject = campaign_subject(&access);
+        Ok((access, subject, self.actor_of(scope).await?))
+    }
+
     /// Who a scope's user is, for the audit log: the account's e-mail.
     async fn actor_of(&self, scope: &Scope) -> Result<String> {
         Ok(on_backend!(self, pool => {
@@ -693,13 +711,9 @@ impl Database {
         today: NaiveDate,
         now: DateTime<Utc>,
     ) -> Result<(), CampaignError> {
-        let access = self
-            .access(scope, campaign_id)
-            .await?
-            .ok_or(CampaignError::NotFound)?;
-        access.permits(CampaignAction::Close, scope.role(), today)?;
-        let subject = campaign_subject(&access);
-        let actor = self.actor_of(scope).await?;
+        let (access, subject, actor) = self
+            .coordinator_action(scope, campaign_id, CampaignAction::Close, today)
+            .await?;
         // The change and its audit entry in one transaction; started over when another
         // change took the audit log's next entry first.
         loop {
@@ -937,13 +951,9 @@ impl Database {
         today: NaiveDate,
         now: DateTime<Utc>,
     ) -> Result<(), CampaignError> {
-        let access = self
-            .access(scope, campaign_id)
-            .await?
-            .ok_or(CampaignError::NotFound)?;
-        access.permits(CampaignAction::Remind, scope.role(), today)?;
-        let subject = campaign_subject(&access);
-        let actor = self.actor_of(scope).await?;
+        let (_, subject, actor) = self
+            .coordinator_action(scope, campaign_id, CampaignAction::Remind, today)
+            .await?;
         loop {
             let mut tx = self.begin().await?;
             let done = on_backend!(tx, conn => {
