@@ -100,8 +100,10 @@ fn audit_verify(url: &str) {
 // ---------------------------------------------------------------------------------------------
 // SIGKILL during an import
 
-/// The Isère records `copies` times over, each copy's ids made its own: a file whose import
-/// commits several times (every 10,000 contracts).
+/// The Isère records `copies` times over, each copy's ids made its own (the copy's number
+/// before the id: a number after it would be read as a DECP 1.x sequence number, the copies
+/// as publications of one contract): a file whose import commits several times (every 10,000
+/// contracts) into a database that holds contracts.
 fn many_contracts(copies: usize) -> tempfile_path::TempPath {
     let isere: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(ISERE).unwrap()).unwrap();
@@ -111,7 +113,7 @@ fn many_contracts(copies: usize) -> tempfile_path::TempPath {
         for record in records {
             let mut record = record.clone();
             if let Some(id) = record["id"].as_str() {
-                record["id"] = format!("{id}-{copy}").into();
+                record["id"] = format!("{copy}-{id}").into();
             }
             all.push(record);
         }
@@ -148,14 +150,18 @@ fn import(file: &str, url: &str) -> std::process::Child {
 fn a_kill_during_an_import_leaves_whole_batches_and_the_import_again_completes_it() {
     let file = many_contracts(160);
     let file = file.0.to_str().unwrap();
-    // The clean result: the same file imported without interruption.
+    // The clean result: the Isère file, then the big one, imported without interruption.
+    // The Isère file first, so that the big one is not a bulk load into an empty database,
+    // which commits once (below).
     let clean = block_on(TestDb::sqlite());
-    let out = import(file, clean.url()).wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    for f in [ISERE, file] {
+        let out = import(f, clean.url()).wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
     let expected = sorted(rows(&clean.db, CONTRACTS));
     let expected_suppliers = count(&clean.db, "SELECT count(*) FROM contract_suppliers");
     assert!(expected.len() > 30_000, "{}", expected.len());
@@ -164,10 +170,36 @@ fn a_kill_during_an_import_leaves_whole_batches_and_the_import_again_completes_i
     for test_db in backends() {
         let db = &test_db.db;
         let url = test_db.url().to_owned();
+        // Into the empty database, the import is one bulk transaction: killed before its
+        // end, it leaves nothing, and the indexes it had dropped are there.
+        let mut child = import(file, &url);
+        std::thread::sleep(Duration::from_millis(1500));
+        assert!(child.try_wait().unwrap().is_none(), "{url}: ended too soon");
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert_eq!(count(db, "SELECT count(*) FROM contracts"), 0, "{url}");
+        let indexes = match db {
+            Database::Sqlite(_) => {
+                "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'contracts_cpv'"
+            }
+            Database::Postgres(_) => {
+                "SELECT count(*) FROM pg_indexes WHERE indexname = 'contracts_cpv'"
+            }
+        };
+        assert_eq!(count(db, indexes), 1, "{url}");
+        assert_sqlite_intact(db);
+
+        let out = import(ISERE, &url).wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let before = count(db, "SELECT count(*) FROM contracts");
         let mut child = import(file, &url);
         // Killed once the first batch is committed, well before the last.
         let start = Instant::now();
-        while count(db, "SELECT count(*) FROM contracts") == 0 {
+        while count(db, "SELECT count(*) FROM contracts") == before {
             assert!(
                 child.try_wait().unwrap().is_none(),
                 "the import ended before it was killed"
@@ -180,7 +212,7 @@ fn a_kill_during_an_import_leaves_whole_batches_and_the_import_again_completes_i
         child.wait().unwrap();
         let partial = count(db, "SELECT count(*) FROM contracts");
         assert!(
-            partial > 0 && (partial as usize) < expected.len(),
+            partial > before && (partial as usize) < expected.len(),
             "{url}: {partial} of {}",
             expected.len()
         );

@@ -10,6 +10,8 @@ use crate::amount::Amount;
 use crate::cpv::CpvCode;
 use crate::ids::{Siren, Siret};
 
+pub mod identity;
+
 /// Marché public or contrat de concession.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]

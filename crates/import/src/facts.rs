@@ -1,7 +1,10 @@
 //! DECP files straight into the opportunity engine, without a database: each file is streamed,
 //! each contract reduced to the few facts the engine needs (on the reading threads), and the
-//! several publications of one contract (same buyer SIRET and id) counted once, the newest
-//! winning, as the import does.
+//! several publications of one contract counted once, the newest winning, as the import does:
+//! the same rule (`domain::contract::identity`) decides which records are one contract. Of
+//! each contract the index keeps its initial amount and a fingerprint of its folded object;
+//! objects compare by fingerprint, and by their text where both are kept (contracts ending
+//! in the engine's window), so that a character lost to the encoding matches there only.
 
 use std::hash::{BuildHasher, RandomState};
 use std::io::BufRead;
@@ -9,6 +12,11 @@ use std::ops::ControlFlow;
 
 use chrono::NaiveDate;
 use hashbrown::HashTable;
+use mutualis_domain::Amount;
+use mutualis_domain::contract::ContractSource;
+use mutualis_domain::contract::identity::{
+    Ids, identity_stem, object_key, same_contract_given, same_object,
+};
 use mutualis_domain::opportunity::ContractFacts;
 use mutualis_formats::decp_read::{FactsView, FileError, read_decp_facts};
 use mutualis_reference::cpv::nomenclature;
@@ -21,7 +29,8 @@ pub struct DecpFacts {
     pub read: usize,
     /// Records the reader rejected.
     pub rejected: usize,
-    /// Records that were an older or identical publication of a contract already counted.
+    /// Records that were another publication of a contract already counted (the newest
+    /// kept).
     pub duplicates: usize,
     /// Where each contract sits in `contracts`, and what decides which publication wins.
     index: HashTable<Slot>,
@@ -35,33 +44,81 @@ pub struct DecpFacts {
 type Version = (Option<NaiveDate>, usize);
 
 /// One contract in the index: its key is its buyer's SIRET (as a number: 14 digits) and the
-/// id of `contracts[at]`, so that the index holds no text of its own.
+/// stem of the id of `contracts[at]` (`identity_stem`), so that the index holds no text of
+/// its own; several contracts may share a key (lots under one id).
 #[derive(Debug)]
 struct Slot {
     hash: u64,
     siret: u64,
     at: usize,
     version: Version,
+    identity: Identity,
 }
 
-/// A contract's key, hashed where it is made: on the reading threads, so that the thread
-/// gathering the contracts only compares.
+/// What the identity rule compares of a contract, besides its id.
+#[derive(Debug, Clone, Copy)]
+struct Identity {
+    decp1: bool,
+    /// The initial amount.
+    amount: Option<Amount>,
+    /// A hash of the folded object (`object_key`); `None` for an empty object, which agrees
+    /// with nothing.
+    object: Option<u64>,
+}
+
+/// A contract's key and identity, hashed where they are made: on the reading threads, so that
+/// the thread gathering the contracts only compares.
 struct Key {
     hash: u64,
     siret: u64,
+    identity: Identity,
 }
 
 impl Key {
-    fn new(hasher: &RandomState, siret: &str, id: &str) -> Key {
+    fn new(
+        hasher: &RandomState,
+        siret: &str,
+        id: &str,
+        decp1: bool,
+        amount: Option<Amount>,
+        object: &str,
+    ) -> Key {
         // A parsed SIRET is 14 ASCII digits.
         let siret = siret
             .bytes()
             .fold(0u64, |n, d| n * 10 + u64::from(d.wrapping_sub(b'0')));
+        let folded = object_key(object);
         Key {
-            hash: hasher.hash_one((siret, id)),
+            hash: hasher.hash_one((siret, identity_stem(id, decp1))),
             siret,
+            identity: Identity {
+                decp1,
+                amount,
+                object: (!folded.is_empty()).then(|| hasher.hash_one(&folded)),
+            },
         }
     }
+}
+
+/// Whether the record of `key`, `id` and `object` is the contract of `slot` (`same_contract`
+/// over what the index keeps).
+fn same(slot: &Slot, kept: &ContractFacts, key: &Key, id: &str, object: &str) -> bool {
+    if slot.siret != key.siret {
+        return false;
+    }
+    let (a, b) = (&slot.identity, &key.identity);
+    let ids = if kept.id == id {
+        Ids::Same
+    } else if a.decp1 && b.decp1 && identity_stem(&kept.id, true) == identity_stem(id, true) {
+        Ids::SameStem
+    } else {
+        Ids::Other
+    };
+    let amounts = a.amount.is_some() && a.amount == b.amount;
+    same_contract_given(ids, amounts, || {
+        a.object.is_some() && a.object == b.object
+            || !kept.object.is_empty() && !object.is_empty() && same_object(&kept.object, object)
+    })
 }
 
 impl DecpFacts {
@@ -104,7 +161,15 @@ impl DecpFacts {
             reader,
             nomenclature(),
             |view: FactsView<'_>| {
-                let key = Key::new(hasher, view.buyer.as_str(), &view.id);
+                // The lean reading is for DECP 2.0 marchés only.
+                let key = Key::new(
+                    hasher,
+                    view.buyer.as_str(),
+                    &view.id,
+                    false,
+                    view.amount,
+                    &view.object,
+                );
                 let version = (view.published_on, view.modifications());
                 let ends_on = view.ends_on();
                 let keep = !outside(ends_on);
@@ -129,7 +194,14 @@ impl DecpFacts {
             },
             |record| {
                 let contract = record.ok()?;
-                let key = Key::new(hasher, contract.buyer.as_str(), &contract.id);
+                let key = Key::new(
+                    hasher,
+                    contract.buyer.as_str(),
+                    &contract.id,
+                    contract.source == ContractSource::Decp1,
+                    contract.amount,
+                    &contract.object,
+                );
                 let version = (contract.published_on, contract.modifications.len());
                 let mut facts = ContractFacts::from_owned(contract);
                 if outside(facts.ends_on) {
@@ -143,15 +215,28 @@ impl DecpFacts {
                 let Some((key, version, facts)) = item else {
                     return ControlFlow::Continue(());
                 };
-                let found = index.find_mut(key.hash, |slot| {
-                    slot.siret == key.siret && contracts[slot.at].id == facts.id
-                });
+                // Among the contracts of the same buyer and stem, the one with the same id first.
+                let mut found: Option<&mut Slot> = None;
+                for slot in index.iter_hash_mut(key.hash) {
+                    let kept = &contracts[slot.at];
+                    if !same(slot, kept, &key, &facts.id, &facts.object) {
+                        continue;
+                    }
+                    let exact = kept.id == facts.id;
+                    if found.is_none() || exact {
+                        found = Some(slot);
+                    }
+                    if exact {
+                        break;
+                    }
+                }
                 match found {
                     Some(slot) => {
                         *duplicates += 1;
                         if version > slot.version {
                             contracts[slot.at] = facts;
                             slot.version = version;
+                            slot.identity = key.identity;
                         }
                     }
                     None => {
@@ -160,6 +245,7 @@ impl DecpFacts {
                             siret: key.siret,
                             at: contracts.len(),
                             version,
+                            identity: key.identity,
                         };
                         index.insert_unique(key.hash, slot, |slot| slot.hash);
                         contracts.push(facts);

@@ -16,7 +16,9 @@ use std::ops::ControlFlow;
 use chrono::{DateTime, Utc};
 use mutualis_formats::decp_read::{FileError, RejectReason, Rejection, read_decp_map};
 use mutualis_reference::cpv::nomenclature;
-use mutualis_storage::contract_import::{ImportAction, PreparedContract};
+use mutualis_storage::contract_import::{
+    ContractImport, ImportAction, KnownHashes, PreparedContract,
+};
 use mutualis_storage::{Database, StorageError};
 use serde::Serialize;
 use tokio::sync::mpsc;
@@ -73,6 +75,8 @@ pub enum ImportError {
 
 enum Message {
     Batch(Vec<PreparedContract>),
+    /// Records already stored, as they were: counted unchanged, nothing to write.
+    Known(usize),
     Rejected(Box<Rejection>),
     /// A contract that could not be prepared for writing: the import stops.
     Failed(StorageError),
@@ -80,6 +84,12 @@ enum Message {
 
 /// Imports one DECP file; `now` (the caller's clock) dates every contract written.
 /// `on_rejection` sees every rejected record, in file order.
+///
+/// Into an empty database the import is one bulk load ([`ContractImport::begin_bulk`]: one
+/// transaction, the secondary indexes built at the end). Otherwise the content hashes of the
+/// stored publications are read first ([`KnownHashes`]), and a record found there is counted
+/// unchanged on the reading threads, neither prepared nor sent to the writer: a daily refresh
+/// of a national file, mostly unchanged, costs little more than reading it.
 pub async fn import_decp<R>(
     db: &Database,
     reader: R,
@@ -89,17 +99,42 @@ pub async fn import_decp<R>(
 where
     R: BufRead + Send + 'static,
 {
+    let mut import = db.contract_import().await?;
+    let bulk = import.is_empty().await?;
+    let known = if bulk {
+        KnownHashes::default()
+    } else {
+        import.known_hashes().await?
+    };
     let (tx, mut rx) = mpsc::channel::<Message>(4);
     let reading = tokio::task::spawn_blocking(move || {
         let mut batch = Vec::with_capacity(BATCH_SIZE);
-        // On the reading threads: a contract is prepared for writing, a rejection boxed.
+        let mut known_run = 0;
+        // On the reading threads: a contract is hashed, and prepared for writing unless it is
+        // stored already; a rejection boxed.
         let prepare = |record| match record {
-            Ok(contract) => PreparedContract::new(contract).map_err(Message::Failed),
+            Ok(contract) => {
+                let hash = PreparedContract::hash_of(&contract).map_err(Message::Failed)?;
+                // `None`: stored already, as it is.
+                if known.contains(&hash) {
+                    return Ok(None);
+                }
+                PreparedContract::with_hash(contract, hash)
+                    .map(Some)
+                    .map_err(Message::Failed)
+            }
             Err(rejection) => Err(Message::Rejected(Box::new(rejection))),
         };
         let stats = read_decp_map(reader, nomenclature(), prepare, |record| {
             let message = match record {
-                Ok(contract) => {
+                Ok(None) => {
+                    known_run += 1;
+                    if known_run < BATCH_SIZE {
+                        return ControlFlow::Continue(());
+                    }
+                    Message::Known(std::mem::take(&mut known_run))
+                }
+                Ok(Some(contract)) => {
                     batch.push(contract);
                     if batch.len() < BATCH_SIZE {
                         return ControlFlow::Continue(());
@@ -117,6 +152,9 @@ where
                 Err(_) => ControlFlow::Break(()),
             }
         });
+        if known_run > 0 {
+            let _ = tx.blocking_send(Message::Known(known_run));
+        }
         if !batch.is_empty() {
             let _ = tx.blocking_send(Message::Batch(batch));
         }
@@ -124,7 +162,15 @@ where
     });
 
     let mut summary = ImportSummary::default();
-    let written = write(db, &mut rx, now, &mut summary, &mut on_rejection).await;
+    let written = write(
+        &mut import,
+        bulk,
+        &mut rx,
+        now,
+        &mut summary,
+        &mut on_rejection,
+    )
+    .await;
     // The writer stopped (or finished): the reader sees the channel closed and ends.
     drop(rx);
     let stats = reading
@@ -137,17 +183,21 @@ where
 }
 
 /// Writes the batches as they come, one transaction every [`COMMIT_EVERY`] contracts and one
-/// for the rest, and counts what each record did. Stops at the first storage error: the open
-/// transaction is rolled back.
+/// for the rest (a bulk load: one transaction), and counts what each record did. Stops at the
+/// first storage error: the open transaction is rolled back.
 async fn write(
-    db: &Database,
+    import: &mut ContractImport,
+    bulk: bool,
     rx: &mut mpsc::Receiver<Message>,
     now: DateTime<Utc>,
     summary: &mut ImportSummary,
     on_rejection: &mut impl FnMut(&Rejection),
 ) -> Result<(), StorageError> {
-    let mut import = db.contract_import().await?;
-    let mut tx = import.begin().await?;
+    let mut tx = if bulk {
+        import.begin_bulk().await?
+    } else {
+        import.begin().await?
+    };
     let mut uncommitted = 0;
     while let Some(message) = rx.recv().await {
         match message {
@@ -161,12 +211,13 @@ async fn write(
                         ImportAction::Unchanged => summary.unchanged += 1,
                     }
                 }
-                if uncommitted >= COMMIT_EVERY {
+                if !bulk && uncommitted >= COMMIT_EVERY {
                     uncommitted = 0;
                     tx.commit().await?;
                     tx = import.begin().await?;
                 }
             }
+            Message::Known(n) => summary.unchanged += n,
             Message::Rejected(rejection) => {
                 summary.rejected += 1;
                 *summary

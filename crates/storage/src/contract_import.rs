@@ -11,8 +11,9 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
+use mutualis_domain::contract::identity::{IdentityFacts, same_contract};
 use mutualis_domain::contract::{Decp2Fields, Modification, Operator, Subcontracting};
-use mutualis_domain::{Contract, Siret};
+use mutualis_domain::{Amount, Contract, ContractSource, Siret};
 use serde::Serialize;
 
 use crate::{Database, Result, StorageError, Tx, on_backend};
@@ -78,7 +79,18 @@ pub struct PreparedContract {
 impl PreparedContract {
     /// Pure computing, no I/O: call it where the contract is read.
     pub fn new(contract: Contract) -> Result<Self> {
-        let hash = crate::hash_form::content_hash(&contract).map_err(serialisation)?;
+        let hash = Self::hash_of(&contract)?;
+        Self::with_hash(contract, hash)
+    }
+
+    /// The content hash of a contract (hex SHA-256 of its hash form v1), what
+    /// [`KnownHashes::contains`] is asked about before the rest is prepared.
+    pub fn hash_of(contract: &Contract) -> Result<String> {
+        crate::hash_form::content_hash(contract).map_err(serialisation)
+    }
+
+    /// [`PreparedContract::new`] with the hash already computed by [`Self::hash_of`].
+    pub fn with_hash(contract: Contract, hash: String) -> Result<Self> {
         let details = details_json(&contract)?;
         Ok(PreparedContract {
             contract,
@@ -96,9 +108,11 @@ impl PreparedContract {
         &self.hash
     }
 
-    /// The contract's key: its buyer's SIRET and the buyer's own identifier.
-    fn key(&self) -> (&str, &str) {
-        (self.contract.buyer.as_str(), self.contract.id.as_str())
+    /// What finds the contracts this record may be: its buyer's SIRET and its id's stem
+    /// (`domain::contract::identity`).
+    fn identity_key(&self) -> (&str, &str) {
+        let c = &self.contract;
+        (c.buyer.as_str(), IdentityFacts::of(c).stem())
     }
 }
 
@@ -117,22 +131,14 @@ fn to_i64(v: Option<u32>) -> Option<i64> {
     v.map(i64::from)
 }
 
-/// The version of a contract that a batch compares with: stored, or written earlier in the
-/// same batch.
-struct Known<'a> {
-    id: Option<i64>,
-    hash: &'a str,
-    published_on: Option<NaiveDate>,
-    modifications: i64,
-}
-
 /// A contract of the batch to write, with its buyer's organisation.
+#[derive(Clone, Copy)]
 struct Pending<'a> {
     prepared: &'a PreparedContract,
     buyer_org: i64,
 }
 
-/// Rows per multi-row INSERT: 28 parameters a row stays under SQLite's 32,766.
+/// Rows per multi-row INSERT: 30 parameters a row stays under SQLite's 32,766.
 const INSERT_CHUNK: usize = 500;
 
 /// Keys per lookup of stored versions: two parameters a key.
@@ -181,6 +187,7 @@ fn bind_contract<'args, DB: sqlx::Database>(
         .push_bind(c.modifications.len() as i64)
         .push_bind(prepared.details.as_str())
         .push_bind(prepared.hash.as_str())
+        .push_bind(IdentityFacts::of(c).stem())
         .push_bind(now);
 }
 
@@ -189,7 +196,7 @@ const CONTRACT_COLUMNS_WRITTEN: &str = "organisation_id, buyer_siret, decp_id, k
     object, cpv, nature, nature_original, procedure, procedure_original, price_form, \
     price_form_original, place_code, place_type, duration_months, notified_on, starts_on, \
     published_on, amount_cents, current_amount_cents, current_duration_months, ends_on, \
-    modification_count, details, content_hash, updated_at";
+    modification_count, details, content_hash, identity_stem, updated_at";
 
 /// Organisation ids and SIRETs already written during one import, so that each is looked up
 /// once. It grows with the number of distinct organisations, not with the file.
@@ -220,7 +227,56 @@ pub struct ImportTransaction<'i> {
     /// `None` once a batch failed: the transaction was rolled back.
     tx: Option<Tx<'i>>,
     cache: &'i mut ImportCache,
+    /// A bulk load's indexes, built again before it commits ([`ContractImport::begin_bulk`]).
+    indexes: Vec<String>,
 }
+
+/// The publications already stored (every contract's newest and its earlier versions), by
+/// the first 128 bits of their content hash: a record whose hash is there is known, and an
+/// import counts it unchanged without preparing or sending it further. The set costs 16 bytes
+/// a publication in a table that is between half and seven eighths full: at most 40 bytes a
+/// publication, 40 MB for a million. (Two different records sharing 128 bits of SHA-256 is not
+/// a case to plan for.)
+#[derive(Debug, Default, Clone)]
+pub struct KnownHashes(HashSet<u128>);
+
+impl KnownHashes {
+    fn prefix(hash: &str) -> Option<u128> {
+        u128::from_str_radix(hash.get(..32)?, 16).ok()
+    }
+
+    fn insert(&mut self, hash: &str) {
+        if let Some(prefix) = Self::prefix(hash) {
+            self.0.insert(prefix);
+        }
+    }
+
+    /// Whether a publication with this content hash (hex, as [`PreparedContract::hash_of`]
+    /// gives it) is stored.
+    pub fn contains(&self, hash: &str) -> bool {
+        Self::prefix(hash).is_some_and(|prefix| self.0.contains(&prefix))
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// The secondary indexes of the tables a bulk load fills, as statements that build them
+/// again: every index of `contracts` and `contract_suppliers` but their keys, their unique
+/// constraints and `contracts_identity`, which the load itself reads.
+const BULK_INDEXES_SQLITE: &str = "SELECT name, sql FROM sqlite_master WHERE type = 'index' \
+    AND tbl_name IN ('contracts', 'contract_suppliers') AND sql IS NOT NULL \
+    AND name <> 'contracts_identity' ORDER BY name";
+const BULK_INDEXES_POSTGRES: &str = "SELECT i.relname::TEXT, pg_get_indexdef(i.oid) \
+    FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid \
+    WHERE t.relname IN ('contracts', 'contract_suppliers') AND t.relnamespace = current_schema()::regnamespace \
+    AND NOT x.indisprimary AND NOT x.indisunique AND i.relname <> 'contracts_identity' \
+    ORDER BY i.relname";
 
 impl Database {
     /// Starts an import on a connection of its own.
@@ -269,7 +325,88 @@ impl ContractImport {
         Ok(ImportTransaction {
             tx: Some(tx),
             cache: &mut self.cache,
+            indexes: Vec::new(),
         })
+    }
+
+    /// Whether no contract is stored: an import may then load in bulk
+    /// ([`Self::begin_bulk`]).
+    pub async fn is_empty(&mut self) -> Result<bool> {
+        let any: Option<i64> = match &mut self.conn {
+            ImportConnection::Sqlite(conn) => {
+                sqlx::query_scalar("SELECT id FROM contracts LIMIT 1")
+                    .fetch_optional(&mut **conn)
+                    .await?
+            }
+            ImportConnection::Postgres(conn) => {
+                sqlx::query_scalar("SELECT id FROM contracts LIMIT 1")
+                    .fetch_optional(&mut **conn)
+                    .await?
+            }
+        };
+        Ok(any.is_none())
+    }
+
+    /// Opens the one transaction of a bulk load: the secondary indexes of the contracts and
+    /// their suppliers are dropped in it and built again, from the loaded rows, when it
+    /// commits; an import that stops before rolls the whole load back, indexes included (no
+    /// half contract, no missing index). Meant for an empty table, where nothing else reads
+    /// (PostgreSQL holds the tables locked until the commit).
+    pub async fn begin_bulk(&mut self) -> Result<ImportTransaction<'_>> {
+        let mut tx = self.begin().await?;
+        let Some(inner) = tx.tx.as_mut() else {
+            return Err(rolled_back());
+        };
+        let indexes: Vec<(String, String)> = match inner {
+            Tx::Sqlite(conn) => {
+                sqlx::query_as(BULK_INDEXES_SQLITE)
+                    .fetch_all(&mut **conn)
+                    .await?
+            }
+            Tx::Postgres(conn) => {
+                sqlx::query_as(BULK_INDEXES_POSTGRES)
+                    .fetch_all(&mut **conn)
+                    .await?
+            }
+        };
+        on_backend!(inner, conn => {
+            for (name, _) in &indexes {
+                sqlx::query(&format!("DROP INDEX {name}"))
+                    .execute(&mut *conn)
+                    .await?;
+            }
+        });
+        tx.indexes = indexes.into_iter().map(|(_, sql)| sql).collect();
+        Ok(tx)
+    }
+
+    /// The content hashes of every stored publication ([`KnownHashes`]), read in one pass.
+    pub async fn known_hashes(&mut self) -> Result<KnownHashes> {
+        use futures::TryStreamExt;
+        const QUERY: &str = "SELECT content_hash, versions FROM contracts";
+        let mut known = KnownHashes::default();
+        let mut add = |(hash, versions): (String, Option<String>)| -> Result<()> {
+            known.insert(&hash);
+            for version in read_versions(versions.as_deref())? {
+                known.insert(&version.hash);
+            }
+            Ok(())
+        };
+        match &mut self.conn {
+            ImportConnection::Sqlite(conn) => {
+                let mut rows = sqlx::query_as(QUERY).fetch(&mut **conn);
+                while let Some(row) = rows.try_next().await? {
+                    add(row)?;
+                }
+            }
+            ImportConnection::Postgres(conn) => {
+                let mut rows = sqlx::query_as(QUERY).fetch(&mut **conn);
+                while let Some(row) = rows.try_next().await? {
+                    add(row)?;
+                }
+            }
+        }
+        Ok(known)
     }
 }
 
@@ -380,6 +517,109 @@ async fn write_parties(
     })
 }
 
+/// An earlier publication of a contract (`contracts.versions`): the id as published, its
+/// publication date and its content hash. The contract's row is its newest publication.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
+pub struct ContractVersion {
+    pub published_on: Option<NaiveDate>,
+    pub id: String,
+    pub hash: String,
+}
+
+/// The `versions` column: NULL when the contract has one publication, else its earlier ones
+/// in order (publication date, id, hash), so that any import order writes the same text.
+fn versions_json(versions: &[ContractVersion]) -> Result<Option<String>> {
+    if versions.is_empty() {
+        return Ok(None);
+    }
+    let mut sorted = versions.to_vec();
+    sorted.sort();
+    serde_json::to_string(&sorted)
+        .map(Some)
+        .map_err(serialisation)
+}
+
+/// Reads a stored `versions` column.
+pub(crate) fn read_versions(text: Option<&str>) -> Result<Vec<ContractVersion>> {
+    match text {
+        None => Ok(Vec::new()),
+        Some(text) => serde_json::from_str(text).map_err(|e| StorageError::Corrupt {
+            table: "contracts",
+            column: "versions",
+            value: text.to_owned(),
+            reason: e.to_string(),
+        }),
+    }
+}
+
+/// A contract stored before the batch, as the lookup reads it.
+type StoredRow = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    Option<i64>,
+    String,
+    String,
+    Option<NaiveDate>,
+    i64,
+    Option<String>,
+);
+
+/// A contract the batch compares its records with: stored, or created by the batch; its
+/// fields are those of its newest publication so far.
+struct Entry<'a> {
+    stored_id: Option<i64>,
+    buyer: &'a str,
+    decp_id: &'a str,
+    decp1: bool,
+    amount: Option<i64>,
+    object: &'a str,
+    hash: &'a str,
+    published_on: Option<NaiveDate>,
+    modifications: i64,
+    /// The earlier publications.
+    versions: Vec<ContractVersion>,
+    versions_changed: bool,
+    /// The record of the batch that is now its newest publication.
+    newest: Option<&'a PreparedContract>,
+}
+
+impl<'a> Entry<'a> {
+    fn facts(&self) -> IdentityFacts<'a> {
+        IdentityFacts {
+            buyer: self.buyer,
+            id: self.decp_id,
+            decp1: self.decp1,
+            amount: self.amount.map(Amount::from_cents),
+            object: self.object,
+        }
+    }
+
+    fn knows(&self, hash: &str) -> bool {
+        self.hash == hash || self.versions.iter().any(|v| v.hash == hash)
+    }
+
+    /// Makes `p` the newest publication, the one before kept as a version.
+    fn take(&mut self, p: &'a PreparedContract) {
+        self.versions.push(ContractVersion {
+            published_on: self.published_on,
+            id: self.decp_id.to_owned(),
+            hash: self.hash.to_owned(),
+        });
+        self.versions_changed = true;
+        let c = &p.contract;
+        self.decp_id = &c.id;
+        self.amount = c.amount.map(|a| a.cents());
+        self.object = &c.object;
+        self.hash = &p.hash;
+        self.published_on = c.published_on;
+        self.modifications = c.modifications.len() as i64;
+        self.newest = Some(p);
+    }
+}
+
 /// The statements of one batch, inside the import's transaction.
 async fn write_batch(
     tx: &mut Tx<'_>,
@@ -395,28 +635,29 @@ async fn write_batch(
             .copied()
             .ok_or_else(|| StorageError::Conflict(format!("organisation {siren} absente")))
     };
-    // The stored versions of the batch's contracts, a few thousand keys a query: a
-    // row-value IN over the unique (buyer_siret, decp_id) index, where both backends look
-    // each key up.
+    // The stored contracts that may be the batch's records (same buyer and id stem), a few
+    // thousand keys a query: a row-value IN over the (buyer_siret, identity_stem) index,
+    // where both backends look each key up.
     let keys: Vec<(&str, &str)> = batch
         .iter()
-        .map(PreparedContract::key)
+        .map(PreparedContract::identity_key)
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
-    let stored: Vec<(i64, String, String, String, Option<NaiveDate>, i64)> = on_backend!(tx, conn => {
+    let mut stored: Vec<StoredRow> = on_backend!(tx, conn => {
         let mut stored = Vec::new();
         for chunk in keys.chunks(LOOKUP_CHUNK) {
             let mut q = sqlx::QueryBuilder::new(
-                "SELECT id, buyer_siret, decp_id, content_hash, published_on, modification_count \
-                 FROM contracts WHERE (buyer_siret, decp_id) IN (VALUES ",
+                "SELECT id, buyer_siret, identity_stem, decp_id, source, amount_cents, object, \
+                 content_hash, published_on, modification_count, versions \
+                 FROM contracts WHERE (buyer_siret, identity_stem) IN (VALUES ",
             );
             let mut list = q.separated(", ");
-            for (siret, id) in chunk {
+            for (siret, stem) in chunk {
                 list.push("(");
                 list.push_bind_unseparated(*siret);
                 list.push_unseparated(", ");
-                list.push_bind_unseparated(*id);
+                list.push_bind_unseparated(*stem);
                 list.push_unseparated(")");
             }
             q.push(")");
@@ -428,78 +669,124 @@ async fn write_batch(
         }
         stored
     });
-    let mut known: HashMap<(&str, &str), Known> = stored
-        .iter()
-        .map(|(id, siret, decp_id, hash, published_on, modifications)| {
-            let version = Known {
-                id: Some(*id),
-                hash,
-                published_on: *published_on,
-                modifications: *modifications,
-            };
-            ((siret.as_str(), decp_id.as_str()), version)
-        })
-        .collect();
-    // Decide, record by record in file order, which version wins; the winners are
-    // written in file order.
+    // Compared in the order they were created, whatever the order the lookup gave.
+    stored.sort_by_key(|row| row.0);
+    let mut entries: Vec<Entry> = Vec::with_capacity(stored.len() + batch.len());
+    let mut families: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+    for row in &stored {
+        let (id, siret, stem, decp_id, source, amount, object, hash, published_on, mods, versions) =
+            row;
+        families
+            .entry((siret.as_str(), stem.as_str()))
+            .or_default()
+            .push(entries.len());
+        entries.push(Entry {
+            stored_id: Some(*id),
+            buyer: siret,
+            decp_id,
+            decp1: source == ContractSource::Decp1.code(),
+            amount: *amount,
+            object,
+            hash,
+            published_on: *published_on,
+            modifications: *mods,
+            versions: read_versions(versions.as_deref())?,
+            versions_changed: false,
+            newest: None,
+        });
+    }
+    // Record by record in file order: a publication already known changes nothing; the same
+    // contract (`same_contract`, the same id first) keeps its newest publication and the
+    // list of the others; a record that is no stored contract is a new one.
     let mut actions = Vec::with_capacity(batch.len());
-    let mut winners: Vec<Pending> = Vec::new();
-    let mut winner_at: HashMap<(&str, &str), usize> = HashMap::new();
     for prepared in batch {
         let c = &prepared.contract;
-        let modifications = c.modifications.len() as i64;
-        let key = prepared.key();
-        let action = match known.get(&key) {
-            None => ImportAction::Created,
-            Some(k)
-                if k.hash == prepared.hash
-                    || version_key(c.published_on, modifications, &prepared.hash)
-                        < version_key(k.published_on, k.modifications, k.hash) =>
-            {
-                ImportAction::Unchanged
-            }
-            Some(_) => ImportAction::Updated,
-        };
-        actions.push(action);
-        if action == ImportAction::Unchanged {
+        let family = families.entry(prepared.identity_key()).or_default();
+        if family.iter().any(|&e| entries[e].knows(&prepared.hash)) {
+            actions.push(ImportAction::Unchanged);
             continue;
         }
-        let buyer_org = org_of(c.buyer.siren().to_string())?;
-        let stored_id = known.get(&key).and_then(|k| k.id);
-        known.insert(
-            key,
-            Known {
-                id: stored_id,
-                hash: &prepared.hash,
-                published_on: c.published_on,
-                modifications,
-            },
-        );
-        let pending = Pending {
-            prepared,
-            buyer_org,
-        };
-        match winner_at.get(&key) {
-            Some(&at) => winners[at] = pending,
+        let facts = IdentityFacts::of(c);
+        let same = |&&e: &&usize| same_contract(&entries[e].facts(), &facts);
+        let found = family
+            .iter()
+            .filter(same)
+            .find(|&&e| entries[e].decp_id == c.id)
+            .or_else(|| family.iter().find(same))
+            .copied();
+        let action = match found {
             None => {
-                winner_at.insert(key, winners.len());
-                winners.push(pending);
+                family.push(entries.len());
+                entries.push(Entry {
+                    stored_id: None,
+                    buyer: c.buyer.as_str(),
+                    decp_id: &c.id,
+                    decp1: facts.decp1,
+                    amount: c.amount.map(|a| a.cents()),
+                    object: &c.object,
+                    hash: &prepared.hash,
+                    published_on: c.published_on,
+                    modifications: c.modifications.len() as i64,
+                    versions: Vec::new(),
+                    versions_changed: false,
+                    newest: Some(prepared),
+                });
+                ImportAction::Created
             }
-        }
+            Some(e) => {
+                let entry = &mut entries[e];
+                let modifications = c.modifications.len() as i64;
+                if version_key(c.published_on, modifications, &prepared.hash)
+                    > version_key(entry.published_on, entry.modifications, entry.hash)
+                {
+                    entry.take(prepared);
+                    ImportAction::Updated
+                } else {
+                    entry.versions.push(ContractVersion {
+                        published_on: c.published_on,
+                        id: c.id.clone(),
+                        hash: prepared.hash.clone(),
+                    });
+                    entry.versions_changed = true;
+                    ImportAction::Unchanged
+                }
+            }
+        };
+        actions.push(action);
     }
-    // Write the winners: updates one by one (rare), inserts many rows at a time.
-    let mut written: Vec<(i64, &Pending)> = Vec::with_capacity(winners.len());
-    let mut inserts: Vec<&Pending> = Vec::new();
-    for p in &winners {
-        match known.get(&p.prepared.key()).and_then(|k| k.id) {
-            Some(id) => {
+    // Write what changed: updates one by one (rare), inserts many rows at a time.
+    let mut written: Vec<(i64, Pending)> = Vec::new();
+    let mut inserts: Vec<(Pending, Option<String>)> = Vec::new();
+    for entry in &entries {
+        let versions = if entry.versions_changed {
+            versions_json(&entry.versions)?
+        } else {
+            None
+        };
+        match (entry.stored_id, entry.newest) {
+            (None, Some(prepared)) => {
+                let buyer_org = org_of(prepared.contract.buyer.siren().to_string())?;
+                inserts.push((
+                    Pending {
+                        prepared,
+                        buyer_org,
+                    },
+                    versions,
+                ));
+            }
+            (Some(id), Some(prepared)) => {
+                let p = Pending {
+                    prepared,
+                    buyer_org: org_of(prepared.contract.buyer.siren().to_string())?,
+                };
                 on_backend!(tx, conn => {
                     let mut q = sqlx::QueryBuilder::new(format!(
-                        "UPDATE contracts SET ({CONTRACT_COLUMNS_WRITTEN}) = ("
+                        "UPDATE contracts SET ({CONTRACT_COLUMNS_WRITTEN}, versions) = ("
                     ));
                     {
                         let mut row = q.separated(", ");
-                        bind_contract(&mut row, p, now);
+                        bind_contract(&mut row, &p, now);
+                        row.push_bind(versions.clone());
                     }
                     q.push(") WHERE id = ").push_bind(id);
                     q.build().execute(&mut *conn).await?;
@@ -510,30 +797,40 @@ async fn write_batch(
                 });
                 written.push((id, p));
             }
-            None => inserts.push(p),
+            (Some(id), None) if entry.versions_changed => {
+                on_backend!(tx, conn => {
+                    sqlx::query("UPDATE contracts SET versions = $1, updated_at = $2 WHERE id = $3")
+                        .bind(versions.as_deref())
+                        .bind(now)
+                        .bind(id)
+                        .execute(&mut *conn)
+                        .await?;
+                });
+            }
+            _ => {}
         }
     }
     for chunk in inserts.chunks(INSERT_CHUNK) {
         let ids = on_backend!(tx, conn => {
             let mut q = sqlx::QueryBuilder::new(format!(
-                "INSERT INTO contracts ({CONTRACT_COLUMNS_WRITTEN}, created_at) "
+                "INSERT INTO contracts ({CONTRACT_COLUMNS_WRITTEN}, versions, created_at) "
             ));
-            q.push_values(chunk.iter(), |mut row, p| {
+            q.push_values(chunk.iter(), |mut row, (p, versions)| {
                 bind_contract(&mut row, p, now);
+                row.push_bind(versions.as_deref());
                 row.push_bind(now);
             });
-            q.push(" RETURNING id, buyer_siret, decp_id");
-            let ids: Vec<(i64, String, String)> =
-                q.build_query_as().fetch_all(&mut *conn).await?;
+            q.push(" RETURNING id, content_hash");
+            let ids: Vec<(i64, String)> = q.build_query_as().fetch_all(&mut *conn).await?;
             ids
         });
-        let by_key: HashMap<(&str, &str), i64> = ids
-            .iter()
-            .map(|(id, siret, decp_id)| ((siret.as_str(), decp_id.as_str()), *id))
-            .collect();
-        for p in chunk {
-            if let Some(id) = by_key.get(&p.prepared.key()) {
-                written.push((*id, p));
+        // The batch creates no two contracts with one content hash: the second would be a
+        // publication already known.
+        let by_hash: HashMap<&str, i64> =
+            ids.iter().map(|(id, hash)| (hash.as_str(), *id)).collect();
+        for (p, _) in chunk {
+            if let Some(id) = by_hash.get(p.prepared.hash.as_str()) {
+                written.push((*id, Pending { ..*p }));
             }
         }
     }
@@ -588,11 +885,23 @@ impl ImportTransaction<'_> {
         result
     }
 
-    /// Commits the batches written in this transaction.
+    /// Commits the batches written in this transaction (a bulk load's indexes built first).
     pub async fn commit(mut self) -> Result<()> {
+        let indexes = std::mem::take(&mut self.indexes);
         let result = match self.tx.take() {
             None => Err(rolled_back()),
-            Some(tx) => tx.commit().await,
+            Some(mut tx) => {
+                let built: Result<()> = on_backend!(&mut tx, conn => {
+                    for sql in &indexes {
+                        sqlx::query(sql).execute(&mut *conn).await?;
+                    }
+                    Ok(())
+                });
+                match built {
+                    Ok(()) => tx.commit().await,
+                    Err(e) => Err(e),
+                }
+            }
         };
         if result.is_err() {
             self.rollback();

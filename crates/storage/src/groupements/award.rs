@@ -42,9 +42,9 @@ pub(super) async fn insert_contracts(
                  price_form_original, duration_months, notified_on, amount_cents, \
                  current_amount_cents, current_duration_months, ends_on, modification_count, \
                  details, content_hash, created_at, updated_at, groupement_id, groupement_lot, \
-                 starts_on) \
+                 starts_on, identity_stem) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-                 $17, $18, $19, 0, $20, $21, $22, $22, $23, $24, $25) RETURNING id",
+                 $17, $18, $19, 0, $20, $21, $22, $22, $23, $24, $25, $3) RETURNING id",
             )
             .bind(p.organisation_id)
             .bind(c.buyer.as_str())
