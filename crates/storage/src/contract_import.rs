@@ -191,6 +191,103 @@ fn bind_contract<'args, DB: sqlx::Database>(
         .push_bind(now);
 }
 
+/// A value in PostgreSQL's COPY text format: `\N` for NULL, the text with backslash, tab,
+/// newline and carriage return escaped.
+fn copy_text(out: &mut String, value: Option<&str>) {
+    let Some(value) = value else {
+        out.push_str("\\N");
+        return;
+    };
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c => out.push(c),
+        }
+    }
+}
+
+/// A line of PostgreSQL's COPY text format, field after field.
+struct CopyLine<'o> {
+    out: &'o mut String,
+    first: bool,
+}
+
+impl CopyLine<'_> {
+    fn separate(&mut self) {
+        if !std::mem::take(&mut self.first) {
+            self.out.push('\t');
+        }
+    }
+
+    fn text(&mut self, value: Option<&str>) -> &mut Self {
+        self.separate();
+        copy_text(self.out, value);
+        self
+    }
+
+    /// A number or a date, as PostgreSQL reads it back.
+    fn shown(&mut self, value: Option<impl std::fmt::Display>) -> &mut Self {
+        use std::fmt::Write;
+        self.separate();
+        match value {
+            None => self.out.push_str("\\N"),
+            Some(v) => {
+                let _ = write!(self.out, "{v}");
+            }
+        }
+        self
+    }
+}
+
+/// One contract as a line of `COPY contracts (id, CONTRACT_COLUMNS_WRITTEN, versions,
+/// created_at)`, its values those `bind_contract` binds.
+fn copy_contract(
+    out: &mut String,
+    id: i64,
+    p: &Pending<'_>,
+    versions: Option<&str>,
+    now: DateTime<Utc>,
+) {
+    let c = &p.prepared.contract;
+    let now = now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let mut line = CopyLine { out, first: true };
+    line.shown(Some(id))
+        .shown(Some(p.buyer_org))
+        .text(Some(c.buyer.as_str()))
+        .text(Some(&c.id))
+        .text(Some(c.kind.code()))
+        .text(Some(c.source.code()))
+        .text(Some(&c.object))
+        .text(c.cpv.map(|code| code.code8()).as_deref())
+        .text(c.nature.value.as_deref())
+        .text(c.nature.original.as_deref())
+        .text(c.procedure.value.as_deref())
+        .text(c.procedure.original.as_deref())
+        .text(c.price_form.value.as_deref())
+        .text(c.price_form.original.as_deref())
+        .text(c.place.as_ref().map(|p| p.code.as_str()))
+        .text(c.place.as_ref().map(|p| p.code_type.as_str()))
+        .shown(c.duration_months)
+        .shown(c.notified_on)
+        .shown(c.starts_on)
+        .shown(c.published_on)
+        .shown(c.amount.map(|a| a.cents()))
+        .shown(c.current_amount().map(|a| a.cents()))
+        .shown(c.current_duration_months())
+        .shown(c.end_date())
+        .shown(Some(c.modifications.len()))
+        .text(Some(&p.prepared.details))
+        .text(Some(&p.prepared.hash))
+        .text(Some(IdentityFacts::of(c).stem()))
+        .text(Some(&now))
+        .text(versions)
+        .text(Some(&now));
+    line.out.push('\n');
+}
+
 /// The columns an import writes, in the order `bind_contract` binds them.
 const CONTRACT_COLUMNS_WRITTEN: &str = "organisation_id, buyer_siret, decp_id, kind, source, \
     object, cpv, nature, nature_original, procedure, procedure_original, price_form, \
@@ -810,27 +907,59 @@ async fn write_batch(
             _ => {}
         }
     }
-    for chunk in inserts.chunks(INSERT_CHUNK) {
-        let ids = on_backend!(tx, conn => {
-            let mut q = sqlx::QueryBuilder::new(format!(
-                "INSERT INTO contracts ({CONTRACT_COLUMNS_WRITTEN}, versions, created_at) "
-            ));
-            q.push_values(chunk.iter(), |mut row, (p, versions)| {
-                bind_contract(&mut row, p, now);
-                row.push_bind(versions.as_deref());
-                row.push_bind(now);
-            });
-            q.push(" RETURNING id, content_hash");
-            let ids: Vec<(i64, String)> = q.build_query_as().fetch_all(&mut *conn).await?;
-            ids
-        });
-        // The batch creates no two contracts with one content hash: the second would be a
-        // publication already known.
-        let by_hash: HashMap<&str, i64> =
-            ids.iter().map(|(id, hash)| (hash.as_str(), *id)).collect();
-        for (p, _) in chunk {
-            if let Some(id) = by_hash.get(p.prepared.hash.as_str()) {
-                written.push((*id, Pending { ..*p }));
+    // New contracts: SQLite takes them by multi-row INSERTs, PostgreSQL by COPY, their ids
+    // drawn from the table's sequence first.
+    match tx.split() {
+        crate::Backends::Sqlite(conn) => {
+            for chunk in inserts.chunks(INSERT_CHUNK) {
+                let mut q = sqlx::QueryBuilder::new(format!(
+                    "INSERT INTO contracts ({CONTRACT_COLUMNS_WRITTEN}, versions, created_at) "
+                ));
+                q.push_values(chunk.iter(), |mut row, (p, versions)| {
+                    bind_contract(&mut row, p, now);
+                    row.push_bind(versions.as_deref());
+                    row.push_bind(now);
+                });
+                q.push(" RETURNING id, content_hash");
+                let ids: Vec<(i64, String)> = q.build_query_as().fetch_all(&mut *conn).await?;
+                // The batch creates no two contracts with one content hash: the second would
+                // be a publication already known.
+                let by_hash: HashMap<&str, i64> =
+                    ids.iter().map(|(id, hash)| (hash.as_str(), *id)).collect();
+                for (p, _) in chunk {
+                    if let Some(id) = by_hash.get(p.prepared.hash.as_str()) {
+                        written.push((*id, *p));
+                    }
+                }
+            }
+        }
+        crate::Backends::Postgres(conn) => {
+            if !inserts.is_empty() {
+                let ids: Vec<i64> = sqlx::query_scalar(
+                    "SELECT nextval(pg_get_serial_sequence('contracts', 'id')) \
+                     FROM generate_series(1, $1)",
+                )
+                .bind(inserts.len() as i64)
+                .fetch_all(&mut *conn)
+                .await?;
+                if ids.len() != inserts.len() {
+                    return Err(StorageError::Conflict(
+                        "identifiants de contrats manquants".into(),
+                    ));
+                }
+                let mut text = String::with_capacity(inserts.len() * 1_024);
+                for (id, (p, versions)) in ids.iter().zip(&inserts) {
+                    copy_contract(&mut text, *id, p, versions.as_deref(), now);
+                    written.push((*id, *p));
+                }
+                let mut copy = conn
+                    .copy_in_raw(&format!(
+                        "COPY contracts (id, {CONTRACT_COLUMNS_WRITTEN}, versions, created_at) \
+                         FROM STDIN"
+                    ))
+                    .await?;
+                copy.send(text.as_bytes()).await?;
+                copy.finish().await?;
             }
         }
     }
@@ -848,18 +977,40 @@ async fn write_batch(
             }
         }
     }
-    on_backend!(tx, conn => {
-        for chunk in links.chunks(INSERT_CHUNK) {
-            let mut q = sqlx::QueryBuilder::new(
-                "INSERT INTO contract_suppliers (contract_id, organisation_id, supplier_organisation_id) ",
-            );
-            q.push_values(chunk.iter(), |mut row, (c, o, s)| {
-                row.push_bind(*c).push_bind(*o).push_bind(*s);
-            });
-            q.push(" ON CONFLICT (contract_id, supplier_organisation_id) DO NOTHING");
-            q.build().execute(&mut *conn).await?;
+    // A written contract has no link left (new, or its links deleted), and `seen` keeps each
+    // supplier once a contract: PostgreSQL takes them by COPY.
+    match tx.split() {
+        crate::Backends::Sqlite(conn) => {
+            for chunk in links.chunks(INSERT_CHUNK) {
+                let mut q = sqlx::QueryBuilder::new(
+                    "INSERT INTO contract_suppliers \
+                     (contract_id, organisation_id, supplier_organisation_id) ",
+                );
+                q.push_values(chunk.iter(), |mut row, (c, o, s)| {
+                    row.push_bind(*c).push_bind(*o).push_bind(*s);
+                });
+                q.push(" ON CONFLICT (contract_id, supplier_organisation_id) DO NOTHING");
+                q.build().execute(&mut *conn).await?;
+            }
         }
-    });
+        crate::Backends::Postgres(conn) => {
+            if !links.is_empty() {
+                use std::fmt::Write;
+                let mut text = String::with_capacity(links.len() * 24);
+                for (c, o, s) in &links {
+                    let _ = writeln!(text, "{c}\t{o}\t{s}");
+                }
+                let mut copy = conn
+                    .copy_in_raw(
+                        "COPY contract_suppliers \
+                         (contract_id, organisation_id, supplier_organisation_id) FROM STDIN",
+                    )
+                    .await?;
+                copy.send(text.as_bytes()).await?;
+                copy.finish().await?;
+            }
+        }
+    }
     Ok(actions)
 }
 

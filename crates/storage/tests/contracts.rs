@@ -460,3 +460,22 @@ async fn a_details_document_says_its_format_and_one_written_before_is_read_as_fo
     })
     .await;
 }
+
+/// PostgreSQL takes new contracts by COPY, whose text format escapes tabs, line breaks and
+/// backslashes: every character of every field comes back as it went in.
+#[tokio::test]
+async fn text_with_tabs_line_breaks_and_backslashes_survives_the_import() {
+    each_backend(|db| async move {
+        let mut c = contract(METRO, "2019-003", "2019-01-15", 1_000);
+        c.object = "Lot 1\tvoirie\\réseaux\nsuite\r\n\\N fin".into();
+        c.buyer_name = Some("\\N".into());
+        c.operators[0].name = Some("A\tB".into());
+        db.import_contracts(std::slice::from_ref(&c), chrono::Utc::now())
+            .await
+            .unwrap();
+        let stored = exported(&db, Some(METRO)).await;
+        assert_eq!(stored.len(), 1);
+        assert_eq!(stored[0].contract, c);
+    })
+    .await;
+}
