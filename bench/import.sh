@@ -3,6 +3,7 @@
 #
 #   bench/import.sh [RECORDS...]        (default: 100000 1000000)
 #   BENCH_BEFORE_BIN=/path/to/older/mutualis bench/import.sh …
+#   BENCH_VALID_SIRETS=1 bench/import.sh …   (every SIRET made valid: bench/valid_sirets.py)
 #
 # With BENCH_BEFORE_BIN, an older build of mutualis (say, of the commit before a refactoring)
 # runs the same imports in the same run, its rows marked "(before)", so that a change is
@@ -39,6 +40,11 @@ echo "|---:|---:|---|---:|---:|---:|---:|---:|"
 for n in "${sizes[@]}"; do
   file="$work/decp-$n.json"
   [ -s "$file" ] || python3 "$shared/gen_decp.py" --records "$n" --out "$file" >&2
+  if [ -n "${BENCH_VALID_SIRETS:-}" ]; then
+    valid="$work/decp-$n-valid.json"
+    [ -s "$valid" ] || python3 bench/valid_sirets.py "$file" "$valid"
+    file=$valid
+  fi
   mb=$(python3 -c "import os; print(os.path.getsize('$file') / 1e6)")
 
   rm -f "$work/baseline.sqlite"
@@ -54,12 +60,16 @@ for n in "${sizes[@]}"; do
     rm -f "$work/mutualis.db" "$work/mutualis.db-wal" "$work/mutualis.db-shm"
     read -r sqlite_s sqlite_kib < <(measure "$program" import decp "$file" --database-url "sqlite://$work/mutualis.db")
     grep -q " $n lus" "$work/out.log" || { echo "bench: unexpected summary: $(cat "$work/out.log")" >&2; exit 1; }
+    # The same file again into the same database: the daily refresh, every record unchanged.
+    read -r again_s again_kib < <(measure "$program" import decp "$file" --database-url "sqlite://$work/mutualis.db")
 
     db="mutualis_bench_$$"
     psql "$pg_server" -qc "CREATE DATABASE $db" >/dev/null
     read -r pg_s pg_kib < <(measure "$program" import decp "$file" --database-url "${pg_server%/*}/$db")
     psql "$pg_server" -qc "DROP DATABASE $db WITH (FORCE)" >/dev/null
-    results+=("mutualis$label import decp → SQLite|$sqlite_s|$sqlite_kib" "mutualis$label import decp → PostgreSQL|$pg_s|$pg_kib")
+    results+=("mutualis$label import decp → SQLite|$sqlite_s|$sqlite_kib"
+              "mutualis$label import decp again, unchanged → SQLite|$again_s|$again_kib"
+              "mutualis$label import decp → PostgreSQL|$pg_s|$pg_kib")
   done
 
   row() { # program seconds kib

@@ -250,10 +250,15 @@ impl Database {
             if let Some(date) = since {
                 q.push(" AND c.notified_on >= ").push_bind(date);
             }
-            q.push(" ORDER BY c.buyer_siret, c.decp_id");
+            q.push(" ORDER BY c.buyer_siret, c.decp_id, c.id");
             q.build_query_as().fetch_all(pool).await?
         });
-        rows.into_iter().map(|r| record(r, cpv)).collect()
+        let mut records = rows
+            .into_iter()
+            .map(|r| record(r, cpv))
+            .collect::<Result<Vec<_>>>()?;
+        export_ids(&mut records);
+        Ok(records)
     }
 
     /// How many contracts are stored.
@@ -261,6 +266,26 @@ impl Database {
         Ok(on_backend!(self, pool => {
             sqlx::query_scalar("SELECT COUNT(*) FROM contracts").fetch_one(pool).await?
         }))
+    }
+}
+
+/// Distinct contracts published under one id by one buyer (lots, see ARCHITECTURE.md, "Identity
+/// of a contract") are exported under distinct ids, so that a DECP file or an OCDS package keeps
+/// them apart (one ocid each): the first stored keeps the id as published, the next ones take
+/// `-2`, `-3`… after it, in the order they were stored. `records` is sorted by buyer, id and
+/// database id.
+fn export_ids(records: &mut [ContractRecord]) {
+    let mut last: Option<(String, String)> = None;
+    let mut rank = 1;
+    for r in records.iter_mut() {
+        let key = (r.contract.buyer.as_str().to_owned(), r.contract.id.clone());
+        if last.as_ref() == Some(&key) {
+            rank += 1;
+            r.contract.id = format!("{}-{rank}", key.1);
+        } else {
+            rank = 1;
+            last = Some(key);
+        }
     }
 }
 

@@ -9,12 +9,35 @@
 use std::io::BufReader;
 use std::path::Path;
 
-use mutualis_domain::Contract;
+use mutualis_domain::{Contract, Role, Siren, Siret};
 use mutualis_formats::decp_read::read_decp;
 use mutualis_reference::cpv::nomenclature;
-use mutualis_storage::Database;
+use mutualis_reference::territory::grenoble_alpes_metropole;
 use mutualis_storage::contract_import::ImportAction;
-use mutualis_test_db::each_backend;
+use mutualis_storage::{Database, Principal};
+use mutualis_test_db::{each_backend, sign_in};
+
+/// A coordinator of the Grenoble territory, who exports every contract.
+async fn coordinator(db: &Database) -> Principal {
+    if db
+        .organisation_by_siren(&Siren::parse("200040715").unwrap())
+        .await
+        .unwrap()
+        .is_none()
+    {
+        db.upsert_territory(&grenoble_alpes_metropole(), chrono::Utc::now())
+            .await
+            .unwrap();
+    }
+    sign_in(
+        db,
+        "200040715",
+        Role::Coordinator,
+        "coordination@lametro.test",
+    )
+    .await
+    .0
+}
 
 /// The buyers and id prefixes of the examples.
 const EXAMPLES: &[(&str, &str)] = &[
@@ -169,6 +192,32 @@ async fn republications_are_versions_and_lots_under_one_id_are_distinct_in_any_o
             );
             assert_eq!(versions_of(&first, "24450046800040", "2019M18428S00"), [1]);
             assert_eq!(first.len(), 17);
+
+            // Exported, the lots under one id keep apart: the second stored takes "-2".
+            let wide = coordinator(&db).await;
+            let exported = db
+                .contracts_for_export(
+                    wide.scope().territory_wide().unwrap(),
+                    Some(&Siret::parse("24450046800040").unwrap()),
+                    None,
+                    nomenclature(),
+                )
+                .await
+                .unwrap();
+            let mut ids: Vec<&str> = exported.iter().map(|r| r.contract.id.as_str()).collect();
+            ids.sort_unstable();
+            assert_eq!(
+                ids,
+                [
+                    "2018M18414GR00",
+                    "2018M18414GR01",
+                    "2019M18428S00",
+                    "2019M1900400",
+                    "2019M1900400-2",
+                    "2019M19007R00",
+                    "2019M19007R00-2"
+                ]
+            );
 
             // Again: nothing changes.
             let again = db
