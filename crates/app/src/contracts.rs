@@ -6,6 +6,7 @@ use mutualis_domain::{Amount, Capability, french};
 use mutualis_formats::decp_vocab::{Procedure, Vocabulary};
 use mutualis_reference::cpv::nomenclature;
 use mutualis_storage::Principal;
+use mutualis_storage::contract_flags::StoredFlags;
 use mutualis_storage::contracts::{ContractFilter, ContractPage, ContractRecord, ContractSort};
 use serde::Deserialize;
 
@@ -212,4 +213,10 @@ pub async fn visible_contract(
         }
         None => app.db.contract_in_scope(scope, id, nomenclature()).await?,
     })
+}
+
+/// What the plausibility checks found on a contract the user was shown
+/// (`visible_contract`): its flags and, if it is works under another CPV, why.
+pub async fn contract_flags(app: &App, record: &ContractRecord) -> Result<StoredFlags, AppError> {
+    Ok(app.db.contract_flags(record.id).await?)
 }

@@ -24,6 +24,7 @@ pub mod groupements;
 pub mod jobs;
 pub mod opportunities;
 pub mod organisations;
+pub mod plausibility;
 
 use std::sync::Arc;
 

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::amount::Amount;
 use crate::cpv::CpvCode;
 use crate::ids::{Siren, Siret};
+use crate::plausibility::placeholders::{self, is_repeated_digit};
 
 pub mod identity;
 
@@ -114,11 +115,16 @@ pub struct Operator {
 }
 
 impl Operator {
-    /// The operator's SIRET, when it has a valid one.
+    /// The operator's SIRET, when it has a valid one. A SIRET of one repeated digit
+    /// (00000000000000, 99999999999999) passes the check key but stands for "no titulaire":
+    /// it is none (`plausibility::placeholders`).
     pub fn siret(&self) -> Option<Siret> {
-        (self.id_type == "SIRET")
-            .then(|| Siret::parse(&self.id).ok())
-            .flatten()
+        if self.id_type != "SIRET"
+            || is_repeated_digit(&self.id, placeholders::REPEATED_DIGIT_ID_LEN)
+        {
+            return None;
+        }
+        Siret::parse(&self.id).ok()
     }
 
     pub fn siren(&self) -> Option<Siren> {
@@ -391,6 +397,28 @@ mod tests {
         assert_eq!(c.current_operators()[0].id, "FR12345678901");
         assert_eq!(c.current_operators()[0].siret(), None);
         assert_eq!(c.buyer_siren().as_str(), "200040715");
+    }
+
+    #[test]
+    fn a_siret_of_one_repeated_digit_is_no_siret() {
+        // 00000000000000 passes the check key; the 2019 files carry the 16-digit
+        // "0000000000000000" for CAFETERIA CARRE ROUGE, whose 14-digit form is this.
+        assert!(Siret::parse("00000000000000").is_ok());
+        for id in ["00000000000000", "99999999999999", "0000000000000000"] {
+            let o = Operator {
+                id: id.into(),
+                id_type: "SIRET".into(),
+                name: Some("CAFETERIA CARRE ROUGE".into()),
+            };
+            assert_eq!(o.siret(), None, "{id}");
+            assert_eq!(o.siren(), None, "{id}");
+        }
+        let real = Operator {
+            id: "21380185500015".into(),
+            id_type: "SIRET".into(),
+            name: None,
+        };
+        assert!(real.siret().is_some());
     }
 
     #[test]

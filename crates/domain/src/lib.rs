@@ -14,6 +14,7 @@ pub mod ids;
 pub mod need;
 pub mod opportunity;
 pub mod organisation;
+pub mod plausibility;
 pub mod rules;
 pub mod text;
 

@@ -118,6 +118,9 @@ pub struct OpportunityCounts {
     pub outside_window: usize,
     /// Contracts replaced by a declared need that renews them.
     pub renewed_by_need: usize,
+    /// Contracts in the window left out of the figures: a placeholder amount, or one
+    /// implausible ("aberrant") among comparable contracts.
+    pub flagged: usize,
 }
 
 impl From<&domain::Counts> for OpportunityCounts {
@@ -131,6 +134,7 @@ impl From<&domain::Counts> for OpportunityCounts {
             without_end_date: c.without_end_date,
             outside_window: c.outside_window,
             renewed_by_need: c.renewed_by_need,
+            flagged: c.flagged,
         }
     }
 }
@@ -155,6 +159,8 @@ impl TryFrom<&domain::Exclusion> for OpportunityExclusion {
         let reason = match e.reason {
             "central_purchasing" => ExclusionReason::CentralPurchasing,
             "groupement" => ExclusionReason::Groupement,
+            "placeholder_amount" => ExclusionReason::PlaceholderAmount,
+            "implausible_amount" => ExclusionReason::ImplausibleAmount,
             other => {
                 return Err(UnknownCode {
                     field: "excluded[].reason",
@@ -171,13 +177,16 @@ impl TryFrom<&domain::Exclusion> for OpportunityExclusion {
     }
 }
 
-/// Why contracts are already pooled: bought through a central purchasing body, or in a
-/// groupement de commandes.
+/// Why contracts are set aside: already pooled (bought through a central purchasing body, or
+/// in a groupement de commandes), or left out of the figures (a placeholder amount, an
+/// implausible one).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ExclusionReason {
     CentralPurchasing,
     Groupement,
+    PlaceholderAmount,
+    ImplausibleAmount,
 }
 
 /// One pooling opportunity, which explains itself.
@@ -205,6 +214,102 @@ pub struct Opportunity {
     pub score_factors: OpportunityScoreFactors,
     /// Why it is there and at this rank, in French.
     pub reasons: Vec<String>,
+    /// Why it is works though its CPV code is not in division 45, in French.
+    #[schema(required = true)]
+    pub nature_reason: Option<String>,
+    /// The contracts of its CPV node left out of its figures, with the flag that leaves each
+    /// out.
+    pub set_aside: Vec<OpportunitySetAside>,
+}
+
+/// What was found wrong with a contract.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct OpportunityFlag {
+    pub kind: FlagKindCode,
+    pub level: FlagLevelCode,
+    /// What was seen and against what, in French.
+    pub reason: String,
+}
+
+impl From<&mutualis_domain::plausibility::ContractFlag> for OpportunityFlag {
+    fn from(f: &mutualis_domain::plausibility::ContractFlag) -> OpportunityFlag {
+        use mutualis_domain::plausibility::{FlagKind, FlagLevel};
+        OpportunityFlag {
+            kind: match f.kind {
+                FlagKind::PlaceholderAmount => FlagKindCode::PlaceholderAmount,
+                FlagKind::PlaceholderOperator => FlagKindCode::PlaceholderOperator,
+                FlagKind::ImplausibleAmount => FlagKindCode::ImplausibleAmount,
+            },
+            level: match f.level {
+                FlagLevel::Suspect => FlagLevelCode::Suspect,
+                FlagLevel::Aberrant => FlagLevelCode::Aberrant,
+            },
+            reason: f.reason.clone(),
+        }
+    }
+}
+
+/// A placeholder amount (999 999 999 €, 0 €…), a placeholder titulaire ("PAS DE CANDIDAT", a
+/// SIRET of one repeated digit), or an amount far above those of comparable contracts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FlagKindCode {
+    PlaceholderAmount,
+    PlaceholderOperator,
+    ImplausibleAmount,
+}
+
+/// `suspect` (more than 4 median absolute deviations above the median of comparable
+/// contracts: still counted) or `aberrant` (more than 6, or a placeholder: left out).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FlagLevelCode {
+    Suspect,
+    Aberrant,
+}
+
+/// A contract of the opportunity's node left out of its figures.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct OpportunitySetAside {
+    /// Its buyer's SIREN.
+    pub siren: String,
+    /// Its buyer's name.
+    pub name: String,
+    /// The contract's DECP identifier.
+    pub id: String,
+    /// Its identifier in Mutualis, when it is stored.
+    #[schema(required = true)]
+    pub record_id: Option<i64>,
+    pub object: String,
+    pub cpv: String,
+    #[schema(required = true)]
+    pub ends_on: Option<NaiveDate>,
+    /// Its amount as published, in euro cents excluding VAT.
+    #[schema(required = true)]
+    pub amount_cents: Option<i64>,
+    #[schema(required = true)]
+    pub duration_months: Option<u32>,
+    pub flag: OpportunityFlag,
+    /// In French.
+    pub explanation: String,
+}
+
+impl From<&domain::SetAsideLine> for OpportunitySetAside {
+    fn from(l: &domain::SetAsideLine) -> OpportunitySetAside {
+        OpportunitySetAside {
+            siren: l.siren.to_string(),
+            name: l.name.clone(),
+            id: l.id.clone(),
+            record_id: l.record_id,
+            object: l.object.clone(),
+            cpv: l.cpv.to_string(),
+            ends_on: l.ends_on,
+            amount_cents: l.amount_cents,
+            duration_months: l.duration_months,
+            flag: OpportunityFlag::from(&l.flag),
+            explanation: l.explanation(),
+        }
+    }
 }
 
 impl TryFrom<&domain::Opportunity> for Opportunity {
@@ -230,6 +335,8 @@ impl TryFrom<&domain::Opportunity> for Opportunity {
             score: o.score,
             score_factors: OpportunityScoreFactors::from(&o.score_factors),
             reasons: o.reasons.clone(),
+            nature_reason: o.nature_reason.clone(),
+            set_aside: o.set_aside.iter().map(OpportunitySetAside::from).collect(),
         })
     }
 }
@@ -380,6 +487,11 @@ pub struct OpportunityContract {
     pub duration_months: Option<u32>,
     /// Its annualised amount, in euro cents excluding VAT.
     pub annual_amount_cents: i64,
+    /// Flags that do not leave it out (a `suspect` amount, a placeholder titulaire).
+    pub flags: Vec<OpportunityFlag>,
+    /// Why it counts as works though its CPV code is not, in French.
+    #[schema(required = true)]
+    pub works: Option<String>,
 }
 
 impl From<&domain::ContractLine> for OpportunityContract {
@@ -393,6 +505,8 @@ impl From<&domain::ContractLine> for OpportunityContract {
             amount_cents: c.amount_cents,
             duration_months: c.duration_months,
             annual_amount_cents: c.annual_amount_cents,
+            flags: c.flags.iter().map(OpportunityFlag::from).collect(),
+            works: c.works.clone(),
         }
     }
 }

@@ -6,6 +6,7 @@
 //! objects compare by fingerprint, and by their text where both are kept (contracts ending
 //! in the engine's window), so that a character lost to the encoding matches there only.
 
+use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
 use std::io::BufRead;
 use std::ops::ControlFlow;
@@ -18,8 +19,13 @@ use mutualis_domain::contract::identity::{
     Ids, identity_stem, object_key, same_contract_given, same_object,
 };
 use mutualis_domain::opportunity::ContractFacts;
+use mutualis_domain::plausibility::placeholders::operator_flag;
+use mutualis_domain::plausibility::works::works_evidence;
+use mutualis_domain::plausibility::{BuyerProfile, flag_facts};
+use mutualis_domain::{Siren, Territory};
 use mutualis_formats::decp_read::{FactsView, FileError, read_decp_facts};
 use mutualis_reference::cpv::nomenclature;
+use mutualis_reference::plausibility::plausibility;
 
 /// Contracts gathered from one or more DECP files.
 #[derive(Debug, Default)]
@@ -157,6 +163,7 @@ impl DecpFacts {
         let outside = |ends_on: Option<NaiveDate>| {
             window.is_some_and(|(from, to)| ends_on.is_none_or(|end| end < from || end > to))
         };
+        let rules = plausibility();
         let stats = read_decp_facts(
             reader,
             nomenclature(),
@@ -173,6 +180,8 @@ impl DecpFacts {
                 let version = (view.published_on, view.modifications());
                 let ends_on = view.ends_on();
                 let keep = !outside(ends_on);
+                let works =
+                    works_evidence(view.cpv, view.ccag.as_deref(), &view.object, &rules.works);
                 let facts = ContractFacts {
                     buyer: view.buyer.siren(),
                     id: view.id.into_owned(),
@@ -189,6 +198,8 @@ impl DecpFacts {
                     duration_months: view.duration_months,
                     suppliers: if keep { view.suppliers } else { Vec::new() },
                     groupement: false,
+                    flags: Vec::new(),
+                    works,
                 };
                 Some((key, version, facts))
             },
@@ -203,7 +214,17 @@ impl DecpFacts {
                     &contract.object,
                 );
                 let version = (contract.published_on, contract.modifications.len());
+                let works = works_evidence(
+                    contract.cpv,
+                    contract.decp2.as_ref().and_then(|d| d.ccag.as_deref()),
+                    &contract.object,
+                    &rules.works,
+                );
+                let operator_flag =
+                    operator_flag(contract.current_operators(), &rules.placeholders);
                 let mut facts = ContractFacts::from_owned(contract);
+                facts.works = works;
+                facts.flags.extend(operator_flag);
                 if outside(facts.ends_on) {
                     facts.object = String::new();
                     facts.buyer_name = None;
@@ -257,5 +278,20 @@ impl DecpFacts {
         self.read += stats.read;
         self.rejected += stats.rejected;
         Ok(())
+    }
+
+    /// Flags the contracts gathered (placeholder amounts, implausible amounts among them all:
+    /// `plausibility::flag_facts`), once every file is read. The buyers' population is known
+    /// for the communes of `territory`; the others are of unknown population.
+    pub fn flag(&mut self, territory: Option<&Territory>) {
+        let rules = plausibility();
+        let population: HashMap<&Siren, u32> = territory
+            .into_iter()
+            .flat_map(Territory::organisations)
+            .filter_map(|o| Some((&o.siren, o.population?)))
+            .collect();
+        flag_facts(&mut self.contracts, rules, |siren| {
+            BuyerProfile::of(siren, population.get(siren).copied(), &rules.model)
+        });
     }
 }

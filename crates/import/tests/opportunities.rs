@@ -277,6 +277,8 @@ fn every_shared_class_is_found_once_among_many() {
                 duration_months: Some(12),
                 suppliers: Vec::new(),
                 groupement: false,
+                flags: Vec::new(),
+                works: None,
             });
         }
     }

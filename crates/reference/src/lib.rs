@@ -3,6 +3,7 @@
 //! (CSV, TOML); it hands out domain types.
 
 pub mod cpv;
+pub mod plausibility;
 pub mod pooling;
 pub mod rules;
 pub mod territory;

@@ -11,6 +11,7 @@ pub mod accounts;
 pub mod audit;
 pub mod campaigns;
 mod connect;
+pub mod contract_flags;
 pub mod contract_import;
 pub mod contracts;
 pub mod credentials;

@@ -93,6 +93,8 @@ impl Database {
                 suppliers.entry(contract_id).or_default().push(siren);
             }
         }
+        // What the plausibility checks found (`contract_flags`), by contract.
+        let mut flags = self.all_contract_flags().await?;
         let mut facts = PublishedFacts::default();
         facts.contracts.reserve(rows.len());
         for (id, decp_id, siret, name, kind, object, code, ends_on, amount, duration) in rows {
@@ -122,7 +124,15 @@ impl Database {
                 duration_months: duration.and_then(|d| u32::try_from(d).ok()),
                 suppliers: suppliers.remove(&id).unwrap_or_default(),
                 groupement: false,
+                flags: Vec::new(),
+                works: None,
             });
+            if let Some(found) = flags.remove(&id)
+                && let Some(last) = facts.contracts.last_mut()
+            {
+                last.flags = found.flags;
+                last.works = found.works;
+            }
         }
         Ok(facts)
     }

@@ -8,6 +8,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use common::{App, COORDINATOR, ECHIROLLES_BUYER, GRENOBLE_BUYER};
 use mutualis_app::Clock;
+use mutualis_domain::plausibility::FlagKind;
 use mutualis_test_db::each_backend;
 
 /// The real Isère extract shipped with the project: 220 DECP 1.x records.
@@ -203,6 +204,57 @@ async fn the_api_lists_contracts_within_the_tokens_scope() {
     .await;
 }
 
+/// The database id of the contract published under `decp_id`.
+async fn record_id(app: &App, decp_id: &str) -> i64 {
+    app.db
+        .plausibility_inputs(mutualis_reference::cpv::nomenclature())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|i| i.decp_id == decp_id)
+        .unwrap()
+        .contract_id
+}
+
+#[tokio::test]
+async fn a_contract_page_shows_what_the_plausibility_checks_found() {
+    each_backend(|db| async move {
+        let app = App::new(db).await;
+        app.with_isere_contracts().await;
+        let cookie = app.sign_in(COORDINATOR).await;
+        // "Prestation d'accompagnement Organisation GRD", published at 0 €.
+        let zero = record_id(&app, "2019SPA52568700").await;
+        let page = app.get(&format!("/contrats/{zero}"), Some(&cookie)).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("Contrôles des données"), "{}", page.body);
+        assert!(
+            page.body.contains("montant fictif (aberrant)"),
+            "{}",
+            page.body
+        );
+        assert!(page.body.contains("montant de 0 € publié"), "{}", page.body);
+        assert!(page.body.contains("écarté des chiffres"), "{}", page.body);
+        // The Isère département's "Collège Massegu Vif réhabilitation lot 6 serrurerie",
+        // published under a CPV of supplies (44316500).
+        let lot = record_id(&app, "2019DCT01400").await;
+        let page = app.get(&format!("/contrats/{lot}"), Some(&cookie)).await;
+        assert!(page.body.contains("Classé en travaux"), "{}", page.body);
+        assert!(page.body.contains("serrurerie"), "{}", page.body);
+        // An ordinary contract says nothing of the kind.
+        let ordinary = record_id(&app, "20190040100").await;
+        let page = app
+            .get(&format!("/contrats/{ordinary}"), Some(&cookie))
+            .await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(
+            !page.body.contains("Contrôles des données"),
+            "{}",
+            page.body
+        );
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn the_coordinator_uploads_a_decp_file_and_sees_the_summary() {
     each_backend(|db| async move {
@@ -217,11 +269,22 @@ async fn the_coordinator_uploads_a_decp_file_and_sees_the_summary() {
             "{}",
             first.body
         );
+        // The job computed the plausibility flags of the contracts it stored: the 0 € record
+        // of the extract is a placeholder amount.
+        let flags = app.db.all_contract_flags().await.unwrap();
+        assert!(
+            flags.values().any(|f| f
+                .flags
+                .iter()
+                .any(|f| f.kind == FlagKind::PlaceholderAmount)),
+            "{flags:?}"
+        );
         let second = app.import_through_page(&cookie, "isere.json", ISERE).await;
         assert!(
             second.body.contains("<dt>Créés</dt><dd>0</dd>"),
             "idempotent"
         );
+        assert_eq!(app.db.all_contract_flags().await.unwrap(), flags);
         // A file that is not DECP: its job fails, and its page says why.
         let garbage = app
             .upload_decp_with(&cookie, &csrf, "notes.txt", b"pas du JSON")

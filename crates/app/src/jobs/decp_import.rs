@@ -137,6 +137,22 @@ impl DecpImport {
         match outcome {
             Ok(s) => {
                 tracing::info!(file = %self.file_name, read = s.read, rejected = s.rejected, "DECP upload imported");
+                // An amount is judged against all the stored ones: the flags are computed
+                // again over every contract once something changed. A failure here leaves
+                // the import done and the former flags in place; it is logged.
+                if s.created + s.updated > 0 {
+                    match crate::plausibility::recompute_flags(&context.db).await {
+                        Ok(flags) => tracing::info!(
+                            contracts = flags.contracts,
+                            aberrant = flags.aberrant_amounts,
+                            placeholders = flags.placeholder_amounts,
+                            "plausibility flags recomputed"
+                        ),
+                        Err(e) => {
+                            tracing::error!(error = %e, "plausibility flags not recomputed")
+                        }
+                    }
+                }
                 let result = DecpImportResult {
                     format: s.format,
                     read: s.read,

@@ -117,6 +117,10 @@ pub async fn seed(db: &Database, territory: &Territory) -> anyhow::Result<()> {
         "{}",
         super::import::summary_text("Démonstration : contrats de l'Isère, DECP 2019", &contracts)
     );
+    if contracts.created + contracts.updated > 0 {
+        let flags = mutualis_app::plausibility::recompute_flags(db).await?;
+        println!("{}", flags.sentence());
+    }
 
     let mut created = Vec::new();
     for (role, email, siren) in ACCOUNTS {

@@ -79,6 +79,20 @@ pub async fn decp(
     if let Some(out) = rejects_out.as_mut() {
         out.flush().context("écriture du fichier des rejets")?;
     }
+    // An amount is judged against all the stored ones: the flags are computed again over
+    // every contract once something changed.
+    let changed = results
+        .iter()
+        .any(|(_, r)| r.as_ref().is_ok_and(|s| s.created + s.updated > 0));
+    let flags = if changed {
+        Some(
+            mutualis_app::plausibility::recompute_flags(&db)
+                .await
+                .context("contrôle de plausibilité")?,
+        )
+    } else {
+        None
+    };
     db.close().await;
 
     let mut text = String::new();
@@ -101,6 +115,10 @@ pub async fn decp(
                     Ok(s) => text.push_str(&summary_text(file, s)),
                     Err(e) => text.push_str(&format!("{file} : fichier inutilisable — {e:#}\n")),
                 }
+            }
+            if let Some(flags) = &flags {
+                text.push_str(&flags.sentence());
+                text.push('\n');
             }
         }
     }

@@ -96,6 +96,11 @@ pub async fn run(global: &Global, args: &OpportunitiesArgs) -> anyhow::Result<()
                 .add_file(BufReader::with_capacity(1 << 20, file))
                 .with_context(|| format!("fichier {}", path.display()))?;
         }
+        // Placeholder and implausible amounts, over every contract read (the peers of each),
+        // the served territory giving its communes' population.
+        let flagging = Instant::now();
+        facts.flag(Some(&territory(global)?));
+        tracing::info!(target: "timings", "flagged in {:?}", flagging.elapsed());
         let (buyers, contracts) = if global.territory_given {
             let t = territory(global)?;
             let contracts = std::mem::take(&mut facts.contracts)

@@ -11,6 +11,7 @@ use crate::contract::Contract;
 use crate::cpv::{CpvCode, CpvDepth};
 use crate::ids::Siren;
 use crate::need::Need;
+use crate::plausibility::ContractFlag;
 use crate::rules::BuyerKind;
 
 /// What the engine needs to know of a contract.
@@ -35,6 +36,11 @@ pub struct ContractFacts {
     pub suppliers: Vec<Siren>,
     /// Bought under a groupement de commandes already.
     pub groupement: bool,
+    /// What was found wrong with it (placeholders, an implausible amount), with the reasons:
+    /// a contract with a flag that `excludes_amount` is shown but left out of the figures.
+    pub flags: Vec<ContractFlag>,
+    /// Why it is works though its CPV code is not (`plausibility::works`), in French.
+    pub works: Option<String>,
 }
 
 impl ContractFacts {
@@ -65,7 +71,14 @@ impl ContractFacts {
             duration_months,
             suppliers,
             groupement: false,
+            flags: Vec::new(),
+            works: None,
         }
+    }
+
+    /// The flag that leaves its amount out of the figures, if any.
+    pub fn excluding_flag(&self) -> Option<&ContractFlag> {
+        crate::plausibility::excluding_flag(&self.flags)
     }
 
     /// Amount × 12 / duration in months. A contract of less than a year counts its whole

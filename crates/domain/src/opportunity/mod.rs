@@ -31,6 +31,7 @@ use crate::amount::Amount;
 use crate::cpv::{CpvCode, CpvNomenclature};
 use crate::ids::Siren;
 use crate::need::Need;
+use crate::plausibility::FlagKind;
 use crate::rules::{BuyerKind, Nature, ProcedureThresholds, RuleBook};
 
 mod config;
@@ -48,7 +49,7 @@ use procedure::{applied_rules, choice, procedure_reason};
 pub use report::{
     AloneProcedure, AppliedRule, Bridging, BuyerShare, ContractLine, Counts, CpvNode, Exclusion,
     FamilyRef, NeedLine, Opportunity, OpportunityError, ProcedureChoice, ProcedureEffect, Report,
-    Savings, ScoreFactors,
+    Savings, ScoreFactors, SetAsideLine,
 };
 use savings::{amount_factor, savings};
 
@@ -88,6 +89,9 @@ impl Item<'_> {
     }
 }
 
+/// The set-aside contracts named in a report's exclusion, at most.
+const FLAGGED_IDS_NAMED: usize = 5;
+
 /// From this many CPV nodes on, the engine builds the opportunities on two threads.
 const PARALLEL_NODES: usize = 64;
 
@@ -123,6 +127,9 @@ pub fn find_opportunities(
     let mut by_body: BTreeMap<&str, usize> = BTreeMap::new();
     let mut in_groupement = 0;
     let mut nodes: HashMap<u32, Vec<Item<'_>>> = HashMap::new();
+    // Contracts whose amount is no figure: shown with their node's opportunity, not counted.
+    let mut set_aside: HashMap<u32, Vec<&ContractFacts>> = HashMap::new();
+    let mut flagged_by: BTreeMap<FlagKind, (usize, Vec<&str>)> = BTreeMap::new();
     for c in input.contracts {
         let Some(code) = c.cpv else {
             counts.without_cpv += 1;
@@ -150,6 +157,19 @@ pub fn find_opportunities(
         }
         if !renewed.is_empty() && renewed.contains(&(&c.buyer, c.id.as_str())) {
             counts.renewed_by_need += 1;
+            continue;
+        }
+        if let Some(flag) = c.excluding_flag() {
+            counts.flagged += 1;
+            let (n, ids) = flagged_by.entry(flag.kind).or_default();
+            *n += 1;
+            if ids.len() < FLAGGED_IDS_NAMED {
+                ids.push(c.id.as_str());
+            }
+            set_aside
+                .entry(code.node_digits(params.depth))
+                .or_default()
+                .push(c);
             continue;
         }
         counts.contracts_in_window += 1;
@@ -194,6 +214,28 @@ pub fn find_opportunities(
         });
     }
 
+    for (kind, (contracts, ids)) in flagged_by {
+        let more = if contracts > ids.len() { ", …" } else { "" };
+        excluded.push(Exclusion {
+            reason: kind.code(),
+            body: None,
+            contracts,
+            explanation: format!(
+                "{contracts} contrat(s) écarté(s) des chiffres, {} ({}{more}) : montrés avec leur \
+                 opportunité, ils ne comptent ni dans les montants ni dans les économies.",
+                match kind {
+                    FlagKind::PlaceholderAmount =>
+                        "montant fictif (0 €, 1 € sur un an ou plus, \
+                         9 répétés)",
+                    _ =>
+                        "montant invraisemblable parmi les contrats comparables (plus de 6 \
+                         écarts absolus médians au-dessus de leur médiane)",
+                },
+                ids.join(", ")
+            ),
+        });
+    }
+
     // Every node is ranked from its items alone, which is cheap; only the best `limit` are
     // then built in full.
     let mut ranked: Vec<(Rank, Vec<Item<'_>>)> = nodes
@@ -211,7 +253,12 @@ pub fn find_opportunities(
             .iter()
             .skip(first)
             .step_by(2)
-            .map(|(rank, items)| build(rank, items, input, params, config, rules, cpv))
+            .map(|(rank, items)| {
+                let aside = set_aside
+                    .get(&representative(items).node_digits(params.depth))
+                    .map_or(&[][..], Vec::as_slice);
+                build(rank, items, aside, input, params, config, rules, cpv)
+            })
             .collect()
     };
     let (mine, others) = if ranked.len() < PARALLEL_NODES {
@@ -316,9 +363,11 @@ fn rank(
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 fn build(
     rank: &Rank,
     items: &[Item<'_>],
+    aside: &[&ContractFacts],
     input: Input<'_>,
     params: Params,
     config: &PoolingConfig,
@@ -339,12 +388,10 @@ fn build(
     };
     debug_assert_eq!(code, rank.code);
     let family = config.family_of(&prefix);
-    // Works are division 45 of the CPV; everything else is supplies and services.
-    let nature = if prefix.starts_with("45") {
-        Nature::Works
-    } else {
-        Nature::SuppliesAndServices
-    };
+    // Works are division 45 of the CPV, or a node whose amount is mostly contracts that say
+    // they are works (their CCAG or object) under another code; everything else is supplies
+    // and services.
+    let (nature, nature_reason) = nature_of(&prefix, items, rank.annual);
 
     // Members, in order of their annual amount.
     let mut shares: BTreeMap<&Siren, BuyerShare> = BTreeMap::new();
@@ -374,6 +421,8 @@ fn build(
                 amount_cents: c.amount.map(Amount::cents),
                 duration_months: c.duration_months,
                 annual_amount_cents: annual,
+                flags: c.flags.clone(),
+                works: c.works.clone(),
             }),
             Item::Need(n) => share.needs.push(NeedLine {
                 description: n.description.clone(),
@@ -452,6 +501,27 @@ fn build(
 
     let contract_count: usize = buyers.iter().map(|b| b.contracts.len()).sum();
     let need_count: usize = buyers.iter().map(|b| b.needs.len()).sum();
+    let mut set_aside: Vec<SetAsideLine> = aside
+        .iter()
+        .filter_map(|c| {
+            let flag = c.excluding_flag()?.clone();
+            let (name, _) = buyer_identity(&c.buyer, &published, input);
+            Some(SetAsideLine {
+                siren: c.buyer.clone(),
+                name,
+                id: c.id.clone(),
+                record_id: c.record_id,
+                object: c.object.clone(),
+                cpv: c.cpv?,
+                ends_on: c.ends_on,
+                amount_cents: c.amount.map(Amount::cents),
+                duration_months: c.duration_months,
+                flag,
+            })
+        })
+        .collect();
+    set_aside.sort_by(|a, b| a.id.cmp(&b.id).then(a.siren.cmp(&b.siren)));
+
     let mut reasons = vec![
         format!(
             "Famille « {} » : {} (poids {}).",
@@ -497,6 +567,22 @@ fn build(
         savings.low_percent,
         savings.high_percent
     ));
+    if let Some(reason) = &nature_reason {
+        reasons.push(reason.clone());
+    }
+    if !set_aside.is_empty() {
+        let lines: Vec<String> = set_aside.iter().map(SetAsideLine::explanation).collect();
+        reasons.push(format!(
+            "{} écarté{} des chiffres : {}.",
+            if set_aside.len() == 1 {
+                "1 contrat".to_owned()
+            } else {
+                format!("{} contrats", set_aside.len())
+            },
+            if set_aside.len() == 1 { "" } else { "s" },
+            lines.join(" ; ")
+        ));
+    }
     reasons.push(format!(
         "Score {score}/100 = poids de la famille {} × ({} × montant {} + {} × acheteurs {} + {} × alignement des dates {}).",
         decimal2(family.weight),
@@ -532,7 +618,60 @@ fn build(
         score,
         score_factors: factors,
         reasons,
+        nature_reason,
+        set_aside,
     })
+}
+
+/// Works when the node is in division 45 of the CPV, or when the contracts that say they are
+/// works (`ContractFacts::works`) hold more than half of its annual amount (more than half
+/// of its contracts when it has no amount), with the reason in French then.
+fn nature_of(prefix: &str, items: &[Item<'_>], annual: i64) -> (Nature, Option<String>) {
+    if prefix.starts_with("45") {
+        return (Nature::Works, None);
+    }
+    let contracts: Vec<&ContractFacts> = items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Contract(c, _) => Some(*c),
+            Item::Need(_) => None,
+        })
+        .collect();
+    let works: Vec<&ContractFacts> = contracts
+        .iter()
+        .copied()
+        .filter(|c| c.works.is_some())
+        .collect();
+    let works_annual: i64 = works
+        .iter()
+        .map(|c| c.annual_amount().map_or(0, Amount::cents))
+        .sum();
+    let mostly = if annual > 0 {
+        works_annual.saturating_mul(2) > annual
+    } else {
+        works.len() * 2 > contracts.len()
+    };
+    let Some(first) = works.first().filter(|_| mostly) else {
+        return (Nature::SuppliesAndServices, None);
+    };
+    let share = if annual > 0 {
+        format!(
+            ", {} % du montant annuel",
+            works_annual.saturating_mul(100) / annual
+        )
+    } else {
+        String::new()
+    };
+    (
+        Nature::Works,
+        Some(format!(
+            "Classé en travaux : {} (contrat {}) ; {} contrat(s) sur {} sont des travaux publiés sous un code CPV de fournitures ou de services{share}.",
+            first.works.as_deref().unwrap_or_default(),
+            first.id,
+            works.len(),
+            contracts.len()
+        )),
+    )
 }
 
 /// The published names of each buyer among `items`, with how often each appears.

@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::amount::Amount;
 use crate::cpv::{CpvCode, CpvDepth};
 use crate::ids::Siren;
+use crate::plausibility::ContractFlag;
 use crate::rules::{BuyerKind, Nature, Procedure, RuleLookupError};
 
 use super::french_date;
@@ -39,12 +40,15 @@ pub struct Counts {
     pub outside_window: usize,
     /// Contracts replaced by a need that renews them.
     pub renewed_by_need: usize,
+    /// Contracts in the window, with a CPV code, not already pooled, left out of the figures
+    /// because their amount is a placeholder or implausible ("aberrant").
+    pub flagged: usize,
 }
 
-/// Why contracts were set aside as already pooled.
+/// Why contracts were set aside: already pooled, or an amount that is no figure.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Exclusion {
-    /// "central_purchasing" or "groupement".
+    /// "central_purchasing", "groupement", "placeholder_amount" or "implausible_amount".
     pub reason: &'static str,
     /// The central purchasing body, for that reason.
     pub body: Option<String>,
@@ -82,6 +86,39 @@ pub struct Opportunity {
     pub score_factors: ScoreFactors,
     /// Why it ranks where it does, in French.
     pub reasons: Vec<String>,
+    /// Why it is works though its CPV code is not division 45, in French.
+    pub nature_reason: Option<String>,
+    /// The contracts of this node left out of the figures (placeholder or implausible
+    /// amount), shown with the reason.
+    pub set_aside: Vec<SetAsideLine>,
+}
+
+/// A contract of an opportunity's node left out of its figures.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SetAsideLine {
+    pub siren: Siren,
+    pub name: String,
+    pub id: String,
+    pub record_id: Option<i64>,
+    pub object: String,
+    pub cpv: CpvCode,
+    pub ends_on: Option<NaiveDate>,
+    pub amount_cents: Option<i64>,
+    pub duration_months: Option<u32>,
+    /// The flag that leaves it out.
+    pub flag: ContractFlag,
+}
+
+impl SetAsideLine {
+    /// "contrat 2019-04 de Ville de Meylan : montant fictif (aberrant) : …".
+    pub fn explanation(&self) -> String {
+        format!(
+            "contrat {} de {} : {}",
+            self.id,
+            self.name,
+            self.flag.sentence()
+        )
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -112,6 +149,10 @@ pub struct ContractLine {
     pub amount_cents: Option<i64>,
     pub duration_months: Option<u32>,
     pub annual_amount_cents: i64,
+    /// Flags that do not leave it out (a "suspect" amount, a placeholder titulaire).
+    pub flags: Vec<ContractFlag>,
+    /// Why it is works though its CPV code is not, in French.
+    pub works: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -18,6 +18,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use chrono::{Months, NaiveDate};
+use mutualis_domain::plausibility::placeholders::{REPEATED_DIGIT_ID_LEN, is_repeated_digit};
 use mutualis_domain::{Amount, CpvCode, CpvNomenclature, Siren, Siret};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Number;
@@ -45,8 +46,11 @@ pub struct FactsView<'r> {
     pub published_on: Option<NaiveDate>,
     pub duration_months: Option<u32>,
     pub amount: Option<Amount>,
-    /// The SIRENs of the titulaires that have a valid SIRET.
+    /// The SIRENs of the titulaires that have a valid SIRET (not a placeholder of one
+    /// repeated digit, as `Operator::siret`).
     pub suppliers: Vec<Siren>,
+    /// The CCAG the marché refers to, a DECP 2.0 code.
+    pub ccag: Option<Cow<'r, str>>,
 }
 
 impl FactsView<'_> {
@@ -674,7 +678,8 @@ fn operator(op: &RawOperator<'_>) -> Check<Option<Siren>> {
         return Err(Unsure);
     }
     text(&op.name)?;
-    Ok((id_type == "SIRET")
+    let placeholder = is_repeated_digit(&id, REPEATED_DIGIT_ID_LEN);
+    Ok((id_type == "SIRET" && !placeholder)
         .then(|| Siret::parse(&id).ok())
         .flatten()
         .map(|s| s.siren()))
@@ -725,6 +730,7 @@ impl<'de> RawMarche<'de> {
         text(&self.framework_id)?;
         boolean(&self.innovative)?;
         one_of(&self.ccag, Ccag::CODES)?;
+        let ccag = text(&self.ccag)?;
         whole(&self.offers, 1, u32::MAX)?;
         boolean(&self.advance_paid)?;
         permille(&self.advance_rate)?;
@@ -744,6 +750,7 @@ impl<'de> RawMarche<'de> {
             duration_months,
             amount,
             suppliers,
+            ccag,
         })
     }
 }

@@ -7,7 +7,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Response};
 use chrono::{Datelike, NaiveDate};
-use mutualis_app::contracts::{visible_contract, visible_contracts};
+use mutualis_app::contracts::{contract_flags, visible_contract, visible_contracts};
 use mutualis_domain::{Amount, Capability};
 use mutualis_formats::decp_vocab::{Nature, PriceForm, Procedure, Vocabulary};
 use mutualis_reference::cpv::nomenclature;
@@ -216,6 +216,10 @@ struct ContractDetailPage {
     operators: Vec<String>,
     modifications: Vec<ModificationRow>,
     source: &'static str,
+    /// What the plausibility checks found: (what, why, left out of the figures).
+    flags: Vec<(String, String, bool)>,
+    /// Why it counts as works though its CPV code is not.
+    works: Option<String>,
 }
 
 pub async fn detail(
@@ -231,9 +235,22 @@ pub async fn detail(
     let Some(record) = record else {
         return Err(user.error(WebError::not_found()));
     };
+    let found = contract_flags(&state, &record).await?;
     let c = &record.contract;
     let months = |m: Option<u32>| m.map(|m| format!("{m} mois")).unwrap_or_else(|| "—".into());
     let page = ContractDetailPage {
+        flags: found
+            .flags
+            .iter()
+            .map(|f| {
+                (
+                    format!("{} ({})", f.kind.label_fr(), f.level.label_fr()),
+                    f.reason.clone(),
+                    f.excludes_amount(),
+                )
+            })
+            .collect(),
+        works: found.works,
         layout: user.layout(),
         title: imported_text(&c.object).into_owned(),
         decp_id: c.id.clone(),

@@ -237,16 +237,21 @@ impl App {
             .principal
     }
 
-    /// The real Isère contracts, imported.
+    /// The real Isère contracts, imported, and their plausibility flags computed, as the
+    /// import command and the import job do.
     pub async fn with_isere_contracts(&self) -> mutualis_import::ImportSummary {
-        mutualis_import::import_decp(
+        let summary = mutualis_import::import_decp(
             &self.db,
             std::io::Cursor::new(ISERE),
             self.clock.now(),
             |_| {},
         )
         .await
-        .unwrap()
+        .unwrap();
+        mutualis_app::plausibility::recompute_flags(&self.db)
+            .await
+            .unwrap();
+        summary
     }
 
     /// A campaign of the coordinator signed in as `coordinator`, open from today for 30

@@ -89,6 +89,8 @@ struct DetailPage {
     /// (factor, its weight in the score, its value), each from 0 to 1.
     factors: Vec<(&'static str, String, String)>,
     reasons: Vec<String>,
+    /// The contracts of the node left out of the figures: (link, explanation).
+    set_aside: Vec<(Option<String>, String)>,
 }
 
 fn decimal2(x: f64) -> String {
@@ -297,6 +299,16 @@ pub async fn detail(
             ),
         ],
         reasons: o.reasons.clone(),
+        set_aside: o
+            .set_aside
+            .iter()
+            .map(|l| {
+                (
+                    l.record_id.map(|id| format!("/contrats/{id}")),
+                    l.explanation(),
+                )
+            })
+            .collect(),
     };
     Ok(Html(page.render()?).into_response())
 }
