@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::amount::Amount;
 use crate::cpv::CpvCode;
+use crate::decimal::{Decimal, Share};
 use crate::ids::{Siren, Siret};
 use crate::plausibility::placeholders::{self, is_repeated_digit};
 
@@ -172,6 +173,48 @@ pub struct Subcontracting {
     pub price_variation: Option<String>,
 }
 
+/// A modification of a subcontracting act (DECP 2.0 `modificationsActesSousTraitance`): the
+/// act's number and what changed. Published after the act, never merged into it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubcontractingModification {
+    /// The number of the act it modifies ([`Subcontracting::id`]).
+    pub act_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_duration_months: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_amount: Option<Amount>,
+    /// Notification of the modification to the subcontractor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_on: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published_on: Option<NaiveDate>,
+}
+
+/// A concession's execution data, published each year until its end (DECP 2.0
+/// `donneesExecution`, one `donneesAnnuelles` each).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExecutionData {
+    /// When these execution data were published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published_on: Option<NaiveDate>,
+    /// Investment expenses (`depensesInvestissement`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub investment_spending: Option<Amount>,
+    /// The main tariffs the users pay.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tariffs: Vec<Tariff>,
+}
+
+/// A tariff the users of a concession pay: its label and its price, exact (a price per unit
+/// may have more than two decimals).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tariff {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<Decimal>,
+}
+
 /// The place of execution: a code and what kind of code it is ("Code postal", "Code
 /// commune", "Code département"…).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -215,6 +258,19 @@ pub struct Decp2Fields {
     /// Concessions: public subsidy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_subsidy: Option<Amount>,
+    /// Marchés of food, vehicles, health products and clothing: the share of products from
+    /// the European Union (`origineUE`, 0.2 = 20 %).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin_eu: Option<Share>,
+    /// The same contracts: the share of French products (`origineFrance`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin_france: Option<Share>,
+    /// Marchés: modifications of the subcontracting acts, in the order published.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subcontracting_modifications: Vec<SubcontractingModification>,
+    /// Concessions: the execution data of each year, in the order published.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub execution_data: Vec<ExecutionData>,
 }
 
 /// A contract as published.

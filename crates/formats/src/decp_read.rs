@@ -33,11 +33,18 @@
 //!   (value `None`, original kept). A value outside the format's lists is rejected.
 //! - DECP 2.0 records fill [`Decp2Fields`](mutualis_domain::contract::Decp2Fields); values
 //!   are checked against the 2.0 schema's lists and minimums (an amount of at least 1 €,
-//!   `offresRecues` ≥ 1, a duration ≥ 1 month, `tauxAvance` between 0 and 1). Missing fields
+//!   `offresRecues` ≥ 1, a duration ≥ 1 month, `tauxAvance`, `origineUE` and
+//!   `origineFrance` between 0 and 1, a tariff or investment expense ≥ 0). Missing fields
 //!   are left empty: only the contract's identity (`id`, buyer, `objet`) is required.
-//!   The fields the domain has no place for are not read (`origineUE`, `origineFrance`,
-//!   `modificationsActesSousTraitance`, `donneesExecution`, and for 1.x the concession's
-//!   `montantSubventionPublique`, since 1.x contracts carry no `Decp2Fields`).
+//!   Every field of the 2.0 schema is read: `origineUE` and `origineFrance` as exact shares
+//!   between 0 and 1 ([`Share`](mutualis_domain::Share)), `modificationsActesSousTraitance`
+//!   (each naming its act by number, with a new duration, amount and dates), and a
+//!   concession's `donneesExecution` (per year: publication date, `depensesInvestissement` as
+//!   an amount, `tarifs` with `intituleTarif` and a `tarif` kept as an exact
+//!   [`Decimal`](mutualis_domain::Decimal), since a price per unit may have more than two
+//!   decimals). Not read: 1.x fields beyond those a 2.0 record has (a 1.x concession's
+//!   `montantSubventionPublique` and `donneesExecution`, since 1.x contracts carry no
+//!   `Decp2Fields` and are never republished as 2.0).
 //! - Bounded (see the limits below): no text longer than [`MAX_TEXT_CHARS`] characters, no
 //!   duration over [`MAX_DURATION_MONTHS`], no XML record nested deeper than
 //!   [`MAX_NESTING`] or with more than [`MAX_RECORD_ELEMENTS`] elements; a JSON `Infinity`

@@ -10,7 +10,8 @@
 //!
 //! Amounts are integer cents written as decimal numbers with at most two decimals (575000,
 //! 123456.89, 10.3): the cents are formatted, no float is involved. `tauxAvance` is written from
-//! the per-mille rate (100 ‰ → 0.1). Dates are `YYYY-MM-DD`.
+//! the per-mille rate (100 ‰ → 0.1); `origineUE`, `origineFrance` and a concession's tariffs
+//! from their exact decimals (0.1, 14.29). Dates are `YYYY-MM-DD`.
 //!
 //! Records are written one at a time. In JSON the marchés stream straight to the output; the
 //! concessions (a small share of contracts) are kept serialized in memory until the marchés are
@@ -24,8 +25,11 @@
 use std::io::{self, BufWriter, Write};
 
 use chrono::{Datelike, NaiveDate};
-use mutualis_domain::contract::{Label, Modification, Operator, Place, Subcontracting};
-use mutualis_domain::{Amount, Contract, ContractKind, Siret};
+use mutualis_domain::contract::{
+    ExecutionData, Label, Modification, Operator, Place, Subcontracting,
+    SubcontractingModification, Tariff,
+};
+use mutualis_domain::{Amount, Contract, ContractKind, Decimal, Share, Siret};
 use quick_xml::Writer;
 use quick_xml::escape::partial_escape;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
@@ -209,8 +213,16 @@ enum Node {
     Object(Vec<(&'static str, Node)>),
     /// JSON `{"technique": ["a", "b"]}`; XML `<technique>a</technique><technique>b</technique>`.
     List(&'static str, Vec<Node>),
-    /// JSON `[{"titulaire": {…}}, …]`; XML `<titulaire>…</titulaire>…`.
-    Wrapped(&'static str, Vec<Node>),
+    /// JSON `[{"titulaire": {…}}, …]`; XML `<titulaire>…</titulaire>…`. The item's name in
+    /// JSON, then in XML: they differ for `modificationsActesSousTraitance`, whose item the
+    /// JSON schema calls `modificationActeSousTraitance` and the XSD
+    /// `modificationActesSousTraitance`.
+    Wrapped(&'static str, &'static str, Vec<Node>),
+}
+
+/// A list written `[{"item": {…}}, …]` in JSON and `<item>…</item>…` in XML.
+fn wrapped(item: &'static str, nodes: Vec<Node>) -> Node {
+    Node::Wrapped(item, item, nodes)
 }
 
 fn write_json_node(node: &Node, out: &mut impl Write) -> io::Result<()> {
@@ -242,7 +254,7 @@ fn write_json_node(node: &Node, out: &mut impl Write) -> io::Result<()> {
             }
             out.write_all(b"]}")
         }
-        Node::Wrapped(item, values) => {
+        Node::Wrapped(item, _, values) => {
             out.write_all(b"[")?;
             for (i, value) in values.iter().enumerate() {
                 if i > 0 {
@@ -274,7 +286,7 @@ fn write_xml_node<W: Write>(w: &mut Writer<W>, name: &str, node: &Node) -> io::R
                 .iter()
                 .try_for_each(|(key, value)| write_xml_node(w, key, value))
         })?,
-        Node::List(item, values) | Node::Wrapped(item, values) => {
+        Node::List(item, values) | Node::Wrapped(_, item, values) => {
             element.write_inner_content(|w| {
                 values
                     .iter()
@@ -442,6 +454,13 @@ fn marche(c: &Contract, missing: &mut Missing) -> Node {
         d.and_then(|d| d.operator_grouping.as_deref()),
         |v| one_of(v, OperatorGrouping::CODES),
     );
+    f.opt("origineUE", "origineUE", d.and_then(|d| d.origin_eu), share);
+    f.opt(
+        "origineFrance",
+        "origineFrance",
+        d.and_then(|d| d.origin_france),
+        share,
+    );
     f.req(
         "sousTraitanceDeclaree",
         "sousTraitanceDeclaree",
@@ -454,9 +473,22 @@ fn marche(c: &Contract, missing: &mut Missing) -> Node {
             .iter()
             .map(|s| subcontracting_act(s, f.missing))
             .collect();
+        f.fields
+            .push(("actesSousTraitance", wrapped("acteSousTraitance", acts)));
+    }
+    let sub_mods = d.map_or(&[][..], |d| &d.subcontracting_modifications[..]);
+    if !sub_mods.is_empty() {
+        let mods = sub_mods
+            .iter()
+            .map(|m| subcontracting_modification(m, f.missing))
+            .collect();
         f.fields.push((
-            "actesSousTraitance",
-            Node::Wrapped("acteSousTraitance", acts),
+            "modificationsActesSousTraitance",
+            Node::Wrapped(
+                "modificationActeSousTraitance",
+                "modificationActesSousTraitance",
+                mods,
+            ),
         ));
     }
     f.req(
@@ -536,6 +568,12 @@ fn concession(c: &Contract, missing: &mut Missing) -> Node {
         d.and_then(|d| d.public_subsidy),
         |a| amount(a, 0),
     );
+    let years = d.map_or(&[][..], |d| &d.execution_data[..]);
+    if !years.is_empty() {
+        let years = years.iter().map(|y| execution_year(y, f.missing)).collect();
+        f.fields
+            .push(("donneesExecution", wrapped("donneesAnnuelles", years)));
+    }
     closing_fields(&mut f, c);
     f.into_node()
 }
@@ -590,7 +628,7 @@ fn closing_fields(f: &mut Fields<'_>, c: &Contract) {
             .map(|m| modification(m, f.missing))
             .collect();
         f.fields
-            .push(("modifications", Node::Wrapped("modification", mods)));
+            .push(("modifications", wrapped("modification", mods)));
     }
 }
 
@@ -711,6 +749,81 @@ fn subcontracting_act(s: &Subcontracting, missing: &mut Missing) -> Node {
     f.into_node()
 }
 
+fn subcontracting_modification(m: &SubcontractingModification, missing: &mut Missing) -> Node {
+    let mut f = Fields::new(missing);
+    f.req(
+        "id",
+        "modificationsActesSousTraitance.id",
+        Some(m.act_id.as_str()),
+        sequence_number,
+    );
+    f.opt(
+        "dureeMois",
+        "modificationsActesSousTraitance.dureeMois",
+        m.new_duration_months,
+        positive,
+    );
+    f.req(
+        "dateNotificationModificationSousTraitance",
+        "modificationsActesSousTraitance.dateNotificationModificationSousTraitance",
+        m.signed_on,
+        date,
+    );
+    f.opt(
+        "montant",
+        "modificationsActesSousTraitance.montant",
+        m.new_amount,
+        |a| amount(a, ONE_EURO_CENTS),
+    );
+    f.req(
+        "datePublicationDonnees",
+        "modificationsActesSousTraitance.datePublicationDonnees",
+        m.published_on,
+        date,
+    );
+    f.into_node()
+}
+
+fn execution_year(y: &ExecutionData, missing: &mut Missing) -> Node {
+    let mut f = Fields::new(missing);
+    f.req(
+        "datePublicationDonneesExecution",
+        "donneesExecution.datePublicationDonneesExecution",
+        y.published_on,
+        date,
+    );
+    f.req(
+        "depensesInvestissement",
+        "donneesExecution.depensesInvestissement",
+        y.investment_spending,
+        |a| amount(a, 0),
+    );
+    if y.tariffs.is_empty() {
+        f.missing.add("donneesExecution.tarifs");
+    } else {
+        let tariffs = y.tariffs.iter().map(|t| tariff(t, f.missing)).collect();
+        f.fields.push(("tarifs", wrapped("tarif", tariffs)));
+    }
+    f.into_node()
+}
+
+fn tariff(t: &Tariff, missing: &mut Missing) -> Node {
+    let mut f = Fields::new(missing);
+    f.req(
+        "intituleTarif",
+        "donneesExecution.tarifs.intituleTarif",
+        t.label.as_deref(),
+        tariff_label,
+    );
+    f.req(
+        "tarif",
+        "donneesExecution.tarifs.tarif",
+        t.price,
+        |p: Decimal| Some(Node::Number(p.to_string())),
+    );
+    f.into_node()
+}
+
 // ---------------------------------------------------------------------------------------------
 // Values: each returns `None` when DECP 2.0 would refuse the value.
 
@@ -738,6 +851,18 @@ fn object(s: &str) -> Option<Node> {
     (!s.trim().is_empty() && s.chars().count() <= 1000)
         .then(|| text(s))
         .flatten()
+}
+
+/// A tariff's label: 1 to 256 characters (the schema's `maxLength`).
+fn tariff_label(s: &str) -> Option<Node> {
+    (!s.trim().is_empty() && s.chars().count() <= 256)
+        .then(|| text(s))
+        .flatten()
+}
+
+/// A share between 0 and 1, as its exact decimal (0.1).
+fn share(s: Share) -> Option<Node> {
+    Some(Node::Number(s.to_string()))
 }
 
 fn buyer(siret: &Siret) -> Option<Node> {
@@ -798,7 +923,7 @@ fn operators(item: &'static str, ops: &[Operator]) -> Option<Node> {
         return None;
     }
     let nodes = ops.iter().map(operator).collect::<Option<Vec<_>>>()?;
-    Some(Node::Wrapped(item, nodes))
+    Some(wrapped(item, nodes))
 }
 
 fn place(p: &Place) -> Option<Node> {

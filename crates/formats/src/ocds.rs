@@ -12,15 +12,28 @@
 //!   `T-<id>-supplier`), distinct by identifier and sorted by it, as the converter's
 //!   `unique_by(.id)` does. Names come from the contract (DECP 1.x published them) or from the
 //!   caller's lookup, and are left out when neither knows them;
+//!   The identifier scheme is `FR-RCS` for a valid SIRET: org-id.guide's register lists
+//!   SIREN and SIRET numbers under `FR-RCS` (its list `lists/fr/fr-rcs.json` in
+//!   github.com/org-id/register; `FR-INSEE`, the SIRENE register itself, is deprecated there
+//!   "in favour of FR-RCS"). An identifier the register has no scheme for (a TVA number, a
+//!   TAHITI, RIDET or foreign one, a SIRET that fails its check) is published without a
+//!   `scheme`, rather than under a code that is not the register's;
 //! - one award (`-award-1`, status `active`, date of notification, initial amount and duration)
 //!   and one contract (`-contract-1`, current amount and duration after modifications, status
 //!   `pending` without modification and `active` with, as the converter does), each with one
 //!   item carrying the CPV code. Durations in months become `durationInDays` = ⌊months × 30.5⌋;
 //! - modifications become `contracts[0].amendments`, in publication order, and the tags
 //!   `award`, `contract` gain `awardUpdate` (a modification named new titulaires) and
-//!   `contractAmendment`;
-//! - dates are `YYYY-MM-DDT00:00:00Z` (the release date is the publication date of the data,
-//!   or the package's date when unknown).
+//!   `contractAmendment`. A package holds every version of a contract: the release `-00` as
+//!   first published, then one release per modification (`-01`, `-02`…) with the values after
+//!   it, so that each amendment's `amendsReleaseID` and `releaseID` name releases of the same
+//!   package ([`releases`]; [`release`] is the last of them);
+//! - an award without a known titulaire has no `suppliers` (OCDS wants no empty list);
+//! - a date is a day in France: its midnight in Paris, with Paris' offset that day
+//!   (`2019-01-28T00:00:00+01:00`, `2019-07-01T00:00:00+02:00`, summer time by the EU rule:
+//!   from the last Sunday of March to the last Sunday of October). The release date is the
+//!   publication date of its version (of the data, or of its last modification), or the
+//!   package's date when unknown.
 //!
 //! A groupement de commandes lists every member as a party with the role `buyer`; the
 //! coordinator (the contract's buyer) also has the role `procuringEntity` and is the tender's
@@ -33,7 +46,7 @@
 
 use std::io::{self, BufWriter, Write};
 
-use chrono::{DateTime, FixedOffset, NaiveDate, SecondsFormat};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, SecondsFormat, Weekday};
 use mutualis_domain::contract::{Modification, Operator};
 use mutualis_domain::{Amount, Contract, Siret};
 use serde_json::{Map, Number, Value, json};
@@ -125,14 +138,50 @@ pub fn ocid(c: &Contract, prefix: &str) -> String {
     format!("{prefix}-{}", decp_uid(c))
 }
 
-/// The release of one contract. `names` gives the name of an organisation from its identifier
-/// (a SIRET, or an operator's identifier of another type) when the contract does not carry it.
+/// The release of one contract as it stands now, after every modification (the last of
+/// [`releases`]). `names` gives the name of an organisation from its identifier (a SIRET, or
+/// an operator's identifier of another type) when the contract does not carry it.
 pub fn release(
     input: ReleaseInput<'_>,
     names: &impl Fn(&str) -> Option<String>,
     options: &OcdsOptions,
 ) -> Value {
-    let c = input.contract;
+    let modifications = input.contract.ordered_modifications().len();
+    version_release(input, modifications, names, options)
+}
+
+/// Every release of one contract: as first published (`-00`), then after each modification
+/// in publication order (`-01`, `-02`…), each amendment pointing to the releases before and
+/// after it.
+pub fn releases(
+    input: ReleaseInput<'_>,
+    names: &impl Fn(&str) -> Option<String>,
+    options: &OcdsOptions,
+) -> Vec<Value> {
+    let modifications = input.contract.ordered_modifications().len();
+    (0..=modifications)
+        .map(|k| version_release(input, k, names, options))
+        .collect()
+}
+
+/// The release of the contract after its first `applied` modifications (in publication order).
+fn version_release(
+    input: ReleaseInput<'_>,
+    applied: usize,
+    names: &impl Fn(&str) -> Option<String>,
+    options: &OcdsOptions,
+) -> Value {
+    let ordered = input.contract.ordered_modifications();
+    let latest = applied.checked_sub(1).and_then(|i| ordered.get(i)).copied();
+    let version;
+    let c = if applied == ordered.len() {
+        input.contract
+    } else {
+        let mut truncated = input.contract.clone();
+        truncated.modifications = ordered[..applied].iter().map(|m| (*m).clone()).collect();
+        version = truncated;
+        &version
+    };
     let ocid = ocid(c, &options.ocid_prefix);
     let modifications = c.ordered_modifications();
     let groupement = input.co_buyers.iter().any(|s| *s != c.buyer);
@@ -148,7 +197,7 @@ pub fn release(
     let mut parties = vec![party(
         &buyer_id,
         buyer_roles,
-        "FR-RCS",
+        Some(SIRET_SCHEME),
         c.buyer.as_str(),
         buyer_name.as_deref(),
     )];
@@ -163,7 +212,7 @@ pub fn release(
         parties.push(party(
             &buyer_party_id(s),
             &["buyer"],
-            "FR-RCS",
+            Some(SIRET_SCHEME),
             s.as_str(),
             name.as_deref(),
         ));
@@ -178,7 +227,7 @@ pub fn release(
     let mut supplier_refs = Vec::new();
     for op in suppliers {
         let scheme = identifier_scheme(op);
-        let id = format!("{scheme}-{}-supplier", op.id);
+        let id = supplier_party_id(op);
         let name = op.name.clone().or_else(|| names(&op.id));
         parties.push(party(&id, &["supplier"], scheme, &op.id, name.as_deref()));
         supplier_refs.push(reference(&id, name.as_deref()));
@@ -209,7 +258,9 @@ pub fn release(
     if let Some(a) = c.amount {
         award.insert("value".into(), value(a));
     }
-    award.insert("suppliers".into(), Value::Array(supplier_refs));
+    if !supplier_refs.is_empty() {
+        award.insert("suppliers".into(), Value::Array(supplier_refs));
+    }
     award.insert("items".into(), items.clone());
     if let Some(m) = c.duration_months {
         award.insert("contractPeriod".into(), period(m));
@@ -253,9 +304,11 @@ pub fn release(
     r.insert("ocid".into(), ocid.clone().into());
     r.insert("id".into(), release_id(&ocid, modifications.len()).into());
     r.insert("decpUID".into(), decp_uid(c).into());
-    let date = c
-        .published_on
-        .map_or_else(|| timestamp(&options.published_date), date_time);
+    let published = match latest {
+        Some(m) => m.published_on.or(m.signed_on),
+        None => c.published_on,
+    };
+    let date = published.map_or_else(|| timestamp(&options.published_date), date_time);
     r.insert("date".into(), date.into());
     r.insert("language".into(), "fr".into());
     r.insert("tag".into(), json!(tag));
@@ -285,7 +338,7 @@ where
 {
     let releases: Vec<Value> = inputs
         .into_iter()
-        .map(|i| release(i.into(), names, options))
+        .flat_map(|i| releases(i.into(), names, options))
         .collect();
     if releases.is_empty() {
         return Err(OcdsError::Empty);
@@ -298,8 +351,9 @@ where
     Ok(Value::Object(package))
 }
 
-/// Writes a release package one release at a time (one per line), and returns how many were
-/// written. Nothing is written when there is no contract, which OCDS does not allow.
+/// Writes a release package one release at a time (one per line; every version of each
+/// contract, as [`releases`] gives them), and returns how many releases were written. Nothing
+/// is written when there is no contract, which OCDS does not allow.
 pub fn write_release_package<'a, I, W>(
     inputs: I,
     names: &impl Fn(&str) -> Option<String>,
@@ -326,13 +380,14 @@ where
     out.write_all(b"\"releases\":[")?;
     let mut count = 0;
     for input in inputs {
-        if count > 0 {
-            out.write_all(b",")?;
+        for r in releases(input.into(), names, options) {
+            if count > 0 {
+                out.write_all(b",")?;
+            }
+            out.write_all(b"\n")?;
+            serde_json::to_writer(&mut out, &r).map_err(io::Error::from)?;
+            count += 1;
         }
-        out.write_all(b"\n")?;
-        let r = release(input.into(), names, options);
-        serde_json::to_writer(&mut out, &r).map_err(io::Error::from)?;
-        count += 1;
     }
     out.write_all(b"\n]}\n")?;
     out.flush()?;
@@ -372,21 +427,35 @@ fn release_id(ocid: &str, modifications: usize) -> String {
 }
 
 fn buyer_party_id(siret: &Siret) -> String {
-    format!("FR-RCS-{siret}-buyer")
+    format!("{SIRET_SCHEME}-{siret}-buyer")
 }
 
-/// The converter's scheme: `FR-RCS` for a SIRET, else the DECP identifier type itself.
-fn identifier_scheme(op: &Operator) -> &str {
-    if op.id_type == "SIRET" {
-        "FR-RCS"
-    } else {
-        &op.id_type
-    }
+/// org-id.guide's code for SIREN and SIRET numbers (see the module's documentation).
+const SIRET_SCHEME: &str = "FR-RCS";
+
+/// An operator's scheme in the org-id register: `FR-RCS` for a valid SIRET, none otherwise.
+fn identifier_scheme(op: &Operator) -> Option<&'static str> {
+    op.siret().map(|_| SIRET_SCHEME)
 }
 
-fn party(id: &str, roles: &[&str], scheme: &str, identifier: &str, name: Option<&str>) -> Value {
+/// The party's local id: `FR-RCS-<siret>-supplier`, or `<DECP type>-<id>-supplier` for an
+/// identifier the register has no scheme for.
+fn supplier_party_id(op: &Operator) -> String {
+    let prefix = identifier_scheme(op).unwrap_or(&op.id_type);
+    format!("{prefix}-{}-supplier", op.id)
+}
+
+fn party(
+    id: &str,
+    roles: &[&str],
+    scheme: Option<&str>,
+    identifier: &str,
+    name: Option<&str>,
+) -> Value {
     let mut ident = Map::new();
-    ident.insert("scheme".into(), scheme.into());
+    if let Some(scheme) = scheme {
+        ident.insert("scheme".into(), scheme.into());
+    }
     ident.insert("id".into(), identifier.into());
     let mut p = Map::new();
     if let Some(n) = name {
@@ -439,8 +508,42 @@ fn period(months: u32) -> Value {
     json!({"durationInDays": u64::from(months) * 61 / 2})
 }
 
+/// A French day as an OCDS date-time: its midnight in Paris, with Paris' offset that day.
 fn date_time(d: NaiveDate) -> String {
-    format!("{}T00:00:00Z", d.format("%Y-%m-%d"))
+    let offset = if paris_summer_time_at_midnight(d) {
+        "+02:00"
+    } else {
+        "+01:00"
+    };
+    format!("{}T00:00:00{offset}", d.format("%Y-%m-%d"))
+}
+
+/// Whether Paris is on summer time (UTC+2) at the midnight that starts `d`. Summer time runs
+/// from 01:00 UTC on the last Sunday of March to 01:00 UTC on the last Sunday of October
+/// (Directive 2000/84/EC, the rule since 1996; from 1981 to 1995 it ended on the last Sunday
+/// of September, which is applied to those years). Midnight of the last Sunday of March is
+/// still winter time (the change comes at 02:00), midnight of the last Sunday of October
+/// still summer time (the change comes at 03:00).
+fn paris_summer_time_at_midnight(d: NaiveDate) -> bool {
+    let year = d.year();
+    let end_month = if year >= 1996 { 10 } else { 9 };
+    match (last_sunday(year, 3), last_sunday(year, end_month)) {
+        (Some(start), Some(end)) => start < d && d <= end,
+        _ => false,
+    }
+}
+
+/// The last Sunday of a month.
+fn last_sunday(year: i32, month: u32) -> Option<NaiveDate> {
+    let next = if month == 12 {
+        NaiveDate::from_ymd_opt(year + 1, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(year, month + 1, 1)
+    }?;
+    let last = next.pred_opt()?;
+    let back = last.weekday().num_days_from_sunday();
+    last.checked_sub_days(chrono::Days::new(u64::from(back)))
+        .filter(|d| d.weekday() == Weekday::Sun)
 }
 
 fn timestamp(t: &DateTime<FixedOffset>) -> String {
@@ -456,6 +559,43 @@ mod tests {
         assert_eq!(period(39), json!({"durationInDays": 1189}));
         assert_eq!(period(12), json!({"durationInDays": 366}));
         assert_eq!(period(1), json!({"durationInDays": 30}));
+    }
+
+    fn day(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn days_are_paris_midnights_with_the_offset_of_that_day() {
+        assert_eq!(date_time(day("2019-01-28")), "2019-01-28T00:00:00+01:00");
+        assert_eq!(date_time(day("2019-07-01")), "2019-07-01T00:00:00+02:00");
+        // 2019: summer time from Sunday 31 March to Sunday 27 October.
+        for (d, summer) in [
+            ("2019-03-30", false),
+            ("2019-03-31", false),
+            ("2019-04-01", true),
+            ("2019-10-26", true),
+            ("2019-10-27", true),
+            ("2019-10-28", false),
+            ("2019-12-31", false),
+            // 2024: 31 March and 27 October; 2026: 29 March and 25 October.
+            ("2024-03-31", false),
+            ("2024-04-01", true),
+            ("2024-10-27", true),
+            ("2024-10-28", false),
+            ("2026-03-29", false),
+            ("2026-03-30", true),
+            ("2026-10-25", true),
+            ("2026-10-26", false),
+            // 1995 ended on the last Sunday of September (24 September).
+            ("1995-09-24", true),
+            ("1995-09-25", false),
+        ] {
+            assert_eq!(paris_summer_time_at_midnight(day(d)), summer, "{d}");
+        }
+        assert_eq!(last_sunday(2019, 3), Some(day("2019-03-31")));
+        assert_eq!(last_sunday(2020, 12), Some(day("2020-12-27")));
+        assert_eq!(last_sunday(2021, 2), Some(day("2021-02-28")));
     }
 
     #[test]

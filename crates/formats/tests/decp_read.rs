@@ -405,9 +405,22 @@ fn the_2_0_xml_example_reads_like_the_json_one() {
     let xml = example("v2.0/xml/Marche.xml");
     let from_json = json.contract("TEST2022Bis");
     let from_xml = &xml.contracts[0];
-    // The examples differ in id, object, the act's dates and the modifications; all else is
-    // the same record, "oui" in XML being true in JSON.
-    assert_eq!(from_xml.decp2, from_json.decp2);
+    // The examples differ in id, object, the act's dates and the modifications (of the
+    // contract and of its subcontracting act, which the XML example lacks); all else is the
+    // same record, "oui" in XML being true in JSON.
+    let mut json_fields = from_json.decp2.clone().unwrap();
+    assert_eq!(json_fields.subcontracting_modifications.len(), 1);
+    json_fields.subcontracting_modifications.clear();
+    assert_eq!(from_xml.decp2, Some(json_fields));
+    assert_eq!(
+        from_xml
+            .decp2
+            .as_ref()
+            .unwrap()
+            .origin_eu
+            .map(|s| s.to_string()),
+        Some("0.1".to_owned())
+    );
     assert_eq!(from_xml.operators, from_json.operators);
     assert_eq!(
         from_xml.subcontracting[0].amount,
@@ -481,7 +494,29 @@ fn a_2_0_concession_with_a_valid_buyer_is_read_in_full_from_json_and_xml() {
         assert_eq!(c.modifications[0].new_amount, Some(Amount::from_euros(25)));
         assert_eq!(c.modifications[0].new_duration_months, Some(14));
     }
-    assert_eq!(x.decp2, j.decp2);
+    // The XML example lists the first of the JSON example's two tariffs; all else is equal.
+    let (xd, mut jd) = (x.decp2.clone().unwrap(), j.decp2.clone().unwrap());
+    let tariffs = |d: &mutualis_domain::contract::Decp2Fields| -> Vec<(String, String)> {
+        d.execution_data[0]
+            .tariffs
+            .iter()
+            .map(|t| (t.label.clone().unwrap(), t.price.unwrap().to_string()))
+            .collect()
+    };
+    assert_eq!(
+        tariffs(&jd),
+        [
+            ("Intitulé du tarif".to_owned(), "14.29".to_owned()),
+            ("Intitulé du tarif2".to_owned(), "19.29".to_owned())
+        ]
+    );
+    assert_eq!(tariffs(&xd), tariffs(&jd)[..1]);
+    jd.execution_data[0].tariffs.truncate(1);
+    assert_eq!(xd, jd);
+    assert_eq!(
+        xd.execution_data[0].investment_spending,
+        Some(euros("15.3"))
+    );
     assert_eq!(x.modifications[0].signed_on, Some(date("2024-04-19")));
 }
 
@@ -1044,6 +1079,30 @@ fn decp_2_0_values_are_checked_against_the_schema_lists() {
             "lieuExecution",
             "Grenoble",
         ),
+        (
+            r#","origineUE":1.2"#,
+            RejectReason::InvalidNumber,
+            "origineUE",
+            "1.2",
+        ),
+        (
+            r#","origineFrance":"beaucoup""#,
+            RejectReason::InvalidNumber,
+            "origineFrance",
+            "beaucoup",
+        ),
+        (
+            r#","modificationsActesSousTraitance":[{"modificationActeSousTraitance":{"dureeMois":3}}]"#,
+            RejectReason::MissingField,
+            "modificationsActesSousTraitance[0].id",
+            "",
+        ),
+        (
+            r#","modificationsActesSousTraitance":[{"modificationActeSousTraitance":{"id":1,"montant":0.5}}]"#,
+            RejectReason::InvalidAmount,
+            "modificationsActesSousTraitance[0].montant",
+            "0.5",
+        ),
     ] {
         let rej = rejected(&marche(extra));
         assert_eq!(
@@ -1054,6 +1113,59 @@ fn decp_2_0_values_are_checked_against_the_schema_lists() {
     }
     let minimal = one(&marche("")).unwrap();
     assert_eq!(minimal.decp2, Some(Default::default()));
+
+    let concession = |extra: &str| {
+        format!(
+            r#"{{"marches":{{"contrat-concession":[{{"id":"C1","autoriteConcedante":{{"id":"20004071500019"}},"objet":"x"{extra}}}]}}}}"#
+        )
+    };
+    let year = |inner: &str| {
+        format!(
+            r#","donneesExecution":[{{"donneesAnnuelles":{{"datePublicationDonneesExecution":"2025-04-18"{inner}}}}}]"#
+        )
+    };
+    for (extra, reason, field, value) in [
+        (
+            year(r#","depensesInvestissement":-3"#),
+            RejectReason::InvalidAmount,
+            "donneesExecution[0].depensesInvestissement",
+            "-3",
+        ),
+        (
+            year(r#","tarifs":[{"tarif":{"intituleTarif":"Eau","tarif":"1,5 €"}}]"#),
+            RejectReason::InvalidNumber,
+            "donneesExecution[0].tarifs[0].tarif",
+            "1,5 €",
+        ),
+        (
+            year(r#","tarifs":[{"tarif":{"intituleTarif":"Eau","tarif":0.1234567890123}}]"#),
+            RejectReason::InvalidNumber,
+            "donneesExecution[0].tarifs[0].tarif",
+            "0.1234567890123",
+        ),
+        (
+            r#","donneesExecution":[{"donneesAnnuelles":{"datePublicationDonneesExecution":"18/04/2025"}}]"#.to_owned(),
+            RejectReason::InvalidDate,
+            "donneesExecution[0].datePublicationDonneesExecution",
+            "18/04/2025",
+        ),
+    ] {
+        let rej = rejected(&concession(&extra));
+        assert_eq!(
+            (rej.reason, rej.field.as_str(), rej.value.as_str()),
+            (reason, field, value),
+            "{extra}"
+        );
+    }
+    // A tariff written without its wrapper, with four decimals, is read exactly.
+    let c = one(&concession(&year(
+        r#","depensesInvestissement":"1200.5","tarifs":[{"intituleTarif":"Prix du m³","tarif":1.2345}]"#,
+    )))
+    .unwrap();
+    let y = &c.decp2.unwrap().execution_data[0];
+    assert_eq!(y.investment_spending, Some(euros("1200.5")));
+    assert_eq!(y.tariffs[0].label.as_deref(), Some("Prix du m³"));
+    assert_eq!(y.tariffs[0].price.unwrap().to_string(), "1.2345");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1409,11 +1521,21 @@ fn the_facts_reader_rejects_what_the_import_rejects() {
             "titulaires": [{"titulaire": {"typeIdentifiant": "SIRET", "id": "21380185500015"}}]
         })
     };
+    let mut too_french = marche("origine", "Nettoyage", 12);
+    too_french["origineFrance"] = 1.5.into();
+    let mut sub_modified = marche("modifie", "Nettoyage", 12);
+    sub_modified["modificationsActesSousTraitance"] =
+        serde_json::json!([{"modificationActeSousTraitance": {"dureeMois": 3}}]);
+    let mut with_origin = marche("bon-ue", "Nettoyage", 12);
+    with_origin["origineUE"] = 0.25.into();
     let text = serde_json::json!({"marches": {"marche": [
         marche("long", &"x".repeat(5_000), 12),
         marche("siecle", "Nettoyage", 99_999_999),
         marche("double", "Nettoyage", 12),
         marche("bon", "Nettoyage", 12),
+        too_french,
+        sub_modified,
+        with_origin,
     ]}})
     .to_string()
     .replace(
@@ -1432,7 +1554,7 @@ fn the_facts_reader_rejects_what_the_import_rejects() {
         },
     )
     .unwrap();
-    assert_eq!((stats.read, stats.contracts, stats.rejected), (4, 1, 3));
+    assert_eq!((stats.read, stats.contracts, stats.rejected), (7, 2, 5));
     assert_eq!(
         seen,
         [
@@ -1440,6 +1562,12 @@ fn the_facts_reader_rejects_what_the_import_rejects() {
             Err((RejectReason::InvalidDuration, "dureeMois".to_owned())),
             Err((RejectReason::DuplicateKey, "inconnu".to_owned())),
             Ok("bon".to_owned()),
+            Err((RejectReason::InvalidNumber, "origineFrance".to_owned())),
+            Err((
+                RejectReason::MissingField,
+                "modificationsActesSousTraitance[0].id".to_owned()
+            )),
+            Ok("bon-ue".to_owned()),
         ]
     );
 }

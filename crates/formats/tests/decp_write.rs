@@ -9,9 +9,13 @@ use std::process::Command;
 
 use chrono::NaiveDate;
 use mutualis_domain::contract::{
-    Decp2Fields, Label, Modification, Operator, Place, Subcontracting,
+    Decp2Fields, ExecutionData, Label, Modification, Operator, Place, Subcontracting,
+    SubcontractingModification, Tariff,
 };
-use mutualis_domain::{Amount, Contract, ContractKind, ContractSource, CpvCode, Siret};
+use mutualis_domain::{
+    Amount, Contract, ContractKind, ContractSource, CpvCode, Decimal, Share, Siret,
+};
+use mutualis_formats::decp_read::read_decp;
 use mutualis_formats::decp_write::{WriteStats, missing_for_decp2, write_json, write_xml};
 use serde_json::Value;
 
@@ -113,6 +117,7 @@ fn complete_marche() -> Contract {
             social_considerations: strings(&["Clause sociale"]),
             environmental_considerations: strings(&["Pas de considération environnementale"]),
             public_subsidy: None,
+            ..Decp2Fields::default()
         }),
     }
 }
@@ -568,6 +573,16 @@ fn official_example_marche() -> Contract {
             social_considerations: strings(&["Clause sociale", "Critère social"]),
             environmental_considerations: strings(&["Clause environnementale"]),
             public_subsidy: None,
+            origin_eu: Some(Share::parse("0.1").unwrap()),
+            origin_france: Some(Share::parse("0.1").unwrap()),
+            subcontracting_modifications: vec![SubcontractingModification {
+                act_id: "1".into(),
+                new_duration_months: Some(12),
+                new_amount: Some(Amount::from_cents(2_346_587)),
+                signed_on: Some(date("2022-10-20")),
+                published_on: Some(date("2022-12-15")),
+            }],
+            execution_data: vec![],
         }),
     }
 }
@@ -576,15 +591,6 @@ fn official_example_marche() -> Contract {
 fn the_official_marche_example_keeps_its_values() {
     let mut expected = example("marches_avec_modifications.json")["marches"]["marche"][1].clone();
     assert_eq!(expected["id"], "TEST2022Bis");
-    // Fields the domain does not hold (optional in DECP 2.0).
-    let record = expected.as_object_mut().unwrap();
-    for field in [
-        "origineUE",
-        "origineFrance",
-        "modificationsActesSousTraitance",
-    ] {
-        assert!(record.remove(field).is_some(), "{field}");
-    }
 
     let contract = official_example_marche();
     let (out, _) = export_json(&[&contract]);
@@ -604,8 +610,6 @@ fn the_official_concession_example_keeps_its_values() {
         example("concessions_avec_modifications.json")["marches"]["contrat-concession"][0].clone();
     assert_eq!(expected["id"], "0612202306122024");
     let record = expected.as_object_mut().unwrap();
-    // Execution data is not held by the domain.
-    assert!(record.remove("donneesExecution").is_some());
     // The example's SIRET 12345678901250 fails the Luhn check a `Siret` enforces.
     assert_eq!(record["autoriteConcedante"]["id"], "12345678901250");
     assert!(Siret::parse("12345678901250").is_err());
@@ -644,6 +648,20 @@ fn the_official_concession_example_keeps_its_values() {
         subcontracting: vec![],
         decp2: Some(Decp2Fields {
             public_subsidy: Some(Amount::from_cents(50)),
+            execution_data: vec![ExecutionData {
+                published_on: Some(date("2024-04-18")),
+                investment_spending: Some(Amount::from_cents(1530)),
+                tariffs: vec![
+                    Tariff {
+                        label: Some("Intitulé du tarif".into()),
+                        price: Some(Decimal::parse("14.29").unwrap()),
+                    },
+                    Tariff {
+                        label: Some("Intitulé du tarif2".into()),
+                        price: Some(Decimal::parse("19.29").unwrap()),
+                    },
+                ],
+            }],
             social_considerations: strings(&["Clause sociale", "Critère social"]),
             environmental_considerations: strings(&[
                 "Clause environnementale",
@@ -823,4 +841,254 @@ fn a_groupement_award_publishes_valid_records_under_the_coordinator() {
     let (xml, stats) = export_xml(&[c]);
     assert_eq!(stats.marches, 1);
     assert_valid_xml(&xml, "groupement");
+}
+
+#[test]
+fn the_new_fields_decp2_refuses_are_reported_not_written() {
+    let mut m = official_example_marche();
+    m.decp2.as_mut().unwrap().subcontracting_modifications[0].act_id = "A".into();
+    m.decp2.as_mut().unwrap().subcontracting_modifications[0].signed_on = None;
+    assert_eq!(
+        missing_for_decp2(&m),
+        [
+            "modificationsActesSousTraitance.id",
+            "modificationsActesSousTraitance.dateNotificationModificationSousTraitance"
+        ]
+    );
+
+    let mut c = complete_concession();
+    let year = |tariffs: Vec<Tariff>| ExecutionData {
+        published_on: Some(date("2026-07-01")),
+        investment_spending: Some(Amount::ZERO),
+        tariffs,
+    };
+    c.decp2.as_mut().unwrap().execution_data = vec![year(vec![])];
+    assert_eq!(missing_for_decp2(&c), ["donneesExecution.tarifs"]);
+    c.decp2.as_mut().unwrap().execution_data = vec![year(vec![Tariff {
+        label: Some("x".repeat(257)),
+        price: None,
+    }])];
+    assert_eq!(
+        missing_for_decp2(&c),
+        [
+            "donneesExecution.tarifs.intituleTarif",
+            "donneesExecution.tarifs.tarif"
+        ]
+    );
+    // A tariff of more than two decimals is written exactly, and both schemas take it.
+    c.decp2.as_mut().unwrap().execution_data = vec![year(vec![Tariff {
+        label: Some("Prix du m³ d'eau".into()),
+        price: Some(Decimal::parse("1.2345").unwrap()),
+    }])];
+    assert_eq!(missing_for_decp2(&c), Vec::<&str>::new());
+    let (out, _) = export_json(&[&c]);
+    assert!(String::from_utf8_lossy(&out).contains(r#""tarif":1.2345"#));
+    assert_valid_json(&out);
+    let (out, _) = export_xml(&[&c]);
+    assert!(String::from_utf8_lossy(&out).contains("<tarif>1.2345</tarif>"));
+    assert_valid_xml(&out, "tariff");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The official DECP 2.0 examples (their SIRETs made valid: `tests/data/decp-2.0-examples/`)
+// survive import → export → import with every field equal.
+
+fn examples_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/decp-2.0-examples")
+}
+
+/// Every contract of a DECP document; a rejected record fails the test, naming its reason.
+fn import(bytes: &[u8]) -> Vec<Contract> {
+    let mut contracts = Vec::new();
+    read_decp(
+        bytes,
+        mutualis_reference::cpv::nomenclature(),
+        |record| match record {
+            Ok(c) => contracts.push(c),
+            Err(r) => panic!("record {} rejected: {:?} {}", r.index, r.field, r.detail),
+        },
+    )
+    .unwrap();
+    contracts
+}
+
+/// The order of a JSON export: the marchés, then the concessions, each in input order.
+fn in_json_order(contracts: &[Contract]) -> Vec<Contract> {
+    let of = |kind| contracts.iter().filter(move |c| c.kind == kind).cloned();
+    of(ContractKind::Marche)
+        .chain(of(ContractKind::Concession))
+        .collect()
+}
+
+/// A JSON number's decimal text without the zeros that carry no value: 25.0 → 25, 10.30 → 10.3.
+fn number_text(n: &serde_json::Number) -> String {
+    let text = n.to_string();
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        text
+    }
+}
+
+/// `exported` has exactly the keys of `example`, each with an equal value; numbers are
+/// compared by their decimal text once trailing zeros are dropped (the example's 25.0 is
+/// exported 25), which is the only difference of formatting allowed.
+fn assert_same_record(example: &Value, exported: &Value, path: &str) {
+    match (example, exported) {
+        (Value::Object(e), Value::Object(x)) => {
+            for (key, value) in e {
+                let Some(found) = x.get(key) else {
+                    panic!("{path}.{key} is in the example, not in the export: {exported:#}");
+                };
+                assert_same_record(value, found, &format!("{path}.{key}"));
+            }
+            for key in x.keys() {
+                assert!(
+                    e.contains_key(key),
+                    "{path}.{key} is in the export, not in the example"
+                );
+            }
+        }
+        (Value::Array(e), Value::Array(x)) => {
+            assert_eq!(e.len(), x.len(), "{path}: list lengths");
+            for (i, (ev, xv)) in e.iter().zip(x).enumerate() {
+                assert_same_record(ev, xv, &format!("{path}[{i}]"));
+            }
+        }
+        (Value::Number(e), Value::Number(x)) => {
+            assert_eq!(number_text(e), number_text(x), "{path}")
+        }
+        (e, x) => assert_eq!(e, x, "{path}"),
+    }
+}
+
+#[test]
+fn the_official_json_examples_survive_a_round_trip_with_every_field() {
+    let files = [
+        "concessions.json",
+        "concessions_avec_modifications.json",
+        "marches_avec_modifications.json",
+        "marches_concessions.json",
+    ];
+    let mut records = 0;
+    for file in files {
+        let bytes = fs::read(examples_dir().join("json").join(file)).unwrap();
+        let example: Value = serde_json::from_slice(&bytes).unwrap();
+        assert!(json_validator().is_valid(&example), "{file}");
+        let imported = import(&bytes);
+        let in_example = |kind: &str| example["marches"][kind].as_array().map_or(0, Vec::len);
+        assert_eq!(
+            imported.len(),
+            in_example("marche") + in_example("contrat-concession"),
+            "{file}: every record is imported"
+        );
+
+        let (json, stats) = export_json(&imported.iter().collect::<Vec<_>>());
+        assert!(stats.skipped.is_empty(), "{file}: {:?}", stats.skipped);
+        let exported = assert_valid_json(&json);
+        for kind in ["marche", "contrat-concession"] {
+            let empty = Vec::new();
+            let theirs = example["marches"][kind].as_array().unwrap_or(&empty);
+            let ours = exported["marches"][kind].as_array().unwrap();
+            assert_eq!(ours.len(), theirs.len(), "{file} {kind}");
+            for (i, (e, x)) in theirs.iter().zip(ours).enumerate() {
+                assert_same_record(e, x, &format!("{file} {kind}[{i}]"));
+                records += 1;
+            }
+        }
+        assert_eq!(
+            import(&json),
+            in_json_order(&imported),
+            "{file}: JSON import → export → import"
+        );
+
+        let (xml, _) = export_xml(&imported.iter().collect::<Vec<_>>());
+        assert_valid_xml(&xml, &format!("roundtrip_{file}"));
+        assert_eq!(import(&xml), imported, "{file}: JSON → XML → import");
+    }
+    assert_eq!(records, 10);
+}
+
+#[test]
+fn the_official_xml_examples_survive_a_round_trip_with_every_field() {
+    for file in [
+        "Marche.xml",
+        "Contrat-concession.xml",
+        "Contrat-concession-modification.xml",
+    ] {
+        let bytes = fs::read(examples_dir().join("xml").join(file)).unwrap();
+        assert_valid_xml(&bytes, &format!("example_{file}"));
+        let imported = import(&bytes);
+        assert_eq!(imported.len(), 2, "{file}");
+        let (xml, stats) = export_xml(&imported.iter().collect::<Vec<_>>());
+        assert!(stats.skipped.is_empty(), "{file}: {:?}", stats.skipped);
+        assert_valid_xml(&xml, &format!("roundtrip_{file}"));
+        assert_eq!(
+            import(&xml),
+            imported,
+            "{file}: XML import → export → import"
+        );
+        let (json, _) = export_json(&imported.iter().collect::<Vec<_>>());
+        assert_valid_json(&json);
+        assert_eq!(
+            import(&json),
+            in_json_order(&imported),
+            "{file}: XML → JSON → import"
+        );
+    }
+}
+
+#[test]
+fn the_fields_read_from_the_examples_are_their_values() {
+    let bytes = fs::read(examples_dir().join("json/marches_concessions.json")).unwrap();
+    let imported = import(&bytes);
+    let concession = &imported[0];
+    assert_eq!(concession.kind, ContractKind::Concession);
+    let d = concession.decp2.as_ref().unwrap();
+    assert_eq!(d.public_subsidy, Some(Amount::from_cents(50)));
+    let year = &d.execution_data[0];
+    assert_eq!(year.published_on, Some(date("2024-04-18")));
+    assert_eq!(year.investment_spending, Some(Amount::from_cents(1530)));
+    let tariffs: Vec<(String, String)> = year
+        .tariffs
+        .iter()
+        .map(|t| (t.label.clone().unwrap(), t.price.unwrap().to_string()))
+        .collect();
+    assert_eq!(
+        tariffs,
+        [
+            ("Intitulé du tarif".to_owned(), "14.29".to_owned()),
+            ("Intitulé du tarif2".to_owned(), "19.29".to_owned())
+        ]
+    );
+
+    let marche = &imported[2];
+    assert_eq!(marche.id, "TEST2022");
+    assert_eq!(marche.buyer.as_str(), "21750001630065");
+    let d = marche.decp2.as_ref().unwrap();
+    assert_eq!(d.origin_eu.unwrap().percent_fr(), "10 %");
+    assert_eq!(d.origin_france.unwrap().to_string(), "0.1");
+    assert_eq!(
+        d.subcontracting_modifications,
+        [SubcontractingModification {
+            act_id: "1".into(),
+            new_duration_months: Some(12),
+            new_amount: Some(Amount::from_cents(2_346_587)),
+            signed_on: Some(date("2022-10-20")),
+            published_on: Some(date("2022-12-15")),
+        }]
+    );
+
+    // The XML example holds the same values as its JSON counterpart.
+    let xml = fs::read(examples_dir().join("xml/Marche.xml")).unwrap();
+    let from_xml = import(&xml);
+    let d = from_xml[0].decp2.as_ref().unwrap();
+    assert_eq!(d.origin_eu, Some(Share::parse("0.1").unwrap()));
+    let xml = fs::read(examples_dir().join("xml/Contrat-concession.xml")).unwrap();
+    let from_xml = import(&xml);
+    let year = &from_xml[0].decp2.as_ref().unwrap().execution_data[0];
+    assert_eq!(
+        year.tariffs[0].price,
+        Some(Decimal::parse("14.29").unwrap())
+    );
 }

@@ -12,7 +12,7 @@ use mutualis_domain::contract::{Decp2Fields, Label, Modification, Operator, Plac
 use mutualis_domain::{Amount, Contract, ContractKind, ContractSource, CpvCode, Siret};
 use mutualis_formats::ocds::{
     FRANCE_OCID_PREFIX, OcdsError, OcdsOptions, ReleaseInput, no_names, ocid, release,
-    release_package, write_release_package,
+    release_package, releases, write_release_package,
 };
 use serde_json::{Value, json};
 
@@ -255,6 +255,16 @@ fn the_converter_fixture_001_is_reproduced() {
     assert_valid_package(&package);
     assert_valid_package(&expected);
 
+    // The one difference: the converter writes a date published without a zone (the
+    // notification, "2018-12-03") as UTC midnight; Mutualis writes the day's midnight in Paris.
+    let ours_award_date = package["releases"][0]["awards"][0]["date"].clone();
+    assert_eq!(ours_award_date, "2018-12-03T00:00:00+01:00");
+    assert_eq!(
+        expected["releases"][0]["awards"][0]["date"],
+        "2018-12-03T00:00:00Z"
+    );
+    expected["releases"][0]["awards"][0]["date"] = ours_award_date;
+
     let ours = &package["releases"][0];
     let theirs = &expected["releases"][0];
     assert_eq!(ours["ocid"], "ocds-78apv2-200013183000212018MAPA20180500");
@@ -276,15 +286,14 @@ fn the_converter_fixture_001_is_reproduced() {
         ours["awards"][0]["value"],
         json!({"amount": 80000, "currency": "EUR"})
     );
-    assert_eq!(ours["awards"][0]["date"], "2018-12-03T00:00:00Z");
     assert_eq!(ours["contracts"][0]["value"]["amount"], 80000);
 
-    // The only difference: the source's publication date carries an offset ("2019-04-25+02:00"),
-    // which the converter keeps and the domain's NaiveDate does not.
+    // The source's publication date carries its offset ("2019-04-25+02:00"), which the
+    // converter keeps; the domain keeps the day, and its Paris midnight has the same offset.
     assert_eq!(theirs["date"], "2019-04-25T00:00:00+02:00");
-    assert_eq!(ours["date"], "2019-04-25T00:00:00Z");
-    expected["releases"][0]["date"] = ours["date"].clone();
+    assert_eq!(ours["date"], theirs["date"]);
     assert_eq!(package, expected);
+    assert_eq!(ocds_rule_problems(&package), Vec::<String>::new());
 }
 
 #[test]
@@ -306,13 +315,20 @@ fn a_package_of_every_kind_of_contract_validates() {
     ];
     let package = release_package(inputs, &no_names, &options()).unwrap();
     assert_valid_package(&package);
-    assert_eq!(package["releases"].as_array().unwrap().len(), 4);
+    // The marché's three versions (as published, after each of its two modifications), then
+    // one release for each other contract.
+    assert_eq!(package["releases"].as_array().unwrap().len(), 6);
     assert_eq!(package["publishedDate"], "2026-01-31T12:00:00+01:00");
+    // The legacy contract is given twice (alone and in a groupement): the only rule broken.
+    assert_eq!(
+        ocds_rule_problems(&package),
+        ["release id ocds-78apv2-200013183000212018MAPA20180500-00 twice"]
+    );
 
     // The streamed package is the same document.
     let mut out = Vec::new();
     let written = write_release_package(inputs, &no_names, &options(), &mut out).unwrap();
-    assert_eq!(written, 4);
+    assert_eq!(written, 6);
     let streamed: Value = serde_json::from_slice(&out).unwrap();
     assert_valid_package(&streamed);
     assert_eq!(streamed, package);
@@ -325,7 +341,8 @@ fn modifications_become_amendments_and_the_contract_holds_the_current_values() {
     let ocid = "ocds-78apv2-200040715000192025-VOIRIE-07";
     assert_eq!(r["ocid"], ocid);
     assert_eq!(r["id"], format!("{ocid}-02"));
-    assert_eq!(r["date"], "2025-03-01T00:00:00Z");
+    // The release after the second modification is dated by its publication.
+    assert_eq!(r["date"], "2026-01-20T00:00:00+01:00");
     assert_eq!(
         r["tag"],
         json!(["award", "contract", "awardUpdate", "contractAmendment"])
@@ -351,14 +368,14 @@ fn modifications_become_amendments_and_the_contract_holds_the_current_values() {
         json!([
             {
                 "id": format!("{ocid}-amendment-1"),
-                "date": "2025-09-01T00:00:00Z",
+                "date": "2025-09-01T00:00:00+02:00",
                 "rationale": "Avenant 1 : prolongation",
                 "amendsReleaseID": format!("{ocid}-00"),
                 "releaseID": format!("{ocid}-01"),
             },
             {
                 "id": format!("{ocid}-amendment-2"),
-                "date": "2026-01-05T00:00:00Z",
+                "date": "2026-01-05T00:00:00+01:00",
                 "amendsReleaseID": format!("{ocid}-01"),
                 "releaseID": format!("{ocid}-02"),
             }
@@ -461,7 +478,8 @@ fn a_single_buyer_has_no_tender_and_other_identifiers_keep_their_type() {
         json!({
             "id": "TVA-FR12345678901-supplier",
             "roles": ["supplier"],
-            "identifier": {"scheme": "TVA", "id": "FR12345678901"},
+            // org-id.guide has no scheme for a VAT number: none is claimed.
+            "identifier": {"id": "FR12345678901"},
         })
     );
     // No publication date: the package's date stands in, as the converter does.
@@ -518,4 +536,181 @@ fn the_validator_resolves_the_release_schema_offline_and_rejects_bad_releases() 
     let mut package = release_package([&c], &no_names, &options()).unwrap();
     package["releases"][0]["awards"][0]["status"] = "signed".into();
     assert!(!package_validator().is_valid(&package));
+}
+
+/// The OCDS rules the schema does not check, as broken by earlier exports: each release id once;
+/// every amendment's `releaseID` and `amendsReleaseID` a release of the package, of the same
+/// contracting process; no empty `suppliers`; every date of a release with an explicit offset,
+/// a day's date as Paris midnight (+01:00 or +02:00); every identifier scheme one of
+/// org-id.guide's register (`FR-RCS`, the only one Mutualis uses).
+fn ocds_rule_problems(package: &Value) -> Vec<String> {
+    let mut problems = Vec::new();
+    let releases = package["releases"].as_array().unwrap();
+    let mut ids: HashMap<&str, &str> = HashMap::new();
+    for r in releases {
+        let id = r["id"].as_str().unwrap();
+        if ids.insert(id, r["ocid"].as_str().unwrap()).is_some() {
+            problems.push(format!("release id {id} twice"));
+        }
+    }
+    for r in releases {
+        let ocid = r["ocid"].as_str().unwrap();
+        for c in r["contracts"].as_array().into_iter().flatten() {
+            for a in c["amendments"].as_array().into_iter().flatten() {
+                for key in ["releaseID", "amendsReleaseID"] {
+                    match a[key].as_str() {
+                        Some(target) if ids.get(target) == Some(&ocid) => {}
+                        other => problems.push(format!(
+                            "{}: amendment {key} {other:?} is not a release of {ocid} in the package",
+                            r["id"]
+                        )),
+                    }
+                }
+            }
+        }
+        for a in r["awards"].as_array().into_iter().flatten() {
+            if a.get("suppliers")
+                .is_some_and(|s| s.as_array().unwrap().is_empty())
+            {
+                problems.push(format!("{}: empty suppliers", r["id"]));
+            }
+        }
+        for p in r["parties"].as_array().into_iter().flatten() {
+            if let Some(scheme) = p["identifier"].get("scheme")
+                && scheme != "FR-RCS"
+            {
+                problems.push(format!("{}: scheme {scheme} not in org-id.guide", p["id"]));
+            }
+        }
+        dates(r, &mut |d| {
+            let day = d.len() == 25
+                && d[10..].starts_with("T00:00:00")
+                && (d.ends_with("+01:00") || d.ends_with("+02:00"));
+            if !day && DateTime::parse_from_rfc3339(d).is_err() {
+                problems.push(format!("{}: date {d} without an offset", r["id"]));
+            } else if !day && d.ends_with('Z') {
+                problems.push(format!("{}: date {d} in UTC, not a French day", r["id"]));
+            }
+        });
+    }
+    problems
+}
+
+/// Every value of a member named `date`.
+fn dates<'v>(v: &'v Value, found: &mut impl FnMut(&'v str)) {
+    match v {
+        Value::Object(map) => {
+            for (k, x) in map {
+                match (k.as_str(), x) {
+                    ("date", Value::String(d)) => found(d),
+                    _ => dates(x, found),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|x| dates(x, found)),
+        _ => {}
+    }
+}
+
+#[test]
+fn every_version_of_a_contract_is_a_release_its_amendments_point_to() {
+    let m = marche_with_modifications();
+    let ocid = "ocds-78apv2-200040715000192025-VOIRIE-07";
+    let all = releases(ReleaseInput::from(&m), &no_names, &options());
+    let summary: Vec<(Value, Value, Value, Value)> = all
+        .iter()
+        .map(|r| {
+            (
+                r["id"].clone(),
+                r["date"].clone(),
+                r["contracts"][0]["value"]["amount"].clone(),
+                r["awards"][0]["suppliers"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (
+                json!(format!("{ocid}-00")),
+                json!("2025-03-01T00:00:00+01:00"),
+                json!(123456.89),
+                json!([
+                    {"id": "FR-RCS-38103128500491-supplier"},
+                    {"id": "FR-RCS-55204599900869-supplier"}
+                ])
+            ),
+            (
+                json!(format!("{ocid}-01")),
+                json!("2025-09-15T00:00:00+02:00"),
+                json!(130000.1),
+                json!([
+                    {"id": "FR-RCS-38103128500491-supplier"},
+                    {"id": "FR-RCS-55204599900869-supplier"}
+                ])
+            ),
+            (
+                json!(format!("{ocid}-02")),
+                json!("2026-01-20T00:00:00+01:00"),
+                json!(130000.1),
+                json!([{"id": "FR-RCS-38024392300089-supplier"}])
+            ),
+        ]
+    );
+    assert!(all[0]["contracts"][0].get("amendments").is_none());
+    assert_eq!(all[0]["tag"], json!(["award", "contract"]));
+    assert_eq!(
+        all[1]["contracts"][0]["amendments"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        all[2],
+        release(ReleaseInput::from(&m), &no_names, &options())
+    );
+
+    let package = release_package([&m], &no_names, &options()).unwrap();
+    assert_valid_package(&package);
+    assert_eq!(ocds_rule_problems(&package), Vec::<String>::new());
+}
+
+#[test]
+fn an_award_without_titulaire_has_no_suppliers_and_the_rules_check_fails_on_broken_packages() {
+    let mut c = concession();
+    c.operators.clear();
+    let package = release_package([&c], &no_names, &options()).unwrap();
+    assert_valid_package(&package);
+    assert!(
+        package["releases"][0]["awards"][0]
+            .get("suppliers")
+            .is_none()
+    );
+    assert_eq!(ocds_rule_problems(&package), Vec::<String>::new());
+
+    // Each rule fails on the package an earlier export wrote.
+    let m = marche_with_modifications();
+    let good = release_package([&m], &no_names, &options()).unwrap();
+    let mut only_last = good.clone();
+    only_last["releases"] = json!([good["releases"][2].clone()]);
+    let problems = ocds_rule_problems(&only_last);
+    assert_eq!(problems.len(), 3, "{problems:?}");
+    assert!(
+        problems.iter().any(|p| p.contains("amendsReleaseID")),
+        "{problems:?}"
+    );
+
+    let mut broken = good.clone();
+    broken["releases"][0]["awards"][0]["suppliers"] = json!([]);
+    broken["releases"][0]["date"] = "2025-03-01T00:00:00Z".into();
+    broken["releases"][0]["parties"][1]["identifier"]["scheme"] = "TVA".into();
+    broken["releases"][1]["awards"][0]["date"] = "2025-02-10T00:00:00".into();
+    let problems = ocds_rule_problems(&broken);
+    for expected in ["empty suppliers", "in UTC", "scheme", "without an offset"] {
+        assert!(
+            problems.iter().any(|p| p.contains(expected)),
+            "{expected}: {problems:?}"
+        );
+    }
 }

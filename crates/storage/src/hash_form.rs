@@ -47,7 +47,14 @@
 //!   `advance_paid` (a boolean), `advance_rate_permille` (a whole number), `operator_grouping`
 //!   (a string), `price_types` (a list of strings), `subcontracting_declared` (a boolean),
 //!   `social_considerations`, `environmental_considerations` (lists of strings),
-//!   `public_subsidy` (cents).
+//!   `public_subsidy` (cents); then, added after the first hashes and left out when absent or
+//!   empty, so that the hash of every contract without them is unchanged: `origin_eu`,
+//!   `origin_france` (decimal texts, `"0.1"`), `subcontracting_modifications` (each `act_id`,
+//!   then, left out when absent, `new_duration_months`, `new_amount` (cents), `signed_on`,
+//!   `published_on`) and `execution_data` (each, left out when absent, `published_on`,
+//!   `investment_spending` (cents), `tariffs`: each `label` and `price` (a decimal text),
+//!   left out when absent). A contract stored before these fields were read was hashed
+//!   without them, so its next import finds a new hash and stores them.
 //!
 //! This is, byte for byte, the serde JSON of the domain's `Contract` when the hash was first
 //! computed, so that the hashes stored before the hash form had a name are hash form v1
@@ -56,7 +63,8 @@
 
 use chrono::NaiveDate;
 use mutualis_domain::contract::{
-    Decp2Fields, Label, Modification, Operator, Place, Subcontracting,
+    Decp2Fields, ExecutionData, Label, Modification, Operator, Place, Subcontracting,
+    SubcontractingModification, Tariff,
 };
 use mutualis_domain::{Amount, Contract, ContractKind, ContractSource};
 use serde::Serialize;
@@ -328,6 +336,86 @@ struct Decp2V1<'a> {
     environmental_considerations: &'a [String],
     #[serde(rename = "public_subsidy", skip_serializing_if = "Option::is_none")]
     public_subsidy: Option<i64>,
+    #[serde(rename = "origin_eu", skip_serializing_if = "Option::is_none")]
+    origin_eu: Option<String>,
+    #[serde(rename = "origin_france", skip_serializing_if = "Option::is_none")]
+    origin_france: Option<String>,
+    #[serde(
+        rename = "subcontracting_modifications",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    subcontracting_modifications: Vec<SubcontractingModificationV1<'a>>,
+    #[serde(rename = "execution_data", skip_serializing_if = "Vec::is_empty")]
+    execution_data: Vec<ExecutionDataV1<'a>>,
+}
+
+#[derive(Serialize)]
+struct SubcontractingModificationV1<'a> {
+    #[serde(rename = "act_id")]
+    act_id: &'a str,
+    #[serde(
+        rename = "new_duration_months",
+        skip_serializing_if = "Option::is_none"
+    )]
+    new_duration_months: Option<u32>,
+    #[serde(rename = "new_amount", skip_serializing_if = "Option::is_none")]
+    new_amount: Option<i64>,
+    #[serde(rename = "signed_on", skip_serializing_if = "Option::is_none")]
+    signed_on: Option<NaiveDate>,
+    #[serde(rename = "published_on", skip_serializing_if = "Option::is_none")]
+    published_on: Option<NaiveDate>,
+}
+
+impl<'a> SubcontractingModificationV1<'a> {
+    fn of(m: &'a SubcontractingModification) -> Self {
+        SubcontractingModificationV1 {
+            act_id: &m.act_id,
+            new_duration_months: m.new_duration_months,
+            new_amount: cents(m.new_amount),
+            signed_on: m.signed_on,
+            published_on: m.published_on,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ExecutionDataV1<'a> {
+    #[serde(rename = "published_on", skip_serializing_if = "Option::is_none")]
+    published_on: Option<NaiveDate>,
+    #[serde(
+        rename = "investment_spending",
+        skip_serializing_if = "Option::is_none"
+    )]
+    investment_spending: Option<i64>,
+    #[serde(rename = "tariffs", skip_serializing_if = "Vec::is_empty")]
+    tariffs: Vec<TariffV1<'a>>,
+}
+
+impl<'a> ExecutionDataV1<'a> {
+    fn of(y: &'a ExecutionData) -> Self {
+        ExecutionDataV1 {
+            published_on: y.published_on,
+            investment_spending: cents(y.investment_spending),
+            tariffs: y.tariffs.iter().map(TariffV1::of).collect(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct TariffV1<'a> {
+    #[serde(rename = "label", skip_serializing_if = "Option::is_none")]
+    label: Option<&'a str>,
+    #[serde(rename = "price", skip_serializing_if = "Option::is_none")]
+    price: Option<String>,
+}
+
+impl<'a> TariffV1<'a> {
+    fn of(t: &'a Tariff) -> Self {
+        TariffV1 {
+            label: t.label.as_deref(),
+            price: t.price.map(|p| p.to_string()),
+        }
+    }
 }
 
 impl<'a> Decp2V1<'a> {
@@ -347,6 +435,14 @@ impl<'a> Decp2V1<'a> {
             social_considerations: &d.social_considerations,
             environmental_considerations: &d.environmental_considerations,
             public_subsidy: cents(d.public_subsidy),
+            origin_eu: d.origin_eu.map(|s| s.to_string()),
+            origin_france: d.origin_france.map(|s| s.to_string()),
+            subcontracting_modifications: d
+                .subcontracting_modifications
+                .iter()
+                .map(SubcontractingModificationV1::of)
+                .collect(),
+            execution_data: d.execution_data.iter().map(ExecutionDataV1::of).collect(),
         }
     }
 }

@@ -10,9 +10,10 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use mutualis_domain::contract::{
-    Decp2Fields, Label, Modification, Operator, Place, Subcontracting,
+    Decp2Fields, ExecutionData, Label, Modification, Operator, Place, Subcontracting,
+    SubcontractingModification, Tariff,
 };
-use mutualis_domain::{Amount, Contract, ContractKind, ContractSource, Siret};
+use mutualis_domain::{Amount, Contract, ContractKind, ContractSource, Decimal, Share, Siret};
 use mutualis_formats::decp_read::read_decp;
 use mutualis_reference::cpv::nomenclature;
 use mutualis_storage::contract_import::PreparedContract;
@@ -90,17 +91,21 @@ const PINNED: &[(&str, usize, &str, &str)] = &[
         "a5e5b6dcfeba1757ab1b305081c035f686545542aa25ffa6e8deaa4f77f5b695",
         "48c3cad973da2f0342e87cdc4fa55404db5ba1dcfacc78d3106bc624ece39503",
     ),
+    // The two 2.0 examples publish `origineUE`, `origineFrance` and
+    // `modificationsActesSousTraitance`, which were not read before: their hashes changed when
+    // these fields were kept (they were 824c180d… and a5c6ca14…), and such a contract stored
+    // before is updated with them at its next import.
     (
         "crates/formats/tests/data/decp-format/v2.0/json/marches_concessions.json",
         1,
-        "824c180d64b5ec69f7dae73c03e85736cbbe2b1201486f8c49b8ab4157340045",
-        "2b7be58d52e5722fd90f960ef63ed3561ce5d047edd3a3a0ad1577dab1d7fc8c",
+        "d5e469464391336ab9c12e1ea99b62b5abd4adfab44bb1fa98d6aefd29f98a70",
+        "efb7c444e9426c6cc2b574517816f4d06560cc6a7ea88c9daa06ab811e103b7f",
     ),
     (
         "crates/formats/tests/data/decp-format/v2.0/xml/Marche.xml",
         2,
-        "a5c6ca14d8373b42cee941092c78becb3480aa2429f0180260386cf33c2303c9",
-        "b1daa5612848f53e287cd15a18261328c032c392914c8a21332aef2d78e8387e",
+        "a6e56963869f9519c4bede09be3bb8e4b9161e7219f525242a2b1b5f923085e4",
+        "ea98be73af8719eafff0a4bf341a422ef29c7533899535e1eacb5a9a61fbc632",
     ),
 ];
 
@@ -223,6 +228,7 @@ fn every_field() -> Contract {
             social_considerations: vec!["Clause sociale".into()],
             environmental_considerations: vec!["Critère environnemental".into()],
             public_subsidy: Some(Amount::from_cents(100_000)),
+            ..Decp2Fields::default()
         }),
     }
 }
@@ -277,4 +283,73 @@ fn content_hashes_of_every_field_are_pinned() {
             "6a761d2cd4f9b8690b0a8a916c6fc5389823f627ed5f0d85f13cae338f478a84",
         ]
     );
+}
+
+#[test]
+fn the_fields_kept_later_change_the_hash_only_when_present() {
+    let hash = |c: Contract| PreparedContract::new(c).unwrap().content_hash().to_owned();
+    let with = |change: &dyn Fn(&mut Decp2Fields)| {
+        let mut c = every_field();
+        change(c.decp2.as_mut().unwrap());
+        hash(c)
+    };
+    // Absent or empty, they leave the hash of every contract as it was (pinned above).
+    assert_eq!(
+        with(&|d| {
+            d.origin_eu = None;
+            d.subcontracting_modifications.clear();
+            d.execution_data.clear();
+        }),
+        hash(every_field())
+    );
+    let found = [
+        hash(every_field()),
+        with(&|d| d.origin_eu = Some(Share::parse("0.2").unwrap())),
+        with(&|d| d.origin_france = Some(Share::parse("0.2").unwrap())),
+        with(&|d| {
+            d.subcontracting_modifications = vec![SubcontractingModification {
+                act_id: "1".into(),
+                new_duration_months: None,
+                new_amount: None,
+                signed_on: None,
+                published_on: None,
+            }]
+        }),
+        with(&|d| {
+            d.execution_data = vec![ExecutionData {
+                published_on: None,
+                investment_spending: None,
+                tariffs: vec![],
+            }]
+        }),
+        with(&|d| d.execution_data = vec![tariff("14.29")]),
+        with(&|d| d.execution_data = vec![tariff("14.3")]),
+    ];
+    for (i, h) in found.iter().enumerate() {
+        assert!(
+            !found[..i].contains(h),
+            "change {i} gives the hash of another"
+        );
+    }
+    // A decimal's hash is its value, not its writing.
+    assert_eq!(
+        with(&|d| d.execution_data = vec![tariff("14.290")]),
+        found[5]
+    );
+    assert_eq!(
+        with(&|d| d.execution_data = vec![tariff("14.3")]),
+        "c28aac89d7ae0a6c49c0325de71668f273de0c897477486f90f5ceba42b22435"
+    );
+}
+
+/// Execution data with one tariff of `price`.
+fn tariff(price: &str) -> ExecutionData {
+    ExecutionData {
+        published_on: None,
+        investment_spending: None,
+        tariffs: vec![Tariff {
+            label: None,
+            price: Some(Decimal::parse(price).unwrap()),
+        }],
+    }
 }

@@ -397,3 +397,66 @@ async fn the_upload_summary_names_each_rejection_reason_in_french() {
     })
     .await;
 }
+
+/// The official DECP 2.0 example of marchés and concessions (valid SIRETs:
+/// `tests/data/decp-2.0-examples/`), its first concession and first marché bought by Grenoble.
+fn grenoble_examples() -> Vec<u8> {
+    let text = include_str!("../../../tests/data/decp-2.0-examples/json/marches_concessions.json");
+    text.replace("26730104200011", "21380185500015")
+        .replace("21750001630065", "21380185500015")
+        .into_bytes()
+}
+
+/// The id of the contract whose object is `object` in a list page.
+fn contract_id(list: &str, object: &str) -> String {
+    let at = list
+        .find(object)
+        .unwrap_or_else(|| panic!("{object}: {list}"));
+    let link = list[..at].rfind("href=\"/contrats/").unwrap() + "href=\"/contrats/".len();
+    list[link..].split('"').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_contract_page_shows_every_decp_2_0_field_published() {
+    each_backend(|db| async move {
+        let app = App::new(db).await;
+        let summary = mutualis_import::import_decp(
+            &app.db,
+            std::io::Cursor::new(grenoble_examples()),
+            app.clock.now(),
+            |_| {},
+        )
+        .await
+        .unwrap();
+        assert_eq!(summary.created, 4);
+        let cookie = app.sign_in(COORDINATOR).await;
+        let list = app.get("/contrats", Some(&cookie)).await;
+
+        let marche = contract_id(&list.body, "envoi pour Json test 1");
+        let page = app.get(&format!("/contrats/{marche}"), Some(&cookie)).await;
+        assert_eq!(page.status, StatusCode::OK);
+        let body = &page.body;
+        assert!(
+            body.contains("<dt>Part d'origine UE</dt><dd>10 %</dd>"),
+            "{body}"
+        );
+        assert!(body.contains("<dt>Part d'origine France</dt><dd>10 %</dd>"));
+        assert!(body.contains("<h2>Modifications d'actes de sous-traitance</h2>"));
+        assert!(body.contains("23\u{202f}465,87 € HT"), "{body}");
+        assert!(!body.contains("Données d'exécution"));
+
+        let concession = contract_id(&list.body, "Objet de la consultation 1");
+        let page = app
+            .get(&format!("/contrats/{concession}"), Some(&cookie))
+            .await;
+        let body = &page.body;
+        assert!(body.contains("<h2>Données d'exécution</h2>"), "{body}");
+        assert!(body.contains("Publiées le 18/04/2024"), "{body}");
+        assert!(body.contains("15,30 € HT"), "{body}");
+        assert!(body.contains("Intitulé du tarif2"));
+        assert!(body.contains("14,29 €") && body.contains("19,29 €"));
+        assert!(!body.contains("Part d'origine UE"));
+        assert!(!body.contains("Modifications d'actes de sous-traitance"));
+    })
+    .await;
+}

@@ -4,7 +4,8 @@
 //! `convert/values.rs`.
 
 use mutualis_domain::contract::{
-    Decp2Fields, Label, Modification, Operator, Place, Subcontracting,
+    Decp2Fields, ExecutionData, Label, Modification, Operator, Place, Subcontracting,
+    SubcontractingModification, Tariff,
 };
 use mutualis_domain::{Contract, ContractKind, ContractSource, CpvNomenclature, Siret};
 use serde_json::Value;
@@ -349,8 +350,12 @@ fn decp2_fields(obj: &Obj<'_>, kind: ContractKind) -> Res<Decp2Fields> {
         d.operator_grouping = obj.one_of("typeGroupementOperateurs", OperatorGrouping::CODES)?;
         d.subcontracting_declared = obj.boolean("sousTraitanceDeclaree")?;
         d.price_types = obj.enum_list("typesPrix", "typePrix", PriceType::CODES)?;
+        d.origin_eu = obj.share("origineUE")?;
+        d.origin_france = obj.share("origineFrance")?;
+        d.subcontracting_modifications = subcontracting_modifications(obj)?;
     } else {
         d.public_subsidy = obj.amount("montantSubventionPublique", 0)?;
+        d.execution_data = execution_data(obj)?;
     }
     d.social_considerations = obj.enum_list(
         "considerationsSociales",
@@ -386,6 +391,52 @@ fn subcontracting(obj: &Obj<'_>) -> Res<Vec<Subcontracting>> {
         });
     }
     Ok(acts)
+}
+
+/// `modificationsActesSousTraitance`: each names the act it modifies by its number.
+fn subcontracting_modifications(obj: &Obj<'_>) -> Res<Vec<SubcontractingModification>> {
+    let key = "modificationsActesSousTraitance";
+    let items = obj.items(key, "modificationActeSousTraitance")?;
+    let mut mods = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        let m = obj.element(key, i, item)?;
+        let Some(act_id) = m.count("id", 1)? else {
+            return Err(m.missing("id"));
+        };
+        mods.push(SubcontractingModification {
+            act_id: act_id.to_string(),
+            new_duration_months: m.months("dureeMois", Version::V2.min_months())?,
+            new_amount: m.amount("montant", Version::V2.min_amount_cents())?,
+            signed_on: m.date("dateNotificationModificationSousTraitance")?,
+            published_on: m.date("datePublicationDonnees")?,
+        });
+    }
+    Ok(mods)
+}
+
+/// A concession's `donneesExecution`: `[{"donneesAnnuelles": {…, "tarifs": [{"tarif": {…}}]}}]`.
+fn execution_data(obj: &Obj<'_>) -> Res<Vec<ExecutionData>> {
+    let key = "donneesExecution";
+    let items = obj.items(key, "donneesAnnuelles")?;
+    let mut years = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        let year = obj.element(key, i, item)?;
+        let tariff_items = year.object_items("tarifs", "tarif")?;
+        let mut tariffs = Vec::with_capacity(tariff_items.len());
+        for (j, item) in tariff_items.into_iter().enumerate() {
+            let t = year.element("tarifs", j, item)?;
+            tariffs.push(Tariff {
+                label: t.text("intituleTarif")?,
+                price: t.decimal("tarif")?,
+            });
+        }
+        years.push(ExecutionData {
+            published_on: year.date("datePublicationDonneesExecution")?,
+            investment_spending: year.amount("depensesInvestissement", 0)?,
+            tariffs,
+        });
+    }
+    Ok(years)
 }
 
 fn modifications(obj: &Obj<'_>, version: Version, kind: ContractKind) -> Res<Vec<Modification>> {

@@ -19,7 +19,7 @@ use std::fmt;
 
 use chrono::{Months, NaiveDate};
 use mutualis_domain::plausibility::placeholders::{REPEATED_DIGIT_ID_LEN, is_repeated_digit};
-use mutualis_domain::{Amount, CpvCode, CpvNomenclature, Siren, Siret};
+use mutualis_domain::{Amount, CpvCode, CpvNomenclature, Share, Siren, Siret};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Number;
 
@@ -322,6 +322,17 @@ fn permille(s: &Option<Scalar<'_>>) -> Check<()> {
     if ok { Ok(()) } else { Err(Unsure) }
 }
 
+/// As `Obj::share`: a number or numeric text between 0 and 1.
+fn share(s: &Option<Scalar<'_>>) -> Check<()> {
+    let ok = match present(s) {
+        None => return Ok(()),
+        Some(Scalar::Num(n)) => Share::parse(&number_text(n)).is_ok(),
+        Some(Scalar::Str(t)) => Share::parse(t).is_ok(),
+        Some(_) => false,
+    };
+    if ok { Ok(()) } else { Err(Unsure) }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Objects as read: the fields the conversion reads, the others walked and dropped. A key
 // given twice sends the record to the full conversion.
@@ -587,7 +598,10 @@ struct RawMarche<'de> {
     price_types: Option<EnumList<'de>>,
     social: Option<EnumList<'de>>,
     environmental: Option<EnumList<'de>>,
+    origin_eu: Option<Scalar<'de>>,
+    origin_france: Option<Scalar<'de>>,
     subcontracting: Option<Nothing>,
+    subcontracting_modifications: Option<Nothing>,
     modifications: Option<Nothing>,
 }
 
@@ -642,7 +656,12 @@ object_visitor!(MarcheVisitor, RawMarche, |key, map, out| {
             &mut out.environmental,
             map.next_value_seed(EnumListSeed("considerationEnvironnementale"))?,
         )?,
+        "origineUE" => once(&mut out.origin_eu, map.next_value()?)?,
+        "origineFrance" => once(&mut out.origin_france, map.next_value()?)?,
         "actesSousTraitance" => once(&mut out.subcontracting, map.next_value()?)?,
+        "modificationsActesSousTraitance" => {
+            once(&mut out.subcontracting_modifications, map.next_value()?)?
+        }
         "modifications" => once(&mut out.modifications, map.next_value()?)?,
         _ => return Ok(false),
     }
@@ -739,6 +758,8 @@ impl<'de> RawMarche<'de> {
         enum_list(&self.price_types, PriceType::CODES)?;
         enum_list(&self.social, SocialConsideration::MARCHE_CODES)?;
         enum_list(&self.environmental, EnvironmentalConsideration::CODES)?;
+        share(&self.origin_eu)?;
+        share(&self.origin_france)?;
         Ok(FactsView {
             id,
             buyer: siret,

@@ -189,6 +189,23 @@ struct ModificationRow {
     new_duration: String,
 }
 
+/// A modification of a subcontracting act, as shown.
+struct SubcontractingModificationRow {
+    act_id: String,
+    signed_on: String,
+    published_on: String,
+    new_amount: String,
+    new_duration: String,
+}
+
+/// A concession's execution data for one year, as shown.
+struct ExecutionRow {
+    published_on: String,
+    investment_spending: String,
+    /// Each tariff: its label and its price in euros.
+    tariffs: Vec<(String, String)>,
+}
+
 #[derive(Template)]
 #[template(path = "contract.html")]
 struct ContractDetailPage {
@@ -215,6 +232,11 @@ struct ContractDetailPage {
     current_amount: String,
     operators: Vec<String>,
     modifications: Vec<ModificationRow>,
+    /// "10 %", when published.
+    origin_eu: Option<String>,
+    origin_france: Option<String>,
+    subcontracting_modifications: Vec<SubcontractingModificationRow>,
+    execution: Vec<ExecutionRow>,
     source: &'static str,
     /// What the plausibility checks found: (what, why, left out of the figures).
     flags: Vec<(String, String, bool)>,
@@ -238,6 +260,7 @@ pub async fn detail(
     let found = contract_flags(&state, &record).await?;
     let c = &record.contract;
     let months = |m: Option<u32>| m.map(|m| format!("{m} mois")).unwrap_or_else(|| "—".into());
+    let d = c.decp2.as_ref();
     let page = ContractDetailPage {
         flags: found
             .flags
@@ -251,6 +274,45 @@ pub async fn detail(
             })
             .collect(),
         works: found.works,
+        origin_eu: d.and_then(|d| d.origin_eu).map(|s| s.percent_fr()),
+        origin_france: d.and_then(|d| d.origin_france).map(|s| s.percent_fr()),
+        subcontracting_modifications: d
+            .map(|d| &d.subcontracting_modifications[..])
+            .unwrap_or_default()
+            .iter()
+            .map(|m| SubcontractingModificationRow {
+                act_id: m.act_id.clone(),
+                signed_on: date_fr(m.signed_on),
+                published_on: date_fr(m.published_on),
+                new_amount: amount_fr(m.new_amount),
+                new_duration: months(m.new_duration_months),
+            })
+            .collect(),
+        execution: d
+            .map(|d| &d.execution_data[..])
+            .unwrap_or_default()
+            .iter()
+            .map(|y| ExecutionRow {
+                published_on: date_fr(y.published_on),
+                investment_spending: amount_fr(y.investment_spending),
+                tariffs: y
+                    .tariffs
+                    .iter()
+                    .map(|t| {
+                        (
+                            t.label
+                                .as_deref()
+                                .map(imported_text)
+                                .unwrap_or_default()
+                                .into_owned(),
+                            t.price
+                                .map(|p| format!("{} €", p.french()))
+                                .unwrap_or_else(|| "—".into()),
+                        )
+                    })
+                    .collect(),
+            })
+            .collect(),
         layout: user.layout(),
         title: imported_text(&c.object).into_owned(),
         decp_id: c.id.clone(),

@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 use mutualis_domain::contract::{Label, Operator};
-use mutualis_domain::{Amount, ContractKind, CpvCode, CpvNomenclature};
+use mutualis_domain::{Amount, ContractKind, CpvCode, CpvNomenclature, Decimal, Share};
 use serde_json::{Map, Value};
 
 use super::values::{boolean_text, number_text, parse_date, permille_of, value_text, whole_number};
@@ -132,6 +132,21 @@ impl<'v> Obj<'v> {
     /// `[{…}, …]`: both are read, nested lists are flattened (`[[{…}]]`, seen in real files),
     /// and an XML-like `{"modification": [{…}]}` is read too.
     pub(super) fn items(&self, key: &str, wrapper: &str) -> Res<Vec<&'v Value>> {
+        self.items_unwrapped(key, wrapper, |_| true)
+    }
+
+    /// As [`Obj::items`], for a list whose item has a field named as its wrapper (a tariff
+    /// `{"intituleTarif": …, "tarif": 14.29}`): only a wrapper holding an object is taken off.
+    pub(super) fn object_items(&self, key: &str, wrapper: &str) -> Res<Vec<&'v Value>> {
+        self.items_unwrapped(key, wrapper, Value::is_object)
+    }
+
+    fn items_unwrapped(
+        &self,
+        key: &str,
+        wrapper: &str,
+        unwrap: impl Fn(&Value) -> bool,
+    ) -> Res<Vec<&'v Value>> {
         let mut items = Vec::new();
         let Some(value) = self.get(key) else {
             return Ok(items);
@@ -141,8 +156,8 @@ impl<'v> Obj<'v> {
             Value::Object(map) => match map.get(wrapper) {
                 Some(Value::Array(list)) => flatten(list, &mut items),
                 Some(Value::Null) => {}
-                Some(inner) => items.push(inner),
-                None => items.push(value),
+                Some(inner) if unwrap(inner) => items.push(inner),
+                _ => items.push(value),
             },
             v => {
                 return Err(self.issue(
@@ -157,6 +172,7 @@ impl<'v> Obj<'v> {
             let v: &'v Value = item;
             if let Value::Object(map) = v
                 && let Some(inner) = map.get(wrapper)
+                && unwrap(inner)
             {
                 *item = inner;
             }
@@ -426,6 +442,57 @@ impl<'v> Obj<'v> {
                     ),
                 )
             })
+    }
+
+    /// The text of a number field: a JSON number's decimal text or a string, trimmed.
+    fn number_field(&self, key: &str) -> Option<(&'v Value, Option<String>)> {
+        let value = self.get(key)?;
+        let text = match value {
+            Value::Number(n) => Some(number_text(n)),
+            Value::String(s) => Some(s.trim().to_owned()),
+            _ => None,
+        };
+        Some((value, text))
+    }
+
+    /// A share between 0 and 1 (`origineUE`: 0.2 is 20 %), exactly.
+    pub(super) fn share(&self, key: &str) -> Res<Option<Share>> {
+        let Some((value, text)) = self.number_field(key) else {
+            return Ok(None);
+        };
+        match text.as_deref().map(Share::parse) {
+            Some(Ok(share)) => Ok(Some(share)),
+            Some(Err(e)) => Err(self.issue(key, value, RejectReason::InvalidNumber, e.to_string())),
+            None => Err(self.issue(
+                key,
+                value,
+                RejectReason::InvalidNumber,
+                format!(
+                    "part « {} » invalide : attendu un nombre entre 0 et 1 (0.2 pour 20 %)",
+                    value_text(value)
+                ),
+            )),
+        }
+    }
+
+    /// A non-negative decimal kept exactly (a tariff: 1.2345).
+    pub(super) fn decimal(&self, key: &str) -> Res<Option<Decimal>> {
+        let Some((value, text)) = self.number_field(key) else {
+            return Ok(None);
+        };
+        match text.as_deref().map(Decimal::parse) {
+            Some(Ok(d)) => Ok(Some(d)),
+            Some(Err(e)) => Err(self.issue(key, value, RejectReason::InvalidNumber, e.to_string())),
+            None => Err(self.issue(
+                key,
+                value,
+                RejectReason::InvalidNumber,
+                format!(
+                    "nombre « {} » invalide : attendu un nombre positif",
+                    value_text(value)
+                ),
+            )),
+        }
     }
 }
 
