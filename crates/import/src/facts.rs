@@ -7,7 +7,7 @@
 //! in the engine's window), so that a character lost to the encoding matches there only.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, RandomState};
+use std::hash::{BuildHasher, Hash, Hasher, RandomState};
 use std::io::BufRead;
 use std::ops::ControlFlow;
 
@@ -16,7 +16,7 @@ use hashbrown::HashTable;
 use mutualis_domain::Amount;
 use mutualis_domain::contract::ContractSource;
 use mutualis_domain::contract::identity::{
-    Ids, identity_stem, object_key, same_contract_given, same_object,
+    Ids, fold_object, identity_stem, same_contract_given, same_object,
 };
 use mutualis_domain::opportunity::ContractFacts;
 use mutualis_domain::plausibility::placeholders::operator_flag;
@@ -61,15 +61,18 @@ struct Slot {
     identity: Identity,
 }
 
-/// What the identity rule compares of a contract, besides its id.
+/// No amount: agrees with nothing (an amount is never that low).
+const NO_AMOUNT: i64 = i64::MIN;
+
+/// What the identity rule compares of a contract, besides its id, in 24 bytes.
 #[derive(Debug, Clone, Copy)]
 struct Identity {
     decp1: bool,
-    /// The initial amount.
-    amount: Option<Amount>,
-    /// A hash of the folded object (`object_key`); `None` for an empty object, which agrees
-    /// with nothing.
-    object: Option<u64>,
+    /// The initial amount, in cents; [`NO_AMOUNT`] when absent.
+    amount: i64,
+    /// A hash of the folded object (`fold_object`); 0 for an empty object, which agrees with
+    /// nothing.
+    object: u64,
 }
 
 /// A contract's key and identity, hashed where they are made: on the reading threads, so that
@@ -93,14 +96,19 @@ impl Key {
         let siret = siret
             .bytes()
             .fold(0u64, |n, d| n * 10 + u64::from(d.wrapping_sub(b'0')));
-        let folded = object_key(object);
+        let mut folded = hasher.build_hasher();
+        let mut empty = true;
+        fold_object(object, |c| {
+            empty = false;
+            c.hash(&mut folded);
+        });
         Key {
             hash: hasher.hash_one((siret, identity_stem(id, decp1))),
             siret,
             identity: Identity {
                 decp1,
-                amount,
-                object: (!folded.is_empty()).then(|| hasher.hash_one(&folded)),
+                amount: amount.map_or(NO_AMOUNT, Amount::cents),
+                object: if empty { 0 } else { folded.finish() | 1 },
             },
         }
     }
@@ -120,9 +128,9 @@ fn same(slot: &Slot, kept: &ContractFacts, key: &Key, id: &str, object: &str) ->
     } else {
         Ids::Other
     };
-    let amounts = a.amount.is_some() && a.amount == b.amount;
+    let amounts = a.amount != NO_AMOUNT && a.amount == b.amount;
     same_contract_given(ids, amounts, || {
-        a.object.is_some() && a.object == b.object
+        a.object != 0 && a.object == b.object
             || !kept.object.is_empty() && !object.is_empty() && same_object(&kept.object, object)
     })
 }

@@ -117,35 +117,41 @@ pub enum ObjectChar {
 /// lower-cased, accents stripped, every run of punctuation and whitespace one space, no space
 /// at either end; `?` and `�` are [`ObjectChar::Lost`].
 pub fn object_key(object: &str) -> Vec<ObjectChar> {
+    let mut out = Vec::with_capacity(object.len());
+    fold_object(object, |c| out.push(c));
+    out
+}
+
+/// The characters of [`object_key`], handed one by one to `each` (no allocation for the
+/// folded text: a caller that hashes it keeps nothing).
+pub fn fold_object(object: &str, mut each: impl FnMut(ObjectChar)) {
     let repaired = repair_latin1(object);
     let text = repaired.as_deref().unwrap_or(object);
-    let mut out = Vec::with_capacity(text.len());
+    let mut started = false;
     let mut space = false;
-    let mut push = |out: &mut Vec<ObjectChar>, c: Option<ObjectChar>| match c {
+    let mut push = |c: Option<ObjectChar>| match c {
         None => space = true,
         Some(c) => {
-            if space && !out.is_empty() {
-                out.push(ObjectChar::Char(' '));
+            if space && started {
+                each(ObjectChar::Char(' '));
             }
             space = false;
-            out.push(c);
+            started = true;
+            each(c);
         }
     };
     for c in text.chars() {
         match c {
-            '?' | '\u{fffd}' => push(&mut out, Some(ObjectChar::Lost)),
-            c if c.is_ascii_alphanumeric() => {
-                push(&mut out, Some(ObjectChar::Char(c.to_ascii_lowercase())));
-            }
-            c if c.is_ascii() => push(&mut out, None),
+            '?' | '\u{fffd}' => push(Some(ObjectChar::Lost)),
+            c if c.is_ascii_alphanumeric() => push(Some(ObjectChar::Char(c.to_ascii_lowercase()))),
+            c if c.is_ascii() => push(None),
             c => {
                 for f in crate::text::fold(c.encode_utf8(&mut [0; 4])).chars() {
-                    push(&mut out, (f != ' ').then_some(ObjectChar::Char(f)));
+                    push((f != ' ').then_some(ObjectChar::Char(f)));
                 }
             }
         }
     }
-    out
 }
 
 /// UTF-8 text that was read as Latin-1 and encoded again (`Ã©lectricitÃ©`), read back; `None`
