@@ -282,3 +282,83 @@ fn the_opportunities_over_the_real_files_count_no_flagged_amount() {
         }
     }
 }
+
+#[test]
+fn placeholder_titulaires_are_flagged_and_never_suppliers() {
+    let facts = all_files();
+    // "CAFETERIA CARRE ROUGE" published with the SIRET 0000000000000000 (and its association
+    // with 00000000000000000).
+    for id in ["2018S4200", "2018S4500"] {
+        let c = by_id(&facts, id);
+        assert_eq!(c.len(), 1, "{id}");
+        assert!(
+            c[0].flags
+                .iter()
+                .any(|f| f.kind == FlagKind::PlaceholderOperator
+                    && f.reason.contains("seul chiffre répété")),
+            "{id}: {:?}",
+            c[0].flags
+        );
+        assert!(c[0].suppliers.is_empty(), "{id}: {:?}", c[0].suppliers);
+    }
+    // Names that say there is no titulaire, as buyer profiles write them, accents and case
+    // aside (none is in the 2019 files: the rules file lists them from the DECP guides).
+    let rules = &plausibility().placeholders;
+    let named = |name: &str| mutualis_domain::contract::Operator {
+        id: "FR12345678901".into(),
+        id_type: "TVA".into(),
+        name: Some(name.into()),
+    };
+    use mutualis_domain::plausibility::placeholders::operator_placeholder;
+    for name in [
+        "PAS DE CANDIDAT",
+        "Déclaré sans suite",
+        "INFRUCTUEUX",
+        "Lot infructueux",
+    ] {
+        assert!(
+            operator_placeholder(&named(name), rules).is_some(),
+            "{name}"
+        );
+    }
+    for name in [
+        "CAFETERIA CARRE ROUGE",
+        "SANS SOUCI TRAITEUR",
+        "ENTREPRISE TESTONI",
+    ] {
+        assert!(
+            operator_placeholder(&named(name), rules).is_none(),
+            "{name}"
+        );
+    }
+}
+
+/// The cost of flagging a million contracts (`cargo test --release -p mutualis-import --test
+/// plausibility -- --ignored --nocapture`): the real contracts of 2019, repeated with their
+/// amounts varied, flagged as `mutualis opportunities --decp` and the import do.
+#[test]
+#[ignore = "a measure, printed; run it in release"]
+fn flagging_a_million_contracts_costs() {
+    let real = all_files().contracts;
+    let mut contracts: Vec<ContractFacts> = Vec::with_capacity(1_000_000);
+    for i in 0..1_000_000usize {
+        let mut c = real[i % real.len()].clone();
+        c.flags.clear();
+        c.amount = c
+            .amount
+            .map(|a| Amount::from_cents(a.cents() + (i as i64 % 997) * 100));
+        contracts.push(c);
+    }
+    let rules = plausibility();
+    let started = std::time::Instant::now();
+    mutualis_domain::plausibility::flag_facts(&mut contracts, rules, |siren| {
+        BuyerProfile::of(siren, None, &rules.model)
+    });
+    let flagged = contracts.iter().filter(|c| !c.flags.is_empty()).count();
+    println!(
+        "note: flagged {flagged} of {} contracts in {:?}",
+        contracts.len(),
+        started.elapsed()
+    );
+    assert!(flagged > 0);
+}
