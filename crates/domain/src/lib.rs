@@ -14,6 +14,7 @@ pub mod ids;
 pub mod need;
 pub mod opportunity;
 pub mod organisation;
+pub mod repair;
 pub mod rules;
 pub mod text;
 
@@ -24,3 +25,4 @@ pub use cpv::{CpvCode, CpvDepth, CpvEntry, CpvError, CpvNomenclature, CpvRow, No
 pub use ids::{IdError, Siren, Siret};
 pub use need::{Need, Quantity, Reservation};
 pub use organisation::{Organisation, OrganisationKind, Territory};
+pub use repair::{Repair, RepairKind};
