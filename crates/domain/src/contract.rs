@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::amount::Amount;
 use crate::cpv::CpvCode;
 use crate::ids::{Siren, Siret};
+use crate::repair::Repair;
 
 /// Marché public or contrat de concession.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -239,6 +240,9 @@ pub struct Contract {
     pub modifications: Vec<Modification>,
     pub subcontracting: Vec<Subcontracting>,
     pub decp2: Option<Decp2Fields>,
+    /// What the import changed in the published record to keep it (empty for a record read
+    /// as published, and for a contract entered in Mutualis).
+    pub repairs: Vec<Repair>,
 }
 
 impl Contract {
@@ -342,6 +346,7 @@ mod tests {
             modifications: vec![],
             subcontracting: vec![],
             decp2: None,
+            repairs: vec![],
         }
     }
 

@@ -114,6 +114,7 @@ fn complete_marche() -> Contract {
             environmental_considerations: strings(&["Pas de considération environnementale"]),
             public_subsidy: None,
         }),
+        repairs: Vec::new(),
     }
 }
 
@@ -155,6 +156,7 @@ fn complete_concession() -> Contract {
             environmental_considerations: strings(&["Critère environnemental"]),
             ..Decp2Fields::default()
         }),
+        repairs: Vec::new(),
     }
 }
 
@@ -190,6 +192,7 @@ fn legacy_marche() -> Contract {
         modifications: vec![],
         subcontracting: vec![],
         decp2: None,
+        repairs: Vec::new(),
     }
 }
 
@@ -569,6 +572,7 @@ fn official_example_marche() -> Contract {
             environmental_considerations: strings(&["Clause environnementale"]),
             public_subsidy: None,
         }),
+        repairs: Vec::new(),
     }
 }
 
@@ -651,6 +655,7 @@ fn the_official_concession_example_keeps_its_values() {
             ]),
             ..Decp2Fields::default()
         }),
+        repairs: Vec::new(),
     };
     let (out, _) = export_json(&[&contract]);
     let doc = assert_valid_json(&out);

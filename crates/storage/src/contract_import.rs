@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use mutualis_domain::contract::{Decp2Fields, Modification, Operator, Subcontracting};
-use mutualis_domain::{Contract, Siret};
+use mutualis_domain::{Contract, Repair, Siret};
 use serde::Serialize;
 
 use crate::{Database, Result, StorageError, Tx, on_backend};
@@ -43,6 +43,8 @@ struct DetailsRef<'a> {
     subcontracting: &'a [Subcontracting],
     #[serde(skip_serializing_if = "Option::is_none")]
     decp2: &'a Option<Decp2Fields>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    repairs: &'a [Repair],
 }
 
 fn serialisation(e: serde_json::Error) -> StorageError {
@@ -61,6 +63,7 @@ pub(crate) fn details_json(contract: &Contract) -> Result<String> {
         modifications: &contract.modifications,
         subcontracting: &contract.subcontracting,
         decp2: &contract.decp2,
+        repairs: &contract.repairs,
     })
     .map_err(serialisation)
 }

@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 use mutualis_domain::contract::{
     Decp2Fields, Label, Modification, Operator, Place, Subcontracting,
 };
-use mutualis_domain::{Amount, Contract, ContractKind, ContractSource, Siret};
+use mutualis_domain::{Amount, Contract, ContractKind, ContractSource, Repair, RepairKind, Siret};
 use mutualis_formats::decp_read::read_decp;
 use mutualis_reference::cpv::nomenclature;
 use mutualis_storage::contract_import::PreparedContract;
@@ -24,12 +24,15 @@ fn repo_file(path: &str) -> PathBuf {
         .join(path)
 }
 
-/// The content hashes of the contracts of a DECP file, in file order.
+/// The content hashes of the contracts of a DECP file read as published (without repairs:
+/// those were rejected when the hashes were pinned), in file order.
 fn hashes(path: &str) -> Vec<String> {
     let file = std::fs::File::open(repo_file(path)).unwrap();
     let mut out = Vec::new();
     read_decp(BufReader::new(file), nomenclature(), |record| {
-        if let Ok(contract) = record {
+        if let Ok(contract) = record
+            && contract.repairs.is_empty()
+        {
             out.push(
                 PreparedContract::new(contract)
                     .unwrap()
@@ -62,9 +65,10 @@ const PINNED: &[(&str, usize, &str, &str)] = &[
     ),
     (
         "tests/data/decp-2019/data.gouv.fr_pes.json",
-        1111,
+        // 1,111 before its test record (950, objet "TEST") was rejected as such.
+        1110,
         "aabe4cd59ad1c52e2c40cf0b0631288b72b89e782bfc388fa46a20940e9d71d2",
-        "957239fb53f2bb5fb1e74f9a7ffd7839d76c576501e4d32c9adb2b1d6b143acc",
+        "b736b06d837148417e29b7a3385742a25a5026f3faae20f6500d2f67a5361427",
     ),
     (
         "tests/data/decp-2019/marches-publics.info.json",
@@ -224,6 +228,7 @@ fn every_field() -> Contract {
             environmental_considerations: vec!["Critère environnemental".into()],
             public_subsidy: Some(Amount::from_cents(100_000)),
         }),
+        repairs: Vec::new(),
     }
 }
 
@@ -259,6 +264,7 @@ fn fewest_fields() -> Contract {
         modifications: vec![],
         subcontracting: vec![],
         decp2: Some(Decp2Fields::default()),
+        repairs: Vec::new(),
     }
 }
 
@@ -277,4 +283,30 @@ fn content_hashes_of_every_field_are_pinned() {
             "6a761d2cd4f9b8690b0a8a916c6fc5389823f627ed5f0d85f13cae338f478a84",
         ]
     );
+}
+
+#[test]
+fn repairs_are_hashed_when_there_are_some_and_their_sentence_is_not() {
+    let hash = |c: &Contract| {
+        PreparedContract::new(c.clone())
+            .unwrap()
+            .content_hash()
+            .to_owned()
+    };
+    let plain = fewest_fields();
+    let mut repaired = fewest_fields();
+    repaired.repairs.push(Repair {
+        kind: RepairKind::CpvCheckDigit,
+        field: "codeCPV".into(),
+        published: "90620000-1".into(),
+        kept: Some("90620000-9".into()),
+        note: "une phrase".into(),
+    });
+    assert_ne!(hash(&plain), hash(&repaired));
+    let mut reworded = repaired.clone();
+    reworded.repairs[0].note = "une autre phrase".into();
+    assert_eq!(hash(&repaired), hash(&reworded));
+    let mut other = repaired.clone();
+    other.repairs[0].published = "90620000-2".into();
+    assert_ne!(hash(&repaired), hash(&other));
 }

@@ -216,6 +216,8 @@ struct ContractDetailPage {
     operators: Vec<String>,
     modifications: Vec<ModificationRow>,
     source: &'static str,
+    /// What the import changed to keep the record: its French sentence, each.
+    repairs: Vec<String>,
 }
 
 pub async fn detail(
@@ -294,6 +296,11 @@ pub async fn detail(
             mutualis_domain::ContractSource::Decp2 => "DECP 2.0 (importé)",
             mutualis_domain::ContractSource::Mutualis => "saisi dans Mutualis",
         },
+        repairs: c
+            .repairs
+            .iter()
+            .map(|r| imported_text(&r.note).into_owned())
+            .collect(),
     };
     Ok(Html(page.render()?).into_response())
 }
