@@ -1857,3 +1857,94 @@ fn reading_on_this_thread_hands_over_what_the_workers_do() {
         assert!(stats.read > 0 && threaded == here, "{rel}");
     }
 }
+
+/// The opportunity engine's shortcut keeps the records the import keeps, with the same
+/// repaired values: a buyer SIRET failing one key, CPV codes repaired or dropped (values of
+/// marches-publics.info and data.gouv.fr 2019), and rejects a test record.
+#[test]
+fn the_facts_reader_repairs_what_the_import_repairs() {
+    let marche = |id: &str, buyer: &str, cpv: &str, objet: &str| {
+        serde_json::json!({
+            "id": id, "acheteur": {"id": buyer}, "nature": "Marché", "objet": objet,
+            "codeCPV": cpv, "dureeMois": 12, "dateNotification": "2024-01-10", "montant": 1000
+        })
+    };
+    let text = serde_json::json!({"marches": {"marche": [
+        marche("cle", "25600053000015", "90910000-9", "Nettoyage"),
+        marche("zero", "20004071500019", "3111000", "Graines"),
+        marche("controle", "20004071500019", "90620000-1", "Déneigement"),
+        marche("inconnu", "20004071500019", "00000000-1", "Nettoyage"),
+        marche("2018TEST00", "20004071500019", "90910000-9", "TEST"),
+    ]}})
+    .to_string();
+    type Seen = Result<(String, String, Option<String>), RejectReason>;
+    let read = |lean: bool| {
+        let mut seen: Vec<(bool, Seen)> = Vec::new();
+        let full = |record: Result<Contract, Rejection>| {
+            (
+                false,
+                record
+                    .map(|c| (c.id, c.buyer.to_string(), c.cpv.map(|c| c.to_string())))
+                    .map_err(|r| r.reason),
+            )
+        };
+        let stats = if lean {
+            mutualis_formats::decp_read::read_decp_facts(
+                text.as_bytes(),
+                cpv(),
+                |v| {
+                    (
+                        true,
+                        Ok((
+                            v.id.into_owned(),
+                            v.buyer.to_string(),
+                            v.cpv.map(|c| c.to_string()),
+                        )),
+                    )
+                },
+                full,
+                |item| {
+                    seen.push(item);
+                    ControlFlow::Continue(())
+                },
+            )
+        } else {
+            mutualis_formats::decp_read::read_decp_map(text.as_bytes(), cpv(), full, |item| {
+                seen.push(item);
+                ControlFlow::Continue(())
+            })
+        }
+        .unwrap();
+        assert_eq!((stats.read, stats.contracts, stats.rejected), (5, 4, 1));
+        seen
+    };
+    let lean = read(true);
+    let full = read(false);
+    let values = |s: &[(bool, Seen)]| s.iter().map(|(_, v)| v.clone()).collect::<Vec<_>>();
+    assert_eq!(values(&lean), values(&full));
+    assert_eq!(
+        values(&full),
+        [
+            Ok((
+                "cle".into(),
+                "25600053000015".into(),
+                Some("90910000-9".into())
+            )),
+            Ok((
+                "zero".into(),
+                "20004071500019".into(),
+                Some("03111000-2".into())
+            )),
+            Ok((
+                "controle".into(),
+                "20004071500019".into(),
+                Some("90620000-9".into())
+            )),
+            Ok(("inconnu".into(), "20004071500019".into(), None)),
+            Err(RejectReason::TestRecord),
+        ]
+    );
+    // The repaired records take the shortcut, without building the whole contract.
+    let shortcut: Vec<bool> = lean.iter().map(|(l, _)| *l).collect();
+    assert_eq!(shortcut, [true, true, true, true, false]);
+}
