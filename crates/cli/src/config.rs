@@ -236,7 +236,8 @@ pub enum CpvCommand {
 pub enum ImportCommand {
     /// Importe des fichiers DECP (1.x JSON, 2.0 JSON ou 2.0 XML, reconnus à leur contenu).
     /// Réimporter un fichier ne change rien ; une publication plus récente d'un contrat le
-    /// met à jour. Les enregistrements refusés sont comptés et décrits, le reste est importé.
+    /// met à jour. Les enregistrements refusés sont comptés et décrits, le reste est importé ;
+    /// ce qui est corrigé pour garder un enregistrement est noté sur le contrat.
     Decp {
         /// Fichiers à importer.
         #[arg(required = true)]
@@ -246,6 +247,10 @@ pub enum ImportCommand {
         /// Écrit chaque enregistrement refusé, avec ses raisons, dans ce fichier (JSON lines).
         #[arg(long)]
         rejects: Option<PathBuf>,
+        /// Écrit chaque enregistrement importé avec des corrections (code CPV complété, clé
+        /// de SIRET fausse, libellé ancien…), avec chacune, dans ce fichier (JSON lines).
+        #[arg(long)]
+        repairs: Option<PathBuf>,
     },
 }
 

@@ -525,29 +525,82 @@ fn importing_the_isere_contracts_twice_changes_nothing() {
 }
 
 #[test]
-fn the_import_summary_names_rejection_reasons_in_french() {
+fn the_import_summary_names_rejections_and_repairs_in_french() {
     let (path, url) = temp_db();
     let isere: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(ISERE).unwrap()).unwrap();
-    let mut bad = isere["marches"][0].clone();
-    bad["codeCPV"] = "12345678".into();
-    let file = std::env::temp_dir().join(format!("mutualis-bad-cpv-{}.json", uuid::Uuid::new_v4()));
-    std::fs::write(&file, serde_json::json!({ "marches": [bad] }).to_string()).unwrap();
+    // A CPV code not in CPV 2008: the contract is kept without it.
+    let mut unknown_cpv = isere["marches"][0].clone();
+    unknown_cpv["codeCPV"] = "12345678".into();
+    // A buyer SIRET that fails both keys (marches-publics.info 2019, record 929): rejected.
+    let mut bad_buyer = isere["marches"][1].clone();
+    bad_buyer["acheteur"]["id"] = "22740001400074".into();
+    let file = std::env::temp_dir().join(format!("mutualis-repairs-{}.json", uuid::Uuid::new_v4()));
+    let repairs =
+        std::env::temp_dir().join(format!("mutualis-repairs-{}.jsonl", uuid::Uuid::new_v4()));
+    std::fs::write(
+        &file,
+        serde_json::json!({ "marches": [bad_buyer, unknown_cpv] }).to_string(),
+    )
+    .unwrap();
     let out = mutualis(&[
         "import",
         "decp",
         file.to_str().unwrap(),
         "--database-url",
         &url,
+        "--repairs",
+        repairs.to_str().unwrap(),
     ]);
     let _ = std::fs::remove_file(&file);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(
-        text.contains("rejets par raison : code CPV invalide (inconnu de la nomenclature CPV 2008"),
+        text.contains("2 lus, 1 créés, 0 mis à jour, 0 inchangés, 1 rejetés, 1 corrigés"),
         "{text}"
     );
-    assert!(!text.contains("invalid_cpv"), "{text}");
+    assert!(
+        text.contains("rejets par raison : SIRET de l'acheteur invalide"),
+        "{text}"
+    );
+    assert!(
+        text.contains("corrections : code CPV inconnu de CPV 2008, écarté : 1"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("invalid_siret") && !text.contains("cpv_dropped"),
+        "{text}"
+    );
+    let lines = std::fs::read_to_string(&repairs).unwrap();
+    let _ = std::fs::remove_file(&repairs);
+    let lines: Vec<serde_json::Value> = lines
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    let line = &lines[0];
+    assert_eq!(line["index"], 1);
+    assert_eq!(line["id"], isere["marches"][0]["id"]);
+    assert_eq!(line["buyer"], isere["marches"][0]["acheteur"]["id"]);
+    let repair = &line["repairs"][0];
+    assert_eq!(
+        (
+            &repair["kind"],
+            &repair["field"],
+            &repair["published"],
+            &repair["kept"]
+        ),
+        (
+            &serde_json::json!("cpv_dropped"),
+            &serde_json::json!("codeCPV"),
+            &serde_json::json!("12345678"),
+            &serde_json::Value::Null
+        )
+    );
+    assert!(
+        repair["message"].as_str().unwrap().contains("12345678"),
+        "{repair}"
+    );
     remove_sqlite(&path);
 }
 

@@ -13,6 +13,7 @@ use crate::ids::{Siren, Siret};
 use crate::plausibility::placeholders::{self, is_repeated_digit};
 
 pub mod identity;
+use crate::repair::Repair;
 
 /// Marché public or contrat de concession.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -303,6 +304,9 @@ pub struct Contract {
     pub modifications: Vec<Modification>,
     pub subcontracting: Vec<Subcontracting>,
     pub decp2: Option<Decp2Fields>,
+    /// What the import changed in the published record to keep it (empty for a record read
+    /// as published, and for a contract entered in Mutualis).
+    pub repairs: Vec<Repair>,
 }
 
 impl Contract {
@@ -406,6 +410,7 @@ mod tests {
             modifications: vec![],
             subcontracting: vec![],
             decp2: None,
+            repairs: vec![],
         }
     }
 

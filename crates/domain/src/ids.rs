@@ -68,6 +68,12 @@ impl Siren {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Reads back the SIREN of a SIRET that [`Siret::parse_noting`] accepted: 9 digits, whose
+    /// key may be wrong (what storage wrote for an organisation found in open data).
+    pub fn parse_published(input: &str) -> Result<Self, IdError> {
+        digits_of("SIREN", input, 9).map(Self)
+    }
 }
 
 impl Siret {
@@ -94,6 +100,35 @@ impl Siret {
             });
         }
         Ok(Self(digits))
+    }
+
+    /// Parses a SIRET as a publisher wrote it in open data, where typing errors pass one key
+    /// and not the other: 14 digits that pass at least one of the checks (the 14-digit key —
+    /// La Poste's sum for its establishments —, the SIREN's own key) are accepted, with the
+    /// failed check (`None` when every check passes, as for [`Siret::parse`]). 14 digits that
+    /// fail every check are refused with the error of [`Siret::parse`].
+    ///
+    /// A `Siret` so accepted may give a [`Siren`] whose key is wrong: it names the
+    /// organisation as published. Forms keep [`Siret::parse`].
+    pub fn parse_noting(input: &str) -> Result<(Self, Option<IdError>), IdError> {
+        match Siret::parse(input) {
+            Ok(siret) => Ok((siret, None)),
+            Err(failed @ (IdError::Length { .. } | IdError::NotDigits { .. })) => Err(failed),
+            Err(failed) => {
+                let digits = digits_of("SIRET", input, 14)?;
+                // La Poste's SIREN passes its key: its establishments always pass one check.
+                if luhn_valid(&digits[..9]) || luhn_valid(&digits) {
+                    Ok((Self(digits), Some(failed)))
+                } else {
+                    Err(failed)
+                }
+            }
+        }
+    }
+
+    /// Reads back a SIRET that [`Siret::parse_noting`] accepted (what storage wrote).
+    pub fn parse_published(input: &str) -> Result<Self, IdError> {
+        Siret::parse_noting(input).map(|(siret, _)| siret)
     }
 
     /// The SIREN of the organisation this establishment belongs to.
@@ -248,6 +283,43 @@ mod tests {
             err.to_string(),
             "SIRET « 30130900605410 » invalide : son SIREN (les 9 premiers chiffres, 301309006) a une clé de contrôle (Luhn) fausse"
         );
+    }
+
+    #[test]
+    fn a_published_siret_that_passes_one_key_is_accepted_naming_the_other() {
+        // Real buyers of marches-publics.info 2019 (records 470 and 4109): the SIREN passes
+        // its key, the 14 digits do not.
+        for published in ["25600053000015", "21690116500015"] {
+            let (siret, failed) = Siret::parse_noting(published).unwrap();
+            assert_eq!(siret.as_str(), published);
+            assert!(
+                matches!(failed, Some(IdError::Checksum { kind: "SIRET", .. })),
+                "{failed:?}"
+            );
+            assert!(Siret::parse(published).is_err());
+            assert_eq!(Siret::parse_published(published), Ok(siret));
+        }
+        // The 14 digits pass, the SIREN does not (as in the benchmark's generated buyers).
+        let (siret, failed) = Siret::parse_noting("30130900605410").unwrap();
+        assert!(matches!(failed, Some(IdError::SirenChecksum { .. })));
+        assert_eq!(siret.siren().as_str(), "301309006");
+        assert!(Siren::parse("301309006").is_err());
+        assert_eq!(Siren::parse_published("301309006"), Ok(siret.siren()));
+        // Both keys fail (record 929 of the same file): refused as by `parse`.
+        assert_eq!(
+            Siret::parse_noting("22740001400074").unwrap_err(),
+            Siret::parse("22740001400074").unwrap_err()
+        );
+        // A valid SIRET notes nothing; a wrong length is refused.
+        assert_eq!(
+            Siret::parse_noting("20004071500019").unwrap(),
+            (Siret::parse("20004071500019").unwrap(), None)
+        );
+        assert!(Siret::parse_noting("2000407150001").is_err());
+        assert!(Siren::parse_published("20004071").is_err());
+        // La Poste: an establishment failing the sum rule still has La Poste's valid SIREN.
+        let (_, failed) = Siret::parse_noting("35600000012400").unwrap();
+        assert!(matches!(failed, Some(IdError::LaPosteChecksum { .. })));
     }
 
     #[test]

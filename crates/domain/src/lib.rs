@@ -16,6 +16,7 @@ pub mod need;
 pub mod opportunity;
 pub mod organisation;
 pub mod plausibility;
+pub mod repair;
 pub mod rules;
 pub mod text;
 
@@ -27,3 +28,4 @@ pub use decimal::{Decimal, DecimalError, Share};
 pub use ids::{IdError, Siren, Siret};
 pub use need::{Need, Quantity, Reservation};
 pub use organisation::{Organisation, OrganisationKind, Territory};
+pub use repair::{Repair, RepairKind};

@@ -13,13 +13,18 @@
 //!
 //! # Conversion
 //!
-//! - The buyer (`acheteur.id`, `autoriteConcedante.id` for a concession) must be a valid SIRET
-//!   ([`Siret::parse`](mutualis_domain::Siret::parse): 14 digits, Luhn key). Operators
+//! - The buyer (`acheteur.id`, `autoriteConcedante.id` for a concession) must be a SIRET that
+//!   passes at least one of its check keys
+//!   ([`Siret::parse_noting`](mutualis_domain::Siret::parse_noting): 14 digits, the Luhn key
+//!   of the 14 or of the SIREN); one failing a key is kept with a `buyer_siret_key` repair.
+//!   Operators
 //!   (titulaires, concessionnaires, subcontractors) are kept as published: their identifier
 //!   may be a TVA number or a foreign one, and a bad SIRET there does not reject the contract
 //!   ([`Operator::siret`](mutualis_domain::contract::Operator::siret) then answers `None`).
-//! - The CPV code, with or without its check digit, must exist in the nomenclature, and a
-//!   given check digit must be the nomenclature's.
+//! - The CPV code, with or without its check digit, is read from the nomenclature. A wrong
+//!   check digit is corrected, a code of 7 digits that lost its leading zero or of 9 digits
+//!   without its hyphen is read as the code meant when it exists; any other code not in CPV
+//!   2008 is dropped (the contract kept without a code). Each noted as a repair.
 //! - Dates are `AAAA-MM-JJ`, optionally followed by a time zone (`2018-12-21+01:00`, `Z`) or
 //!   a time (`2019-03-01T10:00:00+01:00`): the date part is kept, as published. Month and day
 //!   may have one digit (`2019-1-1`). A year outside 1900–2100 (`0218-10-29`, a typo for
@@ -30,7 +35,17 @@
 //!   ([`Label`](mutualis_domain::contract::Label)): legacy procedures, the natures
 //!   "Accord-cadre" and "Marché subséquent" (nature "Marché"), and the 1.x price forms
 //!   "Ferme", "Révisable", "Ferme et actualisable", which have no 2.0 `formePrix` value
-//!   (value `None`, original kept). A value outside the format's lists is rejected.
+//!   (value `None`, original kept). A label that is one of the list's in other case,
+//!   accents or spacing (and, in 1.x, one of the 1.x labels so written or a known legacy
+//!   variant, `Procedure::DECP1_VARIANTS`) is read as that value, noted; an operator's
+//!   `typeIdentifiant` spelt otherwise ("Siret", "TVA_INTRACOMMUNAUTAIRE") is normalised,
+//!   noted. Any other value outside the format's lists is rejected.
+//! - The place (`lieuExecution`) never rejects: a type missing or outside the list is
+//!   inferred when the code has one reading (letters: a country; 2A/2B: a département),
+//!   else the place is dropped; both noted.
+//! - A record whose `objet` is "TEST", "Essai"… alone is a publisher's test: rejected.
+//! - What was repaired is kept on the contract ([`Contract::repairs`]): kind, field, value
+//!   as published, value kept, one French sentence (`convert/repairs.rs` decides each).
 //! - DECP 2.0 records fill [`Decp2Fields`](mutualis_domain::contract::Decp2Fields); values
 //!   are checked against the 2.0 schema's lists and minimums (an amount of at least 1 €,
 //!   `offresRecues` ≥ 1, a duration ≥ 1 month, `tauxAvance`, `origineUE` and
@@ -58,7 +73,7 @@
 //!   booleans written `"oui"`/`"non"`/`"true"`/`"1"`, as the XML schema allows; blank
 //!   strings and `null` read as absent.
 //!
-//! Each record is judged alone: the first problem found rejects it, in the order of the
+//! Each record is judged alone: the first problem that cannot be repaired rejects it, in the order of the
 //! fields above (text lengths, identity, labels, CPV, place, duration, dates, amount, operators, 2.0
 //! fields, subcontracting, modifications).
 
@@ -207,9 +222,11 @@ pub enum RejectReason {
     /// A field needed to identify the contract is absent: `id`, the buyer's `id`, `objet`, or
     /// a part of an operator, a place or a subcontracting act.
     MissingField,
-    /// The buyer's SIRET is not 14 digits with a valid Luhn key.
+    /// The buyer's SIRET is not 14 digits, or fails every check key (its own, its SIREN's).
     InvalidSiret,
-    /// The CPV code is malformed, unknown to CPV 2008, or has a wrong check digit.
+    /// The CPV code is malformed, unknown to CPV 2008, or has a wrong check digit. No longer
+    /// given: such codes are repaired or dropped with a note (`RepairKind`); kept so that the
+    /// summaries written before still read.
     InvalidCpv,
     /// A date is not `AAAA-MM-JJ` (with an optional time or zone), does not exist, or has an
     /// implausible year.
@@ -234,10 +251,13 @@ pub enum RejectReason {
     RecordTooLarge,
     /// A JSON object of the record gives the same key twice.
     DuplicateKey,
+    /// The record is a publisher's test, not a contract: its `objet` is "TEST", "Essai"…
+    /// alone.
+    TestRecord,
 }
 
 impl RejectReason {
-    pub const ALL: [RejectReason; 14] = [
+    pub const ALL: [RejectReason; 15] = [
         RejectReason::InvalidStructure,
         RejectReason::MissingField,
         RejectReason::InvalidSiret,
@@ -252,6 +272,7 @@ impl RejectReason {
         RejectReason::TextTooLong,
         RejectReason::RecordTooLarge,
         RejectReason::DuplicateKey,
+        RejectReason::TestRecord,
     ];
 
     /// Stable snake_case code, for summaries, rejects files and scripts.
@@ -271,6 +292,7 @@ impl RejectReason {
             RejectReason::TextTooLong => "text_too_long",
             RejectReason::RecordTooLarge => "record_too_large",
             RejectReason::DuplicateKey => "duplicate_key",
+            RejectReason::TestRecord => "test_record",
         }
     }
 
@@ -285,7 +307,9 @@ impl RejectReason {
                 "structure inattendue (objet, liste ou texte mal placé)"
             }
             RejectReason::MissingField => "champ obligatoire absent",
-            RejectReason::InvalidSiret => "SIRET de l'acheteur invalide (14 chiffres, clé de Luhn)",
+            RejectReason::InvalidSiret => {
+                "SIRET de l'acheteur invalide (14 chiffres dont au moins une clé de Luhn juste)"
+            }
             RejectReason::InvalidCpv => {
                 "code CPV invalide (inconnu de la nomenclature CPV 2008 ou chiffre de contrôle faux)"
             }
@@ -303,6 +327,7 @@ impl RejectReason {
                 "enregistrement trop volumineux, trop imbriqué ou comptant trop d'éléments"
             }
             RejectReason::DuplicateKey => "clé en double dans un objet JSON",
+            RejectReason::TestRecord => "enregistrement de test, pas un contrat",
         }
     }
 }

@@ -384,6 +384,48 @@ vocabulary! {
     decp1_unmapped: ["UE"]
 }
 
+impl Nature {
+    /// Natures some DECP 1.x publishers wrote outside the 1.x lists, whose value is clear:
+    /// read as that value with a repair noted (beyond case, accents and spacing, which are
+    /// always forgiven in 1.x).
+    pub const DECP1_VARIANTS: &'static [(&'static str, Nature)] = &[
+        ("Marché public", Nature::Marche),
+        ("Marché subséquent d'accord-cadre", Nature::Marche),
+    ];
+}
+
+impl Procedure {
+    /// Procedures some DECP 1.x publishers wrote outside the 1.x lists (the 2016–2019
+    /// labels reworded), whose value is clear: read as that value with a repair noted.
+    pub const DECP1_VARIANTS: &'static [(&'static str, Procedure)] = &[
+        (
+            "Marché public négocié sans publicité ni mise en concurrence préalable",
+            Procedure::WithoutPublicity,
+        ),
+        (
+            "Marché négocié sans publicité préalable",
+            Procedure::WithoutPublicity,
+        ),
+        (
+            "Procédure négociée sans mise en concurrence préalable",
+            Procedure::WithoutPublicity,
+        ),
+        (
+            "Procédure négociée avec publicité et mise en concurrence préalable",
+            Procedure::Negotiated,
+        ),
+        (
+            "Procédure négociée avec publicité préalable",
+            Procedure::Negotiated,
+        ),
+        ("Procédure concurrentielle négociée", Procedure::Negotiated),
+        ("Appel d'offre ouvert", Procedure::OpenTender),
+        ("Appel d'offre restreint", Procedure::RestrictedTender),
+        ("Marché à procédure adaptée", Procedure::Adapted),
+        ("MAPA", Procedure::Adapted),
+    ];
+}
+
 impl IdentifierScheme {
     /// Whether DECP 1.x (`decp1`) or 2.0 has this `typeIdentifiant`: an operator keeps it as
     /// published.

@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use mutualis_domain::contract::{Label, Operator, Place};
-use mutualis_domain::{Amount, Contract, ContractKind, ContractSource, CpvNomenclature};
+use mutualis_domain::{
+    Amount, Contract, ContractKind, ContractSource, CpvNomenclature, Repair, RepairKind,
+};
 use mutualis_formats::decp_read::{
     DecpFormat, FileError, ReadStats, RejectReason, Rejection, read_decp, read_decp_until,
 };
@@ -56,6 +58,50 @@ impl Outcome {
         }
         by
     }
+
+    /// The repairs made, by kind.
+    fn repairs(&self) -> BTreeMap<&'static str, usize> {
+        let mut by = BTreeMap::new();
+        for r in self.contracts.iter().flat_map(|c| &c.repairs) {
+            *by.entry(r.kind.code()).or_default() += 1;
+        }
+        by
+    }
+
+    /// The contract read at position `index` of the file.
+    fn at(&self, index: usize) -> &Contract {
+        let i = self
+            .contract_index
+            .iter()
+            .position(|&p| p == index)
+            .unwrap_or_else(|| panic!("no contract at {index}"));
+        &self.contracts[i]
+    }
+}
+
+/// A repair, as the reader notes it (its sentence aside).
+fn repair(kind: RepairKind, field: &str, published: &str, kept: Option<&str>) -> Repair {
+    Repair {
+        kind,
+        field: field.into(),
+        published: published.into(),
+        kept: kept.map(str::to_owned),
+        note: String::new(),
+    }
+}
+
+/// A contract's repairs without their sentences, each of which must name the published value.
+fn repairs_of(c: &Contract) -> Vec<Repair> {
+    c.repairs
+        .iter()
+        .map(|r| {
+            assert!(r.note.contains(&r.published), "{r:?}");
+            Repair {
+                note: String::new(),
+                ..r.clone()
+            }
+        })
+        .collect()
 }
 
 fn read(reader: impl io::BufRead) -> Result<Outcome, FileError> {
@@ -215,8 +261,8 @@ fn every_official_example_gives_exact_counts() {
             0,
             2,
         ),
-        ("v2.0/json/marches_avec_modifications.json", V2Json, 2, 1, 1),
-        ("v2.0/json/marches_concessions.json", V2Json, 4, 1, 3),
+        ("v2.0/json/marches_avec_modifications.json", V2Json, 2, 2, 0),
+        ("v2.0/json/marches_concessions.json", V2Json, 4, 2, 2),
         ("v2.0/xml/Marche.xml", V2Xml, 2, 2, 0),
         ("v2.0/xml/Contrat-concession.xml", V2Xml, 2, 0, 2),
         (
@@ -238,7 +284,16 @@ fn every_official_example_gives_exact_counts() {
                 .map(|r| r.to_string())
                 .collect::<Vec<_>>()
         );
-        // The only rejections are the examples' fictitious buyers.
+        // The only rejections are the examples' fictitious buyers whose SIRET fails both
+        // keys; 21750001630066 passes its SIREN's key and is kept, noted.
+        for c in &r.contracts {
+            let noted: Vec<_> = c.repairs.iter().map(|r| r.kind).collect();
+            if c.buyer.as_str() == "21750001630066" {
+                assert_eq!(noted, [RepairKind::BuyerSiretKey], "{file}");
+            } else {
+                assert!(noted.is_empty(), "{file}: {noted:?}");
+            }
+        }
         for rej in &r.rejections {
             assert_eq!(rej.reason, RejectReason::InvalidSiret, "{file}: {rej}");
             assert!(
@@ -246,8 +301,7 @@ fn every_official_example_gives_exact_counts() {
                 "{file}: {rej}"
             );
             assert!(
-                ["12345678901234", "12345678901250", "21750001630066"]
-                    .contains(&rej.value.as_str()),
+                ["12345678901234", "12345678901250"].contains(&rej.value.as_str()),
                 "{file}: {rej}"
             );
         }
@@ -530,14 +584,16 @@ fn records_are_numbered_in_document_order_across_lists() {
         [
             (0, Some(ContractKind::Concession)),
             (1, Some(ContractKind::Concession)),
-            (2, Some(ContractKind::Marche)),
         ]
     );
-    assert_eq!(r.contract_index, [3]);
-    assert_eq!(r.contracts[0].id, "TEST2022Bis");
+    assert_eq!(r.contract_index, [2, 3]);
+    assert_eq!(r.contracts[0].id, "TEST2022");
+    assert_eq!(r.contracts[1].id, "TEST2022Bis");
     // The rejected record is kept whole, for a rejects file.
-    assert_eq!(r.rejections[2].record["objet"], "envoi pour Json test 1");
-    assert_eq!(r.rejections[2].id.as_deref(), Some("TEST2022"));
+    assert_eq!(
+        r.rejections[1].record["objet"],
+        "Objet de la consultation 2"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -580,14 +636,25 @@ fn marches_publics_info_2019() {
         return;
     };
     let r = read_path(&path);
-    assert_eq!(r.counts(), (DecpFormat::V1Json, 4509, 4484, 25));
+    // Before repairs: 4,484 contracts, 14 rejected for their CPV code and 8 for their buyer's
+    // SIRET. The CPV codes are repaired or dropped; 5 SIRETs pass their SIREN's key.
+    assert_eq!(r.counts(), (DecpFormat::V1Json, 4509, 4503, 6));
     assert_eq!(
         r.reasons(),
         BTreeMap::from([
-            ("invalid_cpv", 14),
             ("invalid_date", 2),
             ("invalid_duration", 1),
-            ("invalid_siret", 8),
+            ("invalid_siret", 3),
+        ])
+    );
+    assert_eq!(
+        r.repairs(),
+        BTreeMap::from([
+            ("buyer_siret_key", 5),
+            ("cpv_check_digit", 6),
+            ("cpv_dropped", 2),
+            ("cpv_hyphen_missing", 1),
+            ("cpv_leading_zero", 5),
         ])
     );
     let concessions = r
@@ -617,21 +684,61 @@ fn marches_publics_info_2019() {
         (year.reason, year.field.as_str(), year.value.as_str()),
         (RejectReason::InvalidDate, "dateNotification", "0218-10-29")
     );
-    let check = by_index(15);
+    // Repaired, each with its note.
+    let check = r.at(15);
+    assert_eq!(check.cpv.unwrap().to_string(), "90620000-9");
     assert_eq!(
-        (check.reason, check.field.as_str(), check.value.as_str()),
-        (RejectReason::InvalidCpv, "codeCPV", "90620000-1")
+        repairs_of(check),
+        [repair(
+            RepairKind::CpvCheckDigit,
+            "codeCPV",
+            "90620000-1",
+            Some("90620000-9")
+        )]
     );
-    assert!(check.detail.contains("90620000-9"), "{}", check.detail);
-    let short = by_index(3722);
+    assert!(
+        check.repairs[0].note.contains("90620000-9"),
+        "{:?}",
+        check.repairs
+    );
+    let short = r.at(3722);
+    assert_eq!(short.cpv.unwrap().to_string(), "03111000-2");
     assert_eq!(
-        (short.reason, short.value.as_str()),
-        (RejectReason::InvalidCpv, "3111000")
+        repairs_of(short),
+        [repair(
+            RepairKind::CpvLeadingZero,
+            "codeCPV",
+            "3111000",
+            Some("03111000-2")
+        )]
     );
-    let siret = by_index(470);
+    let hyphen = r.at(3433);
+    assert_eq!(hyphen.cpv.unwrap().to_string(), "03121000-5");
+    assert_eq!(hyphen.repairs[0].kind, RepairKind::CpvHyphenMissing);
+    // "4543100-7": 45431000-7 lost its last zero, or 04543100 its first, which does not
+    // exist: not guessed, the contract kept without a code.
+    let dropped = r.at(1803);
+    assert_eq!(dropped.cpv, None);
+    assert_eq!(
+        repairs_of(dropped),
+        [repair(RepairKind::CpvDropped, "codeCPV", "4543100-7", None)]
+    );
+    let siret = r.at(470);
+    assert_eq!(siret.buyer.as_str(), "25600053000015");
+    assert_eq!(
+        repairs_of(siret),
+        [repair(
+            RepairKind::BuyerSiretKey,
+            "acheteur.id",
+            "25600053000015",
+            Some("25600053000015")
+        )]
+    );
+    // Both keys wrong: still rejected.
+    let siret = by_index(929);
     assert_eq!(
         (siret.reason, siret.field.as_str(), siret.value.as_str()),
-        (RejectReason::InvalidSiret, "acheteur.id", "25600053000015")
+        (RejectReason::InvalidSiret, "acheteur.id", "22740001400074")
     );
     let months = by_index(4267);
     assert_eq!(
@@ -655,6 +762,11 @@ fn marches_publics_info_2019() {
     assert!(r.contracts.iter().all(|c| c.procedure.value.is_some()));
     // Both CPV forms are read.
     assert!(r.contracts.iter().filter(|c| c.cpv.is_some()).count() > 4400);
+    // Every other contract is read as published.
+    assert_eq!(
+        r.contracts.iter().filter(|c| !c.repairs.is_empty()).count(),
+        19
+    );
     // "2019-1-1" (a concession's start) is read as 1 January 2019.
     assert!(
         r.contracts
@@ -669,8 +781,40 @@ fn data_gouv_fr_pes_2019() {
         return;
     };
     let r = read_path(&path);
-    assert_eq!(r.counts(), (DecpFormat::V1Json, 1148, 1111, 37));
-    assert_eq!(r.reasons(), BTreeMap::from([("invalid_cpv", 37)]));
+    // Before repairs: 1,111 contracts and 37 rejected for their CPV code, the test record
+    // imported as a contract.
+    assert_eq!(r.counts(), (DecpFormat::V1Json, 1148, 1147, 1));
+    assert_eq!(r.reasons(), BTreeMap::from([("test_record", 1)]));
+    let test = &r.rejections[0];
+    assert_eq!(
+        (
+            test.index,
+            test.id.as_deref(),
+            test.field.as_str(),
+            test.value.as_str()
+        ),
+        (950, Some("2018TEST00"), "objet", "TEST")
+    );
+    // 00000000-1 (11 records), 74000000-9 (CPV 2003), 11111111-1, a date "20190128-1"…
+    assert_eq!(
+        r.repairs(),
+        BTreeMap::from([("cpv_check_digit", 20), ("cpv_dropped", 17)])
+    );
+    let zeros = r.at(886);
+    assert_eq!(
+        repairs_of(zeros),
+        [repair(
+            RepairKind::CpvDropped,
+            "codeCPV",
+            "00000000-1",
+            None
+        )]
+    );
+    assert!(
+        zeros.repairs[0].note.contains("inconnu"),
+        "{:?}",
+        zeros.repairs
+    );
     let first = &r.contracts[0];
     // Every date of this file carries a zone: "2018-12-21+01:00".
     assert!(first.notified_on.is_some() && first.published_on.is_some());
@@ -807,6 +951,161 @@ fn legacy_labels_map_to_2_0_and_keep_the_original() {
     assert_eq!(none.procedure, label(None, None));
 }
 
+/// The 2019 files hold no label, scheme or place outside the lists (their rejects were CPV
+/// codes, SIRETs, dates and durations): these repairs are checked on the base record, with
+/// the values other publishers wrote.
+#[test]
+fn labels_written_otherwise_are_repaired_with_a_note() {
+    let without_publicity = "Marché passé sans publicité ni mise en concurrence préalable";
+    for (published, value) in [
+        (
+            "Marché public négocié sans publicité ni mise en concurrence préalable",
+            without_publicity,
+        ),
+        (
+            "MARCHE NEGOCIE SANS PUBLICITE NI MISE EN CONCURRENCE PREALABLE",
+            without_publicity,
+        ),
+        ("Appel d'offre ouvert", "Appel d'offres ouvert"),
+        ("procédure adaptée", "Procédure adaptée"),
+        ("Appel d’offres ouvert", "Appel d'offres ouvert"),
+    ] {
+        let c = one(&v1_marche(&[("procedure", published.into())])).unwrap();
+        assert_eq!(
+            c.procedure,
+            label(Some(value), Some(published)),
+            "{published}"
+        );
+        assert_eq!(
+            repairs_of(&c),
+            [repair(
+                RepairKind::LegacyProcedure,
+                "procedure",
+                published,
+                Some(value)
+            )]
+        );
+    }
+    let c = one(&v1_marche(&[("nature", "ACCORD CADRE".into())])).unwrap();
+    assert_eq!(c.nature, label(Some("Marché"), Some("ACCORD CADRE")));
+    assert_eq!(c.repairs[0].kind, RepairKind::LegacyNature);
+    // A label exactly as 1.x published it is mapped without a repair, as before.
+    let c = one(&v1_marche(&[("nature", "Accord-cadre".into())])).unwrap();
+    assert!(c.repairs.is_empty());
+    // 2.0 forgives case, never a 1.x label.
+    let marche = |extra: &str| {
+        format!(
+            r#"{{"marches":{{"marche":[{{"id":"A1","acheteur":{{"id":"20004071500019"}},"objet":"x"{extra}}}]}}}}"#
+        )
+    };
+    let c = one(&marche(r#","procedure":"appel d'offres ouvert""#)).unwrap();
+    assert_eq!(c.procedure.value.as_deref(), Some("Appel d'offres ouvert"));
+    let rej = rejected(&marche(
+        r#","procedure":"Procédure négociée avec mise en concurrence préalable""#,
+    ));
+    assert_eq!(rej.reason, RejectReason::UnknownLabel);
+}
+
+#[test]
+fn identifier_schemes_written_otherwise_are_normalised() {
+    let c = one(&v1_marche(&[(
+        "titulaires",
+        serde_json::json!([
+            {"typeIdentifiant": "TVA_INTRACOMMUNAUTAIRE", "id": "FR32392100319", "denominationSociale": "X"},
+            {"typeIdentifiant": "siret", "id": "21380185500015", "denominationSociale": "Y"},
+            {"typeIdentifiant": "UE", "id": "BE0123456789", "denominationSociale": "Z"}
+        ]),
+    )]))
+    .unwrap();
+    let schemes: Vec<&str> = c.operators.iter().map(|o| o.id_type.as_str()).collect();
+    assert_eq!(schemes, ["TVA", "SIRET", "UE"]);
+    assert_eq!(
+        repairs_of(&c),
+        [
+            repair(
+                RepairKind::IdentifierScheme,
+                "titulaires[0].typeIdentifiant",
+                "TVA_INTRACOMMUNAUTAIRE",
+                Some("TVA")
+            ),
+            repair(
+                RepairKind::IdentifierScheme,
+                "titulaires[1].typeIdentifiant",
+                "siret",
+                Some("SIRET")
+            ),
+        ]
+    );
+    assert_eq!(c.operators[1].siret().unwrap().as_str(), "21380185500015");
+    let rej = rejected(&v1_marche(&[(
+        "titulaires",
+        serde_json::json!([{"typeIdentifiant": "DUNS", "id": "123"}]),
+    )]));
+    assert_eq!(
+        (rej.reason, rej.field.as_str()),
+        (RejectReason::UnknownLabel, "titulaires[0].typeIdentifiant")
+    );
+}
+
+#[test]
+fn a_place_without_a_known_type_is_inferred_when_unambiguous_else_dropped() {
+    let place = |p: serde_json::Value| one(&v1_marche(&[("lieuExecution", p)])).unwrap();
+    let c = place(serde_json::json!({"code": "38000", "typeCode": "code postal"}));
+    assert_eq!(
+        c.place,
+        Some(Place {
+            code: "38000".into(),
+            code_type: "Code postal".into()
+        })
+    );
+    assert_eq!(c.repairs[0].kind, RepairKind::PlaceTypeInferred);
+    let c = place(serde_json::json!({"code": "FR", "nom": "France"}));
+    assert_eq!(c.place.as_ref().unwrap().code_type, "Code pays");
+    assert_eq!(
+        repairs_of(&c),
+        [repair(
+            RepairKind::PlaceTypeInferred,
+            "lieuExecution.typeCode",
+            "",
+            Some("Code pays")
+        )]
+    );
+    // 38000 could be a postal code or a commune's INSEE code: not guessed.
+    for p in [
+        serde_json::json!({"code": "38000", "nom": "Grenoble"}),
+        serde_json::json!({"code": "38000", "typeCode": "Ville"}),
+        serde_json::json!({"code": {"cp": "38000"}, "typeCode": "Code postal"}),
+    ] {
+        let c = place(p.clone());
+        assert_eq!(c.place, None, "{p}");
+        assert_eq!(c.repairs.len(), 1, "{p}");
+        assert_eq!(c.repairs[0].kind, RepairKind::PlaceDropped, "{p}");
+        assert_eq!(c.repairs[0].kept, None);
+    }
+    // A place without a code is absent, as before.
+    let c = place(serde_json::json!({"typeCode": "Code postal"}));
+    assert_eq!((c.place, c.repairs.len()), (None, 0));
+}
+
+#[test]
+fn a_test_record_is_rejected() {
+    // data.gouv.fr's 2019 PES file, record 950: id "2018TEST00", objet "TEST".
+    let rej = rejected(&v1_marche(&[
+        ("id", "2018TEST00".into()),
+        ("objet", "TEST".into()),
+    ]));
+    assert_eq!(
+        (rej.reason, rej.field.as_str(), rej.value.as_str()),
+        (RejectReason::TestRecord, "objet", "TEST")
+    );
+    // A real object that mentions tests is a contract.
+    let c = one(&v1_marche(&[(
+        "objet",
+        "Essais de sol et tests d'étanchéité".into(),
+    )]));
+    assert!(c.is_ok());
+}
+
 #[test]
 fn dates_with_a_zone_or_a_time_keep_their_date_and_impossible_ones_are_rejected() {
     let notified = |d: &str| one(&v1_marche(&[("dateNotification", d.into())]));
@@ -842,14 +1141,29 @@ fn cpv_codes_are_read_with_or_without_their_check_digit() {
     assert_eq!(with, without);
     assert_eq!(with.to_string(), "45233140-2");
     assert_eq!(code(serde_json::json!(45233140)).unwrap().cpv, Some(with));
-    for bad in ["45233140-3", "99999999", "4523314", "031210005"] {
-        let rej = code(bad.into()).unwrap_err();
+    assert!(code("45233140-2".into()).unwrap().repairs.is_empty());
+    // A wrong check digit is corrected; a code not in CPV 2008 is dropped: neither rejects.
+    let wrong = code("45233140-3".into()).unwrap();
+    assert_eq!(wrong.cpv, Some(with));
+    assert_eq!(
+        repairs_of(&wrong),
+        [repair(
+            RepairKind::CpvCheckDigit,
+            "codeCPV",
+            "45233140-3",
+            Some("45233140-2")
+        )]
+    );
+    for bad in ["99999999", "4523314", "031210004", "NC"] {
+        let c = code(bad.into()).unwrap();
+        assert_eq!(c.cpv, None, "{bad}");
         assert_eq!(
-            (rej.reason, rej.field.as_str(), rej.value.as_str()),
-            (RejectReason::InvalidCpv, "codeCPV", bad)
+            repairs_of(&c),
+            [repair(RepairKind::CpvDropped, "codeCPV", bad, None)]
         );
     }
     assert_eq!(code("".into()).unwrap().cpv, None);
+    assert!(code("".into()).unwrap().repairs.is_empty());
 }
 
 #[test]
@@ -909,14 +1223,32 @@ fn identity_is_required_and_the_buyer_must_be_a_valid_siret() {
             "{field}"
         );
     }
+    // A buyer SIRET failing both its key and its SIREN's (marches-publics.info 2019, record
+    // 929) is rejected; one failing only one of them is kept, noted.
     let rej = rejected(&v1_marche(&[(
         "acheteur",
-        serde_json::json!({"id": "20004071500018"}),
+        serde_json::json!({"id": "22740001400074"}),
     )]));
     assert_eq!(
         (rej.reason, rej.field.as_str(), rej.value.as_str()),
-        (RejectReason::InvalidSiret, "acheteur.id", "20004071500018")
+        (RejectReason::InvalidSiret, "acheteur.id", "22740001400074")
     );
+    let kept = one(&v1_marche(&[(
+        "acheteur",
+        serde_json::json!({"id": "20004071500018"}),
+    )]))
+    .unwrap();
+    assert_eq!(kept.buyer.as_str(), "20004071500018");
+    assert_eq!(
+        repairs_of(&kept),
+        [repair(
+            RepairKind::BuyerSiretKey,
+            "acheteur.id",
+            "20004071500018",
+            Some("20004071500018")
+        )]
+    );
+    assert!(kept.repairs[0].note.contains("Luhn"), "{:?}", kept.repairs);
     assert_eq!(rej.id.as_deref(), Some("2019-001"));
     assert_eq!(rej.kind, Some(ContractKind::Marche));
     assert!(rej.to_string().contains("acheteur.id"), "{rej}");
@@ -1074,12 +1406,6 @@ fn decp_2_0_values_are_checked_against_the_schema_lists() {
             "",
         ),
         (
-            r#","lieuExecution":"Grenoble""#,
-            RejectReason::InvalidStructure,
-            "lieuExecution",
-            "Grenoble",
-        ),
-        (
             r#","origineUE":1.2"#,
             RejectReason::InvalidNumber,
             "origineUE",
@@ -1166,6 +1492,33 @@ fn decp_2_0_values_are_checked_against_the_schema_lists() {
     assert_eq!(y.investment_spending, Some(euros("1200.5")));
     assert_eq!(y.tariffs[0].label.as_deref(), Some("Prix du m³"));
     assert_eq!(y.tariffs[0].price.unwrap().to_string(), "1.2345");
+    // A place is never a reason to reject: one that cannot be read is dropped, noted.
+    let c = one(&marche(r#","lieuExecution":"Grenoble""#)).unwrap();
+    assert_eq!(c.place, None);
+    assert_eq!(
+        repairs_of(&c),
+        [repair(
+            RepairKind::PlaceDropped,
+            "lieuExecution",
+            "Grenoble",
+            None
+        )]
+    );
+    // A 2.0 scheme in another case is normalised; "UE" is not a 2.0 scheme in any case.
+    let c = one(&marche(
+        r#","titulaires":[{"titulaire":{"typeIdentifiant":"Siret","id":"39210031900038"}}]"#,
+    ))
+    .unwrap();
+    assert_eq!(c.operators[0].id_type, "SIRET");
+    assert_eq!(
+        repairs_of(&c),
+        [repair(
+            RepairKind::IdentifierScheme,
+            "titulaires[0].typeIdentifiant",
+            "Siret",
+            Some("SIRET")
+        )]
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1631,4 +1984,95 @@ fn reading_on_this_thread_hands_over_what_the_workers_do() {
         assert_eq!(stats, stats_here, "{rel}");
         assert!(stats.read > 0 && threaded == here, "{rel}");
     }
+}
+
+/// The opportunity engine's shortcut keeps the records the import keeps, with the same
+/// repaired values: a buyer SIRET failing one key, CPV codes repaired or dropped (values of
+/// marches-publics.info and data.gouv.fr 2019), and rejects a test record.
+#[test]
+fn the_facts_reader_repairs_what_the_import_repairs() {
+    let marche = |id: &str, buyer: &str, cpv: &str, objet: &str| {
+        serde_json::json!({
+            "id": id, "acheteur": {"id": buyer}, "nature": "Marché", "objet": objet,
+            "codeCPV": cpv, "dureeMois": 12, "dateNotification": "2024-01-10", "montant": 1000
+        })
+    };
+    let text = serde_json::json!({"marches": {"marche": [
+        marche("cle", "25600053000015", "90910000-9", "Nettoyage"),
+        marche("zero", "20004071500019", "3111000", "Graines"),
+        marche("controle", "20004071500019", "90620000-1", "Déneigement"),
+        marche("inconnu", "20004071500019", "00000000-1", "Nettoyage"),
+        marche("2018TEST00", "20004071500019", "90910000-9", "TEST"),
+    ]}})
+    .to_string();
+    type Seen = Result<(String, String, Option<String>), RejectReason>;
+    let read = |lean: bool| {
+        let mut seen: Vec<(bool, Seen)> = Vec::new();
+        let full = |record: Result<Contract, Rejection>| {
+            (
+                false,
+                record
+                    .map(|c| (c.id, c.buyer.to_string(), c.cpv.map(|c| c.to_string())))
+                    .map_err(|r| r.reason),
+            )
+        };
+        let stats = if lean {
+            mutualis_formats::decp_read::read_decp_facts(
+                text.as_bytes(),
+                cpv(),
+                |v| {
+                    (
+                        true,
+                        Ok((
+                            v.id.into_owned(),
+                            v.buyer.to_string(),
+                            v.cpv.map(|c| c.to_string()),
+                        )),
+                    )
+                },
+                full,
+                |item| {
+                    seen.push(item);
+                    ControlFlow::Continue(())
+                },
+            )
+        } else {
+            mutualis_formats::decp_read::read_decp_map(text.as_bytes(), cpv(), full, |item| {
+                seen.push(item);
+                ControlFlow::Continue(())
+            })
+        }
+        .unwrap();
+        assert_eq!((stats.read, stats.contracts, stats.rejected), (5, 4, 1));
+        seen
+    };
+    let lean = read(true);
+    let full = read(false);
+    let values = |s: &[(bool, Seen)]| s.iter().map(|(_, v)| v.clone()).collect::<Vec<_>>();
+    assert_eq!(values(&lean), values(&full));
+    assert_eq!(
+        values(&full),
+        [
+            Ok((
+                "cle".into(),
+                "25600053000015".into(),
+                Some("90910000-9".into())
+            )),
+            Ok((
+                "zero".into(),
+                "20004071500019".into(),
+                Some("03111000-2".into())
+            )),
+            Ok((
+                "controle".into(),
+                "20004071500019".into(),
+                Some("90620000-9".into())
+            )),
+            Ok(("inconnu".into(), "20004071500019".into(), None)),
+            Err(RejectReason::TestRecord),
+        ]
+    );
+    // The repaired records take the shortcut, without building the whole contract.
+    let shortcut: Vec<bool> = lean.iter().map(|(l, _)| *l).collect();
+    assert_eq!(shortcut, [true, true, true, true, false]);
 }

@@ -119,6 +119,7 @@ fn complete_marche() -> Contract {
             public_subsidy: None,
             ..Decp2Fields::default()
         }),
+        repairs: Vec::new(),
     }
 }
 
@@ -160,6 +161,7 @@ fn complete_concession() -> Contract {
             environmental_considerations: strings(&["Critère environnemental"]),
             ..Decp2Fields::default()
         }),
+        repairs: Vec::new(),
     }
 }
 
@@ -195,6 +197,7 @@ fn legacy_marche() -> Contract {
         modifications: vec![],
         subcontracting: vec![],
         decp2: None,
+        repairs: Vec::new(),
     }
 }
 
@@ -584,6 +587,7 @@ fn official_example_marche() -> Contract {
             }],
             execution_data: vec![],
         }),
+        repairs: Vec::new(),
     }
 }
 
@@ -669,6 +673,7 @@ fn the_official_concession_example_keeps_its_values() {
             ]),
             ..Decp2Fields::default()
         }),
+        repairs: Vec::new(),
     };
     let (out, _) = export_json(&[&contract]);
     let doc = assert_valid_json(&out);

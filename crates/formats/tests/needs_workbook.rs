@@ -196,6 +196,7 @@ fn a_contract_prefills_its_cpv_object_annual_amount_and_end() {
         }],
         subcontracting: vec![],
         decp2: None,
+        repairs: Vec::new(),
     };
     let row = PrefillRow::from_contract(&contract);
     // 110,000 € over 36 months: 36,666.67 € a year.

@@ -149,6 +149,7 @@ fn marche_with_modifications() -> Contract {
         ],
         subcontracting: vec![],
         decp2: Some(Decp2Fields::default()),
+        repairs: Vec::new(),
     }
 }
 
@@ -181,6 +182,7 @@ fn concession() -> Contract {
         modifications: vec![],
         subcontracting: vec![],
         decp2: None,
+        repairs: Vec::new(),
     }
 }
 
@@ -227,6 +229,7 @@ fn contract_from_decp1(m: &Value) -> Contract {
         modifications: vec![],
         subcontracting: vec![],
         decp2: None,
+        repairs: Vec::new(),
     }
 }
 

@@ -4,7 +4,9 @@
 //! writer only writes. The writer commits every [`COMMIT_EVERY`] contracts and at the end:
 //! an interrupted import loses the open transaction, never half a contract. Memory holds at
 //! most a few batches, whatever the file size. Rejected records are handed to the caller as
-//! they come, with their position, field, value and reason.
+//! they come, with their position, field, value and reason; repaired ones (imported with
+//! what the reader changed to keep them, `Contract::repairs`) the same way, with their
+//! position and repairs.
 
 pub mod facts;
 
@@ -14,6 +16,7 @@ use std::io::BufRead;
 use std::ops::ControlFlow;
 
 use chrono::{DateTime, Utc};
+use mutualis_domain::{Repair, RepairKind};
 use mutualis_formats::decp_read::{FileError, RejectReason, Rejection, read_decp_map};
 use mutualis_reference::cpv::nomenclature;
 use mutualis_storage::contract_import::{
@@ -45,6 +48,12 @@ pub struct ImportSummary {
     pub rejected: usize,
     /// Rejected records per reason code.
     pub rejected_by_reason: BTreeMap<String, usize>,
+    /// Records imported with at least one repair (counted in `created`, `updated` or
+    /// `unchanged` too).
+    pub repaired: usize,
+    /// Repaired records per repair code (`RepairKind::code`): a record with two kinds of
+    /// repair counts under each, once.
+    pub repaired_by_kind: BTreeMap<String, usize>,
 }
 
 impl ImportSummary {
@@ -60,6 +69,28 @@ impl ImportSummary {
             })
             .collect()
     }
+
+    /// The repaired records per repair, the repair in French (`RepairKind::label_fr`).
+    pub fn repaired_by_kind_fr(&self) -> Vec<(&str, usize)> {
+        self.repaired_by_kind
+            .iter()
+            .map(|(code, n)| {
+                let kind = RepairKind::from_code(code).map_or(code.as_str(), |k| k.label_fr());
+                (kind, *n)
+            })
+            .collect()
+    }
+}
+
+/// A record imported with repairs, for a repairs file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepairedRecord {
+    /// 0-based position of the record in the file, as a [`Rejection`]'s.
+    pub index: usize,
+    pub id: String,
+    /// The buyer's SIRET, as kept.
+    pub buyer: String,
+    pub repairs: Vec<Repair>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -73,11 +104,19 @@ pub enum ImportError {
     Reader(String),
 }
 
+/// A record as the reading threads leave it.
+enum Read {
+    /// Stored already, as it is; with its repairs when it has any.
+    Known(Option<Box<RepairedRecord>>),
+    New(PreparedContract),
+}
+
 enum Message {
     Batch(Vec<PreparedContract>),
     /// Records already stored, as they were: counted unchanged, nothing to write.
     Known(usize),
     Rejected(Box<Rejection>),
+    Repaired(Box<RepairedRecord>),
     /// A contract that could not be prepared for writing: the import stops.
     Failed(StorageError),
 }
@@ -94,7 +133,22 @@ pub async fn import_decp<R>(
     db: &Database,
     reader: R,
     now: DateTime<Utc>,
+    on_rejection: impl FnMut(&Rejection),
+) -> Result<ImportSummary, ImportError>
+where
+    R: BufRead + Send + 'static,
+{
+    import_decp_noting(db, reader, now, on_rejection, |_| {}).await
+}
+
+/// [`import_decp`], and `on_repaired` sees every record imported with repairs, in file order
+/// (interleaved with the rejections as in the file).
+pub async fn import_decp_noting<R>(
+    db: &Database,
+    reader: R,
+    now: DateTime<Utc>,
     mut on_rejection: impl FnMut(&Rejection),
+    mut on_repaired: impl FnMut(&RepairedRecord),
 ) -> Result<ImportSummary, ImportError>
 where
     R: BufRead + Send + 'static,
@@ -115,26 +169,58 @@ where
         let prepare = |record| match record {
             Ok(contract) => {
                 let hash = PreparedContract::hash_of(&contract).map_err(Message::Failed)?;
-                // `None`: stored already, as it is.
                 if known.contains(&hash) {
-                    return Ok(None);
+                    // Stored already, as it is: only its repairs, if any, are reported.
+                    let repaired = (!contract.repairs.is_empty()).then(|| {
+                        Box::new(RepairedRecord {
+                            index: 0,
+                            buyer: contract.buyer.to_string(),
+                            id: contract.id,
+                            repairs: contract.repairs,
+                        })
+                    });
+                    return Ok(Read::Known(repaired));
                 }
                 PreparedContract::with_hash(contract, hash)
-                    .map(Some)
+                    .map(Read::New)
                     .map_err(Message::Failed)
             }
             Err(rejection) => Err(Message::Rejected(Box::new(rejection))),
         };
+        // The position of the record in the file.
+        let mut index = 0;
         let stats = read_decp_map(reader, nomenclature(), prepare, |record| {
+            index += 1;
             let message = match record {
-                Ok(None) => {
+                Ok(Read::Known(repaired)) => {
+                    if let Some(mut repaired) = repaired {
+                        repaired.index = index - 1;
+                        if tx.blocking_send(Message::Repaired(repaired)).is_err() {
+                            return ControlFlow::Break(());
+                        }
+                    }
                     known_run += 1;
                     if known_run < BATCH_SIZE {
                         return ControlFlow::Continue(());
                     }
                     Message::Known(std::mem::take(&mut known_run))
                 }
-                Ok(Some(contract)) => {
+                Ok(Read::New(contract)) => {
+                    let c = contract.contract();
+                    if !c.repairs.is_empty() {
+                        let repaired = RepairedRecord {
+                            index: index - 1,
+                            id: c.id.clone(),
+                            buyer: c.buyer.to_string(),
+                            repairs: c.repairs.clone(),
+                        };
+                        if tx
+                            .blocking_send(Message::Repaired(Box::new(repaired)))
+                            .is_err()
+                        {
+                            return ControlFlow::Break(());
+                        }
+                    }
                     batch.push(contract);
                     if batch.len() < BATCH_SIZE {
                         return ControlFlow::Continue(());
@@ -169,6 +255,7 @@ where
         now,
         &mut summary,
         &mut on_rejection,
+        &mut on_repaired,
     )
     .await;
     // The writer stopped (or finished): the reader sees the channel closed and ends.
@@ -192,6 +279,7 @@ async fn write(
     now: DateTime<Utc>,
     summary: &mut ImportSummary,
     on_rejection: &mut impl FnMut(&Rejection),
+    on_repaired: &mut impl FnMut(&RepairedRecord),
 ) -> Result<(), StorageError> {
     let mut tx = if bulk {
         import.begin_bulk().await?
@@ -225,6 +313,19 @@ async fn write(
                     .entry(rejection.reason.code().to_owned())
                     .or_default() += 1;
                 on_rejection(&rejection);
+            }
+            Message::Repaired(repaired) => {
+                summary.repaired += 1;
+                let mut kinds: Vec<RepairKind> = repaired.repairs.iter().map(|r| r.kind).collect();
+                kinds.sort_unstable();
+                kinds.dedup();
+                for kind in kinds {
+                    *summary
+                        .repaired_by_kind
+                        .entry(kind.code().to_owned())
+                        .or_default() += 1;
+                }
+                on_repaired(&repaired);
             }
             Message::Failed(e) => return Err(e),
         }

@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, NaiveDate, Utc};
 use mutualis_domain::contract::identity::{IdentityFacts, same_contract};
 use mutualis_domain::contract::{Decp2Fields, Modification, Operator, Subcontracting};
-use mutualis_domain::{Amount, Contract, ContractSource, Siret};
+use mutualis_domain::{Amount, Contract, ContractSource, Repair, Siret};
 use serde::Serialize;
 
 use crate::{Database, Result, StorageError, Tx, on_backend};
@@ -44,6 +44,8 @@ struct DetailsRef<'a> {
     subcontracting: &'a [Subcontracting],
     #[serde(skip_serializing_if = "Option::is_none")]
     decp2: &'a Option<Decp2Fields>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    repairs: &'a [Repair],
 }
 
 fn serialisation(e: serde_json::Error) -> StorageError {
@@ -62,6 +64,7 @@ pub(crate) fn details_json(contract: &Contract) -> Result<String> {
         modifications: &contract.modifications,
         subcontracting: &contract.subcontracting,
         decp2: &contract.decp2,
+        repairs: &contract.repairs,
     })
     .map_err(serialisation)
 }

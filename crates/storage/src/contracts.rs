@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use mutualis_domain::contract::{
     Decp2Fields, Label, Modification, Operator, Place, Subcontracting,
 };
-use mutualis_domain::{Contract, ContractKind, ContractSource, CpvNomenclature, Siret};
+use mutualis_domain::{Contract, ContractKind, ContractSource, CpvNomenclature, Repair, Siret};
 use serde::Deserialize;
 
 use crate::contract_import::DETAILS_FORMAT;
@@ -29,6 +29,8 @@ struct Details {
     subcontracting: Vec<Subcontracting>,
     #[serde(default)]
     decp2: Option<Decp2Fields>,
+    #[serde(default)]
+    repairs: Vec<Repair>,
 }
 
 fn format_1() -> u32 {
@@ -356,7 +358,7 @@ fn record(r: ContractRow, cpv: &CpvNomenclature) -> Result<ContractRecord> {
     }
     let contract = Contract {
         id: r.decp_id,
-        buyer: Siret::parse(&r.buyer_siret)
+        buyer: Siret::parse_published(&r.buyer_siret)
             .map_err(|e| corrupt("buyer_siret", &r.buyer_siret, e))?,
         buyer_name: details.buyer_name,
         kind: ContractKind::from_code(&r.kind)
@@ -384,6 +386,7 @@ fn record(r: ContractRow, cpv: &CpvNomenclature) -> Result<ContractRecord> {
         modifications: details.modifications,
         subcontracting: details.subcontracting,
         decp2: details.decp2,
+        repairs: details.repairs,
     };
     Ok(ContractRecord {
         id: r.id,

@@ -30,6 +30,7 @@
 //! | `modifications` | a list of modifications (below), possibly empty |
 //! | `subcontracting` | a list of subcontracting acts (below), possibly empty |
 //! | `decp2` | the DECP 2.0 fields (below), or `null` |
+//! | `repairs` | the import's repairs (below); left out when there are none |
 //!
 //! - A **label** is `{"value":…,"original":…}`: the DECP 2.0 value and the label as
 //!   published, each a string or `null`.
@@ -55,6 +56,10 @@
 //!   `investment_spending` (cents), `tariffs`: each `label` and `price` (a decimal text),
 //!   left out when absent). A contract stored before these fields were read was hashed
 //!   without them, so its next import finds a new hash and stores them.
+//! - A **repair** is `kind` (its code, `"cpv_check_digit"`…), `field`, `published` (strings),
+//!   then `kept` (a string), left out when the field was dropped. Its French sentence is not
+//!   hashed: rewording it changes no hash. Every contract hashed before repairs existed had
+//!   none, so the member's absence keeps their hashes.
 //!
 //! This is, byte for byte, the serde JSON of the domain's `Contract` when the hash was first
 //! computed, so that the hashes stored before the hash form had a name are hash form v1
@@ -137,6 +142,20 @@ struct ContractV1<'a> {
     subcontracting: Vec<SubcontractingV1<'a>>,
     #[serde(rename = "decp2")]
     decp2: Option<Decp2V1<'a>>,
+    #[serde(rename = "repairs", skip_serializing_if = "Vec::is_empty")]
+    repairs: Vec<RepairV1<'a>>,
+}
+
+#[derive(Serialize)]
+struct RepairV1<'a> {
+    #[serde(rename = "kind")]
+    kind: &'static str,
+    #[serde(rename = "field")]
+    field: &'a str,
+    #[serde(rename = "published")]
+    published: &'a str,
+    #[serde(rename = "kept", skip_serializing_if = "Option::is_none")]
+    kept: Option<&'a str>,
 }
 
 impl<'a> ContractV1<'a> {
@@ -169,6 +188,16 @@ impl<'a> ContractV1<'a> {
             modifications: c.modifications.iter().map(ModificationV1::of).collect(),
             subcontracting: c.subcontracting.iter().map(SubcontractingV1::of).collect(),
             decp2: c.decp2.as_ref().map(Decp2V1::of),
+            repairs: c
+                .repairs
+                .iter()
+                .map(|r| RepairV1 {
+                    kind: r.kind.code(),
+                    field: &r.field,
+                    published: &r.published,
+                    kept: r.kept.as_deref(),
+                })
+                .collect(),
         }
     }
 }

@@ -89,7 +89,8 @@ impl Database {
                 q.build_query_as().fetch_all(pool).await?
             });
             for (contract_id, siren) in links {
-                let siren = Siren::parse(&siren).map_err(|e| corrupt("siren", &siren, e))?;
+                let siren =
+                    Siren::parse_published(&siren).map_err(|e| corrupt("siren", &siren, e))?;
                 suppliers.entry(contract_id).or_default().push(siren);
             }
         }
@@ -100,7 +101,7 @@ impl Database {
         for (id, decp_id, siret, name, kind, object, code, ends_on, amount, duration) in rows {
             // The SIREN as the import derived it, from the buyer's SIRET (whose check key is
             // the SIRET's, not the SIREN's).
-            let buyer = Siret::parse(&siret)
+            let buyer = Siret::parse_published(&siret)
                 .map_err(|e| corrupt("buyer_siret", &siret, e))?
                 .siren();
             if !facts.buyers.contains_key(&buyer) {

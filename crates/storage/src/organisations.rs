@@ -508,13 +508,14 @@ impl Database {
                     .iter()
                     .filter(|(org, _)| *org == id)
                     .map(|(_, s)| {
-                        Siret::parse(s).map_err(|e| corrupt("establishments", "siret", s, e))
+                        Siret::parse_published(s)
+                            .map_err(|e| corrupt("establishments", "siret", s, e))
                     })
                     .collect::<Result<Vec<_>>>()?;
                 Ok(OrganisationRecord {
                     id,
                     organisation: Organisation {
-                        siren: Siren::parse(&siren)
+                        siren: Siren::parse_published(&siren)
                             .map_err(|e| corrupt("organisations", "siren", &siren, e))?,
                         kind: OrganisationKind::from_code(&kind).ok_or_else(|| {
                             corrupt("organisations", "kind", &kind, "type inconnu")

@@ -51,6 +51,7 @@ fn contract(buyer: &str, id: &str, notified: &str, euros: i64) -> Contract {
         modifications: vec![],
         subcontracting: vec![],
         decp2: None,
+        repairs: Vec::new(),
     }
 }
 

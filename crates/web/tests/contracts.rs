@@ -373,27 +373,75 @@ async fn html_in_imported_objects_is_shown_as_text_and_kept_as_published() {
 }
 
 #[tokio::test]
-async fn the_upload_summary_names_each_rejection_reason_in_french() {
+async fn the_upload_summary_names_rejections_and_repairs_and_the_contract_shows_its_repairs() {
     each_backend(|db| async move {
         let app = App::new(db).await;
         let cookie = app.sign_in(COORDINATOR).await;
-        // Two records of the real extract, one with a CPV code that does not exist.
+        // Three records of the real extract: one as published, one whose buyer SIRET fails
+        // both keys (rejected), one whose CPV lost its leading zero as in marches-publics.info
+        // 2019 (record 3722, "3111000"): repaired.
         let isere: serde_json::Value = serde_json::from_slice(ISERE).unwrap();
         let good = isere["marches"][0].clone();
         let mut bad = isere["marches"][1].clone();
-        bad["codeCPV"] = "12345678".into();
-        let file = serde_json::json!({ "marches": [good, bad] }).to_string();
+        bad["acheteur"]["id"] = "22740001400074".into();
+        let mut short = isere["marches"][2].clone();
+        short["codeCPV"] = "3111000".into();
+        let file = serde_json::json!({ "marches": [good, bad, short] }).to_string();
         let page = app
             .import_through_page(&cookie, "isere.json", file.as_bytes())
             .await;
-        assert!(page.body.contains("<dt>Rejetés</dt><dd>1</dd>"));
         assert!(
-            page.body
-                .contains("code CPV invalide (inconnu de la nomenclature CPV 2008"),
+            page.body.contains("<dt>Rejetés</dt><dd>1</dd>"),
             "{}",
             page.body
         );
-        assert!(!page.body.contains("invalid_cpv"), "{}", page.body);
+        assert!(
+            page.body.contains("<dt>Corrigés</dt><dd>1</dd>"),
+            "{}",
+            page.body
+        );
+        assert!(
+            page.body.contains("SIRET de l&#39;acheteur invalide"),
+            "{}",
+            page.body
+        );
+        assert!(
+            page.body
+                .contains("code CPV privé de son zéro initial, complété : 1"),
+            "{}",
+            page.body
+        );
+        assert!(!page.body.contains("invalid_siret"), "{}", page.body);
+
+        // The repaired contract's page lists its repair; the API gives it.
+        let token = app.create_token(&cookie, "api").await;
+        let list = app
+            .api("GET", "/api/v1/contracts", Some(&token), None)
+            .await
+            .json();
+        let items = list["contracts"].as_array().unwrap();
+        let repaired = items
+            .iter()
+            .find(|c| c["decp_id"] == isere["marches"][2]["id"])
+            .unwrap();
+        assert_eq!(repaired["cpv"], "03111000-2");
+        assert_eq!(repaired["repairs"][0]["kind"], "cpv_leading_zero");
+        assert_eq!(repaired["repairs"][0]["published"], "3111000");
+        assert_eq!(repaired["repairs"][0]["kept"], "03111000-2");
+        let plain = items
+            .iter()
+            .find(|c| c["decp_id"] == isere["marches"][0]["id"])
+            .unwrap();
+        assert_eq!(plain["repairs"], serde_json::json!([]));
+        let detail = app
+            .get(&format!("/contrats/{}", repaired["id"]), Some(&cookie))
+            .await;
+        assert!(detail.body.contains("Corrections à l"), "{}", detail.body);
+        assert!(detail.body.contains("« 3111000 »"), "{}", detail.body);
+        let detail = app
+            .get(&format!("/contrats/{}", plain["id"]), Some(&cookie))
+            .await;
+        assert!(!detail.body.contains("Corrections à l"), "{}", detail.body);
     })
     .await;
 }

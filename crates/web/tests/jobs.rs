@@ -126,6 +126,7 @@ async fn an_upload_answers_at_once_and_its_page_shows_the_import_once_the_worker
                     ("Mis à jour", expected.updated),
                     ("Inchangés", expected.unchanged),
                     ("Rejetés", expected.rejected),
+                    ("Corrigés", expected.repaired),
                 ]
                 .map(|(l, n)| (l.to_owned(), n))
             );
@@ -140,6 +141,13 @@ async fn an_upload_answers_at_once_and_its_page_shows_the_import_once_the_worker
                 expected.rejected.min(200),
                 "the rejected records listed, as many as the page showed before"
             );
+            assert!(expected.repaired > 0, "{expected:?}");
+            for (repair, n) in expected.repaired_by_kind_fr() {
+                assert!(
+                    text(&done.body).contains(&format!("{repair} : {n}")),
+                    "{repair}"
+                );
+            }
             for (reason, n) in expected.rejected_by_reason_fr() {
                 assert!(
                     text(&done.body).contains(&format!("{reason} : {n}")),

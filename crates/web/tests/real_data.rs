@@ -157,7 +157,7 @@ async fn an_internal_error_page_keeps_the_users_menu() {
         execute_sql(
             &app.db,
             "INSERT INTO organisations (siren, name, kind, created_at, updated_at) \
-             VALUES ('301309006', 'Ligne illisible', 'company', \
+             VALUES ('30130900X', 'Ligne illisible', 'company', \
              '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
         )
         .await;

@@ -44,6 +44,12 @@ pub struct DecpImportResult {
     pub rejected_by_reason: BTreeMap<String, usize>,
     /// The first [`REJECTS_KEPT`] rejected records, in file order.
     pub rejects: Vec<RejectedRecord>,
+    /// Records imported with repairs (absent from the results stored before repairs).
+    #[serde(default)]
+    pub repaired: usize,
+    /// Repaired records per repair code.
+    #[serde(default)]
+    pub repaired_by_kind: BTreeMap<String, usize>,
 }
 
 /// One rejected record, as the page lists it.
@@ -74,6 +80,8 @@ impl DecpImportResult {
             unchanged: self.unchanged,
             rejected: self.rejected,
             rejected_by_reason: self.rejected_by_reason.clone(),
+            repaired: self.repaired,
+            repaired_by_kind: self.repaired_by_kind.clone(),
         }
     }
 }
@@ -162,6 +170,8 @@ impl DecpImport {
                     rejected: s.rejected,
                     rejected_by_reason: s.rejected_by_reason,
                     rejects,
+                    repaired: s.repaired,
+                    repaired_by_kind: s.repaired_by_kind,
                 };
                 serde_json::to_string(&result)
                     .map_err(|e| JobFailure::permanent(format!("Résultat illisible : {e}")))

@@ -1,5 +1,5 @@
-//! `mutualis import decp FILE…`: a summary per file, rejected records to a JSON-lines file,
-//! a progress bar on a terminal.
+//! `mutualis import decp FILE…`: a summary per file, rejected records and repaired records to
+//! JSON-lines files, a progress bar on a terminal.
 
 use mutualis_app::{Clock, SystemClock};
 use std::fs::File;
@@ -9,7 +9,7 @@ use std::path::Path;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use mutualis_formats::decp_read::Rejection;
-use mutualis_import::{ImportSummary, import_decp};
+use mutualis_import::{ImportSummary, RepairedRecord, import_decp_noting};
 use mutualis_storage::Database;
 use serde::Serialize;
 
@@ -42,6 +42,50 @@ struct RejectLine<'a> {
     record: &'a serde_json::Value,
 }
 
+/// One line of the repairs file: a record imported with repairs.
+#[derive(Serialize)]
+struct RepairedLine<'a> {
+    file: &'a str,
+    index: usize,
+    id: &'a str,
+    buyer: &'a str,
+    repairs: Vec<RepairItem<'a>>,
+}
+
+#[derive(Serialize)]
+struct RepairItem<'a> {
+    kind: &'static str,
+    field: &'a str,
+    published: &'a str,
+    kept: Option<&'a str>,
+    message: &'a str,
+}
+
+/// Where the JSON lines go.
+type Lines = BufWriter<File>;
+
+fn create_lines(path: Option<&Path>, what: &str) -> anyhow::Result<Option<Lines>> {
+    path.map(|path| {
+        File::create(path).map(BufWriter::new).with_context(|| {
+            format!(
+                "impossible de créer le fichier {what} « {} »",
+                path.display()
+            )
+        })
+    })
+    .transpose()
+}
+
+/// Writes `line` and a line end; the first error is kept in `error`.
+fn write_line(out: &mut Lines, line: &impl Serialize, error: &mut Option<std::io::Error>) {
+    let written = serde_json::to_writer(&mut *out, line)
+        .map_err(std::io::Error::from)
+        .and_then(|()| out.write_all(b"\n"));
+    if let Err(e) = written {
+        error.get_or_insert(e);
+    }
+}
+
 #[derive(Serialize)]
 struct FileSummary<'a> {
     file: &'a str,
@@ -55,22 +99,17 @@ pub async fn decp(
     files: &[std::path::PathBuf],
     format: Format,
     rejects: Option<&Path>,
+    repairs: Option<&Path>,
 ) -> anyhow::Result<()> {
     let db = Database::open(&global.database_url).await?;
-    let mut rejects_out = match rejects {
-        Some(path) => Some(BufWriter::new(File::create(path).with_context(|| {
-            format!(
-                "impossible de créer le fichier des rejets « {} »",
-                path.display()
-            )
-        })?)),
-        None => None,
-    };
+    let mut rejects_out = create_lines(rejects, "des rejets")?;
+    let mut repairs_out = create_lines(repairs, "des corrections")?;
     let mut results = Vec::new();
     let mut unusable = 0;
     for path in files {
         let name = path.display().to_string();
-        let outcome = import_file(&db, path, &name, rejects_out.as_mut()).await;
+        let outcome =
+            import_file(&db, path, &name, rejects_out.as_mut(), repairs_out.as_mut()).await;
         if outcome.is_err() {
             unusable += 1;
         }
@@ -78,6 +117,9 @@ pub async fn decp(
     }
     if let Some(out) = rejects_out.as_mut() {
         out.flush().context("écriture du fichier des rejets")?;
+    }
+    if let Some(out) = repairs_out.as_mut() {
+        out.flush().context("écriture du fichier des corrections")?;
     }
     // An amount is judged against all the stored ones: the flags are computed again over
     // every contract once something changed.
@@ -135,9 +177,17 @@ pub async fn decp(
 /// The summary of one file, in French.
 pub fn summary_text(file: &str, s: &ImportSummary) -> String {
     let mut text = format!(
-        "{file} ({}) : {} lus, {} créés, {} mis à jour, {} inchangés, {} rejetés\n",
-        s.format, s.read, s.created, s.updated, s.unchanged, s.rejected
+        "{file} ({}) : {} lus, {} créés, {} mis à jour, {} inchangés, {} rejetés, {} corrigés\n",
+        s.format, s.read, s.created, s.updated, s.unchanged, s.rejected, s.repaired
     );
+    if !s.repaired_by_kind.is_empty() {
+        let kinds: Vec<String> = s
+            .repaired_by_kind_fr()
+            .into_iter()
+            .map(|(kind, n)| format!("{kind} : {n}"))
+            .collect();
+        text.push_str(&format!("  corrections : {}\n", kinds.join(" ; ")));
+    }
     if !s.rejected_by_reason.is_empty() {
         let reasons: Vec<String> = s
             .rejected_by_reason_fr()
@@ -153,7 +203,8 @@ async fn import_file(
     db: &Database,
     path: &Path,
     name: &str,
-    rejects: Option<&mut BufWriter<File>>,
+    rejects: Option<&mut Lines>,
+    repairs: Option<&mut Lines>,
 ) -> anyhow::Result<ImportSummary> {
     let file = File::open(path).with_context(|| format!("impossible d'ouvrir « {name} »"))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
@@ -176,32 +227,58 @@ async fn import_file(
             bar: bar.clone(),
         },
     );
-    let mut rejects = rejects;
-    let mut write_error = None;
-    let summary = import_decp(db, reader, SystemClock.now(), |rejection: &Rejection| {
-        if let Some(out) = rejects.as_mut() {
-            let line = RejectLine {
-                file: name,
-                index: rejection.index,
-                id: rejection.id.as_deref(),
-                field: &rejection.field,
-                value: &rejection.value,
-                reason: rejection.reason.code(),
-                message: rejection.detail.clone(),
-                record: &rejection.record,
-            };
-            let written = serde_json::to_writer(&mut **out, &line)
-                .map_err(std::io::Error::from)
-                .and_then(|()| out.write_all(b"\n"));
-            if let Err(e) = written {
-                write_error.get_or_insert(e);
+    let (mut rejects, mut repairs) = (rejects, repairs);
+    let mut reject_error = None;
+    let mut repair_error = None;
+    let summary = import_decp_noting(
+        db,
+        reader,
+        SystemClock.now(),
+        |rejection: &Rejection| {
+            if let Some(out) = rejects.as_mut() {
+                let line = RejectLine {
+                    file: name,
+                    index: rejection.index,
+                    id: rejection.id.as_deref(),
+                    field: &rejection.field,
+                    value: &rejection.value,
+                    reason: rejection.reason.code(),
+                    message: rejection.detail.clone(),
+                    record: &rejection.record,
+                };
+                write_line(out, &line, &mut reject_error);
             }
-        }
-    })
+        },
+        |repaired: &RepairedRecord| {
+            if let Some(out) = repairs.as_mut() {
+                let line = RepairedLine {
+                    file: name,
+                    index: repaired.index,
+                    id: &repaired.id,
+                    buyer: &repaired.buyer,
+                    repairs: repaired
+                        .repairs
+                        .iter()
+                        .map(|r| RepairItem {
+                            kind: r.kind.code(),
+                            field: &r.field,
+                            published: &r.published,
+                            kept: r.kept.as_deref(),
+                            message: &r.note,
+                        })
+                        .collect(),
+                };
+                write_line(out, &line, &mut repair_error);
+            }
+        },
+    )
     .await;
     bar.finish_and_clear();
-    if let Some(e) = write_error {
+    if let Some(e) = reject_error {
         return Err(e).context("écriture du fichier des rejets");
+    }
+    if let Some(e) = repair_error {
+        return Err(e).context("écriture du fichier des corrections");
     }
     Ok(summary?)
 }

@@ -44,7 +44,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             files,
             format,
             rejects,
-        }) => import::decp(&cli.global, &files, format, rejects.as_deref()).await,
+            repairs,
+        }) => {
+            import::decp(
+                &cli.global,
+                &files,
+                format,
+                rejects.as_deref(),
+                repairs.as_deref(),
+            )
+            .await
+        }
         Command::Export(ExportCommand::Decp {
             format,
             buyer,

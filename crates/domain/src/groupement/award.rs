@@ -169,6 +169,7 @@ impl Groupement {
                 modifications: Vec::new(),
                 subcontracting: Vec::new(),
                 decp2: p.map(|p| p.decp2.clone()),
+                repairs: Vec::new(),
             });
         }
         out

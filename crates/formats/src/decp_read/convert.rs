@@ -7,7 +7,9 @@ use mutualis_domain::contract::{
     Decp2Fields, ExecutionData, Label, Modification, Operator, Place, Subcontracting,
     SubcontractingModification, Tariff,
 };
-use mutualis_domain::{Contract, ContractKind, ContractSource, CpvNomenclature, Siret};
+use mutualis_domain::{
+    Contract, ContractKind, ContractSource, CpvNomenclature, Repair, RepairKind, Siret,
+};
 use serde_json::Value;
 
 use super::{MAX_TEXT_CHARS, RejectReason};
@@ -18,9 +20,11 @@ use crate::decp_vocab::{
 };
 
 mod fields;
+mod repairs;
 mod values;
 
 use fields::Obj;
+pub(super) use repairs::{CpvRead, is_test_object, read_cpv};
 pub(super) use values::{
     boolean_text, number_text, parse_date, permille_of, value_text, whole_of_number, whole_of_text,
 };
@@ -213,6 +217,7 @@ fn contract(
     cpv: &CpvNomenclature,
 ) -> Res<Contract> {
     let marche = kind == ContractKind::Marche;
+    let mut repairs = Vec::new();
     let id = obj.required_text("id")?;
     let (buyer, buyer_name) = buyer(
         obj,
@@ -221,12 +226,35 @@ fn contract(
         } else {
             "autoriteConcedante"
         },
+        &mut repairs,
     )?;
-    let nature = obj.label::<Nature>("nature", version, kind)?;
+    let nature = obj.label_repairing::<Nature>(
+        "nature",
+        version,
+        kind,
+        Nature::DECP1_VARIANTS,
+        RepairKind::LegacyNature,
+        &mut repairs,
+    )?;
     let object = obj.required_text("objet")?;
-    let cpv = obj.cpv("codeCPV", cpv)?;
-    let procedure = obj.label::<Procedure>("procedure", version, kind)?;
-    let place = place(obj)?;
+    if is_test_object(&object) {
+        return Err(obj.issue_text(
+            "objet",
+            &object,
+            RejectReason::TestRecord,
+            format!("objet « {object} » : un enregistrement de test, pas un contrat"),
+        ));
+    }
+    let cpv = obj.cpv("codeCPV", cpv, &mut repairs)?;
+    let procedure = obj.label_repairing::<Procedure>(
+        "procedure",
+        version,
+        kind,
+        Procedure::DECP1_VARIANTS,
+        RepairKind::LegacyProcedure,
+        &mut repairs,
+    )?;
+    let place = place(obj, &mut repairs)?;
     let duration_months = obj.months("dureeMois", version.min_months())?;
     let notified_on = obj.date(if marche {
         "dateNotification"
@@ -249,20 +277,20 @@ fn contract(
         no_label()
     };
     let (operators_key, operator_item) = operators_key(kind);
-    let operators = obj.operators(operators_key, operator_item, version)?;
+    let operators = obj.operators(operators_key, operator_item, version, &mut repairs)?;
     let (decp2, subcontracting) = match version {
         Version::V1 => (None, Vec::new()),
         Version::V2 => {
             let fields = decp2_fields(obj, kind)?;
             let acts = if marche {
-                subcontracting(obj)?
+                subcontracting(obj, &mut repairs)?
             } else {
                 Vec::new()
             };
             (Some(fields), acts)
         }
     };
-    let modifications = modifications(obj, version, kind)?;
+    let modifications = modifications(obj, version, kind, &mut repairs)?;
     Ok(Contract {
         id,
         buyer,
@@ -287,6 +315,7 @@ fn contract(
         modifications,
         subcontracting,
         decp2,
+        repairs,
     })
 }
 
@@ -304,32 +333,112 @@ fn no_label() -> Label {
     }
 }
 
-fn buyer(obj: &Obj<'_>, key: &str) -> Res<(Siret, Option<String>)> {
+/// The buyer's SIRET: one that passes at least one of its checks is kept, the failed check
+/// noted ([`Siret::parse_noting`]); one that fails every check rejects the record.
+fn buyer(obj: &Obj<'_>, key: &str, repairs: &mut Vec<Repair>) -> Res<(Siret, Option<String>)> {
     let Some(buyer) = obj.object(key)? else {
         return Err(obj.missing(&format!("{key}.id")));
     };
     let Some(id) = buyer.text("id")? else {
         return Err(buyer.missing("id"));
     };
-    let siret = Siret::parse(&id)
+    let (siret, failed) = Siret::parse_noting(&id)
         .map_err(|e| buyer.issue_text("id", &id, RejectReason::InvalidSiret, e.to_string()))?;
+    if let Some(failed) = failed {
+        repairs.push(Repair {
+            kind: RepairKind::BuyerSiretKey,
+            field: buyer.field("id"),
+            note: format!("{failed} ; l'autre clé est juste : SIRET gardé tel que publié"),
+            kept: Some(siret.as_str().to_owned()),
+            published: id,
+        });
+    }
     Ok((siret, buyer.text("nom")?))
 }
 
-fn place(obj: &Obj<'_>) -> Res<Option<Place>> {
-    let Some(place) = obj.object("lieuExecution")? else {
-        return Ok(None);
+/// The place of execution. Never a reason to reject: a type written otherwise, or missing
+/// where the code has one reading, is repaired; a place that cannot be read is dropped; both
+/// noted.
+fn place(obj: &Obj<'_>, repairs: &mut Vec<Repair>) -> Res<Option<Place>> {
+    let field = obj.field("lieuExecution");
+    let place = match obj.object("lieuExecution") {
+        Ok(Some(place)) => place,
+        Ok(None) => return Ok(None),
+        Err(issue) => {
+            return Ok(drop_place(
+                repairs,
+                field,
+                issue.value,
+                "un objet avec « code » et « typeCode » est attendu",
+            ));
+        }
     };
-    let Some(code) = place.text("code")? else {
-        return Ok(None);
+    let (code, code_type) = match (place.text("code"), place.text("typeCode")) {
+        (Ok(Some(code)), Ok(code_type)) => (code, code_type),
+        (Ok(None), _) => return Ok(None),
+        (Err(issue), _) | (_, Err(issue)) => {
+            return Ok(drop_place(
+                repairs,
+                field,
+                issue.value,
+                "code ou type de code illisible",
+            ));
+        }
     };
-    let Some(code_type) = place.text("typeCode")? else {
-        return Err(place.missing("typeCode"));
-    };
-    if PlaceCodeType::from_code(&code_type).is_none() {
-        return Err(place.unknown("typeCode", &code_type));
+    if let Some(t) = &code_type
+        && PlaceCodeType::from_code(t).is_some()
+    {
+        return Ok(Some(Place {
+            code,
+            code_type: t.clone(),
+        }));
     }
-    Ok(Some(Place { code, code_type }))
+    let published_type = code_type.as_deref().unwrap_or("");
+    let Some(meant) = repairs::place_type_meant(&code, code_type.as_deref()) else {
+        let (published, why) = match &code_type {
+            None => (
+                code,
+                "type de code absent, et le code seul ne dit pas s'il est un code postal, de \
+                 commune, de département ou de région"
+                    .to_owned(),
+            ),
+            Some(t) => (
+                format!("{code} ({t})"),
+                format!("type de code « {t} » hors de la liste"),
+            ),
+        };
+        return Ok(drop_place(repairs, field, published, &why));
+    };
+    repairs.push(Repair {
+        kind: RepairKind::PlaceTypeInferred,
+        field: place.field("typeCode"),
+        note: format!(
+            "lieu d'exécution « {code} » : type de code « {published_type} » hors de la liste, lu « {meant} »"
+        ),
+        published: published_type.to_owned(),
+        kept: Some(meant.to_owned()),
+    });
+    Ok(Some(Place {
+        code,
+        code_type: meant.to_owned(),
+    }))
+}
+
+/// Notes a place dropped: the contract is kept without it.
+fn drop_place(
+    repairs: &mut Vec<Repair>,
+    field: String,
+    published: String,
+    why: &str,
+) -> Option<Place> {
+    repairs.push(Repair {
+        kind: RepairKind::PlaceDropped,
+        field,
+        note: format!("lieu d'exécution « {published} » : {why} ; le contrat est gardé sans lieu"),
+        published,
+        kept: None,
+    });
+    None
 }
 
 fn decp2_fields(obj: &Obj<'_>, kind: ContractKind) -> Res<Decp2Fields> {
@@ -370,14 +479,14 @@ fn decp2_fields(obj: &Obj<'_>, kind: ContractKind) -> Res<Decp2Fields> {
     Ok(d)
 }
 
-fn subcontracting(obj: &Obj<'_>) -> Res<Vec<Subcontracting>> {
+fn subcontracting(obj: &Obj<'_>, repairs: &mut Vec<Repair>) -> Res<Vec<Subcontracting>> {
     let items = obj.items("actesSousTraitance", "acteSousTraitance")?;
     let mut acts = Vec::with_capacity(items.len());
     for (i, item) in items.into_iter().enumerate() {
         let act = obj.element("actesSousTraitance", i, item)?;
         let id = act.sequence_number("id", i)?;
         let subcontractor = match act.get("sousTraitant") {
-            Some(v) => operator(v, &act.field("sousTraitant"), Version::V2)?,
+            Some(v) => operator(v, &act.field("sousTraitant"), Version::V2, repairs)?,
             None => return Err(act.missing("sousTraitant.id")),
         };
         acts.push(Subcontracting {
@@ -439,7 +548,12 @@ fn execution_data(obj: &Obj<'_>) -> Res<Vec<ExecutionData>> {
     Ok(years)
 }
 
-fn modifications(obj: &Obj<'_>, version: Version, kind: ContractKind) -> Res<Vec<Modification>> {
+fn modifications(
+    obj: &Obj<'_>,
+    version: Version,
+    kind: ContractKind,
+    repairs: &mut Vec<Repair>,
+) -> Res<Vec<Modification>> {
     let items = obj.items("modifications", "modification")?;
     let (signed, other_signed, amount, other_amount) = match kind {
         ContractKind::Marche => (
@@ -468,14 +582,19 @@ fn modifications(obj: &Obj<'_>, version: Version, kind: ContractKind) -> Res<Vec
             published_on: m.date("datePublicationDonneesModification")?,
             new_duration_months: m.months("dureeMois", version.min_months())?,
             new_amount: m.amount(pick(amount, other_amount), version.min_amount_cents())?,
-            new_operators: m.operators(operators_key, operator_item, version)?,
+            new_operators: m.operators(operators_key, operator_item, version, repairs)?,
         });
     }
     Ok(mods)
 }
 
 /// One operator: `{id, typeIdentifiant, denominationSociale?}`. `path` names it in errors.
-fn operator(value: &Value, path: &str, version: Version) -> Res<Operator> {
+fn operator(
+    value: &Value,
+    path: &str,
+    version: Version,
+    repairs: &mut Vec<Repair>,
+) -> Res<Operator> {
     let Value::Object(map) = value else {
         return Err(Issue {
             field: path.to_owned(),
@@ -497,9 +616,25 @@ fn operator(value: &Value, path: &str, version: Version) -> Res<Operator> {
     let Some(id_type) = o.text("typeIdentifiant")? else {
         return Err(o.missing("typeIdentifiant"));
     };
-    if !IdentifierScheme::is_published_scheme(version == Version::V1, &id_type) {
-        return Err(o.unknown("typeIdentifiant", &id_type));
-    }
+    let decp1 = version == Version::V1;
+    let id_type = if IdentifierScheme::is_published_scheme(decp1, &id_type) {
+        id_type
+    } else {
+        let Some(meant) = repairs::scheme_meant(&id_type, decp1) else {
+            return Err(o.unknown("typeIdentifiant", &id_type));
+        };
+        repairs.push(Repair {
+            kind: RepairKind::IdentifierScheme,
+            field: o.field("typeIdentifiant"),
+            note: format!(
+                "type d'identifiant « {id_type} » écrit autrement que la liste de {} : lu « {meant} »",
+                version.name()
+            ),
+            published: id_type,
+            kept: Some(meant.to_owned()),
+        });
+        meant.to_owned()
+    };
     Ok(Operator {
         id,
         id_type,

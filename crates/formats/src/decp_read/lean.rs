@@ -24,7 +24,8 @@ use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visit
 use serde_json::Number;
 
 use super::convert::{
-    boolean_text, number_text, parse_date, permille_of, whole_of_number, whole_of_text,
+    CpvRead, boolean_text, is_test_object, number_text, parse_date, permille_of, read_cpv,
+    whole_of_number, whole_of_text,
 };
 use super::{MAX_DURATION_MONTHS, MAX_TEXT_CHARS};
 use crate::decp_vocab::{
@@ -715,13 +716,21 @@ impl<'de> RawMarche<'de> {
         let id = required(&self.id)?;
         let buyer = self.buyer.as_ref().ok_or(Unsure)?;
         let buyer_id = required(&buyer.id)?;
-        let siret = Siret::parse(&buyer_id).map_err(|_| Unsure)?;
+        // The conversion's repairs of the buyer's SIRET and of the CPV code, decided by the
+        // same functions: the record counts the same on both paths.
+        let (siret, _) = Siret::parse_noting(&buyer_id).map_err(|_| Unsure)?;
         let buyer_name = text(&buyer.nom)?;
         one_of(&self.nature, Nature::MARCHE_CODES)?;
         let object = required(&self.object)?;
+        if is_test_object(&object) {
+            return Err(Unsure);
+        }
         let cpv = match text(&self.cpv)? {
             None => None,
-            Some(code) => Some(nomenclature.parse(&code).map_err(|_| Unsure)?),
+            Some(code) => match read_cpv(&code, nomenclature) {
+                CpvRead::Exact(c) | CpvRead::Repaired(c, _) => Some(c),
+                CpvRead::Dropped(_) => None,
+            },
         };
         one_of(&self.procedure, Procedure::MARCHE_CODES)?;
         if let Some(place) = &self.place

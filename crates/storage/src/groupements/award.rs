@@ -265,6 +265,7 @@ impl Database {
                 modifications: Vec::new(),
                 subcontracting: Vec::new(),
                 decp2: None,
+                repairs: Vec::new(),
             };
             let details = details_json(&contract)?;
             // The same hash as an import of this contract would compute.

@@ -45,6 +45,26 @@ pub struct ContractJson {
     titulaires: Vec<String>,
     /// decp1, decp2 or mutualis.
     source: &'static str,
+    /// What the import changed in the published record to keep it; empty for a record
+    /// imported as published.
+    repairs: Vec<RepairJson>,
+}
+
+/// One change the import made to a published record.
+#[derive(Serialize, ToSchema)]
+pub struct RepairJson {
+    /// cpv_leading_zero, cpv_check_digit, cpv_hyphen_missing, cpv_dropped, legacy_procedure,
+    /// legacy_nature, identifier_scheme, place_type_inferred, place_dropped or
+    /// buyer_siret_key.
+    kind: &'static str,
+    /// The field as DECP names it (codeCPV, acheteur.id…).
+    field: String,
+    /// The value as published.
+    published: String,
+    /// The value kept; absent when the field was dropped.
+    kept: Option<String>,
+    /// The change and its reason, in French.
+    message: String,
 }
 
 impl From<&ContractRecord> for ContractJson {
@@ -68,6 +88,17 @@ impl From<&ContractRecord> for ContractJson {
             modification_count: c.modifications.len(),
             titulaires: c.current_operators().iter().map(|o| o.id.clone()).collect(),
             source: c.source.code(),
+            repairs: c
+                .repairs
+                .iter()
+                .map(|r| RepairJson {
+                    kind: r.kind.code(),
+                    field: r.field.clone(),
+                    published: r.published.clone(),
+                    kept: r.kept.clone(),
+                    message: r.note.clone(),
+                })
+                .collect(),
         }
     }
 }

@@ -242,6 +242,8 @@ struct ContractDetailPage {
     flags: Vec<(String, String, bool)>,
     /// Why it counts as works though its CPV code is not.
     works: Option<String>,
+    /// What the import changed to keep the record: its French sentence, each.
+    repairs: Vec<String>,
 }
 
 pub async fn detail(
@@ -373,6 +375,11 @@ pub async fn detail(
             mutualis_domain::ContractSource::Decp2 => "DECP 2.0 (importé)",
             mutualis_domain::ContractSource::Mutualis => "saisi dans Mutualis",
         },
+        repairs: c
+            .repairs
+            .iter()
+            .map(|r| imported_text(&r.note).into_owned())
+            .collect(),
     };
     Ok(Html(page.render()?).into_response())
 }

@@ -159,6 +159,14 @@ impl JobPage {
             .map(ImportSummary::rejected_by_reason_fr)
             .unwrap_or_default()
     }
+
+    /// The repaired records per repair, in French.
+    fn repairs(&self) -> Vec<(&str, usize)> {
+        self.summary
+            .as_ref()
+            .map(ImportSummary::repaired_by_kind_fr)
+            .unwrap_or_default()
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -3,9 +3,12 @@
 
 use chrono::NaiveDate;
 use mutualis_domain::contract::{Label, Operator};
-use mutualis_domain::{Amount, ContractKind, CpvCode, CpvNomenclature, Decimal, Share};
+use mutualis_domain::{
+    Amount, ContractKind, CpvCode, CpvNomenclature, Decimal, Repair, RepairKind, Share,
+};
 use serde_json::{Map, Value};
 
+use super::repairs::{CpvRead, cpv_note, label_meant, read_cpv};
 use super::values::{boolean_text, number_text, parse_date, permille_of, value_text, whole_number};
 use super::{Issue, Res, Version, no_label, operator};
 use crate::decp_read::{MAX_DURATION_MONTHS, RejectReason};
@@ -185,6 +188,7 @@ impl<'v> Obj<'v> {
         key: &str,
         wrapper: &str,
         version: Version,
+        repairs: &mut Vec<Repair>,
     ) -> Res<Vec<Operator>> {
         let items = self.items(key, wrapper)?;
         let mut ops = Vec::with_capacity(items.len());
@@ -193,9 +197,48 @@ impl<'v> Obj<'v> {
                 item,
                 &format!("{}[{i}]", self.field(key)),
                 version,
+                repairs,
             )?);
         }
         Ok(ops)
+    }
+
+    /// Like [`Obj::label`], repairing a label that is one of the list's (or, in DECP 1.x, of
+    /// its 1.x labels and `variants`) written otherwise: read as that value, the label as
+    /// published kept beside it, and noted as `repair`.
+    pub(super) fn label_repairing<V: Vocabulary>(
+        &self,
+        key: &str,
+        version: Version,
+        kind: ContractKind,
+        variants: &[(&str, V)],
+        repair: RepairKind,
+        repairs: &mut Vec<Repair>,
+    ) -> Res<Label> {
+        let issue = match self.label::<V>(key, version, kind) {
+            Ok(label) => return Ok(label),
+            Err(issue) => issue,
+        };
+        let Some(value) = label_meant(kind, &issue.value, version == Version::V1, variants) else {
+            return Err(issue);
+        };
+        repairs.push(Repair {
+            kind: repair,
+            note: format!(
+                "« {} » n'est pas écrit comme une valeur de « {} » en {} : lu « {} »",
+                issue.value,
+                issue.field,
+                version.name(),
+                value.code()
+            ),
+            field: issue.field,
+            kept: Some(value.code().to_owned()),
+            published: issue.value.clone(),
+        });
+        Ok(Label {
+            value: Some(value.code().to_owned()),
+            original: Some(issue.value),
+        })
     }
 
     /// A label of the list `V` as `version` publishes it, for a contract of `kind`.
@@ -275,14 +318,31 @@ impl<'v> Obj<'v> {
             .collect()
     }
 
-    pub(super) fn cpv(&self, key: &str, nomenclature: &CpvNomenclature) -> Res<Option<CpvCode>> {
+    /// A CPV code of the nomenclature; one the publisher clearly meant, noted; none, noted,
+    /// when it is not in CPV 2008 (see `repairs::read_cpv`).
+    pub(super) fn cpv(
+        &self,
+        key: &str,
+        nomenclature: &CpvNomenclature,
+        repairs: &mut Vec<Repair>,
+    ) -> Res<Option<CpvCode>> {
         let Some(code) = self.text(key)? else {
             return Ok(None);
         };
-        nomenclature
-            .parse(&code)
-            .map(Some)
-            .map_err(|e| self.issue_text(key, &code, RejectReason::InvalidCpv, e.to_string()))
+        let read = read_cpv(&code, nomenclature);
+        let (kept, kind) = match &read {
+            CpvRead::Exact(c) => return Ok(Some(*c)),
+            CpvRead::Repaired(c, kind) => (Some(*c), *kind),
+            CpvRead::Dropped(_) => (None, RepairKind::CpvDropped),
+        };
+        repairs.push(Repair {
+            kind,
+            field: self.field(key),
+            note: cpv_note(&code, &read),
+            published: code,
+            kept: kept.map(|c| c.to_string()),
+        });
+        Ok(kept)
     }
 
     pub(super) fn date(&self, key: &str) -> Res<Option<NaiveDate>> {
