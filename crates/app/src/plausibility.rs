@@ -38,7 +38,7 @@ pub async fn recompute_flags(db: &Database) -> Result<FlagSummary, AppError> {
         let mut facts: Vec<ContractFacts> = inputs
             .into_iter()
             .map(|i| {
-                ids.push(i.contract_id);
+                ids.push((i.contract_id, i.organisation_id));
                 if let Some(p) = i.population {
                     populations.insert(i.buyer.clone(), p);
                 }
@@ -68,11 +68,11 @@ pub async fn recompute_flags(db: &Database) -> Result<FlagSummary, AppError> {
             contracts: facts.len(),
             ..FlagSummary::default()
         };
-        let found: Vec<(i64, StoredFlags)> = ids
+        let found: Vec<(i64, i64, StoredFlags)> = ids
             .into_iter()
             .zip(facts)
             .filter(|(_, f)| !f.flags.is_empty() || f.works.is_some())
-            .map(|(id, f)| {
+            .map(|((id, org), f)| {
                 summary.works += usize::from(f.works.is_some());
                 for flag in &f.flags {
                     match (flag.kind, flag.excludes_amount()) {
@@ -84,6 +84,7 @@ pub async fn recompute_flags(db: &Database) -> Result<FlagSummary, AppError> {
                 }
                 (
                     id,
+                    org,
                     StoredFlags {
                         flags: f.flags,
                         works: f.works,

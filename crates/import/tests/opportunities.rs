@@ -231,9 +231,19 @@ fn the_facts_shortcut_agrees_with_the_full_conversion() {
         nomenclature(),
         |record| {
             if let Ok(contract) = record {
-                expected.push(mutualis_domain::opportunity::ContractFacts::from_owned(
-                    contract,
-                ));
+                // As the full conversion's facts: with the works evidence (the CCAG
+                // "Travaux" here) and a placeholder titulaire's flag, which the shortcut finds
+                // too.
+                let rules = mutualis_reference::plausibility::plausibility();
+                let works = mutualis_domain::plausibility::works::works_evidence(
+                    contract.cpv,
+                    contract.decp2.as_ref().and_then(|d| d.ccag.as_deref()),
+                    &contract.object,
+                    &rules.works,
+                );
+                let mut facts = mutualis_domain::opportunity::ContractFacts::from_owned(contract);
+                facts.works = works;
+                expected.push(facts);
             }
         },
     )
@@ -247,6 +257,11 @@ fn the_facts_shortcut_agrees_with_the_full_conversion() {
         let e = expected.iter().find(|e| e.id == c.id).unwrap();
         assert_eq!(c, e);
     }
+    let a1 = facts.contracts.iter().find(|c| c.id == "A1").unwrap();
+    assert_eq!(
+        a1.works.as_deref(),
+        Some("le CCAG de référence est « Travaux »")
+    );
 }
 
 /// Over many CPV classes (the engine then builds them on two threads), every class shared by

@@ -28,6 +28,8 @@ const INSERT_CHUNK: usize = 500;
 #[derive(Debug, Clone)]
 pub struct PlausibilityInput {
     pub contract_id: i64,
+    /// The buyer's organisation.
+    pub organisation_id: i64,
     pub decp_id: String,
     pub buyer: Siren,
     pub object: String,
@@ -66,6 +68,7 @@ struct DetailsPart {
 
 type InputRow = (
     i64,
+    i64,
     String,
     String,
     String,
@@ -87,7 +90,7 @@ impl Database {
         // once.
         let out: Vec<PlausibilityInput> = on_backend!(self, pool => {
             let mut rows = sqlx::query_as::<_, InputRow>(
-                "SELECT c.id, c.decp_id, c.buyer_siret, c.object, c.cpv, c.ends_on, \
+                "SELECT c.id, c.organisation_id, c.decp_id, c.buyer_siret, c.object, c.cpv, c.ends_on, \
                  c.current_amount_cents, c.current_duration_months, c.details, o.population \
                  FROM contracts c JOIN organisations o ON o.id = c.organisation_id ORDER BY c.id",
             )
@@ -101,22 +104,28 @@ impl Database {
         Ok(out)
     }
 
-    /// Replaces every stored flag with `found` (by contract id), in one transaction.
-    pub async fn replace_contract_flags(&self, found: &[(i64, StoredFlags)]) -> Result<()> {
-        let rows: Vec<(i64, &str, &str, &str)> = found
+    /// Replaces every stored flag with `found` (by contract id and its buyer organisation), in
+    /// one transaction.
+    pub async fn replace_contract_flags(&self, found: &[(i64, i64, StoredFlags)]) -> Result<()> {
+        let rows: Vec<(i64, i64, &str, &str, &str)> = found
             .iter()
-            .flat_map(|(id, f)| {
+            .flat_map(|(id, org, f)| {
                 f.flags
                     .iter()
                     .map(move |flag| {
                         (
                             *id,
+                            *org,
                             flag.kind.code(),
                             flag.level.code(),
                             flag.reason.as_str(),
                         )
                     })
-                    .chain(f.works.as_deref().map(|w| (*id, WORKS, WORKS_LEVEL, w)))
+                    .chain(
+                        f.works
+                            .as_deref()
+                            .map(|w| (*id, *org, WORKS, WORKS_LEVEL, w)),
+                    )
             })
             .collect();
         on_backend!(self, pool => {
@@ -124,10 +133,11 @@ impl Database {
             sqlx::query("DELETE FROM contract_flags").execute(&mut *tx).await?;
             for chunk in rows.chunks(INSERT_CHUNK) {
                 let mut q = sqlx::QueryBuilder::new(
-                    "INSERT INTO contract_flags (contract_id, kind, level, reason) ",
+                    "INSERT INTO contract_flags (contract_id, organisation_id, kind, level, reason) ",
                 );
-                q.push_values(chunk.iter(), |mut row, (id, kind, level, reason)| {
+                q.push_values(chunk.iter(), |mut row, (id, org, kind, level, reason)| {
                     row.push_bind(*id)
+                        .push_bind(*org)
                         .push_bind(*kind)
                         .push_bind(*level)
                         .push_bind(*reason);
@@ -176,7 +186,19 @@ impl Database {
 }
 
 fn input(
-    (id, decp_id, siret, object, code, ends_on, amount, duration, details, population): InputRow,
+    (
+        id,
+        organisation_id,
+        decp_id,
+        siret,
+        object,
+        code,
+        ends_on,
+        amount,
+        duration,
+        details,
+        population,
+    ): InputRow,
     cpv: &CpvNomenclature,
 ) -> Result<PlausibilityInput> {
     let part: DetailsPart =
@@ -186,6 +208,7 @@ fn input(
         .siren();
     Ok(PlausibilityInput {
         contract_id: id,
+        organisation_id,
         decp_id,
         buyer,
         object,

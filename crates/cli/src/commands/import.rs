@@ -127,11 +127,12 @@ pub async fn decp(
         .iter()
         .any(|(_, r)| r.as_ref().is_ok_and(|s| s.created + s.updated > 0));
     let flags = if changed {
-        Some(
-            mutualis_app::plausibility::recompute_flags(&db)
-                .await
-                .context("contrôle de plausibilité")?,
-        )
+        let started = std::time::Instant::now();
+        let flags = mutualis_app::plausibility::recompute_flags(&db)
+            .await
+            .context("contrôle de plausibilité")?;
+        tracing::info!(target: "timings", contracts = flags.contracts, "plausibility flags in {:?}", started.elapsed());
+        Some(flags)
     } else {
         None
     };

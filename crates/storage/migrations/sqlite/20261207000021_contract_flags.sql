@@ -5,6 +5,8 @@
 -- aberrant), or works (level note): the contract is works though its CPV code is not.
 CREATE TABLE contract_flags (
     contract_id BIGINT NOT NULL REFERENCES contracts (id) ON DELETE CASCADE,
+    -- The contract's buyer, the tenant of the row (as contract_suppliers).
+    organisation_id BIGINT NOT NULL REFERENCES organisations (id),
     kind TEXT NOT NULL,
     level TEXT NOT NULL,
     -- In French: what was seen and against what.
