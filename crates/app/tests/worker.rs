@@ -15,13 +15,16 @@ use mutualis_storage::jobs::{JobStatus, NewJob};
 use mutualis_test_db::each_backend;
 use tokio::sync::watch;
 
+const REPEATS: usize = 240;
+
 const ISERE: &[u8] = include_bytes!("../../../data/decp/isere_extract_2019.json");
 
-/// The Isère records repeated: an import long enough to be stopped halfway.
+/// The Isère records repeated 240 times (about 36 MB): an import long enough to be stopped
+/// halfway, even now that a publication already met is counted without being written again.
 fn long_decp_file() -> Vec<u8> {
     let isere: serde_json::Value = serde_json::from_slice(ISERE).unwrap();
     let records = isere["marches"].as_array().unwrap();
-    let repeated: Vec<serde_json::Value> = (0..60).flat_map(|_| records.clone()).collect();
+    let repeated: Vec<serde_json::Value> = (0..REPEATS).flat_map(|_| records.clone()).collect();
     serde_json::to_vec(&serde_json::json!({ "marches": repeated })).unwrap()
 }
 
@@ -92,7 +95,7 @@ async fn a_job_abandoned_on_stopping_is_claimed_again_once_its_lease_ran_out() {
             let job = db.job(id).await.unwrap().unwrap();
             assert_eq!((job.status, job.attempts), (JobStatus::Done, 2));
             let result = DecpImportResult::parse(job.result.as_deref().unwrap()).unwrap();
-            assert_eq!(result.read, 220 * 60, "the whole file counted once");
+            assert_eq!(result.read, 220 * REPEATS, "the whole file counted once");
             assert_eq!(
                 result.created + result.updated + result.unchanged + result.rejected,
                 result.read

@@ -124,11 +124,28 @@ enum Message {
 /// Imports one DECP file; `now` (the caller's clock) dates every contract written.
 /// `on_rejection` sees every rejected record, in file order.
 ///
-/// Into an empty database the import is one bulk load ([`ContractImport::begin_bulk`]: one
-/// transaction, the secondary indexes built at the end). Otherwise the content hashes of the
-/// stored publications are read first ([`KnownHashes`]), and a record found there is counted
-/// unchanged on the reading threads, neither prepared nor sent to the writer: a daily refresh
-/// of a national file, mostly unchanged, costs little more than reading it.
+/// How an import writes into an empty database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadMode {
+    /// An empty database is loaded in one transaction, the secondary indexes built at its
+    /// end ([`ContractImport::begin_bulk`]): the fastest first load, but nothing else writes
+    /// to SQLite (one writer) nor reads the contracts of PostgreSQL (their indexes are being
+    /// rebuilt) until it ends. For the command line, which has the database to itself.
+    BulkWhenEmpty,
+    /// A commit every [`COMMIT_EVERY`] contracts, whatever the database holds: the web
+    /// application and a job's progress get their turn between commits. For the background
+    /// jobs of a running server, and the demo.
+    Shared,
+}
+
+/// Imports one DECP file, sharing the database ([`LoadMode::Shared`]); `now` (the caller's
+/// clock) dates every contract written. `on_rejection` sees every rejected record, in file
+/// order.
+///
+/// Into a database that holds contracts, the content hashes of the stored publications are
+/// read first ([`KnownHashes`]), and a record found there is counted unchanged on the
+/// reading threads, neither prepared nor sent to the writer: a daily refresh of a national
+/// file, mostly unchanged, costs little more than reading it.
 pub async fn import_decp<R>(
     db: &Database,
     reader: R,
@@ -138,15 +155,16 @@ pub async fn import_decp<R>(
 where
     R: BufRead + Send + 'static,
 {
-    import_decp_noting(db, reader, now, on_rejection, |_| {}).await
+    import_decp_noting(db, reader, now, LoadMode::Shared, on_rejection, |_| {}).await
 }
 
-/// [`import_decp`], and `on_repaired` sees every record imported with repairs, in file order
-/// (interleaved with the rejections as in the file).
+/// [`import_decp`] in the given [`LoadMode`], and `on_repaired` sees every record imported
+/// with repairs, in file order (interleaved with the rejections as in the file).
 pub async fn import_decp_noting<R>(
     db: &Database,
     reader: R,
     now: DateTime<Utc>,
+    mode: LoadMode,
     mut on_rejection: impl FnMut(&Rejection),
     mut on_repaired: impl FnMut(&RepairedRecord),
 ) -> Result<ImportSummary, ImportError>
@@ -154,8 +172,9 @@ where
     R: BufRead + Send + 'static,
 {
     let mut import = db.contract_import().await?;
-    let bulk = import.is_empty().await?;
-    let known = if bulk {
+    let empty = import.is_empty().await?;
+    let bulk = empty && mode == LoadMode::BulkWhenEmpty;
+    let known = if empty {
         KnownHashes::default()
     } else {
         import.known_hashes().await?

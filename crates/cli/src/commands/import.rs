@@ -9,7 +9,7 @@ use std::path::Path;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use mutualis_formats::decp_read::Rejection;
-use mutualis_import::{ImportSummary, RepairedRecord, import_decp_noting};
+use mutualis_import::{ImportSummary, LoadMode, RepairedRecord, import_decp_noting};
 use mutualis_storage::Database;
 use serde::Serialize;
 
@@ -235,6 +235,7 @@ async fn import_file(
         db,
         reader,
         SystemClock.now(),
+        LoadMode::BulkWhenEmpty,
         |rejection: &Rejection| {
             if let Some(out) = rejects.as_mut() {
                 let line = RejectLine {
