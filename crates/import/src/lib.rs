@@ -85,22 +85,51 @@ enum Message {
 /// Imports one DECP file; `now` (the caller's clock) dates every contract written.
 /// `on_rejection` sees every rejected record, in file order.
 ///
-/// Into an empty database the import is one bulk load ([`ContractImport::begin_bulk`]: one
-/// transaction, the secondary indexes built at the end). Otherwise the content hashes of the
-/// stored publications are read first ([`KnownHashes`]), and a record found there is counted
-/// unchanged on the reading threads, neither prepared nor sent to the writer: a daily refresh
-/// of a national file, mostly unchanged, costs little more than reading it.
+/// The content hashes of the stored publications are read first ([`KnownHashes`]), and a
+/// record found there is counted unchanged on the reading threads, neither prepared nor sent to
+/// the writer: a daily refresh of a national file, mostly unchanged, costs little more than
+/// reading it. The import commits every [`COMMIT_EVERY`] contracts, letting the application's
+/// other writes (a job's heartbeat, a session) in between.
 pub async fn import_decp<R>(
     db: &Database,
     reader: R,
     now: DateTime<Utc>,
+    on_rejection: impl FnMut(&Rejection),
+) -> Result<ImportSummary, ImportError>
+where
+    R: BufRead + Send + 'static,
+{
+    import(db, reader, now, on_rejection, false).await
+}
+
+/// [`import_decp`] by a process that is the database's only writer while it runs (`mutualis
+/// import decp`): into an empty database, the import is one bulk load
+/// ([`ContractImport::begin_bulk`]: one transaction, the secondary indexes built at its end),
+/// which holds SQLite's write lock until it commits.
+pub async fn import_decp_alone<R>(
+    db: &Database,
+    reader: R,
+    now: DateTime<Utc>,
+    on_rejection: impl FnMut(&Rejection),
+) -> Result<ImportSummary, ImportError>
+where
+    R: BufRead + Send + 'static,
+{
+    import(db, reader, now, on_rejection, true).await
+}
+
+async fn import<R>(
+    db: &Database,
+    reader: R,
+    now: DateTime<Utc>,
     mut on_rejection: impl FnMut(&Rejection),
+    bulk_if_empty: bool,
 ) -> Result<ImportSummary, ImportError>
 where
     R: BufRead + Send + 'static,
 {
     let mut import = db.contract_import().await?;
-    let bulk = import.is_empty().await?;
+    let bulk = bulk_if_empty && import.is_empty().await?;
     let known = if bulk {
         KnownHashes::default()
     } else {

@@ -9,7 +9,7 @@ use std::path::Path;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use mutualis_formats::decp_read::Rejection;
-use mutualis_import::{ImportSummary, import_decp};
+use mutualis_import::{ImportSummary, import_decp_alone};
 use mutualis_storage::Database;
 use serde::Serialize;
 
@@ -160,7 +160,7 @@ async fn import_file(
     );
     let mut rejects = rejects;
     let mut write_error = None;
-    let summary = import_decp(db, reader, SystemClock.now(), |rejection: &Rejection| {
+    let summary = import_decp_alone(db, reader, SystemClock.now(), |rejection: &Rejection| {
         if let Some(out) = rejects.as_mut() {
             let line = RejectLine {
                 file: name,
