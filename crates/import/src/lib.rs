@@ -105,6 +105,10 @@ pub enum ImportError {
 }
 
 /// A record as the reading threads leave it.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "a new contract is moved at once into its batch: a box would cost an allocation a record"
+)]
 enum Read {
     /// Stored already, as it is; with its repairs when it has any.
     Known(Option<Box<RepairedRecord>>),
