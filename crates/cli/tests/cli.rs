@@ -972,3 +972,38 @@ fn audit_verify_passes_on_an_intact_log_and_names_the_entry_altered_by_hand() {
     );
     remove_sqlite(&path);
 }
+
+#[test]
+fn a_buyer_kept_with_one_wrong_check_key_is_read_back_by_the_plausibility_check() {
+    let (path, url) = temp_db();
+    let isere: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(ISERE).unwrap()).unwrap();
+    // A real buyer of marches-publics.info 2019 whose SIRET passes its SIREN key only.
+    let mut record = isere["marches"][0].clone();
+    record["acheteur"]["id"] = "25600053000015".into();
+    let file = std::env::temp_dir().join(format!("mutualis-key-{}.json", uuid::Uuid::new_v4()));
+    std::fs::write(
+        &file,
+        serde_json::json!({ "marches": [record] }).to_string(),
+    )
+    .unwrap();
+    let out = mutualis(&[
+        "import",
+        "decp",
+        file.to_str().unwrap(),
+        "--database-url",
+        &url,
+    ]);
+    let _ = std::fs::remove_file(&file);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("1 créés") && text.contains("1 corrigés"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Contrôle de plausibilité sur 1 contrat(s)"),
+        "{text}"
+    );
+    remove_sqlite(&path);
+}

@@ -558,7 +558,7 @@ impl NeedRow {
     fn into_stored(self, cpv: &CpvNomenclature) -> Result<StoredNeed> {
         let bad =
             |column, value: &str, reason: &str| corrupt("campaign_needs", column, value, reason);
-        let buyer = Siren::parse(&self.siren)
+        let buyer = Siren::parse_published(&self.siren)
             .map_err(|e| corrupt("organisations", "siren", &self.siren, &e.to_string()))?;
         let code = cpv
             .parse(&self.cpv)

@@ -203,7 +203,7 @@ fn input(
 ) -> Result<PlausibilityInput> {
     let part: DetailsPart =
         serde_json::from_str(&details).map_err(|e| corrupt("details", "…", e))?;
-    let buyer = Siret::parse(&siret)
+    let buyer = Siret::parse_published(&siret)
         .map_err(|e| corrupt("buyer_siret", &siret, e))?
         .siren();
     Ok(PlausibilityInput {

@@ -141,7 +141,7 @@ impl Database {
             return Ok(None);
         }
         let own_siren = own_siren.unwrap_or_default();
-        let own_siren = Siren::parse(&own_siren).map_err(|e| StorageError::Corrupt {
+        let own_siren = Siren::parse_published(&own_siren).map_err(|e| StorageError::Corrupt {
             table: "organisations",
             column: "siren",
             value: own_siren.clone(),
@@ -165,7 +165,7 @@ impl Database {
         });
         siren
             .map(|s| {
-                Siren::parse(&s).map_err(|e| StorageError::Corrupt {
+                Siren::parse_published(&s).map_err(|e| StorageError::Corrupt {
                     table: "organisations",
                     column: "siren",
                     value: s.clone(),
