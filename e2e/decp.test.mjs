@@ -101,6 +101,7 @@ describe('DECP upload', () => {
       'Mis à jour': cliSecond.updated,
       Inchangés: cliSecond.unchanged,
       Rejetés: cliSecond.rejected,
+      Corrigés: cliSecond.repaired,
     });
     await screenshot(page, 'job-done');
     await assertNoAxeViolations(page, 'upload summary');
