@@ -30,37 +30,37 @@ pub struct FlagSummary {
 
 /// Recomputes and stores the flags of every stored contract.
 pub async fn recompute_flags(db: &Database) -> Result<FlagSummary, AppError> {
-    let inputs = db.plausibility_inputs(nomenclature()).await?;
+    // Each contract reduced to its facts as it is read (its object and titulaires looked at,
+    // then dropped): memory holds the facts of every contract, not their texts.
+    let rules = plausibility();
+    let mut populations = std::collections::HashMap::new();
+    let reduced = db
+        .plausibility_inputs_reduced(nomenclature(), |i| {
+            if let Some(p) = i.population {
+                populations.insert(i.buyer.clone(), p);
+            }
+            let facts = ContractFacts {
+                works: works_evidence(i.cpv, i.ccag.as_deref(), &i.object, &rules.works),
+                flags: operator_flag(&i.operators, &rules.placeholders)
+                    .into_iter()
+                    .collect(),
+                id: i.decp_id,
+                record_id: Some(i.contract_id),
+                buyer: i.buyer,
+                buyer_name: None,
+                object: String::new(),
+                cpv: i.cpv,
+                ends_on: i.ends_on,
+                amount: i.amount,
+                duration_months: i.duration_months,
+                suppliers: Vec::new(),
+                groupement: false,
+            };
+            ((i.contract_id, i.organisation_id), facts)
+        })
+        .await?;
     let (found, summary) = blocking::run(move || {
-        let rules = plausibility();
-        let mut ids = Vec::with_capacity(inputs.len());
-        let mut populations = std::collections::HashMap::new();
-        let mut facts: Vec<ContractFacts> = inputs
-            .into_iter()
-            .map(|i| {
-                ids.push((i.contract_id, i.organisation_id));
-                if let Some(p) = i.population {
-                    populations.insert(i.buyer.clone(), p);
-                }
-                ContractFacts {
-                    works: works_evidence(i.cpv, i.ccag.as_deref(), &i.object, &rules.works),
-                    flags: operator_flag(&i.operators, &rules.placeholders)
-                        .into_iter()
-                        .collect(),
-                    id: i.decp_id,
-                    record_id: Some(i.contract_id),
-                    buyer: i.buyer,
-                    buyer_name: None,
-                    object: String::new(),
-                    cpv: i.cpv,
-                    ends_on: i.ends_on,
-                    amount: i.amount,
-                    duration_months: i.duration_months,
-                    suppliers: Vec::new(),
-                    groupement: false,
-                }
-            })
-            .collect();
+        let (ids, mut facts): (Vec<(i64, i64)>, Vec<ContractFacts>) = reduced.into_iter().unzip();
         flag_facts(&mut facts, rules, |siren| {
             BuyerProfile::of(siren, populations.get(siren).copied(), &rules.model)
         });

@@ -86,9 +86,18 @@ impl Database {
         &self,
         cpv: &CpvNomenclature,
     ) -> Result<Vec<PlausibilityInput>> {
-        // Streamed and reduced row by row: a million details documents are never held at
-        // once.
-        let out: Vec<PlausibilityInput> = on_backend!(self, pool => {
+        self.plausibility_inputs_reduced(cpv, |input| input).await
+    }
+
+    /// What the checks read of every stored contract, in id order, each reduced by `reduce`
+    /// as it is read: a million contracts' texts and titulaires are never held at once, only
+    /// what `reduce` keeps of them.
+    pub async fn plausibility_inputs_reduced<T>(
+        &self,
+        cpv: &CpvNomenclature,
+        mut reduce: impl FnMut(PlausibilityInput) -> T,
+    ) -> Result<Vec<T>> {
+        let out: Vec<T> = on_backend!(self, pool => {
             let mut rows = sqlx::query_as::<_, InputRow>(
                 "SELECT c.id, c.organisation_id, c.decp_id, c.buyer_siret, c.object, c.cpv, c.ends_on, \
                  c.current_amount_cents, c.current_duration_months, c.details, o.population \
@@ -97,7 +106,7 @@ impl Database {
             .fetch(pool);
             let mut out = Vec::new();
             while let Some(row) = rows.try_next().await? {
-                out.push(input(row, cpv)?);
+                out.push(reduce(input(row, cpv)?));
             }
             out
         });
