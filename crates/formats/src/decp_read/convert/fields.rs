@@ -517,40 +517,37 @@ impl<'v> Obj<'v> {
 
     /// A share between 0 and 1 (`origineUE`: 0.2 is 20 %), exactly.
     pub(super) fn share(&self, key: &str) -> Res<Option<Share>> {
-        let Some((value, text)) = self.number_field(key) else {
-            return Ok(None);
-        };
-        match text.as_deref().map(Share::parse) {
-            Some(Ok(share)) => Ok(Some(share)),
-            Some(Err(e)) => Err(self.issue(key, value, RejectReason::InvalidNumber, e.to_string())),
-            None => Err(self.issue(
-                key,
-                value,
-                RejectReason::InvalidNumber,
-                format!(
-                    "part « {} » invalide : attendu un nombre entre 0 et 1 (0.2 pour 20 %)",
-                    value_text(value)
-                ),
-            )),
-        }
+        self.exact_number(key, Share::parse, |v| {
+            format!("part « {v} » invalide : attendu un nombre entre 0 et 1 (0.2 pour 20 %)")
+        })
     }
 
     /// A non-negative decimal kept exactly (a tariff: 1.2345).
     pub(super) fn decimal(&self, key: &str) -> Res<Option<Decimal>> {
+        self.exact_number(key, Decimal::parse, |v| {
+            format!("nombre « {v} » invalide : attendu un nombre positif")
+        })
+    }
+
+    /// A number read from its decimal text by `parse`; `not_a_number` words the rejection of
+    /// a value that is neither a number nor a string.
+    fn exact_number<T, E: std::fmt::Display>(
+        &self,
+        key: &str,
+        parse: impl Fn(&str) -> Result<T, E>,
+        not_a_number: impl Fn(&str) -> String,
+    ) -> Res<Option<T>> {
         let Some((value, text)) = self.number_field(key) else {
             return Ok(None);
         };
-        match text.as_deref().map(Decimal::parse) {
-            Some(Ok(d)) => Ok(Some(d)),
+        match text.as_deref().map(parse) {
+            Some(Ok(n)) => Ok(Some(n)),
             Some(Err(e)) => Err(self.issue(key, value, RejectReason::InvalidNumber, e.to_string())),
             None => Err(self.issue(
                 key,
                 value,
                 RejectReason::InvalidNumber,
-                format!(
-                    "nombre « {} » invalide : attendu un nombre positif",
-                    value_text(value)
-                ),
+                not_a_number(&value_text(value)),
             )),
         }
     }
