@@ -25,7 +25,7 @@ async fn coordinator(db: &Database) -> Principal {
         .unwrap()
         .is_none()
     {
-        db.upsert_territory(&grenoble_alpes_metropole(), chrono::Utc::now())
+        db.upsert_territory(&grenoble_alpes_metropole(), at())
             .await
             .unwrap();
     }
@@ -132,10 +132,7 @@ async fn republications_are_versions_and_lots_under_one_id_are_distinct_in_any_o
     each_backend(|db| {
         let records = records.clone();
         async move {
-            let actions = db
-                .import_contracts(&records, chrono::Utc::now())
-                .await
-                .unwrap();
+            let actions = db.import_contracts(&records, at()).await.unwrap();
             let created = actions
                 .iter()
                 .filter(|a| **a == ImportAction::Created)
@@ -220,10 +217,7 @@ async fn republications_are_versions_and_lots_under_one_id_are_distinct_in_any_o
             );
 
             // Again: nothing changes.
-            let again = db
-                .import_contracts(&records, chrono::Utc::now())
-                .await
-                .unwrap();
+            let again = db.import_contracts(&records, at()).await.unwrap();
             assert!(again.iter().all(|a| *a == ImportAction::Unchanged));
             assert_eq!(rows(&db).await, first);
 
@@ -232,7 +226,7 @@ async fn republications_are_versions_and_lots_under_one_id_are_distinct_in_any_o
             execute(&db, "DELETE FROM contract_suppliers").await;
             execute(&db, "DELETE FROM contracts").await;
             for record in records.iter().rev() {
-                db.import_contracts(std::slice::from_ref(record), chrono::Utc::now())
+                db.import_contracts(std::slice::from_ref(record), at())
                     .await
                     .unwrap();
             }
@@ -240,4 +234,11 @@ async fn republications_are_versions_and_lots_under_one_id_are_distinct_in_any_o
         }
     })
     .await;
+}
+
+/// The time the imports are dated with: fixed, the tests' own clock.
+fn at() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339("2026-12-07T12:00:00Z")
+        .unwrap()
+        .to_utc()
 }
