@@ -220,3 +220,13 @@ pub async fn visible_contract(
 pub async fn contract_flags(app: &App, record: &ContractRecord) -> Result<StoredFlags, AppError> {
     Ok(app.db.contract_flags(record.id).await?)
 }
+
+/// The flags of a page of contracts the user was shown (`visible_contracts`), by contract id;
+/// a contract without any is absent.
+pub async fn contracts_flags(
+    app: &App,
+    records: &[ContractRecord],
+) -> Result<std::collections::HashMap<i64, StoredFlags>, AppError> {
+    let ids: Vec<i64> = records.iter().map(|r| r.id).collect();
+    Ok(app.db.contract_flags_of(&ids).await?)
+}

@@ -3,10 +3,13 @@
 //! Recomputed whole after an import that changed something (`mutualis import decp`, the
 //! import job), since an amount is judged against all the others.
 
-use mutualis_domain::opportunity::ContractFacts;
+use std::collections::HashMap;
+
 use mutualis_domain::plausibility::placeholders::operator_flag;
 use mutualis_domain::plausibility::works::works_evidence;
-use mutualis_domain::plausibility::{BuyerProfile, FlagKind, flag_facts};
+use mutualis_domain::plausibility::{
+    AmountSample, BuyerProfile, ContractFlag, FlagKind, amount_flags,
+};
 use mutualis_reference::cpv::nomenclature;
 use mutualis_reference::plausibility::plausibility;
 use mutualis_storage::Database;
@@ -30,68 +33,86 @@ pub struct FlagSummary {
 
 /// Recomputes and stores the flags of every stored contract.
 pub async fn recompute_flags(db: &Database) -> Result<FlagSummary, AppError> {
-    // Each contract reduced to its facts as it is read (its object and titulaires looked at,
-    // then dropped): memory holds the facts of every contract, not their texts.
+    // Each contract is reduced, as it is read, to its ids and its `AmountSample` (a few dozen
+    // bytes); what its object and titulaires say (works evidence, a placeholder titulaire) is
+    // judged there and kept only when found. Memory holds a million samples, not a million
+    // contracts.
     let rules = plausibility();
-    let mut populations = std::collections::HashMap::new();
-    let reduced = db
-        .plausibility_inputs_reduced(nomenclature(), |i| {
-            if let Some(p) = i.population {
-                populations.insert(i.buyer.clone(), p);
-            }
-            let facts = ContractFacts {
-                works: works_evidence(i.cpv, i.ccag.as_deref(), &i.object, &rules.works),
-                flags: operator_flag(&i.operators, &rules.placeholders)
-                    .into_iter()
-                    .collect(),
-                id: i.decp_id,
-                record_id: Some(i.contract_id),
-                buyer: i.buyer,
-                buyer_name: None,
-                object: String::new(),
-                cpv: i.cpv,
-                ends_on: i.ends_on,
-                amount: i.amount,
-                duration_months: i.duration_months,
-                suppliers: Vec::new(),
-                groupement: false,
-            };
-            ((i.contract_id, i.organisation_id), facts)
-        })
-        .await?;
+    // The contracts where the reading found something, by index: the works evidence as an
+    // index in `reasons` (a few distinct sentences for many contracts), a placeholder
+    // titulaire.
+    let mut noted: Vec<(usize, Option<usize>, Option<ContractFlag>)> = Vec::new();
+    let mut reasons: Vec<String> = Vec::new();
+    let mut reason_index: HashMap<String, usize> = HashMap::new();
+    // Sized once from the count (a vector grown by doubling would hold up to twice it).
+    let count = usize::try_from(db.contract_count().await?).unwrap_or(0);
+    let mut ids: Vec<(i64, i64)> = Vec::with_capacity(count);
+    let mut samples: Vec<AmountSample> = Vec::with_capacity(count);
+    db.plausibility_inputs_reduced(nomenclature(), |i| {
+        let works = works_evidence(i.cpv, i.ccag.as_deref(), &i.object, &rules.works);
+        let operator = operator_flag(&i.operators, &rules.placeholders);
+        let sample = AmountSample {
+            amount: i.amount,
+            duration_months: i.duration_months,
+            cpv: i.cpv,
+            works: works.is_some(),
+            concession: i.concession,
+            buyer: BuyerProfile::of(&i.buyer, i.population, &rules.model),
+        };
+        if works.is_some() || operator.is_some() {
+            let works = works.map(|w| {
+                *reason_index.entry(w).or_insert_with_key(|w| {
+                    reasons.push(w.clone());
+                    reasons.len() - 1
+                })
+            });
+            noted.push((samples.len(), works, operator));
+        }
+        ids.push((i.contract_id, i.organisation_id));
+        samples.push(sample);
+    })
+    .await?;
     let (found, summary) = blocking::run(move || {
-        let (ids, mut facts): (Vec<(i64, i64)>, Vec<ContractFacts>) = reduced.into_iter().unzip();
-        flag_facts(&mut facts, rules, |siren| {
-            BuyerProfile::of(siren, populations.get(siren).copied(), &rules.model)
-        });
+        let amounts = amount_flags(&mut samples, rules);
+        drop(samples);
         let mut summary = FlagSummary {
-            contracts: facts.len(),
+            contracts: ids.len(),
             ..FlagSummary::default()
         };
-        let found: Vec<(i64, i64, StoredFlags)> = ids
-            .into_iter()
-            .zip(facts)
-            .filter(|(_, f)| !f.flags.is_empty() || f.works.is_some())
-            .map(|((id, org), f)| {
-                summary.works += usize::from(f.works.is_some());
-                for flag in &f.flags {
-                    match (flag.kind, flag.excludes_amount()) {
-                        (FlagKind::PlaceholderAmount, _) => summary.placeholder_amounts += 1,
-                        (FlagKind::PlaceholderOperator, _) => summary.placeholder_operators += 1,
-                        (FlagKind::ImplausibleAmount, true) => summary.aberrant_amounts += 1,
-                        (FlagKind::ImplausibleAmount, false) => summary.suspect_amounts += 1,
-                    }
+        // Both lists are in index order, each index once: merged into one list of flagged
+        // contracts, in index order.
+        let mut amounts = amounts.into_iter().peekable();
+        let mut noted = noted.into_iter().peekable();
+        let mut found: Vec<(i64, i64, StoredFlags)> = Vec::new();
+        loop {
+            let next_noted = noted.peek().map(|(i, _, _)| *i);
+            let next_amount = amounts.peek().map(|(i, _)| *i);
+            let i = match (next_noted, next_amount) {
+                (None, None) => break,
+                (Some(n), Some(a)) => n.min(a),
+                (Some(n), None) => n,
+                (None, Some(a)) => a,
+            };
+            let mut f = StoredFlags::default();
+            if let Some((_, works, operator)) = noted.next_if(|(n, _, _)| *n == i) {
+                f.flags.extend(operator);
+                f.works = works.map(|w| reasons[w].clone());
+            }
+            if let Some((_, flag)) = amounts.next_if(|(a, _)| *a == i) {
+                f.flags.push(flag);
+            }
+            summary.works += usize::from(f.works.is_some());
+            for flag in &f.flags {
+                match (flag.kind, flag.excludes_amount()) {
+                    (FlagKind::PlaceholderAmount, _) => summary.placeholder_amounts += 1,
+                    (FlagKind::PlaceholderOperator, _) => summary.placeholder_operators += 1,
+                    (FlagKind::ImplausibleAmount, true) => summary.aberrant_amounts += 1,
+                    (FlagKind::ImplausibleAmount, false) => summary.suspect_amounts += 1,
                 }
-                (
-                    id,
-                    org,
-                    StoredFlags {
-                        flags: f.flags,
-                        works: f.works,
-                    },
-                )
-            })
-            .collect();
+            }
+            let (id, org) = ids[i];
+            found.push((id, org, f));
+        }
         (found, summary)
     })
     .await?;

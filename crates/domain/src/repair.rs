@@ -41,10 +41,13 @@ pub enum RepairKind {
     PlaceDropped,
     /// A buyer SIRET that fails one of its check keys but passes another: kept as published.
     BuyerSiretKey,
+    /// A value of another closed list of the format (CCAG, grouping of the titulaires, price
+    /// variation of a subcontracting act) written in another case, accents or spacing.
+    LabelSpelling,
 }
 
 impl RepairKind {
-    pub const ALL: [RepairKind; 10] = [
+    pub const ALL: [RepairKind; 11] = [
         RepairKind::CpvLeadingZero,
         RepairKind::CpvCheckDigit,
         RepairKind::CpvHyphenMissing,
@@ -55,6 +58,7 @@ impl RepairKind {
         RepairKind::PlaceTypeInferred,
         RepairKind::PlaceDropped,
         RepairKind::BuyerSiretKey,
+        RepairKind::LabelSpelling,
     ];
 
     /// Stable snake_case code.
@@ -70,6 +74,7 @@ impl RepairKind {
             RepairKind::PlaceTypeInferred => "place_type_inferred",
             RepairKind::PlaceDropped => "place_dropped",
             RepairKind::BuyerSiretKey => "buyer_siret_key",
+            RepairKind::LabelSpelling => "label_spelling",
         }
     }
 
@@ -92,6 +97,9 @@ impl RepairKind {
             RepairKind::PlaceTypeInferred => "type de code du lieu d'exécution déduit du code",
             RepairKind::PlaceDropped => "lieu d'exécution au type de code inconnu, écarté",
             RepairKind::BuyerSiretKey => "SIRET de l'acheteur dont une clé de contrôle est fausse",
+            RepairKind::LabelSpelling => {
+                "valeur d'une liste écrite autrement, rapportée à la liste"
+            }
         }
     }
 }

@@ -827,7 +827,7 @@ fn data_gouv_fr_pes_2019() {
 }
 
 #[test]
-fn every_deliberate_anomaly_of_the_decp_processing_fixtures_is_rejected() {
+fn every_deliberate_anomaly_of_the_decp_processing_fixtures_is_rejected_or_repaired() {
     let (Some(v1), Some(v2)) = (
         shared("decp-fixtures/decp-processing_decp_test_2019.json"),
         shared("decp-fixtures/decp-processing_decp_test_2022.json"),
@@ -856,17 +856,12 @@ fn every_deliberate_anomaly_of_the_decp_processing_fixtures_is_rejected() {
 
     // The 2022 file also has a bare NaN (pandas), read as null.
     let r = read_path(&v2);
-    assert_eq!(r.counts(), (DecpFormat::V2Json, 5, 0, 5));
+    assert_eq!(r.counts(), (DecpFormat::V2Json, 5, 1, 4));
     expect(
         &r,
         &[
             (RejectReason::InvalidDuration, "dureeMois", "NC"),
             (RejectReason::InvalidAmount, "montant", "100000000000000000"),
-            (
-                RejectReason::UnknownLabel,
-                "actesSousTraitance[0].variationPrix",
-                "ferme",
-            ),
             (
                 RejectReason::InvalidOperator,
                 "modifications[0].titulaires[0]",
@@ -875,7 +870,19 @@ fn every_deliberate_anomaly_of_the_decp_processing_fixtures_is_rejected() {
             (RejectReason::InvalidNumber, "offresRecues", "0"),
         ],
     );
-    assert_eq!(r.rejections[4].id.as_deref(), Some("202207LOT03"));
+    assert_eq!(r.rejections[3].id.as_deref(), Some("202207LOT03"));
+    // A subcontracting act's price variation written "ferme": kept as "Ferme", noted.
+    let kept = &r.contracts[0];
+    assert_eq!(kept.id, "202401L04");
+    assert_eq!(
+        repairs_of(kept),
+        [repair(
+            RepairKind::LabelSpelling,
+            "actesSousTraitance[0].variationPrix",
+            "ferme",
+            Some("Ferme")
+        )]
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1004,6 +1011,72 @@ fn labels_written_otherwise_are_repaired_with_a_note() {
         r#","procedure":"Procédure négociée avec mise en concurrence préalable""#,
     ));
     assert_eq!(rej.reason, RejectReason::UnknownLabel);
+}
+
+#[test]
+fn closed_list_values_written_in_another_case_are_read_as_the_list_s() {
+    // An official 2.0 example (its SIRETs made valid), its CCAG, grouping and a
+    // subcontracting act's price variation written as publishers sometimes do ("ferme" in
+    // decp-processing's test file).
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/data/decp-2.0-examples/json/marches_avec_modifications.json");
+    let text = std::fs::read_to_string(path).unwrap();
+    let published = read_str(&text).unwrap();
+    let text = text
+        .replacen("\"ccag\": \"Travaux\"", "\"ccag\": \"TRAVAUX\"", 1)
+        .replacen("\"Pas de groupement\"", "\"pas de  groupement\"", 1)
+        .replacen(
+            "\"variationPrix\": \"Révisable\"",
+            "\"variationPrix\": \"revisable\"",
+            1,
+        );
+    let r = read_str(&text).unwrap();
+    assert_eq!(r.rejections, []);
+    assert_eq!(r.contracts.len(), published.contracts.len());
+    let c = &r.contracts[0];
+    let d = c.decp2.as_ref().unwrap();
+    assert_eq!(d.ccag.as_deref(), Some("Travaux"));
+    assert_eq!(d.operator_grouping.as_deref(), Some("Pas de groupement"));
+    assert_eq!(
+        c.subcontracting[0].price_variation.as_deref(),
+        Some("Révisable")
+    );
+    assert_eq!(
+        repairs_of(c),
+        [
+            repair(
+                RepairKind::LabelSpelling,
+                "ccag",
+                "TRAVAUX",
+                Some("Travaux")
+            ),
+            repair(
+                RepairKind::LabelSpelling,
+                "typeGroupementOperateurs",
+                "pas de  groupement",
+                Some("Pas de groupement")
+            ),
+            repair(
+                RepairKind::LabelSpelling,
+                "actesSousTraitance[0].variationPrix",
+                "revisable",
+                Some("Révisable")
+            ),
+        ]
+    );
+    // Apart from the repairs, the contract is the one published.
+    let mut same = c.clone();
+    same.repairs.clear();
+    assert_eq!(same, published.contracts[0]);
+    // A value that is no spelling of the list's is still refused.
+    let r = read_str(&text.replacen("\"revisable\"", "\"indexé\"", 1)).unwrap();
+    assert_eq!(
+        (r.rejections[0].reason, r.rejections[0].field.as_str()),
+        (
+            RejectReason::UnknownLabel,
+            "actesSousTraitance[0].variationPrix"
+        )
+    );
 }
 
 #[test]

@@ -206,6 +206,7 @@ impl DecpFacts {
                     duration_months: view.duration_months,
                     suppliers: if keep { view.suppliers } else { Vec::new() },
                     groupement: false,
+                    concession: false,
                     flags: Vec::new(),
                     works,
                 };

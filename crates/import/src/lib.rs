@@ -287,6 +287,7 @@ where
         .await
         .map_err(|e| ImportError::Reader(e.to_string()))??;
     written?;
+    import.finish().await?;
     summary.format = stats.format.label().to_owned();
     summary.read = stats.read;
     Ok(summary)

@@ -291,6 +291,7 @@ fn every_shared_class_is_found_once_among_many() {
                 amount: Some(Amount::from_cents(1_000_000 * (i as i64 + 1))),
                 duration_months: Some(12),
                 suppliers: Vec::new(),
+                concession: false,
                 groupement: false,
                 flags: Vec::new(),
                 works: None,

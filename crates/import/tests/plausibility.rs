@@ -115,6 +115,7 @@ fn without_the_placeholder_rule_the_model_alone_finds_999_999_999_aberrant() {
         .contracts
         .iter()
         .map(|c| AmountSample {
+            concession: c.concession,
             amount: c.amount,
             duration_months: c.duration_months,
             cpv: c.cpv,
@@ -361,4 +362,44 @@ fn flagging_a_million_contracts_costs() {
         started.elapsed()
     );
     assert!(flagged > 0);
+}
+
+#[test]
+fn a_concession_is_compared_with_concessions_only() {
+    let facts = all_files();
+    // 34.6 M€ of works concession (a road at La Possession): the revenue of a concession
+    // over 40 years, far above any marché of division 45 per month, but not implausible for
+    // a concession. The real files hold too few concessions (10) to make a peer group.
+    let road = by_id(&facts, "2018CONCESSION00");
+    assert_eq!(road.len(), 1);
+    assert!(road[0].concession);
+    assert_eq!(road[0].amount, Some(Amount::from_euros(34_607_130)));
+    assert_eq!(kinds(road[0]), [], "{:?}", road[0].flags);
+    // The same sample taken as a marché stands out among the works of its division.
+    let rules = plausibility();
+    let as_sample = |c: &ContractFacts, concession: bool| AmountSample {
+        concession,
+        amount: c.amount,
+        duration_months: c.duration_months,
+        cpv: c.cpv,
+        works: c.works.is_some(),
+        buyer: BuyerProfile::of(&c.buyer, None, &rules.model),
+    };
+    let position = facts
+        .contracts
+        .iter()
+        .position(|c| c.id == "2018CONCESSION00")
+        .unwrap();
+    let mut samples: Vec<AmountSample> = facts
+        .contracts
+        .iter()
+        .map(|c| as_sample(c, c.concession))
+        .collect();
+    assert!(assess_amounts(&samples, &rules.model)[position].is_none());
+    samples[position].concession = false;
+    let flag = assess_amounts(&samples, &rules.model)[position].clone();
+    assert_eq!(
+        flag.map(|f| (f.kind, f.level)),
+        Some((FlagKind::ImplausibleAmount, FlagLevel::Aberrant))
+    );
 }

@@ -102,8 +102,13 @@ pub(crate) async fn connect(url: &DatabaseUrl) -> Result<Database> {
     }
 }
 
-/// `PRAGMA cache_size`: negative means KiB.
-const SQLITE_CACHE_SIZE: &str = "-65536";
+/// `PRAGMA cache_size` of every connection: negative means KiB. Each connection of the pool
+/// has its own cache: 16 MB each (the default is 2 MB), and an import raises its own
+/// connection's to [`SQLITE_IMPORT_CACHE_SIZE`] while it writes.
+pub(crate) const SQLITE_CACHE_SIZE: &str = "-16384";
+/// The page cache of an import's connection, 64 MB: the pages of the contracts table and its
+/// indexes stay in memory instead of being read back from the WAL.
+pub(crate) const SQLITE_IMPORT_CACHE_SIZE: &str = "-65536";
 
 async fn connect_sqlite(target: &SqliteTarget) -> Result<Database> {
     let base = match target {
@@ -119,9 +124,7 @@ async fn connect_sqlite(target: &SqliteTarget) -> Result<Database> {
         .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(SQLITE_BUSY_TIMEOUT)
         .foreign_keys(true)
-        // A page cache of up to 64 MB per connection (the default is 2 MB): an import keeps
-        // the pages of the contracts table and its indexes in memory instead of reading them
-        // back from the WAL. Statement journals stay in memory too.
+        // Statement journals stay in memory.
         .pragma("cache_size", SQLITE_CACHE_SIZE)
         .pragma("temp_store", "memory");
     let mut pool = SqlitePoolOptions::new();

@@ -32,6 +32,8 @@ pub struct PlausibilityInput {
     pub organisation_id: i64,
     pub decp_id: String,
     pub buyer: Siren,
+    /// A concession, not a marché.
+    pub concession: bool,
     pub object: String,
     pub cpv: Option<CpvCode>,
     pub ends_on: Option<NaiveDate>,
@@ -78,6 +80,7 @@ type InputRow = (
     Option<i64>,
     String,
     Option<i64>,
+    String,
 );
 
 impl Database {
@@ -100,7 +103,7 @@ impl Database {
         let out: Vec<T> = on_backend!(self, pool => {
             let mut rows = sqlx::query_as::<_, InputRow>(
                 "SELECT c.id, c.organisation_id, c.decp_id, c.buyer_siret, c.object, c.cpv, c.ends_on, \
-                 c.current_amount_cents, c.current_duration_months, c.details, o.population \
+                 c.current_amount_cents, c.current_duration_months, c.details, o.population, c.kind \
                  FROM contracts c JOIN organisations o ON o.id = c.organisation_id ORDER BY c.id",
             )
             .fetch(pool);
@@ -192,6 +195,31 @@ impl Database {
         }
         Ok(out.remove(&contract_id).unwrap_or_default())
     }
+
+    /// The stored flags of the given contracts that have any (a page of a listing).
+    pub async fn contract_flags_of(
+        &self,
+        contract_ids: &[i64],
+    ) -> Result<HashMap<i64, StoredFlags>> {
+        let mut out = HashMap::new();
+        for chunk in contract_ids.chunks(INSERT_CHUNK) {
+            let rows: Vec<(i64, String, String, String)> = on_backend!(self, pool => {
+                let mut q = sqlx::QueryBuilder::new(
+                    "SELECT contract_id, kind, level, reason FROM contract_flags WHERE contract_id IN (",
+                );
+                let mut list = q.separated(", ");
+                for id in chunk {
+                    list.push_bind(*id);
+                }
+                q.push(") ORDER BY contract_id, kind");
+                q.build_query_as().fetch_all(pool).await?
+            });
+            for row in rows {
+                add_row(&mut out, row)?;
+            }
+        }
+        Ok(out)
+    }
 }
 
 fn input(
@@ -207,6 +235,7 @@ fn input(
         duration,
         details,
         population,
+        kind,
     ): InputRow,
     cpv: &CpvNomenclature,
 ) -> Result<PlausibilityInput> {
@@ -220,6 +249,7 @@ fn input(
         organisation_id,
         decp_id,
         buyer,
+        concession: kind == mutualis_domain::ContractKind::Concession.code(),
         object,
         cpv: code
             .map(|c| cpv.parse(&c).map_err(|e| corrupt("cpv", &c, e)))

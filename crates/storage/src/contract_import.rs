@@ -16,6 +16,7 @@ use mutualis_domain::contract::{Decp2Fields, Modification, Operator, Subcontract
 use mutualis_domain::{Amount, Contract, ContractSource, Repair, Siret};
 use serde::Serialize;
 
+use crate::connect::{SQLITE_CACHE_SIZE, SQLITE_IMPORT_CACHE_SIZE};
 use crate::{Database, Result, StorageError, Tx, on_backend};
 
 /// What importing one contract did.
@@ -379,10 +380,17 @@ const BULK_INDEXES_POSTGRES: &str = "SELECT i.relname::TEXT, pg_get_indexdef(i.o
     ORDER BY i.relname";
 
 impl Database {
-    /// Starts an import on a connection of its own.
+    /// Starts an import on a connection of its own (on SQLite, with a larger page cache until
+    /// [`ContractImport::finish`]).
     pub async fn contract_import(&self) -> Result<ContractImport> {
         let conn = match self {
-            Database::Sqlite(pool) => ImportConnection::Sqlite(pool.acquire().await?),
+            Database::Sqlite(pool) => {
+                let mut conn = pool.acquire().await?;
+                sqlx::query(&format!("PRAGMA cache_size = {SQLITE_IMPORT_CACHE_SIZE}"))
+                    .execute(&mut *conn)
+                    .await?;
+                ImportConnection::Sqlite(conn)
+            }
             Database::Postgres(pool) => ImportConnection::Postgres(pool.acquire().await?),
         };
         Ok(ContractImport {
@@ -412,6 +420,21 @@ impl Database {
 }
 
 impl ContractImport {
+    /// Ends the import: on SQLite, its connection goes back to the pool with the common page
+    /// cache size, its pages freed (a million contracts' pages would otherwise stay in memory
+    /// while the next steps read the table on other connections).
+    pub async fn finish(mut self) -> Result<()> {
+        if let ImportConnection::Sqlite(conn) = &mut self.conn {
+            sqlx::query(&format!("PRAGMA cache_size = {SQLITE_CACHE_SIZE}"))
+                .execute(&mut **conn)
+                .await?;
+            sqlx::query("PRAGMA shrink_memory")
+                .execute(&mut **conn)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Opens a transaction on the import's connection.
     pub async fn begin(&mut self) -> Result<ImportTransaction<'_>> {
         let tx = match &mut self.conn {

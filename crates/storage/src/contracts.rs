@@ -8,7 +8,7 @@ use mutualis_domain::contract::{
 use mutualis_domain::{Contract, ContractKind, ContractSource, CpvNomenclature, Repair, Siret};
 use serde::Deserialize;
 
-use crate::contract_import::DETAILS_FORMAT;
+use crate::contract_import::{ContractVersion, DETAILS_FORMAT, read_versions};
 use crate::scope::{Scope, TerritoryWide};
 use crate::{Database, Result, StorageError, on_backend};
 
@@ -44,6 +44,10 @@ pub struct ContractRecord {
     pub organisation_id: i64,
     pub organisation_name: String,
     pub contract: Contract,
+    /// Its earlier publications (a 1.x republication under a new id suffix or a new
+    /// publication date), oldest first; empty when it was published once. The contract is
+    /// its newest publication.
+    pub earlier_versions: Vec<ContractVersion>,
 }
 
 /// How to filter and order a list of contracts.
@@ -118,12 +122,13 @@ struct ContractRow {
     published_on: Option<NaiveDate>,
     amount_cents: Option<i64>,
     details: String,
+    versions: Option<String>,
 }
 
 const CONTRACT_COLUMNS: &str = "c.id, c.organisation_id, o.name AS organisation_name, c.buyer_siret, c.decp_id, c.kind, \
     c.source, c.object, c.cpv, c.nature, c.nature_original, c.procedure, c.procedure_original, \
     c.price_form, c.price_form_original, c.place_code, c.place_type, c.duration_months, \
-    c.notified_on, c.starts_on, c.published_on, c.amount_cents, c.details";
+    c.notified_on, c.starts_on, c.published_on, c.amount_cents, c.details, c.versions";
 
 /// Which organisations a listing covers.
 enum Visibility {
@@ -393,5 +398,6 @@ fn record(r: ContractRow, cpv: &CpvNomenclature) -> Result<ContractRecord> {
         organisation_id: r.organisation_id,
         organisation_name: r.organisation_name,
         contract,
+        earlier_versions: read_versions(r.versions.as_deref())?,
     })
 }

@@ -34,6 +34,7 @@ type FactRow = (
     Option<NaiveDate>,
     Option<i64>,
     Option<i64>,
+    String,
 );
 
 impl Database {
@@ -51,7 +52,7 @@ impl Database {
         let rows: Vec<FactRow> = on_backend!(self, pool => {
             let mut q = sqlx::QueryBuilder::new(
                 "SELECT c.id, c.decp_id, c.buyer_siret, o.name, o.kind, c.object, c.cpv, c.ends_on, \
-                 c.current_amount_cents, c.current_duration_months \
+                 c.current_amount_cents, c.current_duration_months, c.kind \
                  FROM contracts c JOIN organisations o ON o.id = c.organisation_id \
                  WHERE c.source IN (",
             );
@@ -98,7 +99,20 @@ impl Database {
         let mut flags = self.all_contract_flags().await?;
         let mut facts = PublishedFacts::default();
         facts.contracts.reserve(rows.len());
-        for (id, decp_id, siret, name, kind, object, code, ends_on, amount, duration) in rows {
+        for (
+            id,
+            decp_id,
+            siret,
+            name,
+            kind,
+            object,
+            code,
+            ends_on,
+            amount,
+            duration,
+            contract_kind,
+        ) in rows
+        {
             // The SIREN as the import derived it, from the buyer's SIRET (whose check key is
             // the SIRET's, not the SIREN's).
             let buyer = Siret::parse_published(&siret)
@@ -125,6 +139,7 @@ impl Database {
                 duration_months: duration.and_then(|d| u32::try_from(d).ok()),
                 suppliers: suppliers.remove(&id).unwrap_or_default(),
                 groupement: false,
+                concession: contract_kind == mutualis_domain::ContractKind::Concession.code(),
                 flags: Vec::new(),
                 works: None,
             });

@@ -240,8 +240,56 @@ async fn a_contract_page_shows_what_the_plausibility_checks_found() {
         let page = app.get(&format!("/contrats/{lot}"), Some(&cookie)).await;
         assert!(page.body.contains("Classé en travaux"), "{}", page.body);
         assert!(page.body.contains("serrurerie"), "{}", page.body);
+        // The API gives the same findings.
+        let token = app.create_token(&cookie, "api").await;
+        let json = app
+            .api(
+                "GET",
+                &format!("/api/v1/contracts/{zero}"),
+                Some(&token),
+                None,
+            )
+            .await
+            .json();
+        assert_eq!(json["flags"][0]["kind"], "placeholder_amount");
+        assert_eq!(json["flags"][0]["level"], "aberrant");
+        assert_eq!(json["flags"][0]["excludes_amount"], true);
+        let json = app
+            .api(
+                "GET",
+                &format!("/api/v1/contracts/{lot}"),
+                Some(&token),
+                None,
+            )
+            .await
+            .json();
+        assert!(
+            json["works_reason"]
+                .as_str()
+                .unwrap()
+                .contains("serrurerie"),
+            "{json}"
+        );
+        let list = app
+            .api("GET", "/api/v1/contracts?tri=montant", Some(&token), None)
+            .await
+            .json();
+        let listed: Vec<&serde_json::Value> =
+            list["contracts"].as_array().unwrap().iter().collect();
+        assert!(listed.iter().all(|c| c["flags"].is_array()), "{list}");
         // An ordinary contract says nothing of the kind.
         let ordinary = record_id(&app, "20190040100").await;
+        let json = app
+            .api(
+                "GET",
+                &format!("/api/v1/contracts/{ordinary}"),
+                Some(&token),
+                None,
+            )
+            .await
+            .json();
+        assert_eq!(json["flags"], serde_json::json!([]));
+        assert_eq!(json["works_reason"], serde_json::Value::Null);
         let page = app
             .get(&format!("/contrats/{ordinary}"), Some(&cookie))
             .await;
@@ -442,6 +490,68 @@ async fn the_upload_summary_names_rejections_and_repairs_and_the_contract_shows_
             .get(&format!("/contrats/{}", plain["id"]), Some(&cookie))
             .await;
         assert!(!detail.body.contains("Corrections à l"), "{}", detail.body);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_republished_contract_is_one_contract_whose_page_lists_its_publications() {
+    each_backend(|db| async move {
+        let app = App::new(db).await;
+        let cookie = app.sign_in(COORDINATOR).await;
+        // A record of the real extract, and the same contract republished as DECP 1.x
+        // publishers did: the id's two-digit suffix raised ("…00" → "…01"), a later
+        // publication date, the same amount and object.
+        let isere: serde_json::Value = serde_json::from_slice(ISERE).unwrap();
+        let mut first = isere["marches"][0].clone();
+        let id = first["id"].as_str().unwrap().to_owned();
+        assert!(id.ends_with("00"), "{id}");
+        first["datePublicationDonnees"] = "2019-01-10".into();
+        let mut again = first.clone();
+        let republished = format!("{}01", &id[..id.len() - 2]);
+        again["id"] = republished.clone().into();
+        again["datePublicationDonnees"] = "2019-03-04".into();
+        let file = serde_json::json!({ "marches": [first, again] }).to_string();
+        let page = app
+            .import_through_page(&cookie, "republication.json", file.as_bytes())
+            .await;
+        assert!(
+            page.body.contains("<dt>Créés</dt><dd>1</dd>"),
+            "{}",
+            page.body
+        );
+        let token = app.create_token(&cookie, "api").await;
+        let list = app
+            .api("GET", "/api/v1/contracts", Some(&token), None)
+            .await
+            .json();
+        assert_eq!(list["total"], 1, "{list}");
+        let contract = &list["contracts"][0];
+        assert_eq!(contract["decp_id"], republished.as_str());
+        assert_eq!(
+            contract["earlier_publications"],
+            serde_json::json!([{"decp_id": id, "published_on": "2019-01-10"}])
+        );
+        let detail = app
+            .get(&format!("/contrats/{}", contract["id"]), Some(&cookie))
+            .await;
+        assert!(
+            detail.body.contains("Publications successives"),
+            "{}",
+            detail.body
+        );
+        assert!(detail.body.contains("publié 2 fois"), "{}", detail.body);
+        let table = detail
+            .body
+            .split("Publications successives")
+            .nth(1)
+            .unwrap();
+        let (old, new) = (table.find(&id).unwrap(), table.find(&republished).unwrap());
+        assert!(old < new, "oldest first");
+        assert!(
+            table.contains("10/01/2019") && table.contains("04/03/2019"),
+            "{table}"
+        );
     })
     .await;
 }

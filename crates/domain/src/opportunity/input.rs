@@ -36,6 +36,8 @@ pub struct ContractFacts {
     pub suppliers: Vec<Siren>,
     /// Bought under a groupement de commandes already.
     pub groupement: bool,
+    /// A concession (its amount is the concession's value, not a price paid).
+    pub concession: bool,
     /// What was found wrong with it (placeholders, an implausible amount), with the reasons:
     /// a contract with a flag that `excludes_amount` is shown but left out of the figures.
     pub flags: Vec<ContractFlag>,
@@ -71,6 +73,7 @@ impl ContractFacts {
             duration_months,
             suppliers,
             groupement: false,
+            concession: contract.kind == crate::contract::ContractKind::Concession,
             flags: Vec::new(),
             works: None,
         }

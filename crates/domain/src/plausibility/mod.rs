@@ -21,7 +21,7 @@ pub mod placeholders;
 mod rules;
 pub mod works;
 
-pub use model::{AmountSample, BuyerProfile, PurchaseType, assess_amounts};
+pub use model::{AmountSample, BuyerProfile, PurchaseType, assess_amounts, implausible_amounts};
 pub use rules::{
     BuyerCategory, ModelRules, PlaceholderRules, PlausibilityRules, PopulationBand, WorksRules,
 };
@@ -146,46 +146,56 @@ pub fn flag_facts(
     rules: &PlausibilityRules,
     profile: impl Fn(&crate::ids::Siren) -> BuyerProfile,
 ) {
-    for c in contracts.iter_mut() {
-        if let Some(amount) = c.amount
-            && !c
-                .flags
-                .iter()
-                .any(|f| f.kind == FlagKind::PlaceholderAmount)
-            && let Some(reason) =
-                placeholders::amount_placeholder(amount, c.duration_months, &rules.placeholders)
-        {
-            c.flags.push(ContractFlag {
-                kind: FlagKind::PlaceholderAmount,
-                level: FlagLevel::Aberrant,
-                reason,
-            });
-        }
-    }
     let mut profiles: std::collections::HashMap<&crate::ids::Siren, BuyerProfile> =
         std::collections::HashMap::new();
-    let samples: Vec<AmountSample> = contracts
+    let mut samples: Vec<AmountSample> = contracts
         .iter()
         .map(|c| AmountSample {
             amount: c.amount.filter(|_| c.excluding_flag().is_none()),
             duration_months: c.duration_months,
             cpv: c.cpv,
             works: c.works.is_some(),
+            concession: c.concession,
             buyer: *profiles
                 .entry(&c.buyer)
                 .or_insert_with(|| profile(&c.buyer)),
         })
         .collect();
     drop(profiles);
-    let flags = assess_amounts(&samples, &rules.model);
-    for (c, flag) in contracts.iter_mut().zip(flags) {
-        if let Some(flag) = flag
-            && !c
-                .flags
-                .iter()
-                .any(|f| f.kind == FlagKind::ImplausibleAmount)
-        {
+    for (i, flag) in amount_flags(&mut samples, rules) {
+        let c = &mut contracts[i];
+        if !c.flags.iter().any(|f| f.kind == flag.kind) {
             c.flags.push(flag);
         }
     }
+}
+
+/// The amount flags of a population of contracts, each given as its [`AmountSample`] (a few
+/// dozen bytes: what a million stored contracts can be reduced to): each placeholder amount
+/// (its sample's amount is then cleared, since it is no peer), then each amount implausible
+/// among the others. Each flag comes with its sample's index; a sample has at most one.
+pub fn amount_flags(
+    samples: &mut [AmountSample],
+    rules: &PlausibilityRules,
+) -> Vec<(usize, ContractFlag)> {
+    let mut found = Vec::new();
+    for (i, s) in samples.iter_mut().enumerate() {
+        if let Some(amount) = s.amount
+            && let Some(reason) =
+                placeholders::amount_placeholder(amount, s.duration_months, &rules.placeholders)
+        {
+            s.amount = None;
+            found.push((
+                i,
+                ContractFlag {
+                    kind: FlagKind::PlaceholderAmount,
+                    level: FlagLevel::Aberrant,
+                    reason,
+                },
+            ));
+        }
+    }
+    found.extend(implausible_amounts(samples, &rules.model));
+    found.sort_by_key(|(i, _)| *i);
+    found
 }

@@ -12,6 +12,10 @@
 //!    `mad = median(|x − m|)`; the contract's deviation is `(x − m) / mad` (none when `mad`
 //!    is 0): "suspect" above 4, "aberrant" above 6.
 //!
+//! A concession is compared with concessions only (its own type beside works, supplies and
+//! services): its value is the revenue of the whole concession, which no marché's amount
+//! resembles.
+//!
 //! Only high amounts are flagged, as decp.info does: a low amount does not swell a figure, and
 //! the symbolic ones are placeholders (`placeholders.rs`). Where Mutualis differs: the price
 //! form is not looked at (a flat-price service is taken per month too: its amount still
@@ -22,8 +26,9 @@
 //! only for the territory's communes.
 //!
 //! Deterministic: the result depends only on the samples as a multiset, not on their order
-//! (medians of sorted values, groups by key). Cost: one pass to key and four hash maps of
-//! values, a sort per group; about a second per million contracts.
+//! (medians of sorted values, groups by key). Cost: per level, two passes over the samples (to
+//! count each group, then to fill it) and a sort per group, one level's values held at a time;
+//! about a second per million contracts.
 
 use std::collections::HashMap;
 
@@ -66,19 +71,24 @@ impl PurchaseType {
 }
 
 /// What the peer groups need to know of a buyer: its category and its population band, as
-/// indices in the rules' lists, each unknown allowed.
+/// indices in the rules' lists, each unknown allowed (a list longer than 255 entries is not
+/// one the rules file would hold: an index beyond is taken as unknown).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BuyerProfile {
-    pub category: Option<usize>,
-    pub band: Option<usize>,
+    pub category: Option<u8>,
+    pub band: Option<u8>,
 }
 
 impl BuyerProfile {
     /// The category from the SIREN, the band from the population when it is known.
     pub fn of(siren: &Siren, population: Option<u32>, rules: &ModelRules) -> BuyerProfile {
         BuyerProfile {
-            category: rules.category_of(siren.as_str()),
-            band: population.and_then(|p| rules.band_of(p)),
+            category: rules
+                .category_of(siren.as_str())
+                .and_then(|c| u8::try_from(c).ok()),
+            band: population
+                .and_then(|p| rules.band_of(p))
+                .and_then(|b| u8::try_from(b).ok()),
         }
     }
 }
@@ -92,6 +102,9 @@ pub struct AmountSample {
     pub cpv: Option<CpvCode>,
     /// Works whatever its CPV (`works::works_evidence`).
     pub works: bool,
+    /// A concession: compared with concessions only (its value is the whole revenue of the
+    /// concession over its duration, not a price paid by the buyer).
+    pub concession: bool,
     pub buyer: BuyerProfile,
 }
 
@@ -115,21 +128,46 @@ struct Stats {
 
 /// The implausible-amount flag of each sample (in their order), or `None`.
 pub fn assess_amounts(samples: &[AmountSample], rules: &ModelRules) -> Vec<Option<ContractFlag>> {
-    let placed: Vec<Option<Placed>> = samples.iter().map(|s| place(s, rules)).collect();
-    let mut groups: HashMap<u64, Vec<f64>> = HashMap::new();
-    for p in placed.iter().flatten() {
-        for key in p.keys {
-            groups.entry(key).or_default().push(p.x);
-        }
+    let mut out = vec![None; samples.len()];
+    for (i, flag) in implausible_amounts(samples, rules) {
+        out[i] = Some(flag);
     }
-    let stats: HashMap<u64, Stats> = groups
-        .into_iter()
-        .map(|(key, mut values)| {
+    out
+}
+
+/// The implausible amounts among `samples`, each with its sample's index, in index order.
+/// Memory: the samples' comparable values, four times (one per level), and the flags found;
+/// a contract's place in the model is computed again when it is judged rather than kept.
+pub fn implausible_amounts(
+    samples: &[AmountSample],
+    rules: &ModelRules,
+) -> Vec<(usize, ContractFlag)> {
+    // One level at a time, each group's values in a vector of its exact size (counted first):
+    // a million contracts take 8 MB of values at once, not four levels' worth grown by
+    // doubling.
+    let mut stats: HashMap<u64, Stats> = HashMap::new();
+    for level in 0..4 {
+        let mut sizes: HashMap<u64, usize> = HashMap::new();
+        for p in samples.iter().filter_map(|s| place(s, rules)) {
+            *sizes.entry(p.keys[level]).or_default() += 1;
+        }
+        let mut groups: HashMap<u64, Vec<f64>> = sizes
+            .into_iter()
+            .map(|(key, n)| (key, Vec::with_capacity(n)))
+            .collect();
+        for p in samples.iter().filter_map(|s| place(s, rules)) {
+            if let Some(values) = groups.get_mut(&p.keys[level]) {
+                values.push(p.x);
+            }
+        }
+        stats.extend(groups.into_iter().map(|(key, mut values)| {
             values.sort_unstable_by(f64::total_cmp);
             let median = median_sorted(&values);
-            let mut deviations: Vec<f64> = values.iter().map(|v| (v - median).abs()).collect();
-            deviations.sort_unstable_by(f64::total_cmp);
-            let mad = median_sorted(&deviations);
+            for v in &mut values {
+                *v = (*v - median).abs();
+            }
+            values.sort_unstable_by(f64::total_cmp);
+            let mad = median_sorted(&values);
             (
                 key,
                 Stats {
@@ -138,12 +176,12 @@ pub fn assess_amounts(samples: &[AmountSample], rules: &ModelRules) -> Vec<Optio
                     mad,
                 },
             )
-        })
-        .collect();
-    placed
+        }));
+    }
+    samples
         .iter()
-        .zip(samples)
-        .map(|(p, s)| flag(p.as_ref()?, s, &stats, rules))
+        .enumerate()
+        .filter_map(|(i, s)| Some((i, flag(&place(s, rules)?, s, &stats, rules)?)))
         .collect()
 }
 
@@ -165,6 +203,7 @@ fn place(sample: &AmountSample, rules: &ModelRules) -> Option<Placed> {
         u64::from(c.node_digits(CpvDepth::Finer) / 10u32.pow(8 - digits))
     });
     let kind_key = match kind {
+        _ if sample.concession => 3,
         Some(PurchaseType::Works) => 0,
         Some(PurchaseType::Supplies) => 1,
         Some(PurchaseType::Services) => 2,
@@ -173,8 +212,11 @@ fn place(sample: &AmountSample, rules: &ModelRules) -> Option<Placed> {
     let category = sample
         .buyer
         .category
-        .map_or(UNKNOWN, |c| c.min(0xfe) as u64);
-    let band = sample.buyer.band.map_or(UNKNOWN, |b| b.min(0xfe) as u64);
+        .map_or(UNKNOWN, |c| u64::from(c.min(0xfe)));
+    let band = sample
+        .buyer
+        .band
+        .map_or(UNKNOWN, |b| u64::from(b.min(0xfe)));
     let key = |level: u64, cpv: u64, category: u64, band: u64| {
         level << 60 | cpv << 24 | kind_key << 16 | category << 8 | band
     };
@@ -248,16 +290,20 @@ fn describe_group(level: usize, sample: &AmountSample, rules: &ModelRules) -> St
         ));
     }
     parts.push(
-        PurchaseType::of(sample.cpv, sample.works)
-            .map_or("nature inconnue", PurchaseType::label_fr)
-            .to_owned(),
+        (if sample.concession {
+            Some("concessions")
+        } else {
+            PurchaseType::of(sample.cpv, sample.works).map(PurchaseType::label_fr)
+        })
+        .unwrap_or("nature inconnue")
+        .to_owned(),
     );
     if level <= 2 {
         parts.push(
             sample
                 .buyer
                 .category
-                .and_then(|c| rules.buyer_categories.get(c))
+                .and_then(|c| rules.buyer_categories.get(usize::from(c)))
                 .map_or_else(
                     || "acheteurs de catégorie inconnue".to_owned(),
                     |c| c.label.clone(),
@@ -269,7 +315,7 @@ fn describe_group(level: usize, sample: &AmountSample, rules: &ModelRules) -> St
             sample
                 .buyer
                 .band
-                .and_then(|b| rules.population_bands.get(b))
+                .and_then(|b| rules.population_bands.get(usize::from(b)))
                 .map_or_else(|| "population inconnue".to_owned(), |b| b.label.clone()),
         );
     }

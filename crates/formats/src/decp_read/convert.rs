@@ -281,7 +281,7 @@ fn contract(
     let (decp2, subcontracting) = match version {
         Version::V1 => (None, Vec::new()),
         Version::V2 => {
-            let fields = decp2_fields(obj, kind)?;
+            let fields = decp2_fields(obj, kind, &mut repairs)?;
             let acts = if marche {
                 subcontracting(obj, &mut repairs)?
             } else {
@@ -441,7 +441,7 @@ fn drop_place(
     None
 }
 
-fn decp2_fields(obj: &Obj<'_>, kind: ContractKind) -> Res<Decp2Fields> {
+fn decp2_fields(obj: &Obj<'_>, kind: ContractKind, repairs: &mut Vec<Repair>) -> Res<Decp2Fields> {
     let mut d = Decp2Fields::default();
     if kind == ContractKind::Marche {
         d.techniques = obj.enum_list("techniques", "technique", Technique::CODES)?;
@@ -452,11 +452,12 @@ fn decp2_fields(obj: &Obj<'_>, kind: ContractKind) -> Res<Decp2Fields> {
         )?;
         d.framework_id = obj.text("idAccordCadre")?;
         d.innovative = obj.boolean("marcheInnovant")?;
-        d.ccag = obj.one_of("ccag", Ccag::CODES)?;
+        d.ccag = obj.one_of("ccag", Ccag::CODES, repairs)?;
         d.offers_received = obj.count("offresRecues", 1)?;
         d.advance_paid = obj.boolean("attributionAvance")?;
         d.advance_rate_permille = obj.permille("tauxAvance")?;
-        d.operator_grouping = obj.one_of("typeGroupementOperateurs", OperatorGrouping::CODES)?;
+        d.operator_grouping =
+            obj.one_of("typeGroupementOperateurs", OperatorGrouping::CODES, repairs)?;
         d.subcontracting_declared = obj.boolean("sousTraitanceDeclaree")?;
         d.price_types = obj.enum_list("typesPrix", "typePrix", PriceType::CODES)?;
         d.origin_eu = obj.share("origineUE")?;
@@ -496,7 +497,7 @@ fn subcontracting(obj: &Obj<'_>, repairs: &mut Vec<Repair>) -> Res<Vec<Subcontra
             signed_on: act.date("dateNotification")?,
             published_on: act.date("datePublicationDonnees")?,
             amount: act.amount("montant", Version::V2.min_amount_cents())?,
-            price_variation: act.one_of("variationPrix", PriceVariation::CODES)?,
+            price_variation: act.one_of("variationPrix", PriceVariation::CODES, repairs)?,
         });
     }
     Ok(acts)

@@ -7,6 +7,7 @@ use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use mutualis_domain::Capability;
+use mutualis_storage::contract_flags::StoredFlags;
 use mutualis_storage::contracts::ContractRecord;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -15,7 +16,9 @@ use super::bad_query;
 use crate::AppState;
 use crate::error::{ApiError, ApiErrorBody, ErrorCode, WebError};
 use crate::session::{ApiUser, require};
-use mutualis_app::contracts::{FilterQuery, visible_contract, visible_contracts};
+use mutualis_app::contracts::{
+    FilterQuery, contract_flags, contracts_flags, visible_contract, visible_contracts,
+};
 
 /// A contract, with its modifications applied.
 #[derive(Serialize, ToSchema)]
@@ -48,14 +51,44 @@ pub struct ContractJson {
     /// What the import changed in the published record to keep it; empty for a record
     /// imported as published.
     repairs: Vec<RepairJson>,
+    /// What the plausibility checks found (placeholders, an implausible amount); empty when
+    /// nothing. A flag with `excludes_amount` leaves the contract's amount out of the
+    /// opportunities' figures.
+    flags: Vec<FlagJson>,
+    /// Why the contract counts as works though its CPV code does not say so, in French.
+    works_reason: Option<String>,
+    /// Its earlier publications (a DECP 1.x republication under a new id suffix or a new
+    /// publication date), oldest first; this record is its newest.
+    earlier_publications: Vec<PublicationJson>,
+}
+
+/// One thing the plausibility checks found wrong with a contract.
+#[derive(Serialize, ToSchema)]
+pub struct FlagJson {
+    /// placeholder_amount, placeholder_operator or implausible_amount.
+    kind: &'static str,
+    /// suspect or aberrant.
+    level: &'static str,
+    /// Whether the amount is left out of the figures.
+    excludes_amount: bool,
+    /// What was seen and against what, in French.
+    reason: String,
+}
+
+/// An earlier publication of a contract.
+#[derive(Serialize, ToSchema)]
+pub struct PublicationJson {
+    /// The id it was published under.
+    decp_id: String,
+    published_on: Option<chrono::NaiveDate>,
 }
 
 /// One change the import made to a published record.
 #[derive(Serialize, ToSchema)]
 pub struct RepairJson {
     /// cpv_leading_zero, cpv_check_digit, cpv_hyphen_missing, cpv_dropped, legacy_procedure,
-    /// legacy_nature, identifier_scheme, place_type_inferred, place_dropped or
-    /// buyer_siret_key.
+    /// legacy_nature, identifier_scheme, place_type_inferred, place_dropped, buyer_siret_key
+    /// or label_spelling.
     kind: &'static str,
     /// The field as DECP names it (codeCPV, acheteur.id…).
     field: String,
@@ -67,8 +100,8 @@ pub struct RepairJson {
     message: String,
 }
 
-impl From<&ContractRecord> for ContractJson {
-    fn from(r: &ContractRecord) -> ContractJson {
+impl ContractJson {
+    fn of(r: &ContractRecord, found: Option<&StoredFlags>) -> ContractJson {
         let c = &r.contract;
         ContractJson {
             id: r.id,
@@ -97,6 +130,28 @@ impl From<&ContractRecord> for ContractJson {
                     published: r.published.clone(),
                     kept: r.kept.clone(),
                     message: r.note.clone(),
+                })
+                .collect(),
+            flags: found
+                .map(|f| {
+                    f.flags
+                        .iter()
+                        .map(|flag| FlagJson {
+                            kind: flag.kind.code(),
+                            level: flag.level.code(),
+                            excludes_amount: flag.excludes_amount(),
+                            reason: flag.reason.clone(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            works_reason: found.and_then(|f| f.works.clone()),
+            earlier_publications: r
+                .earlier_versions
+                .iter()
+                .map(|v| PublicationJson {
+                    decp_id: v.id.clone(),
+                    published_on: v.published_on,
                 })
                 .collect(),
         }
@@ -144,11 +199,16 @@ pub async fn contracts(
         )));
     }
     let page = visible_contracts(&state, &user, &filter).await?;
+    let found = contracts_flags(&state, &page.records).await?;
     Ok(Json(ContractList {
         total: page.total,
         page: filter.page + 1,
         per_page: filter.per_page,
-        contracts: page.records.iter().map(Into::into).collect(),
+        contracts: page
+            .records
+            .iter()
+            .map(|r| ContractJson::of(r, found.get(&r.id)))
+            .collect(),
     }))
 }
 
@@ -167,8 +227,9 @@ pub async fn contract(
 ) -> Result<Json<ContractJson>, ApiError> {
     require(&user, Capability::MemberData)?;
     let id: i64 = id.parse().map_err(|_| WebError::not_found())?;
-    let record = visible_contract(&state, &user, id).await?;
-    record
-        .map(|r| Json((&r).into()))
-        .ok_or_else(|| ApiError(WebError::not_found()))
+    let Some(record) = visible_contract(&state, &user, id).await? else {
+        return Err(ApiError(WebError::not_found()));
+    };
+    let found = contract_flags(&state, &record).await?;
+    Ok(Json(ContractJson::of(&record, Some(&found))))
 }

@@ -244,6 +244,8 @@ struct ContractDetailPage {
     works: Option<String>,
     /// What the import changed to keep the record: its French sentence, each.
     repairs: Vec<String>,
+    /// Its earlier publications, oldest first: (id as published, publication date).
+    earlier_publications: Vec<(String, String)>,
 }
 
 pub async fn detail(
@@ -379,6 +381,11 @@ pub async fn detail(
             .repairs
             .iter()
             .map(|r| imported_text(&r.note).into_owned())
+            .collect(),
+        earlier_publications: record
+            .earlier_versions
+            .iter()
+            .map(|v| (v.id.clone(), date_fr(v.published_on)))
             .collect(),
     };
     Ok(Html(page.render()?).into_response())

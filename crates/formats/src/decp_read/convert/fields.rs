@@ -8,7 +8,7 @@ use mutualis_domain::{
 };
 use serde_json::{Map, Value};
 
-use super::repairs::{CpvRead, cpv_note, label_meant, read_cpv};
+use super::repairs::{CpvRead, cpv_note, label_meant, read_cpv, spelled_as};
 use super::values::{boolean_text, number_text, parse_date, permille_of, value_text, whole_number};
 use super::{Issue, Res, Version, no_label, operator};
 use crate::decp_read::{MAX_DURATION_MONTHS, RejectReason};
@@ -269,15 +269,34 @@ impl<'v> Obj<'v> {
         })
     }
 
-    pub(super) fn one_of(&self, key: &str, allowed: &[&'static str]) -> Res<Option<String>> {
+    /// One of a closed list's values; one written in another case, accents or spacing is
+    /// read as the list's value, with a repair noted.
+    pub(super) fn one_of(
+        &self,
+        key: &str,
+        allowed: &[&'static str],
+        repairs: &mut Vec<Repair>,
+    ) -> Res<Option<String>> {
         let Some(value) = self.text(key)? else {
             return Ok(None);
         };
         if allowed.contains(&value.as_str()) {
-            Ok(Some(value))
-        } else {
-            Err(self.unknown(key, &value))
+            return Ok(Some(value));
         }
+        let Some(meant) = spelled_as(&value, allowed) else {
+            return Err(self.unknown(key, &value));
+        };
+        let field = self.field(key);
+        repairs.push(Repair {
+            kind: RepairKind::LabelSpelling,
+            note: format!(
+                "« {value} » n'est pas écrit comme une valeur de « {field} » : lu « {meant} »"
+            ),
+            field,
+            published: value,
+            kept: Some(meant.to_owned()),
+        });
+        Ok(Some(meant.to_owned()))
     }
 
     /// A 2.0 list of values, `{"technique": ["…", …]}`; also read when written as a bare

@@ -109,6 +109,17 @@ pub(super) fn label_meant<V: Vocabulary>(
         .map(|(_, v)| *v)
 }
 
+/// The value of a closed list `allowed` that `text` spells in another case, accents or
+/// spacing ("ferme" for "Ferme"), if exactly one.
+pub(super) fn spelled_as(text: &str, allowed: &[&'static str]) -> Option<&'static str> {
+    let folded = folded_label(text);
+    let mut found = allowed.iter().filter(|a| folded_label(a) == folded);
+    match (found.next(), found.next()) {
+        (Some(one), None) => Some(one),
+        _ => None,
+    }
+}
+
 /// Folded for comparison: lower case, no accents, words separated by one space (apostrophes
 /// and punctuation count as spaces).
 fn folded_label(text: &str) -> String {
