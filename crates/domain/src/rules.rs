@@ -828,7 +828,7 @@ mod tests {
             None,
             None,
             None,
-            d(2026, 8, 22),
+            d(2026, 8, 21),
             None,
         );
         env.value_text = Some("au moins un critère environnemental".to_owned());
@@ -1045,8 +1045,8 @@ mod tests {
     #[test]
     fn small_lookups() {
         let b = book();
-        assert!(!b.environmental_criterion_required(d(2026, 8, 21)));
-        assert!(b.environmental_criterion_required(d(2026, 8, 22)));
+        assert!(!b.environmental_criterion_required(d(2026, 8, 20)));
+        assert!(b.environmental_criterion_required(d(2026, 8, 21)));
         assert!(
             b.buyer_profile_required(Amount::from_euros(60_000), d(2026, 4, 1))
                 .unwrap()

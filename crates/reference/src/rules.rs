@@ -542,8 +542,10 @@ mod tests {
     #[test]
     fn other_rules_on_the_real_file() {
         let book = rule_book();
-        // 2026-08-21 / 22: environmental criterion.
-        assert!(!book.environmental_criterion_required(d(2026, 8, 21)));
+        // Environmental criterion: consultations launched from 21 August 2026 (décret
+        // 2022-767), not the day before.
+        assert!(!book.environmental_criterion_required(d(2026, 8, 20)));
+        assert!(book.environmental_criterion_required(d(2026, 8, 21)));
         assert!(book.environmental_criterion_required(d(2026, 8, 22)));
         // Buyer profile follows the supplies no-publicity threshold.
         assert!(
