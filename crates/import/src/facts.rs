@@ -263,7 +263,12 @@ impl DecpFacts {
                 match found {
                     Some(slot) => {
                         *duplicates += 1;
-                        if version > slot.version {
+                        // The newer publication: later, then more modifications, then
+                        // the greater id (a 1.x republication's raised suffix), as the
+                        // import keeps it.
+                        if version > slot.version
+                            || (version == slot.version && facts.id > contracts[slot.at].id)
+                        {
                             contracts[slot.at] = facts;
                             slot.version = version;
                             slot.identity = key.identity;

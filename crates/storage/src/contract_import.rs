@@ -120,15 +120,17 @@ impl PreparedContract {
     }
 }
 
-/// Which version of a contract is the newer: later publication, then more modifications,
-/// then the content hash as a deterministic tie-break, so that importing the same records in
-/// any order, any number of times, ends with the same row.
-fn version_key(
+/// Which version of a contract is the newer: later publication, then more modifications, then
+/// the greater id (a DECP 1.x republication raises the id's two-digit suffix: "…03" after
+/// "…02" on the same day), then the content hash as a deterministic tie-break, so that
+/// importing the same records in any order, any number of times, ends with the same row.
+fn version_key<'a>(
     published_on: Option<NaiveDate>,
     modifications: i64,
-    hash: &str,
-) -> (Option<NaiveDate>, i64, &str) {
-    (published_on, modifications, hash)
+    id: &'a str,
+    hash: &'a str,
+) -> (Option<NaiveDate>, i64, &'a str, &'a str) {
+    (published_on, modifications, id, hash)
 }
 
 fn to_i64(v: Option<u32>) -> Option<i64> {
@@ -859,8 +861,13 @@ async fn write_batch(
             Some(e) => {
                 let entry = &mut entries[e];
                 let modifications = c.modifications.len() as i64;
-                if version_key(c.published_on, modifications, &prepared.hash)
-                    > version_key(entry.published_on, entry.modifications, entry.hash)
+                if version_key(c.published_on, modifications, &c.id, &prepared.hash)
+                    > version_key(
+                        entry.published_on,
+                        entry.modifications,
+                        entry.decp_id,
+                        entry.hash,
+                    )
                 {
                     entry.take(prepared);
                     ImportAction::Updated

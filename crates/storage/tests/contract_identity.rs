@@ -141,6 +141,13 @@ async fn republications_are_versions_and_lots_under_one_id_are_distinct_in_any_o
             assert_eq!(created, first.len());
             // One contract, its four earlier publications kept.
             assert_eq!(versions_of(&first, "20002715900017", "2019A015"), [4]);
+            // Its five publications share one date: the newest is the greatest suffix.
+            assert!(
+                first
+                    .iter()
+                    .any(|(b, id, _, _)| b == "20002715900017" && id == "2019A01504"),
+                "{first:?}"
+            );
             assert_eq!(versions_of(&first, "20003070800016", "2018MAPA062/02"), [2]);
             assert_eq!(versions_of(&first, "21740225400015", "20191815AC0"), [1]);
             // Its lots 1 and 2, 20191815AC101 and AC202 (5,000 €): stems of their own.
