@@ -6,6 +6,7 @@ pub mod account;
 pub mod amount;
 pub mod audit;
 pub mod campaign;
+pub mod consultation;
 pub mod contract;
 pub mod cpv;
 pub mod decimal;

@@ -732,8 +732,13 @@ impl RuleBook {
     /// Whether at least one award criterion must bear on environmental characteristics
     /// (L2152-7) for a consultation launched on `date`.
     pub fn environmental_criterion_required(&self, date: NaiveDate) -> bool {
+        self.environmental_criterion_rule(date).is_some()
+    }
+
+    /// The rule that makes an environmental award criterion mandatory for a consultation
+    /// launched on `date`, with its source, if one is in force.
+    pub fn environmental_criterion_rule(&self, date: NaiveDate) -> Option<&Rule> {
         self.in_force(RuleKind::EnvironmentalCriterionMandatory, None, None, date)
-            .is_some()
     }
 
     /// Whether the procedure must be dematerialised on the buyer profile: estimated amount
