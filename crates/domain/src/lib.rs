@@ -17,6 +17,7 @@ pub mod need;
 pub mod opportunity;
 pub mod organisation;
 pub mod plausibility;
+pub mod refusal;
 pub mod repair;
 pub mod rules;
 pub mod text;

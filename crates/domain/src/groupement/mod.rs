@@ -64,7 +64,8 @@
 //! `needs.rs` (the members' needs and the lots' totals), `signatures.rs` (signatures,
 //! deliberations, the conclusion of the convention), `cost_sharing.rs` (the key and each
 //! member's share of the costs), `action.rs` (the actions with their preconditions),
-//! `transitions.rs` ([`Groupement::apply`]), `refusal.rs`, `policy.rs` (who may do what, and
+//! `transitions.rs` ([`Groupement::apply`]), `crate::refusal` (shared with the other
+//! aggregates), `policy.rs` (who may do what, and
 //! when), `award.rs` (the award and what it publishes), `shares.rs` (the award split into the
 //! members' shares, to the cent) and `withdrawal.rs` (what a withdrawal changes).
 
@@ -79,7 +80,6 @@ mod award;
 mod cost_sharing;
 mod needs;
 mod policy;
-mod refusal;
 mod shares;
 mod signatures;
 mod status;
@@ -87,6 +87,7 @@ mod terms;
 mod transitions;
 mod withdrawal;
 
+pub use crate::refusal::{Refusal, RefusalCode};
 pub use action::Action;
 pub use award::{
     Award, AwardPublication, LotAward, earliest_start, lot_contract_id, member_contract_id,
@@ -94,7 +95,6 @@ pub use award::{
 pub use cost_sharing::{CostSharing, PERMILLE_TOTAL, Share};
 pub use needs::LotNeed;
 pub use policy::{ActionKind, Actor};
-pub use refusal::{Refusal, RefusalCode};
 pub use shares::{MemberShare, share_percent_label, share_permille};
 pub use signatures::{Deliberation, Signature};
 pub use status::{GroupementStatus, MemberStatus};

@@ -1,12 +1,12 @@
-//! Why an action or a split was refused: a stable code and every failed precondition, in
-//! French.
+//! Why an action on an aggregate (a groupement, a consultation) was refused: a stable code
+//! and every failed precondition, in French. Each aggregate's `apply` returns one.
 
 use std::fmt;
 
 use serde::Serialize;
 
 #[cfg(doc)]
-use super::Groupement;
+use crate::groupement::Groupement;
 
 /// Why an action or a split was refused: what kind of refusal ([`RefusalCode`]) and every
 /// failed precondition, in French, for the user.
@@ -41,7 +41,7 @@ impl RefusalCode {
 
 impl Refusal {
     /// A refusal of what the action carries.
-    pub(super) fn invalid(reasons: Vec<String>) -> Refusal {
+    pub(crate) fn invalid(reasons: Vec<String>) -> Refusal {
         Refusal {
             code: RefusalCode::Invalid,
             reasons,
@@ -49,7 +49,7 @@ impl Refusal {
     }
 
     /// `Ok` when nothing failed.
-    pub(super) fn unless_empty(reasons: Vec<String>) -> Result<(), Refusal> {
+    pub(crate) fn unless_empty(reasons: Vec<String>) -> Result<(), Refusal> {
         if reasons.is_empty() {
             Ok(())
         } else {
