@@ -119,9 +119,24 @@ enum Message {
     Batch(Vec<PreparedContract>),
     /// Records already stored, as they were: counted unchanged, nothing to write.
     Known(usize),
+    /// Rejected and repaired records, in file order, many at a time: a national file can
+    /// have a repair on nine records in ten, and one message each would wake the writer as
+    /// often.
+    Notes(Vec<Note>),
+    /// A contract that could not be prepared for writing: the import stops.
+    Failed(StorageError),
+}
+
+/// What the caller is told of one record.
+enum Note {
     Rejected(Box<Rejection>),
     Repaired(Box<RepairedRecord>),
-    /// A contract that could not be prepared for writing: the import stops.
+}
+
+/// What [`read_decp_map`] hands over from the reading threads: a record read, or what stops
+/// it (a rejection is a note, a failure ends the import).
+enum Unread {
+    Rejected(Box<Rejection>),
     Failed(StorageError),
 }
 
@@ -191,7 +206,7 @@ where
         // stored already; a rejection boxed.
         let prepare = |record| match record {
             Ok(contract) => {
-                let hash = PreparedContract::hash_of(&contract).map_err(Message::Failed)?;
+                let hash = PreparedContract::hash_of(&contract).map_err(Unread::Failed)?;
                 if known.contains(&hash) {
                     // Stored already, as it is: only its repairs, if any, are reported.
                     let repaired = (!contract.repairs.is_empty()).then(|| {
@@ -206,10 +221,12 @@ where
                 }
                 PreparedContract::with_hash(contract, hash)
                     .map(Read::New)
-                    .map_err(Message::Failed)
+                    .map_err(Unread::Failed)
             }
-            Err(rejection) => Err(Message::Rejected(Box::new(rejection))),
+            Err(rejection) => Err(Unread::Rejected(Box::new(rejection))),
         };
+        // Notes wait here until a batch goes, or until there are a batch's worth.
+        let mut notes: Vec<Note> = Vec::new();
         // The position of the record in the file.
         let mut index = 0;
         let stats = read_decp_map(reader, nomenclature(), prepare, |record| {
@@ -218,12 +235,10 @@ where
                 Ok(Read::Known(repaired)) => {
                     if let Some(mut repaired) = repaired {
                         repaired.index = index - 1;
-                        if tx.blocking_send(Message::Repaired(repaired)).is_err() {
-                            return ControlFlow::Break(());
-                        }
+                        notes.push(Note::Repaired(repaired));
                     }
                     known_run += 1;
-                    if known_run < BATCH_SIZE {
+                    if known_run < BATCH_SIZE && notes.len() < BATCH_SIZE {
                         return ControlFlow::Continue(());
                     }
                     Message::Known(std::mem::take(&mut known_run))
@@ -231,21 +246,15 @@ where
                 Ok(Read::New(contract)) => {
                     let c = contract.contract();
                     if !c.repairs.is_empty() {
-                        let repaired = RepairedRecord {
+                        notes.push(Note::Repaired(Box::new(RepairedRecord {
                             index: index - 1,
                             id: c.id.clone(),
                             buyer: c.buyer.to_string(),
                             repairs: c.repairs.clone(),
-                        };
-                        if tx
-                            .blocking_send(Message::Repaired(Box::new(repaired)))
-                            .is_err()
-                        {
-                            return ControlFlow::Break(());
-                        }
+                        })));
                     }
                     batch.push(contract);
-                    if batch.len() < BATCH_SIZE {
+                    if batch.len() < BATCH_SIZE && notes.len() < BATCH_SIZE {
                         return ControlFlow::Continue(());
                     }
                     Message::Batch(std::mem::replace(
@@ -253,14 +262,33 @@ where
                         Vec::with_capacity(BATCH_SIZE),
                     ))
                 }
-                Err(message) => message,
+                Err(Unread::Rejected(rejection)) => {
+                    notes.push(Note::Rejected(rejection));
+                    if notes.len() < BATCH_SIZE {
+                        return ControlFlow::Continue(());
+                    }
+                    Message::Notes(std::mem::take(&mut notes))
+                }
+                Err(Unread::Failed(e)) => Message::Failed(e),
             };
+            // The notes go first: they are of records before those of the message, or among
+            // them (a batch's records are counted when the batch is written).
+            if !notes.is_empty()
+                && tx
+                    .blocking_send(Message::Notes(std::mem::take(&mut notes)))
+                    .is_err()
+            {
+                return ControlFlow::Break(());
+            }
             // The writer stopped (a storage error): no need to read the rest.
             match tx.blocking_send(message) {
                 Ok(()) => ControlFlow::Continue(()),
                 Err(_) => ControlFlow::Break(()),
             }
         });
+        if !notes.is_empty() {
+            let _ = tx.blocking_send(Message::Notes(notes));
+        }
         if known_run > 0 {
             let _ = tx.blocking_send(Message::Known(known_run));
         }
@@ -330,26 +358,33 @@ async fn write(
                 }
             }
             Message::Known(n) => summary.unchanged += n,
-            Message::Rejected(rejection) => {
-                summary.rejected += 1;
-                *summary
-                    .rejected_by_reason
-                    .entry(rejection.reason.code().to_owned())
-                    .or_default() += 1;
-                on_rejection(&rejection);
-            }
-            Message::Repaired(repaired) => {
-                summary.repaired += 1;
-                let mut kinds: Vec<RepairKind> = repaired.repairs.iter().map(|r| r.kind).collect();
-                kinds.sort_unstable();
-                kinds.dedup();
-                for kind in kinds {
-                    *summary
-                        .repaired_by_kind
-                        .entry(kind.code().to_owned())
-                        .or_default() += 1;
+            Message::Notes(notes) => {
+                for note in notes {
+                    match note {
+                        Note::Rejected(rejection) => {
+                            summary.rejected += 1;
+                            *summary
+                                .rejected_by_reason
+                                .entry(rejection.reason.code().to_owned())
+                                .or_default() += 1;
+                            on_rejection(&rejection);
+                        }
+                        Note::Repaired(repaired) => {
+                            summary.repaired += 1;
+                            let mut kinds: Vec<RepairKind> =
+                                repaired.repairs.iter().map(|r| r.kind).collect();
+                            kinds.sort_unstable();
+                            kinds.dedup();
+                            for kind in kinds {
+                                *summary
+                                    .repaired_by_kind
+                                    .entry(kind.code().to_owned())
+                                    .or_default() += 1;
+                            }
+                            on_repaired(&repaired);
+                        }
+                    }
                 }
-                on_repaired(&repaired);
             }
             Message::Failed(e) => return Err(e),
         }
