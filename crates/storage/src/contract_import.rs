@@ -391,6 +391,11 @@ impl Database {
                 sqlx::query(&format!("PRAGMA cache_size = {SQLITE_IMPORT_CACHE_SIZE}"))
                     .execute(&mut *conn)
                     .await?;
+                // The sorts that build a bulk load's indexes spill to a temporary file past
+                // the page cache, instead of growing in memory with the table.
+                sqlx::query("PRAGMA temp_store = FILE")
+                    .execute(&mut *conn)
+                    .await?;
                 ImportConnection::Sqlite(conn)
             }
             Database::Postgres(pool) => ImportConnection::Postgres(pool.acquire().await?),
@@ -428,6 +433,9 @@ impl ContractImport {
     pub async fn finish(mut self) -> Result<()> {
         if let ImportConnection::Sqlite(conn) = &mut self.conn {
             sqlx::query(&format!("PRAGMA cache_size = {SQLITE_CACHE_SIZE}"))
+                .execute(&mut **conn)
+                .await?;
+            sqlx::query("PRAGMA temp_store = MEMORY")
                 .execute(&mut **conn)
                 .await?;
             sqlx::query("PRAGMA shrink_memory")
