@@ -21,6 +21,14 @@ fn day(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()
 }
 
+/// Publication on Monday 7 December 2026 at 10:30, Paris time.
+fn publish_on_7_december() -> Action {
+    Action::Publish {
+        at: at(2026, 12, 7, 9, 30, 0),
+        launched_on: day(2026, 12, 7),
+    }
+}
+
 fn criterion(kind: CriterionKind, name: &str, weight: u32) -> Criterion {
     Criterion {
         kind,
@@ -76,15 +84,7 @@ fn with_environment() -> Vec<Criterion> {
 #[test]
 fn a_consultation_is_published_with_the_procedure_its_estimate_calls_for() {
     let draft = cleaning(with_environment());
-    let published = draft
-        .apply(
-            &Action::Publish {
-                at: at(2026, 12, 7, 9, 30, 0),
-                launched_on: day(2026, 12, 7),
-            },
-            rule_book(),
-        )
-        .unwrap();
+    let published = draft.apply(&publish_on_7_december(), rule_book()).unwrap();
     assert_eq!(published.status, ConsultationStatus::Published);
     assert_eq!(published.launched_on, Some(day(2026, 12, 7)));
     let chosen = published.procedure.as_ref().unwrap();
@@ -136,10 +136,7 @@ fn another_procedure_needs_a_written_reason_and_keeps_the_derived_one() {
         procedure: Procedure::Adapted,
         reason: "  ".into(),
     });
-    let publish = Action::Publish {
-        at: at(2026, 12, 7, 9, 30, 0),
-        launched_on: day(2026, 12, 7),
-    };
+    let publish = publish_on_7_december();
     let refused = draft.apply(&publish, rule_book()).unwrap_err();
     assert!(
         refused.reasons[0].contains("justification écrite"),
@@ -189,13 +186,7 @@ fn every_missing_term_is_named_at_publication() {
 #[test]
 fn nothing_closes_or_opens_the_bids_before_the_deadline_to_the_second() {
     let published = cleaning(with_environment())
-        .apply(
-            &Action::Publish {
-                at: at(2026, 12, 7, 9, 30, 0),
-                launched_on: day(2026, 12, 7),
-            },
-            rule_book(),
-        )
+        .apply(&publish_on_7_december(), rule_book())
         .unwrap();
     let deadline = at(2027, 1, 15, 11, 0, 0);
     let just_before = at(2027, 1, 15, 10, 59, 59);
@@ -233,10 +224,7 @@ fn nothing_closes_or_opens_the_bids_before_the_deadline_to_the_second() {
 fn the_end_states_need_their_step_and_a_written_reason() {
     let deadline = at(2027, 1, 15, 11, 0, 0);
     let opened = [
-        Action::Publish {
-            at: at(2026, 12, 7, 9, 30, 0),
-            launched_on: day(2026, 12, 7),
-        },
+        publish_on_7_december(),
         Action::Close { at: deadline },
         Action::Open { at: deadline },
     ]

@@ -14,6 +14,13 @@ use mutualis_storage::credentials::{hash_secret, new_secret};
 use mutualis_storage::{Database, Principal};
 use mutualis_test_db::{each_backend, sign_in};
 
+/// The time the imports are dated with: fixed, the tests' own clock.
+fn at() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339("2026-12-07T12:00:00Z")
+        .unwrap()
+        .to_utc()
+}
+
 fn date(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
 }
@@ -105,15 +112,9 @@ async fn importing_twice_changes_nothing_and_a_round_trip_keeps_every_field() {
             with_modification.clone(),
             contract(GRENOBLE, "G-1", "2019-06-01", 80_000),
         ];
-        let first = db
-            .import_contracts(&batch, chrono::Utc::now())
-            .await
-            .unwrap();
+        let first = db.import_contracts(&batch, at()).await.unwrap();
         assert_eq!(first, [ImportAction::Created; 3]);
-        let second = db
-            .import_contracts(&batch, chrono::Utc::now())
-            .await
-            .unwrap();
+        let second = db.import_contracts(&batch, at()).await.unwrap();
         assert_eq!(second, [ImportAction::Unchanged; 3]);
         assert_eq!(db.contract_count().await.unwrap(), 3);
         // Buyers and the supplier became organisations, the supplier once.
@@ -164,25 +165,23 @@ async fn a_newer_publication_updates_an_older_one_does_not() {
         let mut newer = original.clone();
         newer.published_on = Some(date("2019-02-01"));
         newer.object = "Nettoyage des locaux (corrigé)".into();
-        db.import_contracts(std::slice::from_ref(&original), chrono::Utc::now())
+        db.import_contracts(std::slice::from_ref(&original), at())
             .await
             .unwrap();
         assert_eq!(
-            db.import_contracts(&[newer.clone()], chrono::Utc::now())
-                .await
-                .unwrap(),
+            db.import_contracts(&[newer.clone()], at()).await.unwrap(),
             [ImportAction::Updated]
         );
         // The older one again, in the same file or a later one: no going back.
         assert_eq!(
-            db.import_contracts(std::slice::from_ref(&original), chrono::Utc::now())
+            db.import_contracts(std::slice::from_ref(&original), at())
                 .await
                 .unwrap(),
             [ImportAction::Unchanged]
         );
         // Both in one batch, in either order, end the same way.
         assert_eq!(
-            db.import_contracts(&[newer.clone(), original.clone()], chrono::Utc::now())
+            db.import_contracts(&[newer.clone(), original.clone()], at())
                 .await
                 .unwrap(),
             [ImportAction::Unchanged, ImportAction::Unchanged]
@@ -212,11 +211,7 @@ async fn a_failed_batch_leaves_no_half_written_contract() {
                 .map(|_| ()),
         }
         .unwrap();
-        assert!(
-            db.import_contracts(&batch, chrono::Utc::now())
-                .await
-                .is_err()
-        );
+        assert!(db.import_contracts(&batch, at()).await.is_err());
         assert_eq!(db.contract_count().await.unwrap(), 0);
         assert_eq!(count(&db, "SELECT COUNT(*) FROM organisations").await, 0);
         assert_eq!(count(&db, "SELECT COUNT(*) FROM establishments").await, 0);
@@ -245,11 +240,11 @@ async fn an_import_holds_its_batches_until_it_commits() {
         let mut import = db.contract_import().await.unwrap();
         let mut tx = import.begin().await.unwrap();
         assert_eq!(
-            tx.write(&first, chrono::Utc::now()).await.unwrap(),
+            tx.write(&first, at()).await.unwrap(),
             [ImportAction::Created; 2]
         );
         assert_eq!(
-            tx.write(&second, chrono::Utc::now()).await.unwrap(),
+            tx.write(&second, at()).await.unwrap(),
             [ImportAction::Updated, ImportAction::Created]
         );
         drop(tx);
@@ -260,14 +255,14 @@ async fn an_import_holds_its_batches_until_it_commits() {
         // The same import goes on after a rollback: it forgot the ids it had learnt.
         let mut tx = import.begin().await.unwrap();
         assert_eq!(
-            tx.write(&first, chrono::Utc::now()).await.unwrap(),
+            tx.write(&first, at()).await.unwrap(),
             [ImportAction::Created; 2]
         );
         tx.commit().await.unwrap();
         // What was committed stays when the next transaction is dropped.
         let mut tx = import.begin().await.unwrap();
         assert_eq!(
-            tx.write(&second, chrono::Utc::now()).await.unwrap(),
+            tx.write(&second, at()).await.unwrap(),
             [ImportAction::Updated, ImportAction::Created]
         );
         drop(tx);
@@ -278,7 +273,7 @@ async fn an_import_holds_its_batches_until_it_commits() {
 
         // Committed, the second transaction's batch stays too.
         let mut tx = import.begin().await.unwrap();
-        tx.write(&second, chrono::Utc::now()).await.unwrap();
+        tx.write(&second, at()).await.unwrap();
         tx.commit().await.unwrap();
         assert_eq!(db.contract_count().await.unwrap(), 3);
     })
@@ -288,7 +283,7 @@ async fn an_import_holds_its_batches_until_it_commits() {
 #[tokio::test]
 async fn members_see_their_contracts_and_the_coordinator_all() {
     each_backend(|db| async move {
-        db.upsert_territory(&grenoble_alpes_metropole(), chrono::Utc::now())
+        db.upsert_territory(&grenoble_alpes_metropole(), at())
             .await
             .unwrap();
         let batch = vec![
@@ -296,9 +291,7 @@ async fn members_see_their_contracts_and_the_coordinator_all() {
             contract(GRENOBLE, "G-1", "2019-06-01", 80_000),
             contract(GRENOBLE, "G-2", "2018-06-01", 300_000),
         ];
-        db.import_contracts(&batch, chrono::Utc::now())
-            .await
-            .unwrap();
+        db.import_contracts(&batch, at()).await.unwrap();
         // The buyers were already the territory's organisations: linked, not duplicated.
         assert_eq!(count(&db, "SELECT COUNT(*) FROM organisations").await, 51);
         let grenoble = sign_in(&db, "213801855", Role::MemberBuyer, "achats@grenoble.test")
@@ -387,7 +380,7 @@ async fn coordinator(db: &Database) -> Principal {
         .unwrap()
         .is_none()
     {
-        db.upsert_territory(&grenoble_alpes_metropole(), chrono::Utc::now())
+        db.upsert_territory(&grenoble_alpes_metropole(), at())
             .await
             .unwrap();
     }
@@ -412,9 +405,7 @@ async fn a_details_document_says_its_format_and_one_written_before_is_read_as_fo
             new_duration_months: None,
             new_operators: vec![],
         });
-        db.import_contracts(&[full], chrono::Utc::now())
-            .await
-            .unwrap();
+        db.import_contracts(&[full], at()).await.unwrap();
         let written = exported(&db, Some(METRO)).await;
         assert_eq!(
             count(
@@ -471,7 +462,7 @@ async fn text_with_tabs_line_breaks_and_backslashes_survives_the_import() {
         c.object = "Lot 1\tvoirie\\réseaux\nsuite\r\n\\N fin".into();
         c.buyer_name = Some("\\N".into());
         c.operators[0].name = Some("A\tB".into());
-        db.import_contracts(std::slice::from_ref(&c), chrono::Utc::now())
+        db.import_contracts(std::slice::from_ref(&c), at())
             .await
             .unwrap();
         let stored = exported(&db, Some(METRO)).await;
@@ -504,15 +495,9 @@ async fn every_decp_2_0_field_survives_storage() {
     each_backend(|db| {
         let examples = examples.clone();
         async move {
-            let actions = db
-                .import_contracts(&examples, chrono::Utc::now())
-                .await
-                .unwrap();
+            let actions = db.import_contracts(&examples, at()).await.unwrap();
             assert_eq!(actions, [ImportAction::Created; 4]);
-            let again = db
-                .import_contracts(&examples, chrono::Utc::now())
-                .await
-                .unwrap();
+            let again = db.import_contracts(&examples, at()).await.unwrap();
             assert_eq!(again, [ImportAction::Unchanged; 4]);
             let stored = exported(&db, None).await;
             for c in &examples {
