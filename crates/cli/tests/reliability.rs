@@ -246,6 +246,77 @@ fn a_kill_during_an_import_leaves_whole_batches_and_the_import_again_completes_i
     }
 }
 
+/// A first import that is the only user of its SQLite file loads it through a rollback
+/// journal instead of the WAL (`ContractImport::begin_bulk`): killed in the middle, it leaves
+/// a hot journal that the next opening rolls back, nothing of the load, every index; the
+/// import again completes and leaves the file in WAL mode.
+#[test]
+fn a_first_import_alone_on_its_file_is_journaled_and_a_kill_leaves_nothing() {
+    let file = many_contracts(160);
+    let file = file.0.to_str().unwrap();
+    let path = tempfile_path::TempPath::new("db");
+    let url = format!("sqlite://{}", path.0.display());
+    let beside = |suffix: &str| std::path::PathBuf::from(format!("{}{suffix}", path.0.display()));
+    let journal = beside("-journal");
+
+    let mut child = import(file, &url);
+    let start = Instant::now();
+    while !journal.exists() {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the import ended without a rollback journal"
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "no journal seen"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(child.try_wait().unwrap().is_none(), "ended too soon");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(journal.exists(), "the kill leaves a hot journal");
+
+    let open = || block_on(Database::open(&url.parse().unwrap())).unwrap();
+    let journal_mode = |db: &Database| match db {
+        Database::Sqlite(pool) => {
+            block_on(sqlx::query_scalar::<_, String>("PRAGMA journal_mode").fetch_one(pool))
+                .unwrap()
+        }
+        Database::Postgres(_) => unreachable!("a SQLite URL"),
+    };
+    let db = open();
+    assert_eq!(count(&db, "SELECT count(*) FROM contracts"), 0);
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'contracts_cpv'"
+        ),
+        1
+    );
+    assert_sqlite_intact(&db);
+    assert_eq!(journal_mode(&db), "wal");
+    block_on(db.close());
+
+    let out = import(file, &url).wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!journal.exists());
+    let db = open();
+    let stored = count(&db, "SELECT count(*) FROM contracts");
+    assert!(stored > 30_000, "{stored}");
+    assert_eq!(journal_mode(&db), "wal");
+    assert_sqlite_intact(&db);
+    block_on(db.close());
+    for suffix in ["-wal", "-shm", "-journal"] {
+        let _ = std::fs::remove_file(beside(suffix));
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // SIGKILL during groupement actions
 

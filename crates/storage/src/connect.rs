@@ -95,9 +95,19 @@ fn redact(url: &str) -> String {
     }
 }
 
-pub(crate) async fn connect(url: &DatabaseUrl) -> Result<Database> {
+/// How many connections a SQLite pool may open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sharing {
+    /// As many as the work needs (the server, its jobs).
+    Shared,
+    /// One: the process is meant to be the file's only user (a command), so that a bulk load
+    /// may leave the WAL for its one transaction (`ContractImport::begin_bulk`).
+    Alone,
+}
+
+pub(crate) async fn connect(url: &DatabaseUrl, sharing: Sharing) -> Result<Database> {
     match url {
-        DatabaseUrl::Sqlite(target) => connect_sqlite(target).await,
+        DatabaseUrl::Sqlite(target) => connect_sqlite(target, sharing).await,
         DatabaseUrl::Postgres(raw) => connect_postgres(url, raw).await,
     }
 }
@@ -110,7 +120,7 @@ pub(crate) const SQLITE_CACHE_SIZE: &str = "-16384";
 /// indexes stay in memory instead of being read back from the WAL.
 pub(crate) const SQLITE_IMPORT_CACHE_SIZE: &str = "-65536";
 
-async fn connect_sqlite(target: &SqliteTarget) -> Result<Database> {
+async fn connect_sqlite(target: &SqliteTarget, sharing: Sharing) -> Result<Database> {
     let base = match target {
         SqliteTarget::Memory => SqliteConnectOptions::from_str("sqlite::memory:")?,
         SqliteTarget::File(path) => {
@@ -128,6 +138,9 @@ async fn connect_sqlite(target: &SqliteTarget) -> Result<Database> {
         .pragma("cache_size", SQLITE_CACHE_SIZE)
         .pragma("temp_store", "memory");
     let mut pool = SqlitePoolOptions::new();
+    if sharing == Sharing::Alone {
+        pool = pool.max_connections(1);
+    }
     if *target == SqliteTarget::Memory {
         // Each in-memory connection would be a database of its own: keep exactly one.
         pool = pool

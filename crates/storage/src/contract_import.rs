@@ -17,6 +17,7 @@ use mutualis_domain::{Amount, Contract, ContractSource, Repair, Siret};
 use serde::Serialize;
 
 use crate::connect::{SQLITE_CACHE_SIZE, SQLITE_IMPORT_CACHE_SIZE};
+use crate::copy_text::CopyLine;
 use crate::{Database, Result, StorageError, Tx, on_backend};
 
 /// What importing one contract did.
@@ -78,6 +79,9 @@ pub struct PreparedContract {
     contract: Contract,
     hash: String,
     details: String,
+    /// A hash of [`Self::identity_key`] ([`KeyFilter::hash`]), made where the contract is
+    /// prepared.
+    key_hash: u64,
 }
 
 impl PreparedContract {
@@ -96,10 +100,13 @@ impl PreparedContract {
     /// [`PreparedContract::new`] with the hash already computed by [`Self::hash_of`].
     pub fn with_hash(contract: Contract, hash: String) -> Result<Self> {
         let details = details_json(&contract)?;
+        let key_hash =
+            KeyFilter::hash((contract.buyer.as_str(), IdentityFacts::of(&contract).stem()));
         Ok(PreparedContract {
             contract,
             hash,
             details,
+            key_hash,
         })
     }
 
@@ -197,57 +204,6 @@ fn bind_contract<'args, DB: sqlx::Database>(
         .push_bind(now);
 }
 
-/// A value in PostgreSQL's COPY text format: `\N` for NULL, the text with backslash, tab,
-/// newline and carriage return escaped.
-fn copy_text(out: &mut String, value: Option<&str>) {
-    let Some(value) = value else {
-        out.push_str("\\N");
-        return;
-    };
-    for c in value.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            c => out.push(c),
-        }
-    }
-}
-
-/// A line of PostgreSQL's COPY text format, field after field.
-struct CopyLine<'o> {
-    out: &'o mut String,
-    first: bool,
-}
-
-impl CopyLine<'_> {
-    fn separate(&mut self) {
-        if !std::mem::take(&mut self.first) {
-            self.out.push('\t');
-        }
-    }
-
-    fn text(&mut self, value: Option<&str>) -> &mut Self {
-        self.separate();
-        copy_text(self.out, value);
-        self
-    }
-
-    /// A number or a date, as PostgreSQL reads it back.
-    fn shown(&mut self, value: Option<impl std::fmt::Display>) -> &mut Self {
-        use std::fmt::Write;
-        self.separate();
-        match value {
-            None => self.out.push_str("\\N"),
-            Some(v) => {
-                let _ = write!(self.out, "{v}");
-            }
-        }
-        self
-    }
-}
-
 /// One contract as a line of `COPY contracts (id, CONTRACT_COLUMNS_WRITTEN, versions,
 /// created_at)`, its values those `bind_contract` binds.
 fn copy_contract(
@@ -259,7 +215,7 @@ fn copy_contract(
 ) {
     let c = &p.prepared.contract;
     let now = now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-    let mut line = CopyLine { out, first: true };
+    let mut line = CopyLine::new(out);
     line.shown(Some(id))
         .shown(Some(p.buyer_org))
         .text(Some(c.buyer.as_str()))
@@ -290,8 +246,8 @@ fn copy_contract(
         .text(Some(IdentityFacts::of(c).stem()))
         .text(Some(&now))
         .text(versions)
-        .text(Some(&now));
-    line.out.push('\n');
+        .text(Some(&now))
+        .end();
 }
 
 /// The columns an import writes, in the order `bind_contract` binds them.
@@ -307,6 +263,58 @@ const CONTRACT_COLUMNS_WRITTEN: &str = "organisation_id, buyer_siret, decp_id, k
 struct ImportCache {
     organisations: HashMap<String, i64>,
     sirets: HashSet<String>,
+    /// During a bulk load ([`ContractImport::begin_bulk`]), the identity keys of the contracts
+    /// it wrote: a batch's key that is not there is no stored contract, and is not looked up.
+    bulk_keys: Option<KeyFilter>,
+}
+
+/// A set of identity keys (buyer SIRET, id stem) that may answer "perhaps" for a key never
+/// added, never "no" for one added: a Bloom filter of [`KeyFilter::BITS`] bits (4 MB) and two
+/// bits a key, taken from one 64-bit hash (random keys: a file cannot choose its collisions).
+/// For a million keys, about 1 key in 300 never added is looked up for nothing; memory stays
+/// the same whatever the file's size.
+#[derive(Debug)]
+struct KeyFilter {
+    bits: Vec<u64>,
+}
+
+/// The keys of [`KeyFilter::hash`]: drawn at random once a process, shared by its threads.
+static KEY_HASHER: std::sync::OnceLock<std::hash::RandomState> = std::sync::OnceLock::new();
+
+impl KeyFilter {
+    const BITS: usize = 1 << 25;
+
+    fn new() -> KeyFilter {
+        KeyFilter {
+            bits: vec![0; Self::BITS / 64],
+        }
+    }
+
+    /// The hash of an identity key, the same on every thread of the process.
+    fn hash(key: (&str, &str)) -> u64 {
+        use std::hash::BuildHasher;
+        KEY_HASHER
+            .get_or_init(std::hash::RandomState::new)
+            .hash_one(key)
+    }
+
+    /// The two bits of a key's hash: its low bits and its high bits.
+    fn positions(hash: u64) -> [usize; 2] {
+        let mask = (Self::BITS - 1) as u64;
+        [(hash & mask) as usize, ((hash >> 32) & mask) as usize]
+    }
+
+    fn insert(&mut self, hash: u64) {
+        for bit in Self::positions(hash) {
+            self.bits[bit / 64] |= 1 << (bit % 64);
+        }
+    }
+
+    fn may_contain(&self, hash: u64) -> bool {
+        Self::positions(hash)
+            .iter()
+            .all(|&bit| self.bits[bit / 64] & (1 << (bit % 64)) != 0)
+    }
 }
 
 /// The import's one connection: every transaction of an import runs on it, so that its page
@@ -322,6 +330,12 @@ enum ImportConnection {
 pub struct ContractImport {
     conn: ImportConnection,
     cache: ImportCache,
+    /// On SQLite, whether the import's connection is its pool's only one
+    /// ([`Database::open_alone`]): a bulk load may then leave the WAL.
+    alone: bool,
+    /// Whether a bulk load left the WAL for a rollback journal, to be restored by
+    /// [`Self::finish`].
+    left_wal: bool,
 }
 
 /// A transaction of an import. Dropped without a commit, or after a failed batch, it is rolled
@@ -385,6 +399,10 @@ impl Database {
     /// Starts an import on a connection of its own (on SQLite, with a larger page cache until
     /// [`ContractImport::finish`]).
     pub async fn contract_import(&self) -> Result<ContractImport> {
+        let alone = match self {
+            Database::Sqlite(pool) => pool.options().get_max_connections() == 1,
+            Database::Postgres(_) => false,
+        };
         let conn = match self {
             Database::Sqlite(pool) => {
                 let mut conn = pool.acquire().await?;
@@ -403,6 +421,8 @@ impl Database {
         Ok(ContractImport {
             conn,
             cache: ImportCache::default(),
+            alone,
+            left_wal: false,
         })
     }
 
@@ -432,6 +452,11 @@ impl ContractImport {
     /// while the next steps read the table on other connections).
     pub async fn finish(mut self) -> Result<()> {
         if let ImportConnection::Sqlite(conn) = &mut self.conn {
+            if self.left_wal {
+                sqlx::query("PRAGMA journal_mode = WAL")
+                    .execute(&mut **conn)
+                    .await?;
+            }
             sqlx::query(&format!("PRAGMA cache_size = {SQLITE_CACHE_SIZE}"))
                 .execute(&mut **conn)
                 .await?;
@@ -485,7 +510,23 @@ impl ContractImport {
     /// commits; an import that stops before rolls the whole load back, indexes included (no
     /// half contract, no missing index). Meant for an empty table, where nothing else reads
     /// (PostgreSQL holds the tables locked until the commit).
+    ///
+    /// On SQLite, when the import's connection is the only one to the file
+    /// ([`Database::open_alone`], and no other process has it open), the load goes through a
+    /// rollback journal instead of the WAL: the pages of an empty file are then written once,
+    /// not to the WAL first and copied into the file after, and a load that stops is still
+    /// rolled back whole. [`Self::finish`] puts the WAL back (and so does the next connection
+    /// opened, if the import stops before).
     pub async fn begin_bulk(&mut self) -> Result<ImportTransaction<'_>> {
+        if let (true, ImportConnection::Sqlite(conn)) = (self.alone, &mut self.conn) {
+            // Refused ("database is locked") while another connection has the file open:
+            // the load then stays in the WAL.
+            let mode: std::result::Result<String, _> =
+                sqlx::query_scalar("PRAGMA journal_mode = DELETE")
+                    .fetch_one(&mut **conn)
+                    .await;
+            self.left_wal = matches!(mode.as_deref(), Ok("delete"));
+        }
         let mut tx = self.begin().await?;
         let Some(inner) = tx.tx.as_mut() else {
             return Err(rolled_back());
@@ -510,6 +551,7 @@ impl ContractImport {
             }
         });
         tx.indexes = indexes.into_iter().map(|(_, sql)| sql).collect();
+        tx.cache.bulk_keys = Some(KeyFilter::new());
         Ok(tx)
     }
 
@@ -771,8 +813,15 @@ async fn write_batch(
     // The stored contracts that may be the batch's records (same buyer and id stem), a few
     // thousand keys a query: a row-value IN over the (buyer_siret, identity_stem) index,
     // where both backends look each key up.
+    // In a bulk load, only the keys it may already have written.
     let keys: Vec<(&str, &str)> = batch
         .iter()
+        .filter(|p| {
+            cache
+                .bulk_keys
+                .as_ref()
+                .is_none_or(|f| f.may_contain(p.key_hash))
+        })
         .map(PreparedContract::identity_key)
         .collect::<HashSet<_>>()
         .into_iter()
@@ -904,6 +953,9 @@ async fn write_batch(
         match (entry.stored_id, entry.newest) {
             (None, Some(prepared)) => {
                 let buyer_org = org_of(prepared.contract.buyer.siren().to_string())?;
+                if let Some(filter) = cache.bulk_keys.as_mut() {
+                    filter.insert(prepared.key_hash);
+                }
                 inserts.push((
                     Pending {
                         prepared,
@@ -976,13 +1028,28 @@ async fn write_batch(
         }
         crate::Backends::Postgres(conn) => {
             if !inserts.is_empty() {
-                let ids: Vec<i64> = sqlx::query_scalar(
-                    "SELECT nextval(pg_get_serial_sequence('contracts', 'id')) \
-                     FROM generate_series(1, $1)",
-                )
-                .bind(inserts.len() as i64)
-                .fetch_all(&mut *conn)
-                .await?;
+                let count = inserts.len() as i64;
+                let ids: Vec<i64> = if cache.bulk_keys.is_some() {
+                    // A bulk load holds the table locked (its indexes were dropped in its
+                    // transaction): no other insert draws from the sequence meanwhile, and
+                    // the batch's ids are reserved as one block, in one step.
+                    let last: i64 = sqlx::query_scalar(
+                        "SELECT setval(pg_get_serial_sequence('contracts', 'id'), \
+                         nextval(pg_get_serial_sequence('contracts', 'id')) + $1 - 1)",
+                    )
+                    .bind(count)
+                    .fetch_one(&mut *conn)
+                    .await?;
+                    (last - count + 1..=last).collect()
+                } else {
+                    sqlx::query_scalar(
+                        "SELECT nextval(pg_get_serial_sequence('contracts', 'id')) \
+                         FROM generate_series(1, $1)",
+                    )
+                    .bind(count)
+                    .fetch_all(&mut *conn)
+                    .await?
+                };
                 if ids.len() != inserts.len() {
                     return Err(StorageError::Conflict(
                         "identifiants de contrats manquants".into(),
@@ -1119,5 +1186,26 @@ impl Drop for ImportTransaction<'_> {
         if self.tx.is_some() {
             self.rollback();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_key_filter_finds_every_key_added_and_few_others() {
+        let mut filter = KeyFilter::new();
+        let key = |n: u32| KeyFilter::hash(("21380185500015", &format!("2024-{n}")));
+        for n in 0..100_000 {
+            filter.insert(key(n));
+        }
+        assert!((0..100_000).all(|n| filter.may_contain(key(n))));
+        // Two bits a key out of 2^25: for 100,000 keys, about 4 in 100,000 others answer
+        // "perhaps".
+        let perhaps = (100_000..200_000)
+            .filter(|&n| filter.may_contain(key(n)))
+            .count();
+        assert!(perhaps < 100, "{perhaps}");
     }
 }

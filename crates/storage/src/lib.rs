@@ -14,6 +14,7 @@ mod connect;
 pub mod contract_flags;
 pub mod contract_import;
 pub mod contracts;
+mod copy_text;
 pub mod credentials;
 pub mod groupements;
 mod hash_form;
@@ -146,7 +147,7 @@ impl Database {
 
     /// Opens (and for SQLite creates) the database at `url`. Does not migrate.
     pub async fn connect(url: &DatabaseUrl) -> Result<Self> {
-        connect::connect(url).await
+        connect::connect(url, connect::Sharing::Shared).await
     }
 
     /// Applies the migrations that this database has not seen yet.
@@ -161,6 +162,18 @@ impl Database {
     /// Connects and migrates: what the application does at start.
     pub async fn open(url: &DatabaseUrl) -> Result<Self> {
         let db = Self::connect(url).await?;
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    /// [`Self::open`] for a command that works alone on the database: on SQLite, its pool
+    /// holds one connection, so that a first import may load the empty file through a
+    /// rollback journal instead of the WAL (half the writing: [`ContractImport::begin_bulk`]).
+    /// Its statements run one at a time; PostgreSQL's pool is the same as [`Self::open`]'s.
+    ///
+    /// [`ContractImport::begin_bulk`]: contract_import::ContractImport::begin_bulk
+    pub async fn open_alone(url: &DatabaseUrl) -> Result<Self> {
+        let db = connect::connect(url, connect::Sharing::Alone).await?;
         db.migrate().await?;
         Ok(db)
     }

@@ -101,7 +101,7 @@ pub async fn decp(
     rejects: Option<&Path>,
     repairs: Option<&Path>,
 ) -> anyhow::Result<()> {
-    let db = Database::open(&global.database_url).await?;
+    let db = Database::open_alone(&global.database_url).await?;
     let mut rejects_out = create_lines(rejects, "des rejets")?;
     let mut repairs_out = create_lines(repairs, "des corrections")?;
     let mut results = Vec::new();
