@@ -86,6 +86,18 @@ fn assert_sqlite_intact(db: &Database) {
     }
 }
 
+/// On PostgreSQL, the five foreign keys of the contracts and their suppliers are there.
+fn assert_foreign_keys(db: &Database) {
+    if let Database::Postgres(_) = db {
+        let keys = count(
+            db,
+            "SELECT count(*) FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid \
+             WHERE c.contype = 'f' AND t.relname IN ('contracts', 'contract_suppliers')",
+        );
+        assert_eq!(keys, 5);
+    }
+}
+
 /// A line on the terminal, past the test harness's capture: what a run measured.
 fn say(line: &str) {
     let _ = writeln!(std::io::stderr(), "note: {line}");
@@ -187,6 +199,8 @@ fn a_kill_during_an_import_leaves_whole_batches_and_the_import_again_completes_i
             }
         };
         assert_eq!(count(db, indexes), 1, "{url}");
+        // And the foreign keys a first import alone on PostgreSQL drops for its load.
+        assert_foreign_keys(db);
         assert_sqlite_intact(db);
 
         let out = import(ISERE, &url).wait_with_output().unwrap();
@@ -236,6 +250,7 @@ fn a_kill_during_an_import_leaves_whole_batches_and_the_import_again_completes_i
             String::from_utf8_lossy(&out.stderr)
         );
         assert_eq!(sorted(rows(db, CONTRACTS)), expected, "{url}");
+        assert_foreign_keys(db);
         assert_eq!(
             count(db, "SELECT count(*) FROM contract_suppliers"),
             expected_suppliers,

@@ -343,6 +343,9 @@ async fn write(
         match message {
             Message::Batch(contracts) => {
                 let actions = tx.write(&contracts, now).await?;
+                // A thousand contracts are tens of thousands of allocations, made on the
+                // reading threads: freed on another thread, off the writer's path.
+                tokio::task::spawn_blocking(move || drop(contracts));
                 uncommitted += actions.len();
                 for action in actions {
                     match action {

@@ -95,20 +95,21 @@ fn redact(url: &str) -> String {
     }
 }
 
-/// How many connections a SQLite pool may open.
+/// How many connections a pool may open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Sharing {
     /// As many as the work needs (the server, its jobs).
     Shared,
-    /// One: the process is meant to be the file's only user (a command), so that a bulk load
-    /// may leave the WAL for its one transaction (`ContractImport::begin_bulk`).
+    /// One: the process is meant to be the database's only user (a command), so that a bulk
+    /// load may leave the WAL (SQLite) or drop its foreign keys (PostgreSQL) for its one
+    /// transaction (`ContractImport::begin_bulk`).
     Alone,
 }
 
 pub(crate) async fn connect(url: &DatabaseUrl, sharing: Sharing) -> Result<Database> {
     match url {
         DatabaseUrl::Sqlite(target) => connect_sqlite(target, sharing).await,
-        DatabaseUrl::Postgres(raw) => connect_postgres(url, raw).await,
+        DatabaseUrl::Postgres(raw) => connect_postgres(url, raw, sharing).await,
     }
 }
 
@@ -178,14 +179,17 @@ fn check_sqlite_parent(path: &Path) -> Result<()> {
     Ok(())
 }
 
-async fn connect_postgres(url: &DatabaseUrl, raw: &str) -> Result<Database> {
+async fn connect_postgres(url: &DatabaseUrl, raw: &str, sharing: Sharing) -> Result<Database> {
     let err = |reason: String| StorageError::PostgresConnect {
         url: url.to_string(),
         reason,
     };
     let options = PgConnectOptions::from_str(raw).map_err(|e| err(e.to_string()))?;
     let pool = PgPoolOptions::new()
-        .max_connections(10)
+        .max_connections(match sharing {
+            Sharing::Shared => 10,
+            Sharing::Alone => 1,
+        })
         .acquire_timeout(POSTGRES_CONNECT_TIMEOUT)
         .connect_with(options)
         .await
