@@ -409,7 +409,7 @@ pub enum RuleLookupError {
 }
 
 /// A threshold used in a decision, with where it comes from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppliedThreshold {
     pub rule_id: String,
     pub kind: RuleKind,
@@ -477,7 +477,7 @@ impl ProcedureThresholds {
 ///
 /// `lower` is the threshold the amount reaches (none for `NoPublicity`); `upper` is the
 /// threshold it stays below (none for `Formal`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProcedureDecision {
     pub procedure: Procedure,
     pub nature: Nature,

@@ -11,6 +11,7 @@ pub mod accounts;
 pub mod audit;
 pub mod campaigns;
 mod connect;
+pub mod consultations;
 pub mod contract_flags;
 pub mod contract_import;
 pub mod contracts;
@@ -166,10 +167,11 @@ impl Database {
         Ok(db)
     }
 
-    /// [`Self::open`] for a command that works alone on the database: on SQLite, its pool
-    /// holds one connection, so that a first import may load the empty file through a
-    /// rollback journal instead of the WAL (half the writing: [`ContractImport::begin_bulk`]).
-    /// Its statements run one at a time; PostgreSQL's pool is the same as [`Self::open`]'s.
+    /// [`Self::open`] for a command that works alone on the database: its pool holds one
+    /// connection, its statements run one at a time, and a first import may load the empty
+    /// tables the fastest way ([`ContractImport::begin_bulk`]): on SQLite through a rollback
+    /// journal instead of the WAL (half the writing), on PostgreSQL with its foreign keys
+    /// checked once at the end (which holds the organisations for the time of the load).
     ///
     /// [`ContractImport::begin_bulk`]: contract_import::ContractImport::begin_bulk
     pub async fn open_alone(url: &DatabaseUrl) -> Result<Self> {

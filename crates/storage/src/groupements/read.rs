@@ -156,7 +156,7 @@ impl Database {
         }))
     }
 
-    pub(super) async fn organisation_siren(&self, id: i64) -> Result<Option<Siren>> {
+    pub(crate) async fn organisation_siren(&self, id: i64) -> Result<Option<Siren>> {
         let siren: Option<String> = on_backend!(self, pool => {
             sqlx::query_scalar("SELECT siren FROM organisations WHERE id = $1")
                 .bind(id)

@@ -1,0 +1,107 @@
+//! Reading consultations: the rows, what a scope sees, a consultation loaded for a change.
+
+use chrono::{DateTime, Utc};
+use mutualis_domain::CpvNomenclature;
+use mutualis_domain::consultation::Consultation;
+
+use super::state::parse_state;
+use super::{BUYER_ROLES, StoredConsultation};
+use crate::scope::Scope;
+use crate::{Database, Result, on_backend};
+
+#[derive(sqlx::FromRow)]
+pub(super) struct ConsultationRow {
+    pub(super) id: i64,
+    pub(super) organisation_id: i64,
+    pub(super) groupement_id: Option<i64>,
+    pub(super) version: i64,
+    pub(super) state: String,
+    pub(super) created_at: DateTime<Utc>,
+    pub(super) updated_at: DateTime<Utc>,
+}
+
+const CONSULTATION_SELECT: &str = "SELECT c.id, c.organisation_id, c.groupement_id, c.version, \
+    c.state, c.created_at, c.updated_at FROM consultations c";
+
+/// What a scope sees: its own organisation's consultations, and those of the groupements its
+/// organisation joined (or withdrew from: it keeps the record). `$1` is the organisation.
+const VISIBLE: &str = "(c.organisation_id = $1 OR c.groupement_id IN (SELECT m.groupement_id \
+    FROM groupement_members m WHERE m.organisation_id = $1 AND m.status IN ('joined', 'withdrawn')))";
+
+/// Whether `scope` may change a consultation of `organisation_id`.
+pub(super) fn may_act(scope: &Scope, organisation_id: i64) -> bool {
+    scope.organisation_id() == organisation_id && BUYER_ROLES.contains(&scope.role())
+}
+
+impl ConsultationRow {
+    pub(super) fn with(self, consultation: Consultation, scope: &Scope) -> StoredConsultation {
+        StoredConsultation {
+            may_act: may_act(scope, self.organisation_id),
+            id: self.id,
+            organisation_id: self.organisation_id,
+            groupement_id: self.groupement_id,
+            version: self.version,
+            consultation,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+impl Database {
+    /// One consultation, if the scope sees it (see the module documentation).
+    pub async fn consultation(
+        &self,
+        scope: &Scope,
+        id: i64,
+        cpv: &CpvNomenclature,
+    ) -> Result<Option<StoredConsultation>> {
+        Ok(self
+            .load_consultation(scope, id, cpv)
+            .await?
+            .map(|(row, c)| row.with(c, scope)))
+    }
+
+    /// The consultations a scope sees, the latest changed first.
+    pub async fn consultations_for(
+        &self,
+        scope: &Scope,
+        cpv: &CpvNomenclature,
+    ) -> Result<Vec<StoredConsultation>> {
+        let rows: Vec<ConsultationRow> = on_backend!(self, pool => {
+            sqlx::query_as(&format!(
+                "{CONSULTATION_SELECT} WHERE {VISIBLE} ORDER BY c.updated_at DESC, c.id DESC"
+            ))
+            .bind(scope.organisation_id())
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter()
+            .map(|row| {
+                let c = parse_state(&row.state, cpv)?;
+                Ok(row.with(c, scope))
+            })
+            .collect()
+    }
+
+    /// The row and its consultation, or `None` when the scope does not see it.
+    pub(super) async fn load_consultation(
+        &self,
+        scope: &Scope,
+        id: i64,
+        cpv: &CpvNomenclature,
+    ) -> Result<Option<(ConsultationRow, Consultation)>> {
+        let row: Option<ConsultationRow> = on_backend!(self, pool => {
+            sqlx::query_as(&format!("{CONSULTATION_SELECT} WHERE {VISIBLE} AND c.id = $2"))
+                .bind(scope.organisation_id())
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+        });
+        row.map(|row| {
+            let c = parse_state(&row.state, cpv)?;
+            Ok((row, c))
+        })
+        .transpose()
+    }
+}
