@@ -1,6 +1,6 @@
 //! The application layer of Mutualis: the use cases that the web pages, the JSON API and the
 //! command line call, one module per capability (`opportunities`, `contracts`,
-//! `organisations`, `accounts`, `campaigns`, `groupements`). Each is a function over storage,
+//! `organisations`, `accounts`, `campaigns`, `groupements`, `consultations`). Each is a function over storage,
 //! the domain and a [`Clock`]; the callers only read their input and render the result.
 //!
 //! What this crate must never know: HTTP, HTML, JSON wire formats or the terminal. A use case
@@ -18,6 +18,7 @@ pub mod accounts;
 pub mod blocking;
 pub mod campaigns;
 pub mod clock;
+pub mod consultations;
 pub mod contracts;
 pub mod error;
 pub mod groupements;

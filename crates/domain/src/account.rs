@@ -94,14 +94,17 @@ pub enum Capability {
     Opportunities,
     /// Groupements de commandes.
     Groupements,
+    /// Consultations: preparing and running them (the buyer's staff).
+    Consultations,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 4] = [
+    pub const ALL: [Capability; 5] = [
         Capability::MemberData,
         Capability::Campaigns,
         Capability::Opportunities,
         Capability::Groupements,
+        Capability::Consultations,
     ];
 }
 

@@ -8,9 +8,10 @@ use mutualis_domain::consultation::{
     Action, Consultation, ConsultationStatus, Criteria, Criterion, CriterionKind, Lot,
     ProcedureOverride, Terms,
 };
+use mutualis_domain::consultation::{ActionKind, Actor};
 use mutualis_domain::refusal::RefusalCode;
 use mutualis_domain::rules::{BuyerKind, Nature, Procedure};
-use mutualis_domain::{Amount, Siren};
+use mutualis_domain::{Amount, Role, Siren};
 use mutualis_reference::rules::rule_book;
 
 fn at(y: i32, m: u32, d: u32, h: u32, min: u32, s: u32) -> DateTime<Utc> {
@@ -274,4 +275,45 @@ fn statuses_have_stable_codes() {
         assert_eq!(ConsultationStatus::from_code(s.code()), Some(s));
         assert!(!s.label_fr().is_empty());
     }
+}
+
+#[test]
+fn the_buyer_s_staff_alone_may_act_and_the_deposits_close_only_at_the_deadline() {
+    let rules = rule_book();
+    let c = cleaning(with_environment())
+        .apply(&publish_on_7_december(), rules)
+        .unwrap();
+    let buyer = Actor {
+        organisation: Siren::parse("200040715").unwrap(),
+        role: Role::MemberBuyer,
+    };
+    // The deadline is 15 January 2027 at noon, Paris time: 11:00:00 UTC.
+    let before = at(2027, 1, 15, 10, 59, 59);
+    let after = at(2027, 1, 15, 11, 0, 0);
+    assert_eq!(
+        c.available_actions(&buyer, before),
+        [ActionKind::Cancel].into()
+    );
+    assert_eq!(
+        c.available_actions(&buyer, after),
+        [ActionKind::Close, ActionKind::Cancel].into()
+    );
+    let evaluator = Actor {
+        role: Role::Evaluator,
+        ..buyer.clone()
+    };
+    assert!(c.available_actions(&evaluator, after).is_empty());
+    let grenoble = Actor {
+        organisation: Siren::parse("213801855").unwrap(),
+        role: Role::Coordinator,
+    };
+    assert!(c.available_actions(&grenoble, after).is_empty());
+    let refused = c
+        .apply_as(&grenoble, &Action::Close { at: after }, rules)
+        .unwrap_err();
+    assert_eq!(refused.code, RefusalCode::Forbidden);
+    let closed = c
+        .apply_as(&buyer, &Action::Close { at: after }, rules)
+        .unwrap();
+    assert_eq!(closed.status, ConsultationStatus::Closed);
 }

@@ -7,7 +7,8 @@
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use mutualis_domain::consultation::{
-    Action, Consultation, ConsultationStatus, Criteria, Criterion, CriterionKind, Lot, Terms,
+    Action, ActionKind, Consultation, ConsultationStatus, Criteria, Criterion, CriterionKind, Lot,
+    Terms,
 };
 use mutualis_domain::groupement::{self, CostSharing, Mission, NewGroupement};
 use mutualis_domain::rules::{BuyerKind, Nature, Procedure};
@@ -168,7 +169,14 @@ async fn a_consultation_goes_from_draft_to_award_with_every_change_in_the_audit_
             .unwrap()
             .unwrap();
         assert_eq!(draft.version, 1);
-        assert!(draft.may_act);
+        assert_eq!(
+            draft
+                .consultation
+                .available_actions(&draft.actor, at(-60))
+                .into_iter()
+                .collect::<Vec<_>>(),
+            [ActionKind::Amend, ActionKind::Publish, ActionKind::Cancel]
+        );
         assert_eq!(draft.consultation, cleaning("GAM-2026-NET-01", METRO));
 
         // Published on 7 December 2026: 260,000 € HT reach the EU threshold of local
@@ -435,7 +443,12 @@ async fn a_consultation_is_seen_by_its_buyer_and_its_groupement_s_members_and_ch
             .await
             .unwrap()
             .unwrap();
-        assert!(!member_view.may_act);
+        assert!(
+            member_view
+                .consultation
+                .available_actions(&member_view.actor, at(5))
+                .is_empty()
+        );
         for who in [&w.echirolles, &evaluator] {
             let e = attempt(&db, who, joint, 1, &publish(), at(5))
                 .await
@@ -464,7 +477,7 @@ async fn a_consultation_is_seen_by_its_buyer_and_its_groupement_s_members_and_ch
             )
             .await
             .unwrap_err();
-        assert!(matches!(e, ConsultationError::Invalid(_)), "{e}");
+        assert!(matches!(e, ConsultationError::Forbidden(_)), "{e}");
         let e = db
             .create_consultation(
                 evaluator.scope(),

@@ -21,23 +21,28 @@
 //! # Layout
 //! `status.rs` (the statuses), `criteria.rs` (award criteria and the environmental rule),
 //! `action.rs` (the actions with their preconditions), `transitions.rs`
-//! ([`Consultation::apply`]); refusals are `crate::refusal`'s, shared with groupements.
+//! ([`Consultation::apply`]), `policy.rs` (who may act, what can be done now:
+//! [`Consultation::apply_as`], [`Consultation::available_actions`]); refusals are
+//! `crate::refusal`'s, shared with groupements.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::amount::Amount;
 use crate::cpv::CpvCode;
+use crate::groupement::Groupement;
 use crate::ids::Siren;
 use crate::rules::{BuyerKind, Nature, Procedure, ProcedureDecision};
 
 mod action;
 mod criteria;
+mod policy;
 mod status;
 mod transitions;
 
 pub use action::Action;
 pub use criteria::{Criteria, Criterion, CriterionKind, SubCriterion, WEIGHT_TOTAL};
+pub use policy::{ActionKind, Actor, BUYER_ROLES};
 pub use status::ConsultationStatus;
 
 /// One lot of a consultation.
@@ -99,6 +104,48 @@ pub struct Consultation {
     pub procedure: Option<ChosenProcedure>,
     /// Why it was declared unsuccessful or cancelled.
     pub ended_because: Option<String>,
+}
+
+impl Terms {
+    /// The terms of a groupement's consultation, to be completed by its coordinator: its
+    /// title, CPV code and lots, each lot estimated at the needs of the members that joined
+    /// (confirmed or proposed), works when the CPV code is in division 45. No criteria and
+    /// no deadline yet: the buyer states them before publishing.
+    pub fn for_groupement(g: &Groupement) -> Terms {
+        let joined = |member: &Siren| g.member(member).is_some_and(|m| m.status.is_joined());
+        let lots = g
+            .lots
+            .iter()
+            .map(|lot| Lot {
+                number: lot.number,
+                title: lot.title.clone(),
+                estimated: Amount::from_cents(
+                    i64::try_from(
+                        g.needs
+                            .iter()
+                            .filter(|n| n.lot == lot.number && joined(&n.member))
+                            .map(|n| i128::from(n.estimated_amount.cents()))
+                            .sum::<i128>(),
+                    )
+                    .unwrap_or(i64::MAX),
+                ),
+            })
+            .collect();
+        Terms {
+            title: g.title.clone(),
+            object: g.title.clone(),
+            nature: if g.cpv.code8().starts_with("45") {
+                Nature::Works
+            } else {
+                Nature::SuppliesAndServices
+            },
+            cpv: Some(g.cpv),
+            lots,
+            criteria: Criteria::default(),
+            deadline: None,
+            procedure_override: None,
+        }
+    }
 }
 
 impl Consultation {

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::ConsultationStatus::{
-    Awarded, Cancelled, Closed, Draft, InAnalysis, Opened, Published, Unsuccessful,
+    Awarded, Cancelled, Closed, InAnalysis, Opened, Published, Unsuccessful,
 };
 use super::{Action, ChosenProcedure, Consultation, ConsultationStatus, Terms};
 use crate::amount::Amount;
@@ -15,15 +15,7 @@ impl Consultation {
     /// Applies an action under `rules` (the rules table, read for the launch date): the new
     /// state, or every reason why not. `self` is left untouched.
     pub fn apply(&self, action: &Action, rules: &RuleBook) -> Result<Consultation, Refusal> {
-        let allowed: &[ConsultationStatus] = match action {
-            Action::Amend(_) | Action::Publish { .. } => &[Draft],
-            Action::Close { .. } => &[Published],
-            Action::Open { .. } => &[Closed],
-            Action::StartAnalysis => &[Opened],
-            Action::Award => &[InAnalysis],
-            Action::DeclareUnsuccessful { .. } => &[Opened, InAnalysis],
-            Action::Cancel { .. } => &[Draft, Published, Closed, Opened, InAnalysis],
-        };
+        let allowed = action.kind().allowed_from();
         if !allowed.contains(&self.status) {
             return Err(Refusal {
                 code: RefusalCode::NotNow,

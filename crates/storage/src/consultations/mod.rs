@@ -15,10 +15,12 @@
 //! the start when another transaction extended the audit chain first.
 //!
 //! # Who may do what
-//! The buyer's organisation owns the consultation: its coordinators and purchasing officers
-//! (`member_buyer`) create and change it. The other roles of that organisation, and the
-//! members of its groupement (joined, or withdrawn: they keep the record), see it and change
-//! nothing. A scope that does not see it gets "not found" whatever it asks.
+//! The domain's policy decides (`mutualis_domain::consultation::policy`): every change is
+//! applied with `Consultation::apply_as` for the scope's organisation and role: the buyer's
+//! coordinators and purchasing officers create and change it. The other roles of that
+//! organisation, and the members of its groupement (joined, or withdrawn: they keep the
+//! record), see it and change nothing. A scope that does not see it gets "not found" whatever
+//! it asks.
 //!
 //! # The audit log
 //! Every change appends one entry about `consultation/ID@ORGANISATION`; its `before` and
@@ -33,12 +35,12 @@ mod state;
 mod write;
 
 use chrono::{DateTime, Utc};
-use mutualis_domain::Role;
-use mutualis_domain::consultation::Consultation;
+use mutualis_domain::consultation::{Actor, Consultation};
 use mutualis_domain::refusal::Refusal;
 
-use crate::StorageError;
 use crate::audit::AuditSubject;
+use crate::scope::Scope;
+use crate::{Database, Result, StorageError};
 
 /// The `record_type` of a consultation's audit entries.
 pub const AUDIT_RECORD_TYPE: &str = "consultation";
@@ -48,9 +50,6 @@ pub const CREATE_ACTION: &str = "consultation.create";
 
 /// How many times a change is tried when another transaction extended the audit chain first.
 const MAX_ATTEMPTS: usize = 10;
-
-/// The roles of the buyer's organisation that create and change its consultations.
-pub const BUYER_ROLES: [Role; 2] = [Role::Coordinator, Role::MemberBuyer];
 
 /// A consultation as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,9 +62,9 @@ pub struct StoredConsultation {
     /// The version to give back with the next change.
     pub version: i64,
     pub consultation: Consultation,
-    /// Whether the scope that read it may change it (its buyer's coordinator or purchasing
-    /// officer).
-    pub may_act: bool,
+    /// The scope that read it, as the domain's policy sees it
+    /// (`Consultation::available_actions`).
+    pub actor: Actor,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -118,17 +117,27 @@ fn snapshot(id: i64, version: i64, state: &str) -> String {
     format!(r#"{{"consultation_id":{id},"version":{version},"state":{state}}}"#)
 }
 
+impl Database {
+    /// The scope as the consultation policy sees it: its organisation's SIREN and its role.
+    pub(super) async fn consultation_actor(&self, scope: &Scope) -> Result<Actor> {
+        let organisation = self
+            .organisation_siren(scope.organisation_id())
+            .await?
+            .ok_or_else(|| {
+                StorageError::Conflict(format!(
+                    "organisme n° {} introuvable",
+                    scope.organisation_id()
+                ))
+            })?;
+        Ok(Actor {
+            organisation,
+            role: scope.role(),
+        })
+    }
+}
+
 fn too_busy() -> ConsultationError {
     ConsultationError::Storage(StorageError::Conflict(
         "le journal d'audit est très sollicité : rien n'a été enregistré, réessayez".into(),
     ))
-}
-
-/// Who may change a consultation, said to the scopes that may only read it.
-fn forbidden() -> ConsultationError {
-    ConsultationError::Forbidden(
-        "seuls le coordonnateur et les acheteurs de l'organisme acheteur peuvent modifier \
-         cette consultation"
-            .into(),
-    )
 }

@@ -2,10 +2,10 @@
 
 use chrono::{DateTime, Utc};
 use mutualis_domain::CpvNomenclature;
-use mutualis_domain::consultation::Consultation;
+use mutualis_domain::consultation::{Actor, Consultation};
 
+use super::StoredConsultation;
 use super::state::parse_state;
-use super::{BUYER_ROLES, StoredConsultation};
 use crate::scope::Scope;
 use crate::{Database, Result, on_backend};
 
@@ -28,15 +28,10 @@ const CONSULTATION_SELECT: &str = "SELECT c.id, c.organisation_id, c.groupement_
 const VISIBLE: &str = "(c.organisation_id = $1 OR c.groupement_id IN (SELECT m.groupement_id \
     FROM groupement_members m WHERE m.organisation_id = $1 AND m.status IN ('joined', 'withdrawn')))";
 
-/// Whether `scope` may change a consultation of `organisation_id`.
-pub(super) fn may_act(scope: &Scope, organisation_id: i64) -> bool {
-    scope.organisation_id() == organisation_id && BUYER_ROLES.contains(&scope.role())
-}
-
 impl ConsultationRow {
-    pub(super) fn with(self, consultation: Consultation, scope: &Scope) -> StoredConsultation {
+    pub(super) fn with(self, consultation: Consultation, actor: &Actor) -> StoredConsultation {
         StoredConsultation {
-            may_act: may_act(scope, self.organisation_id),
+            actor: actor.clone(),
             id: self.id,
             organisation_id: self.organisation_id,
             groupement_id: self.groupement_id,
@@ -56,10 +51,11 @@ impl Database {
         id: i64,
         cpv: &CpvNomenclature,
     ) -> Result<Option<StoredConsultation>> {
-        Ok(self
-            .load_consultation(scope, id, cpv)
-            .await?
-            .map(|(row, c)| row.with(c, scope)))
+        let Some((row, c)) = self.load_consultation(scope, id, cpv).await? else {
+            return Ok(None);
+        };
+        let actor = self.consultation_actor(scope).await?;
+        Ok(Some(row.with(c, &actor)))
     }
 
     /// The consultations a scope sees, the latest changed first.
@@ -76,10 +72,11 @@ impl Database {
             .fetch_all(pool)
             .await?
         });
+        let actor = self.consultation_actor(scope).await?;
         rows.into_iter()
             .map(|row| {
                 let c = parse_state(&row.state, cpv)?;
-                Ok(row.with(c, scope))
+                Ok(row.with(c, &actor))
             })
             .collect()
     }

@@ -7,11 +7,9 @@ use mutualis_domain::consultation::{Action, Consultation, ConsultationStatus};
 use mutualis_domain::refusal::RefusalCode;
 use mutualis_domain::rules::RuleBook;
 
-use super::read::may_act;
 use super::state::state_json;
 use super::{
-    CREATE_ACTION, ConsultationError, MAX_ATTEMPTS, StoredConsultation, forbidden, snapshot,
-    subject, too_busy,
+    CREATE_ACTION, ConsultationError, MAX_ATTEMPTS, StoredConsultation, snapshot, subject, too_busy,
 };
 use crate::audit::{self, is_unique_violation};
 use crate::scope::Scope;
@@ -31,12 +29,10 @@ impl Database {
         now: DateTime<Utc>,
     ) -> Result<i64, ConsultationError> {
         let org = scope.organisation_id();
-        if !may_act(scope, org) {
-            return Err(ConsultationError::Forbidden(
-                "seuls le coordonnateur et les acheteurs d'un organisme créent ses consultations"
-                    .into(),
-            ));
-        }
+        let who = self.consultation_actor(scope).await?;
+        draft
+            .authority(&who)
+            .map_err(ConsultationError::Forbidden)?;
         if draft.status != ConsultationStatus::Draft {
             return Err(ConsultationError::Invalid(
                 "une consultation est créée en brouillon".into(),
@@ -47,13 +43,6 @@ impl Database {
             return Err(ConsultationError::Invalid(
                 "la référence de la consultation compte de 1 à 60 caractères".into(),
             ));
-        }
-        let own = self.organisation_siren(org).await?;
-        if own.as_ref() != Some(&draft.buyer) {
-            return Err(ConsultationError::Invalid(format!(
-                "l'acheteur déclaré (SIREN {}) n'est pas l'organisme qui crée la consultation",
-                draft.buyer
-            )));
         }
         if let Some(gid) = groupement_id {
             let owner: Option<i64> = on_backend!(self, pool => {
@@ -136,23 +125,23 @@ impl Database {
         cpv: &CpvNomenclature,
     ) -> Result<StoredConsultation, ConsultationError> {
         let now = now.trunc_subsecs(6);
+        let who = self.consultation_actor(scope).await?;
         for _ in 0..MAX_ATTEMPTS {
             let (row, current) = self
                 .load_consultation(scope, id, cpv)
                 .await?
                 .ok_or(ConsultationError::NotFound)?;
-            if !may_act(scope, row.organisation_id) {
-                return Err(forbidden());
-            }
             if row.version != expected_version {
                 return Err(ConsultationError::Conflict {
                     expected: expected_version,
                 });
             }
-            let next = current.apply(action, rules).map_err(|r| match r.code {
-                RefusalCode::Forbidden => ConsultationError::Forbidden(r.to_string()),
-                _ => ConsultationError::Refused(r),
-            })?;
+            let next = current
+                .apply_as(&who, action, rules)
+                .map_err(|r| match r.code {
+                    RefusalCode::Forbidden => ConsultationError::Forbidden(r.to_string()),
+                    _ => ConsultationError::Refused(r),
+                })?;
             let state = state_json(&next)?;
             let version = expected_version + 1;
             let before = snapshot(id, expected_version, &row.state);
@@ -192,7 +181,7 @@ impl Database {
             .await?;
             if written {
                 tx.commit().await?;
-                let mut stored = row.with(next, scope);
+                let mut stored = row.with(next, &who);
                 stored.version = version;
                 stored.updated_at = now;
                 return Ok(stored);
