@@ -7,7 +7,8 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Europe::Paris;
-use mutualis_domain::consultation::{Action, ActionKind, Consultation, Terms};
+use chrono_tz::Tz;
+use mutualis_domain::consultation::{Action, ActionKind, Actor, Consultation, Terms};
 use mutualis_domain::rules::BuyerKind;
 use mutualis_domain::{Capability, OrganisationKind};
 use mutualis_reference::cpv::nomenclature;
@@ -20,7 +21,17 @@ use crate::{App, AppError, require};
 /// The date of `at` in Europe/Paris: a consultation published at 23:30 UTC on 31 December
 /// is launched on 1 January, under the rules of the new year.
 pub fn paris_date(at: DateTime<Utc>) -> NaiveDate {
-    at.with_timezone(&Paris).date_naive()
+    paris(at).date_naive()
+}
+
+/// `at` in Europe/Paris, the time every deadline is shown in.
+pub fn paris(at: DateTime<Utc>) -> DateTime<Tz> {
+    at.with_timezone(&Paris)
+}
+
+/// The user as the consultation policy sees it, for `Consultation::available_actions`.
+pub async fn actor(app: &App, user: &Principal) -> Result<Actor, AppError> {
+    Ok(app.db.consultation_actor(user.scope()).await?)
 }
 
 /// The consultations the user sees: its organisation's, and those of the groupements its

@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use chrono::{NaiveDate, TimeDelta, TimeZone, Utc};
 use mutualis_app::consultations::{
-    action_now, amend, apply, create, paris_date, visible_consultation, visible_consultations,
+    action_now, actor, amend, apply, create, paris_date, visible_consultation,
+    visible_consultations,
 };
 use mutualis_app::{App, AppError, Clock, SettableClock};
 use mutualis_domain::consultation::{
@@ -136,10 +137,18 @@ async fn a_groupement_s_consultation_is_drafted_from_its_needs_and_published_at_
             .len(),
         1
     );
+    let coordinator = actor(&app, &w.coordinator).await.unwrap();
     assert!(
-        !draft
+        draft
             .consultation
-            .available_actions(&draft.actor, clock.now())
+            .available_actions(&coordinator, clock.now())
+            .contains(&ActionKind::Publish)
+    );
+    let member = actor(&app, &w.echirolles).await.unwrap();
+    assert!(
+        draft
+            .consultation
+            .available_actions(&member, clock.now())
             .is_empty()
     );
 

@@ -77,6 +77,10 @@ pub enum Command {
     /// Journal d'audit des groupements de commandes (chaîne d'empreintes SHA-256).
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Consultations : la liste, et le détail de l'une (lots, critères, procédure et ses
+    /// raisons, date limite à l'heure de Paris).
+    #[command(subcommand)]
+    Consultation(ConsultationCommand),
     /// Exécute les travaux en arrière-plan (imports de fichiers DECP déposés sur les pages),
     /// seul, sur la même base et le même dossier de données que `mutualis serve`. S'arrête
     /// sur Ctrl-C ou SIGTERM : le travail en cours finit, ou est repris plus tard.
@@ -98,6 +102,21 @@ pub struct DataDirArgs {
 pub struct WorkerArgs {
     #[command(flatten)]
     pub data: DataDirArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConsultationCommand {
+    /// Toutes les consultations de la base, les dernières modifiées d'abord.
+    List {
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Une consultation, par son numéro (colonne « n° » de la liste).
+    Show {
+        id: i64,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
 }
 
 #[derive(Debug, Subcommand)]

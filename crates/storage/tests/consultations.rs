@@ -169,10 +169,11 @@ async fn a_consultation_goes_from_draft_to_award_with_every_change_in_the_audit_
             .unwrap()
             .unwrap();
         assert_eq!(draft.version, 1);
+        let coordinator = db.consultation_actor(w.coordinator.scope()).await.unwrap();
         assert_eq!(
             draft
                 .consultation
-                .available_actions(&draft.actor, at(-60))
+                .available_actions(&coordinator, at(-60))
                 .into_iter()
                 .collect::<Vec<_>>(),
             [ActionKind::Amend, ActionKind::Publish, ActionKind::Cancel]
@@ -443,10 +444,11 @@ async fn a_consultation_is_seen_by_its_buyer_and_its_groupement_s_members_and_ch
             .await
             .unwrap()
             .unwrap();
+        let member = db.consultation_actor(w.echirolles.scope()).await.unwrap();
         assert!(
             member_view
                 .consultation
-                .available_actions(&member_view.actor, at(5))
+                .available_actions(&member, at(5))
                 .is_empty()
         );
         for who in [&w.echirolles, &evaluator] {

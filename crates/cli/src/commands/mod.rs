@@ -2,6 +2,7 @@
 //! value at fault and what was expected.
 
 mod audit;
+mod consultation;
 mod cpv;
 mod db;
 mod demo;
@@ -15,14 +16,20 @@ mod user;
 mod worker;
 
 use crate::config::{
-    AuditCommand, Cli, Command, CpvCommand, DbCommand, ExportCommand, ImportCommand, RulesCommand,
-    TerritoryCommand, UserCommand,
+    AuditCommand, Cli, Command, ConsultationCommand, CpvCommand, DbCommand, ExportCommand,
+    ImportCommand, RulesCommand, TerritoryCommand, UserCommand,
 };
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve::run(&cli.global, &args).await,
         Command::Db(DbCommand::Migrate) => db::migrate(&cli.global).await,
+        Command::Consultation(ConsultationCommand::List { format }) => {
+            consultation::list(&cli.global, format).await
+        }
+        Command::Consultation(ConsultationCommand::Show { id, format }) => {
+            consultation::show(&cli.global, id, format).await
+        }
         Command::Territory(TerritoryCommand::Show { format }) => {
             territory::show(&cli.global, format)
         }

@@ -62,9 +62,6 @@ pub struct StoredConsultation {
     /// The version to give back with the next change.
     pub version: i64,
     pub consultation: Consultation,
-    /// The scope that read it, as the domain's policy sees it
-    /// (`Consultation::available_actions`).
-    pub actor: Actor,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -118,8 +115,9 @@ fn snapshot(id: i64, version: i64, state: &str) -> String {
 }
 
 impl Database {
-    /// The scope as the consultation policy sees it: its organisation's SIREN and its role.
-    pub(super) async fn consultation_actor(&self, scope: &Scope) -> Result<Actor> {
+    /// The scope as the consultation policy sees it (`Consultation::available_actions`): its
+    /// organisation's SIREN and its role.
+    pub async fn consultation_actor(&self, scope: &Scope) -> Result<Actor> {
         let organisation = self
             .organisation_siren(scope.organisation_id())
             .await?

@@ -2,11 +2,11 @@
 
 use chrono::{DateTime, Utc};
 use mutualis_domain::CpvNomenclature;
-use mutualis_domain::consultation::{Actor, Consultation};
+use mutualis_domain::consultation::Consultation;
 
 use super::StoredConsultation;
 use super::state::parse_state;
-use crate::scope::Scope;
+use crate::scope::{Scope, TerritoryWide};
 use crate::{Database, Result, on_backend};
 
 #[derive(sqlx::FromRow)]
@@ -29,9 +29,8 @@ const VISIBLE: &str = "(c.organisation_id = $1 OR c.groupement_id IN (SELECT m.g
     FROM groupement_members m WHERE m.organisation_id = $1 AND m.status IN ('joined', 'withdrawn')))";
 
 impl ConsultationRow {
-    pub(super) fn with(self, consultation: Consultation, actor: &Actor) -> StoredConsultation {
+    pub(super) fn with(self, consultation: Consultation) -> StoredConsultation {
         StoredConsultation {
-            actor: actor.clone(),
             id: self.id,
             organisation_id: self.organisation_id,
             groupement_id: self.groupement_id,
@@ -51,11 +50,10 @@ impl Database {
         id: i64,
         cpv: &CpvNomenclature,
     ) -> Result<Option<StoredConsultation>> {
-        let Some((row, c)) = self.load_consultation(scope, id, cpv).await? else {
-            return Ok(None);
-        };
-        let actor = self.consultation_actor(scope).await?;
-        Ok(Some(row.with(c, &actor)))
+        Ok(self
+            .load_consultation(scope, id, cpv)
+            .await?
+            .map(|(row, c)| row.with(c)))
     }
 
     /// The consultations a scope sees, the latest changed first.
@@ -72,13 +70,24 @@ impl Database {
             .fetch_all(pool)
             .await?
         });
-        let actor = self.consultation_actor(scope).await?;
-        rows.into_iter()
-            .map(|row| {
-                let c = parse_state(&row.state, cpv)?;
-                Ok(row.with(c, &actor))
-            })
-            .collect()
+        stored(rows, cpv)
+    }
+
+    /// Every consultation of the database, the latest changed first: for the operator's
+    /// command line (`mutualis consultation list`).
+    pub async fn all_consultations(
+        &self,
+        _wide: TerritoryWide,
+        cpv: &CpvNomenclature,
+    ) -> Result<Vec<StoredConsultation>> {
+        let rows: Vec<ConsultationRow> = on_backend!(self, pool => {
+            sqlx::query_as(&format!(
+                "{CONSULTATION_SELECT} ORDER BY c.updated_at DESC, c.id DESC"
+            ))
+            .fetch_all(pool)
+            .await?
+        });
+        stored(rows, cpv)
     }
 
     /// The row and its consultation, or `None` when the scope does not see it.
@@ -101,4 +110,14 @@ impl Database {
         })
         .transpose()
     }
+}
+
+/// The consultations of `rows`, their states read.
+fn stored(rows: Vec<ConsultationRow>, cpv: &CpvNomenclature) -> Result<Vec<StoredConsultation>> {
+    rows.into_iter()
+        .map(|row| {
+            let c = parse_state(&row.state, cpv)?;
+            Ok(row.with(c))
+        })
+        .collect()
 }

@@ -181,7 +181,7 @@ impl Database {
             .await?;
             if written {
                 tx.commit().await?;
-                let mut stored = row.with(next, &who);
+                let mut stored = row.with(next);
                 stored.version = version;
                 stored.updated_at = now;
                 return Ok(stored);
