@@ -117,8 +117,53 @@ fn folded(text: &str) -> String {
     fold(text).split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Whether the folded `text` holds the folded `phrase` as whole words.
+/// Whether the folded `text` holds the folded `phrase` as whole words: at a start of `text` or
+/// after a space, and followed by a space or its end (without building padded copies: it is
+/// asked of every contract, for every phrase of the rules).
 pub(super) fn contains_phrase(text: &str, phrase: &str) -> bool {
-    let padded = format!(" {text} ");
-    padded.contains(&format!(" {phrase} "))
+    let bytes = text.as_bytes();
+    text.match_indices(phrase).any(|(at, _)| {
+        let end = at + phrase.len();
+        (at == 0 || bytes[at - 1] == b' ') && (end == bytes.len() || bytes[end] == b' ')
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::contains_phrase;
+
+    /// The padded reading the function replaces: `" text "` holds `" phrase "`.
+    fn padded(text: &str, phrase: &str) -> bool {
+        format!(" {text} ").contains(&format!(" {phrase} "))
+    }
+
+    #[test]
+    fn a_phrase_is_found_as_whole_words_only() {
+        let cases = [
+            ("pas de candidat", "pas de candidat"),
+            ("lot 2 pas de candidat retenu", "pas de candidat"),
+            ("travaux de voirie", "travaux"),
+            ("sous travaux", "travaux"),
+            ("soustravaux", "travaux"),
+            ("travauxx neufs", "travaux"),
+            ("infructueux", "infructueux sans suite"),
+            ("marche sans suite sans suite", "sans suite"),
+            ("", "travaux"),
+            ("travaux", ""),
+            ("", ""),
+            ("a a a", "a a"),
+        ];
+        for (text, phrase) in cases {
+            assert_eq!(
+                contains_phrase(text, phrase),
+                padded(text, phrase),
+                "{text:?} / {phrase:?}"
+            );
+        }
+        assert!(contains_phrase(
+            "lot 2 pas de candidat retenu",
+            "pas de candidat"
+        ));
+        assert!(!contains_phrase("soustravaux", "travaux"));
+    }
 }
