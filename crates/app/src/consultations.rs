@@ -5,12 +5,14 @@
 //! same transaction as the write. The domain reads no clock: the instant, and the date in
 //! Europe/Paris that the rules in force are read for, are put in the action here.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Europe::Paris;
 use chrono_tz::Tz;
 use mutualis_domain::consultation::{Action, ActionKind, Actor, Consultation, Terms};
 use mutualis_domain::rules::BuyerKind;
-use mutualis_domain::{Capability, OrganisationKind};
+use mutualis_domain::{Capability, OrganisationKind, Siren};
 use mutualis_reference::cpv::nomenclature;
 use mutualis_reference::rules::rule_book;
 use mutualis_storage::Principal;
@@ -158,4 +160,51 @@ pub async fn amend(
     terms: Terms,
 ) -> Result<StoredConsultation, ConsultationError> {
     apply(app, user, id, version, &Action::Amend(terms)).await
+}
+
+/// The consultations the public sees, without an account (every one published), with the
+/// names of their buyers by SIREN.
+pub async fn public_consultations(
+    app: &App,
+) -> Result<(Vec<StoredConsultation>, HashMap<Siren, String>), AppError> {
+    let list = app.db.public_consultations(nomenclature()).await?;
+    let names = buyer_names(app, &list).await?;
+    Ok((list, names))
+}
+
+/// One consultation the public sees, with its buyer's name; a draft or an unknown id is not
+/// found.
+pub async fn public_consultation(
+    app: &App,
+    id: i64,
+) -> Result<(StoredConsultation, HashMap<Siren, String>), AppError> {
+    let found = app
+        .db
+        .public_consultation(id, nomenclature())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let names = buyer_names(app, std::slice::from_ref(&found)).await?;
+    Ok((found, names))
+}
+
+/// The names of the buyers of `list`, by SIREN.
+pub async fn buyer_names(
+    app: &App,
+    list: &[StoredConsultation],
+) -> Result<HashMap<Siren, String>, AppError> {
+    Ok(consultation_buyer_names(&app.db, list).await?)
+}
+
+/// [`buyer_names`] over a database, for the command line.
+pub async fn consultation_buyer_names(
+    db: &mutualis_storage::Database,
+    list: &[StoredConsultation],
+) -> Result<HashMap<Siren, String>, mutualis_storage::StorageError> {
+    let sirens: Vec<Siren> = list.iter().map(|s| s.consultation.buyer.clone()).collect();
+    Ok(db
+        .organisations_by_sirens(&sirens)
+        .await?
+        .into_iter()
+        .map(|(siren, record)| (siren, record.organisation.name))
+        .collect())
 }

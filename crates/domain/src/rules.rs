@@ -107,6 +107,15 @@ pub enum Procedure {
 }
 
 impl Procedure {
+    /// The stable code, as serde writes it ("no_publicity", "adapted", "formal").
+    pub fn code(self) -> &'static str {
+        match self {
+            Procedure::NoPublicity => "no_publicity",
+            Procedure::Adapted => "adapted",
+            Procedure::Formal => "formal",
+        }
+    }
+
     /// French label.
     pub fn label(self) -> &'static str {
         match self {

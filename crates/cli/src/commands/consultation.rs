@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use anyhow::bail;
 use chrono::{DateTime, NaiveDate, Utc};
-use mutualis_app::consultations::paris;
+use mutualis_app::consultations::{consultation_buyer_names, paris};
 use mutualis_domain::consultation::{Criteria, Lot};
 use mutualis_domain::rules::Procedure;
 use mutualis_domain::{Amount, Siren};
@@ -91,23 +91,6 @@ fn json<'a>(s: &'a StoredConsultation, names: &'a HashMap<Siren, String>) -> Con
     }
 }
 
-/// The names of the buyers of `list`, by SIREN.
-async fn buyer_names(
-    db: &Database,
-    list: &[StoredConsultation],
-) -> anyhow::Result<HashMap<Siren, String>> {
-    let mut names = HashMap::new();
-    for s in list {
-        let buyer = &s.consultation.buyer;
-        if !names.contains_key(buyer)
-            && let Some(found) = db.organisation_by_siren(buyer).await?
-        {
-            names.insert(buyer.clone(), found.organisation.name);
-        }
-    }
-    Ok(names)
-}
-
 pub async fn list(global: &Global, format: Format) -> anyhow::Result<()> {
     let db = Database::open(&global.database_url).await?;
     let all = db
@@ -120,7 +103,7 @@ pub async fn list(global: &Global, format: Format) -> anyhow::Result<()> {
             return Err(e.into());
         }
     };
-    let names = buyer_names(&db, &all).await;
+    let names = consultation_buyer_names(&db, &all).await;
     db.close().await;
     let names = names?;
     let mut out = String::new();
@@ -174,7 +157,7 @@ pub async fn show(global: &Global, id: i64, format: Format) -> anyhow::Result<()
         db.close().await;
         bail!("consultation n° {id} introuvable : `mutualis consultation list` donne les numéros");
     };
-    let names = buyer_names(&db, std::slice::from_ref(&s)).await;
+    let names = consultation_buyer_names(&db, std::slice::from_ref(&s)).await;
     db.close().await;
     let names = names?;
     let mut out = String::new();

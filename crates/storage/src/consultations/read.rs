@@ -73,6 +73,46 @@ impl Database {
         stored(rows, cpv)
     }
 
+    /// The consultations the public sees, without an account: every one published, whatever
+    /// it became since (a draft, or one cancelled before its publication, is not), the latest
+    /// changed first.
+    pub async fn public_consultations(
+        &self,
+        cpv: &CpvNomenclature,
+    ) -> Result<Vec<StoredConsultation>> {
+        let rows: Vec<ConsultationRow> = on_backend!(self, pool => {
+            sqlx::query_as(&format!(
+                "{CONSULTATION_SELECT} WHERE c.status <> 'draft' \
+                 ORDER BY c.updated_at DESC, c.id DESC"
+            ))
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(stored(rows, cpv)?
+            .into_iter()
+            .filter(|s| s.consultation.published_at.is_some())
+            .collect())
+    }
+
+    /// One consultation the public sees ([`Self::public_consultations`]).
+    pub async fn public_consultation(
+        &self,
+        id: i64,
+        cpv: &CpvNomenclature,
+    ) -> Result<Option<StoredConsultation>> {
+        let row: Option<ConsultationRow> = on_backend!(self, pool => {
+            sqlx::query_as(&format!(
+                "{CONSULTATION_SELECT} WHERE c.status <> 'draft' AND c.id = $1"
+            ))
+            .bind(id)
+            .fetch_optional(pool)
+            .await?
+        });
+        Ok(stored(row.into_iter().collect(), cpv)?
+            .into_iter()
+            .find(|s| s.consultation.published_at.is_some()))
+    }
+
     /// Every consultation of the database, the latest changed first: for the operator's
     /// command line (`mutualis consultation list`).
     pub async fn all_consultations(
