@@ -12,14 +12,14 @@ use mutualis_app::consultations::{
     visible_consultations,
 };
 use mutualis_app::{App, AppError, Clock, SettableClock};
-use mutualis_domain::consultation::{
-    ActionKind, ConsultationStatus, Criteria, Criterion, CriterionKind,
-};
-use mutualis_domain::groupement::{self, CostSharing, LotNeed, Mission, NewGroupement};
+use mutualis_domain::consultation::{ActionKind, ConsultationStatus, Criteria, CriterionKind};
+use mutualis_domain::groupement::{self, LotNeed};
 use mutualis_domain::rules::{Nature, Procedure};
 use mutualis_domain::{Amount, Siren};
-use mutualis_reference::cpv::nomenclature;
 use mutualis_storage::consultations::ConsultationError;
+use mutualis_test_db::consultations::{
+    cleaning_groupement, criterion, deadline, echirolles_joins, invite_echirolles_and_open,
+};
 use mutualis_test_db::{ECHIROLLES, METRO, TestDb, world};
 
 fn siren(s: &str) -> Siren {
@@ -54,7 +54,6 @@ async fn a_groupement_s_consultation_is_drafted_from_its_needs_and_published_at_
     app.clock = clock.clone();
 
     // A groupement of the métropole and Échirolles, one lot, 150,000 € of needs each.
-    let cpv = nomenclature().parse("90910000-9").unwrap();
     let need = |member: &str| {
         groupement::Action::SetNeed(LotNeed {
             lot: 1,
@@ -67,33 +66,9 @@ async fn a_groupement_s_consultation_is_drafted_from_its_needs_and_published_at_
     let gid = db
         .create_groupement_with_actions(
             w.coordinator.scope(),
-            NewGroupement {
-                coordinator: siren(METRO),
-                coordinator_name: "Grenoble-Alpes-Métropole".into(),
-                coordinator_population: Some(449_509),
-                title: "Nettoyage des locaux".into(),
-                cpv,
-                lots: vec![groupement::Lot {
-                    number: 1,
-                    title: "Bâtiments".into(),
-                    cpv,
-                }],
-                mission: Mission::AwardOnly,
-                cost_sharing: CostSharing::ByVolume,
-                duration_months: 48,
-                adhesion_deadline: date("2027-03-01"),
-                proposed_start: None,
-                created_on: date("2026-12-01"),
-            },
+            cleaning_groupement(),
             None,
-            vec![
-                groupement::Action::Invite {
-                    member: siren(ECHIROLLES),
-                    name: "Échirolles".into(),
-                    population: Some(37_000),
-                },
-                groupement::Action::Open,
-            ],
+            invite_echirolles_and_open(),
             w.coordinator.email.as_str(),
             clock.now(),
         )
@@ -101,13 +76,7 @@ async fn a_groupement_s_consultation_is_drafted_from_its_needs_and_published_at_
         .unwrap();
     let mut version = 3;
     for (who, action) in [
-        (
-            &w.echirolles,
-            groupement::Action::Join {
-                member: siren(ECHIROLLES),
-                on: date("2026-12-02"),
-            },
-        ),
+        (&w.echirolles, echirolles_joins()),
         (&w.coordinator, need(METRO)),
         (&w.echirolles, need(ECHIROLLES)),
     ] {
@@ -163,20 +132,10 @@ async fn a_groupement_s_consultation_is_drafted_from_its_needs_and_published_at_
     );
     let mut terms = terms.clone();
     terms.criteria = Criteria(vec![
-        Criterion {
-            kind: CriterionKind::Price,
-            name: "Prix".into(),
-            weight: 60,
-            sub_criteria: Vec::new(),
-        },
-        Criterion {
-            kind: CriterionKind::Environmental,
-            name: "Produits et méthodes".into(),
-            weight: 40,
-            sub_criteria: Vec::new(),
-        },
+        criterion(CriterionKind::Price, "Prix", 60),
+        criterion(CriterionKind::Environmental, "Produits et méthodes", 40),
     ]);
-    let deadline = Utc.with_ymd_and_hms(2027, 1, 15, 11, 0, 0).unwrap();
+    let deadline = deadline();
     terms.deadline = Some(deadline);
     amend(&app, &w.coordinator, id, 1, terms).await.unwrap();
     let published = apply(&app, &w.coordinator, id, 2, &publish).await.unwrap();

@@ -8,13 +8,10 @@ mod common;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use common::{mutualis, stderr, stdout};
-use mutualis_domain::consultation::{
-    Action, Consultation, Criteria, Criterion, CriterionKind, Lot, Terms,
-};
-use mutualis_domain::rules::{BuyerKind, Nature};
-use mutualis_domain::{Amount, Siren};
+use mutualis_domain::consultation::{Action, Consultation, CriterionKind};
 use mutualis_reference::cpv::nomenclature;
 use mutualis_reference::rules::rule_book;
+use mutualis_test_db::consultations::{cleaning, criterion};
 use mutualis_test_db::{METRO, TestDb, world};
 
 fn block_on<F: std::future::Future>(future: F) -> F::Output {
@@ -29,35 +26,16 @@ fn at(h: u32, m: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 12, 7, h, m, 0).unwrap()
 }
 
+/// Cleaning services of the métropole: one lot, 260,000 € HT, price and environment.
 fn draft(reference: &str) -> Consultation {
-    let criterion = |kind, name: &str, weight| Criterion {
-        kind,
-        name: name.into(),
-        weight,
-        sub_criteria: Vec::new(),
-    };
-    Consultation::draft(
-        reference.into(),
-        Siren::parse(METRO).unwrap(),
-        BuyerKind::LocalAuthority,
-        Terms {
-            title: "Nettoyage des locaux".into(),
-            object: "Nettoyage des bâtiments administratifs".into(),
-            nature: Nature::SuppliesAndServices,
-            cpv: Some(nomenclature().parse("90910000-9").unwrap()),
-            lots: vec![Lot {
-                number: 1,
-                title: "Bâtiments".into(),
-                estimated: Amount::from_euros(260_000),
-            }],
-            criteria: Criteria(vec![
-                criterion(CriterionKind::Price, "Prix", 60),
-                criterion(CriterionKind::Environmental, "Produits et méthodes", 40),
-            ]),
-            // 15 January 2027 at noon in Paris.
-            deadline: Some(Utc.with_ymd_and_hms(2027, 1, 15, 11, 0, 0).unwrap()),
-            procedure_override: None,
-        },
+    cleaning(
+        reference,
+        METRO,
+        &[("Bâtiments", 260_000)],
+        vec![
+            criterion(CriterionKind::Price, "Prix", 60),
+            criterion(CriterionKind::Environmental, "Produits et méthodes", 40),
+        ],
     )
 }
 

@@ -82,6 +82,14 @@ impl From<sqlx::Error> for AuditError {
 
 /// Whether a failed statement is a unique constraint: another transaction wrote the same
 /// audit `seq` first.
+/// A change that found the audit chain extended by other transactions on each of its tries:
+/// nothing was written.
+pub(crate) fn too_busy() -> StorageError {
+    StorageError::Conflict(
+        "le journal d'audit est très sollicité : rien n'a été enregistré, réessayez".into(),
+    )
+}
+
 pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
     e.as_database_error()
         .is_some_and(|d| d.is_unique_violation())

@@ -7,21 +7,18 @@
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use mutualis_domain::consultation::{
-    Action, ActionKind, Consultation, ConsultationStatus, Criteria, Criterion, CriterionKind, Lot,
-    Terms,
+    Action, ActionKind, Consultation, ConsultationStatus, Criteria, CriterionKind,
 };
-use mutualis_domain::groupement::{self, CostSharing, Mission, NewGroupement};
-use mutualis_domain::rules::{BuyerKind, Nature, Procedure};
-use mutualis_domain::{Amount, Role, Siren};
+use mutualis_domain::rules::Procedure;
+use mutualis_domain::{Amount, Role};
 use mutualis_reference::cpv::nomenclature;
 use mutualis_reference::rules::rule_book;
 use mutualis_storage::consultations::{CREATE_ACTION, ConsultationError, StoredConsultation};
 use mutualis_storage::{Database, Principal};
-use mutualis_test_db::{ECHIROLLES, GRENOBLE, METRO, World, each_backend, sign_in, world};
-
-fn siren(s: &str) -> Siren {
-    Siren::parse(s).unwrap()
-}
+use mutualis_test_db::consultations::{
+    self, cleaning_groupement, criterion, deadline, echirolles_joins, invite_echirolles_and_open,
+};
+use mutualis_test_db::{GRENOBLE, METRO, World, each_backend, sign_in, world};
 
 fn date(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
@@ -37,54 +34,21 @@ fn at(n: i64) -> DateTime<Utc> {
         + Duration::microseconds(123_456)
 }
 
-/// The deadline: 15 January 2027 at noon in Paris (11:00 UTC).
-fn deadline() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2027, 1, 15, 11, 0, 0)
-        .single()
-        .unwrap()
-}
-
-fn criterion(kind: CriterionKind, name: &str, weight: u32) -> Criterion {
-    Criterion {
-        kind,
-        name: name.into(),
-        weight,
-        sub_criteria: Vec::new(),
-    }
-}
-
 /// Cleaning services of `buyer`, two lots (260,000 € HT), priced, technical and
 /// environmental criteria.
 fn cleaning(reference: &str, buyer: &str) -> Consultation {
-    Consultation::draft(
-        reference.into(),
-        siren(buyer),
-        BuyerKind::LocalAuthority,
-        Terms {
-            title: "Nettoyage des locaux".into(),
-            object: "Nettoyage des bâtiments administratifs".into(),
-            nature: Nature::SuppliesAndServices,
-            cpv: Some(nomenclature().parse("90910000-9").unwrap()),
-            lots: vec![
-                Lot {
-                    number: 1,
-                    title: "Bâtiments de la métropole".into(),
-                    estimated: Amount::from_euros(180_000),
-                },
-                Lot {
-                    number: 2,
-                    title: "Bâtiments des communes".into(),
-                    estimated: Amount::from_euros(80_000),
-                },
-            ],
-            criteria: Criteria(vec![
-                criterion(CriterionKind::Price, "Prix", 50),
-                criterion(CriterionKind::Technical, "Valeur technique", 35),
-                criterion(CriterionKind::Environmental, "Produits et méthodes", 15),
-            ]),
-            deadline: Some(deadline()),
-            procedure_override: None,
-        },
+    consultations::cleaning(
+        reference,
+        buyer,
+        &[
+            ("Bâtiments de la métropole", 180_000),
+            ("Bâtiments des communes", 80_000),
+        ],
+        vec![
+            criterion(CriterionKind::Price, "Prix", 50),
+            criterion(CriterionKind::Technical, "Valeur technique", 35),
+            criterion(CriterionKind::Environmental, "Produits et méthodes", 15),
+        ],
     )
 }
 
@@ -332,37 +296,12 @@ async fn a_consultation_is_seen_by_its_buyer_and_its_groupement_s_members_and_ch
             .await
             .unwrap();
         // A groupement the métropole coordinates, Échirolles a member, Grenoble not.
-        let new = NewGroupement {
-            coordinator: siren(METRO),
-            coordinator_name: "Grenoble-Alpes-Métropole".into(),
-            coordinator_population: Some(449_509),
-            title: "Nettoyage des locaux".into(),
-            cpv: nomenclature().parse("90910000-9").unwrap(),
-            lots: vec![groupement::Lot {
-                number: 1,
-                title: "Bâtiments".into(),
-                cpv: nomenclature().parse("90910000-9").unwrap(),
-            }],
-            mission: Mission::AwardOnly,
-            cost_sharing: CostSharing::ByVolume,
-            duration_months: 48,
-            adhesion_deadline: date("2027-03-01"),
-            proposed_start: None,
-            created_on: date("2026-12-01"),
-        };
         let gid = db
             .create_groupement_with_actions(
                 w.coordinator.scope(),
-                new,
+                cleaning_groupement(),
                 None,
-                vec![
-                    groupement::Action::Invite {
-                        member: siren(ECHIROLLES),
-                        name: "Échirolles".into(),
-                        population: Some(37_000),
-                    },
-                    groupement::Action::Open,
-                ],
+                invite_echirolles_and_open(),
                 w.coordinator.email.as_str(),
                 at(0),
             )
@@ -372,10 +311,7 @@ async fn a_consultation_is_seen_by_its_buyer_and_its_groupement_s_members_and_ch
             w.echirolles.scope(),
             gid,
             3,
-            groupement::Action::Join {
-                member: siren(ECHIROLLES),
-                on: date("2026-12-02"),
-            },
+            echirolles_joins(),
             w.echirolles.email.as_str(),
             at(1),
             nomenclature(),

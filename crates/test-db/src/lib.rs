@@ -7,6 +7,8 @@
 //! the variable is unset, the skip is written straight to the terminal (not to the captured
 //! test output), once per test binary.
 
+pub mod consultations;
+
 use std::future::Future;
 use std::io::Write;
 use std::panic::AssertUnwindSafe;

@@ -9,43 +9,22 @@ mod common;
 use axum::http::StatusCode;
 use chrono::{NaiveDate, TimeZone, Utc};
 use common::App;
-use mutualis_domain::consultation::{
-    Action, Consultation, Criteria, Criterion, CriterionKind, Lot, Terms,
-};
-use mutualis_domain::rules::{BuyerKind, Nature};
-use mutualis_domain::{Amount, Siren};
+use mutualis_domain::consultation::{Action, Consultation, CriterionKind};
 use mutualis_reference::cpv::nomenclature;
 use mutualis_reference::rules::rule_book;
+use mutualis_test_db::consultations::{cleaning, criterion};
 use mutualis_test_db::{METRO, each_backend, world};
 
+/// Cleaning services of the métropole: one lot, 120,000 € HT, price and environment.
 fn draft(reference: &str) -> Consultation {
-    let criterion = |kind, name: &str, weight| Criterion {
-        kind,
-        name: name.into(),
-        weight,
-        sub_criteria: Vec::new(),
-    };
-    Consultation::draft(
-        reference.into(),
-        Siren::parse(METRO).unwrap(),
-        BuyerKind::LocalAuthority,
-        Terms {
-            title: "Nettoyage des locaux".into(),
-            object: "Nettoyage des bâtiments administratifs".into(),
-            nature: Nature::SuppliesAndServices,
-            cpv: Some(nomenclature().parse("90910000-9").unwrap()),
-            lots: vec![Lot {
-                number: 1,
-                title: "Bâtiments".into(),
-                estimated: Amount::from_euros(120_000),
-            }],
-            criteria: Criteria(vec![
-                criterion(CriterionKind::Price, "Prix", 60),
-                criterion(CriterionKind::Environmental, "Produits et méthodes", 40),
-            ]),
-            deadline: Some(Utc.with_ymd_and_hms(2027, 1, 15, 11, 0, 0).unwrap()),
-            procedure_override: None,
-        },
+    cleaning(
+        reference,
+        METRO,
+        &[("Bâtiments", 120_000)],
+        vec![
+            criterion(CriterionKind::Price, "Prix", 60),
+            criterion(CriterionKind::Environmental, "Produits et méthodes", 40),
+        ],
     )
 }
 

@@ -143,9 +143,12 @@ pub async fn list(global: &Global, format: Format) -> anyhow::Result<()> {
 pub async fn show(global: &Global, id: i64, format: Format) -> anyhow::Result<()> {
     let db = Database::open(&global.database_url).await?;
     let found = db
-        .all_consultations(TerritoryWide::for_operator_command_line(), nomenclature())
-        .await
-        .map(|all| all.into_iter().find(|s| s.id == id));
+        .any_consultation(
+            TerritoryWide::for_operator_command_line(),
+            id,
+            nomenclature(),
+        )
+        .await;
     let found = match found {
         Ok(found) => found,
         Err(e) => {

@@ -135,7 +135,5 @@ impl Database {
 }
 
 fn too_busy() -> ConsultationError {
-    ConsultationError::Storage(StorageError::Conflict(
-        "le journal d'audit est très sollicité : rien n'a été enregistré, réessayez".into(),
-    ))
+    ConsultationError::Storage(crate::audit::too_busy())
 }

@@ -100,17 +100,41 @@ impl Database {
         id: i64,
         cpv: &CpvNomenclature,
     ) -> Result<Option<StoredConsultation>> {
-        let row: Option<ConsultationRow> = on_backend!(self, pool => {
-            sqlx::query_as(&format!(
-                "{CONSULTATION_SELECT} WHERE c.status <> 'draft' AND c.id = $1"
-            ))
-            .bind(id)
-            .fetch_optional(pool)
+        Ok(self
+            .consultation_where("c.status <> 'draft' AND c.id = $1", id, cpv)
             .await?
+            .filter(|s| s.consultation.published_at.is_some()))
+    }
+
+    /// One consultation of the database, whoever's: for the operator's command line
+    /// (`mutualis consultation show`).
+    pub async fn any_consultation(
+        &self,
+        _wide: TerritoryWide,
+        id: i64,
+        cpv: &CpvNomenclature,
+    ) -> Result<Option<StoredConsultation>> {
+        self.consultation_where("c.id = $1", id, cpv).await
+    }
+
+    /// The consultation of the row that `condition` (on `c`, `$1` being `id`) selects.
+    async fn consultation_where(
+        &self,
+        condition: &str,
+        id: i64,
+        cpv: &CpvNomenclature,
+    ) -> Result<Option<StoredConsultation>> {
+        let row: Option<ConsultationRow> = on_backend!(self, pool => {
+            sqlx::query_as(&format!("{CONSULTATION_SELECT} WHERE {condition}"))
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
         });
-        Ok(stored(row.into_iter().collect(), cpv)?
-            .into_iter()
-            .find(|s| s.consultation.published_at.is_some()))
+        row.map(|row| {
+            let c = parse_state(&row.state, cpv)?;
+            Ok(row.with(c))
+        })
+        .transpose()
     }
 
     /// Every consultation of the database, the latest changed first: for the operator's

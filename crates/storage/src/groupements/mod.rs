@@ -216,7 +216,5 @@ fn snapshot(id: i64, version: i64, state: &str) -> String {
 }
 
 fn too_busy() -> GroupementError {
-    GroupementError::Storage(StorageError::Conflict(
-        "le journal d'audit est très sollicité : rien n'a été enregistré, réessayez".into(),
-    ))
+    GroupementError::Storage(crate::audit::too_busy())
 }

@@ -11,11 +11,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use mutualis_app::consultations::{self as use_cases, paris};
 use mutualis_domain::Siren;
 use mutualis_domain::consultation::Consultation;
-use mutualis_reference::cpv::nomenclature;
 use mutualis_storage::consultations::StoredConsultation;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::groupements::{CpvJson, cpv_json};
 use crate::AppState;
 use crate::error::{ApiError, ApiErrorBody, WebError};
 
@@ -77,7 +77,7 @@ pub struct ConsultationJson {
     /// works or supplies_and_services.
     nature: LabelledJson,
     /// With its check digit and its French label.
-    cpv: Option<LabelledJson>,
+    cpv: Option<CpvJson>,
     /// The deadline for bids, in UTC.
     deadline: Option<DateTime<Utc>>,
     /// The same instant in Europe/Paris, as shown on the deposit pages.
@@ -121,13 +121,7 @@ fn consultation_json(s: &StoredConsultation, names: &HashMap<Siren, String>) -> 
             code: t.nature.code().into(),
             label: t.nature.label().into(),
         },
-        cpv: t.cpv.map(|code| LabelledJson {
-            code: code.to_string(),
-            label: nomenclature()
-                .entry(code)
-                .map(|e| e.label_fr.clone())
-                .unwrap_or_default(),
-        }),
+        cpv: t.cpv.map(cpv_json),
         deadline: t.deadline,
         deadline_paris: t.deadline.map(|d| paris(d).to_rfc3339()),
         published_at: c.published_at,

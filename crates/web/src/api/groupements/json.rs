@@ -28,7 +28,7 @@ pub struct CpvJson {
     label: String,
 }
 
-fn cpv_json(code: CpvCode) -> CpvJson {
+pub(crate) fn cpv_json(code: CpvCode) -> CpvJson {
     CpvJson {
         code: code.to_string(),
         label: nomenclature()
